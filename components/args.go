@@ -1,0 +1,107 @@
+package components
+
+// Defaults the component applies to fields left at their zero value. The
+// program's Pulumi.yaml declares the same defaults; a test keeps them equal.
+const (
+	// DefaultInstanceType is small and burstable; enough for a bastion.
+	DefaultInstanceType = "t3.micro"
+	// DefaultMetadataHopLimit keeps instance credentials on the host. Set
+	// 2 if containers on the host must reach the metadata service.
+	DefaultMetadataHopLimit = 1
+	// DefaultHealthCheckGracePeriodSeconds matches the AWS provider and the
+	// console. The API's own default is 0.
+	DefaultHealthCheckGracePeriodSeconds = 300
+)
+
+// SelfHealingInstanceArgs configures a SelfHealingInstance. The zero value is
+// valid: a t3.micro running the latest Amazon Linux 2023 in the default VPC,
+// reachable through Session Manager and through no open port.
+//
+// Fields are plain Go values, not Pulumi inputs, so that every one of them is
+// checked before any resource is created, during `pulumi preview`.
+type SelfHealingInstanceArgs struct {
+	// InstanceType is the EC2 instance type. Default DefaultInstanceType.
+	InstanceType string
+
+	// AmiID pins the image. Empty means the latest Amazon Linux 2023 for the
+	// instance type's architecture, looked up at each deployment. A pinned
+	// image must have the instance type's architecture and must provide
+	// bash, curl and the AWS CLI, which the boot script needs.
+	AmiID string
+
+	// SubnetIDs are the subnets the group may launch into, all in one VPC.
+	// Nil means the default VPC's default subnets, one per Availability
+	// Zone, so that healing survives the loss of a zone. An empty, non-nil
+	// list is an error. Each subnet must give the instance a route to the
+	// AWS APIs before it holds the Elastic IP: the launch template asks for
+	// a public IPv4 address, so a public subnet is enough.
+	SubnetIDs []string
+
+	// Ingress lists what may reach the instance. Empty, the default, opens
+	// nothing. Port 22 is refused: use Session Manager instead.
+	Ingress []IngressRule
+
+	// AllocationID brings an existing Elastic IP (such as
+	// "eipalloc-0123456789abcdef0") instead of allocating one, so that the
+	// address can outlive this stack. The component never releases it.
+	AllocationID string
+
+	// RetainOnDelete keeps the Elastic IP the component allocates when the
+	// component is deleted, so the address survives `pulumi destroy`.
+	RetainOnDelete bool
+
+	// DisableSessionManager leaves out the AmazonSSMManagedInstanceCore
+	// policy. Without it and without Ingress rules, nobody can log in.
+	DisableSessionManager bool
+
+	// MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64.
+	// Zero means DefaultMetadataHopLimit.
+	MetadataHopLimit int
+
+	// HealthCheckGracePeriodSeconds is how long the group waits after launch
+	// before it acts on health checks. Nil means
+	// DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
+	HealthCheckGracePeriodSeconds *int
+
+	// RootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the
+	// image's own size; a smaller size than the image's is an error.
+	RootVolumeSizeGiB int
+
+	// UserScript runs as root after the Elastic IP is in place. A script that
+	// starts with "#!" runs with that interpreter, otherwise with bash. With
+	// the boot script it must fit EC2's 16 KB user-data limit.
+	UserScript string
+
+	// Tags are added to every resource that takes tags, and propagate to the
+	// instance and its volumes.
+	Tags map[string]string
+}
+
+// IngressRule opens a port range to a set of CIDR blocks.
+type IngressRule struct {
+	// Description is shown in the security group; it is optional.
+	Description string
+	// Protocol is "tcp", "udp" or "icmp".
+	Protocol string
+	// FromPort and ToPort bound the port range, inclusive (for ICMP, the
+	// type and code, or -1 for all).
+	FromPort int
+	ToPort   int
+	// CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24".
+	CidrBlocks []string
+}
+
+// withDefaults returns a copy of a with every defaulted zero value filled in.
+func (a SelfHealingInstanceArgs) withDefaults() SelfHealingInstanceArgs {
+	if a.InstanceType == "" {
+		a.InstanceType = DefaultInstanceType
+	}
+	if a.MetadataHopLimit == 0 {
+		a.MetadataHopLimit = DefaultMetadataHopLimit
+	}
+	if a.HealthCheckGracePeriodSeconds == nil {
+		grace := DefaultHealthCheckGracePeriodSeconds
+		a.HealthCheckGracePeriodSeconds = &grace
+	}
+	return a
+}

@@ -1,0 +1,156 @@
+package components
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
+)
+
+var (
+	instanceTypePattern  = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9-]+$`)
+	amiIDPattern         = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
+	subnetIDPattern      = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	allocationIDPattern  = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
+	ruleDescriptionChars = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*$`)
+)
+
+// sshPort is refused in ingress rules: Session Manager replaces SSH.
+const sshPort = 22
+
+// maxUserTags leaves room, under EC2's 50 tags per resource, for the tags
+// the component adds itself.
+const maxUserTags = 45
+
+// validate checks every field of a (after defaults) and returns all problems
+// at once, each naming the field, the value, and what is allowed.
+func (a SelfHealingInstanceArgs) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if !instanceTypePattern.MatchString(a.InstanceType) {
+		bad("instanceType %q: want an EC2 instance type such as t3.micro or m7g.large", a.InstanceType)
+	}
+	if a.AmiID != "" && !amiIDPattern.MatchString(a.AmiID) {
+		bad("amiId %q: want an AMI id such as ami-0123456789abcdef0, or empty for the latest Amazon Linux 2023", a.AmiID)
+	}
+
+	if a.SubnetIDs != nil && len(a.SubnetIDs) == 0 {
+		bad("subnetIds: the list is empty; give at least one subnet id, or leave it unset for the default VPC's default subnets")
+	}
+	seenSubnets := map[string]bool{}
+	for i, id := range a.SubnetIDs {
+		switch {
+		case !subnetIDPattern.MatchString(id):
+			bad("subnetIds[%d] %q: want a subnet id such as subnet-0123456789abcdef0", i, id)
+		case seenSubnets[id]:
+			bad("subnetIds[%d] %q: listed twice", i, id)
+		}
+		seenSubnets[id] = true
+	}
+
+	for i, rule := range a.Ingress {
+		errs = append(errs, rule.validate(fmt.Sprintf("ingress[%d]", i))...)
+	}
+
+	if a.AllocationID != "" && !allocationIDPattern.MatchString(a.AllocationID) {
+		bad("allocationId %q: want an Elastic IP allocation id such as eipalloc-0123456789abcdef0, or empty to allocate one", a.AllocationID)
+	}
+	if a.AllocationID != "" && a.RetainOnDelete {
+		bad("retainOnDelete: applies only to an Elastic IP the component allocates; the existing allocationId %q is never released", a.AllocationID)
+	}
+	if a.MetadataHopLimit < 1 || a.MetadataHopLimit > 64 {
+		bad("metadataHopLimit %d: want 1 to 64 (1 keeps credentials on the host; containers need 2)", a.MetadataHopLimit)
+	}
+	if grace := *a.HealthCheckGracePeriodSeconds; grace < 0 {
+		bad("healthCheckGracePeriodSeconds %d: want 0 or more seconds", grace)
+	}
+	if a.RootVolumeSizeGiB < 0 || a.RootVolumeSizeGiB > 16384 {
+		bad("rootVolumeSizeGiB %d: want 1 to 16384 GiB for gp3, or 0 for the image's own size", a.RootVolumeSizeGiB)
+	}
+	if err := validateUserScript(a.UserScript); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, validateTags(a.Tags)...)
+	return errors.Join(errs...)
+}
+
+func (r IngressRule) validate(field string) []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(field+"."+format, args...)) }
+
+	switch r.Protocol {
+	case "tcp", "udp":
+		if r.FromPort < 0 || r.ToPort > 65535 || r.FromPort > r.ToPort {
+			bad("fromPort/toPort %d-%d: want 0 <= fromPort <= toPort <= 65535", r.FromPort, r.ToPort)
+		} else if r.Protocol == "tcp" && r.FromPort <= sshPort && sshPort <= r.ToPort {
+			bad("fromPort/toPort %d-%d: includes SSH port 22, which this component never opens; connect with Session Manager instead", r.FromPort, r.ToPort)
+		}
+	case "icmp":
+		if r.FromPort < -1 || r.FromPort > 255 || r.ToPort < -1 || r.ToPort > 255 {
+			bad("fromPort/toPort %d/%d: for icmp want an ICMP type and code from 0 to 255, or -1 for all", r.FromPort, r.ToPort)
+		}
+	default:
+		bad("protocol %q: want tcp, udp or icmp (all protocols would open port 22)", r.Protocol)
+	}
+
+	if len(r.CidrBlocks) == 0 {
+		bad("cidrBlocks: the list is empty; give at least one CIDR block such as 203.0.113.0/24")
+	}
+	for i, cidr := range r.CidrBlocks {
+		prefix, err := netip.ParsePrefix(cidr)
+		switch {
+		case err != nil:
+			bad("cidrBlocks[%d] %q: not a CIDR block; want one such as 203.0.113.0/24 or 2001:db8::/32", i, cidr)
+		case prefix.Masked() != prefix:
+			bad("cidrBlocks[%d] %q: has host bits set; EC2 wants the network address %s", i, cidr, prefix.Masked())
+		}
+	}
+	if len(r.Description) > 255 || !ruleDescriptionChars.MatchString(r.Description) {
+		bad("description %q: want at most 255 of a-z A-Z 0-9 space and ._-:/()#,@[]+=&;{}!$*", r.Description)
+	}
+	return errs
+}
+
+// validateUserScript renders the boot script with the longest allocation id
+// EC2 issues, so an over-long user script fails now, not at deploy time.
+func validateUserScript(script string) error {
+	_, err := userdata.Render(userdata.Params{
+		AllocationID: "eipalloc-" + strings.Repeat("f", 17),
+		UserScript:   script,
+	})
+	return err
+}
+
+func isIPv6(cidr string) bool {
+	prefix, err := netip.ParsePrefix(cidr)
+	return err == nil && prefix.Addr().Is6()
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func validateTags(tags map[string]string) []error {
+	var errs []error
+	if len(tags) > maxUserTags {
+		errs = append(errs, fmt.Errorf("tags: %d tags; want at most %d, since EC2 allows 50 per resource and the component adds its own", len(tags), maxUserTags))
+	}
+	for _, key := range sortedKeys(tags) {
+		value := tags[key]
+		switch {
+		case key == "" || len(key) > 128:
+			errs = append(errs, fmt.Errorf("tags key %q: want 1 to 128 characters", key))
+		case strings.HasPrefix(strings.ToLower(key), "aws:"):
+			errs = append(errs, fmt.Errorf("tags key %q: the aws: prefix is reserved for AWS", key))
+		case len(value) > 256:
+			errs = append(errs, fmt.Errorf("tags[%q]: value is %d characters; want at most 256", key, len(value)))
+		}
+	}
+	return errs
+}

@@ -1,0 +1,294 @@
+// Package fakeaws is a small, self-consistent stand-in for one AWS account,
+// for Pulumi's mock monitor (pulumi.WithMocks). It answers the invokes the
+// component makes, gives each resource plausible computed attributes, and
+// records every registration so tests and the synth command can inspect
+// what a deployment would create.
+//
+// Its answers are placeholders (account 123456789012, documentation IP
+// ranges); nothing here talks to AWS.
+package fakeaws
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Subnet is a subnet of the fake account.
+type Subnet struct {
+	ID, VpcID, AvailabilityZone string
+	// DefaultForAZ marks the default VPC's default subnets.
+	DefaultForAZ bool
+}
+
+// Image is an AMI of the fake account.
+type Image struct {
+	Architecture   string
+	RootDeviceName string
+	SizeGiB        int
+}
+
+// Address is an Elastic IP that exists before the deployment.
+type Address struct {
+	PublicIP, PublicDNS string
+}
+
+// Account is what the fake AWS account holds. Tests change its fields to
+// shape the world the component sees; the zero value has nothing in it.
+type Account struct {
+	Partition string
+	Region    string
+	AccountID string
+	// DefaultVpcID is empty when the region has no default VPC.
+	DefaultVpcID string
+	Subnets      []Subnet
+	// InstanceTypes maps an instance type to its supported architectures.
+	// Types not listed get an answer from ArchitectureFor.
+	InstanceTypes map[string][]string
+	// ArchitectureFor answers for instance types not in InstanceTypes; nil
+	// means such types do not exist.
+	ArchitectureFor func(instanceType string) []string
+	Images          map[string]Image
+	SSMParameters   map[string]string
+	Addresses       map[string]Address
+}
+
+// NewAccount returns an account in region with a default VPC of three
+// subnets, the latest Amazon Linux 2023 images, and one spare Elastic IP,
+// eipalloc-0123456789abcdef0.
+func NewAccount(region string) *Account {
+	const vpc = "vpc-0de1a0000000000f1"
+	return &Account{
+		Partition:    "aws",
+		Region:       region,
+		AccountID:    "123456789012",
+		DefaultVpcID: vpc,
+		Subnets: []Subnet{
+			{ID: "subnet-0de1a0000000000a1", VpcID: vpc, AvailabilityZone: region + "a", DefaultForAZ: true},
+			{ID: "subnet-0de1a0000000000b1", VpcID: vpc, AvailabilityZone: region + "b", DefaultForAZ: true},
+			{ID: "subnet-0de1a0000000000c1", VpcID: vpc, AvailabilityZone: region + "c", DefaultForAZ: true},
+		},
+		InstanceTypes:   map[string][]string{},
+		ArchitectureFor: GuessArchitecture,
+		Images: map[string]Image{
+			"ami-0a120230000000861": {Architecture: "x86_64", RootDeviceName: "/dev/xvda", SizeGiB: 8},
+			"ami-0a120230000000a64": {Architecture: "arm64", RootDeviceName: "/dev/xvda", SizeGiB: 8},
+		},
+		SSMParameters: map[string]string{
+			"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64": "ami-0a120230000000861",
+			"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64":  "ami-0a120230000000a64",
+		},
+		Addresses: map[string]Address{
+			"eipalloc-0123456789abcdef0": {PublicIP: "198.51.100.10", PublicDNS: "ec2-198-51-100-10.compute-1.amazonaws.com"},
+		},
+	}
+}
+
+var gravitonFamily = regexp.MustCompile(`^[a-z]+[0-9]+[a-z]*g[a-z]*\.`)
+
+// GuessArchitecture stands in for AWS's instance-type data in the fake: it
+// calls Graviton families (t4g, m7g, c7gn, ...) arm64 and others x86_64.
+// The component itself never guesses; it asks AWS.
+func GuessArchitecture(instanceType string) []string {
+	if gravitonFamily.MatchString(instanceType) {
+		return []string{"arm64"}
+	}
+	return []string{"x86_64"}
+}
+
+// Resource is one resource registration the monitor saw.
+type Resource struct {
+	// Type is the resource's type token, such as "aws:ec2/eip:Eip".
+	Type string
+	// Name is its logical name.
+	Name string
+	// ParentType is the type token of its parent, empty for the stack.
+	ParentType string
+	// ID is the physical id the fake gave it.
+	ID string
+	// Custom is false for component resources.
+	Custom bool
+	// Inputs are the registered inputs, with unknowns and secrets as Pulumi
+	// marks them.
+	Inputs resource.PropertyMap
+	// Outputs are the inputs plus the attributes the fake computed.
+	Outputs resource.PropertyMap
+	// Dependencies are the URNs of explicit and implicit dependencies.
+	Dependencies []string
+	// URN is the resource's own URN.
+	URN string
+	// RetainOnDelete reports the retainOnDelete option.
+	RetainOnDelete bool
+}
+
+// Monitor implements pulumi.MockResourceMonitor on top of an Account.
+type Monitor struct {
+	Account *Account
+
+	mu        sync.Mutex
+	resources []Resource
+}
+
+var _ pulumi.MockResourceMonitor = (*Monitor)(nil)
+
+// NewMonitor returns a monitor for account.
+func NewMonitor(account *Account) *Monitor {
+	return &Monitor{Account: account}
+}
+
+// Resources returns the registrations seen so far, in order.
+func (m *Monitor) Resources() []Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Resource(nil), m.resources...)
+}
+
+// ByType returns the registrations of one type token, in order.
+func (m *Monitor) ByType(typeToken string) []Resource {
+	var out []Resource
+	for _, r := range m.Resources() {
+		if r.Type == typeToken {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// NewResource records a registration and answers with a fake physical id
+// and computed attributes.
+func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	id := args.ID
+	outputs := args.Inputs.Copy()
+	if args.Custom && id == "" {
+		var err error
+		id, err = m.computeAttributes(args.TypeToken, args.Name, outputs)
+		if err != nil {
+			return "", nil, err
+		}
+	}
+	r := Resource{
+		Type:    args.TypeToken,
+		Name:    args.Name,
+		ID:      id,
+		Custom:  args.Custom,
+		Inputs:  args.Inputs,
+		Outputs: outputs,
+	}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.ParentType = TypeOfURN(rpc.GetParent())
+		r.Dependencies = rpc.GetDependencies()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
+		r.URN = childURN(rpc.GetParent(), args.TypeToken, args.Name)
+	}
+	m.mu.Lock()
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
+	return id, outputs, nil
+}
+
+// TypeOfURN returns the type token of the resource a URN names, or "" for an
+// empty URN.
+func TypeOfURN(urn string) string {
+	parts := strings.Split(urn, "::")
+	if len(parts) < 4 {
+		return ""
+	}
+	qualified := parts[2]
+	return qualified[strings.LastIndex(qualified, "$")+1:]
+}
+
+// childURN builds the URN the mock monitor gives a resource: the parent's
+// qualified type, then "$" and the resource's own type.
+func childURN(parent, typeToken, name string) string {
+	parts := strings.Split(parent, "::")
+	if len(parts) < 4 {
+		return ""
+	}
+	qualified := parts[2]
+	if TypeOfURN(parent) != "pulumi:pulumi:Stack" {
+		qualified += "$" + typeToken
+	} else {
+		qualified = typeToken
+	}
+	return strings.Join([]string{parts[0], parts[1], qualified, name}, "::")
+}
+
+// fakeID is a deterministic id: prefix, then 17 hex digits from seed.
+func fakeID(prefix, seed string) string {
+	sum := sha256.Sum256([]byte(seed))
+	return prefix + "0" + hex.EncodeToString(sum[:])[:16]
+}
+
+func (m *Monitor) arn(service, resourcePath string) string {
+	a := m.Account
+	region := a.Region
+	if service == "iam" {
+		region = ""
+	}
+	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", a.Partition, service, region, a.AccountID, resourcePath)
+}
+
+// computeAttributes fills in what AWS would compute for a new resource and
+// returns its physical id.
+func (m *Monitor) computeAttributes(typeToken, name string, out resource.PropertyMap) (string, error) {
+	set := func(key, value string) { out[resource.PropertyKey(key)] = resource.NewProperty(value) }
+	stringInput := func(key string) string {
+		if v, ok := out[resource.PropertyKey(key)]; ok && v.IsString() {
+			return v.StringValue()
+		}
+		return ""
+	}
+	switch typeToken {
+	case "aws:ec2/eip:Eip":
+		id := fakeID("eipalloc-", name)
+		sum := sha256.Sum256([]byte(name))
+		ip := fmt.Sprintf("203.0.113.%d", 1+int(sum[0])%254)
+		set("allocationId", id)
+		set("publicIp", ip)
+		set("publicDns", fmt.Sprintf("ec2-%s.compute-1.amazonaws.com", strings.ReplaceAll(ip, ".", "-")))
+		return id, nil
+	case "aws:iam/role:Role":
+		roleName := stringInput("name")
+		if roleName == "" {
+			roleName = name + "-" + fakeID("", name)[:7]
+			set("name", roleName)
+		}
+		set("arn", m.arn("iam", "role/"+roleName))
+		set("uniqueId", strings.ToUpper(fakeID("AROA", name)))
+		return roleName, nil
+	case "aws:iam/instanceProfile:InstanceProfile":
+		profileName := name + "-" + fakeID("", name)[:7]
+		set("name", profileName)
+		set("arn", m.arn("iam", "instance-profile/"+profileName))
+		return profileName, nil
+	case "aws:iam/rolePolicy:RolePolicy":
+		return stringInput("role") + ":" + name, nil
+	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+		return name + "-" + fakeID("", name)[:7], nil
+	case "aws:ec2/securityGroup:SecurityGroup":
+		id := fakeID("sg-", name)
+		set("arn", m.arn("ec2", "security-group/"+id))
+		return id, nil
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		id := fakeID("lt-", name)
+		out["latestVersion"] = resource.NewProperty(1.0)
+		out["defaultVersion"] = resource.NewProperty(1.0)
+		set("arn", m.arn("ec2", "launch-template/"+id))
+		return id, nil
+	case "aws:autoscaling/group:Group":
+		groupName := stringInput("name")
+		if groupName == "" {
+			return "", fmt.Errorf("fakeaws: %s %q has no name", typeToken, name)
+		}
+		set("arn", m.arn("autoscaling", "autoScalingGroup:"+fakeID("", name)[:8]+"-0000-0000-0000-000000000000:autoScalingGroupName/"+groupName))
+		return groupName, nil
+	default:
+		return fakeID(name+"-", typeToken), nil
+	}
+}

@@ -1,0 +1,120 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// fakeTB stands in for a test so that a helper's Fatalf or Skipf can be
+// observed without ending the real test. Everything else (TempDir, Cleanup,
+// Logf, ...) goes to the real test it embeds.
+type fakeTB struct {
+	testing.TB
+
+	mu          sync.Mutex
+	fatal, skip string
+}
+
+func (f *fakeTB) Fatalf(format string, args ...any) { f.end(&f.fatal, fmt.Sprintf(format, args...)) }
+func (f *fakeTB) Fatal(args ...any)                 { f.end(&f.fatal, fmt.Sprint(args...)) }
+func (f *fakeTB) FailNow()                          { f.end(&f.fatal, "FailNow") }
+func (f *fakeTB) Skipf(format string, args ...any)  { f.end(&f.skip, fmt.Sprintf(format, args...)) }
+func (f *fakeTB) Skip(args ...any)                  { f.end(&f.skip, fmt.Sprint(args...)) }
+func (f *fakeTB) SkipNow()                          { f.end(&f.skip, "SkipNow") }
+
+// end records msg and ends the calling goroutine, as the testing package
+// does.
+func (f *fakeTB) end(dst *string, msg string) {
+	f.mu.Lock()
+	*dst = msg
+	f.mu.Unlock()
+	runtime.Goexit()
+}
+
+// outcome returns the recorded Fatalf and Skipf messages ("" if none).
+func (f *fakeTB) outcome() (fatal, skip string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fatal, f.skip
+}
+
+// runFake runs fn with a fakeTB on its own goroutine, so that a Fatalf or
+// Skipf in fn ends only fn, and returns the fakeTB once fn has ended.
+func runFake(t *testing.T, fn func(tb testing.TB)) *fakeTB {
+	t.Helper()
+	f := &fakeTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(f)
+	}()
+	<-done
+	return f
+}
+
+// testContext returns a context that ends with the test or after timeout,
+// which is meant only to turn a hang into a failure.
+func testContext(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// processAlive reports whether pid is a live (not zombie) process.
+func processAlive(t *testing.T, pid int) bool {
+	t.Helper()
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("read state of process %d: %v", pid, err)
+	}
+	// pid (comm) state ...; comm may contain spaces and parentheses.
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+// waitGone waits, for a bounded time, until pid is no longer alive; it
+// allows for the kernel delivering SIGKILL asynchronously to processes we
+// did not reap ourselves.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for processAlive(t, pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still alive 10s after its process group was killed", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// requireRefused fails the test unless nothing listens at baseURL any more,
+// which shows that a server's cleanup stopped it.
+func requireRefused(t *testing.T, baseURL string) {
+	t.Helper()
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		t.Fatalf("parse %q: %v", baseURL, err)
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	if err == nil {
+		conn.Close()
+		t.Fatalf("%s still accepts connections after cleanup", baseURL)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("dial %s after cleanup: got %v, want connection refused", baseURL, err)
+	}
+}

@@ -1,0 +1,159 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// motoInstallHint says how to get moto_server; moto 5.x is what this package
+// is tested with.
+const motoInstallHint = "pip install 'moto[server]==5.2.1'"
+
+// defaultMotoStartTimeout is generous because moto imports every service's
+// models at start, which takes seconds on a loaded two-core machine.
+const defaultMotoStartTimeout = 60 * time.Second
+
+// MotoOptions configures [StartMoto]. The zero value is a moto that accepts
+// any credentials, with [DefaultRegion].
+type MotoOptions struct {
+	// Region is the region [Moto.AWSConfig] uses; [DefaultRegion] if empty.
+	// moto itself serves every region at once.
+	Region string
+
+	// EnforceIAM turns on moto's IAM enforcement: after the first
+	// UnauthenticatedRequests requests, every request must be signed with an
+	// access key of an IAM user that exists in moto (otherwise EC2 answers
+	// 401 AuthFailure) and be allowed by that user's policies (otherwise moto
+	// answers 403 AccessDenied, where real EC2 says UnauthorizedOperation).
+	// [TestCredentials] stop working once enforcement starts.
+	//
+	// Enforcement can also be switched on later with [Moto.EnforceIAMNow],
+	// which is usually simpler than counting setup requests.
+	EnforceIAM bool
+
+	// UnauthenticatedRequests is, with EnforceIAM, how many requests moto
+	// serves unchecked before enforcement starts (moto's
+	// INITIAL_NO_AUTH_ACTION_COUNT), typically to create the IAM user, its
+	// policy and access key. moto counts requests to all services together.
+	// It is ignored without EnforceIAM.
+	UnauthenticatedRequests int
+
+	// StartTimeout bounds the wait for moto to answer; 60s if zero.
+	StartTimeout time.Duration
+}
+
+// Moto is a running moto_server on a loopback port.
+type Moto struct {
+	// URL is moto's base URL, http://127.0.0.1:PORT. Point AWS_ENDPOINT_URL
+	// or an SDK's base endpoint at it.
+	URL string
+	// Region is the region [Moto.AWSConfig] uses.
+	Region string
+}
+
+// StartMoto starts moto_server on a free loopback port in its own process
+// group, waits (bounded by opts.StartTimeout) until it answers, and registers
+// a t.Cleanup that kills the whole process group and waits for it.
+//
+// It fails the test if moto cannot be started, and behaves like
+// [RequireTool] if moto_server is not installed.
+func StartMoto(t testing.TB, opts MotoOptions) *Moto {
+	t.Helper()
+	motoServer := RequireTool(t, "moto_server", motoInstallHint)
+	if opts.Region == "" {
+		opts.Region = DefaultRegion
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = defaultMotoStartTimeout
+	}
+	if opts.UnauthenticatedRequests < 0 {
+		t.Fatalf("StartMoto: UnauthenticatedRequests must not be negative, got %d", opts.UnauthenticatedRequests)
+	}
+
+	env := withoutEnv(os.Environ(), "INITIAL_NO_AUTH_ACTION_COUNT")
+	if opts.EnforceIAM {
+		env = append(env, "INITIAL_NO_AUTH_ACTION_COUNT="+strconv.Itoa(opts.UnauthenticatedRequests))
+	}
+	_, url := startServer(t, serverSpec{
+		name: "moto_server",
+		command: func(port int) *exec.Cmd {
+			cmd := exec.Command(motoServer, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+			cmd.Env = env
+			return cmd
+		},
+		probePath: "/moto-api/",
+		timeout:   opts.StartTimeout,
+	})
+	return &Moto{URL: url, Region: opts.Region}
+}
+
+// AWSConfig returns an aws-sdk-go-v2 configuration for moto in m.Region,
+// signed with [TestCredentials]. Use [AWSConfig] for other credentials or to
+// go through a [FaultProxy].
+func (m *Moto) AWSConfig() aws.Config {
+	return AWSConfig(m.URL, m.Region, TestCredentials)
+}
+
+// Reset discards every resource in moto (POST /moto-api/reset), so one
+// server can be shared by tests that run one after another. IAM enforcement
+// settings are kept.
+func (m *Moto) Reset(ctx context.Context) error {
+	if err := m.post(ctx, "/moto-api/reset", ""); err != nil {
+		return fmt.Errorf("reset moto: %w", err)
+	}
+	return nil
+}
+
+// EnforceIAMNow turns on moto's IAM enforcement for every following request
+// (POST /moto-api/reset-auth with 0); see [MotoOptions.EnforceIAM] for what
+// that means. Create the IAM users, policies and access keys a test needs
+// before calling it.
+func (m *Moto) EnforceIAMNow(ctx context.Context) error {
+	if err := m.post(ctx, "/moto-api/reset-auth", "0"); err != nil {
+		return fmt.Errorf("enforce IAM in moto: %w", err)
+	}
+	return nil
+}
+
+// post sends body to moto's management API at path and expects 200 OK.
+func (m *Moto) post(ctx context.Context, path, body string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.URL+path, strings.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("POST %s: %w", path, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("POST %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s: %s: %s", path, resp.Status, respBody)
+	}
+	return nil
+}
+
+// withoutEnv returns env without the variables named in names.
+func withoutEnv(env []string, names ...string) []string {
+	out := make([]string, 0, len(env))
+next:
+	for _, kv := range env {
+		for _, name := range names {
+			if strings.HasPrefix(kv, name+"=") {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
+}

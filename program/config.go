@@ -1,0 +1,147 @@
+package program
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/selfhealing-dev/selfhealing/components"
+)
+
+// Config keys, in the project's namespace. Pulumi.yaml declares each one
+// with its type, description and default.
+const (
+	KeyInstanceType                  = "instanceType"
+	KeyAmiID                         = "amiId"
+	KeySubnetIDs                     = "subnetIds"
+	KeyIngress                       = "ingress"
+	KeyAllocationID                  = "allocationId"
+	KeyRetainOnDelete                = "retainOnDelete"
+	KeyEnableSessionManager          = "enableSessionManager"
+	KeyMetadataHopLimit              = "metadataHopLimit"
+	KeyHealthCheckGracePeriodSeconds = "healthCheckGracePeriodSeconds"
+	KeyRootVolumeSizeGiB             = "rootVolumeSizeGiB"
+	KeyUserScript                    = "userScript"
+	KeyTags                          = "tags"
+)
+
+// ingressConfig is one element of the ingress config key.
+type ingressConfig struct {
+	Description string   `json:"description"`
+	Protocol    string   `json:"protocol"`
+	FromPort    *int     `json:"fromPort"`
+	ToPort      *int     `json:"toPort"`
+	CidrBlocks  []string `json:"cidrBlocks"`
+}
+
+// LoadArgs reads the stack's configuration into component arguments. A value
+// of the wrong type, or an unknown field in an object, is an error naming the
+// key; the component checks the values themselves.
+func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
+	r := reader{cfg: config.New(ctx, ""), project: ctx.Project()}
+	args := components.SelfHealingInstanceArgs{
+		InstanceType:     r.str(KeyInstanceType),
+		AmiID:            r.str(KeyAmiID),
+		AllocationID:     r.str(KeyAllocationID),
+		RetainOnDelete:   r.boolean(KeyRetainOnDelete, false),
+		MetadataHopLimit: r.integer(KeyMetadataHopLimit, 0),
+		// Unset means the component's default, which Pulumi.yaml repeats.
+		RootVolumeSizeGiB:     r.integer(KeyRootVolumeSizeGiB, 0),
+		UserScript:            r.str(KeyUserScript),
+		DisableSessionManager: !r.boolean(KeyEnableSessionManager, true),
+	}
+	if grace, ok := r.optionalInteger(KeyHealthCheckGracePeriodSeconds); ok {
+		args.HealthCheckGracePeriodSeconds = &grace
+	}
+
+	// An empty list in configuration means "unset": the default VPC.
+	var subnets []string
+	if r.object(KeySubnetIDs, &subnets) && len(subnets) > 0 {
+		args.SubnetIDs = subnets
+	}
+	var rules []ingressConfig
+	r.object(KeyIngress, &rules)
+	for i, rule := range rules {
+		if rule.FromPort == nil || rule.ToPort == nil {
+			r.fail(KeyIngress, fmt.Errorf("[%d]: fromPort and toPort are required", i))
+			continue
+		}
+		args.Ingress = append(args.Ingress, components.IngressRule{
+			Description: rule.Description,
+			Protocol:    rule.Protocol,
+			FromPort:    *rule.FromPort,
+			ToPort:      *rule.ToPort,
+			CidrBlocks:  rule.CidrBlocks,
+		})
+	}
+	var tags map[string]string
+	if r.object(KeyTags, &tags) && len(tags) > 0 {
+		args.Tags = tags
+	}
+	return args, errors.Join(r.errs...)
+}
+
+// reader reads typed config values and collects every error.
+type reader struct {
+	cfg     *config.Config
+	project string
+	errs    []error
+}
+
+func (r *reader) fail(key string, err error) {
+	r.errs = append(r.errs, fmt.Errorf("config %s:%s: %w", r.project, key, err))
+}
+
+func (r *reader) str(key string) string {
+	return r.cfg.Get(key)
+}
+
+func (r *reader) boolean(key string, unset bool) bool {
+	v, err := r.cfg.TryBool(key)
+	switch {
+	case errors.Is(err, config.ErrMissingVar):
+		return unset
+	case err != nil:
+		r.fail(key, fmt.Errorf("want true or false, got %q", r.cfg.Get(key)))
+	}
+	return v
+}
+
+func (r *reader) optionalInteger(key string) (int, bool) {
+	v, err := r.cfg.TryInt(key)
+	switch {
+	case errors.Is(err, config.ErrMissingVar):
+		return 0, false
+	case err != nil:
+		r.fail(key, fmt.Errorf("want a whole number, got %q", r.cfg.Get(key)))
+		return 0, false
+	}
+	return v, true
+}
+
+func (r *reader) integer(key string, unset int) int {
+	if v, ok := r.optionalInteger(key); ok {
+		return v
+	}
+	return unset
+}
+
+// object decodes a JSON config value into out, refusing unknown fields, and
+// reports whether the key was set.
+func (r *reader) object(key string, out any) bool {
+	raw, err := r.cfg.Try(key)
+	if errors.Is(err, config.ErrMissingVar) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		r.fail(key, fmt.Errorf("cannot read %q: %w", raw, err))
+		return false
+	}
+	return true
+}

@@ -1,0 +1,94 @@
+// Package userdata renders the boot script that makes a freshly launched
+// instance take its group's Elastic IP.
+//
+// The script is a text/template embedded in the binary. Rendering is a pure
+// function of [Params]: every templated value is single-quoted for bash, so
+// no value can end its quoting or run a command.
+package userdata
+
+import (
+	_ "embed"
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"text/template"
+)
+
+// MaxBytes is EC2's limit on raw user data, before base64 encoding.
+const MaxBytes = 16 * 1024
+
+// IMDSEndpointEnv names the one environment variable the script reads for
+// tests: the base URL of the instance metadata service. It defaults to
+// DefaultIMDSEndpoint, and nothing sets it on EC2.
+const IMDSEndpointEnv = "SELFHEALING_IMDS_ENDPOINT"
+
+// DefaultIMDSEndpoint is the link-local address of the EC2 instance metadata
+// service.
+const DefaultIMDSEndpoint = "http://169.254.169.254"
+
+// LogFile is where the script appends its timestamped log on the instance,
+// besides stderr, which cloud-init copies to /var/log/cloud-init-output.log
+// and the console.
+const LogFile = "/var/log/selfhealing-boot.log"
+
+// StatusFile holds the script's last state on the instance: "starting",
+// "ready", "warm", or "failed: <step>: <reason>".
+const StatusFile = "/run/selfhealing/status"
+
+//go:embed boot.sh.tmpl
+var bootTemplateText string
+
+var bootTemplate = template.Must(template.New("boot.sh").
+	Option("missingkey=error").
+	Funcs(template.FuncMap{"shq": ShellQuote}).
+	Parse(bootTemplateText))
+
+// allocationIDPattern matches EC2 Elastic IP allocation ids.
+var allocationIDPattern = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
+
+// Params are the values the boot script is rendered with.
+type Params struct {
+	// AllocationID is the Elastic IP to take, such as "eipalloc-0123456789abcdef0".
+	AllocationID string
+	// UserScript runs after the address is in place. A script that starts
+	// with "#!" runs with that interpreter; otherwise bash runs it. Empty
+	// means none.
+	UserScript string
+}
+
+// Validate reports the first field of p that the script cannot be rendered
+// with, naming the field and what it allows.
+func (p Params) Validate() error {
+	if !allocationIDPattern.MatchString(p.AllocationID) {
+		return fmt.Errorf("allocationId %q: want an Elastic IP allocation id like eipalloc-0123456789abcdef0", p.AllocationID)
+	}
+	if strings.ContainsRune(p.UserScript, 0) {
+		return fmt.Errorf("userScript: contains a NUL byte, which bash cannot hold in a variable")
+	}
+	return nil
+}
+
+// Render returns the boot script for p. It fails if p is invalid or if the
+// script would exceed EC2's MaxBytes user-data limit.
+func Render(p Params) (string, error) {
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := bootTemplate.Execute(&buf, p); err != nil {
+		return "", fmt.Errorf("rendering boot script: %w", err)
+	}
+	if buf.Len() > MaxBytes {
+		return "", fmt.Errorf("userScript: the rendered boot script is %d bytes, over EC2's %d-byte user-data limit; "+
+			"shorten the user script by %d bytes, or have it download the rest", buf.Len(), MaxBytes, buf.Len()-MaxBytes)
+	}
+	return buf.String(), nil
+}
+
+// ShellQuote returns s as one bash word that expands to exactly s: it is
+// wrapped in single quotes, inside which bash interprets nothing, and each
+// single quote in s is written as '\'' (close, escaped quote, reopen).
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
