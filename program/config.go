@@ -44,15 +44,22 @@ type ingressConfig struct {
 func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
 	r := reader{cfg: config.New(ctx, ""), project: ctx.Project()}
 	args := components.SelfHealingInstanceArgs{
-		InstanceType:     r.str(KeyInstanceType),
-		AmiID:            r.str(KeyAmiID),
-		AllocationID:     r.str(KeyAllocationID),
-		RetainOnDelete:   r.boolean(KeyRetainOnDelete, false),
-		MetadataHopLimit: r.integer(KeyMetadataHopLimit, 0),
+		InstanceType:   r.nonEmptyStr(KeyInstanceType, "an EC2 instance type such as t3.micro"),
+		AmiID:          r.str(KeyAmiID),
+		AllocationID:   r.str(KeyAllocationID),
+		RetainOnDelete: r.boolean(KeyRetainOnDelete, false),
 		// Unset means the component's default, which Pulumi.yaml repeats.
 		RootVolumeSizeGiB:     r.integer(KeyRootVolumeSizeGiB, 0),
 		UserScript:            r.str(KeyUserScript),
 		DisableSessionManager: !r.boolean(KeyEnableSessionManager, true),
+	}
+	// Zero means "the default" to the component, so an explicit 0 here
+	// must be refused rather than quietly become 1.
+	if hops, ok := r.optionalInteger(KeyMetadataHopLimit); ok {
+		if hops == 0 {
+			r.fail(KeyMetadataHopLimit, errors.New("0: want 1 to 64 (1 keeps credentials on the host; containers need 2)"))
+		}
+		args.MetadataHopLimit = hops
 	}
 	if grace, ok := r.optionalInteger(KeyHealthCheckGracePeriodSeconds); ok {
 		args.HealthCheckGracePeriodSeconds = &grace
@@ -98,6 +105,15 @@ func (r *reader) fail(key string, err error) {
 
 func (r *reader) str(key string) string {
 	return r.cfg.Get(key)
+}
+
+// nonEmptyStr reads a key whose empty value would silently mean a default.
+func (r *reader) nonEmptyStr(key, want string) string {
+	v, err := r.cfg.Try(key)
+	if err == nil && v == "" {
+		r.fail(key, fmt.Errorf("empty; want %s, or remove the key for the default", want))
+	}
+	return v
 }
 
 func (r *reader) boolean(key string, unset bool) bool {

@@ -7,8 +7,8 @@
 package userdata
 
 import (
-	_ "embed"
 	"bytes"
+	_ "embed"
 	"fmt"
 	"regexp"
 	"strings"
@@ -88,7 +88,7 @@ func Render(p Params) (string, error) {
 
 // ShellQuote returns s as one bash word that expands to exactly s: it is
 // wrapped in single quotes, inside which bash interprets nothing, and each
-// single quote in s is written as '\'' (close, escaped quote, reopen).
+// single quote in s is written as '\” (close, escaped quote, reopen).
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

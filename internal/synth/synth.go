@@ -19,11 +19,11 @@ import (
 // Report is what a synth run found. It marshals to the JSON that
 // `synth --json` prints.
 type Report struct {
-	Project   string           `json:"project"`
-	Stack     string           `json:"stack"`
-	Resources []Resource       `json:"resources"`
-	Outputs   map[string]any   `json:"outputs"`
-	Account   fakeaws.Account  `json:"-"`
+	Project   string          `json:"project"`
+	Stack     string          `json:"stack"`
+	Resources []Resource      `json:"resources"`
+	Outputs   map[string]any  `json:"outputs"`
+	Account   fakeaws.Account `json:"-"`
 }
 
 // Resource is one resource the program registers.

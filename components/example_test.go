@@ -1,0 +1,32 @@
+package components_test
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/components"
+)
+
+// A Pulumi Go program that runs a self-healing web server: the latest Amazon
+// Linux 2023 on Graviton, HTTPS open to the world, nginx installed at boot
+// once the Elastic IP is in place.
+func ExampleNewSelfHealingInstance() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		web, err := components.NewSelfHealingInstance(ctx, "web", &components.SelfHealingInstanceArgs{
+			InstanceType: "t4g.small",
+			Ingress: []components.IngressRule{{
+				Description: "HTTPS",
+				Protocol:    "tcp",
+				FromPort:    443,
+				ToPort:      443,
+				CidrBlocks:  []string{"0.0.0.0/0", "::/0"},
+			}},
+			UserScript: "dnf install -y nginx && systemctl enable --now nginx",
+			Tags:       map[string]string{"team": "web"},
+		})
+		if err != nil {
+			return err
+		}
+		ctx.Export("url", pulumi.Sprintf("https://%s", web.PublicDNS))
+		return nil
+	})
+}

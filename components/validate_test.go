@@ -1,0 +1,105 @@
+package components_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+)
+
+func TestInvalidArgumentsAreRefusedBeforeAnythingIsCreated(t *testing.T) {
+	tcp := func(port int, cidrs ...string) components.IngressRule {
+		return components.IngressRule{Protocol: "tcp", FromPort: port, ToPort: port, CidrBlocks: cidrs}
+	}
+	for _, tc := range []struct {
+		name string
+		args components.SelfHealingInstanceArgs
+		// want are substrings of the error: the field, the value, what is allowed.
+		want []string
+	}{
+		{"instance type", components.SelfHealingInstanceArgs{InstanceType: "large"}, []string{"instanceType", `"large"`, "t3.micro"}},
+		{"ami id", components.SelfHealingInstanceArgs{AmiID: "ubuntu"}, []string{"amiId", `"ubuntu"`, "ami-0123456789abcdef0"}},
+		{"empty subnet list", components.SelfHealingInstanceArgs{SubnetIDs: []string{}}, []string{"subnetIds", "empty", "leave it unset"}},
+		{"subnet id", components.SelfHealingInstanceArgs{SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "sn-1"}}, []string{"subnetIds[1]", `"sn-1"`, "subnet-0123456789abcdef0"}},
+		{"duplicate subnet", components.SelfHealingInstanceArgs{SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa1"}}, []string{"subnetIds[1]", "twice"}},
+		{"malformed cidr", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{tcp(443, "10.0.0.0/33")}}, []string{"ingress[0].cidrBlocks[0]", `"10.0.0.0/33"`, "203.0.113.0/24"}},
+		{"cidr with host bits", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{tcp(443, "10.1.2.3/8")}}, []string{"ingress[0].cidrBlocks[0]", "10.0.0.0/8"}},
+		{"no cidrs", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{tcp(443)}}, []string{"ingress[0].cidrBlocks", "empty"}},
+		{"port range", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{{Protocol: "tcp", FromPort: 90, ToPort: 80, CidrBlocks: []string{"0.0.0.0/0"}}}}, []string{"ingress[0].fromPort/toPort", "90-80", "65535"}},
+		{"ssh", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{tcp(22, "0.0.0.0/0")}}, []string{"ingress[0]", "port 22", "Session Manager"}},
+		{"all protocols", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{{Protocol: "-1", CidrBlocks: []string{"0.0.0.0/0"}}}}, []string{"ingress[0].protocol", `"-1"`, "tcp, udp or icmp"}},
+		{"allocation id", components.SelfHealingInstanceArgs{AllocationID: "1.2.3.4"}, []string{"allocationId", `"1.2.3.4"`, "eipalloc-"}},
+		{"retain with existing", components.SelfHealingInstanceArgs{AllocationID: "eipalloc-0123456789abcdef0", RetainOnDelete: true}, []string{"retainOnDelete", "never released"}},
+		{"hop limit", components.SelfHealingInstanceArgs{MetadataHopLimit: 65}, []string{"metadataHopLimit", "65", "1 to 64"}},
+		{"grace period", components.SelfHealingInstanceArgs{HealthCheckGracePeriodSeconds: intPtr(-1)}, []string{"healthCheckGracePeriodSeconds", "-1"}},
+		{"root volume", components.SelfHealingInstanceArgs{RootVolumeSizeGiB: 20000}, []string{"rootVolumeSizeGiB", "20000", "16384"}},
+		{"user script too big", components.SelfHealingInstanceArgs{UserScript: strings.Repeat("#", 16*1024)}, []string{"userScript", "16384-byte"}},
+		{"reserved tag", components.SelfHealingInstanceArgs{Tags: map[string]string{"aws:owner": "x"}}, []string{"tags", `"aws:owner"`, "reserved"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := deploy(t, &tc.args)
+			if err == nil {
+				t.Fatalf("accepted %+v", tc.args)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			if n := len(d.monitor.Resources()); n != 0 {
+				t.Errorf("%d resources were registered before the error", n)
+			}
+		})
+	}
+}
+
+func TestEveryProblemIsReportedAtOnce(t *testing.T) {
+	_, err := deploy(t, &components.SelfHealingInstanceArgs{InstanceType: "big", MetadataHopLimit: 99, AmiID: "x"})
+	for _, field := range []string{"instanceType", "metadataHopLimit", "amiId"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("error %v does not report %s", err, field)
+		}
+	}
+}
+
+func TestLookupsThatContradictTheArgumentsAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  components.SelfHealingInstanceArgs
+		shape func(*fakeaws.Account)
+		want  []string
+	}{
+		{"no default VPC", components.SelfHealingInstanceArgs{}, func(a *fakeaws.Account) { a.DefaultVpcID = "" }, []string{"subnetIds", "default VPC", "set subnetIds"}},
+		{"subnets in two VPCs", components.SelfHealingInstanceArgs{SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb1"}}, customVPC, []string{"subnetIds[1]", "vpc-0bbbbbbbbbbbbbbb0", "one VPC"}},
+		{"unknown subnet", components.SelfHealingInstanceArgs{SubnetIDs: []string{"subnet-0fffffffffffffff1"}}, nil, []string{"subnetIds[0]", "subnet-0fffffffffffffff1"}},
+		{"unknown instance type", components.SelfHealingInstanceArgs{InstanceType: "zz9.huge"}, func(a *fakeaws.Account) { a.ArchitectureFor = nil }, []string{"instanceType", "zz9.huge"}},
+		{"image of the other architecture", components.SelfHealingInstanceArgs{InstanceType: "t4g.small", AmiID: "ami-0a120230000000861"}, nil, []string{"amiId", "x86_64", "arm64"}},
+		{"root volume smaller than the image", components.SelfHealingInstanceArgs{AmiID: "ami-0ccccccccccccccc1", RootVolumeSizeGiB: 10}, func(a *fakeaws.Account) {
+			a.Images["ami-0ccccccccccccccc1"] = fakeaws.Image{Architecture: "x86_64", RootDeviceName: "/dev/sda1", SizeGiB: 20}
+		}, []string{"rootVolumeSizeGiB", "10", "20 GiB"}},
+		{"unknown existing address", components.SelfHealingInstanceArgs{AllocationID: "eipalloc-0fffffffffffffff0"}, nil, []string{"allocationId", "eipalloc-0fffffffffffffff0"}},
+		{"mac instance type", components.SelfHealingInstanceArgs{InstanceType: "mac2.metal"}, func(a *fakeaws.Account) { a.InstanceTypes["mac2.metal"] = []string{"arm64_mac"} }, []string{"instanceType", "arm64_mac", "set amiId"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var shapes []func(*fakeaws.Account)
+			if tc.shape != nil {
+				shapes = append(shapes, tc.shape)
+			}
+			d, err := deploy(t, &tc.args, shapes...)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			for _, r := range d.monitor.Resources() {
+				if r.Custom {
+					t.Errorf("%s %s was created before the error", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}

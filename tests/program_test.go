@@ -1,0 +1,188 @@
+package tests
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
+	"github.com/selfhealing-dev/selfhealing/internal/synth"
+	"github.com/selfhealing-dev/selfhealing/program"
+)
+
+// repoRoot holds Pulumi.yaml.
+const repoRoot = ".."
+
+// runProgram runs program.Run for a stack's configuration, with overrides
+// of individual keys, and returns the monitor and the program's error.
+func runProgram(t *testing.T, cfg *stackconfig.Stack, overrides map[string]string) (*fakeaws.Monitor, error) {
+	t.Helper()
+	values := map[string]string{}
+	for k, v := range cfg.Config {
+		values[k] = v
+	}
+	for k, v := range overrides {
+		values[k] = v
+	}
+	monitor := fakeaws.NewMonitor(fakeaws.NewAccount(values["aws:region"]))
+	err := pulumi.RunErr(program.Run, pulumi.WithMocks(cfg.Project, cfg.Name, monitor), func(info *pulumi.RunInfo) {
+		info.Config = values
+		info.ConfigSecretKeys = cfg.SecretKeys
+	})
+	return monitor, err
+}
+
+func loadDev(t *testing.T) *stackconfig.Stack {
+	t.Helper()
+	cfg, err := stackconfig.Load(repoRoot, "dev")
+	if err != nil {
+		t.Fatalf("loading the dev stack: %v", err)
+	}
+	return cfg
+}
+
+func only(t *testing.T, m *fakeaws.Monitor, typeToken string) map[string]any {
+	t.Helper()
+	found := m.ByType(typeToken)
+	if len(found) != 1 {
+		t.Fatalf("want one %s, got %d", typeToken, len(found))
+	}
+	inputs, _ := synth.Plain(resource.NewProperty(found[0].Inputs)).(map[string]any)
+	return inputs
+}
+
+func TestDevStackDeploys(t *testing.T) {
+	cfg := loadDev(t)
+	monitor, err := runProgram(t, cfg, nil)
+	if err != nil {
+		t.Fatalf("the program failed on the dev stack: %v", err)
+	}
+
+	lt := only(t, monitor, "aws:ec2/launchTemplate:LaunchTemplate")
+	if lt["instanceType"] != "t4g.small" || lt["imageId"] != "ami-0a120230000000a64" {
+		t.Errorf("launch template runs %v on %v, want t4g.small on the arm64 Amazon Linux 2023", lt["instanceType"], lt["imageId"])
+	}
+	raw, err := base64.StdEncoding.DecodeString(lt["userData"].(string))
+	if err != nil || !strings.Contains(string(raw), "systemctl enable --now nginx") {
+		t.Errorf("user data lacks the dev stack's user script (err %v)", err)
+	}
+
+	sg := only(t, monitor, "aws:ec2/securityGroup:SecurityGroup")
+	var ports []float64
+	for _, rule := range sg["ingress"].([]any) {
+		ports = append(ports, rule.(map[string]any)["fromPort"].(float64))
+	}
+	if !slices.Equal(ports, []float64{80, 443}) {
+		t.Errorf("ingress ports = %v, want the dev stack's 80 and 443", ports)
+	}
+
+	group := only(t, monitor, "aws:autoscaling/group:Group")
+	if group["name"] != "selfhealing-dev-instance" {
+		t.Errorf("group name = %v, want selfhealing-dev-instance", group["name"])
+	}
+	tags := map[string]any{}
+	for _, tag := range group["tags"].([]any) {
+		tags[tag.(map[string]any)["key"].(string)] = tag.(map[string]any)["value"]
+	}
+	if tags["environment"] != "dev" || tags["owner"] != "platform-team" {
+		t.Errorf("group tags = %v, want the dev stack's tags", tags)
+	}
+}
+
+func TestDevStackExportsEveryOutput(t *testing.T) {
+	report, err := synth.Run(repoRoot, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"publicIp", "publicDns", "allocationId", "autoScalingGroupName", "launchTemplateId", "instanceRoleArn", "securityGroupId"} {
+		if v, ok := report.Outputs[name].(string); !ok || v == "" {
+			t.Errorf("output %s = %v, want a value", name, report.Outputs[name])
+		}
+	}
+}
+
+func TestBadConfigurationNamesTheKey(t *testing.T) {
+	cfg := loadDev(t)
+	for _, tc := range []struct {
+		key, value string
+		want       []string
+	}{
+		{"selfhealing:metadataHopLimit", "two", []string{"selfhealing:metadataHopLimit", "whole number", "two"}},
+		{"selfhealing:metadataHopLimit", "0", []string{"selfhealing:metadataHopLimit", "0: want 1 to 64"}},
+		{"selfhealing:instanceType", "", []string{"selfhealing:instanceType", "empty"}},
+		{"selfhealing:retainOnDelete", "maybe", []string{"selfhealing:retainOnDelete", "true or false"}},
+		{"selfhealing:ingress", `[{"protocol":"tcp","fromPort":443,"toPort":443,"cidr":["0.0.0.0/0"]}]`, []string{"selfhealing:ingress", `unknown field "cidr"`}},
+		{"selfhealing:ingress", `[{"protocol":"tcp","cidrBlocks":["0.0.0.0/0"]}]`, []string{"selfhealing:ingress", "fromPort and toPort are required"}},
+		{"selfhealing:ingress", `[{"protocol":"tcp","fromPort":443,"toPort":443,"cidrBlocks":["0.0.0.0"]}]`, []string{"ingress[0].cidrBlocks[0]", `"0.0.0.0"`}},
+		{"selfhealing:subnetIds", `"subnet-1"`, []string{"selfhealing:subnetIds", "cannot read"}},
+		{"selfhealing:instanceType", "huge", []string{"instanceType", `"huge"`}},
+	} {
+		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
+			monitor, err := runProgram(t, cfg, map[string]string{tc.key: tc.value})
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			for _, r := range monitor.Resources() {
+				if r.Custom {
+					t.Errorf("%s %s was created despite the bad configuration", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestEmptySubnetListMeansTheDefaultVPC(t *testing.T) {
+	monitor, err := runProgram(t, loadDev(t), map[string]string{"selfhealing:subnetIds": "[]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := only(t, monitor, "aws:autoscaling/group:Group")["vpcZoneIdentifiers"].([]any); len(got) != 3 {
+		t.Errorf("vpcZoneIdentifiers = %v, want the default VPC's three default subnets", got)
+	}
+}
+
+func TestProjectAndStackFilesLoadWithThePulumiLoaders(t *testing.T) {
+	cfg := loadDev(t)
+	if cfg.Project != "selfhealing" || cfg.Config["aws:region"] == "" {
+		t.Errorf("loaded project %q, region %q", cfg.Project, cfg.Config["aws:region"])
+	}
+
+	dir := t.TempDir()
+	project, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, projectFile, stackFile, want string }{
+		{"malformed project", string(project) + "\n  bad: [unclosed\n", "config: {}\n", "Pulumi.yaml"},
+		{"unknown config type", strings.Replace(string(project), "type: integer", "type: int", 1), "config: {}\n", "int"},
+		{"malformed stack", string(project), "config:\n  selfhealing:instanceType: [\n", "Pulumi.t.yaml"},
+		{"wrong type in stack", string(project), "config:\n  selfhealing:metadataHopLimit: [1, 2]\n", "integer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			writeFile(t, filepath.Join(dir, "Pulumi.yaml"), tc.projectFile)
+			writeFile(t, filepath.Join(dir, "Pulumi.t.yaml"), tc.stackFile)
+			if _, err := stackconfig.Load(dir, "t"); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Load: err = %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
