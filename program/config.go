@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -31,11 +33,26 @@ const (
 
 // ingressConfig is one element of the ingress config key.
 type ingressConfig struct {
-	Description string   `json:"description"`
-	Protocol    string   `json:"protocol"`
-	FromPort    *int     `json:"fromPort"`
-	ToPort      *int     `json:"toPort"`
-	CidrBlocks  []string `json:"cidrBlocks"`
+	Description string      `json:"description"`
+	Protocol    string      `json:"protocol"`
+	FromPort    *portNumber `json:"fromPort"`
+	ToPort      *portNumber `json:"toPort"`
+	CidrBlocks  []string    `json:"cidrBlocks"`
+}
+
+// portNumber is a port in configuration: 443 in a stack file, or "443",
+// which is what `pulumi config set --path 'ingress[0].fromPort' 443` stores.
+type portNumber int
+
+// UnmarshalJSON accepts a JSON number or a string holding a whole number.
+func (p *portNumber) UnmarshalJSON(b []byte) error {
+	text := strings.Trim(string(b), `"`)
+	n, err := strconv.Atoi(text)
+	if err != nil {
+		return fmt.Errorf("port %s: want a whole number", b)
+	}
+	*p = portNumber(n)
+	return nil
 }
 
 // LoadArgs reads the stack's configuration into component arguments. A value
@@ -80,8 +97,8 @@ func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
 		args.Ingress = append(args.Ingress, components.IngressRule{
 			Description: rule.Description,
 			Protocol:    rule.Protocol,
-			FromPort:    *rule.FromPort,
-			ToPort:      *rule.ToPort,
+			FromPort:    int(*rule.FromPort),
+			ToPort:      int(*rule.ToPort),
 			CidrBlocks:  rule.CidrBlocks,
 		})
 	}

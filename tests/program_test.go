@@ -121,6 +121,7 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		{"selfhealing:ingress", `[{"protocol":"tcp","fromPort":443,"toPort":443,"cidr":["0.0.0.0/0"]}]`, []string{"selfhealing:ingress", `unknown field "cidr"`}},
 		{"selfhealing:ingress", `[{"protocol":"tcp","cidrBlocks":["0.0.0.0/0"]}]`, []string{"selfhealing:ingress", "fromPort and toPort are required"}},
 		{"selfhealing:ingress", `[{"protocol":"tcp","fromPort":443,"toPort":443,"cidrBlocks":["0.0.0.0"]}]`, []string{"ingress[0].cidrBlocks[0]", `"0.0.0.0"`}},
+		{"selfhealing:ingress", `[{"protocol":"tcp","fromPort":"https","toPort":443,"cidrBlocks":["0.0.0.0/0"]}]`, []string{"selfhealing:ingress", `port "https": want a whole number`}},
 		{"selfhealing:subnetIds", `"subnet-1"`, []string{"selfhealing:subnetIds", "cannot read"}},
 		{"selfhealing:instanceType", "huge", []string{"instanceType", `"huge"`}},
 	} {
@@ -140,6 +141,20 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPortsSetWithTheCLIPathSyntaxAreRead(t *testing.T) {
+	// `pulumi config set --path 'ingress[0].fromPort' 8443` stores a string.
+	monitor, err := runProgram(t, loadDev(t), map[string]string{
+		"selfhealing:ingress": `[{"protocol":"tcp","fromPort":"8443","toPort":"8443","cidrBlocks":["10.0.0.0/8"]}]`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := only(t, monitor, "aws:ec2/securityGroup:SecurityGroup")["ingress"].([]any)[0].(map[string]any)
+	if rule["fromPort"] != 8443.0 || rule["toPort"] != 8443.0 {
+		t.Errorf("ingress rule = %v, want port 8443", rule)
 	}
 }
 
