@@ -32,8 +32,10 @@ const DefaultIMDSEndpoint = "http://169.254.169.254"
 // and the console.
 const LogFile = "/var/log/selfhealing-boot.log"
 
-// StatusFile holds the script's last state on the instance: "starting",
-// "ready", "warm", or "failed: <step>: <reason>".
+// StatusFile holds the script's last state on the instance: "starting";
+// "ready" once the address is here and the user script succeeded; "warm" or
+// "terminating" when the Auto Scaling lifecycle says to leave the address
+// alone; or "failed: <step>: <reason>".
 const StatusFile = "/run/selfhealing/status"
 
 //go:embed boot.sh.tmpl

@@ -37,7 +37,9 @@ func (r CommandResult) String() string {
 // non-zero exit status is not an error: it is reported in
 // [CommandResult.ExitCode]. When the command exits, whatever it left running
 // in its process group (background jobs of a script, say) is killed too, so a
-// test leaves no orphans behind.
+// test leaves no orphans behind; if such a leftover keeps the command's
+// stdout or stderr open, RunCommand waits for it at most 5s and then returns
+// an error (exec.ErrWaitDelay), since a boot script should not do that.
 func RunCommand(ctx context.Context, env []string, name string, args ...string) (CommandResult, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)

@@ -57,9 +57,8 @@ type FaultProxy struct {
 	// the target's URL would go.
 	URL string
 
-	target *url.URL
-	proxy  *httputil.ReverseProxy
-	now    func() time.Time // the clock for AuthFailureFor; replaced in tests
+	proxy *httputil.ReverseProxy
+	now   func() time.Time // the clock for AuthFailureFor; replaced in tests
 
 	mu              sync.Mutex
 	total, injected int
@@ -95,8 +94,10 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		t.Fatalf("NewFaultProxy: target must be an http://host:port URL, got %q (%v)", target, err)
 	}
-	p := &FaultProxy{target: u, now: time.Now, calls: map[string]int{}}
+	p := &FaultProxy{now: time.Now, calls: map[string]int{}}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
 	p.proxy = &httputil.ReverseProxy{
+		Transport: transport,
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(u)
 			// Keep the Host the client signed.
@@ -107,14 +108,18 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 		},
 	}
 	srv := httptest.NewServer(p)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.Close()
+		transport.CloseIdleConnections()
+	})
 	p.URL = srv.URL
 	return p
 }
 
 // FailFirst answers the next n calls of action (every query or JSON protocol
 // action if action is empty) with err instead of forwarding them. Each call
-// adds to the faults already set.
+// adds to the faults already set; a call matching several is failed by the
+// one set first, so faults queue up in the order they were set.
 func (p *FaultProxy) FailFirst(action string, n int, err APIError) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -144,8 +149,9 @@ func (p *FaultProxy) AuthFailureFor(action string, d time.Duration) {
 }
 
 // FailFirstRequests answers the next n requests of any kind, whatever their
-// path or protocol, with HTTP status and a plain-text body, as an IMDS having
-// trouble would. It replaces any earlier FailFirstRequests.
+// path or protocol, with HTTP status (a valid status code, such as 500) and a
+// plain-text body, as an IMDS having trouble would. It replaces any earlier
+// FailFirstRequests.
 func (p *FaultProxy) FailFirstRequests(n int, status int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -211,7 +217,9 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case v.drop:
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
-			// Cannot happen with HTTP/1.x; fail loudly rather than answer.
+			// Only HTTP/2 connections cannot be hijacked (and httptest
+			// serves HTTP/1.1); aborting the handler also ends the request
+			// without an answer.
 			panic(http.ErrAbortHandler)
 		}
 		conn.Close()
@@ -249,7 +257,8 @@ func (p *FaultProxy) decide(action string) verdict {
 	for _, w := range p.authWindows {
 		if (w.action == "" || w.action == action) && now.Before(w.until) {
 			p.injected++
-			return verdict{apiErr: &AuthFailure}
+			err := AuthFailure
+			return verdict{apiErr: &err}
 		}
 	}
 	for _, f := range p.actionFaults {

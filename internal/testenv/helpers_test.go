@@ -118,3 +118,33 @@ func requireRefused(t *testing.T, baseURL string) {
 		t.Fatalf("dial %s after cleanup: got %v, want connection refused", baseURL, err)
 	}
 }
+
+// runAWS runs the AWS CLI with env and args, failing the test only if it
+// cannot be run at all.
+func runAWS(t *testing.T, env []string, args ...string) CommandResult {
+	t.Helper()
+	aws := RequireTool(t, "aws", awsCLIInstallHint)
+	res, err := RunCommand(testContext(t, 2*time.Minute), env, aws, args...)
+	if err != nil {
+		t.Fatalf("aws %s: %v", strings.Join(args, " "), err)
+	}
+	return res
+}
+
+// requireCLIError fails the test unless res is the AWS CLI failing with the
+// error code code while calling operation.
+func requireCLIError(t *testing.T, res CommandResult, code, operation string) {
+	t.Helper()
+	want := "An error occurred (" + code + ") when calling the " + operation + " operation"
+	if res.ExitCode == 0 || !strings.Contains(res.Stderr, want) {
+		t.Fatalf("want the AWS CLI to fail with %q; got %v", want, res)
+	}
+}
+
+// requireCLISuccess fails the test unless the AWS CLI succeeded.
+func requireCLISuccess(t *testing.T, res CommandResult) {
+	t.Helper()
+	if res.ExitCode != 0 {
+		t.Fatalf("want the AWS CLI to succeed; got %v", res)
+	}
+}

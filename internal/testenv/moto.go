@@ -105,8 +105,9 @@ func (m *Moto) AWSConfig() aws.Config {
 }
 
 // Reset discards every resource in moto (POST /moto-api/reset), so one
-// server can be shared by tests that run one after another. IAM enforcement
-// settings are kept.
+// server can be shared by tests that run one after another. It leaves IAM
+// enforcement as it is but deletes IAM users too, so once enforcement is on,
+// no credentials pass it after a reset.
 func (m *Moto) Reset(ctx context.Context) error {
 	if err := m.post(ctx, "/moto-api/reset", ""); err != nil {
 		return fmt.Errorf("reset moto: %w", err)

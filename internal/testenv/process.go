@@ -155,16 +155,19 @@ func startServer(t testing.TB, spec serverSpec) (*process, string) {
 			})
 			return p, baseURL
 		}
-		stopErr := p.stop()
-		lastErr = fmt.Errorf("%w\n%s output:\n%s", errors.Join(err, stopErr), spec.name, p.logTail())
+		diedOnItsOwn := false
 		select {
 		case <-p.exited:
-			// It died on its own, most likely because another process took
-			// the port between freeLoopbackPort and bind: try another one.
-			continue
+			diedOnItsOwn = true
 		default:
 		}
-		break
+		stopErr := p.stop()
+		lastErr = fmt.Errorf("%w\n%s output:\n%s", errors.Join(err, stopErr), spec.name, p.logTail())
+		if !diedOnItsOwn {
+			break // it hangs: another port will not help
+		}
+		// Most likely another process took the port between
+		// freeLoopbackPort and bind: try another one.
 	}
 	t.Fatalf("start %s: %v", spec.name, lastErr)
 	return nil, ""

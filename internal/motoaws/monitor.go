@@ -1,0 +1,318 @@
+package motoaws
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// CallTimeout bounds each resource creation and each invoke, including the
+// SDK's retries. It is a hang bound, not an expectation: moto answers in
+// milliseconds.
+const CallTimeout = 2 * time.Minute
+
+// Resource is one resource registration the monitor saw.
+type Resource struct {
+	// Type is the resource's type token, such as "aws:ec2/eip:Eip".
+	Type string
+	// Name is its logical name.
+	Name string
+	// ParentType is the type token of its parent, empty for the stack.
+	ParentType string
+	// ID is the physical id moto gave it, empty for component resources.
+	ID string
+	// Custom is false for component resources, which exist only in Pulumi.
+	Custom bool
+	// Inputs are the registered inputs, exactly as the program set them.
+	Inputs resource.PropertyMap
+	// Outputs are the inputs plus the attributes read back from moto.
+	Outputs resource.PropertyMap
+	// Dependencies are the URNs of explicit and implicit dependencies.
+	Dependencies []string
+	// URN is the resource's own URN; empty for the stack itself.
+	URN string
+	// RetainOnDelete reports the retainOnDelete option.
+	RetainOnDelete bool
+	// Protect reports the protect option.
+	Protect bool
+	// Adjustments describe where the request sent to moto differs from the
+	// inputs, and why (see the package documentation). Empty means moto got
+	// exactly what the provider would have sent AWS.
+	Adjustments []string
+}
+
+// Monitor implements pulumi.MockResourceMonitor on top of a moto server. It
+// is safe for concurrent use, as Pulumi registers resources concurrently.
+type Monitor struct {
+	ctx       context.Context
+	region    string
+	partition string
+	accountID string
+
+	ec2         *ec2.Client
+	iam         *iam.Client
+	autoscaling *autoscaling.Client
+	ssm         *ssm.Client
+	sts         *sts.Client
+
+	mu           sync.Mutex
+	resources    []Resource
+	rolePolicies []RolePolicy
+}
+
+var _ pulumi.MockResourceMonitor = (*Monitor)(nil)
+
+// New returns a monitor that deploys into the AWS endpoint cfg points at (a
+// moto server: set cfg.BaseEndpoint), in region, which is also what the
+// getRegion invoke answers. ctx bounds every AWS call the monitor makes, for
+// its whole life.
+//
+// New asks STS who the caller is, so an unreachable endpoint fails here,
+// before a program runs.
+func New(ctx context.Context, cfg aws.Config, region string) (*Monitor, error) {
+	if region == "" {
+		return nil, errors.New("motoaws: region is empty")
+	}
+	cfg = cfg.Copy()
+	cfg.Region = region
+	m := &Monitor{
+		ctx:         ctx,
+		region:      region,
+		partition:   partitionOf(region),
+		ec2:         ec2.NewFromConfig(cfg),
+		iam:         iam.NewFromConfig(cfg),
+		autoscaling: autoscaling.NewFromConfig(cfg),
+		ssm:         ssm.NewFromConfig(cfg),
+		sts:         sts.NewFromConfig(cfg),
+	}
+	callCtx, cancel := context.WithTimeout(ctx, CallTimeout)
+	defer cancel()
+	who, err := m.sts.GetCallerIdentity(callCtx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, fmt.Errorf("motoaws: asking %s who the caller is: %w", endpointOf(cfg), err)
+	}
+	m.accountID = aws.ToString(who.Account)
+	return m, nil
+}
+
+func endpointOf(cfg aws.Config) string {
+	if cfg.BaseEndpoint != nil {
+		return *cfg.BaseEndpoint
+	}
+	return "the default AWS endpoint"
+}
+
+// Region is the region the monitor deploys into.
+func (m *Monitor) Region() string { return m.region }
+
+// AccountID is the account moto answers for.
+func (m *Monitor) AccountID() string { return m.accountID }
+
+// Partition is the region's partition, such as "aws".
+func (m *Monitor) Partition() string { return m.partition }
+
+// Resources returns the registrations seen so far, in order.
+func (m *Monitor) Resources() []Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Resource(nil), m.resources...)
+}
+
+// ByType returns the registrations of one type token, in order.
+func (m *Monitor) ByType(typeToken string) []Resource {
+	var out []Resource
+	for _, r := range m.Resources() {
+		if r.Type == typeToken {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// RolePolicies returns every inline role policy the monitor put into moto,
+// in order, each with the document exactly as the program wrote it.
+func (m *Monitor) RolePolicies() []RolePolicy {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]RolePolicy(nil), m.rolePolicies...)
+}
+
+// created is what a resource creator returns: the physical id, the
+// attributes to add to the outputs, and any adjustments it made.
+type created struct {
+	id          string
+	attrs       map[string]any
+	adjustments []string
+}
+
+// creator creates one resource type in moto from its inputs, under the
+// logical name name.
+type creator func(m *Monitor, ctx context.Context, name string, in *inputs) (created, error)
+
+// creators maps each supported type token to its creator.
+var creators = map[string]creator{
+	typeEip:                  (*Monitor).createEip,
+	typeSecurityGroup:        (*Monitor).createSecurityGroup,
+	typeLaunchTemplate:       (*Monitor).createLaunchTemplate,
+	typeRole:                 (*Monitor).createRole,
+	typeRolePolicy:           (*Monitor).createRolePolicy,
+	typeRolePolicyAttachment: (*Monitor).createRolePolicyAttachment,
+	typeInstanceProfile:      (*Monitor).createInstanceProfile,
+	typeGroup:                (*Monitor).createGroup,
+}
+
+// SupportedTypes lists the custom resource types the monitor can create.
+func SupportedTypes() []string {
+	return []string{
+		typeEip, typeSecurityGroup, typeLaunchTemplate,
+		typeRole, typeRolePolicy, typeRolePolicyAttachment, typeInstanceProfile,
+		typeGroup,
+	}
+}
+
+// NewResource creates a custom resource in moto and answers with moto's id
+// and attributes; a component resource is only recorded. An unsupported
+// type, an input the monitor does not translate, an unknown input value,
+// reading an existing resource, or an error from moto fails the
+// registration, and so the program.
+func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r := Resource{
+		Type:   args.TypeToken,
+		Name:   args.Name,
+		ID:     args.ID,
+		Custom: args.Custom,
+		Inputs: args.Inputs,
+	}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.ParentType = typeOfURN(rpc.GetParent())
+		r.Dependencies = rpc.GetDependencies()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
+		r.Protect = rpc.GetProtect()
+		r.URN = childURN(rpc.GetParent(), args.TypeToken, args.Name)
+	}
+	if args.ReadRPC != nil {
+		return "", nil, fmt.Errorf("motoaws: %s %q: reading an existing resource (id %q) is not supported; the monitor only creates",
+			args.TypeToken, args.Name, args.ID)
+	}
+
+	outputs := args.Inputs.Copy()
+	if args.Custom {
+		create, ok := creators[args.TypeToken]
+		if !ok {
+			return "", nil, fmt.Errorf("motoaws: %s %q: resource type %s is not supported (supported: %s); teach internal/motoaws to create it in moto",
+				args.TypeToken, args.Name, args.TypeToken, strings.Join(SupportedTypes(), ", "))
+		}
+		if args.ID != "" {
+			return "", nil, fmt.Errorf("motoaws: %s %q: importing existing id %q is not supported", args.TypeToken, args.Name, args.ID)
+		}
+		ctx, cancel := context.WithTimeout(m.ctx, CallTimeout)
+		defer cancel()
+		c, err := create(m, ctx, args.Name, newInputs("", args.Inputs))
+		if err != nil {
+			return "", nil, fmt.Errorf("motoaws: creating %s %q in moto: %w", args.TypeToken, args.Name, err)
+		}
+		for k, v := range c.attrs {
+			outputs[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+		}
+		r.ID = c.id
+		r.Adjustments = c.adjustments
+	}
+	r.Outputs = outputs
+
+	m.mu.Lock()
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
+	return r.ID, outputs, nil
+}
+
+// typeOfURN returns the type token of the resource a URN names, or "" for
+// an empty URN.
+func typeOfURN(urn string) string {
+	if !resource.URN(urn).IsValid() {
+		return ""
+	}
+	return string(resource.URN(urn).Type())
+}
+
+// childURN builds the URN Pulumi's mock monitor gives a resource registered
+// under parent.
+func childURN(parent, typeToken, name string) string {
+	p := resource.URN(parent)
+	if !p.IsValid() {
+		return ""
+	}
+	var parentType tokens.Type
+	if p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(p.Stack(), p.Project(), parentType, tokens.Type(typeToken), name))
+}
+
+// physicalName returns the AWS name for a resource: its name input, else
+// namePrefix plus a random suffix, else the logical name plus a random
+// suffix, as Pulumi's auto-naming does. autoNamed reports that the name was
+// generated here, and so must be added to the outputs.
+func physicalName(in *inputs, logical string) (name string, autoNamed bool) {
+	if n, ok := in.str("name"); ok && n != "" {
+		return n, false
+	}
+	if prefix, ok := in.str("namePrefix"); ok && prefix != "" {
+		return prefix + randomHex(13), true
+	}
+	return logical + "-" + randomHex(7), true
+}
+
+// randomHex returns n random lowercase hex digits.
+func randomHex(n int) string {
+	b := make([]byte, (n+1)/2)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)[:n]
+}
+
+// partitionOf returns the AWS partition a region belongs to.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	}
+	return "aws"
+}
+
+// dnsSuffixOf returns a partition's DNS suffix.
+func dnsSuffixOf(partition string) string {
+	switch partition {
+	case "aws-cn":
+		return "amazonaws.com.cn"
+	case "aws-iso":
+		return "c2s.ic.gov"
+	case "aws-iso-b":
+		return "sc2s.sgov.gov"
+	}
+	return "amazonaws.com"
+}
+
+// arn builds an ARN in the monitor's partition and account.
+func (m *Monitor) arn(service, region, resourcePath string) string {
+	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", m.partition, service, region, m.accountID, resourcePath)
+}

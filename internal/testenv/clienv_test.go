@@ -1,0 +1,102 @@
+package testenv
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// awsCLIInstallHint says how to get the AWS CLI the boot script is tested with.
+const awsCLIInstallHint = "pip install awscli (AWS CLI v1)"
+
+// envMap turns a KEY=value list into a map, failing on duplicates.
+func envMap(t *testing.T, env []string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			t.Fatalf("malformed environment entry %q", kv)
+		}
+		if _, dup := m[k]; dup {
+			t.Fatalf("environment sets %s twice", k)
+		}
+		m[k] = v
+	}
+	return m
+}
+
+func TestCLIEnv(t *testing.T) {
+	// None of these may leak from the test's environment.
+	t.Setenv("AWS_DEFAULT_REGION", "eu-west-1")
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_PROFILE", "developer")
+	t.Setenv("AWS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAREALLOOKINGKEY")
+
+	const endpoint = "http://127.0.0.1:4566"
+	env := envMap(t, CLIEnv(t, endpoint, Credentials{}))
+
+	wantKeys := []string{
+		"AWS_ACCESS_KEY_ID", "AWS_CONFIG_FILE", "AWS_EC2_METADATA_DISABLED", "AWS_ENDPOINT_URL",
+		"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_SECRET_ACCESS_KEY", "AWS_SHARED_CREDENTIALS_FILE",
+		"HOME", "LANG", "PATH",
+	}
+	var gotKeys []string
+	for k := range env {
+		gotKeys = append(gotKeys, k)
+	}
+	slices.Sort(gotKeys)
+	if !slices.Equal(gotKeys, wantKeys) {
+		t.Errorf("CLIEnv sets %v, want exactly %v", gotKeys, wantKeys)
+	}
+	for k, want := range map[string]string{
+		"AWS_ACCESS_KEY_ID":         TestCredentials.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":     TestCredentials.SecretAccessKey,
+		"AWS_ENDPOINT_URL":          endpoint,
+		"AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_MAX_ATTEMPTS":          "1",
+		"PATH":                      os.Getenv("PATH"),
+	} {
+		if env[k] != want {
+			t.Errorf("%s = %q, want %q", k, env[k], want)
+		}
+	}
+	if home := env["HOME"]; home == os.Getenv("HOME") || !isDir(home) {
+		t.Errorf("HOME = %q, want a fresh temporary directory", home)
+	}
+	for _, k := range []string{"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"} {
+		info, err := os.Stat(env[k])
+		if err != nil || !info.Mode().IsRegular() || info.Size() != 0 {
+			t.Errorf("%s = %q should name an existing empty file (stat: %v, %v)", k, env[k], info, err)
+		}
+	}
+
+	withToken := envMap(t, CLIEnv(t, endpoint, Credentials{AccessKeyID: "AKID", SecretAccessKey: "SECRET", SessionToken: "TOKEN"}))
+	if withToken["AWS_ACCESS_KEY_ID"] != "AKID" || withToken["AWS_SECRET_ACCESS_KEY"] != "SECRET" || withToken["AWS_SESSION_TOKEN"] != "TOKEN" {
+		t.Errorf("CLIEnv with explicit credentials = %v", withToken)
+	}
+}
+
+// TestCLIEnvHasNoRegion shows with the real AWS CLI that the environment
+// supplies no region, so a script that forgets --region fails instead of
+// silently using the developer's.
+func TestCLIEnvHasNoRegion(t *testing.T) {
+	aws := RequireTool(t, "aws", awsCLIInstallHint)
+	t.Setenv("AWS_DEFAULT_REGION", "eu-west-1")
+	env := CLIEnv(t, "http://127.0.0.1:1", Credentials{})
+	res, err := RunCommand(testContext(t, 2*time.Minute), env, aws, "ec2", "describe-addresses")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode == 0 || !strings.Contains(res.Stderr, "You must specify a region") {
+		t.Errorf("aws without --region should fail for want of a region; got %v", res)
+	}
+}
+
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
+}
