@@ -1,7 +1,9 @@
 # The README's commands. `make help` lists them.
 GO ?= go
+SHELL := bash
+.SHELLFLAGS := -o pipefail -c
 
-.PHONY: help synth synth-json test lint
+.PHONY: help synth synth-json test lint demo heal-report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,3 +20,10 @@ lint: ## gofmt, go vet
 
 test: lint ## every test: unit, program, boot script against moto, end to end
 	$(GO) test -count=1 ./...
+
+demo: ## the dev stack heals in emulators: deploy, kill the instance, watch the address move (needs root)
+	$(GO) run ./cmd/demo
+
+heal-report: ## run every healing scenario for our script and the seed's; write heal-report.md
+	HEAL_REPORT=$(CURDIR)/heal-report.md $(GO) test -count=1 -run 'TestHealScenarios' -v ./tests/e2e/ | grep -E '^\s*(HEAL |--- |ok|FAIL)'
+	@echo "wrote heal-report.md"

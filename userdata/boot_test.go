@@ -2,13 +2,11 @@ package userdata_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +19,9 @@ import (
 
 // These tests run the rendered boot script, as cloud-init would, under bash
 // with the real AWS CLI against moto, and AWS's metadata mock as IMDS. Fault
-// proxies sit in front of both. Each run gets a private mount namespace in
-// which /var/log, /var/lib and /run are fresh directories, as on a new
-// instance, so the test can read the log and status file afterwards.
+// proxies sit in front of both. testenv.RunFirstBoot gives each run fresh
+// /var/log, /var/lib and /run, as on a new instance, and keeps them for the
+// test to read.
 
 // hangBound catches a script that hangs; it is no timing assertion. The
 // slowest scenario, giving up after every retry, takes about 2.5 minutes.
@@ -37,7 +35,7 @@ type instance struct {
 	api       *testenv.FaultProxy // in front of moto
 	metadata  *testenv.FaultProxy // in front of the metadata mock
 	fixture   testenv.EIPFixture
-	fs        string // holds var/log, var/lib and run of the instance
+	fs        testenv.InstanceRoot
 	lifecycle func(w http.ResponseWriter) bool
 }
 
@@ -63,7 +61,7 @@ func newInstance(t *testing.T) *instance {
 	requireBootTools(t)
 	t.Parallel()
 	moto := testenv.StartMoto(t, testenv.MotoOptions{})
-	in := &instance{t: t, moto: moto, cfg: moto.AWSConfig(), fs: t.TempDir()}
+	in := &instance{t: t, moto: moto, cfg: moto.AWSConfig(), fs: testenv.InstanceRoot(t.TempDir())}
 	in.fixture = testenv.NewEIPFixture(t, in.cfg)
 	imds := testenv.StartIMDS(t, testenv.IMDSOptions{
 		InstanceID:       in.fixture.InstanceID,
@@ -107,31 +105,21 @@ func (in *instance) boot(p userdata.Params) bootResult {
 	if err != nil {
 		in.t.Fatalf("Render: %v", err)
 	}
-	scriptFile := filepath.Join(in.fs, "user-data")
-	if err := os.WriteFile(scriptFile, []byte(script), 0o700); err != nil {
-		in.t.Fatal(err)
-	}
-	dirs := map[string]string{"/var/log": "var/log", "/var/lib": "var/lib", "/run": "run"}
-	var mounts []string
-	for target, dir := range dirs {
-		if err := os.MkdirAll(filepath.Join(in.fs, dir), 0o755); err != nil {
-			in.t.Fatal(err)
-		}
-		mounts = append(mounts, fmt.Sprintf("mount --bind %s %s", userdata.ShellQuote(filepath.Join(in.fs, dir)), target))
-	}
 	env := append(testenv.CLIEnv(in.t, in.api.URL, testenv.TestCredentials),
 		userdata.IMDSEndpointEnv+"="+in.metadata.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
-	res, err := testenv.RunCommand(ctx, env, "unshare", "--mount", "--propagation", "private",
-		"bash", "-c", strings.Join(mounts, " && ")+` && exec bash "$0"`, scriptFile)
+	res, err := testenv.RunFirstBoot(ctx, in.fs, []byte(script), env)
 	if err != nil {
 		in.t.Fatalf("running the boot script: %v\n%s", err, res)
 	}
-	logText, _ := os.ReadFile(filepath.Join(in.fs, "var/log/selfhealing-boot.log"))
-	status, _ := os.ReadFile(filepath.Join(in.fs, "run/selfhealing/status"))
-	_, ranErr := os.Stat(filepath.Join(in.fs, "var/lib/user-script-ran"))
-	return bootResult{CommandResult: res, Log: string(logText), Status: strings.TrimSpace(string(status)), UserScriptRan: ranErr == nil}
+	_, ranErr := os.Stat(in.fs.Path("/var/lib/user-script-ran"))
+	return bootResult{
+		CommandResult: res,
+		Log:           in.fs.ReadFile(userdata.LogFile),
+		Status:        strings.TrimSpace(in.fs.ReadFile(userdata.StatusFile)),
+		UserScriptRan: ranErr == nil,
+	}
 }
 
 // holder returns the instance the Elastic IP is on, as moto sees it.

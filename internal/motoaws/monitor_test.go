@@ -94,8 +94,7 @@ type deployment struct {
 // asked to.
 func startMoto(t *testing.T) *testenv.Moto {
 	t.Helper()
-	t.Setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-	return testenv.StartMoto(t, testenv.MotoOptions{})
+	return testenv.StartMoto(t, testenv.MotoOptions{LoadManagedPolicies: true})
 }
 
 // loadDevStack reads the dev stack's configuration, with overrides (full

@@ -4,16 +4,13 @@
 package synth
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/programrun"
 	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
-	"github.com/selfhealing-dev/selfhealing/program"
 )
 
 // Report is what a synth run found. It marshals to the JSON that
@@ -52,53 +49,16 @@ func Run(dir, stack string) (*Report, error) {
 	account := fakeaws.NewAccount(region)
 	monitor := fakeaws.NewMonitor(account)
 
-	report := &Report{Project: cfg.Project, Stack: stack, Outputs: map[string]any{}, Account: *account}
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		exports, err := program.Deploy(ctx)
-		if err != nil {
-			return err
-		}
-		for name, output := range exports {
-			value, err := awaitPlain(ctx.Context(), output)
-			if err != nil {
-				return fmt.Errorf("resolving output %s: %w", name, err)
-			}
-			report.Outputs[name] = value
-		}
-		return nil
-	}, pulumi.WithMocks(cfg.Project, stack, monitor), asPreview(cfg))
+	exports, err := programrun.Run(cfg, monitor, programrun.Preview)
 	if err != nil {
-		return nil, fmt.Errorf("running the program for stack %s: %w", stack, err)
+		return nil, err
 	}
-
+	report := &Report{Project: cfg.Project, Stack: stack, Outputs: exports, Account: *account}
 	for _, r := range monitor.Resources() {
 		inputs, _ := Plain(resource.NewProperty(r.Inputs)).(map[string]any)
 		report.Resources = append(report.Resources, Resource{Type: r.Type, Name: r.Name, Parent: r.ParentType, Inputs: inputs})
 	}
 	return report, nil
-}
-
-// asPreview gives the program the stack's configuration and runs it as a
-// preview, so values only a real deployment knows stay unknown.
-func asPreview(cfg *stackconfig.Stack) pulumi.RunOption {
-	return func(info *pulumi.RunInfo) {
-		info.Config = cfg.Config
-		info.ConfigSecretKeys = cfg.SecretKeys
-		info.DryRun = true
-	}
-}
-
-func awaitPlain(ctx context.Context, output pulumi.Output) (any, error) {
-	result, err := internals.UnsafeAwaitOutput(ctx, output)
-	switch {
-	case err != nil:
-		return nil, err
-	case !result.Known:
-		return nil, nil
-	case result.Secret:
-		return Secret, nil
-	}
-	return result.Value, nil
 }
 
 // Plain converts a Pulumi property value to plain JSON-able Go values:

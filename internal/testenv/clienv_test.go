@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -99,4 +100,34 @@ func TestCLIEnvHasNoRegion(t *testing.T) {
 func isDir(path string) bool {
 	info, err := os.Stat(path)
 	return err == nil && info.IsDir()
+}
+
+// TestCLIEnvE shows the error-returning variant writing into the HOME the
+// caller chose, creating it if needed, and failing when it cannot.
+func TestCLIEnvE(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "new", "home")
+	env, err := CLIEnvE("http://127.0.0.1:4566", Credentials{}, home)
+	if err != nil {
+		t.Fatalf("CLIEnvE: %v", err)
+	}
+	m := envMap(t, env)
+	if m["HOME"] != home || m["AWS_CONFIG_FILE"] != filepath.Join(home, "aws-config") ||
+		m["AWS_SHARED_CREDENTIALS_FILE"] != filepath.Join(home, "aws-credentials") {
+		t.Errorf("CLIEnvE(home %s) = %v", home, m)
+	}
+	for _, k := range []string{"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"} {
+		if info, err := os.Stat(m[k]); err != nil || info.Size() != 0 {
+			t.Errorf("%s = %q should name an existing empty file (stat: %v, %v)", k, m[k], info, err)
+		}
+	}
+
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", notADir} {
+		if _, err := CLIEnvE("http://127.0.0.1:4566", Credentials{}, bad); err == nil {
+			t.Errorf("CLIEnvE with HOME %q returned no error", bad)
+		}
+	}
 }

@@ -10,22 +10,36 @@
 //     service (IMDS); it is pinned in go.mod as a Go tool dependency and built
 //     from the module cache, never downloaded at test time; see [StartIMDS] and
 //     [MetadataMockBinary].
-//   - A [FaultProxy] sits in front of either of them and injects the failures
-//     the boot script must survive: throttling, 5xx, AuthFailure windows,
-//     failed or dropped connections.
+//   - A [FaultProxy] sits in front of either of them, counts and logs requests,
+//     and injects the failures the boot script must survive: throttling, 5xx,
+//     AuthFailure windows, failed or dropped connections; its inspector
+//     ([FaultProxy.Inspect]) can refuse what moto would wrongly allow.
 //   - [CLIEnv] and [RunCommand] run the AWS CLI or the boot script itself with a
 //     minimal environment that cannot reach real AWS or pick up the developer's
 //     credentials.
 //
 // # Conventions
 //
-// Helpers that take a [testing.TB] report problems by failing the test with
-// t.Fatalf (or skip it, see [RequireTool]) and register their own t.Cleanup, so
-// every process they start is stopped, with its whole process group, when the
-// test ends. Helpers that take a [context.Context] instead return an error and
-// leave the decision to the caller.
+// Like terratest, most helpers come in pairs. Foo(t testing.TB, ...) fails
+// the test with t.Fatalf (or skips it, see [RequireTool]) and registers its
+// own t.Cleanup, so every process it starts is stopped, with its whole
+// process group, when the test ends. Its sibling FooE(...) takes no
+// testing.TB and returns an error instead, leaving cleanup to the caller
+// (Close methods); it is what code outside tests uses, such as cmd/demo and
+// the internal/heal harness. Foo is a thin wrapper over FooE. The pairs are
+// [StartMoto]/[StartMotoE], [StartIMDS]/[StartIMDSE],
+// [NewFaultProxy]/[NewFaultProxyE], [CLIEnv]/[CLIEnvE] and
+// [MetadataMockBinary]/[MetadataMockBinaryE]. Helpers that take a
+// [context.Context] instead return an error too.
+//
+// The E functions need what the tests need: moto_server and the go command
+// on PATH, and this module's source tree, from which the metadata mock is
+// built (see [MetadataMockBinaryE]); "go run ./cmd/..." from a checkout
+// provides it. On Linux the servers are also killed if their caller dies
+// without closing them.
 //
 // A missing external tool (moto_server, aws, go) skips the test on a developer
 // machine but fails it when the CI environment variable is set, so CI can never
-// go green by skipping.
+// go green by skipping. The E functions report it as an error wrapping
+// exec.ErrNotFound.
 package testenv

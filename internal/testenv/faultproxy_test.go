@@ -3,16 +3,20 @@ package testenv
 import (
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 )
 
@@ -323,4 +327,282 @@ func addressHolder(t *testing.T, m *Moto, allocationID string) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestNewFaultProxyE shows the error-returning constructor without a
+// testing.TB, an idempotent Close, and its errors.
+func TestNewFaultProxyE(t *testing.T) {
+	srv := httptest.NewServer(&echoBackend{})
+	t.Cleanup(srv.Close)
+	p, err := NewFaultProxyE(srv.URL)
+	if err != nil {
+		t.Fatalf("NewFaultProxyE: %v", err)
+	}
+	if status, body := send(t, p.URL, "GET", "/", "", nil); status != http.StatusOK || body != "backend" {
+		t.Errorf("GET through the proxy = %d %q, want the backend's answer", status, body)
+	}
+	p.Close()
+	requireRefused(t, p.URL)
+	p.Close()
+
+	for _, target := range []string{"", "127.0.0.1:5000", "https://127.0.0.1:5000", "http://"} {
+		if p, err := NewFaultProxyE(target); err == nil || !strings.Contains(err.Error(), "http://host:port") {
+			if p != nil {
+				p.Close()
+			}
+			t.Errorf("NewFaultProxyE(%q) = %v, want an error saying what a target looks like", target, err)
+		}
+	}
+}
+
+// send makes one request to base+path with an optional form body and
+// headers, and returns the status and body (status 0 if the connection
+// failed).
+func send(t *testing.T, base, method, path, form string, header map[string]string) (int, string) {
+	t.Helper()
+	var body io.Reader
+	if form != "" {
+		body = strings.NewReader(form)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// iamSigned is the Authorization header of a request signed for IAM.
+var iamSigned = map[string]string{"Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0"}
+
+// inspection is one call of an inspector.
+type inspection struct {
+	action string
+	form   url.Values
+}
+
+// TestFaultProxyInspect shows which requests the inspector sees and with
+// what, that its errors replace forwarding and count as injected, and that
+// faults come first.
+func TestFaultProxyInspect(t *testing.T) {
+	backend := &echoBackend{}
+	srv := httptest.NewServer(backend)
+	t.Cleanup(srv.Close)
+	p := NewFaultProxy(t, srv.URL)
+
+	var mu sync.Mutex
+	var seen []inspection
+	p.Inspect(func(action string, form url.Values) *APIError {
+		_ = p.Calls(action) // the inspector may use the proxy
+		mu.Lock()
+		seen = append(seen, inspection{action, form})
+		mu.Unlock()
+		form.Set("Action", "Tampered") // a copy: the request is unaffected
+		if action == "AttachRolePolicy" && form.Get("PolicyArn") != ssmCorePolicyARN {
+			return &APIError{Status: http.StatusForbidden, Code: "AccessDenied", Message: "not that policy"}
+		}
+		return nil
+	})
+
+	allowed := url.Values{"Action": {"AttachRolePolicy"}, "RoleName": {"r"}, "PolicyArn": {ssmCorePolicyARN}}.Encode()
+	denied := url.Values{"Action": {"AttachRolePolicy"}, "RoleName": {"r"}, "PolicyArn": {"arn:aws:iam::aws:policy/AdministratorAccess"}}.Encode()
+
+	if status, body := send(t, p.URL, "POST", "/?Version=2010-05-08", allowed, iamSigned); status != http.StatusOK || body != "backend" {
+		t.Errorf("allowed request = %d %q, want it forwarded", status, body)
+	}
+	status, body := send(t, p.URL, "POST", "/", denied, iamSigned)
+	if want := "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not that policy</Message></Error>"; status != http.StatusForbidden || !strings.Contains(body, want) {
+		t.Errorf("denied IAM request = %d %q, want 403 containing %s", status, body, want)
+	}
+	// Unsigned (or EC2) requests get EC2's shape; a zero status means 400.
+	p.Inspect(func(action string, form url.Values) *APIError {
+		if action == "DescribeTags" {
+			return &APIError{Code: "UnauthorizedOperation", Message: "no"}
+		}
+		return nil
+	})
+	status, body = send(t, p.URL, "GET", "/?Action=DescribeTags&Filter.1.Name=key", "", nil)
+	if want := "<Response><Errors><Error><Code>UnauthorizedOperation</Code>"; status != http.StatusBadRequest || !strings.Contains(body, want) {
+		t.Errorf("denied EC2 request = %d %q, want 400 containing %s", status, body, want)
+	}
+	// Not inspected: JSON protocol, IMDS, and requests a fault answered.
+	p.Inspect(func(action string, form url.Values) *APIError {
+		t.Errorf("inspector called for %s %v", action, form)
+		return &APIError{Code: "Unexpected"}
+	})
+	send(t, p.URL, "POST", "/", "", map[string]string{"X-Amz-Target": "AmazonSSM.GetParameter", "Content-Type": "application/x-amz-json-1.1"})
+	send(t, p.URL, "GET", "/latest/meta-data/instance-id", "", nil)
+	p.ThrottleFirst("DescribeTags", 1)
+	if status, body := send(t, p.URL, "GET", "/?Action=DescribeTags", "", nil); !strings.Contains(body, "RequestLimitExceeded") {
+		t.Errorf("throttled request = %d %q, want the throttling error", status, body)
+	}
+	p.Inspect(nil)
+	if status, body := send(t, p.URL, "POST", "/", denied, iamSigned); status != http.StatusOK || body != "backend" {
+		t.Errorf("request after Inspect(nil) = %d %q, want it forwarded", status, body)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	want := []inspection{
+		{"AttachRolePolicy", url.Values{"Action": {"AttachRolePolicy"}, "RoleName": {"r"}, "PolicyArn": {ssmCorePolicyARN}, "Version": {"2010-05-08"}}},
+		{"AttachRolePolicy", url.Values{"Action": {"AttachRolePolicy"}, "RoleName": {"r"}, "PolicyArn": {"arn:aws:iam::aws:policy/AdministratorAccess"}}},
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("inspector saw %d requests %v, want %d", len(seen), seen, len(want))
+	}
+	for i := range want {
+		seen[i].form.Set("Action", want[i].form.Get("Action")) // undo the tampering
+		if seen[i].action != want[i].action || !maps.EqualFunc(seen[i].form, want[i].form, slices.Equal) {
+			t.Errorf("inspection %d = %v, want %v", i, seen[i], want[i])
+		}
+	}
+	backend.mu.Lock()
+	defer backend.mu.Unlock()
+	if len(backend.bodies) != 4 || backend.bodies[0] != allowed || backend.bodies[3] != denied {
+		t.Errorf("backend received %q, want the allowed form, the JSON and IMDS requests, and the denied form once uninspected", backend.bodies)
+	}
+	if p.Total() != 7 || p.Injected() != 3 {
+		t.Errorf("Total, Injected = %d, %d; want 7, 3", p.Total(), p.Injected())
+	}
+}
+
+// TestFaultProxyLogAndReset shows the request log, and Reset clearing
+// faults, counters and log while keeping the inspector.
+func TestFaultProxyLogAndReset(t *testing.T) {
+	srv := httptest.NewServer(&echoBackend{})
+	t.Cleanup(srv.Close)
+	p := NewFaultProxy(t, srv.URL)
+	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	p.now = clock.Now
+	p.Inspect(func(action string, _ url.Values) *APIError {
+		if action == "Forbidden" {
+			return &UnauthorizedOperation
+		}
+		return nil
+	})
+	setFaults := func() {
+		p.ThrottleFirst("Throttled", 5)
+		p.AuthFailureFor("NoAuth", time.Hour)
+		p.FailFirstRequests(1, http.StatusServiceUnavailable)
+		p.DropFirstRequests(1)
+	}
+	setFaults()
+
+	send(t, p.URL, "GET", "/latest/api/token", "", nil) // dropped
+	clock.Advance(time.Second)
+	send(t, p.URL, "GET", "/latest/meta-data/", "", nil) // 503
+	send(t, p.URL, "POST", "/", "Action=Throttled", nil)
+	send(t, p.URL, "POST", "/", "Action=NoAuth", nil)
+	send(t, p.URL, "POST", "/", "Action=Forbidden", nil)
+	send(t, p.URL, "POST", "/", "Action=Fine", nil)
+
+	t0, t1 := clock.now.Add(-time.Second), clock.now
+	want := []Request{
+		{Time: t0, Method: "GET", Path: "/latest/api/token", Injected: true, Fault: "dropped"},
+		{Time: t1, Method: "GET", Path: "/latest/meta-data/", Injected: true, Fault: "HTTP 503"},
+		{Time: t1, Method: "POST", Path: "/", Action: "Throttled", Injected: true, Fault: "RequestLimitExceeded"},
+		{Time: t1, Method: "POST", Path: "/", Action: "NoAuth", Injected: true, Fault: "AuthFailure"},
+		{Time: t1, Method: "POST", Path: "/", Action: "Forbidden", Injected: true, Fault: "UnauthorizedOperation"},
+		{Time: t1, Method: "POST", Path: "/", Action: "Fine"},
+	}
+	if got := p.Log(); !slices.Equal(got, want) {
+		t.Errorf("Log() =\n%+v\nwant\n%+v", got, want)
+	}
+	p.Log()[0].Action = "changed" // a copy
+	if p.Log()[0].Action != "" {
+		t.Error("Log returned the proxy's own slice")
+	}
+	if p.Total() != 6 || p.Injected() != 5 || p.Calls("Throttled") != 1 {
+		t.Errorf("Total, Injected, Calls(Throttled) = %d, %d, %d; want 6, 5, 1", p.Total(), p.Injected(), p.Calls("Throttled"))
+	}
+
+	p.Reset()
+	if p.Total() != 0 || p.Injected() != 0 || p.Calls("Throttled") != 0 || len(p.Log()) != 0 {
+		t.Fatalf("after Reset: Total, Injected, Calls(Throttled), len(Log) = %d, %d, %d, %d; want all 0",
+			p.Total(), p.Injected(), p.Calls("Throttled"), len(p.Log()))
+	}
+	for _, r := range want {
+		if r.Action == "" {
+			send(t, p.URL, r.Method, r.Path, "", nil)
+		} else {
+			send(t, p.URL, r.Method, r.Path, "Action="+r.Action, nil)
+		}
+	}
+	for i, r := range p.Log() {
+		// Only the inspector, which Reset keeps, still answers.
+		if wantInjected := r.Action == "Forbidden"; r.Injected != wantInjected {
+			t.Errorf("after Reset, request %d %+v: injected %v, want %v", i, r, r.Injected, wantInjected)
+		}
+	}
+	if p.Total() != 6 || p.Injected() != 1 {
+		t.Errorf("after Reset and six requests: Total, Injected = %d, %d; want 6, 1", p.Total(), p.Injected())
+	}
+
+	// The same proxy serves the next scenario's faults.
+	setFaults()
+	if status, _ := send(t, p.URL, "GET", "/", "", nil); status != 0 {
+		t.Errorf("first request after setting the faults again answered %d, want it dropped", status)
+	}
+}
+
+// TestFaultProxyInspectWithMoto shows an inspector enforcing resource ARNs
+// that moto ignores, as seen by the AWS CLI (EC2) and the SDK (IAM).
+func TestFaultProxyInspectWithMoto(t *testing.T) {
+	t.Parallel()
+	m := StartMoto(t, MotoOptions{LoadManagedPolicies: true})
+	fixture := NewEIPFixture(t, m.AWSConfig())
+	other, _, err := AllocateAddress(testContext(t, time.Minute), m.AWSConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewFaultProxy(t, m.URL)
+	p.Inspect(func(action string, form url.Values) *APIError {
+		switch {
+		case action == "AssociateAddress" && form.Get("AllocationId") != fixture.AllocationID:
+			return &UnauthorizedOperation
+		case action == "AttachRolePolicy" && form.Get("PolicyArn") != ssmCorePolicyARN:
+			return &APIError{Status: http.StatusForbidden, Code: "AccessDenied", Message: "User is not authorized to perform: iam:AttachRolePolicy"}
+		}
+		return nil
+	})
+
+	env := CLIEnv(t, p.URL, TestCredentials)
+	associate := func(allocationID string) CommandResult {
+		return runAWS(t, env, "ec2", "associate-address", "--region", m.Region,
+			"--allocation-id", allocationID, "--instance-id", fixture.InstanceID, "--allow-reassociation")
+	}
+	requireCLIError(t, associate(other), "UnauthorizedOperation", "AssociateAddress")
+	requireCLISuccess(t, associate(fixture.AllocationID))
+	if got := addressHolder(t, m, other); got != "" {
+		t.Errorf("the denied address is held by %q, want nobody", got)
+	}
+
+	cfg := AWSConfig(p.URL, m.Region, TestCredentials)
+	cfg.RetryMaxAttempts = 1
+	ctx := testContext(t, time.Minute)
+	client := iam.NewFromConfig(cfg)
+	attachPolicy(t, ctx, client, "instance-role", ssmCorePolicyARN)
+	_, err = client.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{
+		RoleName: aws.String("instance-role"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess"),
+	})
+	var apiErr smithy.APIError
+	var respErr *awshttp.ResponseError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDenied" || !errors.As(err, &respErr) || respErr.HTTPStatusCode() != http.StatusForbidden {
+		t.Errorf("AttachRolePolicy of a policy the inspector denies: %v, want HTTP 403 AccessDenied", err)
+	}
+	if p.Injected() != 2 {
+		t.Errorf("Injected = %d, want 2", p.Injected())
+	}
 }

@@ -36,7 +36,7 @@ const neverTrigger = "9999-12-31T23:59:59Z"
 // milliseconds.
 const defaultIMDSStartTimeout = 30 * time.Second
 
-// IMDSOptions configures [StartIMDS]. The zero value is an instance
+// IMDSOptions configures [StartIMDS] and [StartIMDSE]. The zero value is an instance
 // i-1234567890abcdef0 in us-east-1a that requires IMDSv2 tokens, is InService
 // and announces nothing: no Spot interruption, no rebalance recommendation,
 // no scheduled maintenance event, no Auto Scaling termination.
@@ -87,7 +87,8 @@ type SpotInterruption struct {
 	After time.Duration
 }
 
-// IMDS is a running Amazon EC2 Metadata Mock on a loopback port.
+// IMDS is a running Amazon EC2 Metadata Mock on a loopback port, started by
+// [StartIMDS] or [StartIMDSE].
 type IMDS struct {
 	// URL is the mock's base URL, http://127.0.0.1:PORT; the metadata is
 	// under URL + "/latest/meta-data/" and tokens come from
@@ -96,54 +97,111 @@ type IMDS struct {
 	// InstanceID, AvailabilityZone and Region are the values served, with
 	// defaults applied.
 	InstanceID, AvailabilityZone, Region string
+
+	srv *server
 }
 
-// StartIMDS starts the metadata mock built by [MetadataMockBinary] on a free
-// loopback port, configured through a JSON config file as opts says, waits
-// until it answers, and registers a t.Cleanup that kills it.
+// StartIMDS starts the metadata mock like [StartIMDSE] and registers a
+// t.Cleanup that closes it (see [IMDS.Close]) and, if the test failed, logs
+// the tail of the mock's output.
 //
-// It fails the test if opts is invalid or the mock cannot be started.
+// It fails the test if opts is invalid or the mock cannot be built or
+// started, and behaves like [RequireTool] (a skip outside CI) if the go
+// command is missing.
 func StartIMDS(t testing.TB, opts IMDSOptions) *IMDS {
 	t.Helper()
-	cfg, err := opts.mockConfig()
+	if _, err := opts.mockConfig(); err != nil {
+		t.Fatalf("StartIMDS: %v", err)
+	}
+	MetadataMockBinary(t)
+	m, err := StartIMDSE(opts)
 	if err != nil {
 		t.Fatalf("StartIMDS: %v", err)
 	}
-	bin := MetadataMockBinary(t)
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("StartIMDS cleanup: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("ec2-metadata-mock output (tail):\n%s", m.LogTail())
+		}
+	})
+	return m
+}
 
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "aemm-config.json")
+// StartIMDSE starts the metadata mock built by [MetadataMockBinaryE] on a
+// free loopback port in its own process group, configured through a JSON
+// config file in a temporary directory as opts says, and waits until it
+// answers. It returns an error, never fails a test, so it can be used
+// outside tests too; the caller must call [IMDS.Close] when done. It needs
+// what MetadataMockBinaryE needs: the go command and this module's source.
+//
+// It returns an error if opts is invalid or the mock cannot be built or
+// started; in the last case the error includes the tail of the mock's
+// output, and nothing is left running.
+func StartIMDSE(opts IMDSOptions) (*IMDS, error) {
+	cfg, err := opts.mockConfig()
+	if err != nil {
+		return nil, fmt.Errorf("invalid IMDSOptions: %w", err)
+	}
 	cfgJSON, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
-		t.Fatalf("StartIMDS: encode config: %v", err)
+		return nil, fmt.Errorf("start ec2-metadata-mock: encode its config: %w", err)
 	}
-	if err := os.WriteFile(cfgPath, cfgJSON, 0o644); err != nil {
-		t.Fatalf("StartIMDS: write config: %v", err)
+	bin, err := MetadataMockBinaryE()
+	if err != nil {
+		return nil, err
 	}
-
-	_, url := startServer(t, serverSpec{
-		name: "ec2-metadata-mock",
-		command: func(port int) *exec.Cmd {
-			cmd := exec.Command(bin, "--config-file", cfgPath, "--hostname", "127.0.0.1", "--port", strconv.Itoa(port))
-			// The mock reads AEMM_* variables and $HOME/aemm-config.json:
-			// give it neither.
-			cmd.Env = []string{"HOME=" + dir}
-			cmd.Dir = dir
-			return cmd
-		},
-		probePath: "/latest/api/token",
-		timeout:   defaultIMDSStartTimeout,
+	srv, url, err := startOwnedServer("ec2-metadata-mock", func(dir string) (serverSpec, error) {
+		cfgPath := filepath.Join(dir, "aemm-config.json")
+		if err := os.WriteFile(cfgPath, cfgJSON, 0o644); err != nil {
+			return serverSpec{}, fmt.Errorf("start ec2-metadata-mock: write its config: %w", err)
+		}
+		return serverSpec{
+			name: "ec2-metadata-mock",
+			command: func(port int) *exec.Cmd {
+				cmd := exec.Command(bin, "--config-file", cfgPath, "--hostname", "127.0.0.1", "--port", strconv.Itoa(port))
+				// The mock reads AEMM_* variables and $HOME/aemm-config.json:
+				// give it neither.
+				cmd.Env = []string{"HOME=" + dir}
+				cmd.Dir = dir
+				return cmd
+			},
+			probePath: "/latest/api/token",
+			timeout:   defaultIMDSStartTimeout,
+		}, nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	return &IMDS{
 		URL:              url,
 		InstanceID:       cfg.Metadata.Values.InstanceID,
 		AvailabilityZone: cfg.Metadata.Values.AvailabilityZone,
 		Region:           cfg.Metadata.Values.Region,
-	}
+		srv:              srv,
+	}, nil
+}
+
+// Close stops the metadata mock (its whole process group, SIGKILL after 5s
+// if SIGTERM is not enough, with a bounded wait until it has exited) and
+// removes its temporary directory. Close is idempotent and safe for
+// concurrent use: later calls do nothing and return the first call's
+// result. Once it has returned, nothing listens at m.URL any more. Close on
+// an IMDS that was not started by [StartIMDS] or [StartIMDSE] does nothing.
+func (m *IMDS) Close() error {
+	return m.srv.close()
+}
+
+// LogTail returns the last 8 KiB of the mock's combined stdout and stderr,
+// for error messages. It also works after [IMDS.Close], returning the output
+// as it was then.
+func (m *IMDS) LogTail() string {
+	return m.srv.logTail()
 }
 
 // mockConfig is the subset of the mock's configuration file (pkg/config.Config
-// in amazon-ec2-metadata-mock) that StartIMDS sets. Keys absent here keep the
+// in amazon-ec2-metadata-mock) that StartIMDSE sets. Keys absent here keep the
 // mock's defaults.
 type mockConfig struct {
 	IMDSv2Required bool `json:"imdsv2"`

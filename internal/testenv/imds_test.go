@@ -2,8 +2,10 @@ package testenv
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +214,48 @@ func TestIMDSOptionsInvalid(t *testing.T) {
 				t.Errorf("fatal message = %q, want StartIMDS to reject the options", fatal)
 			}
 		})
+	}
+}
+
+// TestStartIMDSE shows the error-returning start without a testing.TB: the
+// mock serves the configured identity, and Close stops it, removes its
+// directory and can be called again.
+func TestStartIMDSE(t *testing.T) {
+	MetadataMockBinary(t) // skip or fail like every other test of the mock
+	m, err := StartIMDSE(IMDSOptions{InstanceID: "i-00000000000000042"})
+	if err != nil {
+		t.Fatalf("StartIMDSE: %v", err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			m.Close()
+		}
+	}()
+	c := newIMDSClient(t, m.URL)
+	c.requireGet(c.token(), "/latest/meta-data/instance-id", "i-00000000000000042")
+	dir := m.srv.dir
+	pid := m.srv.proc.cmd.Process.Pid
+
+	closed = true
+	if err := m.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	requireRefused(t, m.URL)
+	if processAlive(t, pid) {
+		t.Errorf("the mock (process %d) is alive after Close", pid)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the mock's directory %s still exists after Close (stat: %v)", dir, err)
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestStartIMDSEInvalid(t *testing.T) {
+	_, err := StartIMDSE(IMDSOptions{TargetLifecycleState: "Warmed:Pending"})
+	if err == nil || !strings.Contains(err.Error(), "Warmed:Pending") {
+		t.Errorf("StartIMDSE with an unsupported lifecycle state: %v, want an error naming it", err)
 	}
 }

@@ -23,8 +23,9 @@ const motoInstallHint = "pip install 'moto[server]==5.2.1'"
 // models at start, which takes seconds on a loaded two-core machine.
 const defaultMotoStartTimeout = 60 * time.Second
 
-// MotoOptions configures [StartMoto]. The zero value is a moto that accepts
-// any credentials, with [DefaultRegion].
+// MotoOptions configures [StartMoto] and [StartMotoE]. The zero value is a
+// moto that accepts any credentials, with [DefaultRegion] and without AWS
+// managed policies.
 type MotoOptions struct {
 	// Region is the region [Moto.AWSConfig] uses; [DefaultRegion] if empty.
 	// moto itself serves every region at once.
@@ -48,28 +49,65 @@ type MotoOptions struct {
 	// It is ignored without EnforceIAM.
 	UnauthenticatedRequests int
 
+	// LoadManagedPolicies makes moto load AWS managed policies such as
+	// arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore at start (moto's
+	// MOTO_IAM_LOAD_MANAGED_POLICIES=true), so that GetPolicy finds them
+	// and AttachRolePolicy can attach them. Without it moto has no managed
+	// policies, whatever MOTO_IAM_LOAD_MANAGED_POLICIES says in the caller's
+	// environment: this option alone decides.
+	LoadManagedPolicies bool
+
 	// StartTimeout bounds the wait for moto to answer; 60s if zero.
 	StartTimeout time.Duration
 }
 
-// Moto is a running moto_server on a loopback port.
+// Moto is a running moto_server on a loopback port, started by [StartMoto]
+// or [StartMotoE].
 type Moto struct {
 	// URL is moto's base URL, http://127.0.0.1:PORT. Point AWS_ENDPOINT_URL
 	// or an SDK's base endpoint at it.
 	URL string
 	// Region is the region [Moto.AWSConfig] uses.
 	Region string
+
+	srv *server
 }
 
-// StartMoto starts moto_server on a free loopback port in its own process
-// group, waits (bounded by opts.StartTimeout) until it answers, and registers
-// a t.Cleanup that kills the whole process group and waits for it.
+// StartMoto starts moto_server like [StartMotoE] and registers a t.Cleanup
+// that closes it (see [Moto.Close]) and, if the test failed, logs the tail of
+// moto's output.
 //
 // It fails the test if moto cannot be started, and behaves like
-// [RequireTool] if moto_server is not installed.
+// [RequireTool] (a skip outside CI) if moto_server is not installed.
 func StartMoto(t testing.TB, opts MotoOptions) *Moto {
 	t.Helper()
-	motoServer := RequireTool(t, "moto_server", motoInstallHint)
+	RequireTool(t, "moto_server", motoInstallHint)
+	m, err := StartMotoE(opts)
+	if err != nil {
+		t.Fatalf("StartMoto: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("StartMoto cleanup: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("moto_server output (tail):\n%s", m.LogTail())
+		}
+	})
+	return m
+}
+
+// StartMotoE starts moto_server (looked up on PATH) on a free loopback port
+// in its own process group, and waits, bounded by opts.StartTimeout, until it
+// answers. It returns an error, never fails a test, so it can be used outside
+// tests too; the caller must call [Moto.Close] when done.
+//
+// moto_server inherits the caller's environment, except that
+// INITIAL_NO_AUTH_ACTION_COUNT and MOTO_IAM_LOAD_MANAGED_POLICIES are set
+// from opts only. If moto_server is not on PATH the error wraps
+// exec.ErrNotFound and says how to install it; if moto does not start, the
+// error includes the tail of its output, and nothing is left running.
+func StartMotoE(opts MotoOptions) (*Moto, error) {
 	if opts.Region == "" {
 		opts.Region = DefaultRegion
 	}
@@ -77,24 +115,59 @@ func StartMoto(t testing.TB, opts MotoOptions) *Moto {
 		opts.StartTimeout = defaultMotoStartTimeout
 	}
 	if opts.UnauthenticatedRequests < 0 {
-		t.Fatalf("StartMoto: UnauthenticatedRequests must not be negative, got %d", opts.UnauthenticatedRequests)
+		return nil, fmt.Errorf("start moto_server: UnauthenticatedRequests must not be negative, got %d", opts.UnauthenticatedRequests)
 	}
+	motoServer, err := exec.LookPath("moto_server")
+	if err != nil {
+		return nil, fmt.Errorf("start moto_server: %w; install it: %s", err, motoInstallHint)
+	}
+	env := motoEnv(os.Environ(), opts)
+	srv, url, err := startOwnedServer("moto_server", func(string) (serverSpec, error) {
+		return serverSpec{
+			name: "moto_server",
+			command: func(port int) *exec.Cmd {
+				cmd := exec.Command(motoServer, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+				cmd.Env = env
+				return cmd
+			},
+			probePath: "/moto-api/",
+			timeout:   opts.StartTimeout,
+		}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Moto{URL: url, Region: opts.Region, srv: srv}, nil
+}
 
-	env := withoutEnv(os.Environ(), "INITIAL_NO_AUTH_ACTION_COUNT")
+// motoEnv returns moto_server's environment: base with the variables opts
+// controls set as opts says.
+func motoEnv(base []string, opts MotoOptions) []string {
+	env := withoutEnv(base, "INITIAL_NO_AUTH_ACTION_COUNT", "MOTO_IAM_LOAD_MANAGED_POLICIES")
 	if opts.EnforceIAM {
 		env = append(env, "INITIAL_NO_AUTH_ACTION_COUNT="+strconv.Itoa(opts.UnauthenticatedRequests))
 	}
-	_, url := startServer(t, serverSpec{
-		name: "moto_server",
-		command: func(port int) *exec.Cmd {
-			cmd := exec.Command(motoServer, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-			cmd.Env = env
-			return cmd
-		},
-		probePath: "/moto-api/",
-		timeout:   opts.StartTimeout,
-	})
-	return &Moto{URL: url, Region: opts.Region}
+	if opts.LoadManagedPolicies {
+		env = append(env, "MOTO_IAM_LOAD_MANAGED_POLICIES=true")
+	}
+	return env
+}
+
+// Close stops moto_server: SIGTERM to its whole process group, SIGKILL
+// after 5s, and a bounded wait until it has exited. It then removes moto's
+// temporary directory. Close is idempotent and safe for concurrent use:
+// later calls do nothing and return the first call's result. Once it has
+// returned, nothing listens at m.URL any more. Close on a Moto that was not
+// started by [StartMoto] or [StartMotoE] does nothing.
+func (m *Moto) Close() error {
+	return m.srv.close()
+}
+
+// LogTail returns the last 8 KiB of moto_server's combined stdout and
+// stderr (one line per request it served), for error messages. It also
+// works after [Moto.Close], returning the output as it was then.
+func (m *Moto) LogTail() string {
+	return m.srv.logTail()
 }
 
 // AWSConfig returns an aws-sdk-go-v2 configuration for moto in m.Region,
@@ -122,6 +195,17 @@ func (m *Moto) Reset(ctx context.Context) error {
 func (m *Moto) EnforceIAMNow(ctx context.Context) error {
 	if err := m.post(ctx, "/moto-api/reset-auth", "0"); err != nil {
 		return fmt.Errorf("enforce IAM in moto: %w", err)
+	}
+	return nil
+}
+
+// ExemptNextRequests lets the next n requests through unauthenticated, then
+// enforces IAM again (POST /moto-api/reset-auth with n). It is how a harness
+// acts as an AWS service, such as EC2 assuming an instance role, which
+// moto's enforcement has no principal for. It returns an error.
+func (m *Moto) ExemptNextRequests(ctx context.Context, n int) error {
+	if err := m.post(ctx, "/moto-api/reset-auth", strconv.Itoa(n)); err != nil {
+		return fmt.Errorf("exempt %d requests from IAM in moto: %w", n, err)
 	}
 	return nil
 }

@@ -10,8 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -21,14 +21,14 @@ const (
 	stopGrace = 5 * time.Second
 	// reapTimeout bounds the wait for the group leader after SIGKILL; it only
 	// trips if the kernel cannot kill it (for example a process stuck in D
-	// state), and then the test fails rather than hangs.
+	// state), and then stopping fails rather than hangs.
 	reapTimeout = 10 * time.Second
 	// portAttempts bounds how often a server is restarted on a new port when
 	// it exits before answering, which is what losing the race for a free
 	// port looks like.
 	portAttempts = 3
-	// logTailBytes is how much of a server's output is attached to a failed
-	// test.
+	// logTailBytes is how much of a server's output is attached to a start
+	// error or a failed test.
 	logTailBytes = 8 << 10
 )
 
@@ -40,6 +40,9 @@ type process struct {
 	logPath string
 	exited  chan struct{} // closed once cmd.Wait has returned
 	waitErr error         // the result of cmd.Wait; read only after exited is closed
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // startProcess starts cmd in a new process group with its output appended to
@@ -57,6 +60,7 @@ func startProcess(name string, cmd *exec.Cmd, logPath string) (*process, error) 
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	setParentDeathSignal(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -71,8 +75,16 @@ func startProcess(name string, cmd *exec.Cmd, logPath string) (*process, error) 
 // stop ends the whole process group: SIGTERM first, SIGKILL after stopGrace
 // (or at once, for whatever is left once the leader has exited, since
 // children such as the interpreter behind a pyenv shim can outlive it). It
-// returns once the group leader has been reaped.
+// returns once the group leader has been reaped. Only the first call signals
+// anything (the group's ID could be reused once it is gone); later calls
+// return the first one's result.
 func (p *process) stop() error {
+	p.stopOnce.Do(func() { p.stopErr = p.stopGroup() })
+	return p.stopErr
+}
+
+// stopGroup does the work of stop.
+func (p *process) stopGroup() error {
 	pgid := p.cmd.Process.Pid
 	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("stop %s: SIGTERM process group %d: %w", p.name, pgid, err)
@@ -113,7 +125,7 @@ func (p *process) logTail() string {
 
 // serverSpec describes a loopback HTTP server to run as a child process.
 type serverSpec struct {
-	// name identifies the server in logs and failure messages.
+	// name identifies the server in logs and error messages.
 	name string
 	// command returns the command that serves HTTP on 127.0.0.1:port.
 	command func(port int) *exec.Cmd
@@ -124,36 +136,27 @@ type serverSpec struct {
 	timeout time.Duration
 }
 
-// startServer starts spec on a free loopback port, waits until it answers
-// HTTP, and registers a t.Cleanup that stops its process group. It returns the
-// running process and its base URL (http://127.0.0.1:PORT), and fails the test
-// if the server cannot be started.
-func startServer(t testing.TB, spec serverSpec) (*process, string) {
-	t.Helper()
-	logDir := t.TempDir()
+// startServerE starts spec on a free loopback port, with its output logged
+// in logDir, and waits until it answers HTTP. It returns the running process
+// and its base URL (http://127.0.0.1:PORT); the caller must stop the process.
+// If the server cannot be started, nothing is left running and the error
+// includes the tail of the server's output.
+func startServerE(spec serverSpec, logDir string) (*process, string, error) {
 	var lastErr error
 	for attempt := 1; attempt <= portAttempts; attempt++ {
 		port, err := freeLoopbackPort()
 		if err != nil {
-			t.Fatalf("start %s: %v", spec.name, err)
+			return nil, "", fmt.Errorf("start %s: %w", spec.name, err)
 		}
 		logPath := filepath.Join(logDir, fmt.Sprintf("%s-%d.log", spec.name, attempt))
 		p, err := startProcess(spec.name, spec.command(port), logPath)
 		if err != nil {
-			t.Fatalf("%v", err)
+			return nil, "", err
 		}
 		baseURL := fmt.Sprintf("http://127.0.0.1:%d", port)
 		err = waitHTTP(p, baseURL+spec.probePath, spec.timeout)
 		if err == nil {
-			t.Cleanup(func() {
-				if err := p.stop(); err != nil {
-					t.Errorf("%v", err)
-				}
-				if t.Failed() {
-					t.Logf("%s output (%s):\n%s", spec.name, p.logPath, p.logTail())
-				}
-			})
-			return p, baseURL
+			return p, baseURL, nil
 		}
 		diedOnItsOwn := false
 		select {
@@ -169,8 +172,81 @@ func startServer(t testing.TB, spec serverSpec) (*process, string) {
 		// Most likely another process took the port between
 		// freeLoopbackPort and bind: try another one.
 	}
-	t.Fatalf("start %s: %v", spec.name, lastErr)
-	return nil, ""
+	return nil, "", fmt.Errorf("start %s: %w", spec.name, lastErr)
+}
+
+// server is a child server that owns a temporary directory (for its log
+// and any configuration), as [Moto] and [IMDS] hold it.
+type server struct {
+	proc *process
+	dir  string
+
+	closeOnce sync.Once
+	closeErr  error
+
+	mu        sync.Mutex
+	closed    bool
+	finalTail string // the log tail at close, once dir is gone
+}
+
+// startOwnedServer creates a temporary directory for a server called name,
+// asks specFor (which may write configuration files there) how to run it,
+// and starts it with its log in that directory. On failure it removes the
+// directory again.
+func startOwnedServer(name string, specFor func(dir string) (serverSpec, error)) (*server, string, error) {
+	dir, err := os.MkdirTemp("", "testenv-"+name+"-")
+	if err != nil {
+		return nil, "", fmt.Errorf("start %s: create its directory: %w", name, err)
+	}
+	spec, err := specFor(dir)
+	if err != nil {
+		return nil, "", errors.Join(err, removeDir(dir))
+	}
+	p, url, err := startServerE(spec, dir)
+	if err != nil {
+		return nil, "", errors.Join(err, removeDir(dir))
+	}
+	return &server{proc: p, dir: dir}, url, nil
+}
+
+// close stops the server's process group and removes its directory, keeping
+// the log tail in memory. Only the first call does anything; later ones
+// return its result.
+func (s *server) close() error {
+	if s == nil {
+		return nil
+	}
+	s.closeOnce.Do(func() {
+		stopErr := s.proc.stop()
+		tail := s.proc.logTail()
+		s.mu.Lock()
+		s.closed, s.finalTail = true, tail
+		s.mu.Unlock()
+		s.closeErr = errors.Join(stopErr, removeDir(s.dir))
+	})
+	return s.closeErr
+}
+
+// logTail returns the last logTailBytes of the server's output, also after
+// close.
+func (s *server) logTail() string {
+	if s == nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.finalTail
+	}
+	return s.proc.logTail()
+}
+
+// removeDir removes dir and everything in it.
+func removeDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove %s: %w", dir, err)
+	}
+	return nil
 }
 
 // waitHTTP polls url until it answers with any HTTP status, the process

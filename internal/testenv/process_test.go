@@ -39,56 +39,73 @@ func TestStopKillsWholeProcessGroup(t *testing.T) {
 }
 
 // TestStartServerFailsWhenServerExits shows that a server that dies at start
-// fails the test, after retrying on fresh ports, with its output attached.
+// is reported, after retrying on fresh ports, with its output attached.
 func TestStartServerFailsWhenServerExits(t *testing.T) {
 	sh := RequireTool(t, "sh", "install a POSIX shell")
 	starts := 0
-	f := runFake(t, func(tb testing.TB) {
-		startServer(tb, serverSpec{
-			name: "crasher",
-			command: func(port int) *exec.Cmd {
-				starts++
-				return exec.Command(sh, "-c", "echo cannot bind port $0 >&2; exit 3", strconv.Itoa(port))
-			},
-			probePath: "/",
-			timeout:   time.Minute,
-		})
-		t.Error("startServer returned for a server that exited")
-	})
-	fatal, _ := f.outcome()
-	if !strings.Contains(fatal, "exited before answering") || !strings.Contains(fatal, "cannot bind port") {
-		t.Errorf("fatal message %q should say the server exited and include its output", fatal)
+	p, url, err := startServerE(serverSpec{
+		name: "crasher",
+		command: func(port int) *exec.Cmd {
+			starts++
+			return exec.Command(sh, "-c", "echo cannot bind port $0 >&2; exit 3", strconv.Itoa(port))
+		},
+		probePath: "/",
+		timeout:   time.Minute,
+	}, t.TempDir())
+	if err == nil {
+		p.stop()
+		t.Fatalf("startServerE returned %s for a server that exited", url)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "exited before answering") || !strings.Contains(msg, "cannot bind port") {
+		t.Errorf("error %q should say the server exited and include its output", msg)
 	}
 	if starts != portAttempts {
 		t.Errorf("server started %d times, want %d", starts, portAttempts)
 	}
 }
 
-// TestStartServerTimesOut shows that a server that never answers fails the
-// test within the bound, and is killed.
+// TestStartServerTimesOut shows that a server that never answers is
+// reported within the bound, and is killed.
 func TestStartServerTimesOut(t *testing.T) {
 	sh := RequireTool(t, "sh", "install a POSIX shell")
 	pidFile := filepath.Join(t.TempDir(), "mute.pid")
 	starts := 0
-	f := runFake(t, func(tb testing.TB) {
-		startServer(tb, serverSpec{
-			name: "mute",
-			command: func(int) *exec.Cmd {
-				starts++
-				return exec.Command(sh, "-c", `echo $$ > "$0"; exec sleep 300`, pidFile)
-			},
-			probePath: "/",
-			timeout:   500 * time.Millisecond,
-		})
-		t.Error("startServer returned for a server that never answered")
-	})
-	if fatal, _ := f.outcome(); !strings.Contains(fatal, "did not answer") {
-		t.Errorf("fatal message %q should say the server did not answer", fatal)
+	p, url, err := startServerE(serverSpec{
+		name: "mute",
+		command: func(int) *exec.Cmd {
+			starts++
+			return exec.Command(sh, "-c", `echo $$ > "$0"; exec sleep 300`, pidFile)
+		},
+		probePath: "/",
+		timeout:   500 * time.Millisecond,
+	}, t.TempDir())
+	if err == nil {
+		p.stop()
+		t.Fatalf("startServerE returned %s for a server that never answered", url)
+	}
+	if !strings.Contains(err.Error(), "did not answer") {
+		t.Errorf("error %q should say the server did not answer", err)
 	}
 	if starts != 1 {
 		t.Errorf("server started %d times, want 1: a server that hangs is not retried", starts)
 	}
 	waitGone(t, readPIDFile(t, pidFile))
+}
+
+// TestStopIsIdempotent shows that stopping a process again neither fails
+// nor signals anything.
+func TestStopIsIdempotent(t *testing.T) {
+	sh := RequireTool(t, "sh", "install a POSIX shell")
+	dir := t.TempDir()
+	p, err := startProcess("sleeper", exec.Command(sh, "-c", "exec sleep 300"), filepath.Join(dir, "sleeper.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := p.stop(); err != nil {
+			t.Fatalf("stop #%d: %v", i+1, err)
+		}
+	}
 }
 
 // readPIDFile waits, for a bounded time, until a shell has written a PID to

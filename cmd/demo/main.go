@@ -1,0 +1,158 @@
+// Command demo lets the dev stack heal on this machine, with no AWS account:
+// it deploys the real program into moto, boots the group's instance with the
+// launch template's user data against AWS's EC2 metadata mock, kills the
+// instance, and shows the replacement take the Elastic IP. `make demo` runs
+// it from the repository root.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/selfhealing-dev/selfhealing/internal/heal"
+)
+
+// prerequisite is a program the demo runs, and how to get it.
+type prerequisite struct{ name, install string }
+
+var prerequisites = []prerequisite{
+	{"moto_server", "pip install 'moto[server]==5.2.1'"},
+	{"aws", "pip install awscli   (or AWS CLI v2)"},
+	{"curl", "apt-get install curl"},
+	{"bash", "apt-get install bash"},
+	{"unshare", "apt-get install util-linux"},
+	{"go", "https://go.dev/dl/ (Go 1.26), to build AWS's EC2 metadata mock"},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Stdout))
+}
+
+func run(ctx context.Context, out io.Writer) int {
+	if missing := missingPrerequisites(); len(missing) > 0 {
+		fmt.Fprintln(out, "The demo needs these programs, which this machine lacks:")
+		for _, p := range missing {
+			fmt.Fprintf(out, "  %-12s install: %s\n", p.name, p.install)
+		}
+		return 1
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(out, "The demo must run as root: each simulated instance boots in a private mount namespace (unshare).")
+		fmt.Fprintln(out, "Run: sudo make demo")
+		return 1
+	}
+	workDir, err := os.MkdirTemp("", "selfhealing-demo-")
+	if err != nil {
+		fmt.Fprintf(out, "demo: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(workDir)
+
+	d := &demo{out: out, start: time.Now()}
+	err = d.run(ctx, workDir)
+	if err != nil {
+		fmt.Fprintf(out, "\ndemo failed: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func missingPrerequisites() []prerequisite {
+	var missing []prerequisite
+	for _, p := range prerequisites {
+		if _, err := exec.LookPath(p.name); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	return missing
+}
+
+// demo prints a timeline, each line stamped with the time since the start.
+type demo struct {
+	out   io.Writer
+	start time.Time
+}
+
+func (d *demo) say(format string, args ...any) {
+	fmt.Fprintf(d.out, "%6.1fs  %s\n", time.Since(d.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func (d *demo) detail(format string, args ...any) {
+	fmt.Fprintf(d.out, "         %s\n", fmt.Sprintf(format, args...))
+}
+
+func (d *demo) run(ctx context.Context, workDir string) (err error) {
+	fmt.Fprintln(d.out, "Self-healing instance demo: the dev stack in moto, with AWS's EC2 metadata mock. No AWS account is used.")
+	fmt.Fprintln(d.out)
+
+	d.say("starting moto and deploying the dev stack with the real program")
+	lab, err := heal.Start(ctx, heal.Options{Dir: ".", Stack: "dev", WorkDir: workDir, Overrides: heal.StandInOverrides()})
+	defer func() {
+		if lab != nil {
+			err = errors.Join(err, lab.Close())
+			d.say("cleaned up: emulators stopped, temporary files removed")
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	d.say("deployed: Elastic IP %s (%s), group %s", lab.Outputs["publicIp"], lab.Outputs["allocationId"], lab.Outputs["autoScalingGroupName"])
+	d.detail("IAM enforcement is on; the instance acts with its own role's credentials only")
+
+	first, err := lab.OnlyInstance(ctx)
+	if err != nil {
+		return err
+	}
+	d.say("the group launched %s in %s; booting it with the launch template's user data", first.ID, first.AvailabilityZone)
+	booted, err := lab.BootFirst(ctx)
+	if err != nil {
+		return err
+	}
+	if !booted.Healed {
+		return fmt.Errorf("the first instance did not take the address:\n%s", booted.Log)
+	}
+	d.say("%s holds %s: associated %s after boot, ready after %s", first.ID, lab.Outputs["publicIp"],
+		round(booted.Associated), round(booted.Ready))
+
+	d.say("killing %s (ec2 terminate-instances)", first.ID)
+	m, old, err := lab.Heal(ctx, heal.Scenarios()[0], heal.Ours)
+	if err != nil {
+		return err
+	}
+	r := m.Result
+	if !r.Healed {
+		return fmt.Errorf("the replacement did not take the address:\n%s\n%s", r.Stderr, r.Log)
+	}
+	d.say("the group replaced it with %s in %s; it booted and took the address", r.Instance.ID, r.Instance.AvailabilityZone)
+	d.detail("associated %s after boot, ready after %s, %d AWS API calls", round(r.Associated), round(r.Ready), r.APICalls)
+	holder, err := lab.Holder(ctx)
+	if err != nil {
+		return err
+	}
+	state, err := lab.InstanceState(ctx, old.ID)
+	if err != nil {
+		return err
+	}
+	d.say("now: %s -> %s; %s is %s and holds nothing", lab.Outputs["publicIp"], holder, old.ID, state)
+
+	fmt.Fprintf(d.out, "\nThe replacement's boot log (%s on the instance):\n", "/var/log/selfhealing-boot.log")
+	for _, line := range strings.Split(strings.TrimSpace(r.Log), "\n") {
+		fmt.Fprintf(d.out, "  %s\n", line)
+	}
+	fmt.Fprintln(d.out)
+	return nil
+}
+
+func round(d time.Duration) time.Duration {
+	return d.Round(10 * time.Millisecond)
+}

@@ -1,0 +1,238 @@
+package heal
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/userdata"
+)
+
+// Script names the user data an instance boots with.
+type Script string
+
+const (
+	// Ours is the launch template's user data: the component's boot script.
+	Ours Script = "ours"
+	// Seed is the seed article's user data, for comparison.
+	Seed Script = "seed"
+)
+
+//go:embed seed-userdata.sh.tmpl
+var seedTemplateText string
+
+var seedTemplate = template.Must(template.New("seed").Option("missingkey=error").Parse(seedTemplateText))
+
+// BootOptions shape one boot.
+type BootOptions struct {
+	// Script is the user data to run; Ours if empty.
+	Script Script
+	// MetadataFaults, if set, arranges faults on the proxy in front of this
+	// instance's metadata service before the boot.
+	MetadataFaults func(*testenv.FaultProxy)
+	// IMDSv2Only requires metadata tokens of the seed script too. Our
+	// script always gets tokens required, as its launch template says.
+	IMDSv2Only bool
+}
+
+// BootResult is what one boot did.
+type BootResult struct {
+	Instance Instance
+	Script   Script
+	testenv.CommandResult
+	// Log and Status are the boot script's log file and status file, as
+	// the instance's disk holds them afterwards ("" for the seed script).
+	Log, Status string
+	// Healed reports that the script exited 0 and the Elastic IP is on this
+	// instance.
+	Healed bool
+	// Silent reports a failure the script did not report: it exited 0, yet
+	// the address is not here.
+	Silent bool
+	// UserScriptRan reports that StandInUserScript left its mark.
+	UserScriptRan bool
+	// FailureLine is the script's "FAILED:" line, if it wrote one.
+	FailureLine string
+	// Ready is how long the script ran, when it healed; -1 otherwise.
+	Ready time.Duration
+	// Associated is how long after the start the association was verified
+	// (for the seed script, which verifies nothing: when it finished); -1
+	// if it never was.
+	Associated time.Duration
+	// APICalls counts the AWS API requests the instance made.
+	APICalls int
+}
+
+// Boot plays EC2 for one first boot of inst: it serves the instance's
+// metadata (IMDSv2 required, unless the seed script needs IMDSv1), hands it
+// its role's credentials, and runs its user data. Faults on l.API stay as
+// the caller set them; its counts are reset first.
+func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootResult, error) {
+	if opts.Script == "" {
+		opts.Script = Ours
+	}
+	imds, err := testenv.StartIMDSE(testenv.IMDSOptions{
+		InstanceID:       inst.ID,
+		AvailabilityZone: inst.AvailabilityZone,
+		Region:           l.Region,
+		// The seed's own launch template would leave IMDSv1 on; ours
+		// requires tokens, and the harness checks the template says so.
+		AllowIMDSv1: opts.Script == Seed && !opts.IMDSv2Only,
+	})
+	if err != nil {
+		return BootResult{}, fmt.Errorf("starting instance metadata for %s: %w", inst.ID, err)
+	}
+	defer imds.Close()
+	metadata, err := testenv.NewFaultProxyE(imds.URL)
+	if err != nil {
+		return BootResult{}, fmt.Errorf("starting the metadata fault proxy: %w", err)
+	}
+	defer metadata.Close()
+	if opts.MetadataFaults != nil {
+		opts.MetadataFaults(metadata)
+	}
+
+	script, err := l.userData(ctx, inst, opts.Script, metadata.URL)
+	if err != nil {
+		return BootResult{}, err
+	}
+	creds, err := l.instanceCredentials(ctx)
+	if err != nil {
+		return BootResult{}, err
+	}
+	dir, err := l.newInstanceDir(inst.ID)
+	if err != nil {
+		return BootResult{}, err
+	}
+	root := testenv.InstanceRoot(dir + "/fs")
+	env, err := testenv.CLIEnvE(l.API.URL, creds, dir)
+	if err != nil {
+		return BootResult{}, err
+	}
+	// The one documented test variable; it is harmless to the seed script.
+	env = append(env, userdata.IMDSEndpointEnv+"="+metadata.URL)
+
+	callsBefore := l.API.Total()
+	start := time.Now()
+	res, err := testenv.RunFirstBoot(ctx, root, script, env)
+	elapsed := time.Since(start)
+	if err != nil {
+		return BootResult{}, fmt.Errorf("booting %s: %w", inst.ID, err)
+	}
+
+	r := BootResult{
+		Instance:      inst,
+		Script:        opts.Script,
+		CommandResult: res,
+		Log:           root.ReadFile(userdata.LogFile),
+		Status:        strings.TrimSpace(root.ReadFile(userdata.StatusFile)),
+		UserScriptRan: fileExists(root.Path(InstanceMarker)),
+		Ready:         -1,
+		Associated:    -1,
+		APICalls:      l.API.Total() - callsBefore,
+	}
+	holder, err := l.Holder(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.Healed = res.ExitCode == 0 && holder == inst.ID
+	r.Silent = res.ExitCode == 0 && holder != inst.ID
+	for _, line := range strings.Split(res.Stderr, "\n") {
+		if strings.Contains(line, "selfhealing: FAILED: ") {
+			r.FailureLine = line
+		}
+	}
+	if r.Healed {
+		r.Ready = elapsed
+		r.Associated = elapsed
+		if at, ok := logTime(r.Log, " is associated with "+inst.ID); ok {
+			r.Associated = at.Sub(start)
+		}
+	}
+	return r, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// logTime returns the timestamp of the first log line containing needle.
+func logTime(log, needle string) (time.Time, bool) {
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, needle) {
+			continue
+		}
+		stamp, _, _ := strings.Cut(line, " ")
+		at, err := time.Parse("2006-01-02T15:04:05.000Z", stamp)
+		return at, err == nil
+	}
+	return time.Time{}, false
+}
+
+// userData returns the script inst boots with. For Ours it is the user data
+// moto holds for the instance, byte for byte, after checking that it is
+// what the launch template version the group launched says.
+func (l *Lab) userData(ctx context.Context, inst Instance, script Script, metadataURL string) ([]byte, error) {
+	if script == Seed {
+		var buf bytes.Buffer
+		err := seedTemplate.Execute(&buf, map[string]string{
+			"AllocationID": l.Outputs["allocationId"], "Region": l.Region, "MetadataURL": metadataURL,
+		})
+		return buf.Bytes(), err
+	}
+
+	attr, err := l.ec2().DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{
+		InstanceId: aws.String(inst.ID), Attribute: ec2types.InstanceAttributeNameUserData,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the user data of %s: %w", inst.ID, err)
+	}
+	encoded := aws.ToString(attr.UserData.Value)
+	template, err := l.launchTemplateData(ctx, inst.LaunchTemplateVersion)
+	if err != nil {
+		return nil, err
+	}
+	if encoded != aws.ToString(template.UserData) {
+		return nil, fmt.Errorf("instance %s holds user data other than launch template version %s's", inst.ID, inst.LaunchTemplateVersion)
+	}
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		return nil, fmt.Errorf("the user data of %s is not base64: %w", inst.ID, err)
+	}
+	return raw, nil
+}
+
+// launchTemplateData describes one version of the stack's launch template,
+// and checks the settings moto's instances ignore but the harness relies on.
+func (l *Lab) launchTemplateData(ctx context.Context, version string) (*ec2types.ResponseLaunchTemplateData, error) {
+	if version == "" {
+		return nil, fmt.Errorf("the group did not say which launch template version it launched")
+	}
+	out, err := l.ec2().DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
+		LaunchTemplateId: aws.String(l.Outputs["launchTemplateId"]),
+		Versions:         []string{version},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describing launch template version %s: %w", version, err)
+	}
+	if len(out.LaunchTemplateVersions) != 1 {
+		return nil, fmt.Errorf("launch template version %s: found %d", version, len(out.LaunchTemplateVersions))
+	}
+	data := out.LaunchTemplateVersions[0].LaunchTemplateData
+	if data.MetadataOptions == nil || data.MetadataOptions.HttpTokens != ec2types.LaunchTemplateHttpTokensStateRequired {
+		return nil, fmt.Errorf("launch template version %s does not require IMDSv2 tokens; the harness serves metadata as if it did", version)
+	}
+	return data, nil
+}

@@ -1,0 +1,96 @@
+package heal
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Measurement is one scenario's result for one script.
+type Measurement struct {
+	Scenario Scenario
+	Result   BootResult
+}
+
+// Outcome is what the boot came to.
+func (m Measurement) Outcome() Outcome {
+	if m.Result.Healed {
+		return Healed
+	}
+	return Failed
+}
+
+// HealLine is the measurement as one line:
+//
+//	HEAL scenario=<name> script=<ours|seed> result=<healed|failed> associated_ms=<n> ready_ms=<n> api_calls=<n>
+//
+// A time the script never reached is -1.
+func (m Measurement) HealLine() string {
+	return fmt.Sprintf("HEAL scenario=%s script=%s result=%s associated_ms=%d ready_ms=%d api_calls=%d",
+		m.Scenario.Name, m.Result.Script, m.Outcome(), millis(m.Result.Associated), millis(m.Result.Ready), m.Result.APICalls)
+}
+
+func millis(d time.Duration) int64 {
+	if d < 0 {
+		return -1
+	}
+	return d.Milliseconds()
+}
+
+// how says how a boot ended, for people.
+func (m Measurement) how() string {
+	r := m.Result
+	switch {
+	case r.Healed:
+		return "healed"
+	case r.Silent:
+		return "failed **silently** (exit 0)"
+	case r.FailureLine != "":
+		_, reason, _ := strings.Cut(r.FailureLine, "FAILED: ")
+		return fmt.Sprintf("failed loudly: `%s`", truncate(reason, 90))
+	default:
+		return fmt.Sprintf("failed, exit %d, no log line", r.ExitCode)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// WriteMarkdown writes measurements as the heal report: one table row per
+// scenario and script, then the scenarios and notes.
+func WriteMarkdown(w io.Writer, measurements []Measurement, header string) error {
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString("\n| scenario | script | result | associated | ready | API calls |\n|---|---|---|---:|---:|---:|\n")
+	for _, m := range measurements {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d |\n", m.Scenario.Name, m.Result.Script, m.how(),
+			humanMillis(m.Result.Associated), humanMillis(m.Result.Ready), m.Result.APICalls)
+	}
+	b.WriteString("\nScenarios:\n\n")
+	seen := map[string]bool{}
+	for _, m := range measurements {
+		if seen[m.Scenario.Name] {
+			continue
+		}
+		seen[m.Scenario.Name] = true
+		fmt.Fprintf(&b, "- **%s**: %s.", m.Scenario.Name, m.Scenario.Description)
+		if m.Scenario.Note != "" {
+			fmt.Fprintf(&b, " %s", m.Scenario.Note)
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func humanMillis(d time.Duration) string {
+	if d < 0 {
+		return "never"
+	}
+	return fmt.Sprintf("%d ms", d.Milliseconds())
+}

@@ -1,0 +1,107 @@
+package heal
+
+import (
+	"time"
+
+	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+)
+
+// Outcome is what a scenario expects of a script.
+type Outcome string
+
+const (
+	// Healed: the script exits 0 with the Elastic IP on its instance.
+	Healed Outcome = "healed"
+	// Failed: the address is not on the instance.
+	Failed Outcome = "failed"
+)
+
+// Scenario is one way an instance can die and its replacement boot.
+type Scenario struct {
+	// Name is short and stable: it keys reports.
+	Name string
+	// Description says what happens, for reports.
+	Description string
+	// Kill shapes the old instance's death.
+	Kill KillOptions
+	// APIFaults arranges faults on the AWS API before the boot.
+	APIFaults func(*testenv.FaultProxy)
+	// MetadataFaults arranges faults on the instance metadata service.
+	MetadataFaults func(*testenv.FaultProxy)
+	// IMDSv2Only serves metadata with tokens required to the seed script
+	// too (the component's instances always get that).
+	IMDSv2Only bool
+	// Expect is each script's expected outcome. A script without an entry
+	// does not run in the scenario.
+	Expect map[Script]Outcome
+	// FailureMentions, for a scenario where our script is expected to fail,
+	// is what its one FAILED line must say.
+	FailureMentions []string
+	// Note explains a script left out, for reports.
+	Note string
+}
+
+// Scenarios are the healing scenarios every run goes through, each for both
+// scripts unless noted. The API faults follow what AWS documents as
+// throttled or eventually consistent; the metadata faults follow a service
+// that is not up yet at early boot.
+func Scenarios() []Scenario {
+	return []Scenario{
+		{
+			Name:        "replacement",
+			Description: "the instance is terminated; the group's replacement boots",
+			Expect:      map[Script]Outcome{Ours: Healed, Seed: Healed},
+		},
+		{
+			Name:        "imdsv2-required",
+			Description: "as above, with IMDSv2 required, as the launch template sets and new AMIs default to",
+			IMDSv2Only:  true,
+			Expect:      map[Script]Outcome{Ours: Healed, Seed: Failed},
+		},
+		{
+			Name:        "address-still-held",
+			Description: "the old instance still holds the address when the new one boots (Spot capacity rebalance)",
+			Kill:        KillOptions{KeepAssociation: true},
+			Expect:      map[Script]Outcome{Ours: Healed},
+			Note: "The seed script is left out: it omits --allow-reassociation, which AWS treats as reassociation " +
+				"allowed in a VPC, but moto as forbidden, so moto would decide its result, not AWS.",
+		},
+		{
+			Name:        "throttled",
+			Description: "AssociateAddress answers RequestLimitExceeded 3 times",
+			APIFaults:   func(p *testenv.FaultProxy) { p.ThrottleFirst("AssociateAddress", 3) },
+			Expect:      map[Script]Outcome{Ours: Healed, Seed: Failed},
+		},
+		{
+			Name:        "server-errors",
+			Description: "AssociateAddress answers 503 Unavailable twice, DescribeAddresses 500 once",
+			APIFaults: func(p *testenv.FaultProxy) {
+				p.ServerErrorFirst("AssociateAddress", 2)
+				p.FailFirst("DescribeAddresses", 1, testenv.InternalError)
+			},
+			Expect: map[Script]Outcome{Ours: Healed, Seed: Failed},
+		},
+		{
+			Name:        "iam-propagation",
+			Description: "a role created in the same deployment: AuthFailure for 5 s, then UnauthorizedOperation twice",
+			APIFaults: func(p *testenv.FaultProxy) {
+				p.AuthFailureFor("", 5*time.Second)
+				p.FailFirst("AssociateAddress", 2, testenv.UnauthorizedOperation)
+			},
+			Expect: map[Script]Outcome{Ours: Healed, Seed: Failed},
+		},
+		{
+			Name:           "metadata-slow",
+			Description:    "the metadata service drops 2 connections, then answers 500 twice",
+			MetadataFaults: func(p *testenv.FaultProxy) { p.DropFirstRequests(2); p.FailFirstRequests(2, 500) },
+			Expect:         map[Script]Outcome{Ours: Healed, Seed: Failed},
+		},
+		{
+			Name:            "metadata-down",
+			Description:     "the metadata service never answers 200",
+			MetadataFaults:  func(p *testenv.FaultProxy) { p.FailFirstRequests(1_000_000, 503) },
+			Expect:          map[Script]Outcome{Ours: Failed, Seed: Failed},
+			FailureMentions: []string{"reading instance metadata", "meta-data/instance-id"},
+		},
+	}
+}

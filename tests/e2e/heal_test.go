@@ -1,0 +1,233 @@
+// Package e2e lets the component heal for real, on this machine: the real
+// program is deployed into moto, the group's instance is killed, moto's
+// group replaces it, and the launch template's user data runs "as" the
+// replacement against moto and AWS's metadata mock. See README.md here for
+// where moto differs from AWS and what the harness does about it.
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/selfhealing-dev/selfhealing/internal/heal"
+	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+)
+
+// hangBound catches a hung run; no test asserts on time otherwise.
+const hangBound = 20 * time.Minute
+
+func requireTools(t *testing.T) {
+	t.Helper()
+	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	testenv.RequireTool(t, "aws", "pip install awscli")
+	testenv.RequireTool(t, "bash", "apt-get install bash")
+	testenv.RequireTool(t, "curl", "apt-get install curl")
+	testenv.RequireTool(t, "unshare", "apt-get install util-linux")
+	if os.Geteuid() != 0 {
+		if testenv.InCI() {
+			t.Fatal("the end-to-end tests need root: each simulated instance boots in a private mount namespace")
+		}
+		t.Skip("skipping: the end-to-end tests need root: each simulated instance boots in a private mount namespace")
+	}
+}
+
+// startLab deploys the dev stack into a fresh moto, or fails the test.
+func startLab(t *testing.T) (*heal.Lab, context.Context) {
+	t.Helper()
+	requireTools(t)
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
+	t.Cleanup(cancel)
+	lab, err := heal.Start(ctx, heal.Options{
+		Dir: filepath.Join("..", ".."), Stack: "dev", WorkDir: t.TempDir(), Overrides: heal.StandInOverrides(),
+	})
+	if lab != nil {
+		t.Cleanup(func() {
+			if err := lab.Close(); err != nil {
+				t.Errorf("closing the lab: %v", err)
+			}
+		})
+	}
+	if err != nil {
+		t.Fatalf("deploying the dev stack into moto: %v", err)
+	}
+	return lab, ctx
+}
+
+// wantHolder fails the test unless the Elastic IP is on want.
+func wantHolder(t *testing.T, ctx context.Context, lab *heal.Lab, want string) {
+	t.Helper()
+	got, err := lab.Holder(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("the Elastic IP is on %q, want %q", got, want)
+	}
+}
+
+func TestTheGroupHealsAndTheAddressFollows(t *testing.T) {
+	lab, ctx := startLab(t)
+
+	first, err := lab.BootFirst(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Healed || first.Status != "ready" {
+		t.Fatalf("the first instance did not take the address:\n%s\n%s", first.CommandResult, first.Log)
+	}
+	wantHolder(t, ctx, lab, first.Instance.ID)
+	if !strings.Contains(first.Stdout+first.Stderr, "user script: running on") || !first.UserScriptRan {
+		t.Errorf("the stack's user script did not run after the association:\n%s", first.CommandResult)
+	}
+
+	m, old, err := lab.Heal(ctx, heal.Scenarios()[0], heal.Ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.ID != first.Instance.ID || m.Result.Instance.ID == old.ID {
+		t.Fatalf("killed %s and booted %s, want the first instance %s replaced", old.ID, m.Result.Instance.ID, first.Instance.ID)
+	}
+	if !m.Result.Healed {
+		t.Fatalf("the replacement did not take the address:\n%s\n%s", m.Result.CommandResult, m.Result.Log)
+	}
+	// The state AWS documents: the address on the new instance and
+	// nowhere else, the old instance terminated.
+	wantHolder(t, ctx, lab, m.Result.Instance.ID)
+	if state, err := lab.InstanceState(ctx, old.ID); err != nil || state != "terminated" {
+		t.Errorf("the killed instance is %q (%v), want terminated", state, err)
+	}
+	instances, err := lab.GroupInstances(ctx)
+	if err != nil || len(instances) != 1 || instances[0].ID != m.Result.Instance.ID {
+		t.Errorf("the group holds %v (%v), want only the replacement", instances, err)
+	}
+	if got := lab.API.Calls("AssociateAddress"); got != 1 {
+		t.Errorf("the replacement called AssociateAddress %d times, want 1", got)
+	}
+	if got := lab.API.Injected(); got != 0 {
+		t.Errorf("the harness refused %d of the replacement's requests; the policy must allow what the script does", got)
+	}
+	t.Log(m.HealLine())
+}
+
+func TestTheInstanceRoleMayMoveOnlyItsOwnAddress(t *testing.T) {
+	lab, ctx := startLab(t)
+	inst, err := lab.OnlyInstance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := lab.AllocateOtherAddress(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		// moto allows the action; the harness checks the resource.
+		{"another address", []string{"ec2", "associate-address", "--allocation-id", other, "--instance-id", inst.ID, "--allow-reassociation"}, "UnauthorizedOperation"},
+		// The policy has no such action; the harness refuses it.
+		{"another EC2 action", []string{"ec2", "disassociate-address", "--association-id", "eipassoc-0123456789abcdef0"}, "UnauthorizedOperation"},
+		// Not mapped by the harness; moto's own enforcement refuses it.
+		{"another service", []string{"iam", "list-users"}, "AccessDenied"},
+		{"its own address", []string{"ec2", "associate-address", "--allocation-id", lab.Outputs["allocationId"], "--instance-id", inst.ID, "--allow-reassociation"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := lab.RunAsInstance(ctx, t.TempDir(), append(tc.args, "--region", lab.Region)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.want == "" && res.ExitCode != 0:
+				t.Errorf("refused:\n%s", res)
+			case tc.want != "" && (res.ExitCode == 0 || !strings.Contains(res.Stderr, tc.want)):
+				t.Errorf("want a refusal with %s:\n%s", tc.want, res)
+			}
+		})
+	}
+}
+
+func TestHealScenarios(t *testing.T) {
+	lab, ctx := startLab(t)
+	if first, err := lab.BootFirst(ctx); err != nil || !first.Healed {
+		t.Fatalf("the first boot did not heal (%v):\n%s", err, first.Log)
+	}
+
+	var measurements []heal.Measurement
+	for _, sc := range heal.Scenarios() {
+		for _, script := range []heal.Script{heal.Ours, heal.Seed} {
+			want, ok := sc.Expect[script]
+			if !ok {
+				continue
+			}
+			t.Run(sc.Name+"/"+string(script), func(t *testing.T) {
+				m, old, err := lab.Heal(ctx, sc, script)
+				if err != nil {
+					t.Fatal(err)
+				}
+				measurements = append(measurements, m)
+				t.Log(m.HealLine())
+				checkMeasurement(t, ctx, lab, m, old, want)
+			})
+		}
+	}
+	if path := os.Getenv("HEAL_REPORT"); path != "" {
+		writeReport(t, path, measurements)
+	}
+}
+
+func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.Measurement, old heal.Instance, want heal.Outcome) {
+	t.Helper()
+	r := m.Result
+	if got := m.Outcome(); got != want {
+		t.Fatalf("outcome %s, want %s\n%s\nlog:\n%s", got, want, r.CommandResult, r.Log)
+	}
+	holder, err := lab.Holder(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if holder == old.ID && !m.Scenario.Kill.KeepAssociation {
+		t.Errorf("the terminated instance %s still holds the address", old.ID)
+	}
+	if r.Script != heal.Ours {
+		return
+	}
+	if r.Silent {
+		t.Errorf("our script failed silently:\n%s", r.CommandResult)
+	}
+	switch want {
+	case heal.Healed:
+		if holder != r.Instance.ID || r.Status != "ready" {
+			t.Errorf("healed, yet the address is on %q and the status is %q", holder, r.Status)
+		}
+	case heal.Failed:
+		if r.FailureLine == "" || !strings.HasPrefix(r.Status, "failed: ") {
+			t.Errorf("a failure without a FAILED line or status:\n%s", r.CommandResult)
+		}
+		for _, mention := range m.Scenario.FailureMentions {
+			if !strings.Contains(r.FailureLine, mention) {
+				t.Errorf("the FAILED line %q does not say %q", r.FailureLine, mention)
+			}
+		}
+	}
+}
+
+func writeReport(t *testing.T, path string, measurements []heal.Measurement) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	header := "# Heal report\n\nOne run of `make heal-report` on " + time.Now().UTC().Format("2006-01-02") +
+		": the dev stack deployed into moto, its instance killed once per row, and the replacement booted with our boot script or the seed article's user data. " +
+		"Times are from the script's start, on a shared 2-core machine against emulators: compare them, don't quote them.\n"
+	if err := heal.WriteMarkdown(f, measurements, header); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", path)
+}
