@@ -25,5 +25,5 @@ demo: ## the dev stack heals in emulators: deploy, kill the instance, watch the 
 	$(GO) run ./cmd/demo
 
 heal-report: ## run every healing scenario for our script and the seed's; write heal-report.md
-	HEAL_REPORT=$(CURDIR)/heal-report.md $(GO) test -count=1 -run 'TestHealScenarios' -v ./tests/e2e/ | grep -E '^\s*(HEAL |--- |ok|FAIL)'
+	HEAL_REPORT=$(CURDIR)/heal-report.md $(GO) test -count=1 -run 'TestHealScenarios' -v ./tests/e2e/ | grep -E ' HEAL |^ *--- |^(ok|FAIL)'
 	@echo "wrote heal-report.md"

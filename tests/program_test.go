@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/base64"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,33 +10,25 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/programrun"
 	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
-	"github.com/selfhealing-dev/selfhealing/program"
 )
 
 // repoRoot holds Pulumi.yaml.
 const repoRoot = ".."
 
-// runProgram runs program.Run for a stack's configuration, with overrides
+// runProgram runs the program for a stack's configuration, with overrides
 // of individual keys, and returns the monitor and the program's error.
 func runProgram(t *testing.T, cfg *stackconfig.Stack, overrides map[string]string) (*fakeaws.Monitor, error) {
 	t.Helper()
-	values := map[string]string{}
-	for k, v := range cfg.Config {
-		values[k] = v
-	}
-	for k, v := range overrides {
-		values[k] = v
-	}
-	monitor := fakeaws.NewMonitor(fakeaws.NewAccount(values["aws:region"]))
-	err := pulumi.RunErr(program.Run, pulumi.WithMocks(cfg.Project, cfg.Name, monitor), func(info *pulumi.RunInfo) {
-		info.Config = values
-		info.ConfigSecretKeys = cfg.SecretKeys
-	})
+	stack := *cfg
+	stack.Config = maps.Clone(cfg.Config)
+	maps.Copy(stack.Config, overrides)
+	monitor := fakeaws.NewMonitor(fakeaws.NewAccount(stack.Config["aws:region"]))
+	_, err := programrun.Run(&stack, monitor, programrun.Deploy)
 	return monitor, err
 }
 

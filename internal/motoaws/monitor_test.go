@@ -22,10 +22,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/motoaws"
+	"github.com/selfhealing-dev/selfhealing/internal/programrun"
 	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
 	"github.com/selfhealing-dev/selfhealing/internal/testenv"
 	"github.com/selfhealing-dev/selfhealing/program"
@@ -128,31 +128,17 @@ func deployDevStack(t *testing.T, ctx context.Context, moto *testenv.Moto, stack
 		t.Fatalf("motoaws.New: %v", err)
 	}
 
-	exports := map[string]string{}
-	err = pulumi.RunErr(func(pctx *pulumi.Context) error {
-		outputs, err := program.Deploy(pctx)
-		if err != nil {
-			return err
-		}
-		for name, output := range outputs {
-			result, err := internals.UnsafeAwaitOutput(pctx.Context(), output)
-			if err != nil {
-				return err
-			}
-			if !result.Known {
-				t.Errorf("export %s is unknown after a deployment", name)
-				continue
-			}
-			s, ok := result.Value.(string)
-			if !ok {
-				t.Errorf("export %s = %#v, want a string", name, result.Value)
-			}
-			exports[name] = s
-		}
-		return nil
-	}, pulumi.WithMocks(stack.Project, devStack, monitor), withStackConfig(stack))
+	values, err := programrun.Run(stack, monitor, programrun.Deploy)
 	if err != nil {
 		t.Fatalf("deploying the %s stack into moto: %v", devStack, err)
+	}
+	exports := map[string]string{}
+	for name, value := range values {
+		s, ok := value.(string)
+		if !ok || s == "" {
+			t.Errorf("export %s = %#v after a deployment, want a string", name, value)
+		}
+		exports[name] = s
 	}
 
 	cfg.Region = region
@@ -160,16 +146,6 @@ func deployDevStack(t *testing.T, ctx context.Context, moto *testenv.Moto, stack
 		moto: moto, cfg: cfg, monitor: monitor, stack: stack, exports: exports,
 		ec2: ec2.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
 		autoscaling: autoscaling.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg),
-	}
-}
-
-// withStackConfig gives the program the stack's configuration, for a real
-// (not preview) run.
-func withStackConfig(stack *stackconfig.Stack) pulumi.RunOption {
-	return func(info *pulumi.RunInfo) {
-		info.Config = stack.Config
-		info.ConfigSecretKeys = stack.SecretKeys
-		info.DryRun = false
 	}
 }
 
