@@ -39,26 +39,12 @@ type instance struct {
 	lifecycle func(w http.ResponseWriter) bool
 }
 
-func requireBootTools(t *testing.T) {
-	t.Helper()
-	testenv.RequireTool(t, "bash", "apt-get install bash")
-	testenv.RequireTool(t, "curl", "apt-get install curl")
-	testenv.RequireTool(t, "unshare", "apt-get install util-linux")
-	testenv.RequireTool(t, "aws", "pip install awscli")
-	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
-	if os.Geteuid() != 0 {
-		if testenv.InCI() {
-			t.Fatal("the boot-script tests need root for a private mount namespace")
-		}
-		t.Skip("skipping: the boot-script tests need root for a private mount namespace (run them with sudo)")
-	}
-}
-
 // newInstance starts moto, creates an instance and an unassociated Elastic
 // IP in it, and starts a metadata mock that speaks for that instance.
 func newInstance(t *testing.T) *instance {
 	t.Helper()
-	requireBootTools(t)
+	testenv.RequireFirstBoot(t)
+	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	t.Parallel()
 	moto := testenv.StartMoto(t, testenv.MotoOptions{})
 	in := &instance{t: t, moto: moto, cfg: moto.AWSConfig(), fs: testenv.InstanceRoot(t.TempDir())}

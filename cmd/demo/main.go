@@ -35,10 +35,12 @@ var prerequisites = []prerequisite{
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Stdout))
+	os.Exit(run(ctx, os.Stdout, "."))
 }
 
-func run(ctx context.Context, out io.Writer) int {
+// run is the demo, apart from the process: dir holds Pulumi.yaml, and the
+// result is the exit code.
+func run(ctx context.Context, out io.Writer, dir string) int {
 	if missing := missingPrerequisites(); len(missing) > 0 {
 		fmt.Fprintln(out, "The demo needs these programs, which this machine lacks:")
 		for _, p := range missing {
@@ -59,7 +61,7 @@ func run(ctx context.Context, out io.Writer) int {
 	defer os.RemoveAll(workDir)
 
 	d := &demo{out: out, start: time.Now()}
-	err = d.run(ctx, workDir)
+	err = d.run(ctx, dir, workDir)
 	if err != nil {
 		fmt.Fprintf(out, "\ndemo failed: %v\n", err)
 		return 1
@@ -91,12 +93,12 @@ func (d *demo) detail(format string, args ...any) {
 	fmt.Fprintf(d.out, "         %s\n", fmt.Sprintf(format, args...))
 }
 
-func (d *demo) run(ctx context.Context, workDir string) (err error) {
+func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	fmt.Fprintln(d.out, "Self-healing instance demo: the dev stack in moto, with AWS's EC2 metadata mock. No AWS account is used.")
 	fmt.Fprintln(d.out)
 
 	d.say("starting moto and deploying the dev stack with the real program")
-	lab, err := heal.Start(ctx, heal.Options{Dir: ".", Stack: "dev", WorkDir: workDir, Overrides: heal.StandInOverrides()})
+	lab, err := heal.Start(ctx, heal.Options{Dir: dir, Stack: "dev", WorkDir: workDir, Overrides: heal.StandInOverrides()})
 	defer func() {
 		if lab != nil {
 			err = errors.Join(err, lab.Close())

@@ -14,10 +14,11 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/internal/mockrecord"
 )
 
 // Subnet is a subnet of the fake account.
@@ -103,36 +104,12 @@ func GuessArchitecture(instanceType string) []string {
 }
 
 // Resource is one resource registration the monitor saw.
-type Resource struct {
-	// Type is the resource's type token, such as "aws:ec2/eip:Eip".
-	Type string
-	// Name is its logical name.
-	Name string
-	// ParentType is the type token of its parent, empty for the stack.
-	ParentType string
-	// ID is the physical id the fake gave it.
-	ID string
-	// Custom is false for component resources.
-	Custom bool
-	// Inputs are the registered inputs, with unknowns and secrets as Pulumi
-	// marks them.
-	Inputs resource.PropertyMap
-	// Outputs are the inputs plus the attributes the fake computed.
-	Outputs resource.PropertyMap
-	// Dependencies are the URNs of explicit and implicit dependencies.
-	Dependencies []string
-	// URN is the resource's own URN.
-	URN string
-	// RetainOnDelete reports the retainOnDelete option.
-	RetainOnDelete bool
-}
+type Resource = mockrecord.Resource
 
 // Monitor implements pulumi.MockResourceMonitor on top of an Account.
 type Monitor struct {
+	mockrecord.Recorder
 	Account *Account
-
-	mu        sync.Mutex
-	resources []Resource
 }
 
 var _ pulumi.MockResourceMonitor = (*Monitor)(nil)
@@ -140,24 +117,6 @@ var _ pulumi.MockResourceMonitor = (*Monitor)(nil)
 // NewMonitor returns a monitor for account.
 func NewMonitor(account *Account) *Monitor {
 	return &Monitor{Account: account}
-}
-
-// Resources returns the registrations seen so far, in order.
-func (m *Monitor) Resources() []Resource {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]Resource(nil), m.resources...)
-}
-
-// ByType returns the registrations of one type token, in order.
-func (m *Monitor) ByType(typeToken string) []Resource {
-	var out []Resource
-	for _, r := range m.Resources() {
-		if r.Type == typeToken {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // NewResource records a registration and answers with a fake physical id
@@ -172,51 +131,10 @@ func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 			return "", nil, err
 		}
 	}
-	r := Resource{
-		Type:    args.TypeToken,
-		Name:    args.Name,
-		ID:      id,
-		Custom:  args.Custom,
-		Inputs:  args.Inputs,
-		Outputs: outputs,
-	}
-	if rpc := args.RegisterRPC; rpc != nil {
-		r.ParentType = TypeOfURN(rpc.GetParent())
-		r.Dependencies = rpc.GetDependencies()
-		r.RetainOnDelete = rpc.GetRetainOnDelete()
-		r.URN = childURN(rpc.GetParent(), args.TypeToken, args.Name)
-	}
-	m.mu.Lock()
-	m.resources = append(m.resources, r)
-	m.mu.Unlock()
+	r := mockrecord.FromArgs(args)
+	r.ID, r.Outputs = id, outputs
+	m.Record(r)
 	return id, outputs, nil
-}
-
-// TypeOfURN returns the type token of the resource a URN names, or "" for an
-// empty URN.
-func TypeOfURN(urn string) string {
-	parts := strings.Split(urn, "::")
-	if len(parts) < 4 {
-		return ""
-	}
-	qualified := parts[2]
-	return qualified[strings.LastIndex(qualified, "$")+1:]
-}
-
-// childURN builds the URN the mock monitor gives a resource: the parent's
-// qualified type, then "$" and the resource's own type.
-func childURN(parent, typeToken, name string) string {
-	parts := strings.Split(parent, "::")
-	if len(parts) < 4 {
-		return ""
-	}
-	qualified := parts[2]
-	if TypeOfURN(parent) != "pulumi:pulumi:Stack" {
-		qualified += "$" + typeToken
-	} else {
-		qualified = typeToken
-	}
-	return strings.Join([]string{parts[0], parts[1], qualified, name}, "::")
 }
 
 // fakeID is a deterministic id: prefix, then 17 hex digits from seed.

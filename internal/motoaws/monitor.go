@@ -17,8 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/internal/mockrecord"
 )
 
 // CallTimeout bounds each resource creation and each invoke, including the
@@ -27,34 +28,7 @@ import (
 const CallTimeout = 2 * time.Minute
 
 // Resource is one resource registration the monitor saw.
-type Resource struct {
-	// Type is the resource's type token, such as "aws:ec2/eip:Eip".
-	Type string
-	// Name is its logical name.
-	Name string
-	// ParentType is the type token of its parent, empty for the stack.
-	ParentType string
-	// ID is the physical id moto gave it, empty for component resources.
-	ID string
-	// Custom is false for component resources, which exist only in Pulumi.
-	Custom bool
-	// Inputs are the registered inputs, exactly as the program set them.
-	Inputs resource.PropertyMap
-	// Outputs are the inputs plus the attributes read back from moto.
-	Outputs resource.PropertyMap
-	// Dependencies are the URNs of explicit and implicit dependencies.
-	Dependencies []string
-	// URN is the resource's own URN; empty for the stack itself.
-	URN string
-	// RetainOnDelete reports the retainOnDelete option.
-	RetainOnDelete bool
-	// Protect reports the protect option.
-	Protect bool
-	// Adjustments describe where the request sent to moto differs from the
-	// inputs, and why (see the package documentation). Empty means moto got
-	// exactly what the provider would have sent AWS.
-	Adjustments []string
-}
+type Resource = mockrecord.Resource
 
 // Monitor implements pulumi.MockResourceMonitor on top of a moto server. It
 // is safe for concurrent use, as Pulumi registers resources concurrently.
@@ -70,8 +44,9 @@ type Monitor struct {
 	ssm         *ssm.Client
 	sts         *sts.Client
 
+	mockrecord.Recorder
+
 	mu           sync.Mutex
-	resources    []Resource
 	rolePolicies []RolePolicy
 }
 
@@ -126,24 +101,6 @@ func (m *Monitor) AccountID() string { return m.accountID }
 // Partition is the region's partition, such as "aws".
 func (m *Monitor) Partition() string { return m.partition }
 
-// Resources returns the registrations seen so far, in order.
-func (m *Monitor) Resources() []Resource {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]Resource(nil), m.resources...)
-}
-
-// ByType returns the registrations of one type token, in order.
-func (m *Monitor) ByType(typeToken string) []Resource {
-	var out []Resource
-	for _, r := range m.Resources() {
-		if r.Type == typeToken {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // RolePolicies returns every inline role policy the monitor put into moto,
 // in order, each with the document exactly as the program wrote it.
 func (m *Monitor) RolePolicies() []RolePolicy {
@@ -191,20 +148,7 @@ func SupportedTypes() []string {
 // reading an existing resource, or an error from moto fails the
 // registration, and so the program.
 func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r := Resource{
-		Type:   args.TypeToken,
-		Name:   args.Name,
-		ID:     args.ID,
-		Custom: args.Custom,
-		Inputs: args.Inputs,
-	}
-	if rpc := args.RegisterRPC; rpc != nil {
-		r.ParentType = typeOfURN(rpc.GetParent())
-		r.Dependencies = rpc.GetDependencies()
-		r.RetainOnDelete = rpc.GetRetainOnDelete()
-		r.Protect = rpc.GetProtect()
-		r.URN = childURN(rpc.GetParent(), args.TypeToken, args.Name)
-	}
+	r := mockrecord.FromArgs(args)
 	if args.ReadRPC != nil {
 		return "", nil, fmt.Errorf("motoaws: %s %q: reading an existing resource (id %q) is not supported; the monitor only creates",
 			args.TypeToken, args.Name, args.ID)
@@ -234,33 +178,8 @@ func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	}
 	r.Outputs = outputs
 
-	m.mu.Lock()
-	m.resources = append(m.resources, r)
-	m.mu.Unlock()
+	m.Record(r)
 	return r.ID, outputs, nil
-}
-
-// typeOfURN returns the type token of the resource a URN names, or "" for
-// an empty URN.
-func typeOfURN(urn string) string {
-	if !resource.URN(urn).IsValid() {
-		return ""
-	}
-	return string(resource.URN(urn).Type())
-}
-
-// childURN builds the URN Pulumi's mock monitor gives a resource registered
-// under parent.
-func childURN(parent, typeToken, name string) string {
-	p := resource.URN(parent)
-	if !p.IsValid() {
-		return ""
-	}
-	var parentType tokens.Type
-	if p.QualifiedType() != resource.RootStackType {
-		parentType = p.QualifiedType()
-	}
-	return string(resource.NewURN(p.Stack(), p.Project(), parentType, tokens.Type(typeToken), name))
 }
 
 // physicalName returns the AWS name for a resource: its name input, else

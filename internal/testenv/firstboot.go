@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // InstanceDirs are the directories a boot script writes on an instance. A
@@ -60,4 +61,24 @@ func RunFirstBoot(ctx context.Context, root InstanceRoot, userData []byte, env [
 	}
 	return RunCommand(ctx, env, "unshare", "--mount", "--propagation", "private",
 		"bash", "-c", strings.Join(binds, " && ")+` && exec bash "$0"`, "/var/lib/cloud/instance/user-data.txt")
+}
+
+// RequireFirstBoot checks for what [RunFirstBoot] and a boot script that
+// calls AWS need: root, unshare, bash, curl and the AWS CLI. Like
+// [RequireTool], it fails the test in CI and skips it elsewhere, saying what
+// is missing.
+func RequireFirstBoot(t testing.TB) {
+	t.Helper()
+	RequireTool(t, "unshare", "apt-get install util-linux")
+	RequireTool(t, "bash", "apt-get install bash")
+	RequireTool(t, "curl", "apt-get install curl")
+	RequireTool(t, "aws", "pip install awscli")
+	if os.Geteuid() == 0 {
+		return
+	}
+	const why = "a simulated first boot needs root, to give the instance its own /var/log, /var/lib and /run in a private mount namespace"
+	if InCI() {
+		t.Fatal(why)
+	}
+	t.Skip("skipping: " + why + " (run the tests with sudo)")
 }

@@ -9,13 +9,7 @@ import (
 )
 
 func TestRunFirstBootIsolatesTheInstanceDirectories(t *testing.T) {
-	RequireTool(t, "unshare", "apt-get install util-linux")
-	if os.Geteuid() != 0 {
-		if InCI() {
-			t.Fatal("RunFirstBoot needs root")
-		}
-		t.Skip("skipping: RunFirstBoot needs root")
-	}
+	RequireFirstBoot(t)
 	root := InstanceRoot(t.TempDir())
 	const marker = "/var/log/testenv-first-boot-marker"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

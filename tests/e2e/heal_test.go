@@ -20,25 +20,11 @@ import (
 // hangBound catches a hung run; no test asserts on time otherwise.
 const hangBound = 20 * time.Minute
 
-func requireTools(t *testing.T) {
-	t.Helper()
-	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
-	testenv.RequireTool(t, "aws", "pip install awscli")
-	testenv.RequireTool(t, "bash", "apt-get install bash")
-	testenv.RequireTool(t, "curl", "apt-get install curl")
-	testenv.RequireTool(t, "unshare", "apt-get install util-linux")
-	if os.Geteuid() != 0 {
-		if testenv.InCI() {
-			t.Fatal("the end-to-end tests need root: each simulated instance boots in a private mount namespace")
-		}
-		t.Skip("skipping: the end-to-end tests need root: each simulated instance boots in a private mount namespace")
-	}
-}
-
 // startLab deploys the dev stack into a fresh moto, or fails the test.
 func startLab(t *testing.T) (*heal.Lab, context.Context) {
 	t.Helper()
-	requireTools(t)
+	testenv.RequireFirstBoot(t)
+	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	t.Cleanup(cancel)
 	lab, err := heal.Start(ctx, heal.Options{
