@@ -148,3 +148,16 @@ func requireCLISuccess(t *testing.T, res CommandResult) {
 		t.Fatalf("want the AWS CLI to succeed; got %v", res)
 	}
 }
+
+// requireStopped fails the test unless the server at url refuses
+// connections, its process pid is gone, and its directory dir is removed.
+func requireStopped(t *testing.T, url string, pid int, dir string) {
+	t.Helper()
+	requireRefused(t, url)
+	if processAlive(t, pid) {
+		t.Errorf("the server (process %d) is alive after Close", pid)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the server's directory %s still exists after Close (stat: %v)", dir, err)
+	}
+}

@@ -2,10 +2,8 @@ package testenv
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -241,13 +239,7 @@ func TestStartIMDSE(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	requireRefused(t, m.URL)
-	if processAlive(t, pid) {
-		t.Errorf("the mock (process %d) is alive after Close", pid)
-	}
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the mock's directory %s still exists after Close (stat: %v)", dir, err)
-	}
+	requireStopped(t, m.URL, pid, dir)
 	if err := m.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}

@@ -204,13 +204,7 @@ func TestStartMotoE(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	requireRefused(t, m.URL)
-	if processAlive(t, pid) {
-		t.Errorf("moto_server (process %d) is alive after Close", pid)
-	}
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("moto's directory %s still exists after Close (stat: %v)", dir, err)
-	}
+	requireStopped(t, m.URL, pid, dir)
 	if err := m.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
