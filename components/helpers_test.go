@@ -65,6 +65,21 @@ func deploy(t *testing.T, args *components.SelfHealingInstanceArgs, shape ...fun
 	return d, constructErr
 }
 
+// runNamed runs NewSelfHealingInstance with default arguments under name,
+// and returns the constructor's error.
+func runNamed(t *testing.T, name string) error {
+	t.Helper()
+	var constructErr error
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, constructErr = components.NewSelfHealingInstance(ctx, name, nil)
+		return nil
+	}, pulumi.WithMocks(testProject, testStack, fakeaws.NewMonitor(fakeaws.NewAccount("eu-west-1"))))
+	if err != nil {
+		t.Fatalf("running the program: %v", err)
+	}
+	return constructErr
+}
+
 // mustDeploy is deploy for arguments that must be accepted.
 func mustDeploy(t *testing.T, args *components.SelfHealingInstanceArgs, shape ...func(*fakeaws.Account)) *deployment {
 	t.Helper()

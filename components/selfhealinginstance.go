@@ -2,6 +2,7 @@ package components
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -47,7 +48,7 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 		args = &SelfHealingInstanceArgs{}
 	}
 	a := args.withDefaults()
-	if err := a.validate(); err != nil {
+	if err := errors.Join(validateName(name), a.validate()); err != nil {
 		return nil, fmt.Errorf("SelfHealingInstance %q: invalid arguments:\n%w", name, err)
 	}
 

@@ -18,7 +18,22 @@ var (
 	subnetIDPattern      = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
 	allocationIDPattern  = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
 	ruleDescriptionChars = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*$`)
+	// componentNamePattern keeps the names Pulumi derives from the
+	// component's (role "<name>-role-1a2b3c4", launch template
+	// "<name>-lt-…") within what IAM and EC2 accept: their common
+	// characters, and IAM's 64-character limit on role names.
+	componentNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,50}$`)
 )
+
+// validateName checks the component's name, which child resource names
+// start with.
+func validateName(name string) error {
+	if !componentNamePattern.MatchString(name) {
+		return fmt.Errorf("name %q: want 1 to 51 of A-Z a-z 0-9 . _ -, starting with a letter or digit; "+
+			"the instance role is named after it, and IAM allows only those characters and 64 in all", name)
+	}
+	return nil
+}
 
 // sshPort is refused in ingress rules: Session Manager replaces SSH.
 const sshPort = 22

@@ -54,6 +54,18 @@ func TestInvalidArgumentsAreRefusedBeforeAnythingIsCreated(t *testing.T) {
 	}
 }
 
+func TestComponentNamesThatAWSWouldRefuseAreRefused(t *testing.T) {
+	for _, name := range []string{"", "my app", "web/1", strings.Repeat("n", 52), "-lead"} {
+		err := runNamed(t, name)
+		if err == nil || !strings.Contains(err.Error(), "1 to 51") {
+			t.Errorf("name %q: err = %v, want a refusal saying what is allowed", name, err)
+		}
+	}
+	if err := runNamed(t, strings.Repeat("n", 51)); err != nil {
+		t.Errorf("a 51-character name was refused: %v", err)
+	}
+}
+
 func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	_, err := deploy(t, &components.SelfHealingInstanceArgs{InstanceType: "big", MetadataHopLimit: 99, AmiID: "x"})
 	for _, field := range []string{"instanceType", "metadataHopLimit", "amiId"} {
