@@ -136,6 +136,9 @@ func (in *instance) wantHealed(r bootResult) {
 	if got := in.holder(); got != in.fixture.InstanceID {
 		in.t.Errorf("Elastic IP is on %q, want %s", got, in.fixture.InstanceID)
 	}
+	if strings.Contains(r.Stderr, "FAILED") || strings.Contains(r.Log, "FAILED") {
+		in.t.Errorf("a healed boot logged a failure:\n%s", r.Stderr)
+	}
 	if r.Status != "ready" || !r.UserScriptRan {
 		in.t.Errorf("status %q, user script ran %v; want ready and true", r.Status, r.UserScriptRan)
 	}

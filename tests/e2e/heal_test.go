@@ -190,6 +190,9 @@ func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.M
 		if holder != r.Instance.ID || r.Status != "ready" {
 			t.Errorf("healed, yet the address is on %q and the status is %q", holder, r.Status)
 		}
+		if r.FailureLine != "" || strings.Contains(r.Log, "FAILED") {
+			t.Errorf("a healed boot logged a failure:\n%s", r.Log)
+		}
 	case heal.Failed:
 		if r.FailureLine == "" || !strings.HasPrefix(r.Status, "failed: ") {
 			t.Errorf("a failure without a FAILED line or status:\n%s", r.CommandResult)
