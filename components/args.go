@@ -72,6 +72,12 @@ type SelfHealingInstanceArgs struct {
 	// the boot script it must fit EC2's 16 KB user-data limit.
 	UserScript string
 
+	// UserScriptIsSecret stores the launch template's user data as a Pulumi
+	// secret, encrypted in the state and hidden in previews. The program
+	// sets it when the userScript config value is secret. Better still,
+	// keep secrets out of user data: have the script fetch them at boot.
+	UserScriptIsSecret bool
+
 	// Tags are added to every resource that takes tags, and propagate to the
 	// instance and its volumes.
 	Tags map[string]string

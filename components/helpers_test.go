@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
@@ -51,11 +52,14 @@ func deploy(t *testing.T, args *components.SelfHealingInstanceArgs, shape ...fun
 			"autoScalingGroupName": c.AutoScalingGroupName, "launchTemplateId": c.LaunchTemplateID,
 			"instanceRoleArn": c.InstanceRoleArn, "securityGroupId": c.SecurityGroupID,
 		}
+		// Await each output here, in the program: an apply would race the
+		// end of the run for outputs that no resource backs.
 		for name, output := range outputs {
-			output.ApplyT(func(v string) string {
-				d.outputs[name] = v
-				return v
-			})
+			result, err := internals.UnsafeAwaitOutput(ctx.Context(), output)
+			if err != nil {
+				return err
+			}
+			d.outputs[name] = result.Value
 		}
 		return nil
 	}, pulumi.WithMocks(testProject, testStack, d.monitor))

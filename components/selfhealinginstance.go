@@ -125,6 +125,9 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 		}
 		return base64.StdEncoding.EncodeToString([]byte(script)), nil
 	}).(pulumi.StringOutput)
+	if a.UserScriptIsSecret {
+		bootScript = pulumi.ToSecret(bootScript).(pulumi.StringOutput)
+	}
 
 	launchTemplate, err := ec2.NewLaunchTemplate(ctx, name+"-lt", &ec2.LaunchTemplateArgs{
 		Description:          pulumi.String("Self-healing instance " + groupName),

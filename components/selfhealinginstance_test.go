@@ -157,6 +157,16 @@ func TestUserDataTakesThisAllocation(t *testing.T) {
 	}
 }
 
+func TestSecretUserScriptsStaySecret(t *testing.T) {
+	for _, secret := range []bool{false, true} {
+		d := mustDeploy(t, &components.SelfHealingInstanceArgs{UserScript: "echo token", UserScriptIsSecret: secret})
+		userData := d.one("aws:ec2/launchTemplate:LaunchTemplate").Inputs["userData"]
+		if got := userData.ContainsSecrets(); got != secret {
+			t.Errorf("UserScriptIsSecret=%v: user data secret = %v", secret, got)
+		}
+	}
+}
+
 func TestEveryChildIsParentedToTheComponent(t *testing.T) {
 	d := mustDeploy(t, nil)
 	resources := d.monitor.Resources()

@@ -68,6 +68,7 @@ func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
 		// Unset means the component's default, which Pulumi.yaml repeats.
 		RootVolumeSizeGiB:     r.integer(KeyRootVolumeSizeGiB, 0),
 		UserScript:            r.str(KeyUserScript),
+		UserScriptIsSecret:    ctx.IsConfigSecret(ctx.Project() + ":" + KeyUserScript),
 		DisableSessionManager: !r.boolean(KeyEnableSessionManager, true),
 	}
 	// Zero means "the default" to the component, so an explicit 0 here
