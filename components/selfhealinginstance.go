@@ -104,7 +104,7 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 		VpcId:       pulumi.String(where.VpcID),
 		Ingress:     ingressRules(a.Ingress),
 		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{
-			Description:    pulumi.String("AWS APIs, package mirrors and the user's own traffic"),
+			Description:    pulumi.String("AWS APIs, package mirrors and your own traffic"),
 			Protocol:       pulumi.String("-1"),
 			FromPort:       pulumi.Int(0),
 			ToPort:         pulumi.Int(0),

@@ -1,6 +1,7 @@
 package components_test
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -356,6 +357,21 @@ func TestSecurityGroup(t *testing.T) {
 			t.Errorf("ingress[0].ipv6CidrBlocks = %v", got)
 		}
 	})
+}
+
+// ec2Text is what EC2 accepts in security group and rule descriptions.
+var ec2Text = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}$`)
+
+func TestSecurityGroupTextsUseOnlyCharactersEC2Accepts(t *testing.T) {
+	sg := inputs(mustDeploy(t, &components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{
+		{Description: "HTTPS (public)", Protocol: "tcp", FromPort: 443, ToPort: 443, CidrBlocks: []string{"0.0.0.0/0"}},
+	}}).one("aws:ec2/securityGroup:SecurityGroup"))
+	texts := []any{sg["description"], path(sg, "egress", 0, "description"), path(sg, "ingress", 0, "description")}
+	for _, text := range texts {
+		if s, ok := text.(string); !ok || !ec2Text.MatchString(s) {
+			t.Errorf("description %q has characters EC2 refuses", text)
+		}
+	}
 }
 
 func TestNoRuleEverOpensSSH(t *testing.T) {
