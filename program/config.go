@@ -40,8 +40,9 @@ type ingressConfig struct {
 	CidrBlocks  []string    `json:"cidrBlocks"`
 }
 
-// portNumber is a port in configuration: 443 in a stack file, or "443",
-// which is what `pulumi config set --path 'ingress[0].fromPort' 443` stores.
+// portNumber is a port in configuration: 443, as a stack file or `pulumi
+// config set --path 'ingress[0].fromPort' 443` writes it, or "443", as a
+// hand-written or generated stack file may quote it.
 type portNumber int
 
 // UnmarshalJSON accepts a JSON number or a string holding a whole number.

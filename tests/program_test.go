@@ -137,8 +137,7 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 	}
 }
 
-func TestPortsSetWithTheCLIPathSyntaxAreRead(t *testing.T) {
-	// `pulumi config set --path 'ingress[0].fromPort' 8443` stores a string.
+func TestPortsWrittenAsStringsAreRead(t *testing.T) {
 	monitor, err := runProgram(t, loadDev(t), map[string]string{
 		"selfhealing:ingress": `[{"protocol":"tcp","fromPort":"8443","toPort":"8443","cidrBlocks":["10.0.0.0/8"]}]`,
 	})
