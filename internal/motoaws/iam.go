@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -104,14 +105,7 @@ func (m *Monitor) createRole(ctx context.Context, name string, in *inputs) (crea
 		return created{}, fmt.Errorf("CreateRole: %w", err)
 	}
 	role := out.Role
-	attrs := map[string]any{
-		"arn":      aws.ToString(role.Arn),
-		"uniqueId": aws.ToString(role.RoleId),
-		"path":     aws.ToString(role.Path),
-	}
-	if role.CreateDate != nil {
-		attrs["createDate"] = role.CreateDate.UTC().Format("2006-01-02T15:04:05Z")
-	}
+	attrs := iamAttributes(role.Arn, role.RoleId, role.Path, role.CreateDate)
 	if autoNamed {
 		attrs["name"] = roleName
 	}
@@ -199,14 +193,7 @@ func (m *Monitor) createInstanceProfile(ctx context.Context, name string, in *in
 		}
 	}
 	profile := out.InstanceProfile
-	attrs := map[string]any{
-		"arn":      aws.ToString(profile.Arn),
-		"uniqueId": aws.ToString(profile.InstanceProfileId),
-		"path":     aws.ToString(profile.Path),
-	}
-	if profile.CreateDate != nil {
-		attrs["createDate"] = profile.CreateDate.UTC().Format("2006-01-02T15:04:05Z")
-	}
+	attrs := iamAttributes(profile.Arn, profile.InstanceProfileId, profile.Path, profile.CreateDate)
 	if autoNamed {
 		attrs["name"] = profileName
 	}
@@ -214,6 +201,20 @@ func (m *Monitor) createInstanceProfile(ctx context.Context, name string, in *in
 }
 
 // iamTags converts a tag map, in key order.
+// iamAttributes are the outputs the provider reads back for an IAM role or
+// instance profile.
+func iamAttributes(arn, uniqueID, path *string, created *time.Time) map[string]any {
+	attrs := map[string]any{
+		"arn":      aws.ToString(arn),
+		"uniqueId": aws.ToString(uniqueID),
+		"path":     aws.ToString(path),
+	}
+	if created != nil {
+		attrs["createDate"] = created.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	return attrs
+}
+
 func iamTags(tags map[string]string) []iamtypes.Tag {
 	var out []iamtypes.Tag
 	for _, k := range slices.Sorted(maps.Keys(tags)) {

@@ -149,15 +149,22 @@ func requireCLISuccess(t *testing.T, res CommandResult) {
 	}
 }
 
-// requireStopped fails the test unless the server at url refuses
-// connections, its process pid is gone, and its directory dir is removed.
-func requireStopped(t *testing.T, url string, pid int, dir string) {
+// requireClosesCleanly calls closeServer twice and fails the test unless
+// both calls succeed, the server at url refuses connections, its process pid
+// is gone, and its directory dir is removed.
+func requireClosesCleanly(t *testing.T, closeServer func() error, url string, pid int, dir string) {
 	t.Helper()
+	if err := closeServer(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
 	requireRefused(t, url)
 	if processAlive(t, pid) {
 		t.Errorf("the server (process %d) is alive after Close", pid)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the server's directory %s still exists after Close (stat: %v)", dir, err)
+	}
+	if err := closeServer(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }

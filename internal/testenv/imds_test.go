@@ -236,13 +236,7 @@ func TestStartIMDSE(t *testing.T) {
 	pid := m.srv.proc.cmd.Process.Pid
 
 	closed = true
-	if err := m.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	requireStopped(t, m.URL, pid, dir)
-	if err := m.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
+	requireClosesCleanly(t, m.Close, m.URL, pid, dir)
 }
 
 func TestStartIMDSEInvalid(t *testing.T) {

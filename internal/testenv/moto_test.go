@@ -201,13 +201,7 @@ func TestStartMotoE(t *testing.T) {
 	pid := m.srv.proc.cmd.Process.Pid
 
 	closed = true
-	if err := m.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	requireStopped(t, m.URL, pid, dir)
-	if err := m.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
+	requireClosesCleanly(t, m.Close, m.URL, pid, dir)
 	if tail := m.LogTail(); !strings.Contains(tail, "POST / HTTP/1.1") {
 		t.Errorf("LogTail after Close = %q, want the log as it was", tail)
 	}
