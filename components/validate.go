@@ -88,6 +88,9 @@ func (a SelfHealingInstanceArgs) validate() error {
 	if a.RootVolumeSizeGiB < 0 || a.RootVolumeSizeGiB > 16384 {
 		bad("rootVolumeSizeGiB %d: want 1 to 16384 GiB for gp3, or 0 for the image's own size", a.RootVolumeSizeGiB)
 	}
+	if a.DataVolume != nil {
+		errs = append(errs, a.DataVolume.validate()...)
+	}
 	if err := validateUserScript(a.UserScript); err != nil {
 		errs = append(errs, err)
 	}

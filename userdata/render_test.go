@@ -106,7 +106,7 @@ func TestRenderRefusesBadParams(t *testing.T) {
 		{userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: strings.Repeat("x", userdata.MaxBytes)}, "16384-byte"},
 	} {
 		if _, err := userdata.Render(tc.params); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Render(%.60q): err = %v, want one mentioning %q", tc.params, err, tc.want)
+			t.Errorf("Render(%.60q): err = %v, want one mentioning %q", tc.params.AllocationID+" "+tc.params.UserScript, err, tc.want)
 		}
 	}
 }

@@ -57,6 +57,18 @@ type Params struct {
 	// with "#!" runs with that interpreter; otherwise bash runs it. Empty
 	// means none.
 	UserScript string
+	// DataVolume, when not nil, is attached and mounted before the user script runs.
+	DataVolume *DataVolumeParams
+}
+
+// DataVolumeParams describe the persistent EBS volume the script attaches.
+type DataVolumeParams struct {
+	VolumeID    string // "vol-0123456789abcdef0"
+	DeviceName  string // the name passed to attach-volume, e.g. "/dev/sdf" (Xen shows it as /dev/xvdf)
+	MountPath   string // absolute, e.g. "/data"
+	FSType      string // "ext4" or "xfs"
+	WaitSeconds int    // bound on waiting for the volume to be free, > 0
+	ForceDetach bool   // at the bound, force-detach from a terminated/shutting-down holder
 }
 
 // Validate reports the first field of p that the script cannot be rendered
