@@ -38,6 +38,12 @@ type SelfHealingInstance struct {
 	InstanceRoleArn pulumi.StringOutput `pulumi:"instanceRoleArn"`
 	// SecurityGroupID is the instance's security group.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+	// URL reaches the instance: http:// and the DNS record's name, or the
+	// Elastic IP when DNS is off.
+	URL pulumi.StringOutput `pulumi:"url"`
+	// NotificationTopicArn is the SNS topic the group announces launches
+	// and terminations on; empty when notifications are off.
+	NotificationTopicArn pulumi.StringOutput `pulumi:"notificationTopicArn"`
 }
 
 // NewSelfHealingInstance creates a SelfHealingInstance. It checks args, and
@@ -67,6 +73,8 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 		"launchTemplateId":     c.LaunchTemplateID,
 		"instanceRoleArn":      c.InstanceRoleArn,
 		"securityGroupId":      c.SecurityGroupID,
+		"url":                  c.URL,
+		"notificationTopicArn": c.NotificationTopicArn,
 	}); err != nil {
 		return nil, fmt.Errorf("registering outputs of SelfHealingInstance %q: %w", name, err)
 	}
@@ -87,6 +95,13 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	}
 	image, err := lookupImage(ctx, a.InstanceType, a.AmiID, a.RootVolumeSizeGiB, parent)
 	if err != nil {
+		return err
+	}
+	zone, err := lookupDNSZone(ctx, a.DNS, parent)
+	if err != nil {
+		return err
+	}
+	if err := a.Notifications.checkPlacement(env); err != nil {
 		return err
 	}
 	groupName := AutoScalingGroupName(ctx.Project(), ctx.Stack(), name)
@@ -187,11 +202,20 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 		HealthCheckType:        pulumi.String("EC2"),
 		HealthCheckGracePeriod: pulumi.Int(*a.HealthCheckGracePeriodSeconds),
 		Tags:                   groupTags(tags),
-	}, parent, pulumi.DependsOn(permissions))
+	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn(permissions)}, groupScheduleOptions(a.Schedule)...)...)
 	if err != nil {
 		return fmt.Errorf("creating the Auto Scaling group: %w", err)
 	}
 	c.AutoScalingGroupName = group.Name
+	if err := c.newDNSRecord(ctx, name, a, zone, parent); err != nil {
+		return err
+	}
+	if err := c.newSchedule(ctx, name, a.Schedule, group, parent); err != nil {
+		return err
+	}
+	if err := c.newNotifications(ctx, name, a.Notifications, group, tags, parent); err != nil {
+		return err
+	}
 	return nil
 }
 
