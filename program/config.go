@@ -29,6 +29,9 @@ const (
 	KeyRootVolumeSizeGiB             = "rootVolumeSizeGiB"
 	KeyUserScript                    = "userScript"
 	KeyTags                          = "tags"
+	KeyDNS                           = "dns"
+	KeySchedule                      = "schedule"
+	KeyNotifications                 = "notifications"
 )
 
 // ingressConfig is one element of the ingress config key.
@@ -108,6 +111,9 @@ func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
 	if r.object(KeyTags, &tags) && len(tags) > 0 {
 		args.Tags = tags
 	}
+	args.DNS = r.dns()
+	args.Schedule = r.schedule()
+	args.Notifications = r.notifications()
 	return args, errors.Join(r.errs...)
 }
 
