@@ -86,6 +86,18 @@ type SelfHealingInstanceArgs struct {
 	// Tags are added to every resource that takes tags, and propagate to the
 	// instance and its volumes.
 	Tags map[string]string
+
+	// DNS, if set, publishes the Elastic IP as an A record in a Route 53
+	// hosted zone. Nil publishes nothing.
+	DNS *DNSArgs
+
+	// Schedule, if set, runs the instance only in office hours. Nil runs it
+	// around the clock.
+	Schedule *ScheduleArgs
+
+	// Notifications, if set, announces each launch and termination of the
+	// instance on an SNS topic. Nil announces nothing.
+	Notifications *NotificationsArgs
 }
 
 // IngressRule opens a port range to a set of CIDR blocks.

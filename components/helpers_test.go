@@ -52,6 +52,7 @@ func deploy(t *testing.T, args *components.SelfHealingInstanceArgs, shape ...fun
 			"autoScalingGroupName": c.AutoScalingGroupName, "launchTemplateId": c.LaunchTemplateID,
 			"instanceRoleArn": c.InstanceRoleArn, "securityGroupId": c.SecurityGroupID,
 			"dataVolumeId": c.DataVolumeID,
+			"url":          c.URL, "notificationTopicArn": c.NotificationTopicArn,
 		}
 		// Await each output here, in the program: an apply would race the
 		// end of the run for outputs that no resource backs.

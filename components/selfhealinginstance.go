@@ -40,6 +40,12 @@ type SelfHealingInstance struct {
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 	// DataVolumeID is the persistent data volume's id; empty without one.
 	DataVolumeID pulumi.StringOutput `pulumi:"dataVolumeId"`
+	// URL reaches the instance: http:// and the DNS record's name, or the
+	// Elastic IP when DNS is off.
+	URL pulumi.StringOutput `pulumi:"url"`
+	// NotificationTopicArn is the SNS topic the group announces launches
+	// and terminations on; empty when notifications are off.
+	NotificationTopicArn pulumi.StringOutput `pulumi:"notificationTopicArn"`
 }
 
 // NewSelfHealingInstance creates a SelfHealingInstance. It checks args, and
@@ -70,6 +76,8 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 		"instanceRoleArn":      c.InstanceRoleArn,
 		"securityGroupId":      c.SecurityGroupID,
 		"dataVolumeId":         c.DataVolumeID,
+		"url":                  c.URL,
+		"notificationTopicArn": c.NotificationTopicArn,
 	}); err != nil {
 		return nil, fmt.Errorf("registering outputs of SelfHealingInstance %q: %w", name, err)
 	}
@@ -106,6 +114,13 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	}
 	image, err := lookupImage(ctx, a.InstanceType, a.AmiID, a.RootVolumeSizeGiB, parent)
 	if err != nil {
+		return err
+	}
+	zone, err := lookupDNSZone(ctx, a.DNS, parent)
+	if err != nil {
+		return err
+	}
+	if err := a.Notifications.checkPlacement(env); err != nil {
 		return err
 	}
 	groupName := AutoScalingGroupName(ctx.Project(), ctx.Stack(), name)
@@ -213,11 +228,20 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 		HealthCheckType:        pulumi.String("EC2"),
 		HealthCheckGracePeriod: pulumi.Int(*a.HealthCheckGracePeriodSeconds),
 		Tags:                   groupTags(tags),
-	}, parent, pulumi.DependsOn(permissions))
+	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn(permissions)}, groupScheduleOptions(a.Schedule)...)...)
 	if err != nil {
 		return fmt.Errorf("creating the Auto Scaling group: %w", err)
 	}
 	c.AutoScalingGroupName = group.Name
+	if err := c.newDNSRecord(ctx, name, a, zone, parent); err != nil {
+		return err
+	}
+	if err := c.newSchedule(ctx, name, a.Schedule, group, parent); err != nil {
+		return err
+	}
+	if err := c.newNotifications(ctx, name, a.Notifications, group, tags, parent); err != nil {
+		return err
+	}
 	return nil
 }
 

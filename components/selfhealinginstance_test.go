@@ -201,6 +201,7 @@ func TestOutputsAreExportedAndRegistered(t *testing.T) {
 		"instanceRoleArn":      path(fakeOutputs(d.one("aws:iam/role:Role")), "arn"),
 		"securityGroupId":      d.one("aws:ec2/securityGroup:SecurityGroup").ID,
 		"dataVolumeId":         d.one(typeVolume).ID,
+		"url":                  "http://" + path(fakeOutputs(eip), "publicIp").(string),
 	}
 	for name, value := range want {
 		if value == nil || value == "" {
@@ -210,8 +211,12 @@ func TestOutputsAreExportedAndRegistered(t *testing.T) {
 			t.Errorf("output %s = %v, want %v", name, d.outputs[name], value)
 		}
 	}
-	if len(d.outputs) != len(want) {
-		t.Errorf("outputs = %v, want exactly %d", d.outputs, len(want))
+	// Off by default, and empty rather than missing.
+	if got, ok := d.outputs["notificationTopicArn"]; !ok || got != "" {
+		t.Errorf("output notificationTopicArn = %#v, want \"\"", got)
+	}
+	if len(d.outputs) != len(want)+1 {
+		t.Errorf("outputs = %v, want exactly %d", d.outputs, len(want)+1)
 	}
 }
 

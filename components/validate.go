@@ -95,6 +95,9 @@ func (a SelfHealingInstanceArgs) validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, validateTags(a.Tags)...)
+	errs = append(errs, a.DNS.validate()...)
+	errs = append(errs, a.Schedule.validate()...)
+	errs = append(errs, a.Notifications.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -30,6 +30,9 @@ const (
 	KeyUserScript                    = "userScript"
 	KeyTags                          = "tags"
 	KeyDataVolume                    = "dataVolume"
+	KeyDNS                           = "dns"
+	KeySchedule                      = "schedule"
+	KeyNotifications                 = "notifications"
 )
 
 // ingressConfig is one element of the ingress config key.
@@ -174,6 +177,9 @@ func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
 			r.fail(KeyDataVolume, err)
 		}
 	}
+	args.DNS = r.dns()
+	args.Schedule = r.schedule()
+	args.Notifications = r.notifications()
 	return args, errors.Join(r.errs...)
 }
 

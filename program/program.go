@@ -38,6 +38,11 @@ func Deploy(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
 		"launchTemplateId":     inst.LaunchTemplateID,
 		"instanceRoleArn":      inst.InstanceRoleArn,
 		"securityGroupId":      inst.SecurityGroupID,
+		"url":                  inst.URL,
+	}
+	// Only when on: an empty output would read as a topic with no name.
+	if args.Notifications != nil {
+		exports["notificationTopicArn"] = inst.NotificationTopicArn
 	}
 	if args.DataVolume != nil {
 		exports["dataVolumeId"] = inst.DataVolumeID

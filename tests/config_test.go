@@ -19,6 +19,7 @@ var programKeys = []string{
 	program.KeyAllocationID, program.KeyRetainOnDelete, program.KeyEnableSessionManager,
 	program.KeyMetadataHopLimit, program.KeyHealthCheckGracePeriodSeconds, program.KeyRootVolumeSizeGiB,
 	program.KeyUserScript, program.KeyTags, program.KeyDataVolume,
+	program.KeyDNS, program.KeySchedule, program.KeyNotifications,
 }
 
 func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {
@@ -51,6 +52,10 @@ func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {
 		program.KeyAmiID:                         "",
 		program.KeyAllocationID:                  "",
 		program.KeyUserScript:                    "",
+		// An empty object turns an optional feature off.
+		program.KeyDNS:           map[string]any{},
+		program.KeySchedule:      map[string]any{},
+		program.KeyNotifications: map[string]any{},
 	} {
 		if got := project.Config[key].Default; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("Pulumi.yaml default of %s = %v, the component's is %v", key, got, want)
@@ -58,12 +63,14 @@ func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {
 	}
 }
 
-func TestDevStackSetsOnlyDeclaredKeys(t *testing.T) {
-	cfg := loadDev(t)
-	for key := range cfg.Config {
-		namespace, name, _ := cutKey(key)
-		if namespace == cfg.Project && !slices.Contains(programKeys, name) {
-			t.Errorf("Pulumi.dev.yaml sets %s, which the program never reads", key)
+func TestStacksSetOnlyDeclaredKeys(t *testing.T) {
+	for _, stack := range exampleStacks {
+		cfg := loadStack(t, stack)
+		for key := range cfg.Config {
+			namespace, name, _ := cutKey(key)
+			if namespace == cfg.Project && !slices.Contains(programKeys, name) {
+				t.Errorf("Pulumi.%s.yaml sets %s, which the program never reads", stack, key)
+			}
 		}
 	}
 }

@@ -32,11 +32,20 @@ func runProgram(t *testing.T, cfg *stackconfig.Stack, overrides map[string]strin
 	return monitor, err
 }
 
+// exampleStacks are the stack files the repository ships: dev, and full,
+// which turns every optional feature on.
+var exampleStacks = []string{"dev", "full"}
+
 func loadDev(t *testing.T) *stackconfig.Stack {
 	t.Helper()
-	cfg, err := stackconfig.Load(repoRoot, "dev")
+	return loadStack(t, "dev")
+}
+
+func loadStack(t *testing.T, name string) *stackconfig.Stack {
+	t.Helper()
+	cfg, err := stackconfig.Load(repoRoot, name)
 	if err != nil {
-		t.Fatalf("loading the dev stack: %v", err)
+		t.Fatalf("loading the %s stack: %v", name, err)
 	}
 	return cfg
 }
@@ -89,14 +98,21 @@ func TestDevStackDeploys(t *testing.T) {
 	}
 }
 
-func TestDevStackExportsEveryOutput(t *testing.T) {
-	report, err := synth.Run(repoRoot, "dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"publicIp", "publicDns", "allocationId", "autoScalingGroupName", "launchTemplateId", "instanceRoleArn", "securityGroupId"} {
-		if v, ok := report.Outputs[name].(string); !ok || v == "" {
-			t.Errorf("output %s = %v, want a value", name, report.Outputs[name])
+func TestStacksExportEveryOutput(t *testing.T) {
+	for _, stack := range exampleStacks {
+		report, err := synth.Run(repoRoot, stack)
+		if err != nil {
+			t.Fatalf("%s: %v", stack, err)
+		}
+		for _, name := range []string{"publicIp", "publicDns", "allocationId", "autoScalingGroupName", "launchTemplateId", "instanceRoleArn", "securityGroupId", "url"} {
+			if v, ok := report.Outputs[name].(string); !ok || v == "" {
+				t.Errorf("%s: output %s = %v, want a value", stack, name, report.Outputs[name])
+			}
+		}
+		// Absent when notifications are off (dev), a topic when on (full).
+		v, ok := report.Outputs["notificationTopicArn"].(string)
+		if ok != (stack == "full") || ok && !strings.HasPrefix(v, "arn:aws:sns:us-east-1:") {
+			t.Errorf("%s: output notificationTopicArn = %#v", stack, report.Outputs["notificationTopicArn"])
 		}
 	}
 }

@@ -48,6 +48,18 @@ type Address struct {
 	PublicIP, PublicDNS string
 }
 
+// Zone is a Route 53 hosted zone of the fake account.
+type Zone struct {
+	// Name is the zone's domain, as the provider reports it: without a
+	// trailing dot.
+	Name    string
+	Private bool
+}
+
+// StandInZoneID is the public hosted zone for example.com that NewAccount
+// holds; the full example stack publishes its DNS record there.
+const StandInZoneID = "Z0123456789EXAMPLEZONE"
+
 // Account is what the fake AWS account holds. Tests change its fields to
 // shape the world the component sees; the zero value has nothing in it.
 type Account struct {
@@ -68,11 +80,14 @@ type Account struct {
 	Addresses       map[string]Address
 	// Volumes are the EBS volumes that exist before the deployment.
 	Volumes map[string]Volume
+	// Zones maps hosted zone ids to zones.
+	Zones map[string]Zone
 }
 
 // NewAccount returns an account in region with a default VPC of three
-// subnets, the latest Amazon Linux 2023 images, and one spare Elastic IP,
-// eipalloc-0123456789abcdef0.
+// subnets, the latest Amazon Linux 2023 images, one spare Elastic IP,
+// eipalloc-0123456789abcdef0, and the public hosted zone StandInZoneID for
+// example.com.
 func NewAccount(region string) *Account {
 	const vpc = "vpc-0de1a0000000000f1"
 	return &Account{
@@ -101,6 +116,7 @@ func NewAccount(region string) *Account {
 		Volumes: map[string]Volume{
 			"vol-0da7a000000000001": {AvailabilityZone: region + "b", Encrypted: true, SizeGiB: 20},
 		},
+		Zones: map[string]Zone{StandInZoneID: {Name: "example.com"}},
 	}
 }
 
@@ -227,6 +243,28 @@ func (m *Monitor) computeAttributes(typeToken, name string, out resource.Propert
 		}
 		set("arn", m.arn("autoscaling", "autoScalingGroup:"+fakeID("", name)[:8]+"-0000-0000-0000-000000000000:autoScalingGroupName/"+groupName))
 		return groupName, nil
+	case "aws:sns/topic:Topic":
+		topicName := stringInput("name")
+		if topicName == "" {
+			topicName = name + "-" + fakeID("", name)[:7]
+			set("name", topicName)
+		}
+		arn := m.arn("sns", topicName)
+		set("arn", arn)
+		return arn, nil
+	case "aws:sns/topicSubscription:TopicSubscription":
+		// An email subscription has no ARN until it is confirmed.
+		arn := stringInput("topic") + ":" + fakeID("", name)[:8] + "-0000-0000-0000-000000000000"
+		set("arn", arn)
+		return arn, nil
+	case "aws:route53/record:Record":
+		set("fqdn", stringInput("name"))
+		return stringInput("zoneId") + "_" + stringInput("name") + "_" + stringInput("type"), nil
+	case "aws:autoscaling/schedule:Schedule":
+		actionName := stringInput("scheduledActionName")
+		set("arn", m.arn("autoscaling", "scheduledUpdateGroupAction:"+fakeID("", name)[:8]+"-0000-0000-0000-000000000000:autoScalingGroupName/"+
+			stringInput("autoscalingGroupName")+":scheduledActionName/"+actionName))
+		return actionName, nil
 	default:
 		return fakeID(name+"-", typeToken), nil
 	}

@@ -94,6 +94,17 @@ func (m *Monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			return nil, fmt.Errorf("no matching EC2 EIP found (%s)", id)
 		}
 		return props(map[string]any{"id": id, "publicIp": addr.PublicIP, "publicDns": addr.PublicDNS, "domain": "vpc"}), nil
+	case "aws:route53/getZone:getZone":
+		id := stringArg(in, "zoneId")
+		zone, ok := a.Zones[id]
+		if !ok {
+			return nil, fmt.Errorf("reading Route 53 Hosted Zone (%s): NoSuchHostedZone: No hosted zone found with ID: %s", id, id)
+		}
+		return props(map[string]any{
+			"id": id, "zoneId": id, "name": zone.Name, "privateZone": zone.Private,
+			"arn":         fmt.Sprintf("arn:%s:route53:::hostedzone/%s", a.Partition, id),
+			"nameServers": []any{"ns-1.awsdns-00.com", "ns-2.awsdns-00.net"},
+		}), nil
 	}
 	return nil, fmt.Errorf("fakeaws: no answer for invoke %s", args.Token)
 }

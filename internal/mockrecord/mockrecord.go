@@ -35,6 +35,8 @@ type Resource struct {
 	URN string
 	// RetainOnDelete and Protect report those resource options.
 	RetainOnDelete, Protect bool
+	// IgnoreChanges lists the properties the ignoreChanges option names.
+	IgnoreChanges []string
 	// Adjustments describe where what the monitor's backend got differs
 	// from the inputs, and why. Empty means it got exactly the inputs.
 	Adjustments []string
@@ -55,6 +57,7 @@ func FromArgs(args pulumi.MockResourceArgs) Resource {
 		r.Dependencies = rpc.GetDependencies()
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.Protect = rpc.GetProtect()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.URN = ChildURN(rpc.GetParent(), args.TypeToken, args.Name)
 	}
 	return r

@@ -1,0 +1,151 @@
+package components
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// NotificationsArgs has the Auto Scaling group announce every launch and
+// termination of its instance, successful or not, on an SNS topic.
+type NotificationsArgs struct {
+	// TopicArn is an existing standard SNS topic in the stack's region,
+	// such as "arn:aws:sns:us-east-1:123456789012:ops". Empty means the
+	// component creates a topic, which it deletes with the stack.
+	TopicArn string
+
+	// Email, if set, is subscribed to the topic. AWS mails it a
+	// confirmation link, and delivers nothing until someone follows it.
+	Email string
+}
+
+// NotificationTypes are the events the group publishes: each launch and
+// termination of its instance, and each failure to launch or terminate.
+var NotificationTypes = []string{
+	"autoscaling:EC2_INSTANCE_LAUNCH",
+	"autoscaling:EC2_INSTANCE_TERMINATE",
+	"autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
+	"autoscaling:EC2_INSTANCE_TERMINATE_ERROR",
+}
+
+// snsTopicARN matches a standard topic's ARN: partition, region, account,
+// and a name of 1 to 256 letters, digits, hyphens and underscores.
+var snsTopicARN = regexp.MustCompile(`^arn:(aws[a-z-]*):sns:([a-z]{2}(?:-[a-z]+)+-[0-9]+):([0-9]{12}):([A-Za-z0-9_-]{1,256})$`)
+
+// validate checks n's fields on their own; checkPlacement checks the topic
+// against the stack's partition and region.
+func (n *NotificationsArgs) validate() []error {
+	if n == nil {
+		return nil
+	}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("notifications."+format, args...)) }
+
+	switch {
+	case n.TopicArn == "":
+	case strings.HasSuffix(n.TopicArn, ".fifo"):
+		bad("topicArn %q: is a FIFO topic; Auto Scaling publishes without a message group id, so want a standard topic", n.TopicArn)
+	case !snsTopicARN.MatchString(n.TopicArn):
+		bad("topicArn %q: want an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:ops, or empty to create a topic", n.TopicArn)
+	}
+	if n.Email != "" {
+		if err := checkEmail(n.Email); err != nil {
+			bad("email %q: %v", n.Email, err)
+		}
+	}
+	return errs
+}
+
+// checkEmail accepts a bare address, user@domain.example, whose domain is a
+// host name with at least one dot.
+func checkEmail(email string) error {
+	const want = "want one bare address such as ops@example.com (no display name, no angle brackets)"
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Name != "" || addr.Address != email || len(email) > 254 {
+		return fmt.Errorf("not an email address; %s", want)
+	}
+	domain := addr.Address[strings.LastIndex(addr.Address, "@")+1:]
+	if !strings.Contains(domain, ".") || checkHostname(strings.ToLower(domain)) != nil {
+		return fmt.Errorf("domain %q is not a public host name; %s", domain, want)
+	}
+	return nil
+}
+
+// checkPlacement refuses an existing topic in another partition or region
+// than the stack's. Another partition can never work; another region is
+// refused because AWS documents no cross-region delivery for Auto Scaling
+// notifications, and services that publish to SNS, such as CloudWatch
+// alarms, refuse topics in other regions.
+func (n *NotificationsArgs) checkPlacement(env awsEnvironment) error {
+	if n == nil || n.TopicArn == "" {
+		return nil
+	}
+	m := snsTopicARN.FindStringSubmatch(n.TopicArn)
+	if m == nil {
+		return nil // validate has reported it
+	}
+	if partition, region := m[1], m[2]; partition != env.Partition || region != env.Region {
+		return fmt.Errorf("notifications.topicArn %q: is in %s/%s, but the stack deploys to %s/%s; want a topic in %s, or empty to create one",
+			n.TopicArn, partition, region, env.Partition, env.Region, env.Region)
+	}
+	return nil
+}
+
+// newNotifications creates or adopts the topic, subscribes the email, and
+// has the group publish to the topic, when a.Notifications is set. It sets
+// the NotificationTopicArn output, to "" when notifications are off.
+func (c *SelfHealingInstance) newNotifications(ctx *pulumi.Context, name string, n *NotificationsArgs, group *autoscaling.Group,
+	tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+) error {
+	if n == nil {
+		c.NotificationTopicArn = pulumi.String("").ToStringOutput()
+		return nil
+	}
+	topicArn := pulumi.String(n.TopicArn).ToStringOutput()
+	if n.TopicArn == "" {
+		// Not KMS-encrypted, on purpose. Auto Scaling publishes through its
+		// service-linked role, and the AWS managed key aws/sns cannot be
+		// given to it (its key policy is AWS's to write), so an encrypted
+		// topic would need a customer managed key ($1 a month) with a key
+		// policy for that role. The messages carry the group's name,
+		// instance ids, the Availability Zone and the cause of each
+		// launch or termination: nothing secret. Bring your own encrypted
+		// topic with TopicArn if you need one.
+		topic, err := sns.NewTopic(ctx, name+"-events", &sns.TopicArgs{
+			Tags: pulumi.ToStringMap(tags),
+		}, parent)
+		if err != nil {
+			return fmt.Errorf("creating the notification topic: %w", err)
+		}
+		topicArn = topic.Arn
+	}
+	c.NotificationTopicArn = topicArn
+
+	if n.Email != "" {
+		_, err := sns.NewTopicSubscription(ctx, name+"-email", &sns.TopicSubscriptionArgs{
+			Topic:    topicArn,
+			Protocol: pulumi.String("email"),
+			Endpoint: pulumi.String(n.Email),
+		}, parent)
+		if err != nil {
+			return fmt.Errorf("subscribing %s to the notification topic: %w", n.Email, err)
+		}
+	}
+
+	// Auto Scaling publishes with its own service-linked role, so neither
+	// the instance nor a topic policy needs any permission for this.
+	_, err := autoscaling.NewNotification(ctx, name+"-notifications", &autoscaling.NotificationArgs{
+		GroupNames:    pulumi.StringArray{group.Name},
+		Notifications: pulumi.ToStringArray(NotificationTypes),
+		TopicArn:      topicArn,
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("configuring the group's notifications: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package stackconfig
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// repoRoot holds the repository's Pulumi.yaml and its example stacks.
+const repoRoot = "../.."
+
+// The repository's own stacks load with the CLI's loaders and pass the types
+// Pulumi.yaml declares: dev, and full, which sets every optional object.
+func TestTheRepositorysStacksLoad(t *testing.T) {
+	for _, stack := range []string{"dev", "full"} {
+		s, err := Load(repoRoot, stack)
+		if err != nil {
+			t.Fatalf("%s: %v", stack, err)
+		}
+		if s.Project != "selfhealing" || s.Config["aws:region"] != "us-east-1" {
+			t.Errorf("%s: project %q, region %q", stack, s.Project, s.Config["aws:region"])
+		}
+		// Every optional feature is an object, {} when the stack leaves it
+		// to Pulumi.yaml's default, and full sets each one.
+		for _, key := range []string{"dns", "schedule", "notifications"} {
+			var object map[string]any
+			if err := json.Unmarshal([]byte(s.Config["selfhealing:"+key]), &object); err != nil {
+				t.Errorf("%s: selfhealing:%s = %q, not a JSON object: %v", stack, key, s.Config["selfhealing:"+key], err)
+			}
+			if empty := len(object) == 0; empty != (stack == "dev") {
+				t.Errorf("%s: selfhealing:%s = %v", stack, key, object)
+			}
+		}
+	}
+	full, err := Load(repoRoot, "full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := full.Config["selfhealing:schedule"]; got != `{"start":"0 8 * * MON-FRI","stop":"0 19 * * MON-FRI","timeZone":"Europe/Berlin"}` {
+		t.Errorf("full schedule = %s", got)
+	}
+	if got := full.Config["selfhealing:dns"]; got != `{"recordName":"app.example.com","ttl":300,"zoneId":"Z0123456789EXAMPLEZONE"}` {
+		t.Errorf("full dns = %s", got)
+	}
+}
+
+// A stack that sets an option object to anything but an object is refused
+// by the loader, as `pulumi up` refuses it.
+func TestAnOptionOfTheWrongTypeIsRefused(t *testing.T) {
+	project, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ value, got string }{
+		{"app.example.com", "string"},
+		{"[Z0123456789EXAMPLEZONE, app.example.com]", "array"},
+		{"true", "boolean"},
+	} {
+		dir := t.TempDir()
+		write(t, dir, "Pulumi.yaml", string(project))
+		write(t, dir, "Pulumi.s.yaml", "config:\n  selfhealing:dns: "+tc.value+"\n")
+		_, err := Load(dir, "s")
+		if err == nil || !strings.Contains(err.Error(), "declares it object, but the stack sets a "+tc.got) {
+			t.Errorf("dns: %s: err = %v, want a refusal naming object and %s", tc.value, err, tc.got)
+		}
+	}
+}
