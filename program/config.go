@@ -30,6 +30,14 @@ const (
 	KeyUserScript                    = "userScript"
 	KeyTags                          = "tags"
 	KeyDataVolume                    = "dataVolume"
+
+	KeyLaunchGate               = "launchGate"
+	KeyLaunchGateTimeoutSeconds = "launchGateTimeoutSeconds"
+	KeyAppHealthCheck           = "appHealthCheck"
+	KeyInstanceRefresh          = "instanceRefresh"
+	KeySpot                     = "spot"
+	KeySpotInstanceTypes        = "spotInstanceTypes"
+	KeyWarmPool                 = "warmPool"
 )
 
 // ingressConfig is one element of the ingress config key.
@@ -174,6 +182,7 @@ func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
 			r.fail(KeyDataVolume, err)
 		}
 	}
+	r.healing(&args)
 	return args, errors.Join(r.errs...)
 }
 

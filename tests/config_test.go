@@ -19,6 +19,8 @@ var programKeys = []string{
 	program.KeyAllocationID, program.KeyRetainOnDelete, program.KeyEnableSessionManager,
 	program.KeyMetadataHopLimit, program.KeyHealthCheckGracePeriodSeconds, program.KeyRootVolumeSizeGiB,
 	program.KeyUserScript, program.KeyTags, program.KeyDataVolume,
+	program.KeyLaunchGate, program.KeyLaunchGateTimeoutSeconds, program.KeyAppHealthCheck,
+	program.KeyInstanceRefresh, program.KeySpot, program.KeySpotInstanceTypes, program.KeyWarmPool,
 }
 
 func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {
@@ -51,6 +53,11 @@ func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {
 		program.KeyAmiID:                         "",
 		program.KeyAllocationID:                  "",
 		program.KeyUserScript:                    "",
+		program.KeyLaunchGate:                    true,
+		program.KeyLaunchGateTimeoutSeconds:      components.DefaultLaunchGateTimeoutSeconds,
+		program.KeyInstanceRefresh:               true,
+		program.KeySpot:                          false,
+		program.KeyWarmPool:                      false,
 	} {
 		if got := project.Config[key].Default; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("Pulumi.yaml default of %s = %v, the component's is %v", key, got, want)
