@@ -248,3 +248,18 @@ func manyTypes(n int) []string {
 	}
 	return out
 }
+
+// The group launches the template's latestVersion, whatever it is, in both
+// shapes: "$Latest" would hide new versions from the group, and a refresh
+// starts only when the number changes.
+func TestGroupFollowsTheTemplatesLatestVersion(t *testing.T) {
+	seventh := func(a *fakeaws.Account) { a.LaunchTemplateVersion = 7 }
+	d := mustDeploy(t, nil, seventh)
+	if got := path(d.group(), "launchTemplate", "version"); got != "7" {
+		t.Errorf("launchTemplate.version = %v, want the template's latestVersion \"7\"", got)
+	}
+	d = mustDeploy(t, &components.SelfHealingInstanceArgs{Spot: true}, seventh)
+	if got := path(d.group(), "mixedInstancesPolicy", "launchTemplate", "launchTemplateSpecification", "version"); got != "7" {
+		t.Errorf("mixedInstancesPolicy launchTemplateSpecification.version = %v, want \"7\"", got)
+	}
+}

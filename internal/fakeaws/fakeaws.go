@@ -68,6 +68,9 @@ type Account struct {
 	Addresses       map[string]Address
 	// Volumes are the EBS volumes that exist before the deployment.
 	Volumes map[string]Volume
+	// LaunchTemplateVersion is every launch template's latestVersion; 0
+	// means 1, a new template's.
+	LaunchTemplateVersion int
 }
 
 // NewAccount returns an account in region with a default VPC of three
@@ -208,7 +211,7 @@ func (m *Monitor) computeAttributes(typeToken, name string, out resource.Propert
 		return id, nil
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		id := fakeID("lt-", name)
-		out["latestVersion"] = resource.NewProperty(1.0)
+		out["latestVersion"] = resource.NewProperty(float64(max(m.Account.LaunchTemplateVersion, 1)))
 		out["defaultVersion"] = resource.NewProperty(1.0)
 		set("arn", m.arn("ec2", "launch-template/"+id))
 		return id, nil
