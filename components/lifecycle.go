@@ -41,6 +41,10 @@ const (
 	providerDefaultCapacityWait = "10m"
 
 	launchTransition = "autoscaling:EC2_INSTANCE_LAUNCHING"
+
+	// addressRetrySeconds bounds the boot script's waits between tries to
+	// take the Elastic IP (10 tries, capped jittered backoff; see README).
+	addressRetrySeconds = 131
 )
 
 // LaunchGateParams is what the boot script needs to complete the launch
@@ -113,6 +117,16 @@ func (a SelfHealingInstanceArgs) validateLaunchGate() []error {
 	case t != 0 && (t < MinLaunchGateTimeoutSeconds || t > MaxLaunchGateTimeoutSeconds):
 		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: want %d to %d seconds (the lifecycle hook's heartbeat timeout), or 0 for %d",
 			t, MinLaunchGateTimeoutSeconds, MaxLaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds))
+	}
+	// A new instance may wait the whole attach timeout for its volume to
+	// leave its predecessor, then retry the address: the gate must outlast
+	// both, or it abandons an instance that would have come up.
+	if v := a.DataVolume; v != nil && !a.DisableLaunchGate && v.AttachTimeoutSeconds > 0 {
+		if need := v.AttachTimeoutSeconds + addressRetrySeconds; a.launchGateTimeout() <= need {
+			errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: must exceed dataVolume.attachTimeoutSeconds %d plus the %d s the boot script "+
+				"may spend taking the Elastic IP, or the group abandons an instance still waiting for its volume; set more than %d, or a shorter attachTimeoutSeconds",
+				a.launchGateTimeout(), v.AttachTimeoutSeconds, addressRetrySeconds, need))
+		}
 	}
 	return errs
 }

@@ -172,7 +172,7 @@ func TestNoAutoScalingPermissionIsWidened(t *testing.T) {
 	}
 }
 
-func TestSpotAndWarmPoolCombinationsAreRefused(t *testing.T) {
+func TestCombinationsThatCannotWorkAreRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args components.SelfHealingInstanceArgs
@@ -187,6 +187,10 @@ func TestSpotAndWarmPoolCombinationsAreRefused(t *testing.T) {
 		{"gate timeout too short", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 29}, []string{"launchGateTimeoutSeconds", "29", "30 to 7200"}},
 		{"gate timeout too long", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 7201}, []string{"launchGateTimeoutSeconds", "7201", "30 to 7200"}},
 		{"gate timeout without gate", components.SelfHealingInstanceArgs{DisableLaunchGate: true, LaunchGateTimeoutSeconds: 600}, []string{"launchGateTimeoutSeconds", "disableLaunchGate"}},
+		{"gate shorter than the volume wait", components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: 600}},
+			[]string{"launchGateTimeoutSeconds 600", "dataVolume.attachTimeoutSeconds 600", "more than 731"}},
+		{"default gate, default volume wait plus a long one", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 400, DataVolume: &components.DataVolumeArgs{SizeGiB: 20}},
+			[]string{"launchGateTimeoutSeconds 400", "attachTimeoutSeconds 300", "more than 431"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := deploy(t, &tc.args)
@@ -261,5 +265,17 @@ func TestGroupFollowsTheTemplatesLatestVersion(t *testing.T) {
 	d = mustDeploy(t, &components.SelfHealingInstanceArgs{Spot: true}, seventh)
 	if got := path(d.group(), "mixedInstancesPolicy", "launchTemplate", "launchTemplateSpecification", "version"); got != "7" {
 		t.Errorf("mixedInstancesPolicy launchTemplateSpecification.version = %v, want \"7\"", got)
+	}
+}
+
+func TestLaunchGateOutlastsTheDataVolumeWait(t *testing.T) {
+	for _, args := range []components.SelfHealingInstanceArgs{
+		{DataVolume: &components.DataVolumeArgs{SizeGiB: 20}}, // 600 > 300 + 131
+		{LaunchGateTimeoutSeconds: 3800, DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: 3600}},
+		{DisableLaunchGate: true, DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: 3600}},
+	} {
+		if _, err := deploy(t, &args); err != nil {
+			t.Errorf("gate %d s (off: %v), volume wait %d s: refused: %v", args.LaunchGateTimeoutSeconds, args.DisableLaunchGate, args.DataVolume.AttachTimeoutSeconds, err)
+		}
 	}
 }

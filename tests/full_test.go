@@ -60,6 +60,11 @@ func TestFullStackTurnsEveryHealingFeatureOn(t *testing.T) {
 	if group["capacityRebalance"] != false {
 		t.Errorf("capacityRebalance = %v, want false", group["capacityRebalance"])
 	}
+	// The data volume pins Spot to one zone's subnet; the features combine.
+	only(t, monitor, "aws:ebs/volume:Volume")
+	if subnets := group["vpcZoneIdentifiers"].([]any); len(subnets) != 1 {
+		t.Errorf("vpcZoneIdentifiers = %v, want the data volume's one zone", subnets)
+	}
 
 	doc := only(t, monitor, "aws:iam/rolePolicy:RolePolicy")["policy"].(string)
 	want := "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/selfhealing-full-instance"
