@@ -98,6 +98,34 @@ type SelfHealingInstanceArgs struct {
 	// Notifications, if set, announces each launch and termination of the
 	// instance on an SNS topic. Nil announces nothing.
 	Notifications *NotificationsArgs
+	// DisableLaunchGate turns off the launch lifecycle hook that keeps a new
+	// instance out of service until its boot script reports it ready. See
+	// LaunchGateHookName.
+	DisableLaunchGate bool
+	// LaunchGateTimeoutSeconds is how long a new instance may take to report
+	// ready before the group abandons (terminates) it, 30 to 7200. Zero
+	// means DefaultLaunchGateTimeoutSeconds.
+	LaunchGateTimeoutSeconds int
+
+	// AppHealthCheck, if set, has the instance check its application and
+	// mark itself unhealthy when the check keeps failing.
+	AppHealthCheck *AppHealthCheck
+
+	// DisableInstanceRefresh stops a changed launch template (a new AMI, a
+	// changed script) from replacing the running instance at `pulumi up`;
+	// it then applies to the next instance the group launches.
+	DisableInstanceRefresh bool
+
+	// Spot runs the instance on Spot capacity only, from instanceType and
+	// SpotInstanceTypes. An interruption is healed like any other loss.
+	Spot bool
+	// SpotInstanceTypes are more instance types Spot may use after
+	// InstanceType, of the same architecture. Only with Spot.
+	SpotInstanceTypes []string
+
+	// WarmPool keeps one stopped, already booted instance for the group to
+	// start instead of launching a new one. Not with Spot.
+	WarmPool bool
 }
 
 // IngressRule opens a port range to a set of CIDR blocks.

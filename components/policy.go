@@ -37,6 +37,14 @@ type PolicyScope struct {
 	AllocationID string
 	// DataVolume, when set, is the volume the instance may attach.
 	DataVolume *DataVolumeScope
+
+	// AutoScalingGroupName is the instance's group; it scopes the two
+	// permissions below, which are off unless set.
+	AutoScalingGroupName string
+	// LaunchGate lets the instance complete the group's launch hook.
+	LaunchGate bool
+	// AppHealthCheck lets the instance mark itself unhealthy.
+	AppHealthCheck bool
 }
 
 // DataVolumeScope names the data volume the instance role may attach.
@@ -65,7 +73,8 @@ func InstanceTrustPolicy(dnsSuffix string) PolicyDocument {
 }
 
 // InstancePolicy is the instance role's inline policy: it may move this one
-// Elastic IP onto an instance, and read where addresses are.
+// Elastic IP onto an instance, and read where addresses are; and, as s asks,
+// complete its group's launch gate and report its health to its group.
 func InstancePolicy(s PolicyScope) PolicyDocument {
 	ec2ARN := func(resource string) string {
 		return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", s.Partition, s.Region, s.AccountID, resource)
@@ -104,6 +113,8 @@ func InstancePolicy(s PolicyScope) PolicyDocument {
 	if s.DataVolume != nil {
 		doc.Statement = append(doc.Statement, dataVolumeStatements(s, *s.DataVolume)...)
 	}
+	doc.Statement = append(doc.Statement, launchGateStatements(s)...)
+	doc.Statement = append(doc.Statement, healthCheckStatements(s)...)
 	return doc
 }
 

@@ -9,7 +9,9 @@ import (
 )
 
 func TestInstancePolicyMovesOnlyItsOwnAddress(t *testing.T) {
-	d := mustDeploy(t, nil)
+	// Without the launch gate (on by default) the policy is the address's
+	// alone; lifecycle_test.go checks the gate's statement.
+	d := mustDeploy(t, &components.SelfHealingInstanceArgs{DisableLaunchGate: true})
 	allocation := d.one("aws:ec2/eip:Eip").ID
 	doc := d.rolePolicy()
 	if doc.Version != "2012-10-17" {

@@ -91,8 +91,9 @@ func TestAScheduleMakesPulumiLeaveTheGroupSizesAlone(t *testing.T) {
 			t.Errorf("group %s = %v, want 1 at creation", field, got)
 		}
 	}
-	if got := inputs(group)["waitForCapacityTimeout"]; got != nil {
-		t.Errorf("group waitForCapacityTimeout = %v, want the provider's default", got)
+	// The schedule leaves the capacity wait as it is without one.
+	if got, want := inputs(group)["waitForCapacityTimeout"], mustDeploy(t, nil).group()["waitForCapacityTimeout"]; got != want {
+		t.Errorf("group waitForCapacityTimeout = %v, want %v, as without a schedule", got, want)
 	}
 
 	// Without a schedule nobody else changes the sizes, and Pulumi must

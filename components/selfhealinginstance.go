@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -123,6 +122,9 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	if err := a.Notifications.checkPlacement(env); err != nil {
 		return err
 	}
+	if err := lookupSpotInstanceTypes(ctx, a, image, parent); err != nil {
+		return err
+	}
 	groupName := AutoScalingGroupName(ctx.Project(), ctx.Stack(), name)
 	tags := resourceTags(groupName, a.Tags)
 	if err := c.newAddress(ctx, name, a, tags, parent); err != nil {
@@ -213,20 +215,22 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	}
 	c.LaunchTemplateID = launchTemplate.ID().ToStringOutput()
 
+	launchFrom, spot := groupLaunch(a, launchTemplate)
 	group, err := autoscaling.NewGroup(ctx, name+"-asg", &autoscaling.GroupArgs{
-		Name:            pulumi.String(groupName),
-		MinSize:         pulumi.Int(1),
-		MaxSize:         pulumi.Int(1),
-		DesiredCapacity: pulumi.Int(1),
-		LaunchTemplate: &autoscaling.GroupLaunchTemplateArgs{
-			Id: launchTemplate.ID(),
-			// The exact version, not "$Latest": the group sees a new
-			// template version as a change only when the number changes.
-			Version: launchTemplate.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput),
-		},
+		Name:                   pulumi.String(groupName),
+		MinSize:                pulumi.Int(1),
+		MaxSize:                pulumi.Int(1),
+		DesiredCapacity:        pulumi.Int(1),
+		LaunchTemplate:         launchFrom,
+		MixedInstancesPolicy:   spot,
+		CapacityRebalance:      capacityRebalance(a),
 		VpcZoneIdentifiers:     pulumi.ToStringArray(where.SubnetIDs),
 		HealthCheckType:        pulumi.String("EC2"),
 		HealthCheckGracePeriod: pulumi.Int(*a.HealthCheckGracePeriodSeconds),
+		InitialLifecycleHooks:  launchGateHooks(a),
+		WaitForCapacityTimeout: pulumi.String(CapacityWaitTimeout(!a.DisableLaunchGate, a.launchGateTimeout())),
+		InstanceRefresh:        instanceRefresh(a),
+		WarmPool:               warmPool(a),
 		Tags:                   groupTags(tags),
 	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn(permissions)}, groupScheduleOptions(a.Schedule)...)...)
 	if err != nil {
@@ -304,6 +308,10 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 			Region:       env.Region,
 			AccountID:    env.AccountID,
 			AllocationID: ids[0].(string),
+
+			AutoScalingGroupName: groupName,
+			LaunchGate:           !a.DisableLaunchGate,
+			AppHealthCheck:       a.AppHealthCheck != nil,
 		}
 		if volume != nil {
 			scope.DataVolume = &DataVolumeScope{

@@ -98,6 +98,7 @@ func (a SelfHealingInstanceArgs) validate() error {
 	errs = append(errs, a.DNS.validate()...)
 	errs = append(errs, a.Schedule.validate()...)
 	errs = append(errs, a.Notifications.validate()...)
+	errs = append(errs, a.validateHealing()...)
 	return errors.Join(errs...)
 }
 

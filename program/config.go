@@ -33,6 +33,14 @@ const (
 	KeyDNS                           = "dns"
 	KeySchedule                      = "schedule"
 	KeyNotifications                 = "notifications"
+
+	KeyLaunchGate               = "launchGate"
+	KeyLaunchGateTimeoutSeconds = "launchGateTimeoutSeconds"
+	KeyAppHealthCheck           = "appHealthCheck"
+	KeyInstanceRefresh          = "instanceRefresh"
+	KeySpot                     = "spot"
+	KeySpotInstanceTypes        = "spotInstanceTypes"
+	KeyWarmPool                 = "warmPool"
 )
 
 // ingressConfig is one element of the ingress config key.
@@ -180,6 +188,7 @@ func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
 	args.DNS = r.dns()
 	args.Schedule = r.schedule()
 	args.Notifications = r.notifications()
+	r.healing(&args)
 	return args, errors.Join(r.errs...)
 }
 

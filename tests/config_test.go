@@ -20,6 +20,8 @@ var programKeys = []string{
 	program.KeyMetadataHopLimit, program.KeyHealthCheckGracePeriodSeconds, program.KeyRootVolumeSizeGiB,
 	program.KeyUserScript, program.KeyTags, program.KeyDataVolume,
 	program.KeyDNS, program.KeySchedule, program.KeyNotifications,
+	program.KeyLaunchGate, program.KeyLaunchGateTimeoutSeconds, program.KeyAppHealthCheck,
+	program.KeyInstanceRefresh, program.KeySpot, program.KeySpotInstanceTypes, program.KeyWarmPool,
 }
 
 func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {
@@ -53,9 +55,14 @@ func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {
 		program.KeyAllocationID:                  "",
 		program.KeyUserScript:                    "",
 		// An empty object turns an optional feature off.
-		program.KeyDNS:           map[string]any{},
-		program.KeySchedule:      map[string]any{},
-		program.KeyNotifications: map[string]any{},
+		program.KeyDNS:                      map[string]any{},
+		program.KeySchedule:                 map[string]any{},
+		program.KeyNotifications:            map[string]any{},
+		program.KeyLaunchGate:               true,
+		program.KeyLaunchGateTimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds,
+		program.KeyInstanceRefresh:          true,
+		program.KeySpot:                     false,
+		program.KeyWarmPool:                 false,
 	} {
 		if got := project.Config[key].Default; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("Pulumi.yaml default of %s = %v, the component's is %v", key, got, want)

@@ -82,6 +82,9 @@ type Account struct {
 	Volumes map[string]Volume
 	// Zones maps hosted zone ids to zones.
 	Zones map[string]Zone
+	// LaunchTemplateVersion is every launch template's latestVersion; 0
+	// means 1, a new template's.
+	LaunchTemplateVersion int
 }
 
 // NewAccount returns an account in region with a default VPC of three
@@ -224,7 +227,7 @@ func (m *Monitor) computeAttributes(typeToken, name string, out resource.Propert
 		return id, nil
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		id := fakeID("lt-", name)
-		out["latestVersion"] = resource.NewProperty(1.0)
+		out["latestVersion"] = resource.NewProperty(float64(max(m.Account.LaunchTemplateVersion, 1)))
 		out["defaultVersion"] = resource.NewProperty(1.0)
 		set("arn", m.arn("ec2", "launch-template/"+id))
 		return id, nil

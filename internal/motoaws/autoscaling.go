@@ -25,7 +25,8 @@ const capacityPollInterval = 250 * time.Millisecond
 // until it has its desired capacity InService and Healthy (bounded by
 // waitForCapacityTimeout, default 10m, and by [CallTimeout]). moto launches
 // the group's instances inside CreateAutoScalingGroup, so the wait ends at
-// the first look. Its id is its name.
+// the first look. Its id is its name. A group with initialLifecycleHooks is
+// created in the provider's two phases: empty, then hooks, then its size.
 //
 // How moto's groups launch and replace instances is described in the
 // package documentation.
@@ -83,12 +84,31 @@ func (m *Monitor) createGroup(ctx context.Context, name string, in *inputs) (cre
 	// These act on deletion or on load balancers the monitor cannot
 	// create; none changes what CreateAutoScalingGroup does.
 	in.ignore("forceDelete", "forceDeleteWarmPool", "ignoreFailedScalingActivities", "minElbCapacity", "waitForElbCapacity")
+	// The provider starts an instance refresh only when it updates a group
+	// (resourceGroupUpdate); creating one sends nothing for it, and the
+	// monitor only creates.
+	in.ignore("instanceRefresh")
+	hooks := initialLifecycleHooks(in, groupName)
 	if err := in.done(); err != nil {
 		return created{}, err
 	}
 
+	var size *autoscaling.UpdateAutoScalingGroupInput
+	if len(hooks) > 0 {
+		size = sizeAfterHooks(req)
+	}
 	if _, err := m.autoscaling.CreateAutoScalingGroup(ctx, req); err != nil {
 		return created{}, fmt.Errorf("CreateAutoScalingGroup: %w", err)
+	}
+	for _, hook := range hooks {
+		if _, err := m.autoscaling.PutLifecycleHook(ctx, hook); err != nil {
+			return created{}, fmt.Errorf("PutLifecycleHook %s: %w", aws.ToString(hook.LifecycleHookName), err)
+		}
+	}
+	if size != nil {
+		if _, err := m.autoscaling.UpdateAutoScalingGroup(ctx, size); err != nil {
+			return created{}, fmt.Errorf("UpdateAutoScalingGroup (initial capacity, after the lifecycle hooks): %w", err)
+		}
 	}
 	group, err := m.waitForCapacity(ctx, groupName, wait)
 	if err != nil {

@@ -117,6 +117,16 @@
 //     does not change what instances are tagged with.
 //   - A CreateAutoScalingGroup that fails while launching still leaves the
 //     instance it began to launch running, outside any group.
+//   - Lifecycle hooks: moto ignores CreateAutoScalingGroup's
+//     LifecycleHookSpecificationList, but the provider does not send it: for
+//     initialLifecycleHooks it creates the group with no capacity, puts each
+//     hook with PutLifecycleHook, then sets the size with
+//     UpdateAutoScalingGroup, and so does the monitor. moto stores the hooks
+//     (DescribeLifecycleHooks returns them) but never holds an instance in
+//     Pending:Wait: the launch gate's instance is InService at once. moto
+//     implements neither CompleteLifecycleAction nor
+//     RecordLifecycleActionHeartbeat, and its SetInstanceHealth only records
+//     the status; the group does not replace an Unhealthy instance.
 //
 // # Instance metadata
 //

@@ -270,6 +270,8 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		expected, err := components.InstancePolicy(components.PolicyScope{
 			Partition: "aws", DNSSuffix: "amazonaws.com", Region: d.monitor.Region(),
 			AccountID: d.monitor.AccountID(), AllocationID: allocationID,
+			// The dev stack keeps the launch gate, on by default.
+			AutoScalingGroupName: groupName, LaunchGate: true,
 		}).JSON()
 		if err != nil {
 			t.Fatal(err)
@@ -448,6 +450,15 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		}
 		if aws.ToString(group.HealthCheckType) != "EC2" || aws.ToInt32(group.HealthCheckGracePeriod) != int32(components.DefaultHealthCheckGracePeriodSeconds) {
 			t.Errorf("health check = %s after %ds, want EC2 after %ds", aws.ToString(group.HealthCheckType), aws.ToInt32(group.HealthCheckGracePeriod), components.DefaultHealthCheckGracePeriodSeconds)
+		}
+		hooks, err := d.autoscaling.DescribeLifecycleHooks(ctx, &autoscaling.DescribeLifecycleHooksInput{AutoScalingGroupName: &groupName})
+		if err != nil {
+			t.Fatalf("DescribeLifecycleHooks: %v", err)
+		}
+		if h := hooks.LifecycleHooks; len(h) != 1 || aws.ToString(h[0].LifecycleHookName) != components.LaunchGateHookName ||
+			aws.ToString(h[0].LifecycleTransition) != "autoscaling:EC2_INSTANCE_LAUNCHING" || aws.ToString(h[0].DefaultResult) != "ABANDON" ||
+			aws.ToInt32(h[0].HeartbeatTimeout) != components.DefaultLaunchGateTimeoutSeconds {
+			t.Errorf("lifecycle hooks = %+v, want the launch gate: launching, ABANDON after %ds", h, components.DefaultLaunchGateTimeoutSeconds)
 		}
 		subnets := defaultSubnets(t, ctx, d.ec2)
 		if got, want := aws.ToString(group.VPCZoneIdentifier), strings.Join(subnets, ","); got != want {

@@ -1,0 +1,202 @@
+package components
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Defaults of AppHealthCheck's fields left at zero.
+const (
+	DefaultAppHealthCheckExpectedStatus   = 200
+	DefaultAppHealthCheckIntervalSeconds  = 15
+	DefaultAppHealthCheckTimeoutSeconds   = 5
+	DefaultAppHealthCheckFailureThreshold = 3
+
+	// maxAppHealthCheckCommandLength keeps the command a short line: it
+	// travels in the user data, whose 16 KB the boot script shares.
+	maxAppHealthCheckCommandLength = 1024
+)
+
+// AppHealthCheck checks the application on the instance itself, where EC2's
+// status checks cannot see: a process that died, a port that stopped
+// answering. After FailureThreshold failures in a row the instance marks
+// itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces
+// it. Set exactly one of URL and Command.
+type AppHealthCheck struct {
+	// URL is fetched with GET on the instance: http or https, and host
+	// localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
+	URL string
+	// ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599.
+	// Zero means DefaultAppHealthCheckExpectedStatus. Only with URL.
+	ExpectedStatus int
+
+	// Command runs under bash on the instance; exit status 0 is healthy. One
+	// line, at most 1024 characters.
+	Command string
+
+	// IntervalSeconds is the time between checks. Zero means
+	// DefaultAppHealthCheckIntervalSeconds.
+	IntervalSeconds int
+	// TimeoutSeconds bounds each check, and must be shorter than the
+	// interval. Zero means DefaultAppHealthCheckTimeoutSeconds.
+	TimeoutSeconds int
+	// FailureThreshold is how many failures in a row make the instance
+	// unhealthy. Zero means DefaultAppHealthCheckFailureThreshold.
+	FailureThreshold int
+}
+
+// HealthCheckParams is the application health check as the boot script
+// needs it, with every default filled in. The boot-script renderer receives
+// it; nil means there is no check.
+type HealthCheckParams struct {
+	// URL or Command: exactly one is set.
+	URL            string
+	ExpectedStatus int
+	Command        string
+
+	IntervalSeconds  int
+	TimeoutSeconds   int
+	FailureThreshold int
+
+	// GroupName is the group to report to with SetInstanceHealth.
+	GroupName string
+}
+
+// HealthCheckParams returns the application health check of a component
+// whose group is called groupName (AutoScalingGroupName), or nil if args
+// configure none.
+func (a SelfHealingInstanceArgs) HealthCheckParams(groupName string) *HealthCheckParams {
+	if a.AppHealthCheck == nil {
+		return nil
+	}
+	h := a.AppHealthCheck.withDefaults()
+	return &HealthCheckParams{
+		URL:              h.URL,
+		ExpectedStatus:   h.ExpectedStatus,
+		Command:          h.Command,
+		IntervalSeconds:  h.IntervalSeconds,
+		TimeoutSeconds:   h.TimeoutSeconds,
+		FailureThreshold: h.FailureThreshold,
+		GroupName:        groupName,
+	}
+}
+
+// withDefaults fills in h's zero values. ExpectedStatus has a default only
+// for a URL check: a command has no status.
+func (h AppHealthCheck) withDefaults() AppHealthCheck {
+	if h.URL != "" && h.ExpectedStatus == 0 {
+		h.ExpectedStatus = DefaultAppHealthCheckExpectedStatus
+	}
+	if h.IntervalSeconds == 0 {
+		h.IntervalSeconds = DefaultAppHealthCheckIntervalSeconds
+	}
+	if h.TimeoutSeconds == 0 {
+		h.TimeoutSeconds = DefaultAppHealthCheckTimeoutSeconds
+	}
+	if h.FailureThreshold == 0 {
+		h.FailureThreshold = DefaultAppHealthCheckFailureThreshold
+	}
+	return h
+}
+
+// validate checks h, reporting each problem under field.
+func (h AppHealthCheck) validate(field string) []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(field+"."+format, args...)) }
+
+	switch {
+	case h.URL == "" && h.Command == "":
+		bad("url/command: both empty; set exactly one: a URL on this instance such as http://localhost:8080/healthz, or a command")
+	case h.URL != "" && h.Command != "":
+		bad("url/command: both set; set exactly one")
+	case h.URL != "":
+		if err := validateLocalURL(h.URL); err != nil {
+			bad("url %q: %v", h.URL, err)
+		}
+	default:
+		if err := validateCommand(h.Command); err != nil {
+			bad("command: %v", err)
+		}
+	}
+	if h.Command != "" && h.ExpectedStatus != 0 {
+		bad("expectedStatus %d: applies only to a url check; a command is healthy when it exits 0", h.ExpectedStatus)
+	}
+	if s := h.ExpectedStatus; s != 0 && (s < 100 || s > 599) {
+		bad("expectedStatus %d: want an HTTP status from 100 to 599, or 0 for %d", s, DefaultAppHealthCheckExpectedStatus)
+	}
+
+	d := h.withDefaults()
+	for _, n := range []struct {
+		name  string
+		value int
+	}{{"intervalSeconds", h.IntervalSeconds}, {"timeoutSeconds", h.TimeoutSeconds}, {"failureThreshold", h.FailureThreshold}} {
+		if n.value < 0 {
+			bad("%s %d: want a positive whole number, or 0 for the default", n.name, n.value)
+		}
+	}
+	if h.IntervalSeconds >= 0 && h.TimeoutSeconds >= 0 && d.TimeoutSeconds >= d.IntervalSeconds {
+		bad("timeoutSeconds %d: must be shorter than intervalSeconds %d, so that checks never overlap", d.TimeoutSeconds, d.IntervalSeconds)
+	}
+	return errs
+}
+
+// validateLocalURL accepts only http(s) URLs on the instance itself: the
+// check asks whether this instance serves, not whether the network does.
+func validateLocalURL(raw string) error {
+	if strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return fmt.Errorf("contains spaces or control characters; percent-encode them")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("want an http:// or https:// URL, such as http://localhost:8080/healthz")
+	}
+	if u.User != nil {
+		return fmt.Errorf("has credentials in it, which would be stored in the user data; check an endpoint that needs none")
+	}
+	switch strings.ToLower(u.Hostname()) {
+	case "localhost", "127.0.0.1", "::1":
+	default:
+		return fmt.Errorf("host %q: want localhost, 127.0.0.1 or [::1]; the check runs on the instance and asks about the instance", u.Hostname())
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q: want 1 to 65535", port)
+		}
+	}
+	return nil
+}
+
+func validateCommand(command string) error {
+	switch {
+	case strings.TrimSpace(command) == "":
+		return fmt.Errorf("is blank; give a command such as 'systemctl is-active --quiet myapp'")
+	case strings.ContainsAny(command, "\n\r\x00"):
+		return fmt.Errorf("spans several lines or holds a NUL byte; want one line (put a longer check in a script on the instance and call it)")
+	case len(command) > maxAppHealthCheckCommandLength:
+		return fmt.Errorf("is %d characters; want at most %d (put a longer check in a script on the instance and call it)",
+			len(command), maxAppHealthCheckCommandLength)
+	}
+	return nil
+}
+
+// healthCheckStatements let the instance report health to its own group,
+// and to no other. SetInstanceHealth requires the autoScalingGroup resource
+// (Service Authorization Reference). Within a group of one (and its warm
+// pool) the only instance it can mark unhealthy is, in effect, itself.
+func healthCheckStatements(s PolicyScope) []PolicyStatement {
+	if !s.AppHealthCheck {
+		return nil
+	}
+	return []PolicyStatement{{
+		Sid:      "ReportHealthToThisGroup",
+		Effect:   "Allow",
+		Action:   []string{"autoscaling:SetInstanceHealth"},
+		Resource: []string{autoScalingGroupARN(s)},
+	}}
+}

@@ -1,0 +1,123 @@
+package components_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/selfhealing-dev/selfhealing/components"
+)
+
+func TestHealthCheckParamsFillEveryDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		check *components.AppHealthCheck
+		want  *components.HealthCheckParams
+	}{
+		{"none", nil, nil},
+		{"url", &components.AppHealthCheck{URL: "http://localhost:8080/healthz"}, &components.HealthCheckParams{
+			URL: "http://localhost:8080/healthz", ExpectedStatus: 200,
+			IntervalSeconds: 15, TimeoutSeconds: 5, FailureThreshold: 3, GroupName: "p-s-web",
+		}},
+		{"command, all set", &components.AppHealthCheck{Command: "systemctl is-active --quiet app", IntervalSeconds: 30, TimeoutSeconds: 10, FailureThreshold: 5},
+			&components.HealthCheckParams{
+				Command:         "systemctl is-active --quiet app",
+				IntervalSeconds: 30, TimeoutSeconds: 10, FailureThreshold: 5, GroupName: "p-s-web",
+			}},
+		{"url with status", &components.AppHealthCheck{URL: "https://127.0.0.1/", ExpectedStatus: 204}, &components.HealthCheckParams{
+			URL: "https://127.0.0.1/", ExpectedStatus: 204,
+			IntervalSeconds: 15, TimeoutSeconds: 5, FailureThreshold: 3, GroupName: "p-s-web",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := components.SelfHealingInstanceArgs{AppHealthCheck: tc.check}.HealthCheckParams("p-s-web")
+			if (got == nil) != (tc.want == nil) || (got != nil && *got != *tc.want) {
+				t.Errorf("HealthCheckParams = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHealthCheckMayReportOnlyToItsOwnGroup(t *testing.T) {
+	setHealth := func(doc components.PolicyDocument) [][]string {
+		var resources [][]string
+		for _, st := range doc.Statement {
+			if slices.Contains(st.Action, "autoscaling:SetInstanceHealth") {
+				if len(st.Action) != 1 || st.Effect != "Allow" {
+					t.Errorf("statement %+v: want SetInstanceHealth allowed alone", st)
+				}
+				resources = append(resources, st.Resource)
+			}
+		}
+		return resources
+	}
+	if got := setHealth(mustDeploy(t, nil).rolePolicy()); len(got) != 0 {
+		t.Errorf("without a health check, SetInstanceHealth is allowed on %v", got)
+	}
+	// A health check without the launch gate is fine.
+	for _, gateOff := range []bool{false, true} {
+		d := mustDeploy(t, &components.SelfHealingInstanceArgs{
+			DisableLaunchGate: gateOff,
+			AppHealthCheck:    &components.AppHealthCheck{URL: "http://localhost/"},
+		})
+		if got := setHealth(d.rolePolicy()); len(got) != 1 || !slices.Equal(got[0], []string{groupARN}) {
+			t.Errorf("gate off=%v: SetInstanceHealth resources = %v, want [[%s]]", gateOff, got, groupARN)
+		}
+	}
+}
+
+func TestLocalURLsAreAccepted(t *testing.T) {
+	for _, url := range []string{
+		"http://localhost/", "http://localhost:8080/healthz?deep=1", "https://127.0.0.1:8443/status",
+		"http://[::1]:80/", "http://LOCALHOST:9000",
+	} {
+		if _, err := deploy(t, &components.SelfHealingInstanceArgs{AppHealthCheck: &components.AppHealthCheck{URL: url}}); err != nil {
+			t.Errorf("url %q refused: %v", url, err)
+		}
+	}
+}
+
+func TestBadHealthChecksAreRefused(t *testing.T) {
+	check := func(h components.AppHealthCheck) components.SelfHealingInstanceArgs {
+		return components.SelfHealingInstanceArgs{AppHealthCheck: &h}
+	}
+	for _, tc := range []struct {
+		name string
+		args components.SelfHealingInstanceArgs
+		want []string
+	}{
+		{"neither", check(components.AppHealthCheck{}), []string{"appHealthCheck.url/command", "both empty", "exactly one"}},
+		{"both", check(components.AppHealthCheck{URL: "http://localhost/", Command: "true"}), []string{"appHealthCheck.url/command", "both set"}},
+		{"remote host", check(components.AppHealthCheck{URL: "http://example.com/health"}), []string{"appHealthCheck.url", `"http://example.com/health"`, "localhost, 127.0.0.1 or [::1]"}},
+		{"private address", check(components.AppHealthCheck{URL: "http://10.0.0.5/"}), []string{"appHealthCheck.url", `"10.0.0.5"`}},
+		{"scheme", check(components.AppHealthCheck{URL: "tcp://localhost:5432"}), []string{"appHealthCheck.url", "http:// or https://"}},
+		{"credentials", check(components.AppHealthCheck{URL: "http://admin:pw@localhost/"}), []string{"appHealthCheck.url", "credentials"}},
+		{"port", check(components.AppHealthCheck{URL: "http://localhost:70000/"}), []string{"appHealthCheck.url", `port "70000"`, "1 to 65535"}},
+		{"spaces", check(components.AppHealthCheck{URL: "http://localhost/a b"}), []string{"appHealthCheck.url", "spaces"}},
+		{"status", check(components.AppHealthCheck{URL: "http://localhost/", ExpectedStatus: 700}), []string{"appHealthCheck.expectedStatus", "700", "100 to 599"}},
+		{"status with command", check(components.AppHealthCheck{Command: "true", ExpectedStatus: 200}), []string{"appHealthCheck.expectedStatus", "only to a url"}},
+		{"blank command", check(components.AppHealthCheck{Command: "   "}), []string{"appHealthCheck.command", "blank"}},
+		{"multi-line command", check(components.AppHealthCheck{Command: "true\nfalse"}), []string{"appHealthCheck.command", "one line"}},
+		{"long command", check(components.AppHealthCheck{Command: strings.Repeat("x", 1025)}), []string{"appHealthCheck.command", "1025", "1024"}},
+		{"negative interval", check(components.AppHealthCheck{Command: "true", IntervalSeconds: -1}), []string{"appHealthCheck.intervalSeconds", "-1", "positive"}},
+		{"negative timeout", check(components.AppHealthCheck{Command: "true", TimeoutSeconds: -5}), []string{"appHealthCheck.timeoutSeconds", "-5", "positive"}},
+		{"negative threshold", check(components.AppHealthCheck{Command: "true", FailureThreshold: -3}), []string{"appHealthCheck.failureThreshold", "-3", "positive"}},
+		{"timeout not under interval", check(components.AppHealthCheck{Command: "true", IntervalSeconds: 10, TimeoutSeconds: 10}), []string{"appHealthCheck.timeoutSeconds 10", "shorter than intervalSeconds 10"}},
+		{"default timeout over a short interval", check(components.AppHealthCheck{Command: "true", IntervalSeconds: 3}), []string{"appHealthCheck.timeoutSeconds 5", "intervalSeconds 3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := deploy(t, &tc.args)
+			if err == nil {
+				t.Fatalf("accepted %+v", tc.args.AppHealthCheck)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			if n := len(d.monitor.Resources()); n != 0 {
+				t.Errorf("%d resources were registered before the error", n)
+			}
+		})
+	}
+}

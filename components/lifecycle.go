@@ -1,0 +1,161 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// The launch gate is a launch lifecycle hook that holds each new instance in
+// Pending:Wait until its boot script reports it ready. Without it, the group
+// calls an instance healthy as soon as EC2 says it is running: a refresh
+// moves on, and `pulumi up` returns, while the Elastic IP may not have moved
+// yet and the user's script may have failed.
+const (
+	// LaunchGateHookName is the launch lifecycle hook's name. The boot
+	// script completes the hook with this name, the group's name
+	// (AutoScalingGroupName) and its own instance id, so it needs no
+	// Describe call to find them.
+	LaunchGateHookName = "selfhealing-launch-gate"
+
+	// DefaultLaunchGateTimeoutSeconds is how long an instance may take to
+	// report ready before the group abandons it: long enough for the boot
+	// script's retries (at most 131 s of waits for the address) and a
+	// package install, far shorter than AWS's default of an hour.
+	DefaultLaunchGateTimeoutSeconds = 600
+
+	// MinLaunchGateTimeoutSeconds and MaxLaunchGateTimeoutSeconds bound a
+	// lifecycle hook's heartbeat timeout (PutLifecycleHook, HeartbeatTimeout).
+	MinLaunchGateTimeoutSeconds = 30
+	MaxLaunchGateTimeoutSeconds = 7200
+
+	// capacityWaitMarginSeconds is what `pulumi up` waits beyond the hook's
+	// timeout: EC2 has to launch the instance before the hook's clock starts,
+	// and the group has to move it InService after the hook completes, and
+	// AWS documents no figure for either. Five minutes covers both with room.
+	capacityWaitMarginSeconds = 300
+
+	// providerDefaultCapacityWait is the AWS provider's own default
+	// waitForCapacityTimeout, stated explicitly when there is no hook.
+	providerDefaultCapacityWait = "10m"
+
+	launchTransition = "autoscaling:EC2_INSTANCE_LAUNCHING"
+
+	// addressRetrySeconds bounds the boot script's waits between tries to
+	// take the Elastic IP (10 tries, capped jittered backoff; see README).
+	addressRetrySeconds = 131
+)
+
+// LaunchGateParams is what the boot script needs to complete the launch
+// gate. The boot-script renderer receives it; nil means there is no gate.
+type LaunchGateParams struct {
+	// HookName is LaunchGateHookName.
+	HookName string
+	// GroupName is the group whose hook to complete.
+	GroupName string
+	// TimeoutSeconds is the hook's heartbeat timeout: the script must
+	// complete the hook within it, or the group abandons the instance.
+	TimeoutSeconds int
+}
+
+// LaunchGateParams returns the launch gate of a component whose group is
+// called groupName (AutoScalingGroupName), or nil if args turn it off.
+func (a SelfHealingInstanceArgs) LaunchGateParams(groupName string) *LaunchGateParams {
+	if a.DisableLaunchGate {
+		return nil
+	}
+	return &LaunchGateParams{HookName: LaunchGateHookName, GroupName: groupName, TimeoutSeconds: a.launchGateTimeout()}
+}
+
+// launchGateTimeout is LaunchGateTimeoutSeconds, or its default.
+func (a SelfHealingInstanceArgs) launchGateTimeout() int {
+	if a.LaunchGateTimeoutSeconds == 0 {
+		return DefaultLaunchGateTimeoutSeconds
+	}
+	return a.LaunchGateTimeoutSeconds
+}
+
+// CapacityWaitTimeout is how long `pulumi up` waits, when it creates the
+// group, for the group's one instance to be InService and healthy: the
+// provider's waitForCapacityTimeout, as a Go duration. With the launch gate,
+// InService means the boot script reported ready, which may take the whole
+// hook timeout after EC2 has launched the instance, so the wait is the hook
+// timeout plus a margin. Without it the provider's default stands.
+func CapacityWaitTimeout(launchGate bool, hookTimeoutSeconds int) string {
+	if !launchGate {
+		return providerDefaultCapacityWait
+	}
+	return fmt.Sprintf("%ds", hookTimeoutSeconds+capacityWaitMarginSeconds)
+}
+
+// launchGateHooks is the group's initialLifecycleHooks: the launch gate, or
+// none. Only hooks given at creation catch the group's first instance; the
+// provider creates the group empty, puts these hooks, then sets its size.
+func launchGateHooks(a SelfHealingInstanceArgs) autoscaling.GroupInitialLifecycleHookArrayInput {
+	if a.DisableLaunchGate {
+		return nil
+	}
+	return autoscaling.GroupInitialLifecycleHookArray{autoscaling.GroupInitialLifecycleHookArgs{
+		Name:                pulumi.String(LaunchGateHookName),
+		LifecycleTransition: pulumi.String(launchTransition),
+		// ABANDON terminates an instance that never reports ready, so a
+		// broken boot is replaced, and never put in service.
+		DefaultResult:    pulumi.String("ABANDON"),
+		HeartbeatTimeout: pulumi.Int(a.launchGateTimeout()),
+	}}
+}
+
+// validateLaunchGate checks the launch gate's arguments.
+func (a SelfHealingInstanceArgs) validateLaunchGate() []error {
+	var errs []error
+	t := a.LaunchGateTimeoutSeconds
+	switch {
+	case a.DisableLaunchGate && t != 0:
+		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: applies only to the launch gate, which disableLaunchGate turns off; "+
+			"remove one of the two", t))
+	case t != 0 && (t < MinLaunchGateTimeoutSeconds || t > MaxLaunchGateTimeoutSeconds):
+		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: want %d to %d seconds (the lifecycle hook's heartbeat timeout), or 0 for %d",
+			t, MinLaunchGateTimeoutSeconds, MaxLaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds))
+	}
+	// A new instance may wait the whole attach timeout for its volume to
+	// leave its predecessor, then retry the address: the gate must outlast
+	// both, or it abandons an instance that would have come up.
+	if v := a.DataVolume; v != nil && !a.DisableLaunchGate && v.AttachTimeoutSeconds > 0 {
+		if need := v.AttachTimeoutSeconds + addressRetrySeconds; a.launchGateTimeout() <= need {
+			errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: must exceed dataVolume.attachTimeoutSeconds %d plus the %d s the boot script "+
+				"may spend taking the Elastic IP, or the group abandons an instance still waiting for its volume; set more than %d, or a shorter attachTimeoutSeconds",
+				a.launchGateTimeout(), v.AttachTimeoutSeconds, addressRetrySeconds, need))
+		}
+	}
+	return errs
+}
+
+// autoScalingGroupARN is the group's ARN for IAM, with "*" in the group-id
+// slot, which AWS allows: the id is unknown until the group exists, and the
+// name, which is deterministic, pins the group.
+func autoScalingGroupARN(s PolicyScope) string {
+	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s",
+		s.Partition, s.Region, s.AccountID, s.AutoScalingGroupName)
+}
+
+// launchGateStatements let the instance complete its own group's launch
+// hook, and extend it with a heartbeat, and nothing else. Both actions
+// require the autoScalingGroup resource (Service Authorization Reference),
+// so they are scoped to this group alone.
+//
+// autoscaling:DescribeAutoScalingInstances is not granted: the boot script
+// is given the hook's and group's names and reads its instance id from the
+// metadata service, so it has nothing to look up. (Were it needed, it would
+// have to be allowed on "*": Describe actions take no resource.)
+func launchGateStatements(s PolicyScope) []PolicyStatement {
+	if !s.LaunchGate {
+		return nil
+	}
+	return []PolicyStatement{{
+		Sid:      "CompleteThisGroupsLaunchGate",
+		Effect:   "Allow",
+		Action:   []string{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"},
+		Resource: []string{autoScalingGroupARN(s)},
+	}}
+}
