@@ -1,7 +1,6 @@
 package components
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -119,11 +118,7 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	c.SecurityGroupID = securityGroup.ID().ToStringOutput()
 
 	bootScript := c.AllocationID.ApplyT(func(allocationID string) (string, error) {
-		script, err := userdata.Render(userdata.Params{AllocationID: allocationID, UserScript: a.UserScript})
-		if err != nil {
-			return "", err
-		}
-		return base64.StdEncoding.EncodeToString([]byte(script)), nil
+		return userdata.Encode(userdata.Params{AllocationID: allocationID, UserScript: a.UserScript})
 	}).(pulumi.StringOutput)
 	if a.UserScriptIsSecret {
 		bootScript = pulumi.ToSecret(bootScript).(pulumi.StringOutput)

@@ -132,10 +132,11 @@ func (r IngressRule) validate(field string) []error {
 	return errs
 }
 
-// validateUserScript renders the boot script with the longest allocation id
-// EC2 issues, so an over-long user script fails now, not at deploy time.
+// validateUserScript encodes the boot script with the longest allocation id
+// EC2 issues, so a user script that does not fit, compressed, fails now,
+// not at deploy time.
 func validateUserScript(script string) error {
-	_, err := userdata.Render(userdata.Params{
+	_, err := userdata.Encode(userdata.Params{
 		AllocationID: "eipalloc-" + strings.Repeat("f", 17),
 		UserScript:   script,
 	})

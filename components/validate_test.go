@@ -1,6 +1,7 @@
 package components_test
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -34,7 +35,7 @@ func TestInvalidArgumentsAreRefusedBeforeAnythingIsCreated(t *testing.T) {
 		{"hop limit", components.SelfHealingInstanceArgs{MetadataHopLimit: 65}, []string{"metadataHopLimit", "65", "1 to 64"}},
 		{"grace period", components.SelfHealingInstanceArgs{HealthCheckGracePeriodSeconds: intPtr(-1)}, []string{"healthCheckGracePeriodSeconds", "-1"}},
 		{"root volume", components.SelfHealingInstanceArgs{RootVolumeSizeGiB: 20000}, []string{"rootVolumeSizeGiB", "20000", "16384"}},
-		{"user script too big", components.SelfHealingInstanceArgs{UserScript: strings.Repeat("#", 16*1024)}, []string{"userScript", "16384-byte"}},
+		{"user script too big", components.SelfHealingInstanceArgs{UserScript: randomText(16 * 1024)}, []string{"userScript", "gzip-compressed", "16384-byte"}},
 		{"reserved tag", components.SelfHealingInstanceArgs{Tags: map[string]string{"aws:owner": "x"}}, []string{"tags", `"aws:owner"`, "reserved"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,4 +115,16 @@ func TestLookupsThatContradictTheArgumentsAreRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// randomText returns n printable bytes that gzip cannot shrink much, as a
+// user script that embeds a key or an archive would be; user data limits
+// apply to the compressed script.
+func randomText(n int) string {
+	r := rand.New(rand.NewPCG(3, 4))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('!' + r.IntN('~'-'!'+1))
+	}
+	return string(b)
 }
