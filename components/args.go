@@ -78,6 +78,11 @@ type SelfHealingInstanceArgs struct {
 	// keep secrets out of user data: have the script fetch them at boot.
 	UserScriptIsSecret bool
 
+	// DataVolume, when set, gives the instance a persistent, encrypted EBS
+	// volume that every replacement attaches and mounts before the user
+	// script runs. It pins the group to the volume's Availability Zone.
+	DataVolume *DataVolumeArgs
+
 	// Tags are added to every resource that takes tags, and propagate to the
 	// instance and its volumes.
 	Tags map[string]string
@@ -108,6 +113,10 @@ func (a SelfHealingInstanceArgs) withDefaults() SelfHealingInstanceArgs {
 	if a.HealthCheckGracePeriodSeconds == nil {
 		grace := DefaultHealthCheckGracePeriodSeconds
 		a.HealthCheckGracePeriodSeconds = &grace
+	}
+	if a.DataVolume != nil {
+		volume := a.DataVolume.withDefaults()
+		a.DataVolume = &volume
 	}
 	return a
 }

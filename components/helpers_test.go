@@ -51,6 +51,7 @@ func deploy(t *testing.T, args *components.SelfHealingInstanceArgs, shape ...fun
 			"publicIp": c.PublicIP, "publicDns": c.PublicDNS, "allocationId": c.AllocationID,
 			"autoScalingGroupName": c.AutoScalingGroupName, "launchTemplateId": c.LaunchTemplateID,
 			"instanceRoleArn": c.InstanceRoleArn, "securityGroupId": c.SecurityGroupID,
+			"dataVolumeId": c.DataVolumeID,
 		}
 		// Await each output here, in the program: an apply would race the
 		// end of the run for outputs that no resource backs.

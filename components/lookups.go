@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -44,6 +45,35 @@ func lookupEnvironment(ctx *pulumi.Context, opts ...pulumi.InvokeOption) (awsEnv
 type placement struct {
 	VpcID     string
 	SubnetIDs []string
+	// Zones maps each subnet id to its Availability Zone.
+	Zones map[string]string
+	// Configured says the subnets came from args, not the default VPC.
+	Configured bool
+}
+
+// inZone narrows p to its subnets in zone, where a data volume lives.
+func (p placement) inZone(zone string) (placement, error) {
+	var kept []string
+	for _, id := range p.SubnetIDs {
+		if p.Zones[id] == zone {
+			kept = append(kept, id)
+		}
+	}
+	if len(kept) == 0 {
+		var listed []string
+		for _, id := range p.SubnetIDs {
+			listed = append(listed, id+" ("+p.Zones[id]+")")
+		}
+		if p.Configured {
+			return placement{}, fmt.Errorf("subnetIds: none is in %s, the data volume's Availability Zone; an instance can attach "+
+				"a volume only in its own zone. Add a subnet in %s to subnetIds (now %s), or put the volume in one of their zones",
+				zone, zone, strings.Join(listed, ", "))
+		}
+		return placement{}, fmt.Errorf("dataVolume: the default VPC has no default subnet in %s, the volume's Availability Zone "+
+			"(it has %s); set dataVolume.availabilityZone to one of those zones, or set subnetIds", zone, strings.Join(listed, ", "))
+	}
+	p.SubnetIDs = kept
+	return p, nil
 }
 
 // lookupPlacement resolves subnetIDs, or the default VPC's default subnets
@@ -52,7 +82,7 @@ func lookupPlacement(ctx *pulumi.Context, subnetIDs []string, opts ...pulumi.Inv
 	if subnetIDs == nil {
 		return lookupDefaultPlacement(ctx, opts...)
 	}
-	var p placement
+	p := placement{Zones: map[string]string{}, Configured: true}
 	for i, id := range subnetIDs {
 		subnet, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: &id}, opts...)
 		if err != nil {
@@ -65,6 +95,7 @@ func lookupPlacement(ctx *pulumi.Context, subnetIDs []string, opts ...pulumi.Inv
 				i, id, subnet.VpcId, p.VpcID)
 		}
 		p.SubnetIDs = append(p.SubnetIDs, id)
+		p.Zones[id] = subnet.AvailabilityZone
 	}
 	return p, nil
 }
@@ -88,7 +119,15 @@ func lookupDefaultPlacement(ctx *pulumi.Context, opts ...pulumi.InvokeOption) (p
 	}
 	// Sorted, so that a preview does not show a change when AWS lists the
 	// same subnets in another order.
-	return placement{VpcID: vpc.Id, SubnetIDs: slices.Sorted(slices.Values(subnets.Ids))}, nil
+	p := placement{VpcID: vpc.Id, SubnetIDs: slices.Sorted(slices.Values(subnets.Ids)), Zones: map[string]string{}}
+	for _, id := range p.SubnetIDs {
+		subnet, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: &id}, opts...)
+		if err != nil {
+			return placement{}, fmt.Errorf("subnetIds: looking up default subnet %s: %w", id, err)
+		}
+		p.Zones[id] = subnet.AvailabilityZone
+	}
+	return p, nil
 }
 
 // machineImage is the AMI the launch template boots.

@@ -19,6 +19,9 @@ type PolicyStatement struct {
 	Principal map[string]string `json:"Principal,omitempty"`
 	Action    []string          `json:"Action"`
 	Resource  []string          `json:"Resource,omitempty"`
+	// Condition maps a condition operator, such as "StringEquals", to
+	// condition keys and their values.
+	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
 
 // PolicyScope names the account, region and Elastic IP that the instance
@@ -32,6 +35,19 @@ type PolicyScope struct {
 	AccountID string
 	// AllocationID is the Elastic IP the instance may take.
 	AllocationID string
+	// DataVolume, when set, is the volume the instance may attach.
+	DataVolume *DataVolumeScope
+}
+
+// DataVolumeScope names the data volume the instance role may attach.
+type DataVolumeScope struct {
+	// VolumeID is the volume, such as "vol-0123456789abcdef0".
+	VolumeID string
+	// ForceDetach allows detaching it from a dead predecessor.
+	ForceDetach bool
+	// KMSKeyARN is the customer managed key the volume is encrypted with;
+	// empty for the account's default EBS key.
+	KMSKeyARN string
 }
 
 // JSON returns d as compact JSON.
@@ -45,14 +61,7 @@ func (d PolicyDocument) JSON() (string, error) {
 
 // InstanceTrustPolicy lets EC2, and nothing else, assume the instance role.
 func InstanceTrustPolicy(dnsSuffix string) PolicyDocument {
-	return PolicyDocument{
-		Version: "2012-10-17",
-		Statement: []PolicyStatement{{
-			Effect:    "Allow",
-			Principal: map[string]string{"Service": "ec2." + dnsSuffix},
-			Action:    []string{"sts:AssumeRole"},
-		}},
-	}
+	return ServiceTrustPolicy("ec2." + dnsSuffix)
 }
 
 // InstancePolicy is the instance role's inline policy: it may move this one
@@ -61,7 +70,7 @@ func InstancePolicy(s PolicyScope) PolicyDocument {
 	ec2ARN := func(resource string) string {
 		return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", s.Partition, s.Region, s.AccountID, resource)
 	}
-	return PolicyDocument{
+	doc := PolicyDocument{
 		Version: "2012-10-17",
 		Statement: []PolicyStatement{
 			{
@@ -92,6 +101,90 @@ func InstancePolicy(s PolicyScope) PolicyDocument {
 			},
 		},
 	}
+	if s.DataVolume != nil {
+		doc.Statement = append(doc.Statement, dataVolumeStatements(s, *s.DataVolume)...)
+	}
+	return doc
+}
+
+// dataVolumeStatements let the instance find its data volume and the
+// instance holding it, attach it to itself, and free it from a dead
+// predecessor.
+func dataVolumeStatements(s PolicyScope, v DataVolumeScope) []PolicyStatement {
+	ec2ARN := func(resource string) string {
+		return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", s.Partition, s.Region, s.AccountID, resource)
+	}
+	statements := []PolicyStatement{
+		{
+			// AttachVolume requires both the volume and the instance. The
+			// volume is this one; the instance, launched later by the
+			// group, can only be any instance in this account and region.
+			Sid:      "AttachThisDataVolume",
+			Effect:   "Allow",
+			Action:   []string{"ec2:AttachVolume"},
+			Resource: []string{ec2ARN("volume/" + v.VolumeID), ec2ARN("instance/*")},
+		},
+		{
+			// Neither action supports resource-level permissions (Service
+			// Authorization Reference), so "*" is the only resource AWS
+			// accepts. Both only read: the volume's state, and whether the
+			// instance holding it is still alive.
+			Sid:      "WaitForTheDataVolume",
+			Effect:   "Allow",
+			Action:   []string{"ec2:DescribeVolumes", "ec2:DescribeInstances"},
+			Resource: []string{"*"},
+		},
+	}
+	if v.ForceDetach {
+		statements = append(statements, PolicyStatement{
+			// DetachVolume requires the volume, scoped to this one. The
+			// Service Authorization Reference also lists the instance, so
+			// any instance here is allowed, as for AssociateAddress; the
+			// volume ARN still limits the call to this volume. The boot
+			// script detaches only from a terminated or shutting-down
+			// holder.
+			Sid:      "FreeThisDataVolumeFromADeadInstance",
+			Effect:   "Allow",
+			Action:   []string{"ec2:DetachVolume"},
+			Resource: []string{ec2ARN("volume/" + v.VolumeID), ec2ARN("instance/*")},
+		})
+	}
+	if v.KMSKeyARN != "" {
+		statements = append(statements, PolicyStatement{
+			// Attaching a volume encrypted with a customer managed key
+			// makes EC2 create a grant on the key for the instance, on the
+			// caller's authority. Only that: a grant for an AWS resource,
+			// requested through EC2 in this region, on this key.
+			Sid:      "LetEC2DecryptThisDataVolume",
+			Effect:   "Allow",
+			Action:   []string{"kms:CreateGrant"},
+			Resource: []string{v.KMSKeyARN},
+			Condition: map[string]map[string]any{
+				"Bool":         {"kms:GrantIsForAWSResource": true},
+				"StringEquals": {"kms:ViaService": "ec2." + s.Region + "." + s.DNSSuffix},
+			},
+		})
+	}
+	return statements
+}
+
+// ServiceTrustPolicy lets one AWS service principal, and nothing else,
+// assume a role.
+func ServiceTrustPolicy(service string) PolicyDocument {
+	return PolicyDocument{
+		Version: "2012-10-17",
+		Statement: []PolicyStatement{{
+			Effect:    "Allow",
+			Principal: map[string]string{"Service": service},
+			Action:    []string{"sts:AssumeRole"},
+		}},
+	}
+}
+
+// DataLifecycleManagerPolicyARN is the AWS managed policy that lets Amazon
+// Data Lifecycle Manager create and delete EBS snapshots.
+func DataLifecycleManagerPolicyARN(partition string) string {
+	return fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole", partition)
 }
 
 // SessionManagerPolicyARN is the AWS managed policy that lets Session

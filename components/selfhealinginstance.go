@@ -37,6 +37,8 @@ type SelfHealingInstance struct {
 	InstanceRoleArn pulumi.StringOutput `pulumi:"instanceRoleArn"`
 	// SecurityGroupID is the instance's security group.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+	// DataVolumeID is the persistent data volume's id; empty without one.
+	DataVolumeID pulumi.StringOutput `pulumi:"dataVolumeId"`
 }
 
 // NewSelfHealingInstance creates a SelfHealingInstance. It checks args, and
@@ -66,6 +68,7 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 		"launchTemplateId":     c.LaunchTemplateID,
 		"instanceRoleArn":      c.InstanceRoleArn,
 		"securityGroupId":      c.SecurityGroupID,
+		"dataVolumeId":         c.DataVolumeID,
 	}); err != nil {
 		return nil, fmt.Errorf("registering outputs of SelfHealingInstance %q: %w", name, err)
 	}
@@ -84,6 +87,22 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	if err != nil {
 		return err
 	}
+	var adopted existingVolume
+	var volumeZone string
+	if v := a.DataVolume; v != nil {
+		if v.VolumeID != "" {
+			if adopted, err = lookupExistingVolume(ctx, v.VolumeID, parent); err != nil {
+				return err
+			}
+		}
+		if err := checkKMSKeyRegion(v.KMSKeyARN, env); err != nil {
+			return err
+		}
+		volumeZone = dataVolumeZone(*v, adopted, where)
+		if where, err = where.inZone(volumeZone); err != nil {
+			return err
+		}
+	}
 	image, err := lookupImage(ctx, a.InstanceType, a.AmiID, a.RootVolumeSizeGiB, parent)
 	if err != nil {
 		return err
@@ -93,7 +112,14 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	if err := c.newAddress(ctx, name, a, tags, parent); err != nil {
 		return err
 	}
-	profile, permissions, err := c.newInstanceIdentity(ctx, name, groupName, a, env, tags, parent)
+	c.DataVolumeID = pulumi.String("").ToStringOutput()
+	var volume *dataVolume
+	if a.DataVolume != nil {
+		if volume, err = c.newDataVolume(ctx, name, groupName, *a.DataVolume, adopted, volumeZone, env, tags, parent); err != nil {
+			return err
+		}
+	}
+	profile, permissions, err := c.newInstanceIdentity(ctx, name, groupName, a, volume, env, tags, parent)
 	if err != nil {
 		return err
 	}
@@ -117,8 +143,8 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	}
 	c.SecurityGroupID = securityGroup.ID().ToStringOutput()
 
-	bootScript := c.AllocationID.ApplyT(func(allocationID string) (string, error) {
-		return userdata.Encode(userdata.Params{AllocationID: allocationID, UserScript: a.UserScript})
+	bootScript := pulumi.All(c.AllocationID, c.DataVolumeID).ApplyT(func(ids []any) (string, error) {
+		return userdata.Encode(bootParams(a, ids[0].(string), ids[1].(string)))
 	}).(pulumi.StringOutput)
 	if a.UserScriptIsSecret {
 		bootScript = pulumi.ToSecret(bootScript).(pulumi.StringOutput)
@@ -226,14 +252,14 @@ func (c *SelfHealingInstance) newAddress(ctx *pulumi.Context, name string, a Sel
 // instance profile. It returns the profile, and every resource the first
 // instance needs in place before it boots.
 func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
-	env awsEnvironment, tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+	volume *dataVolume, env awsEnvironment, tags map[string]string, parent pulumi.ResourceOrInvokeOption,
 ) (*iam.InstanceProfile, []pulumi.Resource, error) {
 	trust, err := InstanceTrustPolicy(env.DNSSuffix).JSON()
 	if err != nil {
 		return nil, nil, err
 	}
 	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		Description:      pulumi.String("Self-healing instance " + groupName + ": may move only its own Elastic IP"),
+		Description:      pulumi.String(roleDescription(groupName, volume != nil)),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             pulumi.ToStringMap(tags),
 	}, parent)
@@ -242,14 +268,22 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 	}
 	c.InstanceRoleArn = role.Arn
 
-	policy := c.AllocationID.ApplyT(func(allocationID string) (string, error) {
-		return InstancePolicy(PolicyScope{
+	policy := pulumi.All(c.AllocationID, c.DataVolumeID).ApplyT(func(ids []any) (string, error) {
+		scope := PolicyScope{
 			Partition:    env.Partition,
 			DNSSuffix:    env.DNSSuffix,
 			Region:       env.Region,
 			AccountID:    env.AccountID,
-			AllocationID: allocationID,
-		}).JSON()
+			AllocationID: ids[0].(string),
+		}
+		if volume != nil {
+			scope.DataVolume = &DataVolumeScope{
+				VolumeID:    ids[1].(string),
+				ForceDetach: !volume.args.DisableForceDetach,
+				KMSKeyARN:   volume.args.KMSKeyARN,
+			}
+		}
+		return InstancePolicy(scope).JSON()
 	}).(pulumi.StringOutput)
 	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-eip-policy", &iam.RolePolicyArgs{
 		Role:   role.ID(),
@@ -279,6 +313,30 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 		return nil, nil, fmt.Errorf("creating the instance profile: %w", err)
 	}
 	return profile, append(needed, profile), nil
+}
+
+// bootParams are the boot script's parameters, once the Elastic IP's and the
+// data volume's ids are known.
+func bootParams(a SelfHealingInstanceArgs, allocationID, volumeID string) userdata.Params {
+	p := userdata.Params{AllocationID: allocationID, UserScript: a.UserScript}
+	if v := a.DataVolume; v != nil {
+		p.DataVolume = &userdata.DataVolumeParams{
+			VolumeID:    volumeID,
+			DeviceName:  DataVolumeDeviceName,
+			MountPath:   v.MountPath,
+			FSType:      v.FSType,
+			WaitSeconds: v.AttachTimeoutSeconds,
+			ForceDetach: !v.DisableForceDetach,
+		}
+	}
+	return p
+}
+
+func roleDescription(groupName string, withVolume bool) string {
+	if withVolume {
+		return "Self-healing instance " + groupName + ": may move only its own Elastic IP and attach only its own data volume"
+	}
+	return "Self-healing instance " + groupName + ": may move only its own Elastic IP"
 }
 
 // resourceTags are the user's tags plus a Name, the group's name unless the

@@ -169,10 +169,11 @@ func TestSecretUserScriptsStaySecret(t *testing.T) {
 }
 
 func TestEveryChildIsParentedToTheComponent(t *testing.T) {
-	d := mustDeploy(t, nil)
+	// With every optional child: a data volume and its snapshot policy.
+	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, Snapshots: &components.SnapshotArgs{TimeUTC: "03:00"}}))
 	resources := d.monitor.Resources()
-	if len(resources) < 9 {
-		t.Fatalf("want the component and at least 8 children, got %d resources", len(resources))
+	if len(resources) < 13 {
+		t.Fatalf("want the component and at least 12 children, got %d resources", len(resources))
 	}
 	for _, r := range resources {
 		want := components.TypeToken
@@ -189,7 +190,7 @@ func TestEveryChildIsParentedToTheComponent(t *testing.T) {
 }
 
 func TestOutputsAreExportedAndRegistered(t *testing.T) {
-	d := mustDeploy(t, nil)
+	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5}))
 	eip := d.one("aws:ec2/eip:Eip")
 	want := map[string]any{
 		"publicIp":             path(fakeOutputs(eip), "publicIp"),
@@ -199,6 +200,7 @@ func TestOutputsAreExportedAndRegistered(t *testing.T) {
 		"launchTemplateId":     d.one("aws:ec2/launchTemplate:LaunchTemplate").ID,
 		"instanceRoleArn":      path(fakeOutputs(d.one("aws:iam/role:Role")), "arn"),
 		"securityGroupId":      d.one("aws:ec2/securityGroup:SecurityGroup").ID,
+		"dataVolumeId":         d.one(typeVolume).ID,
 	}
 	for name, value := range want {
 		if value == nil || value == "" {

@@ -128,3 +128,46 @@ func randomText(n int) string {
 	}
 	return string(b)
 }
+
+// TestTheBootScriptChecksTheDataVolumeAtPreview: what only the boot script
+// knows about the volume (room in the user data, mount paths it refuses)
+// fails validation, before anything is created.
+func TestTheBootScriptChecksTheDataVolumeAtPreview(t *testing.T) {
+	// Fits alone, not with the volume's section of the boot script.
+	script := randomText(12 * 1024)
+	if _, err := deploy(t, &components.SelfHealingInstanceArgs{UserScript: script}); err != nil {
+		t.Fatalf("a %d-byte script without a volume: %v", len(script), err)
+	}
+	for _, tc := range []struct {
+		name string
+		args components.SelfHealingInstanceArgs
+		want []string
+	}{
+		{"no room with the volume", components.SelfHealingInstanceArgs{UserScript: script, DataVolume: &components.DataVolumeArgs{SizeGiB: 8}},
+			[]string{"userScript", "gzip-compressed", "16384-byte"}},
+		{"mount path the boot script refuses", components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SizeGiB: 8, MountPath: "/home/ec2-user"}},
+			[]string{"dataVolume.mountPath \"/home/ec2-user\""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := deploy(t, &tc.args)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			for _, r := range d.monitor.Resources() {
+				if r.Custom {
+					t.Errorf("%s %s was created before the error", r.Type, r.Name)
+				}
+			}
+		})
+	}
+	// A volume the component already refuses is reported once.
+	_, err := deploy(t, &components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SizeGiB: 8, FSType: "btrfs"}})
+	if err == nil || strings.Count(err.Error(), "dataVolume.fsType") != 1 {
+		t.Errorf("err = %v, want dataVolume.fsType reported exactly once", err)
+	}
+}

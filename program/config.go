@@ -29,6 +29,7 @@ const (
 	KeyRootVolumeSizeGiB             = "rootVolumeSizeGiB"
 	KeyUserScript                    = "userScript"
 	KeyTags                          = "tags"
+	KeyDataVolume                    = "dataVolume"
 )
 
 // ingressConfig is one element of the ingress config key.
@@ -38,6 +39,63 @@ type ingressConfig struct {
 	FromPort    *portNumber `json:"fromPort"`
 	ToPort      *portNumber `json:"toPort"`
 	CidrBlocks  []string    `json:"cidrBlocks"`
+}
+
+// dataVolumeConfig is the dataVolume config key. The empty object, the
+// declared default, means no data volume.
+type dataVolumeConfig struct {
+	VolumeID             string           `json:"volumeId"`
+	SizeGiB              int              `json:"sizeGiB"`
+	VolumeType           string           `json:"volumeType"`
+	IOPS                 int              `json:"iops"`
+	ThroughputMiBps      int              `json:"throughputMiBps"`
+	KMSKeyARN            string           `json:"kmsKeyArn"`
+	AvailabilityZone     string           `json:"availabilityZone"`
+	MountPath            string           `json:"mountPath"`
+	FSType               string           `json:"fsType"`
+	AttachTimeoutSeconds *int             `json:"attachTimeoutSeconds"`
+	ForceDetach          *bool            `json:"forceDetach"`
+	DeletionPolicy       string           `json:"deletionPolicy"`
+	Snapshots            *snapshotsConfig `json:"snapshots"`
+}
+
+// snapshotsConfig is dataVolume.snapshots.
+type snapshotsConfig struct {
+	TimeUTC          string `json:"timeUtc"`
+	RetainCount      *int   `json:"retainCount"`
+	ExecutionRoleARN string `json:"executionRoleArn"`
+}
+
+// args converts the config to component arguments. Zero means "the
+// default" to the component, so explicit zeros that would silently become
+// defaults are refused here.
+func (c dataVolumeConfig) args() (*components.DataVolumeArgs, []error) {
+	if c == (dataVolumeConfig{}) {
+		return nil, nil
+	}
+	var errs []error
+	v := &components.DataVolumeArgs{
+		VolumeID: c.VolumeID, SizeGiB: c.SizeGiB, VolumeType: c.VolumeType, IOPS: c.IOPS,
+		ThroughputMiBps: c.ThroughputMiBps, KMSKeyARN: c.KMSKeyARN, AvailabilityZone: c.AvailabilityZone,
+		MountPath: c.MountPath, FSType: c.FSType, DeletionPolicy: c.DeletionPolicy,
+		DisableForceDetach: c.ForceDetach != nil && !*c.ForceDetach,
+	}
+	if c.AttachTimeoutSeconds != nil {
+		if *c.AttachTimeoutSeconds == 0 {
+			errs = append(errs, errors.New(".attachTimeoutSeconds 0: want 30 to 3600, or remove it for the default 300"))
+		}
+		v.AttachTimeoutSeconds = *c.AttachTimeoutSeconds
+	}
+	if s := c.Snapshots; s != nil {
+		v.Snapshots = &components.SnapshotArgs{TimeUTC: s.TimeUTC, ExecutionRoleARN: s.ExecutionRoleARN}
+		if s.RetainCount != nil {
+			if *s.RetainCount == 0 {
+				errs = append(errs, errors.New(".snapshots.retainCount 0: want 1 to 1000, or remove it for the default 7"))
+			}
+			v.Snapshots.RetainCount = *s.RetainCount
+		}
+	}
+	return v, errs
 }
 
 // portNumber is a port in configuration: 443, as a stack file or `pulumi
@@ -107,6 +165,14 @@ func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
 	var tags map[string]string
 	if r.object(KeyTags, &tags) && len(tags) > 0 {
 		args.Tags = tags
+	}
+	var volume dataVolumeConfig
+	if r.object(KeyDataVolume, &volume) {
+		var errs []error
+		args.DataVolume, errs = volume.args()
+		for _, err := range errs {
+			r.fail(KeyDataVolume, err)
+		}
 	}
 	return args, errors.Join(r.errs...)
 }

@@ -39,6 +39,9 @@ func Deploy(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
 		"instanceRoleArn":      inst.InstanceRoleArn,
 		"securityGroupId":      inst.SecurityGroupID,
 	}
+	if args.DataVolume != nil {
+		exports["dataVolumeId"] = inst.DataVolumeID
+	}
 	for name, value := range exports {
 		ctx.Export(name, value)
 	}

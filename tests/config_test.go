@@ -18,7 +18,7 @@ var programKeys = []string{
 	program.KeyInstanceType, program.KeyAmiID, program.KeySubnetIDs, program.KeyIngress,
 	program.KeyAllocationID, program.KeyRetainOnDelete, program.KeyEnableSessionManager,
 	program.KeyMetadataHopLimit, program.KeyHealthCheckGracePeriodSeconds, program.KeyRootVolumeSizeGiB,
-	program.KeyUserScript, program.KeyTags,
+	program.KeyUserScript, program.KeyTags, program.KeyDataVolume,
 }
 
 func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -634,17 +635,14 @@ func TestVolumeNeverFormatsADeviceThatIsNotBlank(t *testing.T) {
 			[]string{"holds no file system blkid knows, but its first MiB is not blank; not formatting it"}},
 		{"partition table", func(c *cloud) { writeMBR(c) },
 			[]string{"holds a dos partition table or a signature that is no file system; not formatting it"}},
-		{"other file system", func(c *cloud) {
-			testenv.RequireTool(c.t, "mkfs.xfs", "apt-get install xfsprogs")
-			c.seed("xfs")
-		}, []string{"holds a xfs file system, but fsType is ext4; it is left as it is"}},
+		{"swap", func(c *cloud) {
+			if out, err := exec.Command("mkswap", c.disk.Device).CombinedOutput(); err != nil {
+				c.t.Fatalf("mkswap: %v\n%s", err, out)
+			}
+		}, []string{"holds swap, not an ext4 or xfs file system; it is left as it is"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			size := int64(diskBytes)
-			if tc.name == "other file system" {
-				size = xfsDiskBytes
-			}
-			c := newCloud(t, size)
+			c := newCloud(t, diskBytes)
 			tc.setup(c)
 			before := c.diskSum()
 			h := c.newHost()
@@ -686,6 +684,23 @@ func writeMBR(c *cloud) {
 	copy(entry[12:16], []byte{0x00, 0xf8, 0x01, 0x00}) // 129024 sectors
 	mbr[510], mbr[511] = 0x55, 0xaa
 	writeAt(c, 0, mbr)
+}
+
+func TestVolumeKeepsItsOwnFileSystemWhateverFSTypeSays(t *testing.T) {
+	testenv.RequireTool(t, "mkfs.xfs", "apt-get install xfsprogs")
+	c := newCloud(t, xfsDiskBytes)
+	sum := c.seed("xfs")
+	h := c.newHost()
+	r := c.boot1(h, c.params()) // fsType ext4
+	if r.ExitCode != 0 || r.PayloadSum != sum {
+		t.Fatalf("boot: payload %q, want the seeded %q:\n%s", r.PayloadSum, sum, r)
+	}
+	if calls := c.mkfsCalls(); len(calls) != 0 {
+		t.Errorf("mkfs calls: %q", calls)
+	}
+	if want := "UUID=" + c.fsUUID() + " " + mountPath + " xfs defaults,nofail 0 2"; !slices.Equal(fstabLines(r.Fstab, mountPath), []string{want}) {
+		t.Errorf("fstab:\n%s\nwant the line %q", r.Fstab, want)
+	}
 }
 
 func TestVolumeFormatsXFS(t *testing.T) {

@@ -36,6 +36,14 @@ type Image struct {
 }
 
 // Address is an Elastic IP that exists before the deployment.
+// Volume is an EBS volume that already exists in the account.
+type Volume struct {
+	AvailabilityZone   string
+	Encrypted          bool
+	MultiAttachEnabled bool
+	SizeGiB            int
+}
+
 type Address struct {
 	PublicIP, PublicDNS string
 }
@@ -58,6 +66,8 @@ type Account struct {
 	Images          map[string]Image
 	SSMParameters   map[string]string
 	Addresses       map[string]Address
+	// Volumes are the EBS volumes that exist before the deployment.
+	Volumes map[string]Volume
 }
 
 // NewAccount returns an account in region with a default VPC of three
@@ -87,6 +97,9 @@ func NewAccount(region string) *Account {
 		},
 		Addresses: map[string]Address{
 			"eipalloc-0123456789abcdef0": {PublicIP: "198.51.100.10", PublicDNS: "ec2-198-51-100-10.compute-1.amazonaws.com"},
+		},
+		Volumes: map[string]Volume{
+			"vol-0da7a000000000001": {AvailabilityZone: region + "b", Encrypted: true, SizeGiB: 20},
 		},
 	}
 }
@@ -198,6 +211,14 @@ func (m *Monitor) computeAttributes(typeToken, name string, out resource.Propert
 		out["latestVersion"] = resource.NewProperty(1.0)
 		out["defaultVersion"] = resource.NewProperty(1.0)
 		set("arn", m.arn("ec2", "launch-template/"+id))
+		return id, nil
+	case "aws:ebs/volume:Volume":
+		id := fakeID("vol-", name)
+		set("arn", m.arn("ec2", "volume/"+id))
+		return id, nil
+	case "aws:dlm/lifecyclePolicy:LifecyclePolicy":
+		id := "policy-" + fakeID("", name)[1:]
+		set("arn", m.arn("dlm", "policy/"+id))
 		return id, nil
 	case "aws:autoscaling/group:Group":
 		groupName := stringInput("name")

@@ -77,6 +77,16 @@ func (m *Monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}
 		s := a.Subnets[i]
 		return props(map[string]any{"id": s.ID, "vpcId": s.VpcID, "availabilityZone": s.AvailabilityZone}), nil
+	case "aws:ebs/getVolume:getVolume":
+		id := filterValue(in, "volume-id")
+		v, ok := a.Volumes[id]
+		if !ok {
+			return nil, fmt.Errorf("your query returned no results. Please change your search criteria and try again (volume-id %s)", id)
+		}
+		return props(map[string]any{
+			"id": id, "volumeId": id, "arn": m.arn("ec2", "volume/"+id), "availabilityZone": v.AvailabilityZone,
+			"encrypted": v.Encrypted, "multiAttachEnabled": v.MultiAttachEnabled, "size": v.SizeGiB, "volumeType": "gp3",
+		}), nil
 	case "aws:ec2/getElasticIp:getElasticIp":
 		id := stringArg(in, "id")
 		addr, ok := a.Addresses[id]

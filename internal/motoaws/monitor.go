@@ -131,6 +131,7 @@ var creators = map[string]creator{
 	typeRolePolicyAttachment: (*Monitor).createRolePolicyAttachment,
 	typeInstanceProfile:      (*Monitor).createInstanceProfile,
 	typeGroup:                (*Monitor).createGroup,
+	typeVolume:               (*Monitor).createVolume,
 }
 
 // SupportedTypes lists the custom resource types the monitor can create.
@@ -138,7 +139,7 @@ func SupportedTypes() []string {
 	return []string{
 		typeEip, typeSecurityGroup, typeLaunchTemplate,
 		typeRole, typeRolePolicy, typeRolePolicyAttachment, typeInstanceProfile,
-		typeGroup,
+		typeGroup, typeVolume,
 	}
 }
 

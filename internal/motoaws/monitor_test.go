@@ -784,4 +784,38 @@ func TestDeployDevStackVariantsIntoMoto(t *testing.T) {
 			t.Errorf("Elastic IP id %s, want the exported allocation id %s", eips[0].ID, d.exports["allocationId"])
 		}
 	})
+
+	t.Run("a data volume is created in moto and the group pinned to its zone", func(t *testing.T) {
+		if err := moto.Reset(ctx); err != nil {
+			t.Fatal(err)
+		}
+		d := deployDevStack(t, ctx, moto, loadDevStack(t, map[string]string{"selfhealing:dataVolume": `{"sizeGiB": 8}`}))
+		volumes, err := d.ec2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []ec2types.Filter{
+			{Name: aws.String("tag:Name"), Values: []string{"selfhealing-dev-instance"}},
+		}})
+		if err != nil || len(volumes.Volumes) != 1 {
+			t.Fatalf("moto holds %d tagged volumes (%v), want the data volume", len(volumes.Volumes), err)
+		}
+		v := volumes.Volumes[0]
+		if aws.ToString(v.VolumeId) != d.exports["dataVolumeId"] || !aws.ToBool(v.Encrypted) || v.VolumeType != ec2types.VolumeTypeGp3 || aws.ToInt32(v.Size) != 8 {
+			t.Errorf("volume %s encrypted=%v type=%s size=%d; want the exported %s, encrypted gp3 of 8 GiB",
+				aws.ToString(v.VolumeId), aws.ToBool(v.Encrypted), v.VolumeType, aws.ToInt32(v.Size), d.exports["dataVolumeId"])
+		}
+		policies := d.monitor.RolePolicies()
+		if len(policies) != 1 || !strings.Contains(policies[0].Document, "volume/"+aws.ToString(v.VolumeId)) {
+			t.Errorf("inline policies %+v, want one scoped to volume/%s", policies, aws.ToString(v.VolumeId))
+		}
+		groups := d.monitor.ByType("aws:autoscaling/group:Group")
+		if len(groups) != 1 {
+			t.Fatalf("%d groups", len(groups))
+		}
+		subnets := groups[0].Inputs["vpcZoneIdentifiers"].ArrayValue()
+		if len(subnets) != 1 {
+			t.Fatalf("group subnets %v, want the one in the volume's zone", subnets)
+		}
+		subnet, err := d.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{subnets[0].StringValue()}})
+		if err != nil || len(subnet.Subnets) != 1 || aws.ToString(subnet.Subnets[0].AvailabilityZone) != aws.ToString(v.AvailabilityZone) {
+			t.Errorf("group subnet %v is not in the volume's zone %s (%v)", subnets, aws.ToString(v.AvailabilityZone), err)
+		}
+	})
 }

@@ -1,0 +1,255 @@
+package components
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Defaults for DataVolumeArgs fields left at their zero value.
+const (
+	DefaultDataVolumeType                 = "gp3"
+	DefaultDataVolumeMountPath            = "/data"
+	DefaultDataVolumeFSType               = "ext4"
+	DefaultDataVolumeAttachTimeoutSeconds = 300
+	DefaultDataVolumeDeletionPolicy       = DeletionPolicyProtect
+	DefaultSnapshotRetainCount            = 7
+)
+
+// DataVolumeDeviceName is the device name the boot script asks AttachVolume
+// for. Nitro instances ignore it and show the volume as an NVMe device whose
+// serial is the volume id; Xen instances show it as /dev/xvdf.
+const DataVolumeDeviceName = "/dev/sdf"
+
+// Deletion policies for a data volume the component creates.
+const (
+	// DeletionPolicyProtect makes Pulumi refuse to delete or replace the
+	// volume: `pulumi destroy`, or a change that would replace it (such as
+	// a new Availability Zone), fails and says so.
+	DeletionPolicyProtect = "protect"
+	// DeletionPolicyRetain lets `pulumi destroy` succeed and leaves the
+	// volume in the account, to be adopted again with DataVolumeArgs.VolumeID.
+	DeletionPolicyRetain = "retain"
+	// DeletionPolicySnapshotAndDelete deletes the volume with the stack,
+	// after EBS takes a final snapshot of it.
+	DeletionPolicySnapshotAndDelete = "snapshot-and-delete"
+)
+
+// DataVolumeArgs give the instance a persistent EBS volume that each
+// replacement attaches and mounts at boot, before the user script runs. The
+// volume lives in one Availability Zone, so the group launches only there:
+// healing survives the loss of an instance, not of the zone.
+type DataVolumeArgs struct {
+	// VolumeID adopts an existing volume, such as "vol-0123456789abcdef0",
+	// instead of creating one. It must be encrypted. The component never
+	// deletes it, and the size, type and zone fields must be left unset.
+	VolumeID string
+
+	// SizeGiB sizes the volume the component creates; required without
+	// VolumeID.
+	SizeGiB int
+	// VolumeType is "gp3" (default), "gp2", "io1" or "io2".
+	VolumeType string
+	// IOPS provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3
+	// includes); for io1 and io2, required. Not allowed for gp2.
+	IOPS int
+	// ThroughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means
+	// the 125 gp3 includes). Only for gp3.
+	ThroughputMiBps int
+	// KMSKeyARN encrypts the volume with a customer managed key, given as a
+	// key ARN (not an alias, which IAM cannot scope to). Empty means the
+	// account's default EBS key. The volume is encrypted either way.
+	KMSKeyARN string
+	// AvailabilityZone places the volume, such as "eu-west-1a". Empty means
+	// the zone of the first subnet the group may use.
+	AvailabilityZone string
+
+	// MountPath is where the volume is mounted. Default "/data".
+	MountPath string
+	// FSType is the file system the boot script creates on a blank volume:
+	// "ext4" (default) or "xfs". A volume that has a file system is never
+	// formatted, whatever this says.
+	FSType string
+	// AttachTimeoutSeconds bounds how long a booting instance waits for the
+	// volume to come free of its predecessor, 30 to 3600. Default 300.
+	AttachTimeoutSeconds int
+	// DisableForceDetach stops the boot script from force-detaching the
+	// volume from a predecessor that is terminated or shutting down but
+	// still holds it when the wait runs out. With it set, such a boot
+	// fails instead. A running holder is never detached either way.
+	DisableForceDetach bool
+	// DeletionPolicy is what deleting the component does to a volume it
+	// created: "protect" (default), "retain" or "snapshot-and-delete".
+	DeletionPolicy string
+
+	// Snapshots, when set, takes daily snapshots of the volume with Amazon
+	// Data Lifecycle Manager.
+	Snapshots *SnapshotArgs
+}
+
+// SnapshotArgs schedule daily snapshots of the data volume.
+type SnapshotArgs struct {
+	// TimeUTC is when the daily snapshot starts, "HH:MM" in UTC. DLM starts
+	// it within the hour after.
+	TimeUTC string
+	// RetainCount is how many snapshots to keep, 1 to 1000. Default 7.
+	RetainCount int
+	// ExecutionRoleARN is the IAM role DLM acts as. Empty means the
+	// component creates one with AWSDataLifecycleManagerServiceRole.
+	ExecutionRoleARN string
+}
+
+func (v DataVolumeArgs) withDefaults() DataVolumeArgs {
+	if v.VolumeID == "" && v.VolumeType == "" {
+		v.VolumeType = DefaultDataVolumeType
+	}
+	if v.MountPath == "" {
+		v.MountPath = DefaultDataVolumeMountPath
+	}
+	if v.FSType == "" {
+		v.FSType = DefaultDataVolumeFSType
+	}
+	if v.AttachTimeoutSeconds == 0 {
+		v.AttachTimeoutSeconds = DefaultDataVolumeAttachTimeoutSeconds
+	}
+	if v.VolumeID == "" && v.DeletionPolicy == "" {
+		v.DeletionPolicy = DefaultDataVolumeDeletionPolicy
+	}
+	if v.Snapshots != nil && v.Snapshots.RetainCount == 0 {
+		snapshots := *v.Snapshots
+		snapshots.RetainCount = DefaultSnapshotRetainCount
+		v.Snapshots = &snapshots
+	}
+	return v
+}
+
+var (
+	volumeIDPattern         = regexp.MustCompile(`^vol-[0-9a-f]{8,17}$`)
+	availabilityZonePattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$`)
+	kmsKeyARNPattern        = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
+	roleARNPattern          = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+	mountPathPattern        = regexp.MustCompile(`^/[A-Za-z0-9._/-]{1,200}$`)
+	snapshotTimePattern     = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+)
+
+// systemPaths may not be a mount path, nor contain one: mounting the data
+// volume over them would hide the operating system.
+var systemPaths = []string{"/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var", "/tmp", "/root"}
+
+// iopsRange is the provisioned IOPS range AWS allows per volume type, and the
+// most per GiB.
+type iopsRange struct{ min, max, perGiB int }
+
+var provisionedIOPS = map[string]iopsRange{
+	"gp3": {3000, 16000, 500},
+	"io1": {100, 64000, 50},
+	"io2": {100, 256000, 1000},
+}
+
+// validate checks a data volume's fields (after defaults) and returns every
+// problem, each naming its field under dataVolume.
+func (v DataVolumeArgs) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("dataVolume."+format, args...)) }
+
+	if v.VolumeID != "" {
+		if !volumeIDPattern.MatchString(v.VolumeID) {
+			bad("volumeId %q: want an EBS volume id such as vol-0123456789abcdef0, or empty to create a volume", v.VolumeID)
+		}
+		for _, field := range []struct {
+			name string
+			set  bool
+		}{
+			{"sizeGiB", v.SizeGiB != 0}, {"volumeType", v.VolumeType != ""}, {"iops", v.IOPS != 0},
+			{"throughputMiBps", v.ThroughputMiBps != 0}, {"kmsKeyArn", v.KMSKeyARN != ""},
+			{"availabilityZone", v.AvailabilityZone != ""}, {"deletionPolicy", v.DeletionPolicy != ""},
+		} {
+			if field.set {
+				bad("%s: set together with volumeId %q; an existing volume keeps its own, so leave %s unset", field.name, v.VolumeID, field.name)
+			}
+		}
+	} else {
+		errs = append(errs, v.validateNewVolume()...)
+	}
+
+	switch {
+	case !mountPathPattern.MatchString(v.MountPath) || path.Clean(v.MountPath) != v.MountPath:
+		bad("mountPath %q: want a clean absolute path of A-Z a-z 0-9 . _ - /, such as /data", v.MountPath)
+	case slices.ContainsFunc(systemPaths, func(p string) bool { return v.MountPath == p || strings.HasPrefix(v.MountPath, p+"/") }):
+		bad("mountPath %q: is or is under a system directory (%s); choose a path such as /data or /srv/app", v.MountPath, strings.Join(systemPaths, " "))
+	}
+	if v.FSType != "ext4" && v.FSType != "xfs" {
+		bad("fsType %q: want ext4 or xfs", v.FSType)
+	}
+	if v.AttachTimeoutSeconds < 30 || v.AttachTimeoutSeconds > 3600 {
+		bad("attachTimeoutSeconds %d: want 30 to 3600; AWS detaches a terminated instance's volume in an undocumented time", v.AttachTimeoutSeconds)
+	}
+	if s := v.Snapshots; s != nil {
+		if !snapshotTimePattern.MatchString(s.TimeUTC) {
+			bad("snapshots.timeUtc %q: want HH:MM in UTC, 00:00 to 23:59, such as 03:00", s.TimeUTC)
+		}
+		if s.RetainCount < 1 || s.RetainCount > 1000 {
+			bad("snapshots.retainCount %d: want 1 to 1000 snapshots", s.RetainCount)
+		}
+		if s.ExecutionRoleARN != "" && !roleARNPattern.MatchString(s.ExecutionRoleARN) {
+			bad("snapshots.executionRoleArn %q: want an IAM role ARN such as arn:aws:iam::123456789012:role/AWSDataLifecycleManagerDefaultRole, or empty to create one", s.ExecutionRoleARN)
+		}
+	}
+	return errs
+}
+
+func (v DataVolumeArgs) validateNewVolume() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("dataVolume."+format, args...)) }
+
+	minSize := 1
+	if v.VolumeType == "io1" || v.VolumeType == "io2" {
+		minSize = 4
+	}
+	if v.SizeGiB < minSize || v.SizeGiB > 16384 {
+		bad("sizeGiB %d: want %d to 16384 GiB for %s (required unless volumeId adopts an existing volume)", v.SizeGiB, minSize, v.VolumeType)
+	}
+	iops, provisioned := provisionedIOPS[v.VolumeType]
+	switch {
+	case v.VolumeType != "gp2" && !provisioned:
+		bad("volumeType %q: want gp3, gp2, io1 or io2", v.VolumeType)
+	case v.VolumeType == "gp2" && v.IOPS != 0:
+		bad("iops %d: gp2 has no provisioned IOPS; use gp3, io1 or io2, or leave iops unset", v.IOPS)
+	case provisioned && v.VolumeType != "gp3" && v.IOPS == 0:
+		bad("iops: required for %s; want %d to %d", v.VolumeType, iops.min, iops.max)
+	case provisioned && v.IOPS != 0 && (v.IOPS < iops.min || v.IOPS > iops.max):
+		bad("iops %d: want %d to %d for %s", v.IOPS, iops.min, iops.max, v.VolumeType)
+	case provisioned && v.IOPS > iops.perGiB*max(v.SizeGiB, 1):
+		bad("iops %d: %s allows at most %d IOPS per GiB, so %d for %d GiB; raise sizeGiB or lower iops",
+			v.IOPS, v.VolumeType, iops.perGiB, iops.perGiB*v.SizeGiB, v.SizeGiB)
+	}
+	if v.ThroughputMiBps != 0 {
+		effectiveIOPS := max(v.IOPS, 3000)
+		switch {
+		case v.VolumeType != "gp3":
+			bad("throughputMiBps %d: only gp3 has provisioned throughput; leave it unset for %s", v.ThroughputMiBps, v.VolumeType)
+		case v.ThroughputMiBps < 125 || v.ThroughputMiBps > 1000:
+			bad("throughputMiBps %d: want 125 to 1000 MiB/s for gp3", v.ThroughputMiBps)
+		case v.ThroughputMiBps*4 > effectiveIOPS:
+			// gp3 allows 0.25 MiB/s per provisioned IOPS.
+			bad("throughputMiBps %d: gp3 allows at most 0.25 MiB/s per IOPS, so %d with %d IOPS; raise iops or lower throughputMiBps",
+				v.ThroughputMiBps, effectiveIOPS/4, effectiveIOPS)
+		}
+	}
+	if v.KMSKeyARN != "" && !kmsKeyARNPattern.MatchString(v.KMSKeyARN) {
+		bad("kmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "+
+			"(not an alias: the instance role's kms:CreateGrant is scoped to the key's ARN), or empty for the account's default EBS key", v.KMSKeyARN)
+	}
+	if v.AvailabilityZone != "" && !availabilityZonePattern.MatchString(v.AvailabilityZone) {
+		bad("availabilityZone %q: want a zone name such as eu-west-1a, or empty for the first subnet's zone", v.AvailabilityZone)
+	}
+	switch v.DeletionPolicy {
+	case DeletionPolicyProtect, DeletionPolicyRetain, DeletionPolicySnapshotAndDelete:
+	default:
+		bad("deletionPolicy %q: want %s (default: destroy and replacement fail), %s (destroy leaves the volume) or %s (destroy deletes it after a final snapshot)",
+			v.DeletionPolicy, DeletionPolicyProtect, DeletionPolicyRetain, DeletionPolicySnapshotAndDelete)
+	}
+	return errs
+}

@@ -1,0 +1,230 @@
+package components
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dlm"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ebs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// SnapshotTagKey is the tag that marks a data volume for the component's
+// snapshot policy; its value is the group's name.
+const SnapshotTagKey = "selfhealing:snapshots"
+
+// dataVolume is the volume the instance attaches, once it exists.
+type dataVolume struct {
+	ID   pulumi.StringOutput
+	Zone string
+	args DataVolumeArgs
+}
+
+// dataVolumeZone is the Availability Zone the data volume lives in: the
+// adopted volume's, the configured one, or the first subnet's.
+func dataVolumeZone(v DataVolumeArgs, adopted existingVolume, where placement) string {
+	switch {
+	case v.VolumeID != "":
+		return adopted.AvailabilityZone
+	case v.AvailabilityZone != "":
+		return v.AvailabilityZone
+	default:
+		return where.Zones[where.SubnetIDs[0]]
+	}
+}
+
+// checkKMSKeyRegion refuses a key from another region or account: EBS can
+// only use a key in the volume's own region.
+func checkKMSKeyRegion(keyARN string, env awsEnvironment) error {
+	if keyARN == "" {
+		return nil
+	}
+	parts := strings.SplitN(keyARN, ":", 6)
+	if parts[1] != env.Partition || parts[3] != env.Region {
+		return fmt.Errorf("dataVolume.kmsKeyArn %q: is in %s/%s, but the stack deploys to %s/%s; EBS needs a key in the volume's region",
+			keyARN, parts[1], parts[3], env.Partition, env.Region)
+	}
+	return nil
+}
+
+// newDataVolume creates the data volume, or adopts the existing one, and
+// its snapshot policy.
+func (c *SelfHealingInstance) newDataVolume(ctx *pulumi.Context, name, groupName string, v DataVolumeArgs, adopted existingVolume,
+	zone string, env awsEnvironment, tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+) (*dataVolume, error) {
+	out := &dataVolume{Zone: zone, args: v}
+	if v.VolumeID != "" {
+		out.ID = pulumi.String(adopted.ID).ToStringOutput()
+	} else {
+		volumeTags := map[string]string{}
+		for key, value := range tags {
+			volumeTags[key] = value
+		}
+		if v.Snapshots != nil {
+			volumeTags[SnapshotTagKey] = groupName
+		}
+		volume, err := ebs.NewVolume(ctx, name+"-data", &ebs.VolumeArgs{
+			AvailabilityZone: pulumi.String(zone),
+			Size:             pulumi.Int(v.SizeGiB),
+			Type:             pulumi.String(v.VolumeType),
+			Iops:             optionalInt(v.IOPS),
+			Throughput:       optionalInt(v.ThroughputMiBps),
+			Encrypted:        pulumi.Bool(true),
+			KmsKeyId:         optionalString(v.KMSKeyARN),
+			// If the volume is ever deleted, with the snapshot-and-delete
+			// policy, EBS snapshots it first.
+			FinalSnapshot: pulumi.Bool(true),
+			Tags:          pulumi.ToStringMap(volumeTags),
+		}, append([]pulumi.ResourceOption{parent}, deletionOptions(v.DeletionPolicy)...)...)
+		if err != nil {
+			return nil, fmt.Errorf("creating the data volume: %w", err)
+		}
+		out.ID = volume.ID().ToStringOutput()
+	}
+	c.DataVolumeID = out.ID
+
+	if v.Snapshots != nil {
+		if err := c.newSnapshotPolicy(ctx, name, groupName, v, out.ID, env, tags, parent); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// deletionOptions turn a deletion policy into resource options.
+func deletionOptions(policy string) []pulumi.ResourceOption {
+	switch policy {
+	case DeletionPolicyProtect:
+		// Protect refuses both deletion and replacement, which would
+		// otherwise swap in an empty volume. RetainOnDelete keeps the
+		// volume even if someone unprotects it in the state.
+		return []pulumi.ResourceOption{pulumi.Protect(true), pulumi.RetainOnDelete(true)}
+	case DeletionPolicyRetain:
+		return []pulumi.ResourceOption{pulumi.RetainOnDelete(true)}
+	default:
+		return nil
+	}
+}
+
+// dlmTextUnsafe matches what DLM refuses in descriptions and schedule names.
+var dlmTextUnsafe = regexp.MustCompile(`[^0-9A-Za-z _-]+`)
+
+// newSnapshotPolicy takes daily snapshots of the data volume with Amazon
+// Data Lifecycle Manager, which finds the volume by its tag.
+func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, groupName string, v DataVolumeArgs, volumeID pulumi.StringOutput,
+	env awsEnvironment, tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+) error {
+	var dependsOn []pulumi.Resource
+	if v.VolumeID != "" {
+		// The component does not own an adopted volume's tags, so it adds
+		// the one the policy targets, and removes it with the stack.
+		tag, err := ec2.NewTag(ctx, name+"-data-snapshot-tag", &ec2.TagArgs{
+			ResourceId: volumeID,
+			Key:        pulumi.String(SnapshotTagKey),
+			Value:      pulumi.String(groupName),
+		}, parent)
+		if err != nil {
+			return fmt.Errorf("tagging the data volume for snapshots: %w", err)
+		}
+		dependsOn = append(dependsOn, tag)
+	}
+
+	executionRole := pulumi.String(v.Snapshots.ExecutionRoleARN).ToStringOutput()
+	if v.Snapshots.ExecutionRoleARN == "" {
+		trust, err := ServiceTrustPolicy("dlm.amazonaws.com").JSON()
+		if err != nil {
+			return err
+		}
+		role, err := iam.NewRole(ctx, name+"-dlm-role", &iam.RoleArgs{
+			Description:      pulumi.String("Snapshots of the data volume of self-healing instance " + groupName),
+			AssumeRolePolicy: pulumi.String(trust),
+			Tags:             pulumi.ToStringMap(tags),
+		}, parent)
+		if err != nil {
+			return fmt.Errorf("creating the snapshot role: %w", err)
+		}
+		attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-dlm-policy", &iam.RolePolicyAttachmentArgs{
+			Role:      role.Name,
+			PolicyArn: pulumi.String(DataLifecycleManagerPolicyARN(env.Partition)),
+		}, parent)
+		if err != nil {
+			return fmt.Errorf("attaching the snapshot role's policy: %w", err)
+		}
+		executionRole = role.Arn
+		dependsOn = append(dependsOn, attachment)
+	}
+
+	description := dlmTextUnsafe.ReplaceAllString("Daily snapshots of the data volume of "+groupName, " ")
+	_, err := dlm.NewLifecyclePolicy(ctx, name+"-snapshots", &dlm.LifecyclePolicyArgs{
+		Description:      pulumi.String(truncate(description, 500)),
+		ExecutionRoleArn: executionRole,
+		State:            pulumi.String("ENABLED"),
+		PolicyDetails: &dlm.LifecyclePolicyPolicyDetailsArgs{
+			ResourceTypes: pulumi.ToStringArray([]string{"VOLUME"}),
+			TargetTags:    pulumi.StringMap{SnapshotTagKey: pulumi.String(groupName)},
+			Schedules: dlm.LifecyclePolicyPolicyDetailsScheduleArray{dlm.LifecyclePolicyPolicyDetailsScheduleArgs{
+				Name: pulumi.String("daily"),
+				CreateRule: &dlm.LifecyclePolicyPolicyDetailsScheduleCreateRuleArgs{
+					Interval:     pulumi.Int(24),
+					IntervalUnit: pulumi.String("HOURS"),
+					Times:        pulumi.String(v.Snapshots.TimeUTC),
+				},
+				RetainRule: &dlm.LifecyclePolicyPolicyDetailsScheduleRetainRuleArgs{Count: pulumi.Int(v.Snapshots.RetainCount)},
+				CopyTags:   pulumi.Bool(true),
+			}},
+		},
+		Tags: pulumi.ToStringMap(tags),
+	}, parent, pulumi.DependsOn(dependsOn))
+	if err != nil {
+		return fmt.Errorf("creating the snapshot policy: %w", err)
+	}
+	return nil
+}
+
+func optionalInt(i int) pulumi.IntPtrInput {
+	if i == 0 {
+		return nil
+	}
+	return pulumi.Int(i)
+}
+
+func optionalString(s string) pulumi.StringPtrInput {
+	if s == "" {
+		return nil
+	}
+	return pulumi.String(s)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// existingVolume is what the component needs to know about an adopted volume.
+type existingVolume struct {
+	ID, ARN, AvailabilityZone string
+}
+
+// lookupExistingVolume reads an adopted volume and checks what the component
+// relies on: that it is encrypted, in this region, and not multi-attach.
+func lookupExistingVolume(ctx *pulumi.Context, volumeID string, opts ...pulumi.InvokeOption) (existingVolume, error) {
+	found, err := ebs.LookupVolume(ctx, &ebs.LookupVolumeArgs{
+		Filters: []ebs.GetVolumeFilter{{Name: "volume-id", Values: []string{volumeID}}},
+	}, opts...)
+	if err != nil {
+		return existingVolume{}, fmt.Errorf("dataVolume.volumeId %q: looking it up in this region: %w", volumeID, err)
+	}
+	if !found.Encrypted {
+		return existingVolume{}, fmt.Errorf("dataVolume.volumeId %q: is not encrypted; this component attaches only encrypted volumes. "+
+			"Snapshot it, copy the snapshot with encryption on, create a volume from the copy, and give that volume's id", volumeID)
+	}
+	if found.MultiAttachEnabled {
+		return existingVolume{}, fmt.Errorf("dataVolume.volumeId %q: has Multi-Attach enabled; a data volume must belong to one instance at a time", volumeID)
+	}
+	return existingVolume{ID: found.VolumeId, ARN: found.Arn, AvailabilityZone: found.AvailabilityZone}, nil
+}

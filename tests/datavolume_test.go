@@ -1,0 +1,79 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDataVolumeFromConfig(t *testing.T) {
+	monitor, err := runProgram(t, loadDev(t), map[string]string{
+		"selfhealing:dataVolume": `{"sizeGiB": 30, "availabilityZone": "us-east-1b", "mountPath": "/srv/app",
+			"snapshots": {"timeUtc": "03:00", "retainCount": 14}}`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	volume := only(t, monitor, "aws:ebs/volume:Volume")
+	if volume["size"] != 30.0 || volume["availabilityZone"] != "us-east-1b" || volume["encrypted"] != true {
+		t.Errorf("volume = %v", volume)
+	}
+	if got := only(t, monitor, "aws:autoscaling/group:Group")["vpcZoneIdentifiers"].([]any); len(got) != 1 {
+		t.Errorf("vpcZoneIdentifiers = %v, want the one default subnet in us-east-1b", got)
+	}
+	policy := only(t, monitor, "aws:dlm/lifecyclePolicy:LifecyclePolicy")
+	if got := policy["policyDetails"].(map[string]any)["schedules"].([]any)[0].(map[string]any)["retainRule"]; got.(map[string]any)["count"] != 14.0 {
+		t.Errorf("retainRule = %v, want 14", got)
+	}
+}
+
+func TestEmptyDataVolumeObjectMeansNone(t *testing.T) {
+	monitor, err := runProgram(t, loadDev(t), map[string]string{"selfhealing:dataVolume": `{}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(monitor.ByType("aws:ebs/volume:Volume")); n != 0 {
+		t.Errorf("dataVolume {} created %d volumes", n)
+	}
+}
+
+func TestBadDataVolumeConfigNamesTheField(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  []string
+	}{
+		{`{"size": 20}`, []string{"selfhealing:dataVolume", `unknown field "size"`}},
+		{`{"sizeGiB": "big"}`, []string{"selfhealing:dataVolume", "sizeGiB"}},
+		{`{"sizeGiB": 20, "attachTimeoutSeconds": 0}`, []string{"selfhealing:dataVolume", "attachTimeoutSeconds 0"}},
+		{`{"sizeGiB": 20, "snapshots": {"timeUtc": "03:00", "retainCount": 0}}`, []string{"selfhealing:dataVolume", "retainCount 0"}},
+		{`{"sizeGiB": 20, "fsType": "zfs"}`, []string{"dataVolume.fsType", "ext4 or xfs"}},
+		{`{"sizeGiB": 20, "availabilityZone": "us-east-1z"}`, []string{"dataVolume", "us-east-1z"}},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			monitor, err := runProgram(t, loadDev(t), map[string]string{"selfhealing:dataVolume": tc.value})
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			for _, r := range monitor.Resources() {
+				if r.Custom {
+					t.Errorf("%s %s was created despite the bad configuration", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestForceDetachCanBeTurnedOff(t *testing.T) {
+	monitor, err := runProgram(t, loadDev(t), map[string]string{"selfhealing:dataVolume": `{"sizeGiB": 20, "forceDetach": false}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := only(t, monitor, "aws:iam/rolePolicy:RolePolicy")["policy"].(string)
+	if strings.Contains(policy, "ec2:DetachVolume") || !strings.Contains(policy, "ec2:AttachVolume") {
+		t.Errorf("forceDetach false: policy = %s", policy)
+	}
+}
