@@ -1,7 +1,6 @@
 package components_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 const (
@@ -126,11 +126,11 @@ func (d *deployment) group() map[string]any {
 func (d *deployment) bootScript() string {
 	d.t.Helper()
 	encoded, _ := d.launchTemplate()["userData"].(string)
-	raw, err := base64.StdEncoding.DecodeString(encoded)
+	script, err := userdata.Decode(encoded)
 	if err != nil {
-		d.t.Fatalf("userData is not base64: %v", err)
+		d.t.Fatalf("userData: %v", err)
 	}
-	return string(raw)
+	return script
 }
 
 // rolePolicy parses the instance role's inline policy.

@@ -1,7 +1,6 @@
 package components
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -162,11 +161,7 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	c.SecurityGroupID = securityGroup.ID().ToStringOutput()
 
 	bootScript := pulumi.All(c.AllocationID, c.DataVolumeID).ApplyT(func(ids []any) (string, error) {
-		script, err := userdata.Render(bootParams(a, ids[0].(string), ids[1].(string)))
-		if err != nil {
-			return "", err
-		}
-		return base64.StdEncoding.EncodeToString([]byte(script)), nil
+		return userdata.Encode(bootParams(a, ids[0].(string), ids[1].(string)))
 	}).(pulumi.StringOutput)
 	if a.UserScriptIsSecret {
 		bootScript = pulumi.ToSecret(bootScript).(pulumi.StringOutput)

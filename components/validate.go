@@ -88,10 +88,12 @@ func (a SelfHealingInstanceArgs) validate() error {
 	if a.RootVolumeSizeGiB < 0 || a.RootVolumeSizeGiB > 16384 {
 		bad("rootVolumeSizeGiB %d: want 1 to 16384 GiB for gp3, or 0 for the image's own size", a.RootVolumeSizeGiB)
 	}
+	var volumeErrs []error
 	if a.DataVolume != nil {
-		errs = append(errs, a.DataVolume.validate()...)
+		volumeErrs = a.DataVolume.validate()
+		errs = append(errs, volumeErrs...)
 	}
-	if err := validateUserScript(a.UserScript); err != nil {
+	if err := validateUserScript(a, len(volumeErrs) == 0); err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, validateTags(a.Tags)...)
@@ -139,13 +141,16 @@ func (r IngressRule) validate(field string) []error {
 	return errs
 }
 
-// validateUserScript renders the boot script with the longest allocation id
-// EC2 issues, so an over-long user script fails now, not at deploy time.
-func validateUserScript(script string) error {
-	_, err := userdata.Render(userdata.Params{
-		AllocationID: "eipalloc-" + strings.Repeat("f", 17),
-		UserScript:   script,
-	})
+// validateUserScript encodes the boot script as the launch template will
+// hold it, with the longest ids EC2 issues, so a user script that does not
+// fit, compressed, fails now, not at deploy time. The data volume is
+// included once its own checks passed (so no problem is reported twice):
+// its section takes room too, and the boot script checks its values again.
+func validateUserScript(a SelfHealingInstanceArgs, withVolume bool) error {
+	if !withVolume {
+		a.DataVolume = nil
+	}
+	_, err := userdata.Encode(bootParams(a, "eipalloc-"+strings.Repeat("f", 17), "vol-"+strings.Repeat("f", 17)))
 	return err
 }
 

@@ -1,6 +1,7 @@
 package components_test
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -34,7 +35,7 @@ func TestInvalidArgumentsAreRefusedBeforeAnythingIsCreated(t *testing.T) {
 		{"hop limit", components.SelfHealingInstanceArgs{MetadataHopLimit: 65}, []string{"metadataHopLimit", "65", "1 to 64"}},
 		{"grace period", components.SelfHealingInstanceArgs{HealthCheckGracePeriodSeconds: intPtr(-1)}, []string{"healthCheckGracePeriodSeconds", "-1"}},
 		{"root volume", components.SelfHealingInstanceArgs{RootVolumeSizeGiB: 20000}, []string{"rootVolumeSizeGiB", "20000", "16384"}},
-		{"user script too big", components.SelfHealingInstanceArgs{UserScript: strings.Repeat("#", 16*1024)}, []string{"userScript", "16384-byte"}},
+		{"user script too big", components.SelfHealingInstanceArgs{UserScript: randomText(16 * 1024)}, []string{"userScript", "gzip-compressed", "16384-byte"}},
 		{"reserved tag", components.SelfHealingInstanceArgs{Tags: map[string]string{"aws:owner": "x"}}, []string{"tags", `"aws:owner"`, "reserved"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,5 +114,60 @@ func TestLookupsThatContradictTheArgumentsAreRefused(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// randomText returns n printable bytes that gzip cannot shrink much, as a
+// user script that embeds a key or an archive would be; user data limits
+// apply to the compressed script.
+func randomText(n int) string {
+	r := rand.New(rand.NewPCG(3, 4))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('!' + r.IntN('~'-'!'+1))
+	}
+	return string(b)
+}
+
+// TestTheBootScriptChecksTheDataVolumeAtPreview: what only the boot script
+// knows about the volume (room in the user data, mount paths it refuses)
+// fails validation, before anything is created.
+func TestTheBootScriptChecksTheDataVolumeAtPreview(t *testing.T) {
+	// Fits alone, not with the volume's section of the boot script.
+	script := randomText(12 * 1024)
+	if _, err := deploy(t, &components.SelfHealingInstanceArgs{UserScript: script}); err != nil {
+		t.Fatalf("a %d-byte script without a volume: %v", len(script), err)
+	}
+	for _, tc := range []struct {
+		name string
+		args components.SelfHealingInstanceArgs
+		want []string
+	}{
+		{"no room with the volume", components.SelfHealingInstanceArgs{UserScript: script, DataVolume: &components.DataVolumeArgs{SizeGiB: 8}},
+			[]string{"userScript", "gzip-compressed", "16384-byte"}},
+		{"mount path the boot script refuses", components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SizeGiB: 8, MountPath: "/home/ec2-user"}},
+			[]string{"dataVolume.mountPath \"/home/ec2-user\""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := deploy(t, &tc.args)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			for _, r := range d.monitor.Resources() {
+				if r.Custom {
+					t.Errorf("%s %s was created before the error", r.Type, r.Name)
+				}
+			}
+		})
+	}
+	// A volume the component already refuses is reported once.
+	_, err := deploy(t, &components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SizeGiB: 8, FSType: "btrfs"}})
+	if err == nil || strings.Count(err.Error(), "dataVolume.fsType") != 1 {
+		t.Errorf("err = %v, want dataVolume.fsType reported exactly once", err)
 	}
 }

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"encoding/base64"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/selfhealing-dev/selfhealing/internal/programrun"
 	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // repoRoot holds Pulumi.yaml.
@@ -71,8 +71,8 @@ func TestDevStackDeploys(t *testing.T) {
 	if lt["instanceType"] != "t4g.small" || lt["imageId"] != "ami-0a120230000000a64" {
 		t.Errorf("launch template runs %v on %v, want t4g.small on the arm64 Amazon Linux 2023", lt["instanceType"], lt["imageId"])
 	}
-	raw, err := base64.StdEncoding.DecodeString(lt["userData"].(string))
-	if err != nil || !strings.Contains(string(raw), "systemctl enable --now nginx") {
+	script, err := userdata.Decode(lt["userData"].(string))
+	if err != nil || !strings.Contains(script, "systemctl enable --now nginx") {
 		t.Errorf("user data lacks the dev stack's user script (err %v)", err)
 	}
 

@@ -9,13 +9,15 @@ package userdata
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"text/template"
 )
 
-// MaxBytes is EC2's limit on raw user data, before base64 encoding.
+// MaxBytes is EC2's limit on raw user data, before base64 encoding. The
+// raw user data is the gzip-compressed script (see [Encode]).
 const MaxBytes = 16 * 1024
 
 // IMDSEndpointEnv names the one environment variable the script reads for
@@ -61,43 +63,51 @@ type Params struct {
 	DataVolume *DataVolumeParams
 }
 
-// DataVolumeParams describe the persistent EBS volume the script attaches.
-type DataVolumeParams struct {
-	VolumeID    string // "vol-0123456789abcdef0"
-	DeviceName  string // the name passed to attach-volume, e.g. "/dev/sdf" (Xen shows it as /dev/xvdf)
-	MountPath   string // absolute, e.g. "/data"
-	FSType      string // "ext4" or "xfs"
-	WaitSeconds int    // bound on waiting for the volume to be free, > 0
-	ForceDetach bool   // at the bound, force-detach from a terminated/shutting-down holder
-}
-
-// Validate reports the first field of p that the script cannot be rendered
-// with, naming the field and what it allows.
+// Validate reports every field of p that the script cannot be rendered
+// with, naming each field and what it allows.
 func (p Params) Validate() error {
+	var errs []error
 	if !allocationIDPattern.MatchString(p.AllocationID) {
-		return fmt.Errorf("allocationId %q: want an Elastic IP allocation id like eipalloc-0123456789abcdef0", p.AllocationID)
+		errs = append(errs, fmt.Errorf("allocationId %q: want an Elastic IP allocation id like eipalloc-0123456789abcdef0", p.AllocationID))
 	}
 	if strings.ContainsRune(p.UserScript, 0) {
-		return fmt.Errorf("userScript: contains a NUL byte, which bash cannot hold in a variable")
+		errs = append(errs, fmt.Errorf("userScript: contains a NUL byte, which bash cannot hold in a variable"))
 	}
-	return nil
+	if p.DataVolume != nil {
+		errs = append(errs, p.DataVolume.validate()...)
+	}
+	return errors.Join(errs...)
 }
 
-// Render returns the boot script for p. It fails if p is invalid or if the
-// script would exceed EC2's MaxBytes user-data limit.
+// Render returns the boot script for p, as the instance runs it. It fails
+// if p is invalid or if the script, compressed as [Encode] sends it, would
+// exceed EC2's MaxBytes user-data limit, so that Render and Encode accept
+// exactly the same parameters.
 func Render(p Params) (string, error) {
+	script, _, err := render(p)
+	return script, err
+}
+
+// render returns the boot script for p and its gzip compression, checking
+// the compressed size against MaxBytes.
+func render(p Params) (script string, compressed []byte, err error) {
 	if err := p.Validate(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var buf bytes.Buffer
 	if err := bootTemplate.Execute(&buf, p); err != nil {
-		return "", fmt.Errorf("rendering boot script: %w", err)
+		return "", nil, fmt.Errorf("rendering boot script: %w", err)
 	}
-	if buf.Len() > MaxBytes {
-		return "", fmt.Errorf("userScript: the rendered boot script is %d bytes, over EC2's %d-byte user-data limit; "+
-			"shorten the user script by %d bytes, or have it download the rest", buf.Len(), MaxBytes, buf.Len()-MaxBytes)
+	compressed, err = compress(buf.Bytes())
+	if err != nil {
+		return "", nil, err
 	}
-	return buf.String(), nil
+	if len(compressed) > MaxBytes {
+		return "", nil, fmt.Errorf("userScript: the boot script is %d bytes gzip-compressed (%d bytes plain), over EC2's %d-byte user-data limit; "+
+			"shorten the user script by about %d compressed bytes, or have it download the rest",
+			len(compressed), buf.Len(), MaxBytes, len(compressed)-MaxBytes)
+	}
+	return buf.String(), compressed, nil
 }
 
 // ShellQuote returns s as one bash word that expands to exactly s: it is

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"strings"
@@ -207,11 +206,12 @@ func (l *Lab) userData(ctx context.Context, inst Instance, script Script, metada
 	if encoded != aws.ToString(template.UserData) {
 		return nil, fmt.Errorf("instance %s holds user data other than launch template version %s's", inst.ID, inst.LaunchTemplateVersion)
 	}
-	raw, err := base64.StdEncoding.DecodeString(encoded)
+	// cloud-init decompresses gzip user data before it runs it.
+	decoded, err := userdata.Decode(encoded)
 	if err != nil {
-		return nil, fmt.Errorf("the user data of %s is not base64: %w", inst.ID, err)
+		return nil, fmt.Errorf("the user data of %s: %w", inst.ID, err)
 	}
-	return raw, nil
+	return []byte(decoded), nil
 }
 
 // launchTemplateData describes one version of the stack's launch template,

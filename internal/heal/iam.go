@@ -15,10 +15,26 @@ import (
 // query request, per the Service Authorization Reference. ok is false for
 // actions the harness has no mapping for.
 func (l *Lab) requestResources(action string, form url.Values) (resources []string, ok bool) {
+	return ec2RequestResources(l.monitor.Partition(), l.Region, l.monitor.AccountID(), action, form)
+}
+
+// ec2RequestResources is requestResources for an account and region.
+func ec2RequestResources(partition, region, account, action string, form url.Values) (resources []string, ok bool) {
 	arn := func(kind, id string) string {
-		return fmt.Sprintf("arn:%s:ec2:%s:%s:%s/%s", l.monitor.Partition(), l.Region, l.monitor.AccountID(), kind, id)
+		return fmt.Sprintf("arn:%s:ec2:%s:%s:%s/%s", partition, region, account, kind, id)
 	}
 	switch action {
+	case "AttachVolume":
+		// Both the volume and the instance are required resources.
+		return []string{arn("volume", form.Get("VolumeId")), arn("instance", form.Get("InstanceId"))}, true
+	case "DetachVolume":
+		// The volume is required; the instance is authorized too when the
+		// call names one.
+		resources = append(resources, arn("volume", form.Get("VolumeId")))
+		if id := form.Get("InstanceId"); id != "" {
+			resources = append(resources, arn("instance", id))
+		}
+		return resources, true
 	case "AssociateAddress":
 		if id := form.Get("AllocationId"); id != "" {
 			resources = append(resources, arn("elastic-ip", id))

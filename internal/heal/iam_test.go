@@ -1,6 +1,8 @@
 package heal
 
 import (
+	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
@@ -45,5 +47,69 @@ func TestWildcardMatch(t *testing.T) {
 		if got := wildcardMatch(tc.pattern, tc.s); got != tc.want {
 			t.Errorf("wildcardMatch(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
 		}
+	}
+}
+
+func TestVolumeRequestsAreAuthorizedOnTheirResources(t *testing.T) {
+	const prefix = "arn:aws:ec2:us-east-1:123456789012:"
+	for _, tc := range []struct {
+		action string
+		form   url.Values
+		want   []string
+	}{
+		{"AttachVolume", url.Values{"VolumeId": {"vol-0abc"}, "InstanceId": {"i-0123"}, "Device": {"/dev/sdf"}},
+			[]string{prefix + "volume/vol-0abc", prefix + "instance/i-0123"}},
+		{"DetachVolume", url.Values{"VolumeId": {"vol-0abc"}, "Force": {"true"}},
+			[]string{prefix + "volume/vol-0abc"}},
+		{"DetachVolume", url.Values{"VolumeId": {"vol-0abc"}, "InstanceId": {"i-0dead"}, "Force": {"true"}},
+			[]string{prefix + "volume/vol-0abc", prefix + "instance/i-0dead"}},
+		{"DescribeVolumes", url.Values{"VolumeId.1": {"vol-0abc"}}, []string{"*"}},
+		{"DescribeInstances", url.Values{"Filter.1.Name": {"instance-id"}}, []string{"*"}},
+	} {
+		got, ok := ec2RequestResources("aws", "us-east-1", "123456789012", tc.action, tc.form)
+		if !ok || !slices.Equal(got, tc.want) {
+			t.Errorf("%s %v: resources %q (mapped %v), want %q", tc.action, tc.form, got, ok, tc.want)
+		}
+	}
+	if _, ok := ec2RequestResources("aws", "us-east-1", "123456789012", "DeleteVolume", url.Values{}); ok {
+		t.Error("DeleteVolume is mapped; the harness should leave unmapped actions to moto")
+	}
+}
+
+// TestAVolumePolicyAllowsOnlyItsOwnVolume checks the inspector's verdicts on
+// a policy scoped the way the instance policy scopes a data volume; the
+// real statements come from components.InstancePolicy.
+func TestAVolumePolicyAllowsOnlyItsOwnVolume(t *testing.T) {
+	const prefix = "arn:aws:ec2:us-east-1:123456789012:"
+	doc := components.PolicyDocument{Version: "2012-10-17", Statement: []components.PolicyStatement{
+		{Effect: "Allow", Action: []string{"ec2:AttachVolume", "ec2:DetachVolume"}, Resource: []string{prefix + "volume/vol-0abc", prefix + "instance/*"}},
+		{Effect: "Allow", Action: []string{"ec2:DescribeVolumes", "ec2:DescribeInstances"}, Resource: []string{"*"}},
+	}}
+	allowed := func(action string, form url.Values) bool {
+		resources, ok := ec2RequestResources("aws", "us-east-1", "123456789012", action, form)
+		if !ok {
+			t.Fatalf("%s is not mapped", action)
+		}
+		for _, r := range resources {
+			if !Allows(doc, "ec2:"+action, r) {
+				return false
+			}
+		}
+		return true
+	}
+	if !allowed("AttachVolume", url.Values{"VolumeId": {"vol-0abc"}, "InstanceId": {"i-0123"}}) {
+		t.Error("attaching the data volume was refused")
+	}
+	if allowed("AttachVolume", url.Values{"VolumeId": {"vol-0other"}, "InstanceId": {"i-0123"}}) {
+		t.Error("attaching another volume was allowed")
+	}
+	if allowed("DetachVolume", url.Values{"VolumeId": {"vol-0other"}, "Force": {"true"}}) {
+		t.Error("detaching another volume was allowed")
+	}
+	if !allowed("DetachVolume", url.Values{"VolumeId": {"vol-0abc"}, "InstanceId": {"i-0dead"}}) {
+		t.Error("detaching the data volume from its dead holder was refused")
+	}
+	if !allowed("DescribeVolumes", url.Values{}) || !allowed("DescribeInstances", url.Values{}) {
+		t.Error("describing was refused")
 	}
 }

@@ -2,7 +2,6 @@ package motoaws_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"maps"
 	"net/url"
@@ -387,14 +386,18 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		if err != nil {
 			t.Fatalf("rendering the expected boot script: %v", err)
 		}
-		decoded, err := base64.StdEncoding.DecodeString(aws.ToString(template.UserData))
+		decoded, err := userdata.Decode(aws.ToString(template.UserData))
 		if err != nil {
-			t.Fatalf("user data is not base64: %v", err)
+			t.Fatalf("user data in moto: %v", err)
 		}
-		if string(decoded) != script {
+		if decoded != script {
 			t.Errorf("user data in moto decodes to:\n%s\nwant the boot script the program rendered:\n%s", decoded, script)
 		}
-		if got, want := aws.ToString(template.UserData), base64.StdEncoding.EncodeToString([]byte(script)); got != want {
+		encoded, err := userdata.Encode(userdata.Params{AllocationID: allocationID, UserScript: d.stack.Config["selfhealing:userScript"]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := aws.ToString(template.UserData), encoded; got != want {
 			t.Errorf("user data is not byte-for-byte the base64 the program sent")
 		}
 		lts := d.monitor.ByType("aws:ec2/launchTemplate:LaunchTemplate")

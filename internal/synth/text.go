@@ -2,12 +2,13 @@ package synth
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // documentKeys hold JSON documents worth printing indented.
@@ -62,13 +63,13 @@ func writeValue(b *strings.Builder, inputs map[string]any, indent string) {
 		case string:
 			switch {
 			case key == "userData":
-				decoded, err := base64.StdEncoding.DecodeString(v)
+				decoded, err := userdata.Decode(v)
 				if err != nil {
-					fmt.Fprintf(b, "%s%s: %s (not base64: %v)\n", indent, key, scalar(v), err)
+					fmt.Fprintf(b, "%s%s: %s (%v)\n", indent, key, scalar(v), err)
 					continue
 				}
-				fmt.Fprintf(b, "%s%s: (base64 of %d bytes, decoded below)\n", indent, key, len(decoded))
-				writeBlock(b, string(decoded), indent+"  | ")
+				fmt.Fprintf(b, "%s%s: (%d bytes of base64, a %d-byte script, decoded below)\n", indent, key, len(v), len(decoded))
+				writeBlock(b, decoded, indent+"  | ")
 			case documentKeys[key]:
 				var doc bytes.Buffer
 				if json.Indent(&doc, []byte(v), "", "  ") != nil {

@@ -17,6 +17,14 @@
 //   - [CLIEnv] and [RunCommand] run the AWS CLI or the boot script itself with a
 //     minimal environment that cannot reach real AWS or pick up the developer's
 //     credentials.
+//   - [EBSModel] sits between a fault proxy and moto and makes EC2's volume
+//     API as strict as AWS's (in-use and cross-zone attaches refused, volumes
+//     that take their time to detach); [NewLoopDevice] makes a real block
+//     device that stands in for the volume's disk, and [ExposeDevice] shows
+//     it in an instance's stand-in /dev.
+//   - [RunFirstBoot] and [RunBoots] run user data as a new instance would, in
+//     a private mount namespace with the instance's own /var/log, /var/lib,
+//     /run, /srv and /etc/fstab.
 //
 // # Conventions
 //

@@ -5,17 +5,27 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // InstanceDirs are the directories a boot script writes on an instance. A
 // first boot sees each one fresh: [RunFirstBoot] binds a directory of the
-// simulated instance's own over each, in a private mount namespace.
-var InstanceDirs = []string{"/var/log", "/var/lib", "/run"}
+// simulated instance's own over each, in a private mount namespace. /srv is
+// among them so that a test can mount data volumes under it, on a mount
+// point of the instance's own.
+var InstanceDirs = []string{"/var/log", "/var/lib", "/run", "/srv"}
+
+// DefaultFstab is the /etc/fstab an instance starts with, unless its
+// InstanceRoot already holds one: the root line Amazon Linux 2023 has, which
+// a script that edits the file must keep.
+const DefaultFstab = "UUID=00000000-0000-4000-8000-000000000000     /           xfs    defaults,noatime  1   1\n"
 
 // InstanceRoot is a directory that stands in for one instance's writable
 // file system: InstanceRoot/var/log is the instance's /var/log, and so on.
+// InstanceRoot/etc holds what the instance changed in /etc, its /etc/fstab
+// first of all.
 type InstanceRoot string
 
 // Path returns where an absolute instance path, such as
@@ -37,30 +47,99 @@ func (r InstanceRoot) ReadFile(instancePath string) string {
 // RunFirstBoot runs userData as cloud-init runs user data at an instance's
 // first boot: as root, under bash, with exactly env. It runs in a private
 // mount namespace (unshare, so it needs root) in which each of
-// [InstanceDirs] is root's own copy, so that the script cannot touch the
-// host's and the caller can read what it left. It returns an error only if
-// the script could not be run or ctx ended; a failing script is a result
-// with a non-zero ExitCode.
+// [InstanceDirs] is root's own copy, and /etc is the host's with root's
+// changes over it (an overlay whose upper layer is root/etc, holding the
+// instance's own /etc/fstab, [DefaultFstab] at first), so that the script
+// cannot touch the host's files and the caller can read what it left.
+// Whatever the script mounts is gone with the namespace when it exits.
+//
+// It returns an error only if the script could not be run or ctx ended; a
+// failing script is a result with a non-zero ExitCode.
 func RunFirstBoot(ctx context.Context, root InstanceRoot, userData []byte, env []string) (CommandResult, error) {
-	script := root.Path("/var/lib/cloud/instance/user-data.txt")
-	var binds []string
-	for _, dir := range InstanceDirs {
-		if err := os.MkdirAll(root.Path(dir), 0o755); err != nil {
-			return CommandResult{}, fmt.Errorf("preparing the instance's %s: %w", dir, err)
-		}
-		binds = append(binds, fmt.Sprintf("mount --bind '%s' '%s'", root.Path(dir), dir))
+	results, err := RunBoots(ctx, root, userData, env, 1)
+	if len(results) == 0 {
+		return CommandResult{}, err
+	}
+	return results[0], err
+}
+
+// RunBoots is [RunFirstBoot], but runs userData runs times, one after the
+// other, in the same mount namespace, as someone re-running the user data
+// on a live instance would: what one run mounted, the next one finds
+// mounted. It returns one result per run that finished; a run killed by
+// signal N has ExitCode 128+N, as bash reports it.
+func RunBoots(ctx context.Context, root InstanceRoot, userData []byte, env []string, runs int) ([]CommandResult, error) {
+	if runs < 1 {
+		return nil, fmt.Errorf("RunBoots: runs = %d, want at least 1", runs)
 	}
 	if strings.ContainsRune(string(root), '\'') {
-		return CommandResult{}, fmt.Errorf("instance root %q: a quote in the path is not supported", root)
+		return nil, fmt.Errorf("instance root %q: a quote in the path is not supported", root)
 	}
+	var setup []string
+	for _, dir := range InstanceDirs {
+		if err := os.MkdirAll(root.Path(dir), 0o755); err != nil {
+			return nil, fmt.Errorf("preparing the instance's %s: %w", dir, err)
+		}
+		setup = append(setup, fmt.Sprintf("mount --bind '%s' '%s'", root.Path(dir), dir))
+	}
+	// A file bound over /etc/fstab could not be replaced by a rename, as
+	// careful scripts (ours) replace it; an overlay's files can.
+	etc, etcWork := root.Path("/etc"), root.Path("/.etc-overlay-work")
+	for _, dir := range []string{etc, etcWork} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("preparing the instance's /etc: %w", err)
+		}
+	}
+	if _, err := os.Stat(root.Path("/etc/fstab")); os.IsNotExist(err) {
+		if err := os.WriteFile(root.Path("/etc/fstab"), []byte(DefaultFstab), 0o644); err != nil {
+			return nil, fmt.Errorf("writing the instance's /etc/fstab: %w", err)
+		}
+	}
+	setup = append(setup, fmt.Sprintf("mount -t overlay instance-etc -o 'lowerdir=/etc,upperdir=%s,workdir=%s' /etc", etc, etcWork))
+
+	const userDataPath = "/var/lib/cloud/instance/user-data.txt"
+	script := root.Path(userDataPath)
 	if err := os.MkdirAll(filepath.Dir(script), 0o755); err != nil {
-		return CommandResult{}, fmt.Errorf("writing the user data: %w", err)
+		return nil, fmt.Errorf("writing the user data: %w", err)
 	}
 	if err := os.WriteFile(script, userData, 0o700); err != nil {
-		return CommandResult{}, fmt.Errorf("writing the user data: %w", err)
+		return nil, fmt.Errorf("writing the user data: %w", err)
 	}
-	return RunCommand(ctx, env, "unshare", "--mount", "--propagation", "private",
-		"bash", "-c", strings.Join(binds, " && ")+` && exec bash "$0"`, "/var/lib/cloud/instance/user-data.txt")
+	// Each run's output goes to files outside the instance's directories;
+	// the wrapper's own output is only the namespace set-up's.
+	outputs := root.Path("/.boot-runs")
+	if err := os.MkdirAll(outputs, 0o755); err != nil {
+		return nil, fmt.Errorf("preparing the run outputs: %w", err)
+	}
+	wrapper := strings.Join(setup, " && ") + ` || exit 125
+for ((i = 1; i <= $1; i++)); do
+  rc=0
+  bash "$0" >"$2/$i.stdout" 2>"$2/$i.stderr" </dev/null || rc=$?
+  echo "$rc" >"$2/$i.rc"
+done`
+	wrapped, err := RunCommand(ctx, env, "unshare", "--mount", "--propagation", "private",
+		"bash", "-c", wrapper, userDataPath, strconv.Itoa(runs), outputs)
+	var results []CommandResult
+	for i := 1; i <= runs; i++ {
+		rc, rcErr := os.ReadFile(filepath.Join(outputs, fmt.Sprintf("%d.rc", i)))
+		if rcErr != nil {
+			break
+		}
+		stdout, _ := os.ReadFile(filepath.Join(outputs, fmt.Sprintf("%d.stdout", i)))
+		stderr, _ := os.ReadFile(filepath.Join(outputs, fmt.Sprintf("%d.stderr", i)))
+		code, convErr := strconv.Atoi(strings.TrimSpace(string(rc)))
+		if convErr != nil {
+			return results, fmt.Errorf("run %d: exit status %q: %w", i, rc, convErr)
+		}
+		results = append(results, CommandResult{Stdout: string(stdout), Stderr: string(stderr), ExitCode: code})
+	}
+	if err != nil {
+		return results, err
+	}
+	if len(results) < runs {
+		return results, fmt.Errorf("setting up the instance's mount namespace failed:\n%s", wrapped)
+	}
+	return results, nil
 }
 
 // RequireFirstBoot checks for what [RunFirstBoot] and a boot script that
@@ -76,7 +155,7 @@ func RequireFirstBoot(t testing.TB) {
 	if os.Geteuid() == 0 {
 		return
 	}
-	const why = "a simulated first boot needs root, to give the instance its own /var/log, /var/lib and /run in a private mount namespace"
+	const why = "a simulated first boot needs root, to give the instance its own /var/log, /var/lib, /run, /srv and /etc in a private mount namespace"
 	if InCI() {
 		t.Fatal(why)
 	}

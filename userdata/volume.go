@@ -1,0 +1,117 @@
+package userdata
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// DevDirEnv names the one environment variable the volume section of the
+// script reads for tests: the directory that stands in for /dev, where it
+// looks for the attached volume's device (disk/by-id/..., xvdf, sdf). It
+// defaults to DefaultDevDir, and nothing sets it on EC2. The script reads it
+// only when a data volume is configured.
+const DevDirEnv = "SELFHEALING_DEV_DIR"
+
+// DefaultDevDir is where the kernel and udev put block devices.
+const DefaultDevDir = "/dev"
+
+// MaxVolumeWaitSeconds bounds DataVolumeParams.WaitSeconds: the longest an
+// Auto Scaling lifecycle hook can hold a launching instance (7200 s), so a
+// boot never waits longer than the group would.
+const MaxVolumeWaitSeconds = 7200
+
+// NVMeDeviceLink returns the stable path, under devDir, at which a Nitro
+// instance shows the EBS volume volumeID: udev names NVMe disks by their
+// serial, and EBS sets the serial to the volume id without its hyphen.
+func NVMeDeviceLink(devDir, volumeID string) string {
+	return devDir + "/disk/by-id/nvme-Amazon_Elastic_Block_Store_" + strings.ReplaceAll(volumeID, "-", "")
+}
+
+// DataVolumeParams describe the persistent EBS volume the script attaches.
+type DataVolumeParams struct {
+	VolumeID    string // "vol-0123456789abcdef0"
+	DeviceName  string // the name passed to attach-volume, e.g. "/dev/sdf" (Xen shows it as /dev/xvdf)
+	MountPath   string // absolute, e.g. "/data"
+	FSType      string // "ext4" or "xfs"
+	WaitSeconds int    // bound on waiting for the volume to be free, > 0 (component default 300)
+	ForceDetach bool   // at the bound, force-detach from a terminated/shutting-down holder
+}
+
+var (
+	// volumeIDPattern matches EBS volume ids: 8 hex digits for old
+	// volumes, 17 for new ones.
+	volumeIDPattern = regexp.MustCompile(`^vol-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	// deviceNamePattern admits the names AWS recommends for EBS data
+	// volumes on Linux, /dev/sd[f-p], and their Xen spelling; lower letters
+	// are the root device's or instance store's on some instance types.
+	deviceNamePattern = regexp.MustCompile(`^/dev/(sd|xvd)[f-p]$`)
+	// mountPathPattern admits absolute paths of portable file name
+	// characters: no whitespace, which /etc/fstab would need escaped, and
+	// nothing a shell or mount option could read specially.
+	mountPathPattern = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
+)
+
+// reservedMountPaths may not be mounted over: the system would lose what
+// is there, or the boot script its own state and log.
+var reservedMountPaths = []string{"/var", "/var/lib", "/var/log", "/tmp", "/home/ec2-user"}
+
+// reservedMountTrees may not be mounted over, nor anything below them.
+var reservedMountTrees = []string{
+	"/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr",
+	"/var/lib/cloud", "/var/lib/selfhealing",
+}
+
+// maxMountPathBytes keeps the fstab line and mount's arguments sane.
+const maxMountPathBytes = 255
+
+// validate reports every field of v the script cannot use, each naming the
+// field as the component's args spell it.
+func (v *DataVolumeParams) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("dataVolume."+format, args...))
+	}
+	if !volumeIDPattern.MatchString(v.VolumeID) {
+		bad("volumeId %q: want an EBS volume id like vol-0123456789abcdef0", v.VolumeID)
+	}
+	if !deviceNamePattern.MatchString(v.DeviceName) {
+		bad("deviceName %q: want one of /dev/sdf to /dev/sdp (or /dev/xvdf to /dev/xvdp), the names AWS recommends for EBS data volumes", v.DeviceName)
+	}
+	if msg := mountPathProblem(v.MountPath); msg != "" {
+		bad("mountPath %q: %s", v.MountPath, msg)
+	}
+	if v.FSType != "ext4" && v.FSType != "xfs" {
+		bad("fsType %q: want ext4 or xfs", v.FSType)
+	}
+	if v.WaitSeconds < 1 || v.WaitSeconds > MaxVolumeWaitSeconds {
+		bad("waitSeconds %d: want 1 to %d seconds", v.WaitSeconds, MaxVolumeWaitSeconds)
+	}
+	return errs
+}
+
+// mountPathProblem says what is wrong with path as a mount point, or "".
+func mountPathProblem(path string) string {
+	switch {
+	case len(path) > maxMountPathBytes:
+		return fmt.Sprintf("longer than %d bytes", maxMountPathBytes)
+	case !mountPathPattern.MatchString(path):
+		return "want an absolute path such as /data, of a-z A-Z 0-9 . _ - between single slashes, without a trailing slash"
+	}
+	for _, part := range strings.Split(path[1:], "/") {
+		if part == "." || part == ".." {
+			return "want a path without . or .. components"
+		}
+	}
+	for _, reserved := range reservedMountPaths {
+		if path == reserved {
+			return "a system directory; mounting over it would hide what the system keeps there; choose a path such as /data"
+		}
+	}
+	for _, tree := range reservedMountTrees {
+		if path == tree || strings.HasPrefix(path, tree+"/") {
+			return fmt.Sprintf("in %s, which belongs to the system; choose a path such as /data", tree)
+		}
+	}
+	return ""
+}
