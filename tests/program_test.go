@@ -96,6 +96,22 @@ func TestDevStackDeploys(t *testing.T) {
 	if tags["environment"] != "dev" || tags["owner"] != "platform-team" {
 		t.Errorf("group tags = %v, want the dev stack's tags", tags)
 	}
+
+	// The dev stack's data volume: 8 GiB, encrypted gp3, protected, in the
+	// first default subnet's zone, mounted at /srv/data by the boot script.
+	volume := only(t, monitor, "aws:ebs/volume:Volume")
+	if volume["size"] != 8.0 || volume["type"] != "gp3" || volume["encrypted"] != true || volume["availabilityZone"] != "us-east-1a" {
+		t.Errorf("data volume = %v, want 8 GiB of encrypted gp3 in us-east-1a", volume)
+	}
+	if volumes := monitor.ByType("aws:ebs/volume:Volume"); len(volumes) == 1 && !volumes[0].Protect {
+		t.Errorf("the data volume is not protected, but the dev stack keeps the default deletionPolicy protect")
+	}
+	if !strings.Contains(script, "mount_path='/srv/data'") {
+		t.Errorf("the boot script does not mount the data volume at /srv/data")
+	}
+	if got := group["vpcZoneIdentifiers"].([]any); len(got) != 1 || got[0] != "subnet-0de1a0000000000a1" {
+		t.Errorf("vpcZoneIdentifiers = %v, want only the default subnet in the volume's zone us-east-1a", got)
+	}
 }
 
 func TestStacksExportEveryOutput(t *testing.T) {
@@ -104,7 +120,8 @@ func TestStacksExportEveryOutput(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", stack, err)
 		}
-		for _, name := range []string{"publicIp", "publicDns", "allocationId", "autoScalingGroupName", "launchTemplateId", "instanceRoleArn", "securityGroupId", "url"} {
+		// Both stacks have a data volume.
+		for _, name := range []string{"publicIp", "publicDns", "allocationId", "autoScalingGroupName", "launchTemplateId", "instanceRoleArn", "securityGroupId", "url", "dataVolumeId"} {
 			if v, ok := report.Outputs[name].(string); !ok || v == "" {
 				t.Errorf("%s: output %s = %v, want a value", stack, name, report.Outputs[name])
 			}
@@ -167,12 +184,27 @@ func TestPortsWrittenAsStringsAreRead(t *testing.T) {
 }
 
 func TestEmptySubnetListMeansTheDefaultVPC(t *testing.T) {
-	monitor, err := runProgram(t, loadDev(t), map[string]string{"selfhealing:subnetIds": "[]"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := only(t, monitor, "aws:autoscaling/group:Group")["vpcZoneIdentifiers"].([]any); len(got) != 3 {
-		t.Errorf("vpcZoneIdentifiers = %v, want the default VPC's three default subnets", got)
+	for _, tc := range []struct {
+		name, dataVolume string
+		want             []any
+	}{
+		// The dev stack's data volume pins the group to its zone.
+		{"with the dev stack's data volume", "", []any{"subnet-0de1a0000000000a1"}},
+		{"without a data volume", "{}", []any{"subnet-0de1a0000000000a1", "subnet-0de1a0000000000b1", "subnet-0de1a0000000000c1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			overrides := map[string]string{"selfhealing:subnetIds": "[]"}
+			if tc.dataVolume != "" {
+				overrides["selfhealing:dataVolume"] = tc.dataVolume
+			}
+			monitor, err := runProgram(t, loadDev(t), overrides)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := only(t, monitor, "aws:autoscaling/group:Group")["vpcZoneIdentifiers"].([]any); !slices.Equal(got, tc.want) {
+				t.Errorf("vpcZoneIdentifiers = %v, want the default VPC's default subnets %v", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -1,8 +1,9 @@
 // Command demo lets the dev stack heal on this machine, with no AWS account:
 // it deploys the real program into moto, boots the group's instance with the
-// launch template's user data against AWS's EC2 metadata mock, kills the
-// instance, and shows the replacement take the Elastic IP. `make demo` runs
-// it from the repository root.
+// launch template's user data against AWS's EC2 metadata mock, writes a file
+// on its data volume, kills the instance, and shows the replacement take the
+// Elastic IP and the volume, once the dead instance lets go of it, with the
+// file intact. `make demo` runs it from the repository root.
 package main
 
 import (
@@ -29,6 +30,10 @@ var prerequisites = []prerequisite{
 	{"curl", "apt-get install curl"},
 	{"bash", "apt-get install bash"},
 	{"unshare", "apt-get install util-linux"},
+	{"nsenter", "apt-get install util-linux"},
+	{"losetup", "apt-get install mount"},
+	{"blkid", "apt-get install util-linux"},
+	{"mkfs.ext4", "apt-get install e2fsprogs"},
 	{"go", "https://go.dev/dl/ (Go 1.26), to build AWS's EC2 metadata mock"},
 }
 
@@ -49,7 +54,7 @@ func run(ctx context.Context, out io.Writer, dir string) int {
 		return 1
 	}
 	if os.Geteuid() != 0 {
-		fmt.Fprintln(out, "The demo must run as root: each simulated instance boots in a private mount namespace (unshare).")
+		fmt.Fprintln(out, "The demo must run as root: each simulated instance boots in a private mount namespace (unshare), and a loop device stands in for the data volume's disk.")
 		fmt.Fprintln(out, "Run: sudo make demo")
 		return 1
 	}
@@ -93,6 +98,10 @@ func (d *demo) detail(format string, args ...any) {
 	fmt.Fprintf(d.out, "         %s\n", fmt.Sprintf(format, args...))
 }
 
+// volumeHeld is how long the demo's killed instance keeps the data volume:
+// long enough to see the replacement wait for it.
+const volumeHeld = 6 * time.Second
+
 func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	fmt.Fprintln(d.out, "Self-healing instance demo: the dev stack in moto, with AWS's EC2 metadata mock. No AWS account is used.")
 	fmt.Fprintln(d.out)
@@ -102,7 +111,7 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	defer func() {
 		if lab != nil {
 			err = errors.Join(err, lab.Close())
-			d.say("cleaned up: emulators stopped, temporary files removed")
+			d.say("cleaned up: emulators stopped, loop device detached, temporary files removed")
 		}
 	}()
 	if err != nil {
@@ -110,6 +119,10 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	}
 	d.say("deployed: Elastic IP %s (%s), group %s", lab.Outputs["publicIp"], lab.Outputs["allocationId"], lab.Outputs["autoScalingGroupName"])
 	d.detail("IAM enforcement is on; the instance acts with its own role's credentials only")
+	volumeID, mountPath, device, sizeGiB, hasVolume := lab.DataVolume()
+	if hasVolume {
+		d.detail("data volume %s: %d GiB, mounted at %s; a loop device (%s) stands in for its disk", volumeID, sizeGiB, mountPath, device)
+	}
 
 	first, err := lab.OnlyInstance(ctx)
 	if err != nil {
@@ -125,27 +138,69 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	}
 	d.say("%s holds %s: associated %s after boot, ready after %s", first.ID, lab.Outputs["publicIp"],
 		round(booted.Associated), round(booted.Ready))
+	var written string
+	if hasVolume {
+		if booted.Volume.Formatted > 0 {
+			d.detail("%s was blank, so %s formatted it and mounted it at %s", volumeID, first.ID, mountPath)
+		}
+		if written, err = lab.WriteVolumeFile(ctx, first.ID); err != nil {
+			return err
+		}
+		d.say("wrote %s/%s on %s: 1 MiB, sha256 %s, synced", mountPath, heal.VolumeFile, first.ID, short(written))
+	}
 
 	d.say("killing %s (ec2 terminate-instances)", first.ID)
-	m, old, err := lab.Heal(ctx, heal.Scenarios()[0], heal.Ours)
+	replacement, err := lab.Kill(ctx, first.ID, heal.KillOptions{VolumeHeldFor: volumeHeld})
 	if err != nil {
 		return err
 	}
-	r := m.Result
-	if !r.Healed {
-		return fmt.Errorf("the replacement did not take the address:\n%s\n%s", r.Stderr, r.Log)
+	d.say("the group replaced it with %s in %s", replacement.ID, replacement.AvailabilityZone)
+	if hasVolume {
+		va, err := lab.DescribeDataVolume(ctx)
+		if err != nil {
+			return err
+		}
+		d.say("%s is %s, still attached to terminated %s (%s): EBS lets go gradually; here after %s",
+			volumeID, va.State, va.Instance, va.Attachment, volumeHeld)
 	}
-	d.say("the group replaced it with %s in %s; it booted and took the address", r.Instance.ID, r.Instance.AvailabilityZone)
-	d.detail("associated %s after boot, ready after %s, %d AWS API calls", round(r.Associated), round(r.Ready), r.APICalls)
+	d.say("booting %s with the launch template's user data", replacement.ID)
+	lab.API.Reset()
+	r, err := lab.Boot(ctx, replacement, heal.BootOptions{})
+	if err != nil {
+		return err
+	}
+	if !r.Healed {
+		return fmt.Errorf("the replacement did not heal:\n%s\n%s", r.Stderr, r.Log)
+	}
+	d.say("%s took the address: associated %s after boot, ready after %s, %d AWS API calls",
+		r.Instance.ID, round(r.Associated), round(r.Ready), r.APICalls)
+	if hasVolume {
+		v := r.Volume
+		if v.Found != written {
+			return fmt.Errorf("%s read sha256 %q from the volume, want %q, what %s wrote", r.Instance.ID, v.Found, written, first.ID)
+		}
+		if v.Waited() {
+			d.detail("%s came free %s after the kill; %s attached it and mounted it %s later, without formatting it",
+				volumeID, v.HeldFor, r.Instance.ID, round(v.MountAfterFree()))
+		}
+		d.say("%s read %s/%s: sha256 %s, the same bytes", r.Instance.ID, mountPath, heal.VolumeFile, short(v.Found))
+	}
 	holder, err := lab.Holder(ctx)
 	if err != nil {
 		return err
 	}
-	state, err := lab.InstanceState(ctx, old.ID)
+	state, err := lab.InstanceState(ctx, first.ID)
 	if err != nil {
 		return err
 	}
-	d.say("now: %s -> %s; %s is %s and holds nothing", lab.Outputs["publicIp"], holder, old.ID, state)
+	d.say("now: %s -> %s; %s is %s and holds nothing", lab.Outputs["publicIp"], holder, first.ID, state)
+	if hasVolume {
+		va, err := lab.DescribeDataVolume(ctx)
+		if err != nil {
+			return err
+		}
+		d.detail("%s is %s, %s to %s; mkfs ran %s in all", volumeID, va.State, va.Attachment, va.Instance, times(lab.MkfsCalls()))
+	}
 
 	fmt.Fprintf(d.out, "\nThe replacement's boot log (%s on the instance):\n", "/var/log/selfhealing-boot.log")
 	for _, line := range strings.Split(strings.TrimSpace(r.Log), "\n") {
@@ -157,4 +212,23 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 
 func round(d time.Duration) time.Duration {
 	return d.Round(10 * time.Millisecond)
+}
+
+// short abbreviates a SHA-256 for the timeline.
+func short(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12] + "…"
+	}
+	return sum
+}
+
+// times says how many times, in words.
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }

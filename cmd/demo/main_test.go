@@ -40,10 +40,21 @@ func TestDemoHealsAndCleansUp(t *testing.T) {
 	for _, want := range []string{
 		"deployed: Elastic IP",
 		"booting it with the launch template's user data",
+		"was blank, so i-",
+		"formatted it and mounted it at /srv/data",
+		"wrote /srv/data/selfhealing-lab.bin on i-",
 		"killing i-",
 		"the group replaced it with i-",
+		"is in-use, still attached to terminated i-",
+		"(detaching)",
+		"took the address",
+		"came free 6s after the kill",
+		"without formatting it",
+		"the same bytes",
 		"ready: ",
 		"is terminated and holds nothing",
+		"attached to i-",
+		"mkfs ran once in all",
 		"cleaned up",
 	} {
 		if !strings.Contains(text, want) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -36,10 +37,26 @@ func TestJSONIsExactlyOneObject(t *testing.T) {
 	if report.Project != "selfhealing" || report.Stack != "dev" || len(report.Resources) == 0 || report.Outputs["publicIp"] == nil {
 		t.Errorf("report = %+v", report)
 	}
+	counts := map[string]int{}
 	for _, r := range report.Resources {
+		counts[r.Type]++
 		if r.Parent == nil || r.Inputs == nil || r.Type == "" || r.Name == "" {
 			t.Errorf("resource %+v lacks type, name, parent or inputs", r)
 		}
+	}
+	// The dev stack: the component, its nine children (the data volume
+	// among them), and the volume's id among the outputs.
+	want := map[string]int{
+		"selfhealing:index:SelfHealingInstance": 1, "aws:ec2/eip:Eip": 1, "aws:ebs/volume:Volume": 1,
+		"aws:iam/role:Role": 1, "aws:iam/instanceProfile:InstanceProfile": 1, "aws:iam/rolePolicy:RolePolicy": 1,
+		"aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1, "aws:ec2/securityGroup:SecurityGroup": 1,
+		"aws:ec2/launchTemplate:LaunchTemplate": 1, "aws:autoscaling/group:Group": 1,
+	}
+	if !maps.Equal(counts, want) {
+		t.Errorf("resources by type = %v, want %v", counts, want)
+	}
+	if id, ok := report.Outputs["dataVolumeId"].(string); !ok || !strings.HasPrefix(id, "vol-") {
+		t.Errorf("output dataVolumeId = %#v, want the data volume's id", report.Outputs["dataVolumeId"])
 	}
 }
 

@@ -53,12 +53,18 @@ type BootResult struct {
 	// Log and Status are the boot script's log file and status file, as
 	// the instance's disk holds them afterwards ("" for the seed script).
 	Log, Status string
-	// Healed reports that the script exited 0 and the Elastic IP is on this
-	// instance.
+	// Healed reports that the script exited 0, the Elastic IP is on this
+	// instance and, if the stack has a data volume, the volume is mounted
+	// with the data the lab last wrote on it (Volume.Intact).
 	Healed bool
 	// Silent reports a failure the script did not report: it exited 0, yet
-	// the address is not here.
+	// the address is not here or the data volume is not intact.
 	Silent bool
+	// HoldsAddress reports that the Elastic IP is on this instance after
+	// the boot.
+	HoldsAddress bool
+	// Volume is what the boot did with the stack's data volume.
+	Volume VolumeResult
 	// UserScriptRan reports that StandInUserScript left its mark.
 	UserScriptRan bool
 	// FailureLine is the script's "FAILED:" line, if it wrote one.
@@ -67,7 +73,7 @@ type BootResult struct {
 	Ready time.Duration
 	// Associated is how long after the start the association was verified
 	// (for the seed script, which verifies nothing: when it finished); -1
-	// if it never was.
+	// if it never was, or the script failed.
 	Associated time.Duration
 	// APICalls counts the AWS API requests the instance made.
 	APICalls int
@@ -75,8 +81,9 @@ type BootResult struct {
 
 // Boot plays EC2 for one first boot of inst: it serves the instance's
 // metadata (IMDSv2 required, unless the seed script needs IMDSv1), hands it
-// its role's credentials, and runs its user data. Faults on l.API stay as
-// the caller set them; its counts are reset first.
+// its role's credentials, and runs its user data. The instance then stays
+// up, with what its boot mounted, until Kill (its metadata service does
+// not: the boot is over). Faults on l.API stay as the caller set them.
 func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootResult, error) {
 	if opts.Script == "" {
 		opts.Script = Ours
@@ -119,16 +126,22 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	if err != nil {
 		return BootResult{}, err
 	}
-	// The one documented test variable; it is harmless to the seed script.
+	// The documented test variables; they are harmless to the seed script.
 	env = append(env, userdata.IMDSEndpointEnv+"="+metadata.URL)
+	if env, err = l.volumeEnv(inst.ID, dir, env); err != nil {
+		return BootResult{}, err
+	}
 
 	callsBefore := l.API.Total()
+	mkfsBefore := l.MkfsCalls()
 	start := time.Now()
-	res, err := testenv.RunFirstBoot(ctx, root, script, env)
+	live, err := testenv.BootInstanceE(ctx, root, script, env)
 	elapsed := time.Since(start)
 	if err != nil {
 		return BootResult{}, fmt.Errorf("booting %s: %w", inst.ID, err)
 	}
+	l.trackInstance(inst.ID, live)
+	res := live.Boot
 
 	r := BootResult{
 		Instance:      inst,
@@ -145,19 +158,25 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	if err != nil {
 		return r, err
 	}
-	r.Healed = res.ExitCode == 0 && holder == inst.ID
-	r.Silent = res.ExitCode == 0 && holder != inst.ID
+	if r.Volume, err = l.probeVolume(ctx, live, r.Log, mkfsBefore, start); err != nil {
+		return r, fmt.Errorf("after booting %s: %w", inst.ID, err)
+	}
+	r.HoldsAddress = holder == inst.ID
+	r.Healed = res.ExitCode == 0 && r.HoldsAddress && r.Volume.Intact()
+	r.Silent = res.ExitCode == 0 && !r.Healed
 	for _, line := range strings.Split(res.Stderr, "\n") {
 		if strings.Contains(line, "selfhealing: FAILED: ") {
 			r.FailureLine = line
 		}
 	}
-	if r.Healed {
-		r.Ready = elapsed
+	if res.ExitCode == 0 && r.HoldsAddress {
 		r.Associated = elapsed
 		if at, ok := logTime(r.Log, " is associated with "+inst.ID); ok {
 			r.Associated = at.Sub(start)
 		}
+	}
+	if r.Healed {
+		r.Ready = elapsed
 	}
 	return r, nil
 }

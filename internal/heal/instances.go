@@ -126,14 +126,28 @@ type KillOptions struct {
 	// address still held by another instance, as during a Spot capacity
 	// rebalance, when the old instance lives on while the new one boots.
 	KeepAssociation bool
+	// VolumeHeldFor is how long the data volume stays in-use, attached to
+	// the dead instance (detaching), after the kill, if the instance had
+	// it attached; DefaultVolumeHeld if zero.
+	VolumeHeldFor time.Duration
 }
 
-// Kill terminates the instance through the EC2 API and returns the
-// replacement the group launches.
+// Kill terminates the instance through the EC2 API, ends it in the lab
+// (its mounts go with it), and returns the replacement the group launches.
+// As on AWS, and unlike moto, the data volume stays attached to the dead
+// instance for a while (KillOptions.VolumeHeldFor).
 func (l *Lab) Kill(ctx context.Context, id string, opts KillOptions) (Instance, error) {
+	hadVolume, err := l.volumeAttachedTo(ctx, id)
+	if err != nil {
+		return Instance{}, err
+	}
 	if _, err := l.ec2().TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 		return Instance{}, fmt.Errorf("terminating %s: %w", id, err)
 	}
+	if err := l.stopInstance(id); err != nil {
+		return Instance{}, err
+	}
+	l.holdAfterKill(id, hadVolume, opts.VolumeHeldFor)
 	if !opts.KeepAssociation {
 		if err := l.disassociateFrom(ctx, id); err != nil {
 			return Instance{}, err

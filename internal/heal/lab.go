@@ -55,9 +55,12 @@ type Lab struct {
 	monitor *motoaws.Monitor
 	admin   aws.Config // the harness's own identity, past IAM enforcement
 	workDir string
+	ebs     *testenv.EBSModel // between the API proxy and moto
+	volume  *labVolume        // nil if the stack has no data volume
 
 	mu      sync.Mutex
 	booted  int
+	live    map[string]*testenv.LiveInstance // booted and not killed, by id
 	closers []func() error
 }
 
@@ -90,7 +93,13 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	if err := lab.enforceIAM(ctx); err != nil {
 		return lab, err
 	}
-	api, err := testenv.NewFaultProxyE(moto.URL)
+	// Instances' requests go through the fault proxy (and its IAM
+	// inspector) first, then the EBS model, then moto.
+	upstream, err := lab.startEBS(ctx)
+	if err != nil {
+		return lab, err
+	}
+	api, err := testenv.NewFaultProxyE(upstream)
 	if err != nil {
 		return lab, fmt.Errorf("starting the API fault proxy: %w", err)
 	}

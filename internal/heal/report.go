@@ -23,12 +23,24 @@ func (m Measurement) Outcome() Outcome {
 
 // HealLine is the measurement as one line:
 //
-//	HEAL scenario=<name> script=<ours|seed> result=<healed|failed> associated_ms=<n> ready_ms=<n> api_calls=<n>
+//	HEAL scenario=<name> script=<ours|seed> result=<healed|failed> associated_ms=<n> ready_ms=<n> api_calls=<n> volume=<intact|changed|not-mounted|none> volume_held_ms=<n> mounted_after_free_ms=<n>
 //
-// A time the script never reached is -1.
+// volume_held_ms is how long the kill left the data volume attached to the
+// dead instance, and mounted_after_free_ms how long after it came free the
+// boot mounted it, if the boot found it still held. A time the script
+// never reached, or that does not apply, is -1.
 func (m Measurement) HealLine() string {
-	return fmt.Sprintf("HEAL scenario=%s script=%s result=%s associated_ms=%d ready_ms=%d api_calls=%d",
-		m.Scenario.Name, m.Result.Script, m.Outcome(), millis(m.Result.Associated), millis(m.Result.Ready), m.Result.APICalls)
+	v := m.Result.Volume
+	held, after := time.Duration(-1), time.Duration(-1)
+	if v.HeldFor > 0 {
+		held = v.HeldFor
+	}
+	if v.Waited() {
+		after = v.MountAfterFree()
+	}
+	return fmt.Sprintf("HEAL scenario=%s script=%s result=%s associated_ms=%d ready_ms=%d api_calls=%d volume=%s volume_held_ms=%d mounted_after_free_ms=%d",
+		m.Scenario.Name, m.Result.Script, m.Outcome(), millis(m.Result.Associated), millis(m.Result.Ready), m.Result.APICalls,
+		v.state(), millis(held), millis(after))
 }
 
 func millis(d time.Duration) int64 {
@@ -45,13 +57,52 @@ func (m Measurement) how() string {
 	case r.Healed:
 		return "healed"
 	case r.Silent:
-		return "failed **silently** (exit 0)"
+		var why []string
+		if !r.HoldsAddress {
+			why = append(why, "the address is elsewhere")
+		}
+		switch r.Volume.state() {
+		case "not-mounted":
+			why = append(why, "the data volume is not mounted")
+		case "changed":
+			why = append(why, "the data volume does not hold what was written")
+		}
+		return fmt.Sprintf("failed **silently** (exit 0): %s", strings.Join(why, ", "))
 	case r.FailureLine != "":
 		_, reason, _ := strings.Cut(r.FailureLine, "FAILED: ")
 		return fmt.Sprintf("failed loudly: `%s`", truncate(reason, 90))
 	default:
 		return fmt.Sprintf("failed, exit %d, no log line", r.ExitCode)
 	}
+}
+
+// volumeHow says what a boot did with the data volume, for people.
+func (m Measurement) volumeHow() string {
+	v := m.Result.Volume
+	var s string
+	switch v.state() {
+	case "none":
+		return "-"
+	case "not-mounted":
+		return "not attached"
+	case "changed":
+		return "mounted, **data differs**"
+	case "intact":
+		s = "mounted"
+		if v.Want != "" {
+			s += ", data intact"
+		}
+	}
+	if v.Formatted > 0 {
+		s = "formatted, " + s
+	}
+	switch {
+	case v.Waited():
+		s += fmt.Sprintf("; held by the dead instance for %s, mounted %d ms after it came free", v.HeldFor, v.MountAfterFree().Milliseconds())
+	case v.HeldFor > 0:
+		s += fmt.Sprintf("; held for %s, free before the boot asked", v.HeldFor)
+	}
+	return s
 }
 
 func truncate(s string, n int) string {
@@ -66,10 +117,10 @@ func truncate(s string, n int) string {
 func WriteMarkdown(w io.Writer, measurements []Measurement, header string) error {
 	var b strings.Builder
 	b.WriteString(header)
-	b.WriteString("\n| scenario | script | result | associated | ready | API calls |\n|---|---|---|---:|---:|---:|\n")
+	b.WriteString("\n| scenario | script | result | associated | ready | API calls | data volume |\n|---|---|---|---:|---:|---:|---|\n")
 	for _, m := range measurements {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d |\n", m.Scenario.Name, m.Result.Script, m.how(),
-			humanMillis(m.Result.Associated), humanMillis(m.Result.Ready), m.Result.APICalls)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", m.Scenario.Name, m.Result.Script, m.how(),
+			humanMillis(m.Result.Associated), humanMillis(m.Result.Ready), m.Result.APICalls, m.volumeHow())
 	}
 	b.WriteString("\nScenarios:\n\n")
 	seen := map[string]bool{}

@@ -24,6 +24,11 @@ func (l *Lab) Heal(ctx context.Context, sc Scenario, script Script) (Measurement
 	if err != nil {
 		return Measurement{}, Instance{}, err
 	}
+	if sc.WriteVolumeFile {
+		if _, err := l.WriteVolumeFile(ctx, old.ID); err != nil {
+			return Measurement{}, old, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+	}
 	replacement, err := l.Kill(ctx, old.ID, sc.Kill)
 	if err != nil {
 		return Measurement{}, old, err

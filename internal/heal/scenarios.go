@@ -1,6 +1,7 @@
 package heal
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/selfhealing-dev/selfhealing/internal/testenv"
@@ -24,6 +25,10 @@ type Scenario struct {
 	Description string
 	// Kill shapes the old instance's death.
 	Kill KillOptions
+	// WriteVolumeFile writes a file on the data volume of the old
+	// instance, while it runs, before the kill (Lab.WriteVolumeFile); the
+	// replacement must then read the same bytes.
+	WriteVolumeFile bool
 	// APIFaults arranges faults on the AWS API before the boot.
 	APIFaults func(*testenv.FaultProxy)
 	// MetadataFaults arranges faults on the instance metadata service.
@@ -45,12 +50,36 @@ type Scenario struct {
 // scripts unless noted. The API faults follow what AWS documents as
 // throttled or eventually consistent; the metadata faults follow a service
 // that is not up yet at early boot.
+//
+// The two data-volume scenarios come first: they need the old instance to
+// be one of ours with the volume mounted, as the first boot's is, and the
+// seed script's are not. Every later scenario still checks that the volume
+// is mounted with the data written then.
 func Scenarios() []Scenario {
+	const seedHasNoVolumeStep = "The seed script has no volume step, so it is not run here; " +
+		"in `replacement` it runs, and leaves the volume detached."
 	return []Scenario{
+		{
+			Name: "data-survives",
+			Description: "a 1 MiB file is written and synced on the data volume of the running instance, which is then terminated; " +
+				"the volume stays in-use, attached to it, for 5 s, as EBS detaches it gradually; the replacement attaches and mounts it and must read the same bytes",
+			WriteVolumeFile: true,
+			Expect:          map[Script]Outcome{Ours: Healed},
+			Note:            seedHasNoVolumeStep,
+		},
+		{
+			Name:        "volume-held",
+			Description: "the data volume stays in-use, attached to the terminated instance, for 15 s after the kill",
+			Kill:        KillOptions{VolumeHeldFor: 15 * time.Second},
+			Expect:      map[Script]Outcome{Ours: Healed},
+			Note:        seedHasNoVolumeStep,
+		},
 		{
 			Name:        "replacement",
 			Description: "the instance is terminated; the group's replacement boots",
-			Expect:      map[Script]Outcome{Ours: Healed, Seed: Healed},
+			Expect:      map[Script]Outcome{Ours: Healed, Seed: Failed},
+			Note: "The seed script moves the address and exits 0, but never attaches the data volume: " +
+				"the instance comes up without its data, and nothing says so.",
 		},
 		{
 			Name:        "imdsv2-required",
@@ -104,4 +133,14 @@ func Scenarios() []Scenario {
 			FailureMentions: []string{"reading instance metadata", "meta-data/instance-id"},
 		},
 	}
+}
+
+// ScenarioNamed returns the scenario called name.
+func ScenarioNamed(name string) (Scenario, error) {
+	for _, sc := range Scenarios() {
+		if sc.Name == name {
+			return sc, nil
+		}
+	}
+	return Scenario{}, fmt.Errorf("no scenario is called %q", name)
 }

@@ -162,7 +162,7 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 	}
 
 	t.Run("exports are moto's", func(t *testing.T) {
-		for _, name := range []string{"publicIp", "allocationId", "autoScalingGroupName", "launchTemplateId", "instanceRoleArn", "securityGroupId", "publicDns"} {
+		for _, name := range []string{"publicIp", "allocationId", "autoScalingGroupName", "launchTemplateId", "instanceRoleArn", "securityGroupId", "publicDns", "dataVolumeId"} {
 			if d.exports[name] == "" {
 				t.Errorf("export %s is empty", name)
 			}
@@ -193,7 +193,7 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 			"aws:ec2/eip:Eip":    1, "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1,
 			"aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1, "aws:iam/instanceProfile:InstanceProfile": 1,
 			"aws:ec2/securityGroup:SecurityGroup": 1, "aws:ec2/launchTemplate:LaunchTemplate": 1,
-			"aws:autoscaling/group:Group": 1,
+			"aws:autoscaling/group:Group": 1, "aws:ebs/volume:Volume": 1,
 		}
 		for typ, n := range want {
 			if counts[typ] != n {
@@ -269,8 +269,10 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		expected, err := components.InstancePolicy(components.PolicyScope{
 			Partition: "aws", DNSSuffix: "amazonaws.com", Region: d.monitor.Region(),
 			AccountID: d.monitor.AccountID(), AllocationID: allocationID,
-			// The dev stack keeps the launch gate, on by default.
+			// The dev stack keeps the launch gate, on by default, and has a
+			// data volume, with forceDetach on by default.
 			AutoScalingGroupName: groupName, LaunchGate: true,
+			DataVolume: &components.DataVolumeScope{VolumeID: d.exports["dataVolumeId"], ForceDetach: true},
 		}).JSON()
 		if err != nil {
 			t.Fatal(err)
@@ -382,7 +384,8 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		}
 		template = *version.LaunchTemplateData
 
-		script, err := userdata.Render(userdata.Params{AllocationID: allocationID, UserScript: d.stack.Config["selfhealing:userScript"]})
+		params := devBootParams(t, d)
+		script, err := userdata.Render(params)
 		if err != nil {
 			t.Fatalf("rendering the expected boot script: %v", err)
 		}
@@ -393,7 +396,7 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		if decoded != script {
 			t.Errorf("user data in moto decodes to:\n%s\nwant the boot script the program rendered:\n%s", decoded, script)
 		}
-		encoded, err := userdata.Encode(userdata.Params{AllocationID: allocationID, UserScript: d.stack.Config["selfhealing:userScript"]})
+		encoded, err := userdata.Encode(params)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -463,9 +466,11 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 			aws.ToInt32(h[0].HeartbeatTimeout) != components.DefaultLaunchGateTimeoutSeconds {
 			t.Errorf("lifecycle hooks = %+v, want the launch gate: launching, ABANDON after %ds", h, components.DefaultLaunchGateTimeoutSeconds)
 		}
-		subnets := defaultSubnets(t, ctx, d.ec2)
-		if got, want := aws.ToString(group.VPCZoneIdentifier), strings.Join(subnets, ","); got != want {
-			t.Errorf("VPCZoneIdentifier = %s, want the default subnets, sorted: %s", got, want)
+		// The data volume pins the group to the volume's zone.
+		zone := volumeZone(t, ctx, d.ec2, d.exports["dataVolumeId"])
+		subnets := defaultSubnetsIn(t, ctx, d.ec2, zone)
+		if got, want := aws.ToString(group.VPCZoneIdentifier), strings.Join(subnets, ","); got != want || len(subnets) == 0 {
+			t.Errorf("VPCZoneIdentifier = %s, want the default subnets in the data volume's zone %s: %s", got, zone, want)
 		}
 		for _, tag := range group.Tags {
 			if !aws.ToBool(tag.PropagateAtLaunch) {
@@ -681,10 +686,47 @@ func ssmParameter(t *testing.T, ctx context.Context, client *ssm.Client, name st
 	return aws.ToString(out.Parameter.Value)
 }
 
-func defaultSubnets(t *testing.T, ctx context.Context, client *ec2.Client) []string {
+// devBootParams are the boot script's parameters the dev stack's
+// deployment d must have rendered: its user script, and its data volume
+// with the mount path it sets and the component's defaults otherwise.
+func devBootParams(t *testing.T, d *deployment) userdata.Params {
+	t.Helper()
+	var volume struct {
+		MountPath string `json:"mountPath"`
+	}
+	if err := json.Unmarshal([]byte(d.stack.Config["selfhealing:dataVolume"]), &volume); err != nil || volume.MountPath == "" {
+		t.Fatalf("selfhealing:dataVolume = %s (%v), want the dev stack's volume with a mountPath", d.stack.Config["selfhealing:dataVolume"], err)
+	}
+	return userdata.Params{
+		AllocationID: d.exports["allocationId"],
+		UserScript:   d.stack.Config["selfhealing:userScript"],
+		DataVolume: &userdata.DataVolumeParams{
+			VolumeID:    d.exports["dataVolumeId"],
+			DeviceName:  components.DataVolumeDeviceName,
+			MountPath:   volume.MountPath,
+			FSType:      components.DefaultDataVolumeFSType,
+			WaitSeconds: components.DefaultDataVolumeAttachTimeoutSeconds,
+			ForceDetach: true,
+		},
+	}
+}
+
+// volumeZone returns the availability zone of volume id in moto.
+func volumeZone(t *testing.T, ctx context.Context, client *ec2.Client, id string) string {
+	t.Helper()
+	out, err := client.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{id}})
+	if err != nil || len(out.Volumes) != 1 {
+		t.Fatalf("DescribeVolumes %s: %v", id, err)
+	}
+	return aws.ToString(out.Volumes[0].AvailabilityZone)
+}
+
+// defaultSubnetsIn returns the ids of the default subnets in zone, sorted.
+func defaultSubnetsIn(t *testing.T, ctx context.Context, client *ec2.Client, zone string) []string {
 	t.Helper()
 	out, err := client.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
 		{Name: aws.String("default-for-az"), Values: []string{"true"}},
+		{Name: aws.String("availability-zone"), Values: []string{zone}},
 	}})
 	if err != nil {
 		t.Fatalf("DescribeSubnets: %v", err)
@@ -796,11 +838,11 @@ func TestDeployDevStackVariantsIntoMoto(t *testing.T) {
 		}
 	})
 
-	t.Run("a data volume is created in moto and the group pinned to its zone", func(t *testing.T) {
+	t.Run("the dev stack's data volume is created in moto and the group pinned to its zone", func(t *testing.T) {
 		if err := moto.Reset(ctx); err != nil {
 			t.Fatal(err)
 		}
-		d := deployDevStack(t, ctx, moto, loadDevStack(t, map[string]string{"selfhealing:dataVolume": `{"sizeGiB": 8}`}))
+		d := deployDevStack(t, ctx, moto, loadDevStack(t, nil))
 		volumes, err := d.ec2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []ec2types.Filter{
 			{Name: aws.String("tag:Name"), Values: []string{"selfhealing-dev-instance"}},
 		}})

@@ -34,6 +34,14 @@ func TestTheRepositorysStacksLoad(t *testing.T) {
 			}
 		}
 	}
+	// Both stacks have a data volume; dev's is small and mounted under /srv.
+	dev, err := Load(repoRoot, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dev.Config["selfhealing:dataVolume"]; got != `{"mountPath":"/srv/data","sizeGiB":8}` {
+		t.Errorf("dev dataVolume = %s", got)
+	}
 	full, err := Load(repoRoot, "full")
 	if err != nil {
 		t.Fatal(err)

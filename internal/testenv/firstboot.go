@@ -72,66 +72,28 @@ func RunBoots(ctx context.Context, root InstanceRoot, userData []byte, env []str
 	if runs < 1 {
 		return nil, fmt.Errorf("RunBoots: runs = %d, want at least 1", runs)
 	}
-	if strings.ContainsRune(string(root), '\'') {
-		return nil, fmt.Errorf("instance root %q: a quote in the path is not supported", root)
+	setup, script, outputs, err := prepareInstance(root, userData)
+	if err != nil {
+		return nil, err
 	}
-	var setup []string
-	for _, dir := range InstanceDirs {
-		if err := os.MkdirAll(root.Path(dir), 0o755); err != nil {
-			return nil, fmt.Errorf("preparing the instance's %s: %w", dir, err)
-		}
-		setup = append(setup, fmt.Sprintf("mount --bind '%s' '%s'", root.Path(dir), dir))
-	}
-	// A file bound over /etc/fstab could not be replaced by a rename, as
-	// careful scripts (ours) replace it; an overlay's files can.
-	etc, etcWork := root.Path("/etc"), root.Path("/.etc-overlay-work")
-	for _, dir := range []string{etc, etcWork} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("preparing the instance's /etc: %w", err)
-		}
-	}
-	if _, err := os.Stat(root.Path("/etc/fstab")); os.IsNotExist(err) {
-		if err := os.WriteFile(root.Path("/etc/fstab"), []byte(DefaultFstab), 0o644); err != nil {
-			return nil, fmt.Errorf("writing the instance's /etc/fstab: %w", err)
-		}
-	}
-	setup = append(setup, fmt.Sprintf("mount -t overlay instance-etc -o 'lowerdir=/etc,upperdir=%s,workdir=%s' /etc", etc, etcWork))
-
-	const userDataPath = "/var/lib/cloud/instance/user-data.txt"
-	script := root.Path(userDataPath)
-	if err := os.MkdirAll(filepath.Dir(script), 0o755); err != nil {
-		return nil, fmt.Errorf("writing the user data: %w", err)
-	}
-	if err := os.WriteFile(script, userData, 0o700); err != nil {
-		return nil, fmt.Errorf("writing the user data: %w", err)
-	}
-	// Each run's output goes to files outside the instance's directories;
-	// the wrapper's own output is only the namespace set-up's.
-	outputs := root.Path("/.boot-runs")
-	if err := os.MkdirAll(outputs, 0o755); err != nil {
-		return nil, fmt.Errorf("preparing the run outputs: %w", err)
-	}
-	wrapper := strings.Join(setup, " && ") + ` || exit 125
+	wrapper := setup + ` || exit 125
 for ((i = 1; i <= $1; i++)); do
   rc=0
   bash "$0" >"$2/$i.stdout" 2>"$2/$i.stderr" </dev/null || rc=$?
   echo "$rc" >"$2/$i.rc"
 done`
 	wrapped, err := RunCommand(ctx, env, "unshare", "--mount", "--propagation", "private",
-		"bash", "-c", wrapper, userDataPath, strconv.Itoa(runs), outputs)
+		"bash", "-c", wrapper, script, strconv.Itoa(runs), outputs)
 	var results []CommandResult
 	for i := 1; i <= runs; i++ {
-		rc, rcErr := os.ReadFile(filepath.Join(outputs, fmt.Sprintf("%d.rc", i)))
-		if rcErr != nil {
+		res, ok, readErr := readRun(outputs, i)
+		if readErr != nil {
+			return results, readErr
+		}
+		if !ok {
 			break
 		}
-		stdout, _ := os.ReadFile(filepath.Join(outputs, fmt.Sprintf("%d.stdout", i)))
-		stderr, _ := os.ReadFile(filepath.Join(outputs, fmt.Sprintf("%d.stderr", i)))
-		code, convErr := strconv.Atoi(strings.TrimSpace(string(rc)))
-		if convErr != nil {
-			return results, fmt.Errorf("run %d: exit status %q: %w", i, rc, convErr)
-		}
-		results = append(results, CommandResult{Stdout: string(stdout), Stderr: string(stderr), ExitCode: code})
+		results = append(results, res)
 	}
 	if err != nil {
 		return results, err
@@ -140,6 +102,72 @@ done`
 		return results, fmt.Errorf("setting up the instance's mount namespace failed:\n%s", wrapped)
 	}
 	return results, nil
+}
+
+// userDataPath is where cloud-init keeps the user data on an instance.
+const userDataPath = "/var/lib/cloud/instance/user-data.txt"
+
+// prepareInstance makes root ready for a boot: the instance's directories,
+// its /etc with an fstab, the user data at userDataPath, and a directory
+// for the runs' outputs, outside the instance's directories. It returns the
+// shell commands that set up the instance's mount namespace, joined by &&,
+// the user data's path on the instance, and the outputs directory.
+func prepareInstance(root InstanceRoot, userData []byte) (setup, script, outputs string, err error) {
+	if strings.ContainsRune(string(root), '\'') {
+		return "", "", "", fmt.Errorf("instance root %q: a quote in the path is not supported", root)
+	}
+	var commands []string
+	for _, dir := range InstanceDirs {
+		if err := os.MkdirAll(root.Path(dir), 0o755); err != nil {
+			return "", "", "", fmt.Errorf("preparing the instance's %s: %w", dir, err)
+		}
+		commands = append(commands, fmt.Sprintf("mount --bind '%s' '%s'", root.Path(dir), dir))
+	}
+	// A file bound over /etc/fstab could not be replaced by a rename, as
+	// careful scripts (ours) replace it; an overlay's files can.
+	etc, etcWork := root.Path("/etc"), root.Path("/.etc-overlay-work")
+	for _, dir := range []string{etc, etcWork} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", "", "", fmt.Errorf("preparing the instance's /etc: %w", err)
+		}
+	}
+	if _, err := os.Stat(root.Path("/etc/fstab")); os.IsNotExist(err) {
+		if err := os.WriteFile(root.Path("/etc/fstab"), []byte(DefaultFstab), 0o644); err != nil {
+			return "", "", "", fmt.Errorf("writing the instance's /etc/fstab: %w", err)
+		}
+	}
+	commands = append(commands, fmt.Sprintf("mount -t overlay instance-etc -o 'lowerdir=/etc,upperdir=%s,workdir=%s' /etc", etc, etcWork))
+
+	hostScript := root.Path(userDataPath)
+	if err := os.MkdirAll(filepath.Dir(hostScript), 0o755); err != nil {
+		return "", "", "", fmt.Errorf("writing the user data: %w", err)
+	}
+	if err := os.WriteFile(hostScript, userData, 0o700); err != nil {
+		return "", "", "", fmt.Errorf("writing the user data: %w", err)
+	}
+	// Each run's output goes to files outside the instance's directories;
+	// the wrapper's own output is only the namespace set-up's.
+	outputs = root.Path("/.boot-runs")
+	if err := os.MkdirAll(outputs, 0o755); err != nil {
+		return "", "", "", fmt.Errorf("preparing the run outputs: %w", err)
+	}
+	return strings.Join(commands, " && "), userDataPath, outputs, nil
+}
+
+// readRun reads the result of boot run i from outputs; ok is false if the
+// run has not finished.
+func readRun(outputs string, i int) (res CommandResult, ok bool, err error) {
+	rc, rcErr := os.ReadFile(filepath.Join(outputs, fmt.Sprintf("%d.rc", i)))
+	if rcErr != nil {
+		return CommandResult{}, false, nil
+	}
+	stdout, _ := os.ReadFile(filepath.Join(outputs, fmt.Sprintf("%d.stdout", i)))
+	stderr, _ := os.ReadFile(filepath.Join(outputs, fmt.Sprintf("%d.stderr", i)))
+	code, convErr := strconv.Atoi(strings.TrimSpace(string(rc)))
+	if convErr != nil {
+		return CommandResult{}, false, fmt.Errorf("run %d: exit status %q: %w", i, rc, convErr)
+	}
+	return CommandResult{Stdout: string(stdout), Stderr: string(stderr), ExitCode: code}, true, nil
 }
 
 // RequireFirstBoot checks for what [RunFirstBoot] and a boot script that

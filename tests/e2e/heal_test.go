@@ -25,6 +25,13 @@ func startLab(t *testing.T) (*heal.Lab, context.Context) {
 	t.Helper()
 	testenv.RequireFirstBoot(t)
 	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	// The dev stack's data volume: a loop device stands in for its disk,
+	// which the boot script probes, formats once and mounts; the lab runs
+	// commands on a running instance with nsenter.
+	testenv.RequireLoopDevices(t)
+	testenv.RequireTool(t, "nsenter", "apt-get install util-linux")
+	testenv.RequireTool(t, "mkfs.ext4", "apt-get install e2fsprogs")
+	testenv.RequireTool(t, "blkid", "apt-get install util-linux")
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	t.Cleanup(cancel)
 	lab, err := heal.Start(ctx, heal.Options{
@@ -70,7 +77,11 @@ func TestTheGroupHealsAndTheAddressFollows(t *testing.T) {
 		t.Errorf("the stack's user script did not run after the association:\n%s", first.CommandResult)
 	}
 
-	m, old, err := lab.Heal(ctx, heal.Scenarios()[0], heal.Ours)
+	replacement, err := heal.ScenarioNamed("replacement")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, old, err := lab.Heal(ctx, replacement, heal.Ours)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +172,11 @@ func TestHealScenarios(t *testing.T) {
 			})
 		}
 	}
+	// The first boot formatted the blank volume; no heal may format it
+	// again, whatever happened in between.
+	if n := lab.MkfsCalls(); n != 1 {
+		t.Errorf("mkfs ran %d times over the whole run, want once (the first boot's)", n)
+	}
 	if path := os.Getenv("HEAL_REPORT"); path != "" {
 		writeReport(t, path, measurements)
 	}
@@ -180,6 +196,11 @@ func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.M
 		t.Errorf("the terminated instance %s still holds the address", old.ID)
 	}
 	if r.Script != heal.Ours {
+		// The seed script never attaches the volume, so the device must
+		// never have shown on its instance.
+		if r.Volume.MountedFrom != "" {
+			t.Errorf("the seed script's instance has %s mounted at the data volume's path", r.Volume.MountedFrom)
+		}
 		return
 	}
 	if r.Silent {
@@ -193,6 +214,7 @@ func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.M
 		if r.FailureLine != "" || strings.Contains(r.Log, "FAILED") {
 			t.Errorf("a healed boot logged a failure:\n%s", r.Log)
 		}
+		checkVolume(t, m, old)
 	case heal.Failed:
 		if r.FailureLine == "" || !strings.HasPrefix(r.Status, "failed: ") {
 			t.Errorf("a failure without a FAILED line or status:\n%s", r.CommandResult)
@@ -201,6 +223,44 @@ func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.M
 			if !strings.Contains(r.FailureLine, mention) {
 				t.Errorf("the FAILED line %q does not say %q", r.FailureLine, mention)
 			}
+		}
+	}
+}
+
+// heldMargin is how long before its release a held volume counts as held
+// when the boot first asks about it: the moment between the request
+// reaching the proxy and the EBS model answering it.
+const heldMargin = 250 * time.Millisecond
+
+// checkVolume checks what a healed boot of ours did with the data volume:
+// mounted from its disk with the data written in data-survives intact,
+// never formatted again and, after a kill that left it held by the dead
+// instance, attached and mounted only once it came free.
+func checkVolume(t *testing.T, m heal.Measurement, old heal.Instance) {
+	t.Helper()
+	r := m.Result
+	v := r.Volume
+	if !v.Present {
+		t.Fatal("the dev stack has no data volume")
+	}
+	if !v.Mounted || v.Found != v.Want {
+		t.Errorf("the data volume: mounted from %q, file %q, want the disk with %q", v.MountedFrom, v.Found, v.Want)
+	}
+	if m.Scenario.WriteVolumeFile && v.Want == "" {
+		t.Error("nothing was written on the volume before the kill")
+	}
+	if v.Formatted != 0 {
+		t.Errorf("a heal ran mkfs %d times on the volume", v.Formatted)
+	}
+	if want := m.Scenario.Kill.VolumeHeldFor; want > 0 && v.HeldFor != want {
+		t.Errorf("the volume was held for %v after the kill, want the scenario's %v", v.HeldFor, want)
+	}
+	if v.HeldWhenAsked(heldMargin) && !strings.Contains(r.Log, "is in-use, attached to "+old.ID+" (detaching)") {
+		t.Errorf("the volume was still held when the boot asked, yet its log does not show it waited for %s to let go:\n%s", old.ID, r.Log)
+	}
+	if v.HeldFor > 0 {
+		if v.MountAfterFree() <= 0 {
+			t.Errorf("mounted %v after the volume came free; want after", v.MountAfterFree())
 		}
 	}
 }
@@ -214,7 +274,9 @@ func writeReport(t *testing.T, path string, measurements []heal.Measurement) {
 	defer f.Close()
 	header := "# Heal report\n\nOne run of `make heal-report` on " + time.Now().UTC().Format("2006-01-02") +
 		": the dev stack deployed into moto, its instance killed once per row, and the replacement booted with our boot script or the seed article's user data. " +
-		"Times are from the script's start, on a shared 2-core machine against emulators: compare them, don't quote them.\n"
+		"Times are from the script's start, on a shared 2-core machine against emulators: compare them, don't quote them. " +
+		"The dev stack has a data volume: the first boot formats it and a file is written on it in `data-survives`; every later boot of ours must mount it with that file intact. " +
+		"After each kill the volume stays in-use, attached to the dead instance, for " + heal.DefaultVolumeHeld.String() + " (or as the scenario says), which our script's ready time includes.\n"
 	if err := heal.WriteMarkdown(f, measurements, header); err != nil {
 		t.Fatal(err)
 	}
