@@ -172,8 +172,12 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	if !r.Healed {
 		return fmt.Errorf("the replacement did not heal:\n%s\n%s", r.Stderr, r.Log)
 	}
-	d.say("%s took the address: associated %s after boot, ready after %s, %d AWS API calls",
-		r.Instance.ID, round(r.Associated), round(r.Ready), r.APICalls)
+	took := "the address"
+	if hasVolume {
+		took = "the address and the volume"
+	}
+	d.say("%s took %s: associated %s after boot, ready after %s, %d AWS API calls",
+		r.Instance.ID, took, round(r.Associated), round(r.Ready), r.APICalls)
 	if hasVolume {
 		v := r.Volume
 		if v.Found != written {

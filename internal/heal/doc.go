@@ -22,7 +22,22 @@
 //   - reads each instance's user data from moto (DescribeInstanceAttribute)
 //     and checks it against the launch template version the group launched;
 //   - checks the launch template's metadata options itself, since moto's
-//     instances ignore them, and serves metadata with IMDSv2 required.
+//     instances ignore them, and serves metadata with IMDSv2 required;
+//   - puts testenv's EBS model between the API proxy and moto, so attaching
+//     a volume in use or in another zone is refused as on AWS, and, when it
+//     kills an instance that had the stack's data volume attached, keeps
+//     the volume in-use, attached to the dead instance, for a while
+//     (KillOptions.VolumeHeldFor), as EBS does and moto does not.
+//
+// # The data volume
+//
+// A stack with a data volume gets one loop device per lab, of the volume's
+// size, as the volume's disk. It shows in an instance's own stand-in /dev
+// ($SELFHEALING_DEV_DIR) at the NVMe by-id path only once AttachVolume to
+// that instance succeeded. Each booted instance stays up, in its own mount
+// namespace with what its boot mounted, until Kill ends it, so the lab can
+// write on its volume meanwhile (Lab.WriteVolumeFile) and every later boot
+// is checked for that file (BootResult.Volume).
 //
 // tests/e2e/README.md lists each difference between moto and AWS and what the
 // harness does about it.

@@ -24,7 +24,9 @@
 //     it in an instance's stand-in /dev.
 //   - [RunFirstBoot] and [RunBoots] run user data as a new instance would, in
 //     a private mount namespace with the instance's own /var/log, /var/lib,
-//     /run, /srv and /etc/fstab.
+//     /run, /srv and /etc/fstab. [BootInstanceE] does the same but keeps
+//     the instance up, with what its boot mounted, until [LiveInstance.Stop],
+//     and runs further commands in it ([LiveInstance.Run]).
 //
 // # Conventions
 //
