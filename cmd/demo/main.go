@@ -160,8 +160,12 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 		if err != nil {
 			return err
 		}
-		d.say("%s is %s, still attached to terminated %s (%s): EBS lets go gradually; here after %s",
-			volumeID, va.State, va.Instance, va.Attachment, volumeHeld)
+		if va.Instance == first.ID {
+			d.say("%s is %s, still attached to terminated %s (%s): EBS lets go gradually; here after %s",
+				volumeID, va.State, va.Instance, va.Attachment, volumeHeld)
+		} else {
+			d.say("%s is already %s: the %s hold ran out while the group replaced %s", volumeID, va.State, volumeHeld, first.ID)
+		}
 	}
 	d.say("booting %s with the launch template's user data", replacement.ID)
 	lab.API.Reset()
@@ -184,8 +188,11 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 			return fmt.Errorf("%s read sha256 %q from the volume, want %q, what %s wrote", r.Instance.ID, v.Found, written, first.ID)
 		}
 		if v.Waited() {
-			d.detail("%s came free %s after the kill; %s attached it and mounted it %s later, without formatting it",
+			d.detail("%s came free %s after the kill; %s, which had been waiting for it, attached it and mounted it %s later, without formatting it",
 				volumeID, v.HeldFor, r.Instance.ID, round(v.MountAfterFree()))
+		} else {
+			d.detail("%s came free %s after the kill, before %s asked for it; it attached it and mounted it without formatting it",
+				volumeID, v.HeldFor, r.Instance.ID)
 		}
 		d.say("%s read %s/%s: sha256 %s, the same bytes", r.Instance.ID, mountPath, heal.VolumeFile, short(v.Found))
 	}
