@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,14 @@ func TestDemoHealsAndCleansUp(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("the timeline lacks %q:\n%s", want, text)
 		}
+	}
+	// The loop device that stood in for the data volume's disk is detached.
+	loops, err := exec.Command("losetup", "--list", "--noheadings", "--output", "BACK-FILE").Output()
+	if err != nil {
+		t.Fatalf("losetup --list: %v", err)
+	}
+	if strings.Contains(string(loops), tmp) {
+		t.Errorf("the demo left a loop device attached:\n%s", loops)
 	}
 	left, err := os.ReadDir(tmp)
 	if err != nil {
