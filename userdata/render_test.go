@@ -120,7 +120,7 @@ func paramCombinations() []userdata.Params {
 			out = append(out, userdata.Params{AllocationID: id, UserScript: script})
 		}
 	}
-	return out
+	return append(out, sectionCombinations()...)
 }
 
 func TestRenderedScriptPassesBashAndShellcheck(t *testing.T) {

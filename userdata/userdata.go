@@ -41,10 +41,10 @@ const StatusFile = "/run/selfhealing/status"
 //go:embed boot.sh.tmpl
 var bootTemplateText string
 
-var bootTemplate = template.Must(template.New("boot.sh").
+var bootTemplate = withSections(template.Must(template.New("boot.sh").
 	Option("missingkey=error").
 	Funcs(template.FuncMap{"shq": ShellQuote}).
-	Parse(bootTemplateText))
+	Parse(bootTemplateText)))
 
 // allocationIDPattern matches EC2 Elastic IP allocation ids.
 var allocationIDPattern = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
@@ -59,6 +59,11 @@ type Params struct {
 	UserScript string
 	// DataVolume, when not nil, is attached and mounted before the user script runs.
 	DataVolume *DataVolumeParams
+	// Logs, HTTPS and Parameters, when not nil, run in that order after
+	// the address and volume are in place, right before the user script.
+	Logs       *LogsParams
+	HTTPS      *HTTPSParams
+	Parameters *ParametersParams
 }
 
 // DataVolumeParams describe the persistent EBS volume the script attaches.
@@ -80,7 +85,7 @@ func (p Params) Validate() error {
 	if strings.ContainsRune(p.UserScript, 0) {
 		return fmt.Errorf("userScript: contains a NUL byte, which bash cannot hold in a variable")
 	}
-	return nil
+	return p.validateSections()
 }
 
 // Render returns the boot script for p. It fails if p is invalid or if the
