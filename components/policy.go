@@ -37,6 +37,10 @@ type PolicyScope struct {
 	AllocationID string
 	// DataVolume, when set, is the volume the instance may attach.
 	DataVolume *DataVolumeScope
+	// Parameters, when set, is the Parameter Store path it may read.
+	Parameters *ParametersScope
+	// Logs, when set, is the log group it may write to.
+	Logs *LogsScope
 }
 
 // DataVolumeScope names the data volume the instance role may attach.
@@ -103,6 +107,12 @@ func InstancePolicy(s PolicyScope) PolicyDocument {
 	}
 	if s.DataVolume != nil {
 		doc.Statement = append(doc.Statement, dataVolumeStatements(s, *s.DataVolume)...)
+	}
+	if s.Parameters != nil {
+		doc.Statement = append(doc.Statement, parametersStatements(s, *s.Parameters)...)
+	}
+	if s.Logs != nil {
+		doc.Statement = append(doc.Statement, logsStatements(s, *s.Logs)...)
 	}
 	return doc
 }

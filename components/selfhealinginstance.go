@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
@@ -88,6 +89,9 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	if err != nil {
 		return err
 	}
+	if err := a.checkSections(ctx, name, env); err != nil {
+		return err
+	}
 	var adopted existingVolume
 	var volumeZone string
 	if v := a.DataVolume; v != nil {
@@ -124,11 +128,15 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	if err != nil {
 		return err
 	}
+	sectionResources, err := c.newSectionResources(ctx, name, groupName, a, tags, parent)
+	if err != nil {
+		return err
+	}
 
 	securityGroup, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
 		Description: pulumi.String("Self-healing instance " + groupName + ": managed by Pulumi"),
 		VpcId:       pulumi.String(where.VpcID),
-		Ingress:     ingressRules(a.Ingress),
+		Ingress:     ingressRules(slices.Concat(a.Ingress, httpsIngressRules(a.HTTPS, a.Ingress))),
 		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{
 			Description:    pulumi.String("AWS APIs, package mirrors and your own traffic"),
 			Protocol:       pulumi.String("-1"),
@@ -145,7 +153,7 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	c.SecurityGroupID = securityGroup.ID().ToStringOutput()
 
 	bootScript := pulumi.All(c.AllocationID, c.DataVolumeID).ApplyT(func(ids []any) (string, error) {
-		script, err := userdata.Render(bootParams(a, ids[0].(string), ids[1].(string)))
+		script, err := userdata.Render(withSections(bootParams(a, ids[0].(string), ids[1].(string)), ctx.Project(), ctx.Stack(), name, a))
 		if err != nil {
 			return "", err
 		}
@@ -213,7 +221,7 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 		HealthCheckType:        pulumi.String("EC2"),
 		HealthCheckGracePeriod: pulumi.Int(*a.HealthCheckGracePeriodSeconds),
 		Tags:                   groupTags(tags),
-	}, parent, pulumi.DependsOn(permissions))
+	}, parent, pulumi.DependsOn(slices.Concat(permissions, sectionResources)))
 	if err != nil {
 		return fmt.Errorf("creating the Auto Scaling group: %w", err)
 	}
@@ -281,6 +289,7 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 			AccountID:    env.AccountID,
 			AllocationID: ids[0].(string),
 		}
+		scope.Parameters, scope.Logs = sectionScopes(ctx.Project(), ctx.Stack(), name, a)
 		if volume != nil {
 			scope.DataVolume = &DataVolumeScope{
 				VolumeID:    ids[1].(string),

@@ -95,6 +95,7 @@ func (a SelfHealingInstanceArgs) validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, validateTags(a.Tags)...)
+	errs = append(errs, a.validateSections()...)
 	return errors.Join(errs...)
 }
 
