@@ -174,6 +174,7 @@ func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
 			r.fail(KeyDataVolume, err)
 		}
 	}
+	r.readSections(ctx, &args)
 	return args, errors.Join(r.errs...)
 }
 

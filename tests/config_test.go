@@ -19,6 +19,7 @@ var programKeys = []string{
 	program.KeyAllocationID, program.KeyRetainOnDelete, program.KeyEnableSessionManager,
 	program.KeyMetadataHopLimit, program.KeyHealthCheckGracePeriodSeconds, program.KeyRootVolumeSizeGiB,
 	program.KeyUserScript, program.KeyTags, program.KeyDataVolume,
+	program.KeyParameters, program.KeySecretParameters, program.KeyParametersKMSKeyARN, program.KeyLogs, program.KeyHTTPS,
 }
 
 func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {
