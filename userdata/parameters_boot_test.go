@@ -85,14 +85,16 @@ func TestBootExportsParametersExactlyAndNeverLogsSecrets(t *testing.T) {
 	in.putParameter(parametersPath+"/tricky.value", trickyValue, ssmtypes.ParameterTypeSecureString)
 	in.putParameter(parametersPath+"/db-password", secretValue, ssmtypes.ParameterTypeSecureString)
 	in.putParameter("/selfhealing/dev/other/greeting", "not ours", ssmtypes.ParameterTypeString)
+	// Added by hand below the path: loaded too, named by its whole key.
+	in.putParameter(parametersPath+"/nested/key", "deep", ssmtypes.ParameterTypeString)
 	// More than one page (the API returns at most 10 a call).
 	for _, c := range "abcdefghijkl" {
 		in.putParameter(parametersPath+"/page-"+string(c), "p", ssmtypes.ParameterTypeString)
 	}
 
-	r := in.boot(in.withParameters(dumpEnv("GREETING", "TRICKY_VALUE", "DB_PASSWORD", "PAGE_L")))
+	r := in.boot(in.withParameters(dumpEnv("GREETING", "TRICKY_VALUE", "DB_PASSWORD", "PAGE_L", "NESTED_KEY")))
 	in.wantHealed(r)
-	for name, want := range map[string]string{"GREETING": "hello", "TRICKY_VALUE": trickyValue, "DB_PASSWORD": secretValue, "PAGE_L": "p"} {
+	for name, want := range map[string]string{"GREETING": "hello", "TRICKY_VALUE": trickyValue, "DB_PASSWORD": secretValue, "PAGE_L": "p", "NESTED_KEY": "deep"} {
 		if got := in.seen(name); got != want {
 			t.Errorf("the user script saw %s = %q, want %q", name, got, want)
 		}
@@ -102,7 +104,7 @@ func TestBootExportsParametersExactlyAndNeverLogsSecrets(t *testing.T) {
 			t.Errorf("the %s shows a parameter's value:\n%s", where, text)
 		}
 	}
-	for _, want := range []string{"parameter db-password (SecureString) -> $DB_PASSWORD", "parameter greeting (String) -> $GREETING", "loaded 15 parameters"} {
+	for _, want := range []string{"parameter db-password (SecureString) -> $DB_PASSWORD", "parameter greeting (String) -> $GREETING", "loaded 16 parameters"} {
 		if !strings.Contains(r.Log, want) {
 			t.Errorf("the log lacks %q:\n%s", want, r.Log)
 		}
