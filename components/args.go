@@ -126,6 +126,27 @@ type SelfHealingInstanceArgs struct {
 	// WarmPool keeps one stopped, already booted instance for the group to
 	// start instead of launching a new one. Not with Spot.
 	WarmPool bool
+	// Parameters are configuration values, stored as Parameter Store
+	// Strings under "/<project>/<stack>/<name>/<key>". At boot, before the
+	// user script, the instance loads every parameter under that path into
+	// userdata.ConfigEnvFile and exports each as an environment variable
+	// named userdata.EnvName(key): "db-host" becomes DB_HOST.
+	Parameters map[string]string
+	// SecretParameters are like Parameters, stored as SecureStrings and
+	// kept as Pulumi secrets in the state. Their values are never logged.
+	SecretParameters map[string]string
+	// ParametersKMSKeyARN encrypts SecretParameters with a customer managed
+	// key. Empty means the AWS managed key alias/aws/ssm.
+	ParametersKMSKeyARN string
+
+	// Logs, when set, ships the instance's logs to a CloudWatch Logs group
+	// that outlives it.
+	Logs *LogsArgs
+
+	// HTTPS, when set, terminates TLS on the instance with nginx and a
+	// Let's Encrypt certificate, in front of the application, and opens
+	// ports 80 and 443.
+	HTTPS *HTTPSArgs
 }
 
 // IngressRule opens a port range to a set of CIDR blocks.

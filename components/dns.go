@@ -143,9 +143,12 @@ func lookupDNSZone(ctx *pulumi.Context, d *DNSArgs, opts ...pulumi.InvokeOption)
 	return z, nil
 }
 
-// urlScheme is the scheme of the component's URL output. Nothing terminates
-// TLS for the instance yet, so it is plain HTTP.
-func urlScheme(SelfHealingInstanceArgs) string {
+// urlScheme is the scheme of the component's URL output: https when the
+// instance terminates TLS itself (which requires the DNS record), else http.
+func urlScheme(a SelfHealingInstanceArgs) string {
+	if a.HTTPS != nil {
+		return "https"
+	}
 	return "http"
 }
 

@@ -45,6 +45,10 @@ type PolicyScope struct {
 	LaunchGate bool
 	// AppHealthCheck lets the instance mark itself unhealthy.
 	AppHealthCheck bool
+	// Parameters, when set, is the Parameter Store path it may read.
+	Parameters *ParametersScope
+	// Logs, when set, is the log group it may write to.
+	Logs *LogsScope
 }
 
 // DataVolumeScope names the data volume the instance role may attach.
@@ -115,6 +119,12 @@ func InstancePolicy(s PolicyScope) PolicyDocument {
 	}
 	doc.Statement = append(doc.Statement, launchGateStatements(s)...)
 	doc.Statement = append(doc.Statement, healthCheckStatements(s)...)
+	if s.Parameters != nil {
+		doc.Statement = append(doc.Statement, parametersStatements(s, *s.Parameters)...)
+	}
+	if s.Logs != nil {
+		doc.Statement = append(doc.Statement, logsStatements(s, *s.Logs)...)
+	}
 	return doc
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -94,6 +95,9 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	if err != nil {
 		return err
 	}
+	if err := a.checkSections(ctx, name, env); err != nil {
+		return err
+	}
 	var adopted existingVolume
 	var volumeZone string
 	if v := a.DataVolume; v != nil {
@@ -140,11 +144,15 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	if err != nil {
 		return err
 	}
+	sectionResources, err := c.newSectionResources(ctx, name, groupName, a, tags, parent)
+	if err != nil {
+		return err
+	}
 
 	securityGroup, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
 		Description: pulumi.String("Self-healing instance " + groupName + ": managed by Pulumi"),
 		VpcId:       pulumi.String(where.VpcID),
-		Ingress:     ingressRules(a.Ingress),
+		Ingress:     ingressRules(slices.Concat(a.Ingress, httpsIngressRules(a.HTTPS, a.Ingress))),
 		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{
 			Description:    pulumi.String("AWS APIs, package mirrors and your own traffic"),
 			Protocol:       pulumi.String("-1"),
@@ -161,7 +169,7 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	c.SecurityGroupID = securityGroup.ID().ToStringOutput()
 
 	bootScript := pulumi.All(c.AllocationID, c.DataVolumeID).ApplyT(func(ids []any) (string, error) {
-		return userdata.Encode(bootParams(a, ids[0].(string), ids[1].(string)))
+		return userdata.Encode(withSections(bootParams(a, ids[0].(string), ids[1].(string)), ctx.Project(), ctx.Stack(), name, a))
 	}).(pulumi.StringOutput)
 	if a.UserScriptIsSecret {
 		bootScript = pulumi.ToSecret(bootScript).(pulumi.StringOutput)
@@ -227,7 +235,7 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 		InstanceRefresh:        instanceRefresh(a),
 		WarmPool:               warmPool(a),
 		Tags:                   groupTags(tags),
-	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn(permissions)}, groupScheduleOptions(a.Schedule)...)...)
+	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn(slices.Concat(permissions, sectionResources))}, groupScheduleOptions(a.Schedule)...)...)
 	if err != nil {
 		return fmt.Errorf("creating the Auto Scaling group: %w", err)
 	}
@@ -308,6 +316,7 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 			LaunchGate:           !a.DisableLaunchGate,
 			AppHealthCheck:       a.AppHealthCheck != nil,
 		}
+		scope.Parameters, scope.Logs = sectionScopes(ctx.Project(), ctx.Stack(), name, a)
 		if volume != nil {
 			scope.DataVolume = &DataVolumeScope{
 				VolumeID:    ids[1].(string),

@@ -101,6 +101,7 @@ func (a SelfHealingInstanceArgs) validate() error {
 	errs = append(errs, a.Schedule.validate()...)
 	errs = append(errs, a.Notifications.validate()...)
 	errs = append(errs, a.validateHealing()...)
+	errs = append(errs, a.validateSections()...)
 	return errors.Join(errs...)
 }
 

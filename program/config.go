@@ -189,6 +189,7 @@ func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
 	args.Schedule = r.schedule()
 	args.Notifications = r.notifications()
 	r.healing(&args)
+	r.readSections(ctx, &args)
 	return args, errors.Join(r.errs...)
 }
 

@@ -22,6 +22,7 @@ var programKeys = []string{
 	program.KeyDNS, program.KeySchedule, program.KeyNotifications,
 	program.KeyLaunchGate, program.KeyLaunchGateTimeoutSeconds, program.KeyAppHealthCheck,
 	program.KeyInstanceRefresh, program.KeySpot, program.KeySpotInstanceTypes, program.KeyWarmPool,
+	program.KeyParameters, program.KeySecretParameters, program.KeyParametersKMSKeyARN, program.KeyLogs, program.KeyHTTPS,
 }
 
 func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {

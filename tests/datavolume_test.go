@@ -49,20 +49,7 @@ func TestBadDataVolumeConfigNamesTheField(t *testing.T) {
 		{`{"sizeGiB": 20, "availabilityZone": "us-east-1z"}`, []string{"dataVolume", "us-east-1z"}},
 	} {
 		t.Run(tc.value, func(t *testing.T) {
-			monitor, err := runProgram(t, loadDev(t), map[string]string{"selfhealing:dataVolume": tc.value})
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			for _, want := range tc.want {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not mention %q", err, want)
-				}
-			}
-			for _, r := range monitor.Resources() {
-				if r.Custom {
-					t.Errorf("%s %s was created despite the bad configuration", r.Type, r.Name)
-				}
-			}
+			requireRejected(t, loadDev(t), map[string]string{"selfhealing:dataVolume": tc.value}, tc.want...)
 		})
 	}
 }

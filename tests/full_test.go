@@ -156,20 +156,7 @@ func TestBadHealingConfigurationNamesTheKey(t *testing.T) {
 		{map[string]string{"selfhealing:spot": "true", "selfhealing:spotInstanceTypes": `["c7i.large"]`}, []string{"spotInstanceTypes[0]", "c7i.large", "arm64"}},
 	} {
 		t.Run(strings.Join(slices.Sorted(mapKeysValues(tc.overrides)), ","), func(t *testing.T) {
-			monitor, err := runProgram(t, loadDev(t), tc.overrides)
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			for _, want := range tc.want {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not mention %q", err, want)
-				}
-			}
-			for _, r := range monitor.Resources() {
-				if r.Custom {
-					t.Errorf("%s %s was created despite the bad configuration", r.Type, r.Name)
-				}
-			}
+			requireRejected(t, loadDev(t), tc.overrides, tc.want...)
 		})
 	}
 }

@@ -82,8 +82,8 @@ func TestFullStackSynthShowsEveryOptionWithItsInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if report.Outputs["url"] != "http://app.example.com" {
-		t.Errorf("url = %v, want http://app.example.com", report.Outputs["url"])
+	if report.Outputs["url"] != "https://app.example.com" {
+		t.Errorf("url = %v, want https://app.example.com (the https option is on)", report.Outputs["url"])
 	}
 	var text bytes.Buffer
 	if err := synth.WriteText(&text, report); err != nil {
@@ -116,7 +116,9 @@ func TestOptionsAreOffByDefault(t *testing.T) {
 }
 
 func TestOptionConfigurationIsReadStrictly(t *testing.T) {
+	// HTTPS needs the DNS record these cases take apart; leave it out.
 	full := loadStack(t, "full")
+	delete(full.Config, "selfhealing:https")
 	for _, tc := range []struct {
 		key, value string
 		want       []string
@@ -136,26 +138,15 @@ func TestOptionConfigurationIsReadStrictly(t *testing.T) {
 		{"selfhealing:notifications", `{"topicArn":"arn:aws:sns:eu-west-1:123456789012:ops"}`, []string{"notifications.topicArn", "eu-west-1", "us-east-1"}},
 	} {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
-			monitor, err := runProgram(t, full, map[string]string{tc.key: tc.value})
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			for _, want := range tc.want {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not mention %q", err, want)
-				}
-			}
-			for _, r := range monitor.Resources() {
-				if r.Custom {
-					t.Errorf("%s %s was created despite the bad configuration", r.Type, r.Name)
-				}
-			}
+			requireRejected(t, full, map[string]string{tc.key: tc.value}, tc.want...)
 		})
 	}
 }
 
 func TestOptionConfigurationVariants(t *testing.T) {
+	// HTTPS needs the DNS record these cases take apart; leave it out.
 	full := loadStack(t, "full")
+	delete(full.Config, "selfhealing:https")
 	for _, tc := range []struct {
 		name             string
 		overrides        map[string]string

@@ -36,6 +36,27 @@ func runProgram(t *testing.T, cfg *stackconfig.Stack, overrides map[string]strin
 // which turns every optional feature on.
 var exampleStacks = []string{"dev", "full"}
 
+// requireRejected runs the program with overrides and fails the test unless
+// it refuses them with an error mentioning every fragment, before creating
+// any resource.
+func requireRejected(t *testing.T, cfg *stackconfig.Stack, overrides map[string]string, fragments ...string) {
+	t.Helper()
+	monitor, err := runProgram(t, cfg, overrides)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range fragments {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	for _, r := range monitor.Resources() {
+		if r.Custom {
+			t.Errorf("%s %s was created despite the bad configuration", r.Type, r.Name)
+		}
+	}
+}
+
 func loadDev(t *testing.T) *stackconfig.Stack {
 	t.Helper()
 	return loadStack(t, "dev")
@@ -152,20 +173,7 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		{"selfhealing:instanceType", "huge", []string{"instanceType", `"huge"`}},
 	} {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
-			monitor, err := runProgram(t, cfg, map[string]string{tc.key: tc.value})
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			for _, want := range tc.want {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not mention %q", err, want)
-				}
-			}
-			for _, r := range monitor.Resources() {
-				if r.Custom {
-					t.Errorf("%s %s was created despite the bad configuration", r.Type, r.Name)
-				}
-			}
+			requireRejected(t, cfg, map[string]string{tc.key: tc.value}, tc.want...)
 		})
 	}
 }

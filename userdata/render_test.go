@@ -216,7 +216,7 @@ func paramCombinations() []userdata.Params {
 			}
 		}
 	}
-	return out
+	return append(out, sectionCombinations()...)
 }
 
 func TestRenderedScriptPassesBashAndShellcheck(t *testing.T) {

@@ -43,10 +43,10 @@ const StatusFile = "/run/selfhealing/status"
 //go:embed boot.sh.tmpl
 var bootTemplateText string
 
-var bootTemplate = template.Must(template.New("boot.sh").
+var bootTemplate = withSections(template.Must(template.New("boot.sh").
 	Option("missingkey=error").
 	Funcs(template.FuncMap{"shq": ShellQuote}).
-	Parse(bootTemplateText))
+	Parse(bootTemplateText)))
 
 // allocationIDPattern matches EC2 Elastic IP allocation ids.
 var allocationIDPattern = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
@@ -61,6 +61,11 @@ type Params struct {
 	UserScript string
 	// DataVolume, when not nil, is attached and mounted before the user script runs.
 	DataVolume *DataVolumeParams
+	// Logs, HTTPS and Parameters, when not nil, run in that order after
+	// the address and volume are in place, right before the user script.
+	Logs       *LogsParams
+	HTTPS      *HTTPSParams
+	Parameters *ParametersParams
 }
 
 // Validate reports every field of p that the script cannot be rendered
@@ -75,6 +80,9 @@ func (p Params) Validate() error {
 	}
 	if p.DataVolume != nil {
 		errs = append(errs, p.DataVolume.validate()...)
+	}
+	if err := p.validateSections(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -132,6 +132,7 @@ var creators = map[string]creator{
 	typeInstanceProfile:      (*Monitor).createInstanceProfile,
 	typeGroup:                (*Monitor).createGroup,
 	typeVolume:               (*Monitor).createVolume,
+	typeParameter:            (*Monitor).createParameter,
 }
 
 // SupportedTypes lists the custom resource types the monitor can create.
@@ -139,7 +140,7 @@ func SupportedTypes() []string {
 	return []string{
 		typeEip, typeSecurityGroup, typeLaunchTemplate,
 		typeRole, typeRolePolicy, typeRolePolicyAttachment, typeInstanceProfile,
-		typeGroup, typeVolume,
+		typeGroup, typeVolume, typeParameter,
 	}
 }
 

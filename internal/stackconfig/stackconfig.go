@@ -89,6 +89,16 @@ func Load(dir, stack string) (*Stack, error) {
 	for key, value := range projectStack.Config {
 		if value.Secure() {
 			s.Config[key.String()] = SecretPlaceholder
+			if value.Object() {
+				// An object with secure parts keeps its shape, each secure
+				// part blinded, as `pulumi config --path` sets them.
+				blinded, err := value.Value(config.NewBlindingDecrypter())
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %s: %w", stackFile, key, err))
+					continue
+				}
+				s.Config[key.String()] = blinded
+			}
 			s.SecretKeys = append(s.SecretKeys, key.String())
 			continue
 		}

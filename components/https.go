@@ -1,0 +1,99 @@
+package components
+
+import (
+	"fmt"
+	"net/netip"
+	"path"
+	"regexp"
+	"slices"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
+)
+
+// HTTPSArgs put nginx on the instance, in front of the application: it
+// terminates TLS for DomainName with a Let's Encrypt certificate and
+// forwards to the application's local port, with no load balancer. Ports 80
+// (the ACME challenge, and a redirect) and 443 open to the world.
+type HTTPSArgs struct {
+	// DomainName is the name users reach the instance by, such as
+	// "app.example.com". It must resolve to the Elastic IP: Let's Encrypt
+	// checks that it reaches this instance over port 80.
+	DomainName string
+	// Email is the Let's Encrypt account's contact, for expiry and policy
+	// notices.
+	Email string
+	// AppPort is the port the application listens on, on the instance;
+	// 1 to 65535, not 80 or 443, which nginx takes.
+	AppPort int
+	// Staging uses Let's Encrypt's staging CA: far higher rate limits, and
+	// certificates browsers do not trust. For trying the option out.
+	Staging bool
+}
+
+// tlsDirOnVolume is where, under the data volume's mount path, certbot
+// keeps its account key and certificates, so that a replacement instance
+// reuses them instead of asking Let's Encrypt again.
+const tlsDirOnVolume = ".selfhealing/tls"
+
+var (
+	// domainNamePattern is a lowercase DNS name of two labels or more, as
+	// an HTTP-01 certificate can name: no wildcard, no trailing dot.
+	domainNamePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	emailPattern      = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$`)
+)
+
+func (h HTTPSArgs) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("https."+format, args...)) }
+
+	if _, err := netip.ParseAddr(h.DomainName); err == nil || len(h.DomainName) > 253 || !domainNamePattern.MatchString(h.DomainName) {
+		bad("domainName %q: want a lowercase DNS name such as app.example.com that resolves to the Elastic IP (no wildcard: Let's Encrypt validates it over HTTP)", h.DomainName)
+	}
+	if len(h.Email) > 254 || !emailPattern.MatchString(h.Email) {
+		bad("email %q: want an address such as ops@example.com, where Let's Encrypt sends expiry notices", h.Email)
+	}
+	if h.AppPort < 1 || h.AppPort > 65535 || h.AppPort == 80 || h.AppPort == 443 {
+		bad("appPort %d: want the port your application listens on, 1 to 65535, not 80 or 443 (nginx listens there)", h.AppPort)
+	}
+	return errs
+}
+
+// certDir is certbot's configuration directory: on the data volume when
+// there is one, so the certificate and ACME account survive the instance.
+func (h HTTPSArgs) certDir(volume *DataVolumeArgs) string {
+	if volume == nil {
+		return userdata.DefaultCertDir
+	}
+	return path.Join(volume.MountPath, tlsDirOnVolume)
+}
+
+// anywhere are the IPv4 and IPv6 blocks HTTPS opens its ports to.
+var anywhere = []string{"0.0.0.0/0", "::/0"}
+
+// httpsIngressRules returns the rules the HTTPS option, when h is set, adds
+// to the user's: TCP 80 and 443 from anywhere, IPv4 and IPv6, less what a
+// user rule opens exactly already (EC2 refuses a security group whose rules
+// repeat one; an overlapping range is a different rule and is fine).
+func httpsIngressRules(h *HTTPSArgs, user []IngressRule) []IngressRule {
+	if h == nil {
+		return nil
+	}
+	var out []IngressRule
+	for _, port := range []int{80, 443} {
+		var cidrs []string
+		for _, cidr := range anywhere {
+			if !slices.ContainsFunc(user, func(r IngressRule) bool {
+				return r.Protocol == "tcp" && r.FromPort == port && r.ToPort == port && slices.Contains(r.CidrBlocks, cidr)
+			}) {
+				cidrs = append(cidrs, cidr)
+			}
+		}
+		if len(cidrs) > 0 {
+			out = append(out, IngressRule{
+				Description: fmt.Sprintf("HTTPS option: port %d for nginx", port),
+				Protocol:    "tcp", FromPort: port, ToPort: port, CidrBlocks: cidrs,
+			})
+		}
+	}
+	return out
+}

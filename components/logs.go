@@ -1,0 +1,125 @@
+package components
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
+)
+
+// LogsArgs ship the instance's logs to a CloudWatch Logs group that
+// outlives it: the boot script's log, cloud-init's output (which holds the
+// user script's) and ExtraFiles, one stream per instance and file.
+type LogsArgs struct {
+	// RetentionDays is how long CloudWatch Logs keeps events: one of
+	// LogRetentionDays, or 0 to keep them forever.
+	RetentionDays int
+	// ExtraFiles are more absolute paths to ship, such as
+	// "/var/log/app.log": literal paths, not globs.
+	ExtraFiles []string
+	// KMSKeyARN encrypts the group with a customer managed key, whose key
+	// policy must allow the CloudWatch Logs service principal of the
+	// region. Empty means CloudWatch Logs' own encryption.
+	KMSKeyARN string
+}
+
+// LogRetentionDays are the retention periods CloudWatch Logs accepts
+// (PutRetentionPolicy); 0, meaning never expire, is allowed too.
+var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// maxLogFiles bounds ExtraFiles; each is a stream per instance.
+const maxLogFiles = 20
+
+// maxLogFilePath keeps "{instance_id}<path>", the stream name, within
+// CloudWatch Logs' 512 characters once the agent puts in the instance id.
+const maxLogFilePath = 490
+
+// logFilePattern matches a literal absolute path that can be part of a
+// stream name, which may hold neither ':' nor '*'.
+var logFilePattern = regexp.MustCompile(`^(/[A-Za-z0-9._@+-]+)+$`)
+
+// LogGroupName returns the log group a component's instances ship to,
+// "/selfhealing/<project>/<stack>/<component>". It is a pure function, so
+// the instance role's policy can name the group before it exists.
+func LogGroupName(project, stack, component string) string {
+	return "/selfhealing/" + project + "/" + stack + "/" + component
+}
+
+func (l LogsArgs) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("logs."+format, args...)) }
+
+	if l.RetentionDays != 0 && !slices.Contains(LogRetentionDays, l.RetentionDays) {
+		days := make([]string, len(LogRetentionDays))
+		for i, d := range LogRetentionDays {
+			days[i] = strconv.Itoa(d)
+		}
+		bad("retentionDays %d: want one of %s, or 0 to keep logs forever", l.RetentionDays, strings.Join(days, ", "))
+	}
+	if len(l.ExtraFiles) > maxLogFiles {
+		bad("extraFiles: %d files; want at most %d", len(l.ExtraFiles), maxLogFiles)
+	}
+	seen := map[string]bool{userdata.LogFile: true, userdata.CloudInitOutputLog: true}
+	for i, f := range l.ExtraFiles {
+		switch {
+		case len(f) > maxLogFilePath || !logFilePattern.MatchString(f) || path.Clean(f) != f:
+			bad("extraFiles[%d] %q: want a clean absolute path of at most %d of A-Z a-z 0-9 . _ @ + - /, such as /var/log/app.log (no globs: the path names the stream)",
+				i, f, maxLogFilePath)
+		case seen[f]:
+			bad("extraFiles[%d] %q: already shipped; %s and %s always are, and a file is listed once", i, f, userdata.LogFile, userdata.CloudInitOutputLog)
+		}
+		seen[f] = true
+	}
+	if l.KMSKeyARN != "" && !kmsKeyARNPattern.MatchString(l.KMSKeyARN) {
+		bad("kmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab, "+
+			"or empty for CloudWatch Logs' own encryption", l.KMSKeyARN)
+	}
+	return errs
+}
+
+// newLogGroup creates the log group. The instance may write to it, not
+// create it, so the group must exist before the first instance boots.
+func (c *SelfHealingInstance) newLogGroup(ctx *pulumi.Context, name string, l LogsArgs,
+	tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+) (*cloudwatch.LogGroup, error) {
+	group, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(LogGroupName(ctx.Project(), ctx.Stack(), name)),
+		RetentionInDays: pulumi.Int(l.RetentionDays), // 0: never expire
+		KmsKeyId:        optionalString(l.KMSKeyARN),
+		Tags:            pulumi.ToStringMap(tags),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating the log group: %w", err)
+	}
+	return group, nil
+}
+
+// LogsScope names the log group the instance role may write to.
+type LogsScope struct {
+	// LogGroupName is the group, such as "/selfhealing/proj/prod/web".
+	LogGroupName string
+}
+
+// logsStatements let the CloudWatch agent create its streams in this one
+// group and put events in them.
+func logsStatements(s PolicyScope, l LogsScope) []PolicyStatement {
+	groupARN := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", s.Partition, s.Region, s.AccountID, l.LogGroupName)
+	return []PolicyStatement{{
+		// CreateLogStream and DescribeLogStreams act on the group,
+		// PutLogEvents on a stream in it, "<group ARN>:log-stream:<name>",
+		// which "<group ARN>:*" covers; CloudWatch Logs also evaluates
+		// group actions against "<group ARN>:*". No logs:CreateLogGroup:
+		// the stack creates the group.
+		Sid:      "ShipLogsToThisLogGroup",
+		Effect:   "Allow",
+		Action:   []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
+		Resource: []string{groupARN, groupARN + ":*"},
+	}}
+}

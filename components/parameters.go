@@ -1,0 +1,195 @@
+package components
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
+)
+
+// MaxParameters bounds Parameters and SecretParameters together. Each is a
+// resource in the stack and a tenth of a GetParametersByPath page at boot;
+// Parameter Store's Standard tier allows 10,000 per account and region.
+const MaxParameters = 100
+
+// maxParameterValueBytes is Parameter Store's Standard tier value limit.
+// The Advanced tier's 8 KB costs $0.05 a parameter a month; a value that
+// large belongs in S3 or Secrets Manager.
+const maxParameterValueBytes = 4096
+
+// maxParameterKeyLength keeps keys readable as variable names, and full
+// parameter ARNs well inside Parameter Store's 1011 characters.
+const maxParameterKeyLength = 128
+
+// parameterKeyPattern is what Parameter Store allows in a name, less "/":
+// keys are one level below the component's path.
+var parameterKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// ParametersPath returns the Parameter Store path a component's parameters
+// live under, "/<project>/<stack>/<component>". The instance may read this
+// path and nothing else.
+func ParametersPath(project, stack, component string) string {
+	return "/" + project + "/" + stack + "/" + component
+}
+
+// parameter is one entry of Parameters or SecretParameters.
+type parameter struct {
+	field, key, value string
+	secret            bool
+}
+
+// parameters returns every parameter, secret or not, sorted by key.
+func (a SelfHealingInstanceArgs) parameters() []parameter {
+	var out []parameter
+	for _, key := range sortedKeys(a.Parameters) {
+		out = append(out, parameter{field: fmt.Sprintf("parameters[%q]", key), key: key, value: a.Parameters[key]})
+	}
+	for _, key := range sortedKeys(a.SecretParameters) {
+		out = append(out, parameter{field: fmt.Sprintf("secretParameters[%q]", key), key: key, value: a.SecretParameters[key], secret: true})
+	}
+	slices.SortStableFunc(out, func(x, y parameter) int { return strings.Compare(x.key, y.key) })
+	return out
+}
+
+// validateParameters checks keys, values, the variable names they become,
+// and the key for SecureStrings. A secret value is never quoted.
+func (a SelfHealingInstanceArgs) validateParameters() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	all := a.parameters()
+	if len(all) > MaxParameters {
+		bad("parameters and secretParameters: %d in all; want at most %d", len(all), MaxParameters)
+	}
+	byEnvName := map[string]parameter{}
+	for _, p := range all {
+		envName := userdata.EnvName(p.key)
+		switch {
+		case len(p.key) > maxParameterKeyLength || !parameterKeyPattern.MatchString(p.key):
+			bad("%s: want a key of 1 to %d of A-Z a-z 0-9 _ . - (Parameter Store's characters; keys do not nest)", p.field, maxParameterKeyLength)
+		case userdata.EnvNameProblem(envName) != "":
+			bad("%s: becomes the variable %s, which cannot be used: %s", p.field, envName, userdata.EnvNameProblem(envName))
+		case byEnvName[envName].key != "":
+			bad("%s and %s: both become the variable %s; rename one", byEnvName[envName].field, p.field, envName)
+		default:
+			byEnvName[envName] = p
+		}
+		switch {
+		case p.value == "":
+			bad("%s: the value is empty; Parameter Store stores no empty value, so remove the key or give it one", p.field)
+		case len(p.value) > maxParameterValueBytes:
+			bad("%s: the value is %d bytes; Parameter Store's Standard tier holds at most %d", p.field, len(p.value), maxParameterValueBytes)
+		case strings.ContainsRune(p.value, 0) || !utf8.ValidString(p.value):
+			bad("%s: the value holds a NUL byte or invalid UTF-8, which no environment variable can", p.field)
+		}
+	}
+	if a.ParametersKMSKeyARN != "" {
+		switch {
+		case len(a.SecretParameters) == 0:
+			bad("parametersKmsKeyArn: set without secretParameters; it encrypts only those, so remove it or add some")
+		case !kmsKeyARNPattern.MatchString(a.ParametersKMSKeyARN):
+			bad("parametersKmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "+
+				"(not an alias: the instance's kms:Decrypt is scoped to the key's ARN), or empty for the AWS managed key alias/aws/ssm", a.ParametersKMSKeyARN)
+		}
+	}
+	return errs
+}
+
+// checkParametersPath refuses a project whose name Parameter Store would
+// refuse at the head of a path: names may not begin with "aws" or "ssm".
+func checkParametersPath(project string) error {
+	lower := strings.ToLower(project)
+	if strings.HasPrefix(lower, "aws") || strings.HasPrefix(lower, "ssm") {
+		return fmt.Errorf("parameters: the project name %q starts the parameters' path %s, and Parameter Store refuses names that begin with \"aws\" or \"ssm\"; rename the project",
+			project, ParametersPath(project, "<stack>", "<name>"))
+	}
+	return nil
+}
+
+// newParameters creates one Parameter Store parameter per entry: String
+// for Parameters, SecureString for SecretParameters, whose values stay
+// Pulumi secrets in the state.
+func (c *SelfHealingInstance) newParameters(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
+	tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+) ([]pulumi.Resource, error) {
+	path := ParametersPath(ctx.Project(), ctx.Stack(), name)
+	var created []pulumi.Resource
+	for _, p := range a.parameters() {
+		args := &ssm.ParameterArgs{
+			Name:        pulumi.String(path + "/" + p.key),
+			Description: pulumi.String("Configuration of self-healing instance " + groupName + ", exported to its user script as $" + userdata.EnvName(p.key)),
+			Type:        pulumi.String("String"),
+			Tier:        pulumi.String("Standard"),
+			// A plain value shows in previews and diffs; the provider
+			// would otherwise hide every value as a secret.
+			InsecureValue: pulumi.String(p.value),
+			Tags:          pulumi.ToStringMap(tags),
+		}
+		if p.secret {
+			args.Type = pulumi.String("SecureString")
+			args.InsecureValue = nil
+			args.Value = pulumi.ToSecret(pulumi.String(p.value)).(pulumi.StringOutput)
+			args.KeyId = optionalString(a.ParametersKMSKeyARN) // empty: alias/aws/ssm
+		}
+		param, err := ssm.NewParameter(ctx, name+"-param-"+p.key, args, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating the parameter %s: %w", p.key, err)
+		}
+		created = append(created, param)
+	}
+	return created, nil
+}
+
+// ParametersScope names the Parameter Store path the instance role may read.
+type ParametersScope struct {
+	// Path is the component's path, such as "/proj/prod/web".
+	Path string
+	// Decrypt lets the instance decrypt SecureStrings under Path, through
+	// Parameter Store only.
+	Decrypt bool
+	// KMSKeyARN is the customer managed key they are encrypted with; empty
+	// for the AWS managed key alias/aws/ssm.
+	KMSKeyARN string
+}
+
+// parametersStatements let the instance read its own parameters and
+// decrypt them through Parameter Store, and nothing else.
+func parametersStatements(s PolicyScope, p ParametersScope) []PolicyStatement {
+	pathARN := fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", s.Partition, s.Region, s.AccountID, p.Path)
+	statements := []PolicyStatement{{
+		// GetParametersByPath is authorized against the path asked for;
+		// "/*" covers the parameters under it, for a recursive read.
+		Sid:      "ReadThisInstancesParameters",
+		Effect:   "Allow",
+		Action:   []string{"ssm:GetParametersByPath"},
+		Resource: []string{pathARN, pathARN + "/*"},
+	}}
+	if !p.Decrypt {
+		return statements
+	}
+	keyARN := p.KMSKeyARN
+	if keyARN == "" {
+		// The AWS managed key alias/aws/ssm gets its ARN, a random key id,
+		// when the account first uses it, so no policy written before the
+		// deployment can name it. The conditions do the scoping: only
+		// through Parameter Store in this region, and only for parameters
+		// under this path, whose ARN SSM puts in the encryption context.
+		keyARN = fmt.Sprintf("arn:%s:kms:%s:%s:key/*", s.Partition, s.Region, s.AccountID)
+	}
+	return append(statements, PolicyStatement{
+		Sid:      "DecryptThisInstancesSecureStringsThroughSSM",
+		Effect:   "Allow",
+		Action:   []string{"kms:Decrypt"},
+		Resource: []string{keyARN},
+		Condition: map[string]map[string]any{
+			"StringEquals": {"kms:ViaService": "ssm." + s.Region + "." + s.DNSSuffix},
+			"StringLike":   {"kms:EncryptionContext:PARAMETER_ARN": pathARN + "/*"},
+		},
+	})
+}

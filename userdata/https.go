@@ -1,0 +1,169 @@
+package userdata
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DefaultCertDir is where certbot keeps its account key and certificates
+// when there is no data volume: on the root volume, so each replacement
+// instance registers and issues anew.
+const DefaultCertDir = "/etc/letsencrypt"
+
+// ACMEWebroot is the directory nginx serves Let's Encrypt's HTTP-01
+// challenges from, and certbot writes them to.
+const ACMEWebroot = "/var/lib/selfhealing-acme"
+
+// NginxConfigFile is the nginx configuration the boot script writes; the
+// stock nginx.conf of Amazon Linux 2023 includes conf.d/*.conf in its http
+// block.
+const NginxConfigFile = "/etc/nginx/conf.d/selfhealing-https.conf"
+
+// HTTPSParams make the script put nginx in front of the application: it
+// terminates TLS for DomainName with a Let's Encrypt certificate and
+// forwards to 127.0.0.1:AppPort.
+type HTTPSParams struct {
+	// DomainName is the certificate's only name, such as "app.example.com".
+	// It must resolve to the Elastic IP for Let's Encrypt to validate it.
+	DomainName string
+	// Email is the ACME account's contact, for expiry and policy notices.
+	Email string
+	// AppPort is the local port the application listens on.
+	AppPort int
+	// CertDir is certbot's --config-dir: account key, certificates and
+	// renewal settings. On the data volume, it survives the instance.
+	CertDir string
+	// Staging asks Let's Encrypt's staging CA, whose rate limits are far
+	// higher and whose certificates browsers do not trust: for trying it out.
+	Staging bool
+}
+
+// CertFile and KeyFile are where certbot keeps the current certificate
+// chain and private key for the domain.
+func (h HTTPSParams) CertFile() string { return h.CertDir + "/live/" + h.DomainName + "/fullchain.pem" }
+
+// KeyFile is the private key for CertFile.
+func (h HTTPSParams) KeyFile() string { return h.CertDir + "/live/" + h.DomainName + "/privkey.pem" }
+
+// NginxConfig returns nginx's port 80 server: it serves the ACME challenge
+// and redirects everything else to HTTPS. The script installs it alone
+// first, since nginx refuses to start with a certificate file that does not
+// exist yet, then appends NginxTLSConfig once there is a certificate.
+func (h HTTPSParams) NginxConfig() string {
+	return fmt.Sprintf(`# Written by the selfhealing boot script at each boot.
+server {
+    listen 80;
+    listen [::]:80;
+    server_name %[1]s;
+
+    location ^~ /.well-known/acme-challenge/ {
+        root %[2]s;
+        default_type text/plain;
+    }
+    location / {
+        return 301 https://$host$request_uri;
+    }
+}
+`, h.DomainName, ACMEWebroot)
+}
+
+// NginxTLSConfig returns nginx's port 443 server: TLS 1.2 and 1.3 with the
+// domain's certificate, proxying to the application on 127.0.0.1:AppPort
+// with the usual forwarding headers and WebSocket upgrades.
+func (h HTTPSParams) NginxTLSConfig() string {
+	return fmt.Sprintf(`
+map $http_upgrade $selfhealing_connection {
+    default upgrade;
+    ""      close;
+}
+
+server {
+    listen 443 ssl;
+    listen [::]:443 ssl;
+    server_name %[1]s;
+
+    ssl_certificate %[2]s;
+    ssl_certificate_key %[3]s;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:selfhealing_tls:10m;
+    ssl_session_timeout 1d;
+
+    location / {
+        proxy_pass http://127.0.0.1:%[4]d;
+        proxy_http_version 1.1;
+        proxy_set_header Host $host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto https;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $selfhealing_connection;
+    }
+}
+`, h.DomainName, h.CertFile(), h.KeyFile(), h.AppPort)
+}
+
+// RenewUnitName is the systemd timer (and service) that renews the
+// certificate.
+const RenewUnitName = "selfhealing-certbot-renew"
+
+// certbotDirs are certbot's directories: the configuration, which holds
+// what must survive, and its scratch and log directories on the instance.
+func (h HTTPSParams) certbotDirs() string {
+	return "--config-dir " + h.CertDir + " --work-dir /var/lib/letsencrypt --logs-dir /var/log/letsencrypt"
+}
+
+// RenewService returns the systemd service that renews the certificate
+// when it is due and reloads nginx when it did. certbot keeps the webroot
+// and account it was issued with in CertDir's renewal settings.
+func (h HTTPSParams) RenewService() string {
+	return fmt.Sprintf(`[Unit]
+Description=Renew the Let's Encrypt certificate for %s when due (selfhealing)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/certbot renew --quiet --no-random-sleep-on-renew %s --deploy-hook "systemctl reload nginx"
+`, h.DomainName, h.certbotDirs())
+}
+
+// RenewTimer returns the timer that runs RenewService twice a day, as
+// Let's Encrypt recommends, at a random minute.
+func (h HTTPSParams) RenewTimer() string {
+	return fmt.Sprintf(`[Unit]
+Description=Check twice a day whether the certificate for %s is due for renewal (selfhealing)
+
+[Timer]
+OnCalendar=*-*-* 00,12:00:00
+RandomizedDelaySec=1h
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+`, h.DomainName)
+}
+
+// CertbotCommand returns the arguments, after "certbot", that obtain the
+// certificate through the webroot, or renew it if it is due.
+func (h HTTPSParams) CertbotCommand() []string {
+	args := []string{
+		"certonly", "--non-interactive", "--agree-tos", "--keep-until-expiring",
+		"--webroot", "-w", ACMEWebroot, "-d", h.DomainName, "-m", h.Email,
+	}
+	if h.Staging {
+		args = append(args, "--test-cert")
+	}
+	return append(args, strings.Fields(h.certbotDirs())...)
+}
+
+// The methods below hand the package's fixed paths to the template, which
+// quotes them like every other value.
+
+// ACMEWebroot returns the package's ACMEWebroot.
+func (HTTPSParams) ACMEWebroot() string { return ACMEWebroot }
+
+// NginxConfigFile returns the package's NginxConfigFile.
+func (HTTPSParams) NginxConfigFile() string { return NginxConfigFile }
+
+// RenewUnitName returns the package's RenewUnitName.
+func (HTTPSParams) RenewUnitName() string { return RenewUnitName }

@@ -1,0 +1,149 @@
+package userdata_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/userdata"
+)
+
+var testHTTPS = userdata.HTTPSParams{
+	DomainName: "app.example.com",
+	Email:      "ops@example.com",
+	AppPort:    8080,
+	CertDir:    "/data/.selfhealing/tls",
+}
+
+func TestNginxServesTheChallengeAndRedirectsOnPort80(t *testing.T) {
+	conf := testHTTPS.NginxConfig()
+	for _, want := range []string{
+		"listen 80;", "listen [::]:80;", "server_name app.example.com;",
+		"location ^~ /.well-known/acme-challenge/ {\n        root " + userdata.ACMEWebroot + ";",
+		"return 301 https://$host$request_uri;",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("port 80 configuration lacks %q:\n%s", want, conf)
+		}
+	}
+	if strings.Contains(conf, "443") || strings.Contains(conf, "ssl_certificate") || strings.Contains(conf, "proxy_pass") {
+		t.Errorf("the port 80 configuration must not need the certificate nor reach the app:\n%s", conf)
+	}
+}
+
+func TestNginxTerminatesTLSAndProxiesToTheApp(t *testing.T) {
+	conf := testHTTPS.NginxTLSConfig()
+	for _, want := range []string{
+		"listen 443 ssl;", "listen [::]:443 ssl;", "server_name app.example.com;",
+		"ssl_certificate /data/.selfhealing/tls/live/app.example.com/fullchain.pem;",
+		"ssl_certificate_key /data/.selfhealing/tls/live/app.example.com/privkey.pem;",
+		"ssl_protocols TLSv1.2 TLSv1.3;",
+		"proxy_pass http://127.0.0.1:8080;",
+		"proxy_set_header Host $host;",
+		"proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+		"proxy_set_header X-Forwarded-Proto https;",
+		"proxy_set_header Upgrade $http_upgrade;",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("TLS configuration lacks %q:\n%s", want, conf)
+		}
+	}
+	for _, weak := range []string{"TLSv1 ", "TLSv1.1", "SSLv3", "0.0.0.0:8080", "proxy_pass http://app"} {
+		if strings.Contains(conf, weak) {
+			t.Errorf("TLS configuration contains %q", weak)
+		}
+	}
+}
+
+// TestNginxAcceptsTheConfiguration runs `nginx -t` on both stages of the
+// configuration, inside a minimal nginx.conf like Amazon Linux's, with a
+// self-signed certificate where certbot would put the real one.
+func TestNginxAcceptsTheConfiguration(t *testing.T) {
+	testenv.RequireTool(t, "nginx", "apt-get install nginx")
+	testenv.RequireTool(t, "openssl", "apt-get install openssl")
+	dir := t.TempDir()
+	h := testHTTPS
+	h.CertDir = filepath.Join(dir, "tls")
+	live := filepath.Dir(h.CertFile())
+	if err := os.MkdirAll(live, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	env := []string{"PATH=" + os.Getenv("PATH")}
+	if r, err := testenv.RunCommand(ctx, env, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+		"-subj", "/CN="+h.DomainName, "-keyout", h.KeyFile(), "-out", h.CertFile()); err != nil || r.ExitCode != 0 {
+		t.Fatalf("making a test certificate: %v %s", err, r)
+	}
+	for stage, site := range map[string]string{
+		"port 80 only":   h.NginxConfig(),
+		"with TLS added": h.NginxConfig() + h.NginxTLSConfig(),
+	} {
+		t.Run(stage, func(t *testing.T) {
+			sitePath := filepath.Join(dir, "site.conf")
+			writeTestFile(t, sitePath, site)
+			mainConf := filepath.Join(dir, "nginx.conf")
+			writeTestFile(t, mainConf, "pid "+filepath.Join(dir, "nginx.pid")+";\nevents {}\nhttp {\n    include "+sitePath+";\n}\n")
+			r, err := testenv.RunCommand(ctx, env, "nginx", "-t", "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", mainConf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.ExitCode != 0 {
+				t.Errorf("nginx -t rejects the %s configuration:\n%s\n%s", stage, r.Stderr, site)
+			}
+		})
+	}
+}
+
+func TestRenewalRunsTwiceADayAgainstTheCertificatesOwnDirectory(t *testing.T) {
+	service := testHTTPS.RenewService()
+	for _, want := range []string{
+		"Type=oneshot",
+		"ExecStart=/usr/bin/certbot renew --quiet",
+		"--config-dir /data/.selfhealing/tls ",
+		`--deploy-hook "systemctl reload nginx"`,
+	} {
+		if !strings.Contains(service, want) {
+			t.Errorf("renewal service lacks %q:\n%s", want, service)
+		}
+	}
+	timer := testHTTPS.RenewTimer()
+	for _, want := range []string{"OnCalendar=*-*-* 00,12:00:00", "RandomizedDelaySec=", "Persistent=true", "WantedBy=timers.target"} {
+		if !strings.Contains(timer, want) {
+			t.Errorf("renewal timer lacks %q:\n%s", want, timer)
+		}
+	}
+}
+
+func TestCertbotAsksForOneNameThroughTheWebroot(t *testing.T) {
+	got := strings.Join(testHTTPS.CertbotCommand(), " ")
+	for _, want := range []string{
+		"certonly --non-interactive --agree-tos --keep-until-expiring",
+		"--webroot -w " + userdata.ACMEWebroot,
+		"-d app.example.com -m ops@example.com",
+		"--config-dir /data/.selfhealing/tls",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("certbot %s: lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "--test-cert") {
+		t.Errorf("production by default, got %s", got)
+	}
+	staging := testHTTPS
+	staging.Staging = true
+	if !strings.Contains(strings.Join(staging.CertbotCommand(), " "), "--test-cert") {
+		t.Errorf("Staging does not ask the staging CA")
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,95 @@
+package userdata
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// CloudInitOutputLog is where cloud-init writes the output of user data,
+// including this script's stderr and the user script's output.
+const CloudInitOutputLog = "/var/log/cloud-init-output.log"
+
+// CloudWatchAgentConfigFile is where the boot script writes the agent's
+// configuration before handing it to amazon-cloudwatch-agent-ctl.
+const CloudWatchAgentConfigFile = "/var/lib/selfhealing/cloudwatch-agent.json"
+
+// LogsParams make the script install and start the Amazon CloudWatch agent,
+// shipping its own log, cloud-init's output and ExtraFiles to a log group.
+type LogsParams struct {
+	// LogGroupName is the existing log group to ship to. The instance may
+	// create streams in it, not groups.
+	LogGroupName string
+	// ExtraFiles are more absolute file paths to ship, one stream each.
+	ExtraFiles []string
+}
+
+// LogFiles returns every file the agent ships: the boot script's log,
+// cloud-init's output, then ExtraFiles in order, without repeats.
+func (l LogsParams) LogFiles() []string {
+	files := []string{LogFile, CloudInitOutputLog}
+	for _, f := range l.ExtraFiles {
+		if !slices.Contains(files, f) {
+			files = append(files, f)
+		}
+	}
+	return files
+}
+
+// LogStreamName is the stream a file's lines go to: one per instance and
+// file, such as "i-0123456789abcdef0/var/log/cloud-init-output.log". The
+// agent replaces {instance_id} on the instance.
+func LogStreamName(file string) string {
+	return "{instance_id}" + file
+}
+
+// cloudWatchAgentConfig is the part of the agent's configuration file
+// schema this component uses.
+type cloudWatchAgentConfig struct {
+	Agent struct {
+		// RunAsUser is root so the agent can read root's 0600 logs, such
+		// as the boot script's.
+		RunAsUser string `json:"run_as_user"`
+	} `json:"agent"`
+	Logs struct {
+		LogsCollected struct {
+			Files struct {
+				CollectList []collectedFile `json:"collect_list"`
+			} `json:"files"`
+		} `json:"logs_collected"`
+	} `json:"logs"`
+}
+
+type collectedFile struct {
+	FilePath      string `json:"file_path"`
+	LogGroupName  string `json:"log_group_name"`
+	LogStreamName string `json:"log_stream_name"`
+}
+
+// CloudWatchAgentConfig returns the agent configuration, as JSON, that
+// ships files to logGroup, one stream per instance and file. It sets no
+// retention_in_days, so the agent never calls logs:PutRetentionPolicy: the
+// stack owns the group's retention.
+func CloudWatchAgentConfig(logGroup string, files []string) (string, error) {
+	var c cloudWatchAgentConfig
+	c.Agent.RunAsUser = "root"
+	c.Logs.LogsCollected.Files.CollectList = []collectedFile{}
+	for _, f := range files {
+		c.Logs.LogsCollected.Files.CollectList = append(c.Logs.LogsCollected.Files.CollectList,
+			collectedFile{FilePath: f, LogGroupName: logGroup, LogStreamName: LogStreamName(f)})
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("marshalling the CloudWatch agent configuration: %w", err)
+	}
+	return string(b), nil
+}
+
+// AgentConfig is CloudWatchAgentConfig for these parameters.
+func (l LogsParams) AgentConfig() (string, error) {
+	return CloudWatchAgentConfig(l.LogGroupName, l.LogFiles())
+}
+
+// ConfigFile returns the package's CloudWatchAgentConfigFile, for the
+// template.
+func (LogsParams) ConfigFile() string { return CloudWatchAgentConfigFile }

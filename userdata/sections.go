@@ -1,0 +1,70 @@
+package userdata
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"regexp"
+	"text/template"
+)
+
+// sectionTemplates hold the boot script's optional sections. Each file
+// defines one named template that boot.sh.tmpl calls right before the user
+// script, and each renders to nothing when its option is off, so the script
+// without options is exactly boot.sh.tmpl's.
+//
+//go:embed packages.sh.tmpl logs.sh.tmpl https.sh.tmpl parameters.sh.tmpl
+var sectionTemplates embed.FS
+
+// withSections adds the section templates to the boot template.
+func withSections(t *template.Template) *template.Template {
+	return template.Must(t.ParseFS(sectionTemplates, "*.sh.tmpl"))
+}
+
+var (
+	parameterPathPattern = regexp.MustCompile(`^(/[A-Za-z0-9_.-]+)+$`)
+	logGroupNamePattern  = regexp.MustCompile(`^[A-Za-z0-9._/#-]{1,512}$`)
+	// logFilePattern keeps a file path usable as part of a log stream name,
+	// which may not contain ':' or '*', and as a literal, not a glob, for
+	// the agent.
+	logFilePattern = regexp.MustCompile(`^(/[A-Za-z0-9._@+-]+)+$`)
+	domainPattern  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	emailPattern   = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$`)
+	certDirPattern = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
+)
+
+// validateSections reports the first section parameter the script cannot be
+// rendered with. The component validates its arguments first and names
+// fields the way its users write them; this guards the script itself, since
+// some of these values land in nginx and systemd files, not only in bash.
+func (p Params) validateSections() error {
+	var errs []error
+	if s := p.Parameters; s != nil && !parameterPathPattern.MatchString(s.Path) {
+		errs = append(errs, fmt.Errorf("parameters path %q: want /segment/segment of A-Z a-z 0-9 _ . -", s.Path))
+	}
+	if s := p.Logs; s != nil {
+		if !logGroupNamePattern.MatchString(s.LogGroupName) {
+			errs = append(errs, fmt.Errorf("logs group name %q: want 1 to 512 of A-Z a-z 0-9 . _ - / #", s.LogGroupName))
+		}
+		for _, f := range s.ExtraFiles {
+			if !logFilePattern.MatchString(f) {
+				errs = append(errs, fmt.Errorf("logs file %q: want an absolute path of A-Z a-z 0-9 . _ @ + - /", f))
+			}
+		}
+	}
+	if s := p.HTTPS; s != nil {
+		if !domainPattern.MatchString(s.DomainName) || len(s.DomainName) > 253 {
+			errs = append(errs, fmt.Errorf("https domain name %q: want a lowercase DNS name such as app.example.com", s.DomainName))
+		}
+		if !emailPattern.MatchString(s.Email) {
+			errs = append(errs, fmt.Errorf("https email %q: want an address such as ops@example.com", s.Email))
+		}
+		if s.AppPort < 1 || s.AppPort > 65535 || s.AppPort == 80 || s.AppPort == 443 {
+			errs = append(errs, fmt.Errorf("https app port %d: want 1 to 65535, not 80 or 443", s.AppPort))
+		}
+		if !certDirPattern.MatchString(s.CertDir) {
+			errs = append(errs, fmt.Errorf("https certificate directory %q: want an absolute path of A-Z a-z 0-9 . _ - /", s.CertDir))
+		}
+	}
+	return errors.Join(errs...)
+}
