@@ -17,6 +17,14 @@ import (
 // point of the instance's own.
 var InstanceDirs = []string{"/var/log", "/var/lib", "/run", "/srv"}
 
+// InstanceOverlays are the host directories a simulated instance sees with
+// its own changes over them: an overlay whose upper layer is the
+// instance's own copy (InstanceRoot/etc, InstanceRoot/usr/local), so that
+// the host's files stay visible (the AWS CLI may live in /usr/local) and
+// untouched. /etc holds the instance's fstab and systemd units,
+// /usr/local the programs a boot script installs for later boots.
+var InstanceOverlays = []string{"/etc", "/usr/local"}
+
 // DefaultFstab is the /etc/fstab an instance starts with, unless its
 // InstanceRoot already holds one: the root line Amazon Linux 2023 has, which
 // a script that edits the file must keep.
@@ -47,8 +55,8 @@ func (r InstanceRoot) ReadFile(instancePath string) string {
 // RunFirstBoot runs userData as cloud-init runs user data at an instance's
 // first boot: as root, under bash, with exactly env. It runs in a private
 // mount namespace (unshare, so it needs root) in which each of
-// [InstanceDirs] is root's own copy, and /etc is the host's with root's
-// changes over it (an overlay whose upper layer is root/etc, holding the
+// [InstanceDirs] is root's own copy, and /etc and /usr/local are the host's
+// with root's changes over them ([InstanceOverlays]; root/etc holds the
 // instance's own /etc/fstab, [DefaultFstab] at first), so that the script
 // cannot touch the host's files and the caller can read what it left.
 // Whatever the script mounts is gone with the namespace when it exits.
@@ -72,6 +80,26 @@ func RunBoots(ctx context.Context, root InstanceRoot, userData []byte, env []str
 	if runs < 1 {
 		return nil, fmt.Errorf("RunBoots: runs = %d, want at least 1", runs)
 	}
+	setup, err := namespaceSetup(root)
+	if err != nil {
+		return nil, err
+	}
+
+	const userDataPath = "/var/lib/cloud/instance/user-data.txt"
+	script := root.Path(userDataPath)
+	if err := os.MkdirAll(filepath.Dir(script), 0o755); err != nil {
+		return nil, fmt.Errorf("writing the user data: %w", err)
+	}
+	if err := os.WriteFile(script, userData, 0o700); err != nil {
+		return nil, fmt.Errorf("writing the user data: %w", err)
+	}
+	return runInNamespace(ctx, root, setup, userDataPath, env, runs)
+}
+
+// namespaceSetup prepares root's directories and returns the mount
+// commands that give a private mount namespace the instance's own
+// [InstanceDirs] and [InstanceOverlays].
+func namespaceSetup(root InstanceRoot) ([]string, error) {
 	if strings.ContainsRune(string(root), '\'') {
 		return nil, fmt.Errorf("instance root %q: a quote in the path is not supported", root)
 	}
@@ -84,33 +112,35 @@ func RunBoots(ctx context.Context, root InstanceRoot, userData []byte, env []str
 	}
 	// A file bound over /etc/fstab could not be replaced by a rename, as
 	// careful scripts (ours) replace it; an overlay's files can.
-	etc, etcWork := root.Path("/etc"), root.Path("/.etc-overlay-work")
-	for _, dir := range []string{etc, etcWork} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("preparing the instance's /etc: %w", err)
+	for _, dir := range InstanceOverlays {
+		upper, work := root.Path(dir), root.Path("/.overlay-work"+dir)
+		for _, d := range []string{upper, work} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return nil, fmt.Errorf("preparing the instance's %s: %w", dir, err)
+			}
 		}
+		setup = append(setup, fmt.Sprintf("mount -t overlay instance-overlay -o 'lowerdir=%s,upperdir=%s,workdir=%s' '%s'", dir, upper, work, dir))
 	}
 	if _, err := os.Stat(root.Path("/etc/fstab")); os.IsNotExist(err) {
 		if err := os.WriteFile(root.Path("/etc/fstab"), []byte(DefaultFstab), 0o644); err != nil {
 			return nil, fmt.Errorf("writing the instance's /etc/fstab: %w", err)
 		}
 	}
-	setup = append(setup, fmt.Sprintf("mount -t overlay instance-etc -o 'lowerdir=/etc,upperdir=%s,workdir=%s' /etc", etc, etcWork))
+	return setup, nil
+}
 
-	const userDataPath = "/var/lib/cloud/instance/user-data.txt"
-	script := root.Path(userDataPath)
-	if err := os.MkdirAll(filepath.Dir(script), 0o755); err != nil {
-		return nil, fmt.Errorf("writing the user data: %w", err)
-	}
-	if err := os.WriteFile(script, userData, 0o700); err != nil {
-		return nil, fmt.Errorf("writing the user data: %w", err)
-	}
-	// Each run's output goes to files outside the instance's directories;
-	// the wrapper's own output is only the namespace set-up's.
-	outputs := root.Path("/.boot-runs")
-	if err := os.MkdirAll(outputs, 0o755); err != nil {
+// runInNamespace runs the bash script at scriptPath (as the namespace sees
+// it) runs times, after the mount commands in setup, in one private mount
+// namespace, and returns one result per run that finished.
+func runInNamespace(ctx context.Context, root InstanceRoot, setup []string, scriptPath string, env []string, runs int) ([]CommandResult, error) {
+	// Each run's output goes to files outside the instance's directories,
+	// a directory per call so that calls on one instance do not mix; the
+	// wrapper's own output is only the namespace set-up's.
+	outputs, err := os.MkdirTemp(string(root), ".runs-")
+	if err != nil {
 		return nil, fmt.Errorf("preparing the run outputs: %w", err)
 	}
+	defer os.RemoveAll(outputs)
 	wrapper := strings.Join(setup, " && ") + ` || exit 125
 for ((i = 1; i <= $1; i++)); do
   rc=0
@@ -118,7 +148,7 @@ for ((i = 1; i <= $1; i++)); do
   echo "$rc" >"$2/$i.rc"
 done`
 	wrapped, err := RunCommand(ctx, env, "unshare", "--mount", "--propagation", "private",
-		"bash", "-c", wrapper, userDataPath, strconv.Itoa(runs), outputs)
+		"bash", "-c", wrapper, scriptPath, strconv.Itoa(runs), outputs)
 	var results []CommandResult
 	for i := 1; i <= runs; i++ {
 		rc, rcErr := os.ReadFile(filepath.Join(outputs, fmt.Sprintf("%d.rc", i)))
