@@ -125,6 +125,9 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	}
 	d.say("%s holds %s: associated %s after boot, ready after %s", first.ID, lab.Outputs["publicIp"],
 		round(booted.Associated), round(booted.Ready))
+	if err := d.gate(lab, first.ID); err != nil {
+		return err
+	}
 
 	d.say("killing %s (ec2 terminate-instances)", first.ID)
 	m, old, err := lab.Heal(ctx, heal.Scenarios()[0], heal.Ours)
@@ -137,6 +140,9 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	}
 	d.say("the group replaced it with %s in %s; it booted and took the address", r.Instance.ID, r.Instance.AvailabilityZone)
 	d.detail("associated %s after boot, ready after %s, %d AWS API calls", round(r.Associated), round(r.Ready), r.APICalls)
+	if err := d.gate(lab, r.Instance.ID); err != nil {
+		return err
+	}
 	holder, err := lab.Holder(ctx)
 	if err != nil {
 		return err
@@ -152,6 +158,16 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 		fmt.Fprintf(d.out, "  %s\n", line)
 	}
 	fmt.Fprintln(d.out)
+	return nil
+}
+
+// gate says how instance answered the launch gate, and fails unless it let
+// itself through once, with CONTINUE.
+func (d *demo) gate(lab *heal.Lab, instance string) error {
+	if got := lab.Gate(instance); got != "CONTINUE" {
+		return fmt.Errorf("%s answered the launch gate with %s, want CONTINUE", instance, got)
+	}
+	d.detail("launch gate: %s sent CONTINUE once ready, so the group put it in service", instance)
 	return nil
 }
 

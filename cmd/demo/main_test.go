@@ -43,6 +43,7 @@ func TestDemoHealsAndCleansUp(t *testing.T) {
 		"killing i-",
 		"the group replaced it with i-",
 		"ready: ",
+		"sent CONTINUE once ready",
 		"is terminated and holds nothing",
 		"cleaned up",
 	} {

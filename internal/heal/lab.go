@@ -50,6 +50,9 @@ type Lab struct {
 	API *testenv.FaultProxy
 	// Policy is the instance role's inline policy as the program wrote it.
 	Policy components.PolicyDocument
+	// Lifecycle answers, between API and moto, the launch gate's and the
+	// health check's calls, and records them.
+	Lifecycle *testenv.AutoScalingModel
 
 	moto    *testenv.Moto
 	monitor *motoaws.Monitor
@@ -90,7 +93,11 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	if err := lab.enforceIAM(ctx); err != nil {
 		return lab, err
 	}
-	api, err := testenv.NewFaultProxyE(moto.URL)
+	target, err := lab.startLifecycleModel(moto.URL)
+	if err != nil {
+		return lab, err
+	}
+	api, err := testenv.NewFaultProxyE(target)
 	if err != nil {
 		return lab, fmt.Errorf("starting the API fault proxy: %w", err)
 	}

@@ -11,6 +11,10 @@ import (
 type Measurement struct {
 	Scenario Scenario
 	Result   BootResult
+	// Gate is how the boot answered the launch gate: "CONTINUE",
+	// "ABANDON", or "none" (on AWS the hook's timeout then abandons the
+	// instance).
+	Gate string
 }
 
 // Outcome is what the boot came to.
@@ -23,12 +27,12 @@ func (m Measurement) Outcome() Outcome {
 
 // HealLine is the measurement as one line:
 //
-//	HEAL scenario=<name> script=<ours|seed> result=<healed|failed> associated_ms=<n> ready_ms=<n> api_calls=<n>
+//	HEAL scenario=<name> script=<ours|seed> result=<healed|failed> associated_ms=<n> ready_ms=<n> api_calls=<n> gate=<CONTINUE|ABANDON|none>
 //
 // A time the script never reached is -1.
 func (m Measurement) HealLine() string {
-	return fmt.Sprintf("HEAL scenario=%s script=%s result=%s associated_ms=%d ready_ms=%d api_calls=%d",
-		m.Scenario.Name, m.Result.Script, m.Outcome(), millis(m.Result.Associated), millis(m.Result.Ready), m.Result.APICalls)
+	return fmt.Sprintf("HEAL scenario=%s script=%s result=%s associated_ms=%d ready_ms=%d api_calls=%d gate=%s",
+		m.Scenario.Name, m.Result.Script, m.Outcome(), millis(m.Result.Associated), millis(m.Result.Ready), m.Result.APICalls, m.Gate)
 }
 
 func millis(d time.Duration) int64 {
@@ -54,6 +58,14 @@ func (m Measurement) how() string {
 	}
 }
 
+// gate says how the boot answered the launch gate, for people.
+func (m Measurement) gate() string {
+	if m.Gate == "none" {
+		return "none: abandoned at the hook's timeout"
+	}
+	return m.Gate
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -66,10 +78,10 @@ func truncate(s string, n int) string {
 func WriteMarkdown(w io.Writer, measurements []Measurement, header string) error {
 	var b strings.Builder
 	b.WriteString(header)
-	b.WriteString("\n| scenario | script | result | associated | ready | API calls |\n|---|---|---|---:|---:|---:|\n")
+	b.WriteString("\n| scenario | script | result | associated | ready | API calls | launch gate |\n|---|---|---|---:|---:|---:|---|\n")
 	for _, m := range measurements {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d |\n", m.Scenario.Name, m.Result.Script, m.how(),
-			humanMillis(m.Result.Associated), humanMillis(m.Result.Ready), m.Result.APICalls)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", m.Scenario.Name, m.Result.Script, m.how(),
+			humanMillis(m.Result.Associated), humanMillis(m.Result.Ready), m.Result.APICalls, m.gate())
 	}
 	b.WriteString("\nScenarios:\n\n")
 	seen := map[string]bool{}
