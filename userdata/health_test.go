@@ -108,16 +108,19 @@ func TestHealthCheckReportsUnhealthyOnceAtTheThreshold(t *testing.T) {
 	wantTick(t, 3, g.ticks(1)[0], "recovered: HTTP 200")
 	wantTick(t, 4, g.ticks(1)[0], "")
 	a.srv.Close()
+	// Auto Scaling throttles the first report; the check retries it.
+	g.api.FailFirst("SetInstanceHealth", 1, testenv.APIError{Status: 400, Code: "Throttling", Message: "Rate exceeded"})
 	ticks = g.ticks(5)
 	wantTick(t, 5, ticks[0], "failing (1/3): no HTTP answer from")
 	wantTick(t, 6, ticks[1], "failing (2/3)")
 	wantTick(t, 7, ticks[2], "unhealthy after 3 failed checks in a row")
+	wantTick(t, 7, ticks[2], "set-instance-health (attempt 1/4):  An error occurred (Throttling)")
 	wantTick(t, 7, ticks[2], "set-instance-health Unhealthy taken; the group replaces this instance")
 	wantTick(t, 8, ticks[3], "")
 	wantTick(t, 9, ticks[4], "")
 
-	if n := g.api.Calls("SetInstanceHealth"); n != 1 {
-		t.Errorf("SetInstanceHealth called %d times, want once", n)
+	if n := g.api.Calls("SetInstanceHealth"); n != 2 {
+		t.Errorf("SetInstanceHealth called %d times, want once throttled and once taken", n)
 	}
 	reports := g.asg.HealthReports(g.group.InstanceID)
 	if len(reports) != 1 || reports[0].Result != testenv.HealthUnhealthy || !reports[0].RespectGracePeriod || reports[0].Group != g.group.Name {
