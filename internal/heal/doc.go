@@ -22,7 +22,12 @@
 //   - reads each instance's user data from moto (DescribeInstanceAttribute)
 //     and checks it against the launch template version the group launched;
 //   - checks the launch template's metadata options itself, since moto's
-//     instances ignore them, and serves metadata with IMDSv2 required.
+//     instances ignore them, and serves metadata with IMDSv2 required;
+//   - answers the launch gate's lifecycle calls and SetInstanceHealth, which
+//     moto lacks or only records, with a testenv.AutoScalingModel that
+//     refuses what AWS refuses, terminates an abandoned or unhealthy
+//     instance as AWS does, and records every call ([Lab.Gate]); the
+//     inspector checks these calls' group ARN against the policy too.
 //
 // tests/e2e/README.md lists each difference between moto and AWS and what the
 // harness does about it.

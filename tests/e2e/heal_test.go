@@ -220,6 +220,10 @@ func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.M
 		if m.Gate == "CONTINUE" {
 			t.Errorf("a failed boot let the instance through the launch gate")
 		}
+		// A boot that knows its instance tells the group at once.
+		if strings.Contains(r.Log, "instance "+r.Instance.ID+" in region") && m.Gate != "ABANDON" {
+			t.Errorf("a failed boot that knew its instance id answered the launch gate with %s, want ABANDON:\n%s", m.Gate, r.Log)
+		}
 		for _, mention := range m.Scenario.FailureMentions {
 			if !strings.Contains(r.FailureLine, mention) {
 				t.Errorf("the FAILED line %q does not say %q", r.FailureLine, mention)
