@@ -382,7 +382,10 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		}
 		template = *version.LaunchTemplateData
 
-		script, err := userdata.Render(userdata.Params{AllocationID: allocationID, UserScript: d.stack.Config["selfhealing:userScript"]})
+		// The dev stack keeps the launch gate, on by default.
+		params := userdata.Params{AllocationID: allocationID, UserScript: d.stack.Config["selfhealing:userScript"],
+			LaunchGate: &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: groupName, TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds}}
+		script, err := userdata.Render(params)
 		if err != nil {
 			t.Fatalf("rendering the expected boot script: %v", err)
 		}
@@ -393,7 +396,7 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		if decoded != script {
 			t.Errorf("user data in moto decodes to:\n%s\nwant the boot script the program rendered:\n%s", decoded, script)
 		}
-		encoded, err := userdata.Encode(userdata.Params{AllocationID: allocationID, UserScript: d.stack.Config["selfhealing:userScript"]})
+		encoded, err := userdata.Encode(params)
 		if err != nil {
 			t.Fatal(err)
 		}
