@@ -60,7 +60,7 @@ func (a SelfHealingInstanceArgs) checkSections(ctx *pulumi.Context, name string,
 	}
 	if a.Logs != nil || a.HTTPS != nil || len(a.parameters()) > 0 {
 		// The longest ids EC2 issues stand in for those not known yet.
-		p := withSections(bootParams(a, "eipalloc-"+strings.Repeat("f", 17), "vol-"+strings.Repeat("f", 17)), ctx.Project(), ctx.Stack(), name, a)
+		p := withSections(bootParams(a, AutoScalingGroupName(ctx.Project(), ctx.Stack(), name), "eipalloc-"+strings.Repeat("f", 17), "vol-"+strings.Repeat("f", 17)), ctx.Project(), ctx.Stack(), name, a)
 		if _, err := userdata.Render(p); err != nil {
 			errs = append(errs, fmt.Errorf("the boot script with logs, https or parameters does not fit: %w", err))
 		}

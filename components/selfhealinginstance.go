@@ -169,7 +169,7 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	c.SecurityGroupID = securityGroup.ID().ToStringOutput()
 
 	bootScript := pulumi.All(c.AllocationID, c.DataVolumeID).ApplyT(func(ids []any) (string, error) {
-		return userdata.Encode(withSections(bootParams(a, ids[0].(string), ids[1].(string)), ctx.Project(), ctx.Stack(), name, a))
+		return userdata.Encode(withSections(bootParams(a, groupName, ids[0].(string), ids[1].(string)), ctx.Project(), ctx.Stack(), name, a))
 	}).(pulumi.StringOutput)
 	if a.UserScriptIsSecret {
 		bootScript = pulumi.ToSecret(bootScript).(pulumi.StringOutput)
@@ -358,8 +358,17 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 
 // bootParams are the boot script's parameters, once the Elastic IP's and the
 // data volume's ids are known.
-func bootParams(a SelfHealingInstanceArgs, allocationID, volumeID string) userdata.Params {
+func bootParams(a SelfHealingInstanceArgs, groupName, allocationID, volumeID string) userdata.Params {
 	p := userdata.Params{AllocationID: allocationID, UserScript: a.UserScript}
+	if g := a.LaunchGateParams(groupName); g != nil {
+		p.LaunchGate = &userdata.LaunchGateParams{HookName: g.HookName, GroupName: g.GroupName, TimeoutSeconds: g.TimeoutSeconds}
+	}
+	if h := a.HealthCheckParams(groupName); h != nil {
+		p.HealthCheck = &userdata.HealthCheckParams{
+			URL: h.URL, ExpectedStatus: h.ExpectedStatus, Command: h.Command,
+			IntervalSeconds: h.IntervalSeconds, TimeoutSeconds: h.TimeoutSeconds, FailureThreshold: h.FailureThreshold,
+		}
+	}
 	if v := a.DataVolume; v != nil {
 		p.DataVolume = &userdata.DataVolumeParams{
 			VolumeID:    volumeID,

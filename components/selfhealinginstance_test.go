@@ -149,7 +149,9 @@ func TestGroupTagsPropagateAtLaunch(t *testing.T) {
 func TestUserDataTakesThisAllocation(t *testing.T) {
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{UserScript: "systemctl start app"})
 	eip := d.one("aws:ec2/eip:Eip")
-	want, err := userdata.Render(userdata.Params{AllocationID: eip.ID, UserScript: "systemctl start app"})
+	group, _ := d.group()["name"].(string)
+	want, err := userdata.Render(userdata.Params{AllocationID: eip.ID, UserScript: "systemctl start app",
+		LaunchGate: &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,11 +147,18 @@ func (r IngressRule) validate(field string) []error {
 // fit, compressed, fails now, not at deploy time. The data volume is
 // included once its own checks passed (so no problem is reported twice):
 // its section takes room too, and the boot script checks its values again.
+// So are the launch gate and the health check, with the longest group name.
 func validateUserScript(a SelfHealingInstanceArgs, withVolume bool) error {
 	if !withVolume {
 		a.DataVolume = nil
 	}
-	_, err := userdata.Encode(bootParams(a, "eipalloc-"+strings.Repeat("f", 17), "vol-"+strings.Repeat("f", 17)))
+	if len(a.validateLaunchGate()) > 0 {
+		a.DisableLaunchGate = true
+	}
+	if a.AppHealthCheck != nil && len(a.AppHealthCheck.validate("appHealthCheck")) > 0 {
+		a.AppHealthCheck = nil
+	}
+	_, err := userdata.Encode(bootParams(a, strings.Repeat("g", maxGroupNameLength), "eipalloc-"+strings.Repeat("f", 17), "vol-"+strings.Repeat("f", 17)))
 	return err
 }
 

@@ -73,7 +73,7 @@ func templatedVariables(t *testing.T, p userdata.Params, names ...string) []stri
 	if err != nil {
 		t.Fatalf("Render(%+v): %v", p, err)
 	}
-	const marker = "# Tests point this at a metadata mock"
+	const marker = "imds_endpoint="
 	head, _, found := strings.Cut(script, marker)
 	if !found {
 		t.Fatalf("the rendered script lost its marker %q", marker)

@@ -46,7 +46,7 @@ var bootTemplateText string
 var bootTemplate = withSections(template.Must(template.New("boot.sh").
 	Option("missingkey=error").
 	Funcs(template.FuncMap{"shq": ShellQuote}).
-	Parse(bootTemplateText)))
+	Parse(withoutComments(bootTemplateText))))
 
 // allocationIDPattern matches EC2 Elastic IP allocation ids.
 var allocationIDPattern = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
@@ -66,6 +66,14 @@ type Params struct {
 	Logs       *LogsParams
 	HTTPS      *HTTPSParams
 	Parameters *ParametersParams
+	// LaunchGate, when not nil, is the launch lifecycle hook the script
+	// completes: CONTINUE once the instance is ready, ABANDON if its boot
+	// fails.
+	LaunchGate *LaunchGateParams
+	// HealthCheck, when not nil, is installed with a timer once the
+	// instance is ready; with a launch gate, the instance is ready only
+	// once it passes.
+	HealthCheck *HealthCheckParams
 }
 
 // Validate reports every field of p that the script cannot be rendered
@@ -80,6 +88,12 @@ func (p Params) Validate() error {
 	}
 	if p.DataVolume != nil {
 		errs = append(errs, p.DataVolume.validate()...)
+	}
+	if p.LaunchGate != nil {
+		errs = append(errs, p.LaunchGate.validate()...)
+	}
+	if p.HealthCheck != nil {
+		errs = append(errs, p.HealthCheck.validate()...)
 	}
 	if err := p.validateSections(); err != nil {
 		errs = append(errs, err)

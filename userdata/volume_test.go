@@ -48,6 +48,7 @@ type cloud struct {
 	moto     *testenv.Moto
 	cfg      aws.Config
 	ebs      *testenv.EBSModel
+	asg      *testenv.AutoScalingModel // between api and ebs
 	api      *testenv.FaultProxy
 	alloc    string
 	zone     string
@@ -91,7 +92,8 @@ func newCloud(t *testing.T, diskSize int64) *cloud {
 		t.Fatal(err)
 	}
 	c.ebs = testenv.StartEBSModel(t, moto.URL, c.cfg)
-	c.api = testenv.NewFaultProxy(t, c.ebs.URL)
+	c.asg = testenv.StartAutoScalingModel(t, c.ebs.URL, c.cfg, testenv.AutoScalingModelOptions{})
+	c.api = testenv.NewFaultProxy(t, c.asg.URL)
 	c.ebs.OnAttach(c.exposeOnAttach)
 	probe := c.newHost()
 	if c.zone, err = testenv.InstanceZone(ctx, c.cfg, probe.id); err != nil {

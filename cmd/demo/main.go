@@ -138,6 +138,9 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	}
 	d.say("%s holds %s: associated %s after boot, ready after %s", first.ID, lab.Outputs["publicIp"],
 		round(booted.Associated), round(booted.Ready))
+	if err := d.gate(lab, first.ID); err != nil {
+		return err
+	}
 	var written string
 	if hasVolume {
 		if booted.Volume.Formatted > 0 {
@@ -196,6 +199,9 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 		}
 		d.say("%s read %s/%s: sha256 %s, the same bytes", r.Instance.ID, mountPath, heal.VolumeFile, short(v.Found))
 	}
+	if err := d.gate(lab, r.Instance.ID); err != nil {
+		return err
+	}
 	holder, err := lab.Holder(ctx)
 	if err != nil {
 		return err
@@ -218,6 +224,16 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 		fmt.Fprintf(d.out, "  %s\n", line)
 	}
 	fmt.Fprintln(d.out)
+	return nil
+}
+
+// gate says how instance answered the launch gate, and fails unless it let
+// itself through once, with CONTINUE.
+func (d *demo) gate(lab *heal.Lab, instance string) error {
+	if got := lab.Gate(instance); got != "CONTINUE" {
+		return fmt.Errorf("%s answered the launch gate with %s, want CONTINUE", instance, got)
+	}
+	d.detail("launch gate: %s sent CONTINUE once ready, so the group put it in service", instance)
 	return nil
 }
 

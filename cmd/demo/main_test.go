@@ -56,6 +56,7 @@ func TestDemoHealsAndCleansUp(t *testing.T) {
 		"without formatting it",
 		"the same bytes",
 		"ready: ",
+		"sent CONTINUE once ready",
 		"is terminated and holds nothing",
 		"attached to i-",
 		"mkfs ran once in all",

@@ -28,6 +28,11 @@
 //     kills an instance that had the stack's data volume attached, keeps
 //     the volume in-use, attached to the dead instance, for a while
 //     (KillOptions.VolumeHeldFor), as EBS does and moto does not.
+//   - answers the launch gate's lifecycle calls and SetInstanceHealth, which
+//     moto lacks or only records, with a testenv.AutoScalingModel that
+//     refuses what AWS refuses, terminates an abandoned or unhealthy
+//     instance as AWS does, and records every call ([Lab.Gate]); the
+//     inspector checks these calls' group ARN against the policy too.
 //
 // # The data volume
 //

@@ -62,6 +62,9 @@ func ec2RequestResources(partition, region, account, action string, form url.Val
 // resource the request touches, as IAM would. Other requests are left to
 // moto's enforcement.
 func (l *Lab) authorize(action string, form url.Values) *testenv.APIError {
+	if form.Get("Version") == autoscalingAPIVersion {
+		return l.authorizeAutoScaling(action, form)
+	}
 	resources, ok := l.requestResources(action, form)
 	if !ok {
 		// Not an action the harness maps: moto's own enforcement decides,

@@ -137,23 +137,32 @@ type KillOptions struct {
 // As on AWS, and unlike moto, the data volume stays attached to the dead
 // instance for a while (KillOptions.VolumeHeldFor).
 func (l *Lab) Kill(ctx context.Context, id string, opts KillOptions) (Instance, error) {
+	if err := l.terminate(ctx, id, opts); err != nil {
+		return Instance{}, err
+	}
+	return l.awaitReplacement(ctx, id)
+}
+
+// terminate ends an instance as AWS does, which moto does only in part: the
+// instance goes, its Elastic IP association with it (unless
+// opts.KeepAssociation), and its data volume stays attached to it for a
+// while before it comes free.
+func (l *Lab) terminate(ctx context.Context, id string, opts KillOptions) error {
 	hadVolume, err := l.volumeAttachedTo(ctx, id)
 	if err != nil {
-		return Instance{}, err
+		return err
 	}
 	if _, err := l.ec2().TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
-		return Instance{}, fmt.Errorf("terminating %s: %w", id, err)
+		return fmt.Errorf("terminating %s: %w", id, err)
 	}
 	if err := l.stopInstance(id); err != nil {
-		return Instance{}, err
+		return err
 	}
 	l.holdAfterKill(id, hadVolume, opts.VolumeHeldFor)
 	if !opts.KeepAssociation {
-		if err := l.disassociateFrom(ctx, id); err != nil {
-			return Instance{}, err
-		}
+		return l.disassociateFrom(ctx, id)
 	}
-	return l.awaitReplacement(ctx, id)
+	return nil
 }
 
 // disassociateFrom does what AWS does when an instance terminates and moto

@@ -50,6 +50,9 @@ type Lab struct {
 	API *testenv.FaultProxy
 	// Policy is the instance role's inline policy as the program wrote it.
 	Policy components.PolicyDocument
+	// Lifecycle answers, between API and moto, the launch gate's and the
+	// health check's calls, and records them.
+	Lifecycle *testenv.AutoScalingModel
 
 	moto    *testenv.Moto
 	monitor *motoaws.Monitor
@@ -94,12 +97,17 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		return lab, err
 	}
 	// Instances' requests go through the fault proxy (and its IAM
-	// inspector) first, then the EBS model, then moto.
+	// inspector) first, then the Auto Scaling model (the lifecycle calls
+	// moto lacks), then the EBS model, then moto.
 	upstream, err := lab.startEBS(ctx)
 	if err != nil {
 		return lab, err
 	}
-	api, err := testenv.NewFaultProxyE(upstream)
+	target, err := lab.startLifecycleModel(upstream)
+	if err != nil {
+		return lab, err
+	}
+	api, err := testenv.NewFaultProxyE(target)
 	if err != nil {
 		return lab, fmt.Errorf("starting the API fault proxy: %w", err)
 	}

@@ -11,6 +11,10 @@ import (
 type Measurement struct {
 	Scenario Scenario
 	Result   BootResult
+	// Gate is how the boot answered the launch gate: "CONTINUE",
+	// "ABANDON", or "none" (on AWS the hook's timeout then abandons the
+	// instance).
+	Gate string
 }
 
 // Outcome is what the boot came to.
@@ -23,7 +27,7 @@ func (m Measurement) Outcome() Outcome {
 
 // HealLine is the measurement as one line:
 //
-//	HEAL scenario=<name> script=<ours|seed> result=<healed|failed> associated_ms=<n> ready_ms=<n> api_calls=<n> volume=<intact|changed|not-mounted|none> volume_held_ms=<n> mounted_after_free_ms=<n>
+//	HEAL scenario=<name> script=<ours|seed> result=<healed|failed> associated_ms=<n> ready_ms=<n> api_calls=<n> volume=<intact|changed|not-mounted|none> volume_held_ms=<n> mounted_after_free_ms=<n> gate=<CONTINUE|ABANDON|none>
 //
 // volume_held_ms is how long the kill left the data volume attached to the
 // dead instance, and mounted_after_free_ms how long after it came free the
@@ -38,9 +42,9 @@ func (m Measurement) HealLine() string {
 	if v.Waited() {
 		after = v.MountAfterFree()
 	}
-	return fmt.Sprintf("HEAL scenario=%s script=%s result=%s associated_ms=%d ready_ms=%d api_calls=%d volume=%s volume_held_ms=%d mounted_after_free_ms=%d",
+	return fmt.Sprintf("HEAL scenario=%s script=%s result=%s associated_ms=%d ready_ms=%d api_calls=%d volume=%s volume_held_ms=%d mounted_after_free_ms=%d gate=%s",
 		m.Scenario.Name, m.Result.Script, m.Outcome(), millis(m.Result.Associated), millis(m.Result.Ready), m.Result.APICalls,
-		v.state(), millis(held), millis(after))
+		v.state(), millis(held), millis(after), m.Gate)
 }
 
 func millis(d time.Duration) int64 {
@@ -105,6 +109,14 @@ func (m Measurement) volumeHow() string {
 	return s
 }
 
+// gate says how the boot answered the launch gate, for people.
+func (m Measurement) gate() string {
+	if m.Gate == "none" {
+		return "none: abandoned at the hook's timeout"
+	}
+	return m.Gate
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -117,10 +129,10 @@ func truncate(s string, n int) string {
 func WriteMarkdown(w io.Writer, measurements []Measurement, header string) error {
 	var b strings.Builder
 	b.WriteString(header)
-	b.WriteString("\n| scenario | script | result | associated | ready | API calls | data volume |\n|---|---|---|---:|---:|---:|---|\n")
+	b.WriteString("\n| scenario | script | result | associated | ready | API calls | data volume | launch gate |\n|---|---|---|---:|---:|---:|---|---|\n")
 	for _, m := range measurements {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", m.Scenario.Name, m.Result.Script, m.how(),
-			humanMillis(m.Result.Associated), humanMillis(m.Result.Ready), m.Result.APICalls, m.volumeHow())
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s | %s |\n", m.Scenario.Name, m.Result.Script, m.how(),
+			humanMillis(m.Result.Associated), humanMillis(m.Result.Ready), m.Result.APICalls, m.volumeHow(), m.gate())
 	}
 	b.WriteString("\nScenarios:\n\n")
 	seen := map[string]bool{}

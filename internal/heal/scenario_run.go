@@ -41,5 +41,5 @@ func (l *Lab) Heal(ctx context.Context, sc Scenario, script Script) (Measurement
 	if err != nil {
 		return Measurement{}, old, fmt.Errorf("scenario %s, %s script: %w", sc.Name, script, err)
 	}
-	return Measurement{Scenario: sc, Result: r}, old, nil
+	return Measurement{Scenario: sc, Result: r, Gate: l.Gate(r.Instance.ID)}, old, nil
 }

@@ -126,6 +126,17 @@ func Scenarios() []Scenario {
 			Expect:         map[Script]Outcome{Ours: Healed, Seed: Failed},
 		},
 		{
+			Name:        "address-refused",
+			Description: "AssociateAddress is refused for good (InvalidAllocationID.NotFound): the boot cannot succeed",
+			APIFaults: func(p *testenv.FaultProxy) {
+				p.FailFirst("AssociateAddress", 1_000_000, testenv.APIError{Status: 400, Code: "InvalidAllocationID.NotFound", Message: "The allocation ID does not exist"})
+			},
+			Expect:          map[Script]Outcome{Ours: Failed, Seed: Failed},
+			FailureMentions: []string{"associating Elastic IP", "InvalidAllocationID.NotFound"},
+			Note: "Ours answers the launch gate with ABANDON, so the group replaces the instance at once; " +
+				"the seed never answers it, so on AWS the hook's timeout (600 s by default) decides.",
+		},
+		{
 			Name:            "metadata-down",
 			Description:     "the metadata service never answers 200",
 			MetadataFaults:  func(p *testenv.FaultProxy) { p.FailFirstRequests(1_000_000, 503) },

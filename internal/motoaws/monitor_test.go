@@ -708,6 +708,12 @@ func devBootParams(t *testing.T, d *deployment) userdata.Params {
 			WaitSeconds: components.DefaultDataVolumeAttachTimeoutSeconds,
 			ForceDetach: true,
 		},
+		// The dev stack keeps the launch gate, on by default.
+		LaunchGate: &userdata.LaunchGateParams{
+			HookName:       components.LaunchGateHookName,
+			GroupName:      d.exports["autoScalingGroupName"],
+			TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds,
+		},
 	}
 }
 

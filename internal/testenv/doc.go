@@ -24,9 +24,16 @@
 //     it in an instance's stand-in /dev.
 //   - [RunFirstBoot] and [RunBoots] run user data as a new instance would, in
 //     a private mount namespace with the instance's own /var/log, /var/lib,
-//     /run, /srv and /etc/fstab. [BootInstanceE] does the same but keeps
-//     the instance up, with what its boot mounted, until [LiveInstance.Stop],
-//     and runs further commands in it ([LiveInstance.Run]).
+//     /run, /srv, /etc and /usr/local. [BootInstanceE] does the same but
+//     keeps the instance up, with what its boot mounted, until
+//     [LiveInstance.Stop], and runs further commands in it
+//     ([LiveInstance.Run]); [RunOnInstance] runs what systemd would run
+//     there at a later boot, after [InstanceRoot.Reboot].
+//   - [AutoScalingModel] answers the lifecycle calls moto lacks
+//     (CompleteLifecycleAction, RecordLifecycleActionHeartbeat) and turns
+//     SetInstanceHealth Unhealthy into a termination, as AWS does, and
+//     records each; [NewLaunchGroup] makes a group of one with a launch hook
+//     in moto.
 //
 // # Conventions
 //

@@ -17,6 +17,14 @@ import (
 // point of the instance's own.
 var InstanceDirs = []string{"/var/log", "/var/lib", "/run", "/srv"}
 
+// InstanceOverlays are the host directories a simulated instance sees with
+// its own changes over them: an overlay whose upper layer is the
+// instance's own copy (InstanceRoot/etc, InstanceRoot/usr/local), so that
+// the host's files stay visible (the AWS CLI may live in /usr/local) and
+// untouched. /etc holds the instance's fstab and systemd units,
+// /usr/local the programs a boot script installs for later boots.
+var InstanceOverlays = []string{"/etc", "/usr/local"}
+
 // DefaultFstab is the /etc/fstab an instance starts with, unless its
 // InstanceRoot already holds one: the root line Amazon Linux 2023 has, which
 // a script that edits the file must keep.
@@ -47,8 +55,8 @@ func (r InstanceRoot) ReadFile(instancePath string) string {
 // RunFirstBoot runs userData as cloud-init runs user data at an instance's
 // first boot: as root, under bash, with exactly env. It runs in a private
 // mount namespace (unshare, so it needs root) in which each of
-// [InstanceDirs] is root's own copy, and /etc is the host's with root's
-// changes over it (an overlay whose upper layer is root/etc, holding the
+// [InstanceDirs] is root's own copy, and /etc and /usr/local are the host's
+// with root's changes over them ([InstanceOverlays]; root/etc holds the
 // instance's own /etc/fstab, [DefaultFstab] at first), so that the script
 // cannot touch the host's files and the caller can read what it left.
 // Whatever the script mounts is gone with the namespace when it exits.
@@ -76,6 +84,26 @@ func RunBoots(ctx context.Context, root InstanceRoot, userData []byte, env []str
 	if err != nil {
 		return nil, err
 	}
+	defer os.RemoveAll(outputs)
+	return runWrapped(ctx, env, setup, script, outputs, runs)
+}
+
+// runInNamespace runs the bash script at scriptPath (as the namespace sees
+// it) runs times, after the mount commands in setup, in one private mount
+// namespace, and returns one result per run that finished.
+func runInNamespace(ctx context.Context, root InstanceRoot, setup []string, scriptPath string, env []string, runs int) ([]CommandResult, error) {
+	outputs, err := os.MkdirTemp(string(root), ".runs-")
+	if err != nil {
+		return nil, fmt.Errorf("preparing the run outputs: %w", err)
+	}
+	defer os.RemoveAll(outputs)
+	return runWrapped(ctx, env, strings.Join(setup, " && "), scriptPath, outputs, runs)
+}
+
+// runWrapped runs script runs times in one private mount namespace set up
+// by the shell commands setup, each run's output and exit status going to
+// files in outputs, and returns one result per run that finished.
+func runWrapped(ctx context.Context, env []string, setup, script, outputs string, runs int) ([]CommandResult, error) {
 	wrapper := setup + ` || exit 125
 for ((i = 1; i <= $1; i++)); do
   rc=0
@@ -113,31 +141,10 @@ const userDataPath = "/var/lib/cloud/instance/user-data.txt"
 // shell commands that set up the instance's mount namespace, joined by &&,
 // the user data's path on the instance, and the outputs directory.
 func prepareInstance(root InstanceRoot, userData []byte) (setup, script, outputs string, err error) {
-	if strings.ContainsRune(string(root), '\'') {
-		return "", "", "", fmt.Errorf("instance root %q: a quote in the path is not supported", root)
+	commands, err := namespaceSetup(root)
+	if err != nil {
+		return "", "", "", err
 	}
-	var commands []string
-	for _, dir := range InstanceDirs {
-		if err := os.MkdirAll(root.Path(dir), 0o755); err != nil {
-			return "", "", "", fmt.Errorf("preparing the instance's %s: %w", dir, err)
-		}
-		commands = append(commands, fmt.Sprintf("mount --bind '%s' '%s'", root.Path(dir), dir))
-	}
-	// A file bound over /etc/fstab could not be replaced by a rename, as
-	// careful scripts (ours) replace it; an overlay's files can.
-	etc, etcWork := root.Path("/etc"), root.Path("/.etc-overlay-work")
-	for _, dir := range []string{etc, etcWork} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", "", "", fmt.Errorf("preparing the instance's /etc: %w", err)
-		}
-	}
-	if _, err := os.Stat(root.Path("/etc/fstab")); os.IsNotExist(err) {
-		if err := os.WriteFile(root.Path("/etc/fstab"), []byte(DefaultFstab), 0o644); err != nil {
-			return "", "", "", fmt.Errorf("writing the instance's /etc/fstab: %w", err)
-		}
-	}
-	commands = append(commands, fmt.Sprintf("mount -t overlay instance-etc -o 'lowerdir=/etc,upperdir=%s,workdir=%s' /etc", etc, etcWork))
-
 	hostScript := root.Path(userDataPath)
 	if err := os.MkdirAll(filepath.Dir(hostScript), 0o755); err != nil {
 		return "", "", "", fmt.Errorf("writing the user data: %w", err)
@@ -145,13 +152,46 @@ func prepareInstance(root InstanceRoot, userData []byte) (setup, script, outputs
 	if err := os.WriteFile(hostScript, userData, 0o700); err != nil {
 		return "", "", "", fmt.Errorf("writing the user data: %w", err)
 	}
-	// Each run's output goes to files outside the instance's directories;
-	// the wrapper's own output is only the namespace set-up's.
-	outputs = root.Path("/.boot-runs")
-	if err := os.MkdirAll(outputs, 0o755); err != nil {
+	// Each call's runs write their output to files of their own, outside
+	// the instance's directories; the wrapper's own output is only the
+	// namespace set-up's.
+	if outputs, err = os.MkdirTemp(string(root), ".boot-runs-"); err != nil {
 		return "", "", "", fmt.Errorf("preparing the run outputs: %w", err)
 	}
 	return strings.Join(commands, " && "), userDataPath, outputs, nil
+}
+
+// namespaceSetup prepares root's directories and returns the mount
+// commands that give a private mount namespace the instance's own
+// [InstanceDirs] and [InstanceOverlays].
+func namespaceSetup(root InstanceRoot) ([]string, error) {
+	if strings.ContainsRune(string(root), '\'') {
+		return nil, fmt.Errorf("instance root %q: a quote in the path is not supported", root)
+	}
+	var setup []string
+	for _, dir := range InstanceDirs {
+		if err := os.MkdirAll(root.Path(dir), 0o755); err != nil {
+			return nil, fmt.Errorf("preparing the instance's %s: %w", dir, err)
+		}
+		setup = append(setup, fmt.Sprintf("mount --bind '%s' '%s'", root.Path(dir), dir))
+	}
+	// A file bound over /etc/fstab could not be replaced by a rename, as
+	// careful scripts (ours) replace it; an overlay's files can.
+	for _, dir := range InstanceOverlays {
+		upper, work := root.Path(dir), root.Path("/.overlay-work"+dir)
+		for _, d := range []string{upper, work} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return nil, fmt.Errorf("preparing the instance's %s: %w", dir, err)
+			}
+		}
+		setup = append(setup, fmt.Sprintf("mount -t overlay instance-overlay -o 'lowerdir=%s,upperdir=%s,workdir=%s' '%s'", dir, upper, work, dir))
+	}
+	if _, err := os.Stat(root.Path("/etc/fstab")); os.IsNotExist(err) {
+		if err := os.WriteFile(root.Path("/etc/fstab"), []byte(DefaultFstab), 0o644); err != nil {
+			return nil, fmt.Errorf("writing the instance's /etc/fstab: %w", err)
+		}
+	}
+	return setup, nil
 }
 
 // readRun reads the result of boot run i from outputs; ok is false if the
@@ -183,7 +223,7 @@ func RequireFirstBoot(t testing.TB) {
 	if os.Geteuid() == 0 {
 		return
 	}
-	const why = "a simulated first boot needs root, to give the instance its own /var/log, /var/lib, /run, /srv and /etc in a private mount namespace"
+	const why = "a simulated first boot needs root, to give the instance its own /var/log, /var/lib, /run, /srv, /etc and /usr/local in a private mount namespace"
 	if InCI() {
 		t.Fatal(why)
 	}

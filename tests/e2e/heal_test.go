@@ -50,6 +50,15 @@ func startLab(t *testing.T) (*heal.Lab, context.Context) {
 	return lab, ctx
 }
 
+// wantGate fails the test unless instance completed the launch gate
+// exactly as want says ("CONTINUE"; "none" for never).
+func wantGate(t *testing.T, lab *heal.Lab, instance, want string) {
+	t.Helper()
+	if got := lab.Gate(instance); got != want {
+		t.Errorf("%s answered the launch gate with %q, want %q; the lab saw:\n%v", instance, got, want, lab.Lifecycle.Calls())
+	}
+}
+
 // wantHolder fails the test unless the Elastic IP is on want.
 func wantHolder(t *testing.T, ctx context.Context, lab *heal.Lab, want string) {
 	t.Helper()
@@ -73,6 +82,7 @@ func TestTheGroupHealsAndTheAddressFollows(t *testing.T) {
 		t.Fatalf("the first instance did not take the address:\n%s\n%s", first.CommandResult, first.Log)
 	}
 	wantHolder(t, ctx, lab, first.Instance.ID)
+	wantGate(t, lab, first.Instance.ID, "CONTINUE")
 	if !strings.Contains(first.Stdout+first.Stderr, "user script: running on") || !first.UserScriptRan {
 		t.Errorf("the stack's user script did not run after the association:\n%s", first.CommandResult)
 	}
@@ -92,8 +102,10 @@ func TestTheGroupHealsAndTheAddressFollows(t *testing.T) {
 		t.Fatalf("the replacement did not take the address:\n%s\n%s", m.Result.CommandResult, m.Result.Log)
 	}
 	// The state AWS documents: the address on the new instance and
-	// nowhere else, the old instance terminated.
+	// nowhere else, the old instance terminated, and the new one let
+	// through the launch gate once ready.
 	wantHolder(t, ctx, lab, m.Result.Instance.ID)
+	wantGate(t, lab, m.Result.Instance.ID, "CONTINUE")
 	if state, err := lab.InstanceState(ctx, old.ID); err != nil || state != "terminated" {
 		t.Errorf("the killed instance is %q (%v), want terminated", state, err)
 	}
@@ -131,6 +143,13 @@ func TestTheInstanceRoleMayMoveOnlyItsOwnAddress(t *testing.T) {
 		{"another EC2 action", []string{"ec2", "disassociate-address", "--association-id", "eipassoc-0123456789abcdef0"}, "UnauthorizedOperation"},
 		// Not mapped by the harness; moto's own enforcement refuses it.
 		{"another service", []string{"iam", "list-users"}, "AccessDenied"},
+		// moto lacks the lifecycle calls; the harness checks the group.
+		{"another group's launch gate", []string{"autoscaling", "record-lifecycle-action-heartbeat", "--auto-scaling-group-name", "someone-elses",
+			"--lifecycle-hook-name", "selfhealing-launch-gate", "--instance-id", inst.ID}, "AccessDenied"},
+		// The dev stack has no health check, so no SetInstanceHealth.
+		{"marking itself unhealthy", []string{"autoscaling", "set-instance-health", "--instance-id", inst.ID, "--health-status", "Unhealthy"}, "AccessDenied"},
+		{"its own launch gate", []string{"autoscaling", "record-lifecycle-action-heartbeat", "--auto-scaling-group-name", lab.Outputs["autoScalingGroupName"],
+			"--lifecycle-hook-name", "selfhealing-launch-gate", "--instance-id", inst.ID}, ""},
 		{"its own address", []string{"ec2", "associate-address", "--allocation-id", lab.Outputs["allocationId"], "--instance-id", inst.ID, "--allow-reassociation"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,6 +230,7 @@ func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.M
 		if holder != r.Instance.ID || r.Status != "ready" {
 			t.Errorf("healed, yet the address is on %q and the status is %q", holder, r.Status)
 		}
+		wantGate(t, lab, r.Instance.ID, "CONTINUE")
 		if r.FailureLine != "" || strings.Contains(r.Log, "FAILED") {
 			t.Errorf("a healed boot logged a failure:\n%s", r.Log)
 		}
@@ -218,6 +238,13 @@ func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.M
 	case heal.Failed:
 		if r.FailureLine == "" || !strings.HasPrefix(r.Status, "failed: ") {
 			t.Errorf("a failure without a FAILED line or status:\n%s", r.CommandResult)
+		}
+		if m.Gate == "CONTINUE" {
+			t.Errorf("a failed boot let the instance through the launch gate")
+		}
+		// A boot that knows its instance tells the group at once.
+		if strings.Contains(r.Log, "instance "+r.Instance.ID+" in region") && m.Gate != "ABANDON" {
+			t.Errorf("a failed boot that knew its instance id answered the launch gate with %s, want ABANDON:\n%s", m.Gate, r.Log)
 		}
 		for _, mention := range m.Scenario.FailureMentions {
 			if !strings.Contains(r.FailureLine, mention) {

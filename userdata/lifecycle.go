@@ -1,0 +1,88 @@
+package userdata
+
+import (
+	"embed"
+	"fmt"
+	"regexp"
+	"strings"
+	"text/template"
+)
+
+// Where the boot script installs itself on the instance, to run again at
+// every boot after the first: user data runs only once per instance.
+const (
+	// InstallDir holds the installed boot script and its helpers.
+	InstallDir = "/usr/local/libexec/selfhealing"
+	// InstalledBootScript is the boot script, as BootUnit runs it.
+	InstalledBootScript = InstallDir + "/boot"
+	// UnitDir is where the script writes its systemd units.
+	UnitDir = "/etc/systemd/system"
+	// BootUnit runs InstalledBootScript at every boot after the first. The
+	// script enables it at the first boot without starting it.
+	BootUnit = "selfhealing-boot.service"
+	// UserScriptDoneFile exists once the user script has succeeded on the
+	// instance; the script does not run it again.
+	UserScriptDoneFile = "/var/lib/selfhealing/user-script.done"
+)
+
+// The boot script's sections for the launch gate, every boot and the
+// health check: named templates that boot.sh.tmpl calls, each in its own
+// file.
+//
+//go:embed gate.sh.tmpl everyboot.sh.tmpl health.sh.tmpl
+var lifecycleTemplates embed.FS
+
+func init() {
+	for _, name := range []string{"gate.sh.tmpl", "everyboot.sh.tmpl", "health.sh.tmpl"} {
+		text, err := lifecycleTemplates.ReadFile(name)
+		if err != nil {
+			panic(err) // embedded: cannot happen
+		}
+		template.Must(bootTemplate.New(name).Parse(withoutComments(string(text))))
+	}
+}
+
+// Bounds of LaunchGateParams.TimeoutSeconds: those of a lifecycle hook's
+// heartbeat timeout (PutLifecycleHook, HeartbeatTimeout).
+const (
+	MinLaunchGateTimeoutSeconds = 30
+	MaxLaunchGateTimeoutSeconds = 7200
+)
+
+// LaunchGateParams describe the launch lifecycle hook the script completes
+// once the instance is ready: CONTINUE then, ABANDON when the boot fails.
+type LaunchGateParams struct {
+	// HookName is the lifecycle hook's name.
+	HookName string
+	// GroupName is the Auto Scaling group the hook belongs to.
+	GroupName string
+	// TimeoutSeconds is the hook's heartbeat timeout: the script sends a
+	// heartbeat every third of it during long waits, and gives the first
+	// health check what is left of it.
+	TimeoutSeconds int
+}
+
+// hookNamePattern is LifecycleHookName's pattern in the Auto Scaling API.
+var hookNamePattern = regexp.MustCompile(`^[A-Za-z0-9\-_/]{1,255}$`)
+
+// validate reports every field of g the script cannot use.
+func (g *LaunchGateParams) validate() []error {
+	var errs []error
+	if !hookNamePattern.MatchString(g.HookName) {
+		errs = append(errs, fmt.Errorf("launchGate.hookName %q: want 1 to 255 of A-Z a-z 0-9 - _ /, as Auto Scaling allows", g.HookName))
+	}
+	if g.GroupName == "" || len(g.GroupName) > 255 || strings.ContainsFunc(g.GroupName, isControl) {
+		errs = append(errs, fmt.Errorf("launchGate.groupName %q: want 1 to 255 characters and no control characters", g.GroupName))
+	}
+	if g.TimeoutSeconds < MinLaunchGateTimeoutSeconds || g.TimeoutSeconds > MaxLaunchGateTimeoutSeconds {
+		errs = append(errs, fmt.Errorf("launchGate.timeoutSeconds %d: want %d to %d seconds, a lifecycle hook's heartbeat timeout",
+			g.TimeoutSeconds, MinLaunchGateTimeoutSeconds, MaxLaunchGateTimeoutSeconds))
+	}
+	return errs
+}
+
+// isControl reports ASCII control characters and DEL, which no AWS name
+// holds and no log line should.
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f
+}
