@@ -47,7 +47,7 @@ func TestVolumeWaitIsReportedOnlyWhenTheBootFoundItHeld(t *testing.T) {
 		t.Errorf("asked 7 s before the release: Waited %v, HeldWhenAsked(1s) %v, HeldWhenAsked(8s) %v; want true, true, false",
 			held.Waited(), held.HeldWhenAsked(time.Second), held.HeldWhenAsked(8*time.Second))
 	}
-	if line := m(held).HealLine(); !strings.HasSuffix(line, " volume=intact volume_held_ms=10000 mounted_after_free_ms=1500") {
+	if line := m(held).HealLine(); !strings.Contains(line, " volume=intact volume_held_ms=10000 mounted_after_free_ms=1500 ") {
 		t.Errorf("HealLine() = %q", line)
 	}
 	if got := m(held).volumeHow(); got != "mounted; held by the dead instance for 10s, mounted 1500 ms after it came free" {
@@ -57,7 +57,7 @@ func TestVolumeWaitIsReportedOnlyWhenTheBootFoundItHeld(t *testing.T) {
 	if late.Waited() {
 		t.Error("a boot that asked after the release waited, says Waited")
 	}
-	if line := m(late).HealLine(); !strings.HasSuffix(line, " volume_held_ms=10000 mounted_after_free_ms=-1") {
+	if line := m(late).HealLine(); !strings.Contains(line, " volume_held_ms=10000 mounted_after_free_ms=-1 ") {
 		t.Errorf("HealLine() = %q, want no mount-after-free time for a boot that did not wait", line)
 	}
 	if got := m(late).volumeHow(); got != "mounted; held for 10s, free before the boot asked" {
