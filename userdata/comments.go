@@ -12,14 +12,21 @@ import "strings"
 //
 // It works on the template's own text, never on rendered values, so a line
 // of the user's script that starts with "#" (inside its quoted value) is
-// kept.
+// kept. A blank line left beside another by a dropped comment block goes
+// too, so the rendered script reads as one paragraph per step.
 func withoutComments(text string) string {
 	var b strings.Builder
+	previousBlank := false
 	for _, line := range strings.SplitAfter(text, "\n") {
 		trimmed := strings.TrimLeft(line, " \t")
 		if strings.HasPrefix(trimmed, "#") && !strings.HasPrefix(trimmed, "#!") && !strings.HasPrefix(trimmed, "# shellcheck ") {
 			continue
 		}
+		blank := strings.TrimSpace(line) == ""
+		if blank && previousBlank {
+			continue
+		}
+		previousBlank = blank
 		b.WriteString(line)
 	}
 	return b.String()
