@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -83,49 +82,12 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 	return c, nil
 }
 
-// build looks up what the component depends on, then creates its children.
+// build looks up and checks everything the component depends on, then
+// creates its children.
 func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHealingInstanceArgs) error {
 	parent := pulumi.Parent(c)
-
-	env, err := lookupEnvironment(ctx, parent)
+	found, err := a.preflight(ctx, name, parent)
 	if err != nil {
-		return err
-	}
-	where, err := lookupPlacement(ctx, a.SubnetIDs, parent)
-	if err != nil {
-		return err
-	}
-	if err := a.checkSections(ctx, name, env); err != nil {
-		return err
-	}
-	var adopted existingVolume
-	var volumeZone string
-	if v := a.DataVolume; v != nil {
-		if v.VolumeID != "" {
-			if adopted, err = lookupExistingVolume(ctx, v.VolumeID, parent); err != nil {
-				return err
-			}
-		}
-		if err := checkKMSKeyRegion(v.KMSKeyARN, env); err != nil {
-			return err
-		}
-		volumeZone = dataVolumeZone(*v, adopted, where)
-		if where, err = where.inZone(volumeZone); err != nil {
-			return err
-		}
-	}
-	image, err := lookupImage(ctx, a.InstanceType, a.AmiID, a.RootVolumeSizeGiB, parent)
-	if err != nil {
-		return err
-	}
-	zone, err := lookupDNSZone(ctx, a.DNS, parent)
-	if err != nil {
-		return err
-	}
-	if err := a.Notifications.checkPlacement(env); err != nil {
-		return err
-	}
-	if err := lookupSpotInstanceTypes(ctx, a, image, parent); err != nil {
 		return err
 	}
 	groupName := AutoScalingGroupName(ctx.Project(), ctx.Stack(), name)
@@ -136,11 +98,11 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	c.DataVolumeID = pulumi.String("").ToStringOutput()
 	var volume *dataVolume
 	if a.DataVolume != nil {
-		if volume, err = c.newDataVolume(ctx, name, groupName, *a.DataVolume, adopted, volumeZone, env, tags, parent); err != nil {
+		if volume, err = c.newDataVolume(ctx, name, groupName, *a.DataVolume, found.adopted, found.volumeZone, found.env, tags, parent); err != nil {
 			return err
 		}
 	}
-	profile, permissions, err := c.newInstanceIdentity(ctx, name, groupName, a, volume, env, tags, parent)
+	profile, permissions, err := c.newInstanceIdentity(ctx, name, groupName, a, volume, found.env, tags, parent)
 	if err != nil {
 		return err
 	}
@@ -148,25 +110,10 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	if err != nil {
 		return err
 	}
-
-	securityGroup, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
-		Description: pulumi.String("Self-healing instance " + groupName + ": managed by Pulumi"),
-		VpcId:       pulumi.String(where.VpcID),
-		Ingress:     ingressRules(slices.Concat(a.Ingress, httpsIngressRules(a.HTTPS, a.Ingress))),
-		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{
-			Description:    pulumi.String("AWS APIs, package mirrors and your own traffic"),
-			Protocol:       pulumi.String("-1"),
-			FromPort:       pulumi.Int(0),
-			ToPort:         pulumi.Int(0),
-			CidrBlocks:     pulumi.StringArray{pulumi.String("0.0.0.0/0")},
-			Ipv6CidrBlocks: pulumi.StringArray{pulumi.String("::/0")},
-		}},
-		Tags: pulumi.ToStringMap(tags),
-	}, parent)
+	securityGroup, err := c.newSecurityGroup(ctx, name, groupName, a, found.where.VpcID, tags, parent)
 	if err != nil {
-		return fmt.Errorf("creating the security group: %w", err)
+		return err
 	}
-	c.SecurityGroupID = securityGroup.ID().ToStringOutput()
 
 	bootScript := pulumi.All(c.AllocationID, c.DataVolumeID).ApplyT(func(ids []any) (string, error) {
 		return userdata.Encode(withSections(bootParams(a, groupName, ids[0].(string), ids[1].(string)), ctx.Project(), ctx.Stack(), name, a))
@@ -174,82 +121,24 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	if a.UserScriptIsSecret {
 		bootScript = pulumi.ToSecret(bootScript).(pulumi.StringOutput)
 	}
-
-	launchTemplate, err := ec2.NewLaunchTemplate(ctx, name+"-lt", &ec2.LaunchTemplateArgs{
-		Description:          pulumi.String("Self-healing instance " + groupName),
-		ImageId:              pulumi.String(image.ID),
-		InstanceType:         pulumi.String(a.InstanceType),
-		UpdateDefaultVersion: pulumi.Bool(true),
-		IamInstanceProfile:   &ec2.LaunchTemplateIamInstanceProfileArgs{Arn: profile.Arn},
-		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
-			HttpEndpoint:            pulumi.String("enabled"),
-			HttpTokens:              pulumi.String("required"),
-			HttpPutResponseHopLimit: pulumi.Int(a.MetadataHopLimit),
-		},
-		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{ec2.LaunchTemplateBlockDeviceMappingArgs{
-			DeviceName: pulumi.String(image.RootDeviceName),
-			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
-				VolumeType:          pulumi.String("gp3"),
-				Encrypted:           pulumi.String("true"),
-				DeleteOnTermination: pulumi.String("true"),
-				VolumeSize:          rootVolumeSize(a.RootVolumeSizeGiB),
-			},
-		}},
-		// The instance must reach the AWS APIs before it holds the Elastic
-		// IP, so it gets a public IPv4 address at launch. Security groups go
-		// on the interface: EC2 rejects vpcSecurityGroupIds beside
-		// networkInterfaces, and the group, not the template, picks subnets.
-		NetworkInterfaces: ec2.LaunchTemplateNetworkInterfaceArray{ec2.LaunchTemplateNetworkInterfaceArgs{
-			DeviceIndex:              pulumi.Int(0),
-			AssociatePublicIpAddress: pulumi.String("true"),
-			DeleteOnTermination:      pulumi.String("true"),
-			SecurityGroups:           pulumi.StringArray{securityGroup.ID()},
-		}},
-		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: pulumi.ToStringMap(tags)},
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: pulumi.ToStringMap(tags)},
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("network-interface"), Tags: pulumi.ToStringMap(tags)},
-		},
-		UserData: bootScript,
-		Tags:     pulumi.ToStringMap(tags),
-	}, parent)
+	launchTemplate, err := c.newLaunchTemplate(ctx, name, groupName, a, found.image, profile, securityGroup, bootScript, tags, parent)
 	if err != nil {
-		return fmt.Errorf("creating the launch template: %w", err)
+		return err
 	}
-	c.LaunchTemplateID = launchTemplate.ID().ToStringOutput()
-
-	launchFrom, spot := groupLaunch(a, launchTemplate)
-	group, err := autoscaling.NewGroup(ctx, name+"-asg", &autoscaling.GroupArgs{
-		Name:                   pulumi.String(groupName),
-		MinSize:                pulumi.Int(1),
-		MaxSize:                pulumi.Int(1),
-		DesiredCapacity:        pulumi.Int(1),
-		LaunchTemplate:         launchFrom,
-		MixedInstancesPolicy:   spot,
-		CapacityRebalance:      capacityRebalance(a),
-		VpcZoneIdentifiers:     pulumi.ToStringArray(where.SubnetIDs),
-		HealthCheckType:        pulumi.String("EC2"),
-		HealthCheckGracePeriod: pulumi.Int(*a.HealthCheckGracePeriodSeconds),
-		InitialLifecycleHooks:  launchGateHooks(a),
-		WaitForCapacityTimeout: pulumi.String(CapacityWaitTimeout(!a.DisableLaunchGate, a.launchGateTimeout())),
-		InstanceRefresh:        instanceRefresh(a),
-		WarmPool:               warmPool(a),
-		Tags:                   groupTags(tags),
-	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn(slices.Concat(permissions, sectionResources))}, groupScheduleOptions(a.Schedule)...)...)
+	// The first instance boots as soon as the group exists: its permissions
+	// and the resources its boot script reads must be in place first.
+	group, err := c.newGroup(ctx, name, groupName, a, found.where, launchTemplate, tags,
+		slices.Concat(permissions, sectionResources), parent)
 	if err != nil {
-		return fmt.Errorf("creating the Auto Scaling group: %w", err)
+		return err
 	}
-	c.AutoScalingGroupName = group.Name
-	if err := c.newDNSRecord(ctx, name, a, zone, parent); err != nil {
+	if err := c.newDNSRecord(ctx, name, a, found.zone, parent); err != nil {
 		return err
 	}
 	if err := c.newSchedule(ctx, name, a.Schedule, group, parent); err != nil {
 		return err
 	}
-	if err := c.newNotifications(ctx, name, a.Notifications, group, tags, parent); err != nil {
-		return err
-	}
-	return nil
+	return c.newNotifications(ctx, name, a.Notifications, group, tags, parent)
 }
 
 // newAddress allocates the Elastic IP, or reads the one args bring, and sets
@@ -395,46 +284,4 @@ func resourceTags(name string, user map[string]string) map[string]string {
 	tags := map[string]string{"Name": name}
 	maps.Copy(tags, user)
 	return tags
-}
-
-func groupTags(tags map[string]string) autoscaling.GroupTagArray {
-	var out autoscaling.GroupTagArray
-	for _, key := range sortedKeys(tags) {
-		out = append(out, autoscaling.GroupTagArgs{
-			Key:               pulumi.String(key),
-			Value:             pulumi.String(tags[key]),
-			PropagateAtLaunch: pulumi.Bool(true),
-		})
-	}
-	return out
-}
-
-func ingressRules(rules []IngressRule) ec2.SecurityGroupIngressArray {
-	var out ec2.SecurityGroupIngressArray
-	for _, rule := range rules {
-		var v4, v6 pulumi.StringArray
-		for _, cidr := range rule.CidrBlocks {
-			if isIPv6(cidr) {
-				v6 = append(v6, pulumi.String(cidr))
-			} else {
-				v4 = append(v4, pulumi.String(cidr))
-			}
-		}
-		out = append(out, ec2.SecurityGroupIngressArgs{
-			Description:    pulumi.String(rule.Description),
-			Protocol:       pulumi.String(rule.Protocol),
-			FromPort:       pulumi.Int(rule.FromPort),
-			ToPort:         pulumi.Int(rule.ToPort),
-			CidrBlocks:     v4,
-			Ipv6CidrBlocks: v6,
-		})
-	}
-	return out
-}
-
-func rootVolumeSize(gib int) pulumi.IntPtrInput {
-	if gib == 0 {
-		return nil // the image's own size
-	}
-	return pulumi.Int(gib)
 }
