@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -155,13 +154,9 @@ func StartAutoScalingModel(t testing.TB, targetURL string, cfg aws.Config, opts 
 // [Moto.AWSConfig], or an administrator's configuration when moto enforces
 // IAM). The caller must Close it.
 func StartAutoScalingModelE(targetURL string, cfg aws.Config, opts AutoScalingModelOptions) (*AutoScalingModel, error) {
-	u, err := url.Parse(targetURL)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("Auto Scaling model: target URL must be http://host:port, got %q (%v)", targetURL, err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	u, l, err := listenInFront("Auto Scaling model: target", targetURL)
 	if err != nil {
-		return nil, fmt.Errorf("Auto Scaling model: listen on a loopback port: %w", err)
+		return nil, err
 	}
 	m := &AutoScalingModel{
 		asg:       autoscaling.NewFromConfig(cfg),
@@ -172,12 +167,8 @@ func StartAutoScalingModelE(targetURL string, cfg aws.Config, opts AutoScalingMo
 	if m.terminate == nil {
 		m.terminate = func(ctx context.Context, id string) error { return TerminateInstance(ctx, cfg, id) }
 	}
-	m.proxy = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(u)
-		r.Out.Host = r.In.Host // keep the Host the client signed
-	}}
-	m.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: m}}
-	m.srv.Start()
+	m.proxy = forwardSigned(u)
+	m.srv = serveOn(l, m)
 	m.URL = m.srv.URL
 	return m, nil
 }

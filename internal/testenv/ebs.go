@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -124,13 +123,9 @@ func StartEBSModel(t testing.TB, motoURL string, cfg aws.Config) *EBSModel {
 // (usually [Moto.AWSConfig], or an administrator's configuration when
 // moto enforces IAM). The caller must Close it.
 func StartEBSModelE(motoURL string, cfg aws.Config) (*EBSModel, error) {
-	u, err := url.Parse(motoURL)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("EBS model: moto URL must be http://host:port, got %q (%v)", motoURL, err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	u, l, err := listenInFront("EBS model: moto", motoURL)
 	if err != nil {
-		return nil, fmt.Errorf("EBS model: listen on a loopback port: %w", err)
+		return nil, err
 	}
 	m := &EBSModel{
 		DetachDelay: DefaultDetachDelay,
@@ -139,12 +134,8 @@ func StartEBSModelE(motoURL string, cfg aws.Config) (*EBSModel, error) {
 		holds:       map[string]*volumeHold{},
 		released:    map[string]time.Time{},
 	}
-	m.proxy = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(u)
-		r.Out.Host = r.In.Host // keep the Host the client signed
-	}}
-	m.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: m}}
-	m.srv.Start()
+	m.proxy = forwardSigned(u)
+	m.srv = serveOn(l, m)
 	m.URL = m.srv.URL
 	return m, nil
 }
