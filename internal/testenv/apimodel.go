@@ -1,7 +1,9 @@
 package testenv
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -43,4 +45,20 @@ func serveOn(l net.Listener, handler http.Handler) *httptest.Server {
 	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: handler}}
 	srv.Start()
 	return srv
+}
+
+// readAction reads a query-protocol request's action and form, and puts the
+// body back so that the request can still be forwarded as it came. If the
+// body cannot be read it answers 400 itself, naming the model (what), and
+// ok is false.
+func readAction(w http.ResponseWriter, r *http.Request, what string) (action string, form url.Values, ok bool) {
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		http.Error(w, what+": read request body: "+err.Error(), http.StatusBadRequest)
+		return "", nil, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	action, form = requestAction(r, body)
+	return action, form, true
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -221,14 +220,10 @@ func (m *AutoScalingModel) BeginLaunch(instanceID string) {
 
 // ServeHTTP implements http.Handler.
 func (m *AutoScalingModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		http.Error(w, "Auto Scaling model: read request body: "+err.Error(), http.StatusBadRequest)
+	action, form, ok := readAction(w, r, "Auto Scaling model")
+	if !ok {
 		return
 	}
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	action, form := requestAction(r, body)
 	switch action {
 	case "CompleteLifecycleAction", "RecordLifecycleActionHeartbeat":
 		m.lifecycleAction(w, r, action, form)

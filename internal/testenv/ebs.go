@@ -211,14 +211,10 @@ func (m *EBSModel) heldLocked(volumeID string) *volumeHold {
 
 // ServeHTTP implements http.Handler.
 func (m *EBSModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		http.Error(w, "EBS model: read request body: "+err.Error(), http.StatusBadRequest)
+	action, form, ok := readAction(w, r, "EBS model")
+	if !ok {
 		return
 	}
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	action, form := requestAction(r, body)
 	switch action {
 	case "AttachVolume":
 		if apiErr := m.checkAttach(r.Context(), form); apiErr != nil {
