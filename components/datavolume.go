@@ -46,6 +46,14 @@ type DataVolumeArgs struct {
 	// instead of creating one. It must be encrypted. The component never
 	// deletes it, and the size, type and zone fields must be left unset.
 	VolumeID string
+	// FormatIfBlank lets the boot script format an adopted volume (VolumeID)
+	// that shows no file system, if AWS and the disk both show it new and
+	// blank: EBS did not restore it from a snapshot, no instance has
+	// formatted it (the volume carries no userdata.FormattedTagKey tag),
+	// and its disk reads as zeros. Off, such a volume fails the boot
+	// instead, for it may hold data the disk no longer shows. A volume the
+	// component creates is formatted under the same checks without it.
+	FormatIfBlank bool
 
 	// SizeGiB sizes the volume the component creates; required without
 	// VolumeID.
@@ -99,6 +107,13 @@ type SnapshotArgs struct {
 	// ExecutionRoleARN is the IAM role DLM acts as. Empty means the
 	// component creates one with AWSDataLifecycleManagerServiceRole.
 	ExecutionRoleARN string
+}
+
+// mayFormat reports whether the boot script may format the volume when it
+// is new and blank: one the component creates, or an adopted one the user
+// allowed.
+func (v DataVolumeArgs) mayFormat() bool {
+	return v.VolumeID == "" || v.FormatIfBlank
 }
 
 func (v DataVolumeArgs) withDefaults() DataVolumeArgs {
@@ -172,6 +187,9 @@ func (v DataVolumeArgs) validate() []error {
 		}
 	} else {
 		errs = append(errs, v.validateNewVolume()...)
+		if v.FormatIfBlank {
+			bad("formatIfBlank: only with volumeId; a volume the component creates is formatted when it is new and blank anyway")
+		}
 	}
 
 	switch {

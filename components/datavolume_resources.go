@@ -10,6 +10,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // SnapshotTagKey is the tag that marks a data volume for the component's
@@ -78,7 +80,7 @@ func (c *SelfHealingInstance) newDataVolume(ctx *pulumi.Context, name, groupName
 			// policy, EBS snapshots it first.
 			FinalSnapshot: pulumi.Bool(true),
 			Tags:          pulumi.ToStringMap(volumeTags),
-		}, append([]pulumi.ResourceOption{parent}, deletionOptions(v.DeletionPolicy)...)...)
+		}, append([]pulumi.ResourceOption{parent, formattedTagOwnedByTheInstance}, deletionOptions(v.DeletionPolicy)...)...)
 		if err != nil {
 			return nil, fmt.Errorf("creating the data volume: %w", err)
 		}
@@ -93,6 +95,13 @@ func (c *SelfHealingInstance) newDataVolume(ctx *pulumi.Context, name, groupName
 	}
 	return out, nil
 }
+
+// formattedTagOwnedByTheInstance keeps Pulumi from removing the tag the boot
+// script puts on the volume after formatting it (userdata.FormattedTagKey):
+// after a refresh, the tag is in the state but not in the program, and the
+// next update would delete the record that stops a later boot from
+// formatting the volume again.
+var formattedTagOwnedByTheInstance = pulumi.IgnoreChanges([]string{`tags["` + userdata.FormattedTagKey + `"]`})
 
 // deletionOptions turn a deletion policy into resource options.
 func deletionOptions(policy string) []pulumi.ResourceOption {

@@ -1,12 +1,14 @@
 package components_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 const (
@@ -359,6 +361,8 @@ func TestDataVolumeValidation(t *testing.T) {
 		{"root mount", components.DataVolumeArgs{SizeGiB: 8, MountPath: "/"}, []string{"dataVolume.mountPath \"/\""}},
 		{"fs type", components.DataVolumeArgs{SizeGiB: 8, FSType: "btrfs"}, []string{"dataVolume.fsType \"btrfs\"", "ext4 or xfs"}},
 		{"timeout", components.DataVolumeArgs{SizeGiB: 8, AttachTimeoutSeconds: 5}, []string{"dataVolume.attachTimeoutSeconds 5", "30 to 3600"}},
+		{"formatIfBlank on a created volume", components.DataVolumeArgs{SizeGiB: 8, FormatIfBlank: true},
+			[]string{"dataVolume.formatIfBlank: only with volumeId"}},
 		{"volume id", components.DataVolumeArgs{VolumeID: "vol-xyz"}, []string{"dataVolume.volumeId \"vol-xyz\"", "vol-0123456789abcdef0"}},
 		{"adopted with size", components.DataVolumeArgs{VolumeID: adoptedVolumeID, SizeGiB: 8, AvailabilityZone: "eu-west-1a"},
 			[]string{"dataVolume.sizeGiB: set together with volumeId", "dataVolume.availabilityZone: set together with volumeId"}},
@@ -395,5 +399,57 @@ func wantError(t *testing.T, err error, fragments ...string) {
 		if !strings.Contains(err.Error(), f) {
 			t.Errorf("error does not mention %q:\n%v", f, err)
 		}
+	}
+}
+
+// TestOnlyAVolumeTheStackMayFormatIsFormatted follows who may format the
+// data volume from the args to the boot script and the role: a volume the
+// component creates, or an adopted one with FormatIfBlank. Only then may
+// the role tag the volume with the record of its formatting, and only with
+// that tag key.
+func TestOnlyAVolumeTheStackMayFormatIsFormatted(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args components.DataVolumeArgs
+		want bool
+	}{
+		{"created", components.DataVolumeArgs{SizeGiB: 5}, true},
+		{"adopted", components.DataVolumeArgs{VolumeID: adoptedVolumeID}, false},
+		{"adopted, formatIfBlank", components.DataVolumeArgs{VolumeID: adoptedVolumeID, FormatIfBlank: true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := mustDeploy(t, withVolume(tc.args))
+			volumeID, _ := d.outputs["dataVolumeId"].(string)
+			if got := components.BootParams(*withVolume(tc.args), "eipalloc-0123456789abcdef0", volumeID).DataVolume.MayFormat; got != tc.want {
+				t.Errorf("boot script MayFormat = %v, want %v", got, tc.want)
+			}
+			if got := d.bootScript(); !strings.Contains(got, fmt.Sprintf("may_format='%t'", tc.want)) {
+				t.Errorf("the launch template's boot script does not say may_format='%t'", tc.want)
+			}
+			tag, ok := statementsByAction(d.rolePolicy())["ec2:CreateTags"]
+			if ok != tc.want {
+				t.Fatalf("role may ec2:CreateTags: %v, want %v", ok, tc.want)
+			}
+			if !ok {
+				return
+			}
+			if !slices.Equal(tag.Resource, []string{volumeARNPrefix + volumeID}) || len(tag.Action) != 1 {
+				t.Errorf("CreateTags statement: actions %v on %v, want only ec2:CreateTags on this volume", tag.Action, tag.Resource)
+			}
+			keys, _ := tag.Condition["ForAllValues:StringEquals"]["aws:TagKeys"].([]any)
+			if len(tag.Condition) != 1 || len(keys) != 1 || keys[0] != userdata.FormattedTagKey {
+				t.Errorf("CreateTags conditions = %v, want only the tag key %s", tag.Condition, userdata.FormattedTagKey)
+			}
+		})
+	}
+}
+
+// TestTheFormatRecordSurvivesARefresh checks that Pulumi never removes the
+// tag the instance sets after formatting the volume it created.
+func TestTheFormatRecordSurvivesARefresh(t *testing.T) {
+	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5}))
+	want := `tags["` + userdata.FormattedTagKey + `"]`
+	if got := d.one(typeVolume).IgnoreChanges; !slices.Equal(got, []string{want}) {
+		t.Errorf("volume ignoreChanges = %q, want exactly [%s]", got, want)
 	}
 }

@@ -3,6 +3,8 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // PolicyDocument is an IAM policy document. It marshals to the JSON that IAM
@@ -57,6 +59,9 @@ type DataVolumeScope struct {
 	VolumeID string
 	// ForceDetach allows detaching it from a dead predecessor.
 	ForceDetach bool
+	// MayFormat allows tagging it userdata.FormattedTagKey, the record
+	// that an instance formatted it.
+	MayFormat bool
 	// KMSKeyARN is the customer managed key the volume is encrypted with;
 	// empty for the account's default EBS key.
 	KMSKeyARN string
@@ -168,6 +173,20 @@ func dataVolumeStatements(s PolicyScope, v DataVolumeScope) []PolicyStatement {
 			Effect:   "Allow",
 			Action:   []string{"ec2:DetachVolume"},
 			Resource: []string{ec2ARN("volume/" + v.VolumeID), ec2ARN("instance/*")},
+		})
+	}
+	if v.MayFormat {
+		statements = append(statements, PolicyStatement{
+			// CreateTags supports the volume as its resource and the
+			// aws:TagKeys condition key (Service Authorization Reference,
+			// Amazon EC2): this volume, and only the one tag that records
+			// that it was formatted. ForAllValues holds for every key the
+			// request sets; CreateTags sets at least one.
+			Sid:       "RecordThatThisDataVolumeWasFormatted",
+			Effect:    "Allow",
+			Action:    []string{"ec2:CreateTags"},
+			Resource:  []string{ec2ARN("volume/" + v.VolumeID)},
+			Condition: map[string]map[string]any{"ForAllValues:StringEquals": {"aws:TagKeys": []string{userdata.FormattedTagKey}}},
 		})
 	}
 	if v.KMSKeyARN != "" {

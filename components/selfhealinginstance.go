@@ -210,6 +210,7 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 			scope.DataVolume = &DataVolumeScope{
 				VolumeID:    ids[1].(string),
 				ForceDetach: !volume.args.DisableForceDetach,
+				MayFormat:   volume.args.mayFormat(),
 				KMSKeyARN:   volume.args.KMSKeyARN,
 			}
 		}
@@ -266,6 +267,7 @@ func bootParams(a SelfHealingInstanceArgs, groupName, allocationID, volumeID str
 			FSType:      v.FSType,
 			WaitSeconds: v.AttachTimeoutSeconds,
 			ForceDetach: !v.DisableForceDetach,
+			MayFormat:   v.mayFormat(),
 		}
 	}
 	return p

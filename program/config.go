@@ -56,6 +56,7 @@ type ingressConfig struct {
 // declared default, means no data volume.
 type dataVolumeConfig struct {
 	VolumeID             string           `json:"volumeId"`
+	FormatIfBlank        bool             `json:"formatIfBlank"`
 	SizeGiB              int              `json:"sizeGiB"`
 	VolumeType           string           `json:"volumeType"`
 	IOPS                 int              `json:"iops"`
@@ -86,7 +87,7 @@ func (c dataVolumeConfig) args() (*components.DataVolumeArgs, []error) {
 	}
 	var errs []error
 	v := &components.DataVolumeArgs{
-		VolumeID: c.VolumeID, SizeGiB: c.SizeGiB, VolumeType: c.VolumeType, IOPS: c.IOPS,
+		VolumeID: c.VolumeID, FormatIfBlank: c.FormatIfBlank, SizeGiB: c.SizeGiB, VolumeType: c.VolumeType, IOPS: c.IOPS,
 		ThroughputMiBps: c.ThroughputMiBps, KMSKeyARN: c.KMSKeyARN, AvailabilityZone: c.AvailabilityZone,
 		MountPath: c.MountPath, FSType: c.FSType, DeletionPolicy: c.DeletionPolicy,
 		DisableForceDetach: c.ForceDetach != nil && !*c.ForceDetach,

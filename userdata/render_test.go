@@ -130,6 +130,7 @@ func goodVolume() *userdata.DataVolumeParams {
 		FSType:      "xfs",
 		WaitSeconds: userdata.MaxVolumeWaitSeconds,
 		ForceDetach: true,
+		MayFormat:   true,
 	}
 }
 

@@ -45,7 +45,7 @@ var bootTemplateText string
 
 var bootTemplate = withSections(template.Must(template.New("boot.sh").
 	Option("missingkey=error").
-	Funcs(template.FuncMap{"shq": ShellQuote}).
+	Funcs(template.FuncMap{"shq": ShellQuote, "formattedTagKey": func() string { return FormattedTagKey }}).
 	Parse(withoutComments(bootTemplateText))))
 
 // allocationIDPattern matches EC2 Elastic IP allocation ids.

@@ -28,6 +28,13 @@ func NVMeDeviceLink(devDir, volumeID string) string {
 	return devDir + "/disk/by-id/nvme-Amazon_Elastic_Block_Store_" + strings.ReplaceAll(volumeID, "-", "")
 }
 
+// FormattedTagKey is the tag the boot script puts on the data volume right
+// after it creates a file system there. It is AWS's durable record that the
+// volume holds data: a volume that carries it is never formatted again,
+// whatever its disk shows. Its value says which instance formatted it, with
+// what, and when.
+const FormattedTagKey = "selfhealing:formatted"
+
 // DataVolumeParams describe the persistent EBS volume the script attaches.
 type DataVolumeParams struct {
 	VolumeID    string // "vol-0123456789abcdef0"
@@ -36,6 +43,13 @@ type DataVolumeParams struct {
 	FSType      string // "ext4" or "xfs"
 	WaitSeconds int    // bound on waiting for the volume to be free, > 0 (component default 300)
 	ForceDetach bool   // at the bound, force-detach from a terminated/shutting-down holder
+	// MayFormat lets the script create a file system on the volume, and
+	// tag it FormattedTagKey, when AWS and the disk both show it new and
+	// blank: EBS did not restore it from a snapshot, no instance tagged
+	// it, and its disk reads as zeros. The component sets it for a volume
+	// it created, and for an adopted one only if the user allowed it.
+	// Without it, a volume with no file system fails the boot.
+	MayFormat bool
 }
 
 var (

@@ -173,6 +173,8 @@ func (c *cloud) params() userdata.Params {
 			MountPath:   mountPath,
 			FSType:      "ext4",
 			WaitSeconds: 60,
+			// As for a volume the component created.
+			MayFormat: true,
 		},
 	}
 }
@@ -634,7 +636,7 @@ func TestVolumeNeverFormatsADeviceThatIsNotBlank(t *testing.T) {
 		want  []string
 	}{
 		{"unknown data", func(c *cloud) { writeAt(c, 4096, []byte("somebody's data")) },
-			[]string{"holds no file system blkid knows, but its first MiB is not blank; not formatting it"}},
+			[]string{"shows no file system blkid knows, but is not blank: 15 non-zero bytes in the 16777216 bytes at offset 0; it may hold data, so not formatting it"}},
 		{"partition table", func(c *cloud) { writeMBR(c) },
 			[]string{"holds a dos partition table or a signature that is no file system; not formatting it"}},
 		{"swap", func(c *cloud) {

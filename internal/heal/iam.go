@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/selfhealing-dev/selfhealing/components"
@@ -46,6 +47,13 @@ func ec2RequestResources(partition, region, account, action string, form url.Val
 			resources = append(resources, arn("network-interface", id))
 		}
 		return resources, true
+	case "CreateTags":
+		// Each resource tagged is authorized, by its own type.
+		for i := 1; form.Has(fmt.Sprintf("ResourceId.%d", i)); i++ {
+			id := form.Get(fmt.Sprintf("ResourceId.%d", i))
+			resources = append(resources, arn(ec2ResourceType(id), id))
+		}
+		return resources, true
 	case "DisassociateAddress", "ReleaseAddress":
 		return []string{arn("elastic-ip", "*")}, true
 	case "DescribeAddresses", "DescribeInstances", "DescribeTags", "DescribeVolumes", "DescribeInstanceStatus":
@@ -53,6 +61,42 @@ func ec2RequestResources(partition, region, account, action string, form url.Val
 		return []string{"*"}, true
 	}
 	return nil, false
+}
+
+// ec2ResourceType names the resource type of an EC2 id in ARNs, by its
+// prefix; an id it does not know gets a type no policy names, so that the
+// inspector refuses rather than guesses.
+func ec2ResourceType(id string) string {
+	prefix, _, _ := strings.Cut(id, "-")
+	switch prefix {
+	case "vol":
+		return "volume"
+	case "i":
+		return "instance"
+	case "eipalloc":
+		return "elastic-ip"
+	case "eni":
+		return "network-interface"
+	case "snap":
+		return "snapshot"
+	}
+	return "unknown-resource-type"
+}
+
+// ec2RequestContext returns the request's condition keys that the harness
+// knows how to read, per the Service Authorization Reference: for
+// CreateTags, aws:TagKeys and aws:RequestTag/KEY. Keys are lower case, as
+// IAM compares them without regard to case.
+func ec2RequestContext(action string, form url.Values) map[string][]string {
+	ctx := map[string][]string{}
+	if action == "CreateTags" {
+		for i := 1; form.Has(fmt.Sprintf("Tag.%d.Key", i)); i++ {
+			key := form.Get(fmt.Sprintf("Tag.%d.Key", i))
+			ctx["aws:tagkeys"] = append(ctx["aws:tagkeys"], key)
+			ctx["aws:requesttag/"+strings.ToLower(key)] = []string{form.Get(fmt.Sprintf("Tag.%d.Value", i))}
+		}
+	}
+	return ctx
 }
 
 // authorize is the API proxy's inspector. moto's IAM enforcement checks that
@@ -71,8 +115,9 @@ func (l *Lab) authorize(action string, form url.Values) *testenv.APIError {
 		// on the action, as it does for every request.
 		return nil
 	}
+	context := ec2RequestContext(action, form)
 	for _, resource := range resources {
-		if !Allows(l.Policy, "ec2:"+action, resource) {
+		if !AllowsRequest(l.Policy, "ec2:"+action, resource, context) {
 			return &testenv.APIError{Status: 403, Code: "UnauthorizedOperation",
 				Message: fmt.Sprintf("You are not authorized to perform this operation. (harness: the instance policy does not allow ec2:%s on %s)", action, resource)}
 		}
@@ -80,13 +125,26 @@ func (l *Lab) authorize(action string, form url.Values) *testenv.APIError {
 	return nil
 }
 
-// Allows reports whether doc allows action on resource: some Allow statement
-// matches both, and no Deny statement does. Action names match without
-// regard to case; "*" and "?" are wildcards, as in IAM.
+// Allows reports whether doc allows action on resource for a request that
+// carries no condition keys: some Allow statement matches, and no Deny
+// statement does. Action names match without regard to case; "*" and "?"
+// are wildcards, as in IAM.
 func Allows(doc components.PolicyDocument, action, resource string) bool {
+	return AllowsRequest(doc, action, resource, nil)
+}
+
+// AllowsRequest is Allows for a request whose condition keys are context
+// (lower-case key names, each with its values). A statement matches only if
+// its action, its resource and every one of its conditions match, as IAM
+// evaluates them (see conditionsHold); a condition the harness cannot
+// evaluate never matches, so the harness refuses rather than allows.
+func AllowsRequest(doc components.PolicyDocument, action, resource string, context map[string][]string) bool {
 	allowed := false
 	for _, st := range doc.Statement {
 		if !matchesAny(st.Action, action, true) || !matchesAny(st.Resource, resource, false) {
+			continue
+		}
+		if !conditionsHold(st.Condition, context) {
 			continue
 		}
 		switch st.Effect {
@@ -97,6 +155,82 @@ func Allows(doc components.PolicyDocument, action, resource string) bool {
 		}
 	}
 	return allowed
+}
+
+// conditionsHold evaluates a statement's Condition block against a
+// request's condition keys, as IAM does (IAM User Guide, "IAM JSON policy
+// elements: Condition" and "Multivalued context keys"): every operator must
+// hold, and within one every key; a key holds if the request's value
+// matches any of the values listed. A single-valued operator fails when the
+// request lacks the key; ForAllValues holds when it lacks it (there is no
+// value that fails); ForAnyValue fails. Operators other than these fail:
+// StringEquals, StringLike, Bool, and the ForAllValues: and ForAnyValue:
+// forms of the first two.
+func conditionsHold(condition map[string]map[string]any, context map[string][]string) bool {
+	for operator, keys := range condition {
+		set, base, _ := strings.Cut(operator, ":")
+		if base == "" {
+			set, base = "", operator
+		}
+		var match func(pattern, value string) bool
+		switch base {
+		case "StringEquals", "Bool":
+			match = func(pattern, value string) bool {
+				if base == "Bool" {
+					return strings.EqualFold(pattern, value)
+				}
+				return pattern == value
+			}
+		case "StringLike":
+			match = wildcardMatch
+		default:
+			return false
+		}
+		if base == "Bool" && set != "" {
+			return false
+		}
+		for key, raw := range keys {
+			patterns := conditionValues(raw)
+			values := context[strings.ToLower(key)]
+			matchesOne := func(value string) bool {
+				return slices.ContainsFunc(patterns, func(p string) bool { return match(p, value) })
+			}
+			var holds bool
+			switch set {
+			case "":
+				holds = len(values) == 1 && matchesOne(values[0])
+			case "ForAllValues":
+				holds = !slices.ContainsFunc(values, func(v string) bool { return !matchesOne(v) })
+			case "ForAnyValue":
+				holds = slices.ContainsFunc(values, matchesOne)
+			default:
+				return false
+			}
+			if !holds {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// conditionValues returns a condition's value or values as strings.
+func conditionValues(raw any) []string {
+	switch v := raw.(type) {
+	case string:
+		return []string{v}
+	case bool:
+		return []string{fmt.Sprint(v)}
+	case []string:
+		return v
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, item := range v {
+			out = append(out, fmt.Sprint(item))
+		}
+		return out
+	}
+	return []string{fmt.Sprint(raw)}
 }
 
 func matchesAny(patterns []string, value string, foldCase bool) bool {

@@ -1,11 +1,13 @@
 package heal
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 func TestAllowsFollowsIAMWildcardsAndDeny(t *testing.T) {
@@ -111,5 +113,87 @@ func TestAVolumePolicyAllowsOnlyItsOwnVolume(t *testing.T) {
 	}
 	if !allowed("DescribeVolumes", url.Values{}) || !allowed("DescribeInstances", url.Values{}) {
 		t.Error("describing was refused")
+	}
+}
+
+// TestTheFormatRecordIsTheOnlyTagAllowed checks the inspector against the
+// statement that lets an instance record that it formatted its data
+// volume: only that volume, only that tag key, evaluated as IAM evaluates
+// aws:TagKeys with ForAllValues.
+func TestTheFormatRecordIsTheOnlyTagAllowed(t *testing.T) {
+	const account, region = "123456789012", "us-east-1"
+	doc := components.InstancePolicy(components.PolicyScope{
+		Partition: "aws", Region: region, AccountID: account, AllocationID: "eipalloc-0abc",
+		DataVolume: &components.DataVolumeScope{VolumeID: "vol-0abc", MayFormat: true},
+	})
+	tags := func(volume string, keys ...string) url.Values {
+		form := url.Values{"ResourceId.1": {volume}}
+		for i, key := range keys {
+			form.Set(fmt.Sprintf("Tag.%d.Key", i+1), key)
+			form.Set(fmt.Sprintf("Tag.%d.Value", i+1), "ext4 by i-0123 at 2026-11-30T00:00:00Z")
+		}
+		return form
+	}
+	allowed := func(form url.Values) bool {
+		resources, ok := ec2RequestResources("aws", region, account, "CreateTags", form)
+		if !ok || len(resources) == 0 {
+			t.Fatalf("CreateTags %v: resources %q (mapped %v)", form, resources, ok)
+		}
+		for _, r := range resources {
+			if !AllowsRequest(doc, "ec2:CreateTags", r, ec2RequestContext("CreateTags", form)) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		want bool
+	}{
+		{"the record on this volume", tags("vol-0abc", userdata.FormattedTagKey), true},
+		{"another key", tags("vol-0abc", "Name"), false},
+		{"the record and another key", tags("vol-0abc", userdata.FormattedTagKey, "Owner"), false},
+		{"the record on another volume", tags("vol-0other", userdata.FormattedTagKey), false},
+		{"the record on an instance", tags("i-0123", userdata.FormattedTagKey), false},
+		{"the record on an unknown resource type", tags("sg-0123", userdata.FormattedTagKey), false},
+	} {
+		if got := allowed(tc.form); got != tc.want {
+			t.Errorf("%s: allowed %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	noFormat := components.InstancePolicy(components.PolicyScope{
+		Partition: "aws", Region: region, AccountID: account, AllocationID: "eipalloc-0abc",
+		DataVolume: &components.DataVolumeScope{VolumeID: "vol-0abc"},
+	})
+	form := tags("vol-0abc", userdata.FormattedTagKey)
+	if AllowsRequest(noFormat, "ec2:CreateTags", "arn:aws:ec2:us-east-1:123456789012:volume/vol-0abc", ec2RequestContext("CreateTags", form)) {
+		t.Error("a policy for a volume the instance may not format allows tagging it")
+	}
+}
+
+func TestConditionsHoldAsIAMEvaluatesThem(t *testing.T) {
+	ctx := map[string][]string{"aws:tagkeys": {"a", "b"}, "kms:viaservice": {"ec2.us-east-1.amazonaws.com"}}
+	for _, tc := range []struct {
+		name      string
+		condition map[string]map[string]any
+		want      bool
+	}{
+		{"none", nil, true},
+		{"ForAllValues, every key listed", map[string]map[string]any{"ForAllValues:StringEquals": {"aws:TagKeys": []string{"a", "b", "c"}}}, true},
+		{"ForAllValues, one key not listed", map[string]map[string]any{"ForAllValues:StringEquals": {"aws:TagKeys": []any{"a"}}}, false},
+		{"ForAllValues, key absent", map[string]map[string]any{"ForAllValues:StringEquals": {"aws:RequestTag/x": "y"}}, true},
+		{"ForAnyValue, key absent", map[string]map[string]any{"ForAnyValue:StringEquals": {"aws:Nope": "y"}}, false},
+		{"ForAnyValue, one listed", map[string]map[string]any{"ForAnyValue:StringEquals": {"aws:TagKeys": "b"}}, true},
+		{"StringEquals, key case folded", map[string]map[string]any{"StringEquals": {"KMS:ViaService": "ec2.us-east-1.amazonaws.com"}}, true},
+		{"StringEquals, other value", map[string]map[string]any{"StringEquals": {"kms:ViaService": "ssm.us-east-1.amazonaws.com"}}, false},
+		{"StringEquals, key absent", map[string]map[string]any{"StringEquals": {"kms:EncryptionContext:x": "y"}}, false},
+		{"StringLike", map[string]map[string]any{"StringLike": {"kms:ViaService": "ec2.*"}}, true},
+		{"two operators, one fails", map[string]map[string]any{"StringLike": {"kms:ViaService": "ec2.*"}, "Bool": {"kms:GrantIsForAWSResource": true}}, false},
+		{"an operator the harness cannot evaluate", map[string]map[string]any{"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, false},
+	} {
+		if got := conditionsHold(tc.condition, ctx); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -707,6 +707,7 @@ func devBootParams(t *testing.T, d *deployment) userdata.Params {
 			FSType:      components.DefaultDataVolumeFSType,
 			WaitSeconds: components.DefaultDataVolumeAttachTimeoutSeconds,
 			ForceDetach: true,
+			MayFormat:   true, // the dev stack creates its volume
 		},
 		// The dev stack keeps the launch gate, on by default.
 		LaunchGate: &userdata.LaunchGateParams{

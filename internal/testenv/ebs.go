@@ -54,8 +54,8 @@ const ebsCallTimeout = 15 * time.Second
 //     volume and the instance are in different availability zones (moto
 //     ignores zones);
 //   - DescribeVolumes naming held volumes by id is answered by the model:
-//     moto's description, with each held volume in-use and attached to
-//     its holder. Requests with filters, or naming no held volume, go to
+//     moto's description (its snapshot id and tags included), with each
+//     held volume in-use and attached to its holder. Requests with filters, or naming no held volume, go to
 //     moto unchanged;
 //   - DetachVolume of a held volume is answered by the model: with Force,
 //     the volume turns available [EBSModel.DetachDelay] later, as a forced
@@ -368,6 +368,9 @@ func (m *EBSModel) describeVolumes(w http.ResponseWriter, r *http.Request, form 
 			VolumeType:       string(v.VolumeType),
 			Encrypted:        aws.ToBool(v.Encrypted),
 		}
+		for _, tag := range v.Tags {
+			item.Tags = append(item.Tags, xmlTag{Key: aws.ToString(tag.Key), Value: aws.ToString(tag.Value)})
+		}
 		for _, a := range v.Attachments {
 			item.Attachments = append(item.Attachments, xmlAttachment{
 				VolumeID: aws.ToString(a.VolumeId), InstanceID: aws.ToString(a.InstanceId),
@@ -406,6 +409,12 @@ type xmlVolume struct {
 	Attachments      []xmlAttachment `xml:"attachmentSet>item"`
 	VolumeType       string          `xml:"volumeType"`
 	Encrypted        bool            `xml:"encrypted"`
+	Tags             []xmlTag        `xml:"tagSet>item"`
+}
+
+type xmlTag struct {
+	Key   string `xml:"key"`
+	Value string `xml:"value"`
 }
 
 type xmlAttachment struct {
@@ -511,4 +520,60 @@ func TerminateInstance(ctx context.Context, cfg aws.Config, instanceID string) e
 		return fmt.Errorf("terminate %s: %w", instanceID, err)
 	}
 	return nil
+}
+
+// CreateVolumeFromSnapshot creates a volume in zone, snapshots it, and
+// restores the snapshot into a new volume of sizeGiB, as a user restoring a
+// backup would. It returns the restored volume's id and the snapshot's.
+func CreateVolumeFromSnapshot(ctx context.Context, cfg aws.Config, zone string, sizeGiB int32) (volumeID, snapshotID string, err error) {
+	source, err := CreateVolume(ctx, cfg, zone, sizeGiB)
+	if err != nil {
+		return "", "", err
+	}
+	client := ec2.NewFromConfig(cfg)
+	snap, err := client.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(source)})
+	if err != nil {
+		return "", "", fmt.Errorf("snapshot %s: %w", source, err)
+	}
+	out, err := client.CreateVolume(ctx, &ec2.CreateVolumeInput{
+		AvailabilityZone: aws.String(zone),
+		Size:             aws.Int32(sizeGiB),
+		VolumeType:       types.VolumeTypeGp3,
+		Encrypted:        aws.Bool(true),
+		SnapshotId:       snap.SnapshotId,
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("restore %s in %s: %w", aws.ToString(snap.SnapshotId), zone, err)
+	}
+	return aws.ToString(out.VolumeId), aws.ToString(snap.SnapshotId), nil
+}
+
+// TagVolume sets the tag key=value on volumeID in moto.
+func TagVolume(ctx context.Context, cfg aws.Config, volumeID, key, value string) error {
+	_, err := ec2.NewFromConfig(cfg).CreateTags(ctx, &ec2.CreateTagsInput{
+		Resources: []string{volumeID},
+		Tags:      []types.Tag{{Key: aws.String(key), Value: aws.String(value)}},
+	})
+	if err != nil {
+		return fmt.Errorf("tag %s %s=%s: %w", volumeID, key, value, err)
+	}
+	return nil
+}
+
+// VolumeTag returns the value of volumeID's tag key in moto, and whether
+// the volume has it.
+func VolumeTag(ctx context.Context, cfg aws.Config, volumeID, key string) (value string, ok bool, err error) {
+	out, err := ec2.NewFromConfig(cfg).DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{volumeID}})
+	if err != nil {
+		return "", false, fmt.Errorf("describe volume %s: %w", volumeID, err)
+	}
+	if len(out.Volumes) != 1 {
+		return "", false, fmt.Errorf("describe volume %s: got %d volumes", volumeID, len(out.Volumes))
+	}
+	for _, tag := range out.Volumes[0].Tags {
+		if aws.ToString(tag.Key) == key {
+			return aws.ToString(tag.Value), true, nil
+		}
+	}
+	return "", false, nil
 }
