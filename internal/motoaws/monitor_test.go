@@ -272,7 +272,7 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 			// The dev stack keeps the launch gate, on by default, and has a
 			// data volume, with forceDetach on by default.
 			AutoScalingGroupName: groupName, LaunchGate: true,
-			DataVolume: &components.DataVolumeScope{VolumeID: d.exports["dataVolumeId"], ForceDetach: true},
+			DataVolume: &components.DataVolumeScope{VolumeID: d.exports["dataVolumeId"], ForceDetach: true, MayFormat: true},
 		}).JSON()
 		if err != nil {
 			t.Fatal(err)

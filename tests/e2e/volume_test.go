@@ -28,7 +28,7 @@ func TestDataSurvivesAHeal(t *testing.T) {
 	if !first.Healed || !first.Volume.Mounted {
 		t.Fatalf("the first instance did not heal with the volume mounted (%+v):\n%s\n%s", first.Volume, first.CommandResult, first.Log)
 	}
-	if first.Volume.Formatted != 1 || !strings.Contains(first.Log, "is blank; formatting it as ext4") {
+	if first.Volume.Formatted != 1 || !strings.Contains(first.Log, "is new and blank: EBS created it empty, no instance formatted it, and it reads as zeros; formatting it as ext4") {
 		t.Errorf("the first boot ran mkfs %d times, want once on the blank volume:\n%s", first.Volume.Formatted, first.Log)
 	}
 
