@@ -50,7 +50,7 @@ var reservedEnvNames = []struct {
 		"it sets the locale, how every program reads and writes text"},
 	{[]string{"PYTHON*"}, "python3 obeys it, and the AWS CLI and the parameter loader are python programs"},
 	{[]string{"AWS_*"}, "the AWS CLI reads it; the instance's credentials and region come from its role and its metadata"},
-	{[]string{"SELFHEALING_*"}, "the boot script reads it"},
+	{[]string{"SELFHEALING_*"}, "the boot script keeps the prefix for its own settings"},
 }
 
 var notEnvSafe = regexp.MustCompile(`[^A-Z0-9]`)
