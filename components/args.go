@@ -129,8 +129,12 @@ type SelfHealingInstanceArgs struct {
 	// Parameters are configuration values, stored as Parameter Store
 	// Strings under "/<project>/<stack>/<name>/<key>". At boot, before the
 	// user script, the instance loads every parameter under that path into
-	// userdata.ConfigEnvFile and exports each as an environment variable
-	// named userdata.EnvName(key): "db-host" becomes DB_HOST.
+	// userdata.ConfigEnvFile and gives each to the user script as an
+	// environment variable named userdata.EnvName(key): "db-host" becomes
+	// DB_HOST. The boot script's own shell never sees them, and keys whose
+	// variable bash, the loader or the locale give a meaning (PATH, IFS,
+	// BASH_ENV, LD_PRELOAD, LANG, ...) are refused: see
+	// userdata.EnvNameProblem.
 	Parameters map[string]string
 	// SecretParameters are like Parameters, stored as SecureStrings and
 	// kept as Pulumi secrets in the state. Their values are never logged.

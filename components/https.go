@@ -2,9 +2,7 @@ package components
 
 import (
 	"fmt"
-	"net/netip"
 	"path"
-	"regexp"
 	"slices"
 
 	"github.com/selfhealing-dev/selfhealing/userdata"
@@ -35,22 +33,19 @@ type HTTPSArgs struct {
 // reuses them instead of asking Let's Encrypt again.
 const tlsDirOnVolume = ".selfhealing/tls"
 
-var (
-	// domainNamePattern is a lowercase DNS name of two labels or more, as
-	// an HTTP-01 certificate can name: no wildcard, no trailing dot.
-	domainNamePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	emailPattern      = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$`)
-)
-
+// validate checks the option's fields. The rules for the domain name and
+// the email are the boot script's own (userdata.DomainNameProblem and
+// userdata.EmailProblem), so that what preview accepts, the script and
+// certbot take.
 func (h HTTPSArgs) validate() []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("https."+format, args...)) }
 
-	if _, err := netip.ParseAddr(h.DomainName); err == nil || len(h.DomainName) > 253 || !domainNamePattern.MatchString(h.DomainName) {
-		bad("domainName %q: want a lowercase DNS name such as app.example.com that resolves to the Elastic IP (no wildcard: Let's Encrypt validates it over HTTP)", h.DomainName)
+	if problem := userdata.DomainNameProblem(h.DomainName); problem != "" {
+		bad("domainName %q: %s, that resolves to the Elastic IP (Let's Encrypt validates it over HTTP)", h.DomainName, problem)
 	}
-	if len(h.Email) > 254 || !emailPattern.MatchString(h.Email) {
-		bad("email %q: want an address such as ops@example.com, where Let's Encrypt sends expiry notices", h.Email)
+	if problem := userdata.EmailProblem(h.Email); problem != "" {
+		bad("email %q: %s; Let's Encrypt sends expiry notices there", h.Email, problem)
 	}
 	if h.AppPort < 1 || h.AppPort > 65535 || h.AppPort == 80 || h.AppPort == 443 {
 		bad("appPort %d: want the port your application listens on, 1 to 65535, not 80 or 443 (nginx listens there)", h.AppPort)

@@ -144,6 +144,15 @@ func TestBadHTTPSIsRefusedNamingTheField(t *testing.T) {
 		{"injection", with(func(h *components.HTTPSArgs) { h.DomainName = "a.example.com;include /etc/passwd" }), []string{"https.domainName"}},
 		{"no email", with(func(h *components.HTTPSArgs) { h.Email = "" }), []string{"https.email", "ops@example.com"}},
 		{"bad email", with(func(h *components.HTTPSArgs) { h.Email = "ops at example.com" }), []string{"https.email", `"ops at example.com"`}},
+		{"email that reads as an option", with(func(h *components.HTTPSArgs) { h.Email = "-ops@example.com" }), []string{"https.email", `"-ops@example.com"`, "option"}},
+		{"email that reads as a long option", with(func(h *components.HTTPSArgs) { h.Email = "--staging@example.com" }), []string{"https.email", "option"}},
+		{"email with a leading dot", with(func(h *components.HTTPSArgs) { h.Email = ".ops@example.com" }), []string{"https.email", "dot"}},
+		{"email with a trailing dot", with(func(h *components.HTTPSArgs) { h.Email = "ops.@example.com" }), []string{"https.email", "dot"}},
+		{"email with two dots", with(func(h *components.HTTPSArgs) { h.Email = "o..ps@example.com" }), []string{"https.email", "dot"}},
+		{"email with two addresses", with(func(h *components.HTTPSArgs) { h.Email = "ops@example.com,-x@example.com" }), []string{"https.email"}},
+		{"email with a local part too long", with(func(h *components.HTTPSArgs) { h.Email = strings.Repeat("o", 65) + "@example.com" }), []string{"https.email", "64"}},
+		{"email domain with a leading hyphen", with(func(h *components.HTTPSArgs) { h.Email = "ops@-example.com" }), []string{"https.email"}},
+		{"domain that reads as an option", with(func(h *components.HTTPSArgs) { h.DomainName = "-d.example.com" }), []string{"https.domainName", `"-d.example.com"`}},
 		{"no port", with(func(h *components.HTTPSArgs) { h.AppPort = 0 }), []string{"https.appPort 0", "1 to 65535"}},
 		{"port 443", with(func(h *components.HTTPSArgs) { h.AppPort = 443 }), []string{"https.appPort 443", "not 80 or 443"}},
 		{"port 80", with(func(h *components.HTTPSArgs) { h.AppPort = 80 }), []string{"https.appPort 80"}},
@@ -165,6 +174,18 @@ func TestBadHTTPSIsRefusedNamingTheField(t *testing.T) {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})
+	}
+}
+
+// TestEmailsCertbotTakesAreAccepted: the rule refuses what certbot and
+// Let's Encrypt cannot take, and no more.
+func TestEmailsCertbotTakesAreAccepted(t *testing.T) {
+	for _, email := range []string{"ops@example.com", "ops+alerts@example.com", "first.last@mail.example.co.uk", "o-ps@example.com", "a_b%c@example.com", "o-@example.com", "1@example.com", "ops@my-domain.example"} {
+		h := testHTTPS
+		h.Email = email
+		if _, err := deploy(t, &components.SelfHealingInstanceArgs{HTTPS: &h, DNS: &testHTTPSDNS}); err != nil {
+			t.Errorf("email %q refused: %v", email, err)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package components_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 const (
@@ -227,6 +229,38 @@ func TestBadParametersAreRefusedNamingTheKey(t *testing.T) {
 			}
 			if n := len(d.monitor.Resources()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
+			}
+		})
+	}
+}
+
+// TestKeysThatChangeHowProgramsRunAreRefused: a key whose variable bash,
+// the dynamic loader or the locale read is refused at preview, however
+// harmless its value, naming the field, the variable and who reads it.
+func TestKeysThatChangeHowProgramsRunAreRefused(t *testing.T) {
+	for key, reader := range map[string]string{
+		"SHELLOPTS": "bash", "BASHOPTS": "bash", "bash_env": "bash", "BASH_FUNC_x": "bash", "IFS": "bash",
+		"path": "bash", "PS4": "bash", "funcnest": "bash", "GLOBIGNORE": "bash", "execignore": "bash",
+		"CDPATH": "bash", "posixly-correct": "bash", "TMOUT": "bash", "ld-preload": "dynamic loader",
+		"lc.all": "locale",
+	} {
+		t.Run(key, func(t *testing.T) {
+			for field, args := range map[string]*components.SelfHealingInstanceArgs{
+				fmt.Sprintf("parameters[%q]", key):       {Parameters: map[string]string{key: "harmless"}},
+				fmt.Sprintf("secretParameters[%q]", key): {SecretParameters: map[string]string{key: secretTestValue}},
+			} {
+				_, err := deploy(t, args)
+				if err == nil {
+					t.Fatalf("%s: accepted", field)
+				}
+				for _, want := range []string{field, "variable " + userdata.EnvName(key), "reserved", reader} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not mention %q", err, want)
+					}
+				}
+				if strings.Contains(err.Error(), secretTestValue) {
+					t.Errorf("the error quotes a value: %v", err)
+				}
 			}
 		})
 	}

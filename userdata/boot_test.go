@@ -91,6 +91,12 @@ func (in *instance) boot(p userdata.Params) bootResult {
 	if err != nil {
 		in.t.Fatalf("Render: %v", err)
 	}
+	return in.bootScript(script)
+}
+
+// bootScript runs a rendered script as the instance's first boot.
+func (in *instance) bootScript(script string) bootResult {
+	in.t.Helper()
 	env := append(testenv.CLIEnv(in.t, in.api.URL, testenv.TestCredentials),
 		userdata.IMDSEndpointEnv+"="+in.metadata.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)

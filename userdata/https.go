@@ -2,6 +2,7 @@ package userdata
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -36,6 +37,51 @@ type HTTPSParams struct {
 	// Staging asks Let's Encrypt's staging CA, whose rate limits are far
 	// higher and whose certificates browsers do not trust: for trying it out.
 	Staging bool
+}
+
+var (
+	// domainNamePattern is a lowercase DNS name of two labels or more, as
+	// an HTTP-01 certificate can name: no wildcard, no trailing dot, no
+	// label that starts or ends with "-".
+	domainNamePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	// emailLocalPattern is what certbot takes before the "@" (its
+	// EMAIL_REGEX less "."-first and ".."), and less the dot last, which
+	// RFC 5322 does not allow and Let's Encrypt refuses.
+	emailLocalPattern = regexp.MustCompile(`^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*$`)
+	// emailDomainPattern is a DNS name of two labels or more whose last
+	// label, the top-level domain, is letters.
+	emailDomainPattern = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$`)
+)
+
+// DomainNameProblem says why name cannot be the certificate's name, or
+// returns "" if it can.
+func DomainNameProblem(name string) string {
+	if len(name) > 253 || !domainNamePattern.MatchString(name) {
+		return "want a lowercase DNS name of two labels or more, such as app.example.com (no wildcard, no trailing dot)"
+	}
+	return ""
+}
+
+// EmailProblem says why certbot or Let's Encrypt cannot take email as the
+// ACME account's contact, or returns "" if they can. A leading "-" is
+// refused although certbot's own check allows it: on a command line it
+// reads as an option, wherever a program less careful than CertbotCommand
+// is handed it.
+func EmailProblem(email string) string {
+	local, domain, _ := strings.Cut(email, "@")
+	switch {
+	case strings.Count(email, "@") != 1:
+		return "want one address with one @, such as ops@example.com"
+	case strings.HasPrefix(email, "-"):
+		return `it starts with "-", which certbot would read as an option`
+	case local == "" || len(local) > 64:
+		return "want 1 to 64 characters before the @"
+	case !emailLocalPattern.MatchString(local):
+		return "before the @, want A-Z a-z 0-9 . _ % + - with no dot first, last or twice in a row (certbot refuses the rest)"
+	case len(email) > 254 || !emailDomainPattern.MatchString(domain):
+		return "after the @, want a DNS name such as example.com"
+	}
+	return ""
 }
 
 // CertFile and KeyFile are where certbot keeps the current certificate
@@ -108,8 +154,9 @@ const RenewUnitName = "selfhealing-certbot-renew"
 
 // certbotDirs are certbot's directories: the configuration, which holds
 // what must survive, and its scratch and log directories on the instance.
-func (h HTTPSParams) certbotDirs() string {
-	return "--config-dir " + h.CertDir + " --work-dir /var/lib/letsencrypt --logs-dir /var/log/letsencrypt"
+// Each is joined to its option, as every value given to certbot is.
+func (h HTTPSParams) certbotDirs() []string {
+	return []string{"--config-dir=" + h.CertDir, "--work-dir=/var/lib/letsencrypt", "--logs-dir=/var/log/letsencrypt"}
 }
 
 // RenewService returns the systemd service that renews the certificate
@@ -124,7 +171,7 @@ After=network-online.target
 [Service]
 Type=oneshot
 ExecStart=/usr/bin/certbot renew --quiet --no-random-sleep-on-renew %s --deploy-hook "systemctl reload nginx"
-`, h.DomainName, h.certbotDirs())
+`, h.DomainName, strings.Join(h.certbotDirs(), " "))
 }
 
 // RenewTimer returns the timer that runs RenewService twice a day, as
@@ -144,16 +191,19 @@ WantedBy=timers.target
 }
 
 // CertbotCommand returns the arguments, after "certbot", that obtain the
-// certificate through the webroot, or renew it if it is due.
+// certificate through the webroot, or renew it if it is due. Each value
+// is joined to its option by "=" (certbot's argparse takes "--opt=value"),
+// so that no value, whatever it starts with, is read as an option of its
+// own. The webroot comes before the domain it serves, as certbot maps them.
 func (h HTTPSParams) CertbotCommand() []string {
 	args := []string{
 		"certonly", "--non-interactive", "--agree-tos", "--keep-until-expiring",
-		"--webroot", "-w", ACMEWebroot, "-d", h.DomainName, "-m", h.Email,
+		"--webroot", "--webroot-path=" + ACMEWebroot, "--domains=" + h.DomainName, "--email=" + h.Email,
 	}
 	if h.Staging {
 		args = append(args, "--test-cert")
 	}
-	return append(args, strings.Fields(h.certbotDirs())...)
+	return append(args, h.certbotDirs()...)
 }
 
 // The methods below hand the package's fixed paths to the template, which

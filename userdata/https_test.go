@@ -2,7 +2,9 @@ package userdata_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -104,7 +106,7 @@ func TestRenewalRunsTwiceADayAgainstTheCertificatesOwnDirectory(t *testing.T) {
 	for _, want := range []string{
 		"Type=oneshot",
 		"ExecStart=/usr/bin/certbot renew --quiet",
-		"--config-dir /data/.selfhealing/tls ",
+		"--config-dir=/data/.selfhealing/tls ",
 		`--deploy-hook "systemctl reload nginx"`,
 	} {
 		if !strings.Contains(service, want) {
@@ -123,9 +125,9 @@ func TestCertbotAsksForOneNameThroughTheWebroot(t *testing.T) {
 	got := strings.Join(testHTTPS.CertbotCommand(), " ")
 	for _, want := range []string{
 		"certonly --non-interactive --agree-tos --keep-until-expiring",
-		"--webroot -w " + userdata.ACMEWebroot,
-		"-d app.example.com -m ops@example.com",
-		"--config-dir /data/.selfhealing/tls",
+		"--webroot --webroot-path=" + userdata.ACMEWebroot,
+		"--domains=app.example.com --email=ops@example.com",
+		"--config-dir=/data/.selfhealing/tls",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("certbot %s: lacks %q", got, want)
@@ -138,6 +140,47 @@ func TestCertbotAsksForOneNameThroughTheWebroot(t *testing.T) {
 	staging.Staging = true
 	if !strings.Contains(strings.Join(staging.CertbotCommand(), " "), "--test-cert") {
 		t.Errorf("Staging does not ask the staging CA")
+	}
+}
+
+// TestCertbotReadsNoValueAsAnOption: every value the configuration gives
+// certbot is joined to its option by "=", so that whatever it starts with,
+// it is that option's value. It parses the command line as certbot's
+// argparse does, with values that start with "-" and name certbot options.
+func TestCertbotReadsNoValueAsAnOption(t *testing.T) {
+	h := testHTTPS
+	h.Email = "-n@example.com"
+	h.DomainName = "--staging"
+	h.CertDir = "--dry-run"
+	args := h.CertbotCommand()
+	for _, value := range []string{h.Email, h.DomainName, h.CertDir, userdata.ACMEWebroot} {
+		for _, arg := range args {
+			if arg == value {
+				t.Errorf("certbot %s: %q is an argument of its own, which certbot may read as an option", strings.Join(args, " "), value)
+			}
+		}
+	}
+	// certbot's command line is configargparse's, that is argparse's.
+	testenv.RequireTool(t, "python3", "apt-get install python3")
+	parser := `import argparse, json, sys
+p = argparse.ArgumentParser()
+p.add_argument("subcommand")
+for flag in ("-n", "--non-interactive", "--agree-tos", "--keep-until-expiring", "--webroot", "--test-cert", "--staging", "--dry-run"):
+    p.add_argument(flag, action="store_true")
+for short, long in (("-w", "--webroot-path"), ("-d", "--domains"), ("-m", "--email")):
+    p.add_argument(short, long)
+for long in ("--config-dir", "--work-dir", "--logs-dir"):
+    p.add_argument(long)
+a = p.parse_args(sys.argv[1:])
+print(json.dumps({"email": a.email, "domains": a.domains, "config_dir": a.config_dir, "staging": a.staging, "dry_run": a.dry_run, "n": a.n}))
+`
+	out, err := exec.Command("python3", append([]string{"-I", "-c", parser}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("argparse refuses certbot %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	want := fmt.Sprintf(`{"email": %q, "domains": %q, "config_dir": %q, "staging": false, "dry_run": false, "n": false}`, h.Email, h.DomainName, h.CertDir)
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Errorf("argparse read certbot %s as\n%s\nwant\n%s", strings.Join(args, " "), got, want)
 	}
 }
 

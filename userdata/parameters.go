@@ -2,7 +2,6 @@ package userdata
 
 import (
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -14,22 +13,44 @@ const ConfigEnvFile = "/var/lib/selfhealing/config.env"
 
 // ParametersParams make the script load every parameter under Path from
 // AWS Systems Manager Parameter Store, decrypting SecureStrings, into
-// ConfigEnvFile, and export them to the user script.
+// ConfigEnvFile, and start the user script with them in its environment.
+// The script never loads them into its own shell, where a variable such as
+// BASH_ENV or IFS would change how it runs.
 type ParametersParams struct {
 	// Path is the parameter hierarchy, such as "/myproject/prod/web". A
 	// parameter "<Path>/db-host" becomes the variable DB_HOST.
 	Path string
 }
 
-// reservedEnvNames are environment variables that a parameter may not set:
-// bash refuses or reacts to them, the dynamic loader obeys them, or the AWS
-// CLI and this script read them. A trailing "*" reserves a prefix.
-var reservedEnvNames = []string{
-	"BASH*", "BASHOPTS", "CDPATH", "DIRSTACK", "ENV", "EPOCHREALTIME", "EPOCHSECONDS", "EUID",
-	"FUNCNAME", "GLOBIGNORE", "GROUPS", "HISTFILE", "HOME", "HOSTNAME", "IFS", "LD_*",
-	"LINENO", "OLDPWD", "OPTERR", "OPTIND", "PATH", "PIPESTATUS", "PPID", "PS4", "PWD",
-	"PYTHON*", "RANDOM", "SECONDS", "SHELL", "SHELLOPTS", "SHLVL", "SRANDOM", "UID",
-	"AWS_*", "SELFHEALING_*",
+// reservedEnvNames are the environment variables a parameter may not set,
+// each group with the reason. The boot script never loads configuration
+// into its own shell, so none of them can change how it runs; they are
+// refused because the user script and every program it starts would obey
+// them as more than configuration. A trailing "*" reserves a prefix.
+var reservedEnvNames = []struct {
+	names  []string
+	reason string
+}{
+	// The "Shell Variables" of the bash manual (Bourne's and bash's own),
+	// and "_", which bash sets for every command; BASH* covers the exported
+	// functions, BASH_FUNC_*.
+	{[]string{
+		"_", "BASH*", "CDPATH", "CHILD_MAX", "COLUMNS", "COMP_*", "COMPREPLY", "COPROC", "DIRSTACK", "EMACS",
+		"ENV", "EPOCHREALTIME", "EPOCHSECONDS", "EUID", "EXECIGNORE", "FCEDIT", "FIGNORE", "FUNCNAME", "FUNCNEST",
+		"GLOBIGNORE", "GLOBSORT", "GROUPS", "HISTCMD", "HISTCONTROL", "HISTFILE", "HISTFILESIZE", "HISTIGNORE",
+		"HISTSIZE", "HISTTIMEFORMAT", "HOME", "HOSTFILE", "HOSTNAME", "HOSTTYPE", "IFS", "IGNOREEOF", "INPUTRC",
+		"INSIDE_EMACS", "LINENO", "LINES", "MACHTYPE", "MAIL", "MAILCHECK", "MAILPATH", "MAPFILE", "OLDPWD",
+		"OPTARG", "OPTERR", "OPTIND", "OSTYPE", "PATH", "PIPESTATUS", "POSIXLY_CORRECT", "PPID", "PROMPT_COMMAND",
+		"PROMPT_DIRTRIM", "PS0", "PS1", "PS2", "PS3", "PS4", "PWD", "RANDOM", "READLINE_*", "REPLY", "SECONDS",
+		"SHELL", "SHELLOPTS", "SHLVL", "SRANDOM", "TIMEFORMAT", "TMOUT", "TMPDIR", "UID",
+	}, "bash gives it a meaning (it is one of the manual's shell variables), so it would change how every bash script runs"},
+	{[]string{"LD_*", "GCONV_PATH", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "MALLOC_*", "RES_OPTIONS", "TZDIR"},
+		"the dynamic loader or the C library obeys it in every program"},
+	{[]string{"LANG", "LANGUAGE", "LC_*", "LOCPATH", "NLSPATH"},
+		"it sets the locale, how every program reads and writes text"},
+	{[]string{"PYTHON*"}, "python3 obeys it, and the AWS CLI and the parameter loader are python programs"},
+	{[]string{"AWS_*"}, "the AWS CLI reads it; the instance's credentials and region come from its role and its metadata"},
+	{[]string{"SELFHEALING_*"}, "the boot script keeps the prefix for its own settings"},
 }
 
 var notEnvSafe = regexp.MustCompile(`[^A-Z0-9]`)
@@ -44,18 +65,23 @@ func EnvName(key string) string {
 }
 
 // EnvNameProblem says why a parameter may not become the environment
-// variable name, or returns "" if it may.
+// variable name, or returns "" if it may. The component refuses such keys
+// at preview, and the boot script's loader refuses them again for keys
+// added to the path by hand, from ReservedNames.
 func EnvNameProblem(name string) string {
 	switch {
 	case name == "":
 		return "it is empty"
 	case name[0] >= '0' && name[0] <= '9':
 		return "it starts with a digit, which no shell variable may"
-	case slices.ContainsFunc(reservedEnvNames, func(r string) bool {
-		prefix, isPrefix := strings.CutSuffix(r, "*")
-		return name == r || isPrefix && strings.HasPrefix(name, prefix)
-	}):
-		return "bash, the dynamic loader, python or the AWS CLI give it a meaning (reserved: " + strings.Join(reservedEnvNames, " ") + ")"
+	}
+	for _, group := range reservedEnvNames {
+		for _, r := range group.names {
+			prefix, isPrefix := strings.CutSuffix(r, "*")
+			if name == r || isPrefix && strings.HasPrefix(name, prefix) {
+				return "it is reserved: " + group.reason
+			}
+		}
 	}
 	return ""
 }
@@ -115,7 +141,29 @@ func (ParametersParams) Loader() string { return parametersLoader }
 
 // ReservedNames returns the reserved variable names, space-separated, for
 // the loader.
-func (ParametersParams) ReservedNames() string { return strings.Join(reservedEnvNames, " ") }
+func (ParametersParams) ReservedNames() string {
+	var names []string
+	for _, group := range reservedEnvNames {
+		names = append(names, group.names...)
+	}
+	return strings.Join(names, " ")
+}
+
+// envReader is the python3 program that reads the environment file back
+// as the boot script gives it to env(1): one NAME=value word each,
+// NUL-terminated, in the file's order. shlex.split undoes exactly the
+// shlex.quote of parametersLoader, as sourcing the file in bash would,
+// and no shell ever interprets the values on the way. newline="" keeps a
+// carriage return in a value as it is.
+const envReader = `import shlex, sys
+with open(sys.argv[1], encoding="utf-8", newline="") as f:
+    words = shlex.split(f.read())
+sys.stdout.write("".join(word + "\0" for word in words))
+`
+
+// EnvReader returns the python3 program that reads ConfigEnvFile back; see
+// envReader.
+func (ParametersParams) EnvReader() string { return envReader }
 
 // ConfigEnvFile returns the package's ConfigEnvFile, for the template.
 func (ParametersParams) ConfigEnvFile() string { return ConfigEnvFile }

@@ -182,3 +182,88 @@ func TestBootFailsLoudlyWhenParameterStoreRefuses(t *testing.T) {
 		t.Errorf("GetParametersByPath called %d times; want the bounded 10 tries, no more", got)
 	}
 }
+
+// hostileConfiguration are parameters named as variables that change how
+// bash, the dynamic loader or the locale work, with values that would
+// show it. The component and the loader both refuse such names; a boot
+// script that loaded them into its own shell would trace itself, find no
+// command, fail every nested function call or die after it said ready.
+var hostileConfiguration = map[string]string{
+	"BASH_ENV":        "/var/lib/hostile/bash-env",
+	"BASHOPTS":        "xpg_echo",
+	"CDPATH":          "/var/lib/hostile",
+	"EXECIGNORE":      "*",
+	"FUNCNEST":        "1",
+	"GLOBIGNORE":      "*",
+	"HOME":            "/var/lib/hostile",
+	"IFS":             "e/-",
+	"LC_ALL":          "xx_XX.hostile",
+	"LD_PRELOAD":      "/var/lib/hostile/preload.so",
+	"PATH":            "/var/lib/hostile",
+	"POSIXLY_CORRECT": "y",
+	"PS4":             "+hostile-ps4+ ",
+	"SHELLOPTS":       "xtrace",
+	"TMOUT":           "1",
+	"TMPDIR":          "/var/lib/hostile",
+	"_":               "underscore",
+	"GREETING":        trickyValue,
+	"CRLF":            "line\r\nnext\r",
+}
+
+// TestBootScriptNeverRunsWithItsConfiguration: configuration reaches the
+// user script's environment, byte for byte, and never the boot script's
+// own shell. The loader's own refusal of reserved names is switched off
+// here, so that the names do reach the environment file: what is tried is
+// that no name or value there can change how the boot script runs.
+func TestBootScriptNeverRunsWithItsConfiguration(t *testing.T) {
+	in := newInstance(t)
+	for name, value := range hostileConfiguration {
+		in.putParameter(parametersPath+"/"+name, value, ssmtypes.ParameterTypeSecureString)
+	}
+	// The user script records the environment it was started with, as the
+	// kernel holds it, using no PATH lookup and no function.
+	p := in.withParameters("/bin/cat /proc/$$/environ >/var/lib/seen-environ\n: >/var/lib/user-script-ran\n")
+	script, err := userdata.Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserved := userdata.ShellQuote(p.Parameters.ReservedNames())
+	if !strings.Contains(script, reserved) {
+		t.Fatalf("the script does not hand the loader its reserved names as %s", reserved)
+	}
+	r := in.bootScript(strings.Replace(script, reserved, "''", 1))
+
+	in.wantHealed(r)
+	envFile := in.fs.ReadFile(userdata.ConfigEnvFile)
+	environ := map[string]string{}
+	for _, entry := range strings.Split(in.fs.ReadFile("/var/lib/seen-environ"), "\x00") {
+		if name, value, ok := strings.Cut(entry, "="); ok {
+			environ[name] = value
+		}
+	}
+	for name, want := range hostileConfiguration {
+		if !strings.HasPrefix(envFile, name+"=") && !strings.Contains(envFile, "\n"+name+"=") {
+			t.Errorf("%s is not in %s; the test tried nothing", name, userdata.ConfigEnvFile)
+		}
+		if got, ok := environ[name]; got != want {
+			t.Errorf("the user script was started with %s = %q (set: %v), want %q", name, got, ok, want)
+		}
+	}
+	// Signs of the boot script's own shell running with them: tracing,
+	// commands or functions it could not run, a variable it could not set.
+	for _, sign := range []string{"+hostile-ps4+ set_status", "+ set_status", "command not found", "maximum function nesting", "readonly variable", "timed out waiting for input"} {
+		if strings.Contains(r.Stderr, sign) {
+			t.Errorf("the boot script's shell ran with its configuration (%q on stderr):\n%s", sign, r.Stderr)
+		}
+	}
+}
+
+// TestBootFailsLoudlyOnAParameterNamedAsABashVariable: a parameter added to
+// the path by hand, whose variable bash gives a meaning, stops the boot
+// with one FAILED line naming it, before the user script runs.
+func TestBootFailsLoudlyOnAParameterNamedAsABashVariable(t *testing.T) {
+	in := newInstance(t)
+	in.putParameter(parametersPath+"/funcnest", "1", ssmtypes.ParameterTypeString)
+	r := in.boot(in.withParameters(dumpEnv("FUNCNEST")))
+	in.wantFailed(r, "loading configuration from Parameter Store", parametersPath+"/funcnest", "FUNCNEST", "reserved")
+}

@@ -37,6 +37,32 @@ func TestEnvNames(t *testing.T) {
 	}
 }
 
+// TestEnvNamesThatChangeHowProgramsRunAreRefused: a variable that bash,
+// the dynamic loader or the locale read changes how the user script and
+// everything it starts run, whatever its value; each is refused, saying
+// who reads it.
+func TestEnvNamesThatChangeHowProgramsRunAreRefused(t *testing.T) {
+	for name, reader := range map[string]string{
+		"SHELLOPTS": "bash", "BASHOPTS": "bash", "BASH_ENV": "bash", "BASH_FUNC_LOG__": "bash", "ENV": "bash",
+		"IFS": "bash", "PATH": "bash", "PS4": "bash", "FUNCNEST": "bash", "GLOBIGNORE": "bash",
+		"EXECIGNORE": "bash", "CDPATH": "bash", "POSIXLY_CORRECT": "bash", "TMOUT": "bash", "TMPDIR": "bash",
+		"HOME": "bash", "PROMPT_COMMAND": "bash", "_": "bash",
+		"LD_PRELOAD": "dynamic loader", "LD_LIBRARY_PATH": "dynamic loader", "GLIBC_TUNABLES": "C library",
+		"LANG": "locale", "LC_ALL": "locale", "LANGUAGE": "locale",
+		"PYTHONSTARTUP": "python3", "AWS_CA_BUNDLE": "AWS CLI",
+	} {
+		problem := userdata.EnvNameProblem(name)
+		if !strings.Contains(problem, "reserved") || !strings.Contains(problem, reader) {
+			t.Errorf("EnvNameProblem(%q) = %q; want it reserved, saying %s reads it", name, problem, reader)
+		}
+	}
+	for _, name := range []string{"_X", "COMPANY", "LANG_CODE", "LINES_PER_PAGE", "TZ", "PATH_PREFIX", "MY_IFS", "FUNCNEST_DEPTH", "ENVIRONMENT"} {
+		if problem := userdata.EnvNameProblem(name); problem != "" {
+			t.Errorf("EnvNameProblem(%q) = %q; want none, nothing gives it a meaning", name, problem)
+		}
+	}
+}
+
 // loaderResult is what one run of the boot script's parameter loader did.
 type loaderResult struct {
 	stdout, stderr string
@@ -158,6 +184,41 @@ func TestLoaderNamesVariablesAsEnvNameDoes(t *testing.T) {
 	}
 }
 
+// TestEnvReaderGivesBackWhatTheLoaderWrote: the words the boot script
+// hands env(1) are the values, byte for byte, as sourcing the file gives
+// them, and as many as the loader wrote.
+func TestEnvReaderGivesBackWhatTheLoaderWrote(t *testing.T) {
+	var params []map[string]string
+	want := map[string]string{}
+	for i, value := range append(hostile, "a=b=c", "ünïcödé ✓ 日本", "tab\there", "trailing newline\n\n", "'", "=") {
+		key := "key-" + string(rune('a'+i))
+		params = append(params, map[string]string{"Name": "/p/s/c/" + key, "Type": "String", "Value": value})
+		want[userdata.EnvName(key)] = value
+	}
+	r := runLoader(t, "/p/s/c", params)
+	if r.exitCode != 0 {
+		t.Fatalf("loader exited %d: %s", r.exitCode, r.stderr)
+	}
+	out, err := exec.Command("python3", "-I", "-c", userdata.ParametersParams{}.EnvReader(), r.envFile).Output()
+	if err != nil {
+		t.Fatalf("the reader: %v", err)
+	}
+	words := strings.Split(string(out), "\x00")
+	if last := words[len(words)-1]; last != "" {
+		t.Fatalf("the reader's output does not end in NUL: %q", last)
+	}
+	words = words[:len(words)-1]
+	if len(words) != len(want) {
+		t.Errorf("the reader gave %d words for %d parameters", len(words), len(want))
+	}
+	for _, word := range words {
+		name, value, _ := strings.Cut(word, "=")
+		if value != want[name] {
+			t.Errorf("the reader gave %s = %q, want %q", name, value, want[name])
+		}
+	}
+}
+
 func TestLoaderRefusesWhatNoVariableCanHold(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -170,6 +231,8 @@ func TestLoaderRefusesWhatNoVariableCanHold(t *testing.T) {
 		}, []string{"/p/s/c/DB_HOST", "/p/s/c/db-host", "both become the variable DB_HOST"}},
 		{"digit first", []map[string]string{{"Name": "/p/s/c/1st", "Type": "String", "Value": "secret-one"}}, []string{"/p/s/c/1st", "starts with a digit"}},
 		{"reserved", []map[string]string{{"Name": "/p/s/c/ld-preload", "Type": "String", "Value": "secret-one"}}, []string{"LD_PRELOAD", "reserved"}},
+		{"a bash variable", []map[string]string{{"Name": "/p/s/c/funcnest", "Type": "String", "Value": "secret-one"}}, []string{"FUNCNEST", "reserved"}},
+		{"a bash variable too", []map[string]string{{"Name": "/p/s/c/EXECIGNORE", "Type": "String", "Value": "secret-one"}}, []string{"EXECIGNORE", "reserved"}},
 		{"NUL", []map[string]string{{"Name": "/p/s/c/k", "Type": "SecureString", "Value": "secret\x00one"}}, []string{"/p/s/c/k", "NUL"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

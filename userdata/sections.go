@@ -28,8 +28,6 @@ var (
 	// which may not contain ':' or '*', and as a literal, not a glob, for
 	// the agent.
 	logFilePattern = regexp.MustCompile(`^(/[A-Za-z0-9._@+-]+)+$`)
-	domainPattern  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	emailPattern   = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$`)
 	certDirPattern = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
 )
 
@@ -53,11 +51,11 @@ func (p Params) validateSections() error {
 		}
 	}
 	if s := p.HTTPS; s != nil {
-		if !domainPattern.MatchString(s.DomainName) || len(s.DomainName) > 253 {
-			errs = append(errs, fmt.Errorf("https domain name %q: want a lowercase DNS name such as app.example.com", s.DomainName))
+		if problem := DomainNameProblem(s.DomainName); problem != "" {
+			errs = append(errs, fmt.Errorf("https domain name %q: %s", s.DomainName, problem))
 		}
-		if !emailPattern.MatchString(s.Email) {
-			errs = append(errs, fmt.Errorf("https email %q: want an address such as ops@example.com", s.Email))
+		if problem := EmailProblem(s.Email); problem != "" {
+			errs = append(errs, fmt.Errorf("https email %q: %s", s.Email, problem))
 		}
 		if s.AppPort < 1 || s.AppPort > 65535 || s.AppPort == 80 || s.AppPort == 443 {
 			errs = append(errs, fmt.Errorf("https app port %d: want 1 to 65535, not 80 or 443", s.AppPort))

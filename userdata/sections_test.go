@@ -105,6 +105,8 @@ func TestRenderRefusesSectionValuesTheScriptCannotCarry(t *testing.T) {
 		{"nginx injection", userdata.Params{HTTPS: https(func(h *userdata.HTTPSParams) { h.DomainName = "a.example.com; include /etc/passwd" })}, "https domain name"},
 		{"wildcard domain", userdata.Params{HTTPS: https(func(h *userdata.HTTPSParams) { h.DomainName = "*.example.com" })}, "https domain name"},
 		{"email", userdata.Params{HTTPS: https(func(h *userdata.HTTPSParams) { h.Email = "ops" })}, "https email"},
+		{"email that reads as an option", userdata.Params{HTTPS: https(func(h *userdata.HTTPSParams) { h.Email = "-ops@example.com" })}, "https email"},
+		{"email with two dots", userdata.Params{HTTPS: https(func(h *userdata.HTTPSParams) { h.Email = "o..ps@example.com" })}, "https email"},
 		{"port 443", userdata.Params{HTTPS: https(func(h *userdata.HTTPSParams) { h.AppPort = 443 })}, "https app port"},
 		{"cert dir with a space", userdata.Params{HTTPS: https(func(h *userdata.HTTPSParams) { h.CertDir = "/data/my tls" })}, "https certificate directory"},
 	} {
@@ -127,7 +129,7 @@ func TestEveryTemplatedSectionValueIsQuoted(t *testing.T) {
 		"readonly log_group='/selfhealing/proj/dev/web'",
 		"readonly https_domain='app.example.com' https_app_port='8080'",
 		"certbot 'certonly' '--non-interactive'",
-		"'-m' 'ops@example.com'",
+		"'--email=ops@example.com'",
 	} {
 		if !strings.Contains(script, want) {
 			t.Errorf("the script lacks the quoted %q", want)
