@@ -19,6 +19,12 @@ func goodURLCheck() *userdata.HealthCheckParams {
 	return &userdata.HealthCheckParams{URL: "https://[::1]:8443/healthz?deep=1", ExpectedStatus: 204, IntervalSeconds: 15, TimeoutSeconds: 5, FailureThreshold: 3}
 }
 
+// globURLCheck's URL holds what bash or curl could read as their own: a
+// "$", a backquote, brackets and braces. The script carries it verbatim.
+func globURLCheck() *userdata.HealthCheckParams {
+	return &userdata.HealthCheckParams{URL: "http://localhost:8080/healthz?q=$HOME&t=`id`&f[a]={b,c}", ExpectedStatus: 200, IntervalSeconds: 15, TimeoutSeconds: 5, FailureThreshold: 3}
+}
+
 func goodCommandCheck() *userdata.HealthCheckParams {
 	return &userdata.HealthCheckParams{Command: `systemctl is-active --quiet app && [ "$(cat /run/x)" = 'ok' ]`, IntervalSeconds: 2, TimeoutSeconds: 1, FailureThreshold: 1}
 }
@@ -33,7 +39,7 @@ func TestRenderedScriptWithGateAndHealthPassesBashAndShellcheck(t *testing.T) {
 	testenv.RequireTool(t, "shellcheck", "apt-get install shellcheck")
 	for _, volume := range volumeCombinations() {
 		for _, gate := range []*userdata.LaunchGateParams{nil, goodGate()} {
-			for _, check := range []*userdata.HealthCheckParams{nil, goodURLCheck(), goodCommandCheck()} {
+			for _, check := range []*userdata.HealthCheckParams{nil, goodURLCheck(), globURLCheck(), goodCommandCheck()} {
 				p := userdata.Params{AllocationID: "eipalloc-12345678", UserScript: "#!/bin/sh\n# kept\necho hi\n", DataVolume: volume, LaunchGate: gate, HealthCheck: check}
 				script, err := userdata.Render(p)
 				if err != nil {
@@ -66,10 +72,13 @@ func TestGateAndHealthValuesCannotEscapeTheirQuoting(t *testing.T) {
 			t.Errorf("bash holds %q, want %q", got, want)
 		}
 	}
-	p := everything()
-	got := templatedVariables(t, p, "health_url", "health_expected_status", "health_command")
-	if want := []string{p.HealthCheck.URL, strconv.Itoa(p.HealthCheck.ExpectedStatus), ""}; !slices.Equal(got, want) {
-		t.Errorf("bash holds %q, want %q", got, want)
+	for _, check := range []*userdata.HealthCheckParams{goodURLCheck(), globURLCheck()} {
+		p := everything()
+		p.HealthCheck = check
+		got := templatedVariables(t, p, "health_url", "health_expected_status", "health_command")
+		if want := []string{check.URL, strconv.Itoa(check.ExpectedStatus), ""}; !slices.Equal(got, want) {
+			t.Errorf("bash holds %q, want %q", got, want)
+		}
 	}
 }
 
