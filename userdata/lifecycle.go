@@ -72,7 +72,8 @@ type FailureReportParams struct {
 }
 
 // validate reports every field of r the script cannot use; withGate says
-// whether the script has a launch gate too, whose ABANDON is the report.
+// whether the script has a launch gate too, whose ABANDON already gets a
+// failed instance replaced.
 func (r *FailureReportParams) validate(withGate bool) []error {
 	var errs []error
 	if withGate {

@@ -72,8 +72,8 @@ type Params struct {
 	LaunchGate *LaunchGateParams
 	// FailureReport, when not nil, is the group a failed boot marks the
 	// instance Unhealthy in, so that the group replaces it: for a group
-	// without a launch gate, whose ABANDON would do that otherwise. Not
-	// with LaunchGate.
+	// without a launch gate, where no ABANDON does that. Not with
+	// LaunchGate.
 	FailureReport *FailureReportParams
 	// HealthCheck, when not nil, is installed with a timer once the
 	// instance is ready; with a launch gate, the instance is ready only
