@@ -100,7 +100,8 @@ type SelfHealingInstanceArgs struct {
 	Notifications *NotificationsArgs
 	// DisableLaunchGate turns off the launch lifecycle hook that keeps a new
 	// instance out of service until its boot script reports it ready. See
-	// LaunchGateHookName.
+	// LaunchGateHookName. Without it, a boot that fails marks its instance
+	// Unhealthy in its group, which replaces it.
 	DisableLaunchGate bool
 	// LaunchGateTimeoutSeconds is how long a new instance may take to report
 	// ready before the group abandons (terminates) it, 30 to 7200. Zero

@@ -9,14 +9,15 @@ import (
 )
 
 // The boot script completes the launch gate the group has, by the group's
-// name, and runs the health check the args describe, with every default
-// filled in.
+// name, or without one reports a failed boot to the group; and it runs the
+// health check the args describe, with every default filled in.
 func TestBootParamsCarryTheGateAndTheHealthCheck(t *testing.T) {
 	const group = "proj-stack-web"
 	for _, tc := range []struct {
 		name       string
 		args       components.SelfHealingInstanceArgs
 		wantGate   *userdata.LaunchGateParams
+		wantReport *userdata.FailureReportParams
 		wantHealth *userdata.HealthCheckParams
 	}{
 		{
@@ -31,9 +32,15 @@ func TestBootParamsCarryTheGateAndTheHealthCheck(t *testing.T) {
 				IntervalSeconds: 15, TimeoutSeconds: 5, FailureThreshold: 3},
 		},
 		{
+			name:       "no gate: a failed boot reports the instance to its group",
+			args:       components.SelfHealingInstanceArgs{DisableLaunchGate: true},
+			wantReport: &userdata.FailureReportParams{GroupName: group},
+		},
+		{
 			name: "no gate, a command check",
 			args: components.SelfHealingInstanceArgs{DisableLaunchGate: true,
 				AppHealthCheck: &components.AppHealthCheck{Command: "systemctl is-active --quiet app", IntervalSeconds: 30, TimeoutSeconds: 10, FailureThreshold: 5}},
+			wantReport: &userdata.FailureReportParams{GroupName: group},
 			wantHealth: &userdata.HealthCheckParams{Command: "systemctl is-active --quiet app", IntervalSeconds: 30, TimeoutSeconds: 10, FailureThreshold: 5},
 		},
 	} {
@@ -41,6 +48,9 @@ func TestBootParamsCarryTheGateAndTheHealthCheck(t *testing.T) {
 			p := components.BootParamsInGroup(tc.args, group, "eipalloc-0123456789abcdef0", "")
 			if !reflect.DeepEqual(p.LaunchGate, tc.wantGate) {
 				t.Errorf("LaunchGate = %+v, want %+v", p.LaunchGate, tc.wantGate)
+			}
+			if !reflect.DeepEqual(p.FailureReport, tc.wantReport) {
+				t.Errorf("FailureReport = %+v, want %+v", p.FailureReport, tc.wantReport)
 			}
 			if !reflect.DeepEqual(p.HealthCheck, tc.wantHealth) {
 				t.Errorf("HealthCheck = %+v, want %+v", p.HealthCheck, tc.wantHealth)

@@ -185,12 +185,16 @@ func validateCommand(command string) error {
 	return nil
 }
 
-// healthCheckStatements let the instance report health to its own group,
-// and to no other. SetInstanceHealth requires the autoScalingGroup resource
-// (Service Authorization Reference). Within a group of one (and its warm
-// pool) the only instance it can mark unhealthy is, in effect, itself.
-func healthCheckStatements(s PolicyScope) []PolicyStatement {
-	if !s.AppHealthCheck {
+// reportHealthStatements let the instance mark itself Unhealthy in its own
+// group, and in no other, when something on it does: the app health check,
+// and, without the launch gate, a failed boot (there is no launch action to
+// ABANDON then, so the boot script reports the instance instead; see
+// userdata.FailureReportParams). SetInstanceHealth requires the
+// autoScalingGroup resource (Service Authorization Reference). Within a
+// group of one (and its warm pool) the only instance it can mark unhealthy
+// is, in effect, itself.
+func reportHealthStatements(s PolicyScope) []PolicyStatement {
+	if !s.AppHealthCheck && s.LaunchGate {
 		return nil
 	}
 	return []PolicyStatement{{

@@ -70,6 +70,8 @@ func TestLocalURLsAreAccepted(t *testing.T) {
 	for _, url := range []string{
 		"http://localhost/", "http://localhost:8080/healthz?deep=1", "https://127.0.0.1:8443/status",
 		"http://[::1]:80/", "http://LOCALHOST:9000",
+		// Legal in a query; the boot script passes them to curl literally.
+		"http://localhost:8080/healthz?filter[status]=up&x[]=1", "http://localhost/healthz?fields={a,b}&v=$HOME",
 	} {
 		if _, err := deploy(t, &components.SelfHealingInstanceArgs{AppHealthCheck: &components.AppHealthCheck{URL: url}}); err != nil {
 			t.Errorf("url %q refused: %v", url, err)

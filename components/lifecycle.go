@@ -11,7 +11,8 @@ import (
 // Pending:Wait until its boot script reports it ready. Without it, the group
 // calls an instance healthy as soon as EC2 says it is running: a refresh
 // moves on, and `pulumi up` returns, while the Elastic IP may not have moved
-// yet and the user's script may have failed.
+// yet and the user's script may have failed; a boot that fails then marks
+// its instance Unhealthy, so that the group replaces it at least.
 const (
 	// LaunchGateHookName is the launch lifecycle hook's name. The boot
 	// script completes the hook with this name, the group's name

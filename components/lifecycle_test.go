@@ -69,6 +69,25 @@ func TestWithoutTheLaunchGateThereIsNoHookAndNoPermission(t *testing.T) {
 	}
 }
 
+// Without the gate nothing abandons a failed boot: the boot script marks
+// its instance Unhealthy instead, which it may do in its own group only.
+func TestWithoutTheLaunchGateAFailedBootMayMarkItselfUnhealthy(t *testing.T) {
+	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{DisableLaunchGate: true}).rolePolicy()
+	var found []components.PolicyStatement
+	for _, st := range doc.Statement {
+		if slices.Contains(st.Action, "autoscaling:SetInstanceHealth") {
+			found = append(found, st)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d statements allow autoscaling:SetInstanceHealth, want 1: %+v", len(found), doc.Statement)
+	}
+	if st := found[0]; st.Effect != "Allow" || !slices.Equal(st.Action, []string{"autoscaling:SetInstanceHealth"}) ||
+		!slices.Equal(st.Resource, []string{groupARN}) || st.Condition != nil {
+		t.Errorf("statement = %+v, want SetInstanceHealth alone on %s only", st, groupARN)
+	}
+}
+
 func TestCapacityWaitCoversTheHookTimeout(t *testing.T) {
 	for _, timeout := range []int{components.MinLaunchGateTimeoutSeconds, 600, components.MaxLaunchGateTimeoutSeconds} {
 		text := components.CapacityWaitTimeout(true, timeout)

@@ -40,10 +40,11 @@ type PolicyScope struct {
 	// DataVolume, when set, is the volume the instance may attach.
 	DataVolume *DataVolumeScope
 
-	// AutoScalingGroupName is the instance's group; it scopes the two
-	// permissions below, which are off unless set.
+	// AutoScalingGroupName is the instance's group; it scopes the
+	// permissions the two fields below give.
 	AutoScalingGroupName string
 	// LaunchGate lets the instance complete the group's launch hook.
+	// Without it, a failed boot marks the instance unhealthy instead.
 	LaunchGate bool
 	// AppHealthCheck lets the instance mark itself unhealthy.
 	AppHealthCheck bool
@@ -83,7 +84,7 @@ func InstanceTrustPolicy(dnsSuffix string) PolicyDocument {
 
 // InstancePolicy is the instance role's inline policy: it may move this one
 // Elastic IP onto an instance, and read where addresses are; and, as s asks,
-// complete its group's launch gate and report its health to its group.
+// complete its group's launch gate, or report its health to its group.
 func InstancePolicy(s PolicyScope) PolicyDocument {
 	ec2ARN := func(resource string) string {
 		return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", s.Partition, s.Region, s.AccountID, resource)
@@ -123,7 +124,7 @@ func InstancePolicy(s PolicyScope) PolicyDocument {
 		doc.Statement = append(doc.Statement, dataVolumeStatements(s, *s.DataVolume)...)
 	}
 	doc.Statement = append(doc.Statement, launchGateStatements(s)...)
-	doc.Statement = append(doc.Statement, healthCheckStatements(s)...)
+	doc.Statement = append(doc.Statement, reportHealthStatements(s)...)
 	if s.Parameters != nil {
 		doc.Statement = append(doc.Statement, parametersStatements(s, *s.Parameters)...)
 	}

@@ -252,6 +252,10 @@ func bootParams(a SelfHealingInstanceArgs, groupName, allocationID, volumeID str
 	p := userdata.Params{AllocationID: allocationID, UserScript: a.UserScript}
 	if g := a.LaunchGateParams(groupName); g != nil {
 		p.LaunchGate = &userdata.LaunchGateParams{HookName: g.HookName, GroupName: g.GroupName, TimeoutSeconds: g.TimeoutSeconds}
+	} else {
+		// Nothing abandons a failed boot without the gate: the script
+		// marks the instance Unhealthy in its group instead.
+		p.FailureReport = &userdata.FailureReportParams{GroupName: groupName}
 	}
 	if h := a.HealthCheckParams(groupName); h != nil {
 		p.HealthCheck = &userdata.HealthCheckParams{

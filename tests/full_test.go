@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 func loadFull(t *testing.T) *stackconfig.Stack {
@@ -166,8 +168,27 @@ func TestEmptyHealthCheckObjectMeansNone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc := only(t, monitor, "aws:iam/rolePolicy:RolePolicy")["policy"].(string); strings.Contains(doc, "autoscaling:") {
-		t.Errorf("no gate and no health check, yet the policy allows autoscaling actions:\n%s", doc)
+	script, err := userdata.Decode(only(t, monitor, "aws:ec2/launchTemplate:LaunchTemplate")["userData"].(string))
+	if err != nil || strings.Contains(script, "--health-check") {
+		t.Errorf("an empty appHealthCheck installed a health check (err %v)", err)
+	}
+	// Without the gate a failed boot marks the instance Unhealthy: that
+	// one autoscaling action, and no other.
+	text := only(t, monitor, "aws:iam/rolePolicy:RolePolicy")["policy"].(string)
+	var doc components.PolicyDocument
+	if err := json.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatalf("the policy is not JSON: %v\n%s", err, text)
+	}
+	var actions []string
+	for _, st := range doc.Statement {
+		for _, action := range st.Action {
+			if strings.HasPrefix(action, "autoscaling:") {
+				actions = append(actions, action)
+			}
+		}
+	}
+	if !slices.Equal(actions, []string{"autoscaling:SetInstanceHealth"}) {
+		t.Errorf("no gate and no health check: autoscaling actions %v, want only the failed boot's SetInstanceHealth:\n%s", actions, text)
 	}
 }
 

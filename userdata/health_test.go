@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -21,10 +22,14 @@ import (
 // a time, on the instance the boot left behind.
 
 // app is a stand-in application on the host's loopback: it answers
-// /healthz with the status it is set to, and nothing once stopped.
+// /healthz with the status it is set to, and nothing once stopped. It
+// records each request's target as the client sent it.
 type app struct {
 	srv    *httptest.Server
 	status atomic.Int32
+
+	mu      sync.Mutex
+	targets []string
 }
 
 func startApp(t *testing.T) *app {
@@ -32,10 +37,20 @@ func startApp(t *testing.T) *app {
 	a := &app{}
 	a.status.Store(http.StatusOK)
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.targets = append(a.targets, r.RequestURI)
+		a.mu.Unlock()
 		w.WriteHeader(int(a.status.Load()))
 	}))
 	t.Cleanup(a.srv.Close)
 	return a
+}
+
+// requests returns the request targets a has answered, in order.
+func (a *app) requests() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.targets)
 }
 
 // healthParams are g's parameters with a URL check on a.
@@ -134,6 +149,30 @@ func TestHealthCheckReportsUnhealthyOnceAtTheThreshold(t *testing.T) {
 	state := strings.Fields(g.fs.ReadFile(userdata.HealthStateFile))
 	if len(state) != 3 || state[0] != "unhealthy" || state[1] != "5" || state[2] == "0" {
 		t.Errorf("health state %q, want unhealthy, 5 failures, a report time", state)
+	}
+}
+
+// Brackets and braces are legal in a query as browsers and Go's url.Parse
+// read one, and the component accepts them; curl would read them as globs
+// (a range, a list). The check must fetch the URL exactly once, as it is,
+// and judge that one answer; a "$" stays a "$".
+func TestHealthCheckFetchesTheURLLiterally(t *testing.T) {
+	for _, tc := range []struct{ name, target string }{
+		{"brackets", "/healthz?filter[status]=up&x[]=1"},
+		{"braces", "/healthz?fields={a,b}&v=$HOME"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGated(t)
+			a := startApp(t)
+			p := g.healthParams(a)
+			p.LaunchGate = nil // the timer alone judges the application
+			p.HealthCheck.URL = a.srv.URL + tc.target
+			g.wantReady(g.firstBoot(p))
+			wantTick(t, 1, g.ticks(1)[0], "app health check: healthy: HTTP 200 from "+p.HealthCheck.URL)
+			if got := a.requests(); !slices.Equal(got, []string{tc.target}) {
+				t.Errorf("the application was asked for %q, want %q once", got, tc.target)
+			}
+		})
 	}
 }
 

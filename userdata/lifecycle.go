@@ -62,6 +62,37 @@ type LaunchGateParams struct {
 	TimeoutSeconds int
 }
 
+// FailureReportParams describe how a boot that fails gets its instance
+// replaced when there is no launch gate to ABANDON: it marks the instance
+// Unhealthy in its group (SetInstanceHealth), which replaces it.
+type FailureReportParams struct {
+	// GroupName is the instance's Auto Scaling group. SetInstanceHealth
+	// names only the instance; the script names the group in its log.
+	GroupName string
+}
+
+// validate reports every field of r the script cannot use; withGate says
+// whether the script has a launch gate too, whose ABANDON already gets a
+// failed instance replaced.
+func (r *FailureReportParams) validate(withGate bool) []error {
+	var errs []error
+	if withGate {
+		errs = append(errs, fmt.Errorf("failureReport: a boot with a launch gate answers ABANDON when it fails; set failureReport only without launchGate"))
+	}
+	if err := checkGroupName("failureReport.groupName", r.GroupName); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// checkGroupName checks an Auto Scaling group's name, as field.
+func checkGroupName(field, name string) error {
+	if name == "" || len(name) > 255 || strings.ContainsFunc(name, isControl) {
+		return fmt.Errorf("%s %q: want 1 to 255 characters and no control characters", field, name)
+	}
+	return nil
+}
+
 // hookNamePattern is LifecycleHookName's pattern in the Auto Scaling API.
 var hookNamePattern = regexp.MustCompile(`^[A-Za-z0-9\-_/]{1,255}$`)
 
@@ -71,8 +102,8 @@ func (g *LaunchGateParams) validate() []error {
 	if !hookNamePattern.MatchString(g.HookName) {
 		errs = append(errs, fmt.Errorf("launchGate.hookName %q: want 1 to 255 of A-Z a-z 0-9 - _ /, as Auto Scaling allows", g.HookName))
 	}
-	if g.GroupName == "" || len(g.GroupName) > 255 || strings.ContainsFunc(g.GroupName, isControl) {
-		errs = append(errs, fmt.Errorf("launchGate.groupName %q: want 1 to 255 characters and no control characters", g.GroupName))
+	if err := checkGroupName("launchGate.groupName", g.GroupName); err != nil {
+		errs = append(errs, err)
 	}
 	if g.TimeoutSeconds < MinLaunchGateTimeoutSeconds || g.TimeoutSeconds > MaxLaunchGateTimeoutSeconds {
 		errs = append(errs, fmt.Errorf("launchGate.timeoutSeconds %d: want %d to %d seconds, a lifecycle hook's heartbeat timeout",

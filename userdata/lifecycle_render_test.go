@@ -19,6 +19,16 @@ func goodURLCheck() *userdata.HealthCheckParams {
 	return &userdata.HealthCheckParams{URL: "https://[::1]:8443/healthz?deep=1", ExpectedStatus: 204, IntervalSeconds: 15, TimeoutSeconds: 5, FailureThreshold: 3}
 }
 
+func goodReport() *userdata.FailureReportParams {
+	return &userdata.FailureReportParams{GroupName: strings.Repeat("r", 255)}
+}
+
+// globURLCheck's URL holds what bash or curl could read as their own: a
+// "$", a backquote, brackets and braces. The script carries it verbatim.
+func globURLCheck() *userdata.HealthCheckParams {
+	return &userdata.HealthCheckParams{URL: "http://localhost:8080/healthz?q=$HOME&t=`id`&f[a]={b,c}", ExpectedStatus: 200, IntervalSeconds: 15, TimeoutSeconds: 5, FailureThreshold: 3}
+}
+
 func goodCommandCheck() *userdata.HealthCheckParams {
 	return &userdata.HealthCheckParams{Command: `systemctl is-active --quiet app && [ "$(cat /run/x)" = 'ok' ]`, IntervalSeconds: 2, TimeoutSeconds: 1, FailureThreshold: 1}
 }
@@ -31,19 +41,25 @@ func everything() userdata.Params {
 func TestRenderedScriptWithGateAndHealthPassesBashAndShellcheck(t *testing.T) {
 	testenv.RequireTool(t, "bash", "apt-get install bash")
 	testenv.RequireTool(t, "shellcheck", "apt-get install shellcheck")
+	// A failed boot ends with the gate's ABANDON, a report, or neither.
+	ends := []struct {
+		gate   *userdata.LaunchGateParams
+		report *userdata.FailureReportParams
+	}{{nil, nil}, {goodGate(), nil}, {nil, goodReport()}}
 	for _, volume := range volumeCombinations() {
-		for _, gate := range []*userdata.LaunchGateParams{nil, goodGate()} {
-			for _, check := range []*userdata.HealthCheckParams{nil, goodURLCheck(), goodCommandCheck()} {
-				p := userdata.Params{AllocationID: "eipalloc-12345678", UserScript: "#!/bin/sh\n# kept\necho hi\n", DataVolume: volume, LaunchGate: gate, HealthCheck: check}
+		for _, end := range ends {
+			for _, check := range []*userdata.HealthCheckParams{nil, goodURLCheck(), globURLCheck(), goodCommandCheck()} {
+				p := userdata.Params{AllocationID: "eipalloc-12345678", UserScript: "#!/bin/sh\n# kept\necho hi\n", DataVolume: volume,
+					LaunchGate: end.gate, FailureReport: end.report, HealthCheck: check}
 				script, err := userdata.Render(p)
 				if err != nil {
 					t.Fatalf("Render: %v", err)
 				}
 				if out, err := run("bash", script, "-n"); err != nil {
-					t.Errorf("bash -n, volume %v gate %v check %v: %v\n%s", volume != nil, gate != nil, check, err, out)
+					t.Errorf("bash -n, volume %v gate %v report %v check %v: %v\n%s", volume != nil, end.gate != nil, end.report != nil, check, err, out)
 				}
 				if out, err := run("shellcheck", script, "-s", "bash", "-S", "style", "-o", "add-default-case,quote-safe-variables,require-double-brackets", "-"); err != nil {
-					t.Errorf("shellcheck, volume %v gate %v check %v: %v\n%s", volume != nil, gate != nil, check, err, out)
+					t.Errorf("shellcheck, volume %v gate %v report %v check %v: %v\n%s", volume != nil, end.gate != nil, end.report != nil, check, err, out)
 				}
 			}
 		}
@@ -65,11 +81,18 @@ func TestGateAndHealthValuesCannotEscapeTheirQuoting(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("bash holds %q, want %q", got, want)
 		}
+		p.LaunchGate, p.FailureReport = nil, &userdata.FailureReportParams{GroupName: value}
+		if got := templatedVariables(t, p, "report_group"); !slices.Equal(got, []string{value}) {
+			t.Errorf("bash holds report_group %q, want %q", got, value)
+		}
 	}
-	p := everything()
-	got := templatedVariables(t, p, "health_url", "health_expected_status", "health_command")
-	if want := []string{p.HealthCheck.URL, strconv.Itoa(p.HealthCheck.ExpectedStatus), ""}; !slices.Equal(got, want) {
-		t.Errorf("bash holds %q, want %q", got, want)
+	for _, check := range []*userdata.HealthCheckParams{goodURLCheck(), globURLCheck()} {
+		p := everything()
+		p.HealthCheck = check
+		got := templatedVariables(t, p, "health_url", "health_expected_status", "health_command")
+		if want := []string{check.URL, strconv.Itoa(check.ExpectedStatus), ""}; !slices.Equal(got, want) {
+			t.Errorf("bash holds %q, want %q", got, want)
+		}
 	}
 }
 
@@ -85,6 +108,11 @@ func TestRenderRefusesBadGateAndHealthParams(t *testing.T) {
 		{func(p *userdata.Params) { p.LaunchGate.GroupName = strings.Repeat("g", 256) }, "launchGate.groupName"},
 		{func(p *userdata.Params) { p.LaunchGate.TimeoutSeconds = 29 }, "launchGate.timeoutSeconds 29: want 30 to 7200"},
 		{func(p *userdata.Params) { p.LaunchGate.TimeoutSeconds = 7201 }, "launchGate.timeoutSeconds 7201"},
+		{func(p *userdata.Params) { p.FailureReport = goodReport() }, "failureReport: a boot with a launch gate answers ABANDON"},
+		{func(p *userdata.Params) { p.LaunchGate, p.FailureReport = nil, &userdata.FailureReportParams{} }, `failureReport.groupName ""`},
+		{func(p *userdata.Params) {
+			p.LaunchGate, p.FailureReport = nil, &userdata.FailureReportParams{GroupName: "a\tb"}
+		}, "no control characters"},
 		{func(p *userdata.Params) { p.HealthCheck.Command = "true" }, "appHealthCheck.url/command: set exactly one"},
 		{func(p *userdata.Params) { p.HealthCheck.URL = "" }, "appHealthCheck.url/command: set exactly one"},
 		{func(p *userdata.Params) { p.HealthCheck.URL = "ftp://localhost/" }, "appHealthCheck.url"},
@@ -117,6 +145,47 @@ func TestRenderRefusesBadGateAndHealthParams(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("Validate does not name %s: %v", field, err)
 		}
+	}
+}
+
+// Only a script given FailureReport marks its instance Unhealthy when it
+// fails, and then without waiting out the grace period; the health check
+// alone keeps respecting it.
+func TestFailureReportRendersOnlyWhenAsked(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		p     userdata.Params
+		calls int
+	}{
+		{"neither", userdata.Params{AllocationID: "eipalloc-12345678"}, 0},
+		{"the launch gate", userdata.Params{AllocationID: "eipalloc-12345678", LaunchGate: goodGate()}, 0},
+		{"the report", userdata.Params{AllocationID: "eipalloc-12345678", FailureReport: &userdata.FailureReportParams{GroupName: "proj-dev-web"}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			script, err := userdata.Render(tc.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(script, "aws autoscaling set-instance-health"); n != tc.calls {
+				t.Errorf("the script calls set-instance-health %d times, want %d", n, tc.calls)
+			}
+			if n := strings.Count(script, "--no-should-respect-grace-period"); n != tc.calls {
+				t.Errorf("the script ignores the grace period %d times, want %d", n, tc.calls)
+			}
+			if has := strings.Contains(script, "report_group='proj-dev-web'"); has != (tc.calls == 1) {
+				t.Errorf("report_group rendered: %v, want %v", has, tc.calls == 1)
+			}
+		})
+	}
+	// With the app health check as well, its own report still respects
+	// the grace period: an application may still be starting.
+	p := userdata.Params{AllocationID: "eipalloc-12345678", FailureReport: &userdata.FailureReportParams{GroupName: "g"}, HealthCheck: goodURLCheck()}
+	script, err := userdata.Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(script, "--should-respect-grace-period") != 1 || strings.Count(script, "--no-should-respect-grace-period") != 1 {
+		t.Errorf("want one report that respects the grace period (the health check's) and one that does not (the failed boot's)")
 	}
 }
 

@@ -70,6 +70,11 @@ type Params struct {
 	// completes: CONTINUE once the instance is ready, ABANDON if its boot
 	// fails.
 	LaunchGate *LaunchGateParams
+	// FailureReport, when not nil, is the group a failed boot marks the
+	// instance Unhealthy in, so that the group replaces it: for a group
+	// without a launch gate, where no ABANDON does that. Not with
+	// LaunchGate.
+	FailureReport *FailureReportParams
 	// HealthCheck, when not nil, is installed with a timer once the
 	// instance is ready; with a launch gate, the instance is ready only
 	// once it passes.
@@ -91,6 +96,9 @@ func (p Params) Validate() error {
 	}
 	if p.LaunchGate != nil {
 		errs = append(errs, p.LaunchGate.validate()...)
+	}
+	if p.FailureReport != nil {
+		errs = append(errs, p.FailureReport.validate(p.LaunchGate != nil)...)
 	}
 	if p.HealthCheck != nil {
 		errs = append(errs, p.HealthCheck.validate()...)

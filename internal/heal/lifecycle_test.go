@@ -41,6 +41,8 @@ func TestInstancePolicyCoversTheGroupsRealARN(t *testing.T) {
 	gateOnly := components.InstancePolicy(scope)
 	scope.AppHealthCheck = true
 	withHealth := components.InstancePolicy(scope)
+	scope.LaunchGate, scope.AppHealthCheck = false, false
+	noGate := components.InstancePolicy(scope) // a failed boot reports itself
 	for _, tc := range []struct {
 		doc              components.PolicyDocument
 		action, resource string
@@ -54,6 +56,9 @@ func TestInstancePolicyCoversTheGroupsRealARN(t *testing.T) {
 		{withHealth, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web", true},
 		{withHealth, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web2", false},
 		{withHealth, "autoscaling:TerminateInstanceInAutoScalingGroup", prefix + "proj-dev-web", false},
+		{noGate, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web", true},
+		{noGate, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web2", false},
+		{noGate, "autoscaling:CompleteLifecycleAction", prefix + "proj-dev-web", false},
 	} {
 		if got := Allows(tc.doc, tc.action, tc.resource); got != tc.want {
 			t.Errorf("Allows(%s, %s) = %v, want %v", tc.action, tc.resource, got, tc.want)
