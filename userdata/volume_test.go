@@ -464,7 +464,7 @@ func TestVolumeWaitsForTheOldInstanceToLetGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	const held = 6 * time.Second
-	c.ebs.Hold(c.volumeID, testenv.VolumeHold{Instance: old.id, For: held})
+	c.ebs.Hold(c.volumeID, testenv.VolumeHold{Instance: old.id, For: held, FromFirstDescribe: true})
 	h := c.newHost()
 	h.exposeDelay = 500 * time.Millisecond // the device shows up after attach-volume returns
 	p := c.params()

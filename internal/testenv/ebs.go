@@ -98,12 +98,18 @@ type VolumeHold struct {
 	// volume is reported as moto sees it (available, unless something
 	// attached it in moto). Zero holds it until a forced DetachVolume.
 	For time.Duration
+	// FromFirstDescribe starts For's clock at the first DescribeVolumes
+	// the model answers for the volume, not at Hold: a test that must see
+	// a boot wait for the volume then sees it however slowly the machine
+	// gets the boot to its first look.
+	FromFirstDescribe bool
 }
 
 // volumeHold is a hold in force.
 type volumeHold struct {
 	VolumeHold
-	until time.Time // zero: until a forced detach
+	until   time.Time // zero: until a forced detach, or not started yet
+	started bool      // For's clock runs
 }
 
 // StartEBSModel starts an [EBSModel] like [StartEBSModelE] and registers a
@@ -159,8 +165,8 @@ func (m *EBSModel) Hold(volumeID string, h VolumeHold) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	hold := &volumeHold{VolumeHold: h}
-	if h.For > 0 {
-		hold.until = m.now().Add(h.For)
+	if h.For > 0 && !h.FromFirstDescribe {
+		hold.start(m.now())
 	}
 	m.holds[volumeID] = hold
 	delete(m.released, volumeID)
@@ -190,6 +196,11 @@ func (m *EBSModel) OnAttach(f func(volumeID, instanceID, device string)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.onAttach = f
+}
+
+// start starts the hold's clock at now.
+func (h *volumeHold) start(now time.Time) {
+	h.until, h.started = now.Add(h.For), true
 }
 
 // expireLocked ends the holds whose time is up. m.mu must be held.
@@ -343,6 +354,9 @@ func (m *EBSModel) describeVolumes(w http.ResponseWriter, r *http.Request, form 
 	held := map[string]VolumeHold{}
 	for _, id := range ids {
 		if h := m.heldLocked(id); h != nil {
+			if h.For > 0 && !h.started {
+				h.start(m.now())
+			}
 			held[id] = h.VolumeHold
 		}
 	}

@@ -197,3 +197,26 @@ func TestEBSModelEndsAStuckHoldOnAForcedDetach(t *testing.T) {
 		t.Errorf("DetachCalls = %d, want 3", n)
 	}
 }
+
+func TestEBSModelStartsAHoldAtTheFirstLookWhenAsked(t *testing.T) {
+	w := newEBSWorld(t)
+	w.model.Hold(w.volume, VolumeHold{Instance: "i-0old", For: time.Second, FromFirstDescribe: true})
+	// However long nobody looks, the hold's second has not started.
+	time.Sleep(1500 * time.Millisecond)
+	if _, ok := w.model.ReleasedAt(w.volume); ok {
+		t.Fatal("released before anyone described the volume")
+	}
+	if state, holder, _ := w.describe(t); state != "in-use" || holder != "i-0old" {
+		t.Fatalf("first look: %s on %q, want in-use on i-0old", state, holder)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if state, _, _ := w.describe(t); state == "available" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hold never ended after the first look")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
