@@ -91,11 +91,9 @@ func (in *instance) boot(p userdata.Params) bootResult {
 	if err != nil {
 		in.t.Fatalf("Render: %v", err)
 	}
-	env := append(testenv.CLIEnv(in.t, in.api.URL, testenv.TestCredentials),
-		userdata.IMDSEndpointEnv+"="+in.metadata.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
-	res, err := testenv.RunFirstBoot(ctx, in.fs, []byte(script), env)
+	res, err := testenv.RunFirstBoot(ctx, in.fs, []byte(script), in.env())
 	if err != nil {
 		in.t.Fatalf("running the boot script: %v\n%s", err, res)
 	}
@@ -106,6 +104,13 @@ func (in *instance) boot(p userdata.Params) bootResult {
 		Status:        strings.TrimSpace(in.fs.ReadFile(userdata.StatusFile)),
 		UserScriptRan: ranErr == nil,
 	}
+}
+
+// env is what the boot script runs with on this instance: the AWS CLI
+// against the API's fault proxy, and the metadata's.
+func (in *instance) env() []string {
+	return append(testenv.CLIEnv(in.t, in.api.URL, testenv.TestCredentials),
+		userdata.IMDSEndpointEnv+"="+in.metadata.URL)
 }
 
 // holder returns the instance the Elastic IP is on, as moto sees it.
