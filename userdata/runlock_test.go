@@ -2,10 +2,13 @@ package userdata_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,6 +44,40 @@ func (in *instance) wantRunsReady(results []testenv.CommandResult) {
 	}
 	if n := strings.Count(in.fs.ReadFile(userScriptRunsFile), "run\n"); n != 1 {
 		in.t.Errorf("the user script ran %d times, want once", n)
+	}
+}
+
+// TestBootRunLockIsNotLeftToTheUserScriptsProcesses: a user script that
+// leaves a process running, as one that starts an application without
+// systemd does, must not leave it holding the run lock, or a second run in
+// the same boot would wait for that process to end, up to an hour.
+func TestBootRunLockIsNotLeftToTheUserScriptsProcesses(t *testing.T) {
+	in := newInstance(t)
+	const pidFile = "/var/lib/leftover.pid"
+	p := in.params()
+	p.UserScript = "echo run >>" + userScriptRunsFile + "\nnohup sleep 600 >/dev/null 2>&1 &\necho $! >" + pidFile
+	t.Cleanup(func() {
+		// RunBoots ends the process group, leftover included; this is in
+		// case the leftover escaped it.
+		if pid, err := strconv.Atoi(strings.TrimSpace(in.fs.ReadFile(pidFile))); err == nil {
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+				t.Errorf("killing the user script's leftover process %d: %v", pid, err)
+			}
+		}
+	})
+	script, err := userdata.Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runsBound)
+	defer cancel()
+	results, err := testenv.RunBoots(ctx, in.fs, []byte(script), in.env(), 2)
+	if err != nil {
+		t.Fatalf("two runs in one boot did not both end (%v): the second waits for the lock, held by what the first run's user script left running\n%v", err, results)
+	}
+	in.wantRunsReady(results)
+	if !strings.Contains(results[1].Stderr, "the user script already succeeded on this instance") {
+		t.Errorf("the second run does not say the user script already ran:\n%s", results[1].Stderr)
 	}
 }
 
