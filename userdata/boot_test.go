@@ -37,6 +37,9 @@ type instance struct {
 	fixture   testenv.EIPFixture
 	fs        testenv.InstanceRoot
 	lifecycle func(w http.ResponseWriter) bool
+	// instanceProfile gives the AWS CLI no keys: it takes its credentials
+	// from the metadata service, as on EC2.
+	instanceProfile bool
 }
 
 // newInstance starts moto, creates an instance and an unassociated Elastic
@@ -109,8 +112,11 @@ func (in *instance) boot(p userdata.Params) bootResult {
 // env is what the boot script runs with on this instance: the AWS CLI
 // against the API's fault proxy, and the metadata's.
 func (in *instance) env() []string {
-	return append(testenv.CLIEnv(in.t, in.api.URL, testenv.TestCredentials),
-		userdata.IMDSEndpointEnv+"="+in.metadata.URL)
+	cli := testenv.CLIEnv(in.t, in.api.URL, testenv.TestCredentials)
+	if in.instanceProfile {
+		cli = testenv.InstanceProfileCLIEnv(in.t, in.api.URL, in.metadata.URL)
+	}
+	return append(cli, userdata.IMDSEndpointEnv+"="+in.metadata.URL)
 }
 
 // holder returns the instance the Elastic IP is on, as moto sees it.
