@@ -37,6 +37,9 @@ type instance struct {
 	fixture   testenv.EIPFixture
 	fs        testenv.InstanceRoot
 	lifecycle func(w http.ResponseWriter) bool
+	// instanceProfile gives the AWS CLI no keys: it takes its credentials
+	// from the metadata service, as on EC2.
+	instanceProfile bool
 }
 
 // newInstance starts moto, creates an instance and an unassociated Elastic
@@ -97,11 +100,9 @@ func (in *instance) boot(p userdata.Params) bootResult {
 // bootScript runs a rendered script as the instance's first boot.
 func (in *instance) bootScript(script string) bootResult {
 	in.t.Helper()
-	env := append(testenv.CLIEnv(in.t, in.api.URL, testenv.TestCredentials),
-		userdata.IMDSEndpointEnv+"="+in.metadata.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
-	res, err := testenv.RunFirstBoot(ctx, in.fs, []byte(script), env)
+	res, err := testenv.RunFirstBoot(ctx, in.fs, []byte(script), in.env())
 	if err != nil {
 		in.t.Fatalf("running the boot script: %v\n%s", err, res)
 	}
@@ -112,6 +113,16 @@ func (in *instance) bootScript(script string) bootResult {
 		Status:        strings.TrimSpace(in.fs.ReadFile(userdata.StatusFile)),
 		UserScriptRan: ranErr == nil,
 	}
+}
+
+// env is what the boot script runs with on this instance: the AWS CLI
+// against the API's fault proxy, and the metadata's.
+func (in *instance) env() []string {
+	cli := testenv.CLIEnv(in.t, in.api.URL, testenv.TestCredentials)
+	if in.instanceProfile {
+		cli = testenv.InstanceProfileCLIEnv(in.t, in.api.URL, in.metadata.URL)
+	}
+	return append(cli, userdata.IMDSEndpointEnv+"="+in.metadata.URL)
 }
 
 // holder returns the instance the Elastic IP is on, as moto sees it.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -87,4 +88,27 @@ func CLIEnvE(endpoint string, creds Credentials, home string) ([]string, error) 
 		env = append(env, "AWS_SESSION_TOKEN="+creds.SessionToken)
 	}
 	return env, nil
+}
+
+// InstanceProfileCLIEnv returns [CLIEnv]'s environment without static
+// keys: the AWS CLI takes its credentials from the metadata service at
+// imdsEndpoint (a metadata mock from [StartIMDS], or a [FaultProxy] in front
+// of one), through AWS_EC2_METADATA_SERVICE_ENDPOINT, as it does on an EC2
+// instance with an instance profile. The mock serves its own role,
+// baskinc-role, with fixed keys, which moto accepts as it accepts any.
+//
+// Whatever else decides how the CLI reads the metadata service (its
+// timeout, its attempts) is left to the CLI's defaults or to the script
+// under test. It fails the test if it cannot create the files.
+func InstanceProfileCLIEnv(t testing.TB, endpoint, imdsEndpoint string) []string {
+	t.Helper()
+	var env []string
+	for _, kv := range CLIEnv(t, endpoint, Credentials{}) {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_EC2_METADATA_DISABLED":
+		default:
+			env = append(env, kv)
+		}
+	}
+	return append(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT="+imdsEndpoint)
 }

@@ -131,3 +131,41 @@ func TestCLIEnvE(t *testing.T) {
 		}
 	}
 }
+
+// TestInstanceProfileCLIEnv shows the AWS CLI taking its credentials from
+// the metadata mock, as on an instance with an instance profile, and what
+// a slow metadata service does to it: with the CLI's defaults (one attempt
+// of 1 s) it finds no credentials; with the patience the boot script
+// gives it, it does.
+func TestInstanceProfileCLIEnv(t *testing.T) {
+	RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	moto := StartMoto(t, MotoOptions{})
+	metadata := NewFaultProxy(t, StartIMDS(t, IMDSOptions{}).URL)
+	env := InstanceProfileCLIEnv(t, moto.URL, metadata.URL)
+	m := envMap(t, env)
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_EC2_METADATA_DISABLED"} {
+		if v, ok := m[k]; ok {
+			t.Errorf("%s = %q; the credentials must come from the metadata service", k, v)
+		}
+	}
+	if m["AWS_EC2_METADATA_SERVICE_ENDPOINT"] != metadata.URL || m["AWS_ENDPOINT_URL"] != moto.URL {
+		t.Errorf("InstanceProfileCLIEnv = %v", m)
+	}
+
+	describe := []string{"ec2", "describe-availability-zones", "--region", moto.Region}
+	requireCLISuccess(t, runAWS(t, env, describe...))
+	var asked []string
+	for _, r := range metadata.Log() {
+		asked = append(asked, r.Path)
+	}
+	if !slices.Contains(asked, "/latest/meta-data/iam/security-credentials/baskinc-role") {
+		t.Errorf("the CLI asked the metadata service for %q, not for the role's credentials", asked)
+	}
+
+	metadata.DelayFirstRequests(1000, 2*time.Second)
+	if res := runAWS(t, env, describe...); res.ExitCode == 0 || !strings.Contains(res.Stderr, "Unable to locate credentials") {
+		t.Errorf("with metadata answers of 2 s and the CLI's defaults: %v; want no credentials", res)
+	}
+	patient := append(env, "AWS_METADATA_SERVICE_TIMEOUT=5", "AWS_METADATA_SERVICE_NUM_ATTEMPTS=2")
+	requireCLISuccess(t, runAWS(t, patient, describe...))
+}

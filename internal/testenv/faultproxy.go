@@ -55,6 +55,8 @@ var (
 // Each request goes through these steps, and the first that answers it
 // ends it:
 //
+//  0. a delay, if [FaultProxy.DelayFirstRequests] holds it; it then goes on
+//     through the steps below, as the client may still be waiting;
 //  1. request-level faults: [FaultProxy.DropFirstRequests], then
 //     [FaultProxy.FailFirstRequests];
 //  2. action-level faults: [FaultProxy.AuthFailureFor] windows, then
@@ -72,6 +74,7 @@ type FaultProxy struct {
 	proxy     *httputil.ReverseProxy
 	srv       *httptest.Server
 	transport *http.Transport
+	closing   chan struct{} // closed by Close, to end delays early
 	closeOnce sync.Once
 	now       func() time.Time // the clock for AuthFailureFor and the log; replaced in tests
 
@@ -85,6 +88,8 @@ type FaultProxy struct {
 	failRequests    int
 	failStatus      int
 	dropRequests    int
+	delayRequests   int
+	delay           time.Duration
 	inspect         inspector
 }
 
@@ -154,7 +159,7 @@ func NewFaultProxyE(target string) (*FaultProxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fault proxy: listen on a loopback port: %w", err)
 	}
-	p := &FaultProxy{now: time.Now, calls: map[string]int{}}
+	p := &FaultProxy{now: time.Now, calls: map[string]int{}, closing: make(chan struct{})}
 	p.transport = http.DefaultTransport.(*http.Transport).Clone()
 	p.proxy = &httputil.ReverseProxy{
 		Transport: p.transport,
@@ -181,6 +186,7 @@ func NewFaultProxyE(target string) (*FaultProxy, error) {
 // concurrent use. Once it has returned, nothing listens at p.URL any more.
 func (p *FaultProxy) Close() {
 	p.closeOnce.Do(func() {
+		close(p.closing)
 		if p.srv != nil {
 			p.srv.Close()
 		}
@@ -216,7 +222,7 @@ func (p *FaultProxy) Inspect(inspect func(action string, form url.Values) *APIEr
 
 // Reset makes the proxy as good as new for the next scenario: it removes
 // every fault (FailFirst, ThrottleFirst, ServerErrorFirst, AuthFailureFor,
-// FailFirstRequests, DropFirstRequests), sets [FaultProxy.Calls],
+// FailFirstRequests, DropFirstRequests, DelayFirstRequests), sets [FaultProxy.Calls],
 // [FaultProxy.Total] and [FaultProxy.Injected] to zero and empties
 // [FaultProxy.Log]. It keeps the target and the inspector (see
 // [FaultProxy.Inspect]). A request in flight during Reset is counted and
@@ -230,6 +236,7 @@ func (p *FaultProxy) Reset() {
 	p.log = nil
 	p.actionFaults, p.authWindows = nil, nil
 	p.failRequests, p.failStatus, p.dropRequests = 0, 0, 0
+	p.delayRequests, p.delay = 0, 0
 }
 
 // Log returns every request received since the proxy started or was last
@@ -294,6 +301,19 @@ func (p *FaultProxy) DropFirstRequests(n int) {
 	p.dropRequests = n
 }
 
+// DelayFirstRequests holds each of the next n requests of any kind for d
+// before it goes on (to a fault, or to the target), as a slow IMDS would,
+// or, with a d longer than the client waits, an endpoint that accepts the
+// connection and never answers. A held request whose client hangs up, or
+// that is still held when the proxy closes, ends without an answer.
+// Requests are counted and logged when they arrive, and a delay alone does
+// not count as injected. It replaces any earlier DelayFirstRequests.
+func (p *FaultProxy) DelayFirstRequests(n int, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delayRequests, p.delay = n, d
+}
+
 // Calls returns how many calls of action the proxy has received since it
 // started or was last [FaultProxy.Reset], whether it forwarded them or
 // answered them with a fault.
@@ -354,7 +374,12 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	action, form := requestAction(r, body)
 
+	delay := p.takeDelay()
 	v, inspect, entry := p.decide(r, action)
+	if delay > 0 && !p.hold(r, delay) {
+		// Nobody waits for an answer any more: end the request without one.
+		panic(http.ErrAbortHandler)
+	}
 	if v == (verdict{}) && inspect != nil && form != nil {
 		if apiErr := inspect(action, form); apiErr != nil {
 			v = verdict{apiErr: apiErr}
@@ -377,6 +402,33 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("FaultProxy: injected HTTP %d", v.status), v.status)
 	default:
 		p.proxy.ServeHTTP(w, r)
+	}
+}
+
+// takeDelay uses up one delayed request, if any remain, and returns how
+// long to hold it.
+func (p *FaultProxy) takeDelay() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.delayRequests <= 0 {
+		return 0
+	}
+	p.delayRequests--
+	return p.delay
+}
+
+// hold waits d, and reports whether the request should still be answered:
+// false if its client went away or the proxy is closing first.
+func (p *FaultProxy) hold(r *http.Request, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-p.closing:
+		return false
 	}
 }
 

@@ -606,3 +606,55 @@ func TestFaultProxyInspectWithMoto(t *testing.T) {
 		t.Errorf("Injected = %d, want 2", p.Injected())
 	}
 }
+
+// TestFaultProxyDelay shows a held request: a client that gives up first
+// gets no answer, and nothing reaches the target; one that waits gets the
+// target's answer; requests after the first n pass at once; and a request
+// still held when the proxy closes ends without an answer, without holding
+// up Close.
+func TestFaultProxyDelay(t *testing.T) {
+	backend := &echoBackend{}
+	srv := httptest.NewServer(backend)
+	t.Cleanup(srv.Close)
+	p := NewFaultProxy(t, srv.URL)
+	impatient := &http.Client{Timeout: 200 * time.Millisecond}
+
+	p.DelayFirstRequests(1, time.Hour)
+	if resp, err := impatient.Get(p.URL + "/held"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a request held for an hour was answered %d", resp.StatusCode)
+	}
+	if status, body := send(t, p.URL, "GET", "/after", "", nil); status != http.StatusOK || body != "backend" {
+		t.Errorf("the request after the held one: %d %q; want 200 from the target", status, body)
+	}
+
+	p.DelayFirstRequests(2, 10*time.Millisecond)
+	for range 2 {
+		if status, body := send(t, p.URL, "POST", "/", "Action=Slow", nil); status != http.StatusOK || body != "backend" {
+			t.Errorf("a request held briefly: %d %q; want 200 from the target", status, body)
+		}
+	}
+	backend.mu.Lock()
+	reached := slices.Clone(backend.bodies)
+	backend.mu.Unlock()
+	if want := []string{"", "Action=Slow", "Action=Slow"}; !slices.Equal(reached, want) {
+		t.Errorf("the target saw %q, want %q: the abandoned request must not reach it", reached, want)
+	}
+	if p.Total() != 4 || p.Injected() != 0 || p.Calls("Slow") != 2 {
+		t.Errorf("Total, Injected, Calls(Slow) = %d, %d, %d; want 4, 0, 2", p.Total(), p.Injected(), p.Calls("Slow"))
+	}
+
+	p.DelayFirstRequests(1, time.Hour)
+	answered := make(chan int, 1)
+	go func() {
+		status, _ := send(t, p.URL, "GET", "/held-at-close", "", nil)
+		answered <- status
+	}()
+	for p.Total() < 5 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.Close()
+	if status := <-answered; status != 0 {
+		t.Errorf("a request held when the proxy closed was answered %d, want no answer", status)
+	}
+}

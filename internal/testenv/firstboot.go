@@ -85,7 +85,23 @@ func RunBoots(ctx context.Context, root InstanceRoot, userData []byte, env []str
 		return nil, err
 	}
 	defer os.RemoveAll(outputs)
-	return runWrapped(ctx, env, setup, script, outputs, runs)
+	return runWrapped(ctx, env, setup, script, outputs, runs, false)
+}
+
+// RunBootsAtOnce is [RunBoots], but starts the runs all at once, as user
+// data and selfhealing-boot.service would run together should an image
+// made from an instance carry the unit into a first boot. It returns one
+// result per run that finished, in the order they were started.
+func RunBootsAtOnce(ctx context.Context, root InstanceRoot, userData []byte, env []string, runs int) ([]CommandResult, error) {
+	if runs < 1 {
+		return nil, fmt.Errorf("RunBootsAtOnce: runs = %d, want at least 1", runs)
+	}
+	setup, script, outputs, err := prepareInstance(root, userData)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(outputs)
+	return runWrapped(ctx, env, setup, script, outputs, runs, true)
 }
 
 // runInNamespace runs the bash script at scriptPath (as the namespace sees
@@ -97,19 +113,29 @@ func runInNamespace(ctx context.Context, root InstanceRoot, setup []string, scri
 		return nil, fmt.Errorf("preparing the run outputs: %w", err)
 	}
 	defer os.RemoveAll(outputs)
-	return runWrapped(ctx, env, strings.Join(setup, " && "), scriptPath, outputs, runs)
+	return runWrapped(ctx, env, strings.Join(setup, " && "), scriptPath, outputs, runs, false)
 }
 
 // runWrapped runs script runs times in one private mount namespace set up
-// by the shell commands setup, each run's output and exit status going to
-// files in outputs, and returns one result per run that finished.
-func runWrapped(ctx context.Context, env []string, setup, script, outputs string, runs int) ([]CommandResult, error) {
+// by the shell commands setup, one after the other or, if together, all at
+// once, each run's output and exit status going to files in outputs, and
+// returns one result per run that finished.
+func runWrapped(ctx context.Context, env []string, setup, script, outputs string, runs int, together bool) ([]CommandResult, error) {
+	background := ""
+	if together {
+		background = " &"
+	}
 	wrapper := setup + ` || exit 125
+run() {
+  local rc=0
+  bash "$script" >"$outputs/$1.stdout" 2>"$outputs/$1.stderr" </dev/null || rc=$?
+  echo "$rc" >"$outputs/$1.rc"
+}
+script=$0 outputs=$2
 for ((i = 1; i <= $1; i++)); do
-  rc=0
-  bash "$0" >"$2/$i.stdout" 2>"$2/$i.stderr" </dev/null || rc=$?
-  echo "$rc" >"$2/$i.rc"
-done`
+  run "$i"` + background + `
+done
+wait`
 	wrapped, err := RunCommand(ctx, env, "unshare", "--mount", "--propagation", "private",
 		"bash", "-c", wrapper, script, strconv.Itoa(runs), outputs)
 	var results []CommandResult

@@ -136,3 +136,31 @@ func TestLoopDeviceIsABlockDeviceAndGoesAway(t *testing.T) {
 		t.Errorf("%s (%s) is still attached after the test:\n%s", device, file, out)
 	}
 }
+
+// TestRunBootsAtOnceOverlaps shows the runs overlapping in one namespace:
+// each announces itself in the instance's /run and waits there for the
+// other, which only runs started together can both do.
+func TestRunBootsAtOnceOverlaps(t *testing.T) {
+	RequireFirstBoot(t)
+	root := InstanceRoot(t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	script := `#!/bin/bash
+set -euo pipefail
+mkdir /run/run.$$
+for ((i = 0; i < 300; i++)); do
+  (($(ls -d /run/run.* | wc -l) < 2)) || exit 0
+  sleep 0.1
+done
+exit 1
+`
+	results, err := RunBootsAtOnce(ctx, root, []byte(script), []string{"PATH=" + os.Getenv("PATH")}, 2)
+	if err != nil || len(results) != 2 {
+		t.Fatalf("RunBootsAtOnce: %v %v", err, results)
+	}
+	for i, res := range results {
+		if res.ExitCode != 0 {
+			t.Errorf("run %d did not see the other run: %s", i+1, res)
+		}
+	}
+}
