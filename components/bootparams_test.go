@@ -21,13 +21,15 @@ func TestBootParamsCarryTheGateAndTheHealthCheck(t *testing.T) {
 		wantHealth *userdata.HealthCheckParams
 	}{
 		{
-			name:     "defaults: the gate, no check",
-			wantGate: &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: 600},
+			name:       "defaults: the gate, no check; a failed later boot reports the instance",
+			wantGate:   &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: 600},
+			wantReport: &userdata.FailureReportParams{GroupName: group},
 		},
 		{
-			name:     "gate timeout and a URL check",
-			args:     components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 900, AppHealthCheck: &components.AppHealthCheck{URL: "http://localhost:8080/healthz"}},
-			wantGate: &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: 900},
+			name:       "gate timeout and a URL check",
+			args:       components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 900, AppHealthCheck: &components.AppHealthCheck{URL: "http://localhost:8080/healthz"}},
+			wantGate:   &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: 900},
+			wantReport: &userdata.FailureReportParams{GroupName: group},
 			wantHealth: &userdata.HealthCheckParams{URL: "http://localhost:8080/healthz", ExpectedStatus: 200,
 				IntervalSeconds: 15, TimeoutSeconds: 5, FailureThreshold: 3},
 		},

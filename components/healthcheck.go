@@ -186,15 +186,15 @@ func validateCommand(command string) error {
 }
 
 // reportHealthStatements let the instance mark itself Unhealthy in its own
-// group, and in no other, when something on it does: the app health check,
-// and, without the launch gate, a failed boot (there is no launch action to
-// ABANDON then, so the boot script reports the instance instead; see
-// userdata.FailureReportParams). SetInstanceHealth requires the
-// autoScalingGroup resource (Service Authorization Reference). Within a
-// group of one (and its warm pool) the only instance it can mark unhealthy
-// is, in effect, itself.
+// group, and in no other, when something on it fails: the app health
+// check, and a boot that no launch action waits to ABANDON (without the
+// launch gate, and at every later boot with it; see
+// userdata.FailureReportParams), so a failed instance never stays in
+// service. SetInstanceHealth requires the autoScalingGroup resource
+// (Service Authorization Reference). Within a group of one (and its warm
+// pool) the only instance it can mark unhealthy is, in effect, itself.
 func reportHealthStatements(s PolicyScope) []PolicyStatement {
-	if !s.AppHealthCheck && s.LaunchGate {
+	if s.AutoScalingGroupName == "" {
 		return nil
 	}
 	return []PolicyStatement{{

@@ -5,6 +5,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // The launch gate is a launch lifecycle hook that holds each new instance in
@@ -22,7 +24,7 @@ const (
 
 	// DefaultLaunchGateTimeoutSeconds is how long an instance may take to
 	// report ready before the group abandons it: long enough for the boot
-	// script's retries (at most 131 s of waits for the address) and a
+	// script's retries (each step at most userdata.RetryWindowSeconds) and a
 	// package install, far shorter than AWS's default of an hour.
 	DefaultLaunchGateTimeoutSeconds = 600
 
@@ -43,9 +45,9 @@ const (
 
 	launchTransition = "autoscaling:EC2_INSTANCE_LAUNCHING"
 
-	// addressRetrySeconds bounds the boot script's waits between tries to
-	// take the Elastic IP (10 tries, capped jittered backoff; see README).
-	addressRetrySeconds = 131
+	// addressRetrySeconds bounds the boot script's retries to take the
+	// Elastic IP: one step's time window.
+	addressRetrySeconds = userdata.RetryWindowSeconds
 )
 
 // LaunchGateParams is what the boot script needs to complete the launch

@@ -46,8 +46,6 @@ type PolicyScope struct {
 	// LaunchGate lets the instance complete the group's launch hook.
 	// Without it, a failed boot marks the instance unhealthy instead.
 	LaunchGate bool
-	// AppHealthCheck lets the instance mark itself unhealthy.
-	AppHealthCheck bool
 	// Parameters, when set, is the Parameter Store path it may read.
 	Parameters *ParametersScope
 	// Logs, when set, is the log group it may write to.

@@ -160,8 +160,8 @@ func TestNoAutoScalingPermissionIsWidened(t *testing.T) {
 
 	// The pure policy function scopes the group in every partition.
 	for _, s := range []components.PolicyScope{
-		{Partition: "aws-cn", Region: "cn-north-1", AccountID: "111122223333", AllocationID: "eipalloc-1", AutoScalingGroupName: "p-s-c", LaunchGate: true, AppHealthCheck: true},
-		{Partition: "aws-us-gov", Region: "us-gov-west-1", AccountID: "111122223333", AllocationID: "eipalloc-1", AutoScalingGroupName: "p-s-c", LaunchGate: true, AppHealthCheck: true},
+		{Partition: "aws-cn", Region: "cn-north-1", AccountID: "111122223333", AllocationID: "eipalloc-1", AutoScalingGroupName: "p-s-c", LaunchGate: true},
+		{Partition: "aws-us-gov", Region: "us-gov-west-1", AccountID: "111122223333", AllocationID: "eipalloc-1", AutoScalingGroupName: "p-s-c", LaunchGate: true},
 	} {
 		want := "arn:" + s.Partition + ":autoscaling:" + s.Region + ":111122223333:autoScalingGroup:*:autoScalingGroupName/p-s-c"
 		for _, st := range components.InstancePolicy(s).Statement {
@@ -188,9 +188,9 @@ func TestCombinationsThatCannotWorkAreRefused(t *testing.T) {
 		{"gate timeout too long", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 7201}, []string{"launchGateTimeoutSeconds", "7201", "30 to 7200"}},
 		{"gate timeout without gate", components.SelfHealingInstanceArgs{DisableLaunchGate: true, LaunchGateTimeoutSeconds: 600}, []string{"launchGateTimeoutSeconds", "disableLaunchGate"}},
 		{"gate shorter than the volume wait", components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: 600}},
-			[]string{"launchGateTimeoutSeconds 600", "dataVolume.attachTimeoutSeconds 600", "more than 731"}},
+			[]string{"launchGateTimeoutSeconds 600", "dataVolume.attachTimeoutSeconds 600", "more than 780"}},
 		{"default gate, default volume wait plus a long one", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 400, DataVolume: &components.DataVolumeArgs{SizeGiB: 20}},
-			[]string{"launchGateTimeoutSeconds 400", "attachTimeoutSeconds 300", "more than 431"}},
+			[]string{"launchGateTimeoutSeconds 400", "attachTimeoutSeconds 300", "more than 480"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := deploy(t, &tc.args)
@@ -270,7 +270,7 @@ func TestGroupFollowsTheTemplatesLatestVersion(t *testing.T) {
 
 func TestLaunchGateOutlastsTheDataVolumeWait(t *testing.T) {
 	for _, args := range []components.SelfHealingInstanceArgs{
-		{DataVolume: &components.DataVolumeArgs{SizeGiB: 20}}, // 600 > 300 + 131
+		{DataVolume: &components.DataVolumeArgs{SizeGiB: 20}}, // 600 > 300 + 180
 		{LaunchGateTimeoutSeconds: 3800, DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: 3600}},
 		{DisableLaunchGate: true, DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: 3600}},
 	} {

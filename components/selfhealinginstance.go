@@ -203,7 +203,6 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 
 			AutoScalingGroupName: groupName,
 			LaunchGate:           !a.DisableLaunchGate,
-			AppHealthCheck:       a.AppHealthCheck != nil,
 		}
 		scope.Parameters, scope.Logs = sectionScopes(ctx.Project(), ctx.Stack(), name, a)
 		if volume != nil {
@@ -249,13 +248,14 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 // bootParams are the boot script's parameters, once the Elastic IP's and the
 // data volume's ids are known.
 func bootParams(a SelfHealingInstanceArgs, groupName, allocationID, volumeID string) userdata.Params {
-	p := userdata.Params{AllocationID: allocationID, UserScript: a.UserScript}
+	p := userdata.Params{
+		AllocationID: allocationID, UserScript: a.UserScript,
+		// Whenever no launch action waits to be abandoned (no gate, or a
+		// later boot), a failed boot marks its instance Unhealthy instead.
+		FailureReport: &userdata.FailureReportParams{GroupName: groupName},
+	}
 	if g := a.LaunchGateParams(groupName); g != nil {
 		p.LaunchGate = &userdata.LaunchGateParams{HookName: g.HookName, GroupName: g.GroupName, TimeoutSeconds: g.TimeoutSeconds}
-	} else {
-		// Nothing abandons a failed boot without the gate: the script
-		// marks the instance Unhealthy in its group instead.
-		p.FailureReport = &userdata.FailureReportParams{GroupName: groupName}
 	}
 	if h := a.HealthCheckParams(groupName); h != nil {
 		p.HealthCheck = &userdata.HealthCheckParams{

@@ -151,7 +151,8 @@ func TestUserDataTakesThisAllocation(t *testing.T) {
 	eip := d.one("aws:ec2/eip:Eip")
 	group, _ := d.group()["name"].(string)
 	want, err := userdata.Render(userdata.Params{AllocationID: eip.ID, UserScript: "systemctl start app",
-		LaunchGate: &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds}})
+		FailureReport: &userdata.FailureReportParams{GroupName: group},
+		LaunchGate:    &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,8 +124,8 @@ func TestDefaultsGateAndRefreshButAddNothingElse(t *testing.T) {
 			t.Errorf("dev stack sets %s = %v", field, v)
 		}
 	}
-	if doc := only(t, monitor, "aws:iam/rolePolicy:RolePolicy")["policy"].(string); strings.Contains(doc, "SetInstanceHealth") {
-		t.Errorf("dev stack has no health check, but the policy allows SetInstanceHealth")
+	if doc := only(t, monitor, "aws:iam/rolePolicy:RolePolicy")["policy"].(string); !strings.Contains(doc, "SetInstanceHealth") {
+		t.Errorf("dev stack: the policy does not allow SetInstanceHealth, which a failed later boot needs to get its instance replaced")
 	}
 
 	monitor, err = runProgram(t, loadDev(t), map[string]string{"selfhealing:launchGate": "false", "selfhealing:instanceRefresh": "false"})

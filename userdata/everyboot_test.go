@@ -99,13 +99,15 @@ func newGated(t *testing.T) *gated {
 	return g
 }
 
-// params are the boot script's parameters with the gate, and a user
-// script that counts its runs on the instance's disk.
+// params are the boot script's parameters with the gate, and the failure
+// report for boots no launch action waits for, as the component renders
+// them, and a user script that counts its runs on the instance's disk.
 func (g *gated) params() userdata.Params {
 	return userdata.Params{
-		AllocationID: g.alloc,
-		UserScript:   "echo run >>/var/lib/user-script-runs",
-		LaunchGate:   &userdata.LaunchGateParams{HookName: gateHook, GroupName: g.group.Name, TimeoutSeconds: 600},
+		AllocationID:  g.alloc,
+		UserScript:    "echo run >>/var/lib/user-script-runs",
+		LaunchGate:    &userdata.LaunchGateParams{HookName: gateHook, GroupName: g.group.Name, TimeoutSeconds: 600},
+		FailureReport: &userdata.FailureReportParams{GroupName: g.group.Name},
 	}
 }
 
@@ -274,6 +276,9 @@ func TestGateAbandonsAFailedBoot(t *testing.T) {
 			}
 			if !strings.Contains(r.Log, "ABANDON sent; the group terminates this instance") {
 				t.Errorf("the log does not say the instance was abandoned:\n%s", r.Log)
+			}
+			if n := g.api.Calls("SetInstanceHealth"); n != 0 {
+				t.Errorf("SetInstanceHealth called %d times; the ABANDON already gets the instance replaced", n)
 			}
 			// The failure comes first, the ABANDON after it.
 			if strings.Index(r.Stderr, "FAILED") > strings.Index(r.Stderr, "ABANDON sent") {

@@ -94,3 +94,26 @@ func TestFailureReportIsBoundedAndNeverMasksTheFailure(t *testing.T) {
 		t.Errorf("the log does not say the report was given up:\n%s", r.Log)
 	}
 }
+
+// With the launch gate, a later boot has no launch action to abandon: one
+// that fails marks its instance Unhealthy, as without the gate, so that a
+// failed reboot does not leave a broken instance in service.
+func TestWithTheGateAFailedLaterBootMarksTheInstanceUnhealthy(t *testing.T) {
+	g := newGated(t)
+	first := g.firstBoot(g.params())
+	g.wantReady(first)
+	g.api.FailFirst("AssociateAddress", 1000, testenv.APIError{Status: 400, Code: "InvalidAllocationID.NotFound",
+		Message: "The allocation ID '" + g.alloc + "' does not exist"})
+	later := g.laterBoot()
+	wantOneFailure(t, later, "associating Elastic IP "+g.alloc, "InvalidAllocationID.NotFound")
+	reports := g.asg.HealthReports(g.group.InstanceID)
+	if len(reports) != 1 || reports[0].Result != testenv.HealthUnhealthy || reports[0].RespectGracePeriod || !reports[0].Terminated {
+		t.Fatalf("health reports %v, want one Unhealthy that does not wait out the grace period", reports)
+	}
+	if !strings.Contains(later.Log, "no lifecycle action waits for this instance (a reboot") {
+		t.Errorf("the later boot does not say no launch action waits:\n%s", later.Log)
+	}
+	if !strings.Contains(later.Log, "marked this instance Unhealthy in "+g.group.Name) {
+		t.Errorf("the log does not say the instance was marked Unhealthy:\n%s", later.Log)
+	}
+}

@@ -63,26 +63,21 @@ type LaunchGateParams struct {
 }
 
 // FailureReportParams describe how a boot that fails gets its instance
-// replaced when there is no launch gate to ABANDON: it marks the instance
-// Unhealthy in its group (SetInstanceHealth), which replaces it.
+// replaced when no launch action waits to be abandoned (there is no launch
+// gate, or it is a later boot): it marks the instance Unhealthy in its
+// group (SetInstanceHealth), which replaces it.
 type FailureReportParams struct {
 	// GroupName is the instance's Auto Scaling group. SetInstanceHealth
 	// names only the instance; the script names the group in its log.
 	GroupName string
 }
 
-// validate reports every field of r the script cannot use; withGate says
-// whether the script has a launch gate too, whose ABANDON already gets a
-// failed instance replaced.
-func (r *FailureReportParams) validate(withGate bool) []error {
-	var errs []error
-	if withGate {
-		errs = append(errs, fmt.Errorf("failureReport: a boot with a launch gate answers ABANDON when it fails; set failureReport only without launchGate"))
-	}
+// validate reports every field of r the script cannot use.
+func (r *FailureReportParams) validate() []error {
 	if err := checkGroupName("failureReport.groupName", r.GroupName); err != nil {
-		errs = append(errs, err)
+		return []error{err}
 	}
-	return errs
+	return nil
 }
 
 // checkGroupName checks an Auto Scaling group's name, as field.

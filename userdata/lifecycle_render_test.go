@@ -108,7 +108,6 @@ func TestRenderRefusesBadGateAndHealthParams(t *testing.T) {
 		{func(p *userdata.Params) { p.LaunchGate.GroupName = strings.Repeat("g", 256) }, "launchGate.groupName"},
 		{func(p *userdata.Params) { p.LaunchGate.TimeoutSeconds = 29 }, "launchGate.timeoutSeconds 29: want 30 to 7200"},
 		{func(p *userdata.Params) { p.LaunchGate.TimeoutSeconds = 7201 }, "launchGate.timeoutSeconds 7201"},
-		{func(p *userdata.Params) { p.FailureReport = goodReport() }, "failureReport: a boot with a launch gate answers ABANDON"},
 		{func(p *userdata.Params) { p.LaunchGate, p.FailureReport = nil, &userdata.FailureReportParams{} }, `failureReport.groupName ""`},
 		{func(p *userdata.Params) {
 			p.LaunchGate, p.FailureReport = nil, &userdata.FailureReportParams{GroupName: "a\tb"}
@@ -160,13 +159,15 @@ func TestFailureReportRendersOnlyWhenAsked(t *testing.T) {
 		{"neither", userdata.Params{AllocationID: "eipalloc-12345678"}, 0},
 		{"the launch gate", userdata.Params{AllocationID: "eipalloc-12345678", LaunchGate: goodGate()}, 0},
 		{"the report", userdata.Params{AllocationID: "eipalloc-12345678", FailureReport: &userdata.FailureReportParams{GroupName: "proj-dev-web"}}, 1},
+		{"the launch gate and the report", userdata.Params{AllocationID: "eipalloc-12345678", LaunchGate: goodGate(),
+			FailureReport: &userdata.FailureReportParams{GroupName: "proj-dev-web"}}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			script, err := userdata.Render(tc.p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := strings.Count(script, "aws autoscaling set-instance-health"); n != tc.calls {
+			if n := strings.Count(script, "autoscaling set-instance-health"); n != tc.calls {
 				t.Errorf("the script calls set-instance-health %d times, want %d", n, tc.calls)
 			}
 			if n := strings.Count(script, "--no-should-respect-grace-period"); n != tc.calls {
@@ -191,8 +192,8 @@ func TestFailureReportRendersOnlyWhenAsked(t *testing.T) {
 
 // maxEverythingBytes keeps room for users' scripts with every option on:
 // the launch gate, the health check and a data volume. Users then get at
-// least 8 KB of compressed script.
-const maxEverythingBytes = 8 * 1024
+// least 6 KB of compressed script.
+const maxEverythingBytes = 10 * 1024
 
 func TestBootScriptWithEveryOptionLeavesRoomForUserScripts(t *testing.T) {
 	for _, tc := range []struct {

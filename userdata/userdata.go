@@ -16,6 +16,11 @@ import (
 	"text/template"
 )
 
+// RetryWindowSeconds bounds, in time, each step of the boot script that
+// retries: an AWS call, a metadata read, the wait for the address to show.
+// No try starts that could not end within it of the step's start.
+const RetryWindowSeconds = 180
+
 // MaxBytes is EC2's limit on raw user data, before base64 encoding. The
 // raw user data is the gzip-compressed script (see [Encode]).
 const MaxBytes = 16 * 1024
@@ -45,7 +50,8 @@ var bootTemplateText string
 
 var bootTemplate = withSections(template.Must(template.New("boot.sh").
 	Option("missingkey=error").
-	Funcs(template.FuncMap{"shq": ShellQuote, "formattedTagKey": func() string { return FormattedTagKey }}).
+	Funcs(template.FuncMap{"shq": ShellQuote, "formattedTagKey": func() string { return FormattedTagKey },
+		"retryWindowSeconds": func() int { return RetryWindowSeconds }}).
 	Parse(withoutComments(bootTemplateText))))
 
 // allocationIDPattern matches EC2 Elastic IP allocation ids.
@@ -71,9 +77,10 @@ type Params struct {
 	// fails.
 	LaunchGate *LaunchGateParams
 	// FailureReport, when not nil, is the group a failed boot marks the
-	// instance Unhealthy in, so that the group replaces it: for a group
-	// without a launch gate, where no ABANDON does that. Not with
-	// LaunchGate.
+	// instance Unhealthy in, so that the group replaces it, whenever no
+	// launch action waits for an ABANDON: without a launch gate, and at
+	// later boots with one. Nil leaves a failed instance to the launch
+	// gate's ABANDON alone.
 	FailureReport *FailureReportParams
 	// HealthCheck, when not nil, is installed with a timer once the
 	// instance is ready; with a launch gate, the instance is ready only
@@ -98,7 +105,7 @@ func (p Params) Validate() error {
 		errs = append(errs, p.LaunchGate.validate()...)
 	}
 	if p.FailureReport != nil {
-		errs = append(errs, p.FailureReport.validate(p.LaunchGate != nil)...)
+		errs = append(errs, p.FailureReport.validate()...)
 	}
 	if p.HealthCheck != nil {
 		errs = append(errs, p.HealthCheck.validate()...)

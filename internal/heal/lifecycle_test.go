@@ -38,24 +38,21 @@ func TestInstancePolicyCoversTheGroupsRealARN(t *testing.T) {
 	const prefix = "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:6d3c1f4a-0c1e-4b7e-9d55-1b2c3d4e5f60:autoScalingGroupName/"
 	scope := components.PolicyScope{Partition: "aws", Region: "us-east-1", AccountID: "123456789012", AllocationID: "eipalloc-0abc",
 		AutoScalingGroupName: "proj-dev-web", LaunchGate: true}
-	gateOnly := components.InstancePolicy(scope)
-	scope.AppHealthCheck = true
-	withHealth := components.InstancePolicy(scope)
-	scope.LaunchGate, scope.AppHealthCheck = false, false
-	noGate := components.InstancePolicy(scope) // a failed boot reports itself
+	gated := components.InstancePolicy(scope) // a failed later boot reports itself
+	scope.LaunchGate = false
+	noGate := components.InstancePolicy(scope) // every failed boot reports itself
 	for _, tc := range []struct {
 		doc              components.PolicyDocument
 		action, resource string
 		want             bool
 	}{
-		{gateOnly, "autoscaling:CompleteLifecycleAction", prefix + "proj-dev-web", true},
-		{gateOnly, "autoscaling:RecordLifecycleActionHeartbeat", prefix + "proj-dev-web", true},
-		{gateOnly, "autoscaling:CompleteLifecycleAction", prefix + "proj-dev-other", false},
-		{gateOnly, "autoscaling:CompleteLifecycleAction", "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:x:autoScalingGroupName/proj-dev-web", false},
-		{gateOnly, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web", false},
-		{withHealth, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web", true},
-		{withHealth, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web2", false},
-		{withHealth, "autoscaling:TerminateInstanceInAutoScalingGroup", prefix + "proj-dev-web", false},
+		{gated, "autoscaling:CompleteLifecycleAction", prefix + "proj-dev-web", true},
+		{gated, "autoscaling:RecordLifecycleActionHeartbeat", prefix + "proj-dev-web", true},
+		{gated, "autoscaling:CompleteLifecycleAction", prefix + "proj-dev-other", false},
+		{gated, "autoscaling:CompleteLifecycleAction", "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:x:autoScalingGroupName/proj-dev-web", false},
+		{gated, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web", true},
+		{gated, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web2", false},
+		{gated, "autoscaling:TerminateInstanceInAutoScalingGroup", prefix + "proj-dev-web", false},
 		{noGate, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web", true},
 		{noGate, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web2", false},
 		{noGate, "autoscaling:CompleteLifecycleAction", prefix + "proj-dev-web", false},
