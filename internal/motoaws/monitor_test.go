@@ -715,6 +715,8 @@ func devBootParams(t *testing.T, d *deployment) userdata.Params {
 			GroupName:      d.exports["autoScalingGroupName"],
 			TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds,
 		},
+		// A failed boot that no launch action waits for reports itself.
+		FailureReport: &userdata.FailureReportParams{GroupName: d.exports["autoScalingGroupName"]},
 	}
 }
 
