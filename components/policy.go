@@ -89,10 +89,13 @@ func InstanceTrustPolicy(dnsSuffix string) PolicyDocument {
 }
 
 // AutoScalingGroupTagKey is the tag EC2 Auto Scaling puts on every instance
-// it launches, with the group's name as its value (EC2 Auto Scaling User
-// Guide, "Tag Auto Scaling groups and instances": aws:autoscaling:groupName
-// cannot be changed or removed). The instance policy keys on it to tell the
-// group's own instances from every other instance in the account.
+// it launches, with the group's name as its value. Tags with the aws:
+// prefix are created by AWS and cannot be edited or deleted (EC2 Auto
+// Scaling User Guide, "Tag Auto Scaling groups and instances",
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-tagging.html),
+// so no one can give another instance this group's tag. The instance
+// policy keys on it to tell the group's own instances from every other
+// instance in the account.
 const AutoScalingGroupTagKey = "aws:autoscaling:groupName"
 
 // ec2ARN is the ARN of an EC2 resource, "instance/*" say, in s's account and
