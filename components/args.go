@@ -50,8 +50,13 @@ type SelfHealingInstanceArgs struct {
 	// component is deleted, so the address survives `pulumi destroy`.
 	RetainOnDelete bool
 
-	// DisableSessionManager leaves out the AmazonSSMManagedInstanceCore
-	// policy. Without it and without Ingress rules, nobody can log in.
+	// DisableSessionManager leaves out the instance policy's Session
+	// Manager statement (SessionManagerActions). Without it and without
+	// Ingress rules, nobody can log in. The component never attaches
+	// AmazonSSMManagedInstanceCore, which also lets the instance read every
+	// parameter in the account and region; attach it, or what Run Command,
+	// Patch Manager or Inventory need, to InstanceRoleArn's role yourself
+	// if you use those.
 	DisableSessionManager bool
 
 	// MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64.

@@ -12,15 +12,14 @@ import (
 )
 
 const (
-	typeVolume          = "aws:ebs/volume:Volume"
-	typeSnapshotPolicy  = "aws:dlm/lifecyclePolicy:LifecyclePolicy"
-	adoptedVolumeID     = "vol-0da7a000000000001" // in fakeaws, eu-west-1b
-	testKMSKeyARN       = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-	defaultSubnetZoneA  = "subnet-0de1a0000000000a1"
-	defaultSubnetZoneB  = "subnet-0de1a0000000000b1"
-	defaultSubnetZoneC  = "subnet-0de1a0000000000c1"
-	volumeARNPrefix     = "arn:aws:ec2:eu-west-1:123456789012:volume/"
-	instanceARNWildcard = "arn:aws:ec2:eu-west-1:123456789012:instance/*"
+	typeVolume         = "aws:ebs/volume:Volume"
+	typeSnapshotPolicy = "aws:dlm/lifecyclePolicy:LifecyclePolicy"
+	adoptedVolumeID    = "vol-0da7a000000000001" // in fakeaws, eu-west-1b
+	testKMSKeyARN      = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	defaultSubnetZoneA = "subnet-0de1a0000000000a1"
+	defaultSubnetZoneB = "subnet-0de1a0000000000b1"
+	defaultSubnetZoneC = "subnet-0de1a0000000000c1"
+	volumeARNPrefix    = "arn:aws:ec2:eu-west-1:123456789012:volume/"
 )
 
 func withVolume(v components.DataVolumeArgs) *components.SelfHealingInstanceArgs {
@@ -200,14 +199,9 @@ func TestDataVolumePolicyIsScopedToTheVolume(t *testing.T) {
 	volumeARN := volumeARNPrefix + d.one(typeVolume).ID
 	statements := statementsByAction(d.rolePolicy())
 
-	attach := statements["ec2:AttachVolume"]
-	if !slices.Equal(attach.Resource, []string{volumeARN, instanceARNWildcard}) {
-		t.Errorf("AttachVolume resources = %v, want [%s %s]", attach.Resource, volumeARN, instanceARNWildcard)
-	}
-	detach := statements["ec2:DetachVolume"]
-	if !slices.Equal(detach.Resource, []string{volumeARN, instanceARNWildcard}) {
-		t.Errorf("DetachVolume resources = %v, want this volume only (and any instance)", detach.Resource)
-	}
+	// This volume, onto (and off) this group's instances only.
+	wantInstancesOfThisGroupOnly(t, d.rolePolicy(), "ec2:AttachVolume", volumeARN)
+	wantInstancesOfThisGroupOnly(t, d.rolePolicy(), "ec2:DetachVolume", volumeARN)
 	for _, read := range []string{"ec2:DescribeVolumes", "ec2:DescribeInstances"} {
 		if got := statements[read].Resource; !slices.Equal(got, []string{"*"}) {
 			t.Errorf("%s resources = %v, want [*] (no resource-level permissions exist)", read, got)
@@ -221,9 +215,10 @@ func TestDataVolumePolicyIsScopedToTheVolume(t *testing.T) {
 		grant.Condition["StringEquals"]["kms:ViaService"] != "ec2.eu-west-1.amazonaws.com" {
 		t.Errorf("kms:CreateGrant conditions = %v, want grants for AWS resources through EC2 in eu-west-1 only", grant.Condition)
 	}
-	// Only reads may use "*".
+	// Only reads, and Session Manager's actions, which support no
+	// resource type, may use "*".
 	for action, st := range statements {
-		if slices.Contains(st.Resource, "*") && !strings.Contains(action, ":Describe") {
+		if slices.Contains(st.Resource, "*") && !strings.Contains(action, ":Describe") && !slices.Contains(components.SessionManagerActions, action) {
 			t.Errorf("%s is allowed on *", action)
 		}
 	}

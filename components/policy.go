@@ -3,6 +3,7 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
@@ -40,9 +41,14 @@ type PolicyScope struct {
 	// DataVolume, when set, is the volume the instance may attach.
 	DataVolume *DataVolumeScope
 
-	// AutoScalingGroupName is the instance's group; it scopes the
-	// permissions the two fields below give.
+	// AutoScalingGroupName is the instance's group. It scopes the
+	// instances the Elastic IP and the data volume may go to (by the tag
+	// AutoScalingGroupTagKey), and the permissions the two fields below
+	// give.
 	AutoScalingGroupName string
+	// SessionManager lets the SSM agent serve Session Manager sessions
+	// (SessionManagerActions), and nothing else of Systems Manager.
+	SessionManager bool
 	// LaunchGate lets the instance complete the group's launch hook.
 	// Without it, a failed boot marks the instance unhealthy instead.
 	LaunchGate bool
@@ -80,32 +86,80 @@ func InstanceTrustPolicy(dnsSuffix string) PolicyDocument {
 	return ServiceTrustPolicy("ec2." + dnsSuffix)
 }
 
-// InstancePolicy is the instance role's inline policy: it may move this one
-// Elastic IP onto an instance, and read where addresses are; and, as s asks,
-// complete its group's launch gate, or report its health to its group.
-func InstancePolicy(s PolicyScope) PolicyDocument {
-	ec2ARN := func(resource string) string {
-		return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", s.Partition, s.Region, s.AccountID, resource)
+// AutoScalingGroupTagKey is the tag EC2 Auto Scaling puts on every instance
+// it launches, with the group's name as its value. Tags with the aws:
+// prefix are created by AWS and cannot be edited or deleted (EC2 Auto
+// Scaling User Guide, "Tag Auto Scaling groups and instances",
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-tagging.html),
+// so no one can give another instance this group's tag. The instance
+// policy keys on it to tell the group's own instances from every other
+// instance in the account.
+const AutoScalingGroupTagKey = "aws:autoscaling:groupName"
+
+// ec2ARN is the ARN of an EC2 resource, "instance/*" say, in s's account and
+// region.
+func (s PolicyScope) ec2ARN(resource string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", s.Partition, s.Region, s.AccountID, resource)
+}
+
+// thisGroupsInstances allows actions on the instances of s's group, and on
+// no other instance. The group launches its instances after the policy is
+// written, so no policy can name them; Auto Scaling tags each with
+// AutoScalingGroupTagKey, and the Service Authorization Reference for
+// Amazon EC2 lists aws:ResourceTag/${TagKey} (and ec2:ResourceTag/${TagKey})
+// as condition keys of the instance resource type, which AssociateAddress,
+// AttachVolume and DetachVolume all authorize
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+//
+// The statement holds instance/* and nothing else, because a statement's
+// conditions apply to every resource in it (IAM User Guide, "IAM JSON
+// policy elements: Condition"): an Elastic IP or a volume, which carry no
+// such tag, would fail it. Each action's other resources are in statements
+// of their own, without the condition.
+func thisGroupsInstances(s PolicyScope, sid string, action string) PolicyStatement {
+	return PolicyStatement{
+		Sid:       sid,
+		Effect:    "Allow",
+		Action:    []string{action},
+		Resource:  []string{s.ec2ARN("instance/*")},
+		Condition: map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + AutoScalingGroupTagKey: s.AutoScalingGroupName}},
 	}
+}
+
+// InstancePolicy is the instance role's inline policy: it may move this one
+// Elastic IP onto its group's instances, and read where addresses are; and,
+// as s asks, let Session Manager in, complete its group's launch gate, or
+// report its health to its group.
+func InstancePolicy(s PolicyScope) PolicyDocument {
 	doc := PolicyDocument{
 		Version: "2012-10-17",
 		Statement: []PolicyStatement{
 			{
 				// AssociateAddress authorizes every resource the call
-				// touches. The address is scoped to its own ARN. The
-				// instance cannot be named here, since the group launches
-				// it later, so any instance or network interface in this
-				// account and region is allowed; whether EC2 checks those
-				// ARNs for an --instance-id call is not settled, and
-				// allowing them works either way.
-				Sid:    "MoveThisElasticIP",
-				Effect: "Allow",
-				Action: []string{"ec2:AssociateAddress"},
-				Resource: []string{
-					ec2ARN("elastic-ip/" + s.AllocationID),
-					ec2ARN("instance/*"),
-					ec2ARN("network-interface/*"),
-				},
+				// touches: the address, scoped to its own ARN here, and
+				// the instance and network interface, in the statements
+				// below.
+				Sid:      "MoveThisElasticIP",
+				Effect:   "Allow",
+				Action:   []string{"ec2:AssociateAddress"},
+				Resource: []string{s.ec2ARN("elastic-ip/" + s.AllocationID)},
+			},
+			// Onto an instance of this group only.
+			thisGroupsInstances(s, "OntoThisGroupsInstances", "ec2:AssociateAddress"),
+			{
+				// Whether EC2 also authorizes the instance's network
+				// interface on an --instance-id call is not settled
+				// (quickstart-linux-bastion PR #131), so it is allowed. An
+				// interface carries no Auto Scaling tag, and the Service
+				// Authorization Reference offers no condition key that
+				// ties it to the group's instances, so it cannot be
+				// narrowed further than this account and region. The
+				// address stays pinned by MoveThisElasticIP: at worst this
+				// address moves onto another interface.
+				Sid:      "OntoTheirNetworkInterfaces",
+				Effect:   "Allow",
+				Action:   []string{"ec2:AssociateAddress"},
+				Resource: []string{s.ec2ARN("network-interface/*")},
 			},
 			{
 				// DescribeAddresses supports no resource-level permissions
@@ -117,6 +171,9 @@ func InstancePolicy(s PolicyScope) PolicyDocument {
 				Resource: []string{"*"},
 			},
 		},
+	}
+	if s.SessionManager {
+		doc.Statement = append(doc.Statement, sessionManagerStatements()...)
 	}
 	if s.DataVolume != nil {
 		doc.Statement = append(doc.Statement, dataVolumeStatements(s, *s.DataVolume)...)
@@ -132,23 +189,61 @@ func InstancePolicy(s PolicyScope) PolicyDocument {
 	return doc
 }
 
+// SessionManagerActions are what the SSM agent needs for Session Manager,
+// and nothing else: the policy AWS documents for a custom instance role
+// with minimal Session Manager permissions (AWS Systems Manager User Guide,
+// "Create a custom IAM role for Session Manager",
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html),
+// which is also the AWS managed policy AWSCloud9SSMInstanceProfile. That
+// page's s3:GetEncryptionConfiguration and kms:Decrypt are for session logs
+// in S3 and for KMS-encrypted sessions, which this component does not set
+// up, so they are left out.
+//
+// The AWS managed policy AmazonSSMManagedInstanceCore is not used: besides
+// these, it allows ssm:GetParameter and ssm:GetParameters on "*" (every
+// parameter in the account and region), and Run Command, State Manager,
+// Patch Manager and Inventory actions, none of which the component uses.
+var SessionManagerActions = []string{
+	"ssm:UpdateInstanceInformation",
+	"ssmmessages:CreateControlChannel",
+	"ssmmessages:CreateDataChannel",
+	"ssmmessages:OpenControlChannel",
+	"ssmmessages:OpenDataChannel",
+}
+
+// sessionManagerStatements let the SSM agent register the instance and open
+// Session Manager's channels.
+func sessionManagerStatements() []PolicyStatement {
+	return []PolicyStatement{{
+		// None of these actions supports a resource type (Service
+		// Authorization Reference, AWS Systems Manager and Amazon Session
+		// Manager Message Gateway Service: the Resource types column is
+		// empty for each; their only condition keys name the calling
+		// instance), so "*" is the only resource AWS accepts. They act on
+		// the calling instance's own registration and sessions.
+		Sid:      "LetSessionManagerIn",
+		Effect:   "Allow",
+		Action:   slices.Clone(SessionManagerActions),
+		Resource: []string{"*"},
+	}}
+}
+
 // dataVolumeStatements let the instance find its data volume and the
-// instance holding it, attach it to itself, and free it from a dead
-// predecessor.
+// instance holding it, attach it to its group's instances, and free it from
+// a dead predecessor in its group.
 func dataVolumeStatements(s PolicyScope, v DataVolumeScope) []PolicyStatement {
-	ec2ARN := func(resource string) string {
-		return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", s.Partition, s.Region, s.AccountID, resource)
-	}
+	volume := s.ec2ARN("volume/" + v.VolumeID)
 	statements := []PolicyStatement{
 		{
 			// AttachVolume requires both the volume and the instance. The
-			// volume is this one; the instance, launched later by the
-			// group, can only be any instance in this account and region.
+			// volume is this one, here; the instance is one of this
+			// group's, in the next statement.
 			Sid:      "AttachThisDataVolume",
 			Effect:   "Allow",
 			Action:   []string{"ec2:AttachVolume"},
-			Resource: []string{ec2ARN("volume/" + v.VolumeID), ec2ARN("instance/*")},
+			Resource: []string{volume},
 		},
+		thisGroupsInstances(s, "ToThisGroupsInstances", "ec2:AttachVolume"),
 		{
 			// Neither action supports resource-level permissions (Service
 			// Authorization Reference), so "*" is the only resource AWS
@@ -161,18 +256,21 @@ func dataVolumeStatements(s PolicyScope, v DataVolumeScope) []PolicyStatement {
 		},
 	}
 	if v.ForceDetach {
-		statements = append(statements, PolicyStatement{
-			// DetachVolume requires the volume, scoped to this one. The
-			// Service Authorization Reference also lists the instance, so
-			// any instance here is allowed, as for AssociateAddress; the
-			// volume ARN still limits the call to this volume. The boot
-			// script detaches only from a terminated or shutting-down
-			// holder.
-			Sid:      "FreeThisDataVolumeFromADeadInstance",
-			Effect:   "Allow",
-			Action:   []string{"ec2:DetachVolume"},
-			Resource: []string{ec2ARN("volume/" + v.VolumeID), ec2ARN("instance/*")},
-		})
+		statements = append(statements,
+			PolicyStatement{
+				// DetachVolume requires the volume, scoped to this one. The
+				// boot script detaches only from a terminated or
+				// shutting-down holder.
+				Sid:      "FreeThisDataVolumeFromADeadInstance",
+				Effect:   "Allow",
+				Action:   []string{"ec2:DetachVolume"},
+				Resource: []string{volume},
+			},
+			// The Service Authorization Reference also lists the instance
+			// for DetachVolume: the dead holder, which was this group's.
+			// A terminated instance keeps its tags.
+			thisGroupsInstances(s, "FromThisGroupsInstances", "ec2:DetachVolume"),
+		)
 	}
 	if v.MayFormat {
 		statements = append(statements, PolicyStatement{
@@ -184,7 +282,7 @@ func dataVolumeStatements(s PolicyScope, v DataVolumeScope) []PolicyStatement {
 			Sid:       "RecordThatThisDataVolumeWasFormatted",
 			Effect:    "Allow",
 			Action:    []string{"ec2:CreateTags"},
-			Resource:  []string{ec2ARN("volume/" + v.VolumeID)},
+			Resource:  []string{volume},
 			Condition: map[string]map[string]any{"ForAllValues:StringEquals": {"aws:TagKeys": []string{userdata.FormattedTagKey}}},
 		})
 	}
@@ -224,10 +322,4 @@ func ServiceTrustPolicy(service string) PolicyDocument {
 // Data Lifecycle Manager create and delete EBS snapshots.
 func DataLifecycleManagerPolicyARN(partition string) string {
 	return fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole", partition)
-}
-
-// SessionManagerPolicyARN is the AWS managed policy that lets Session
-// Manager reach the instance's SSM agent, replacing SSH.
-func SessionManagerPolicyARN(partition string) string {
-	return fmt.Sprintf("arn:%s:iam::aws:policy/AmazonSSMManagedInstanceCore", partition)
 }

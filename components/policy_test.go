@@ -2,7 +2,9 @@ package components_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
@@ -39,13 +41,123 @@ func TestInstancePolicyMovesOnlyItsOwnAddress(t *testing.T) {
 		t.Errorf("ec2:DescribeAddresses resources = %v, want [*]", byAction["ec2:DescribeAddresses"])
 	}
 	delete(byAction, "autoscaling:SetInstanceHealth")
+	for _, action := range components.SessionManagerActions {
+		delete(byAction, action) // TestSessionManagerNeedsNoManagedPolicy
+	}
 	if len(byAction) != 2 {
-		t.Errorf("actions = %v, want only ec2:AssociateAddress and ec2:DescribeAddresses, besides autoscaling:SetInstanceHealth", byAction)
+		t.Errorf("actions = %v, want only ec2:AssociateAddress and ec2:DescribeAddresses, besides autoscaling:SetInstanceHealth and Session Manager's", byAction)
 	}
 	for action, resources := range byAction {
 		if slices.Contains(resources, "*") && action != "ec2:DescribeAddresses" {
 			t.Errorf("%s is allowed on *; only actions without resource-level permissions may be", action)
 		}
+	}
+	wantInstancesOfThisGroupOnly(t, doc, "ec2:AssociateAddress", "arn:aws:ec2:eu-west-1:123456789012:elastic-ip/"+allocation,
+		"arn:aws:ec2:eu-west-1:123456789012:network-interface/*")
+}
+
+// thisGroupsInstances is the condition that limits instance/* to the
+// instances the test deployment's group launched.
+var thisGroupsInstances = map[string]map[string]any{
+	"StringEquals": {"aws:ResourceTag/aws:autoscaling:groupName": components.AutoScalingGroupName(testProject, testStack, testName)},
+}
+
+// wantInstancesOfThisGroupOnly checks how doc allows action on instances:
+// in exactly one statement, whose only resource is instance/* in this
+// account and region and whose only condition is the group's tag; every
+// other statement for action has no condition and its resources are
+// exactly others, none of them an instance. IAM applies a statement's
+// conditions to every resource in it, hence the split.
+func wantInstancesOfThisGroupOnly(t *testing.T, doc components.PolicyDocument, action string, others ...string) {
+	t.Helper()
+	var onInstances []components.PolicyStatement
+	var rest []string
+	for _, st := range doc.Statement {
+		if !slices.Contains(st.Action, action) {
+			continue
+		}
+		if slices.ContainsFunc(st.Resource, func(r string) bool { return strings.Contains(r, ":instance/") || r == "*" }) {
+			onInstances = append(onInstances, st)
+			continue
+		}
+		if st.Condition != nil {
+			t.Errorf("%s: statement %s has conditions %v; only the instance statement may", action, st.Sid, st.Condition)
+		}
+		rest = append(rest, st.Resource...)
+	}
+	if len(onInstances) != 1 {
+		t.Fatalf("%s: %d statements allow it on instances, want exactly 1: %+v", action, len(onInstances), onInstances)
+	}
+	st := onInstances[0]
+	if want := []string{"arn:aws:ec2:eu-west-1:123456789012:instance/*"}; !slices.Equal(st.Resource, want) || len(st.Action) != 1 {
+		t.Errorf("%s: instance statement %s has actions %v on %v, want only %s on %v", action, st.Sid, st.Action, st.Resource, action, want)
+	}
+	if !reflect.DeepEqual(st.Condition, thisGroupsInstances) {
+		t.Errorf("%s: instance statement %s has conditions %v, want %v", action, st.Sid, st.Condition, thisGroupsInstances)
+	}
+	if !slices.Equal(rest, others) {
+		t.Errorf("%s: other resources %v, want %v", action, rest, others)
+	}
+}
+
+// TestNoStatementAllowsAnyInstance checks every statement of the policy
+// with every option that adds statements: none names an instance without
+// the group's condition.
+func TestNoStatementAllowsAnyInstance(t *testing.T) {
+	d := mustDeploy(t, &components.SelfHealingInstanceArgs{
+		DataVolume:     &components.DataVolumeArgs{SizeGiB: 5, KMSKeyARN: testKMSKeyARN},
+		AppHealthCheck: &components.AppHealthCheck{URL: "http://localhost/"},
+	})
+	doc := d.rolePolicy()
+	for _, st := range doc.Statement {
+		for _, r := range st.Resource {
+			if strings.Contains(r, ":instance/") && !reflect.DeepEqual(st.Condition, thisGroupsInstances) {
+				t.Errorf("statement %s allows %v on %s with conditions %v, want only this group's instances", st.Sid, st.Action, r, st.Condition)
+			}
+		}
+	}
+	volume := volumeARNPrefix + d.one(typeVolume).ID
+	wantInstancesOfThisGroupOnly(t, doc, "ec2:AttachVolume", volume)
+	wantInstancesOfThisGroupOnly(t, doc, "ec2:DetachVolume", volume)
+}
+
+func TestSessionManagerNeedsNoManagedPolicy(t *testing.T) {
+	d := mustDeploy(t, nil)
+	for _, a := range d.monitor.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+		t.Errorf("policy %v attached to the instance role; Session Manager needs no managed policy", inputs(a)["policyArn"])
+	}
+	want := []string{"ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+		"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}
+	var found []components.PolicyStatement
+	for _, st := range d.rolePolicy().Statement {
+		for _, action := range st.Action {
+			service, _, _ := strings.Cut(action, ":")
+			if service == "ssm" || service == "ssmmessages" || service == "ec2messages" {
+				found = append(found, st)
+				break
+			}
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d statements allow Systems Manager actions, want 1: %+v", len(found), found)
+	}
+	st := found[0]
+	// None of the five supports a resource type, so "*"; nothing that
+	// reads parameters or runs commands.
+	if !slices.Equal(st.Action, want) || !slices.Equal(st.Resource, []string{"*"}) || st.Condition != nil || st.Effect != "Allow" {
+		t.Errorf("Session Manager statement = %+v, want Allow %v on * without conditions", st, want)
+	}
+
+	off := mustDeploy(t, &components.SelfHealingInstanceArgs{DisableSessionManager: true})
+	for _, st := range off.rolePolicy().Statement {
+		for _, action := range st.Action {
+			if strings.HasPrefix(action, "ssm") {
+				t.Errorf("DisableSessionManager: statement %s still allows %s", st.Sid, action)
+			}
+		}
+	}
+	if n := len(off.monitor.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")); n != 0 {
+		t.Errorf("DisableSessionManager: %d policy attachments, want none", n)
 	}
 }
 
@@ -89,8 +201,5 @@ func TestPolicyDocumentsAreValidJSONForEveryPartition(t *testing.T) {
 		if got := path(generic, "Statement", 0, "Principal", "Service"); got != "ec2."+scope.DNSSuffix {
 			t.Errorf("%s trust principal = %v", scope.Partition, got)
 		}
-	}
-	if got := components.SessionManagerPolicyARN("aws-cn"); got != "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore" {
-		t.Errorf("SessionManagerPolicyARN(aws-cn) = %s", got)
 	}
 }

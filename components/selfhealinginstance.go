@@ -202,6 +202,7 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 			AllocationID: ids[0].(string),
 
 			AutoScalingGroupName: groupName,
+			SessionManager:       !a.DisableSessionManager,
 			LaunchGate:           !a.DisableLaunchGate,
 		}
 		scope.Parameters, scope.Logs = sectionScopes(ctx.Project(), ctx.Stack(), name, a)
@@ -223,17 +224,6 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 		return nil, nil, fmt.Errorf("creating the instance role's policy: %w", err)
 	}
 	needed := []pulumi.Resource{rolePolicy}
-
-	if !a.DisableSessionManager {
-		ssm, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm", &iam.RolePolicyAttachmentArgs{
-			Role:      role.Name,
-			PolicyArn: pulumi.String(SessionManagerPolicyARN(env.Partition)),
-		}, parent)
-		if err != nil {
-			return nil, nil, fmt.Errorf("attaching the Session Manager policy: %w", err)
-		}
-		needed = append(needed, ssm)
-	}
 
 	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{
 		Role: role.Name,

@@ -175,8 +175,8 @@ func TestEveryChildIsParentedToTheComponent(t *testing.T) {
 	// With every optional child: a data volume and its snapshot policy.
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, Snapshots: &components.SnapshotArgs{TimeUTC: "03:00"}}))
 	resources := d.monitor.Resources()
-	if len(resources) < 13 {
-		t.Fatalf("want the component and at least 12 children, got %d resources", len(resources))
+	if len(resources) < 12 {
+		t.Fatalf("want the component and at least 11 children, got %d resources", len(resources))
 	}
 	for _, r := range resources {
 		want := components.TypeToken
@@ -316,23 +316,12 @@ func TestImageFollowsTheInstanceTypesArchitecture(t *testing.T) {
 	})
 }
 
-func TestSessionManagerIsOnByDefault(t *testing.T) {
-	attachments := mustDeploy(t, nil).monitor.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-	if len(attachments) != 1 || inputs(attachments[0])["policyArn"] != "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" {
-		t.Fatalf("want AmazonSSMManagedInstanceCore attached, got %v", attachments)
-	}
-	if n := len(mustDeploy(t, &components.SelfHealingInstanceArgs{DisableSessionManager: true}).monitor.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")); n != 0 {
-		t.Errorf("DisableSessionManager: %d policy attachments, want none", n)
-	}
-}
-
 func TestGroupWaitsForTheInstancePermissions(t *testing.T) {
 	d := mustDeploy(t, nil)
 	deps := d.one("aws:autoscaling/group:Group").Dependencies
 	for _, typeToken := range []string{
 		"aws:iam/rolePolicy:RolePolicy",
 		"aws:iam/instanceProfile:InstanceProfile",
-		"aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 	} {
 		urn := d.one(typeToken).URN
 		if urn == "" || !slices.Contains(deps, urn) {

@@ -16,7 +16,8 @@
 //   - runs moto with IAM enforcement on, so an action the instance role does
 //     not allow fails; and, since moto checks actions only, checks every
 //     resource ARN of each instance request against the policy exactly as the
-//     program wrote it (see [Lab.authorize]);
+//     program wrote it, conditions included, each resource with its own tags
+//     as aws:ResourceTag/KEY (see [Lab.authorize]);
 //   - disassociates a terminated instance's Elastic IP, as AWS does and moto
 //     does not, so a replacement never benefits from moto's stale state;
 //   - reads each instance's user data from moto (DescribeInstanceAttribute)

@@ -2,11 +2,17 @@ package heal
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/testenv"
@@ -99,11 +105,77 @@ func ec2RequestContext(action string, form url.Values) map[string][]string {
 	return ctx
 }
 
+// resourceTagContext returns the condition keys of a request on one
+// resource: the request's own keys, and the resource's tags as
+// aws:ResourceTag/KEY and ec2:ResourceTag/KEY, which the Service
+// Authorization Reference lists for EC2's resource types. Keys are lower
+// case, as in ec2RequestContext. A tag belongs to one resource, so a
+// request that touches several has one context for each: IAM evaluates a
+// statement's conditions against each resource the request authorizes.
+func resourceTagContext(request map[string][]string, tags map[string]string) map[string][]string {
+	ctx := make(map[string][]string, len(request)+2*len(tags))
+	for key, values := range request {
+		ctx[key] = values
+	}
+	for key, value := range tags {
+		for _, prefix := range []string{"aws:resourcetag/", "ec2:resourcetag/"} {
+			ctx[prefix+strings.ToLower(key)] = []string{value}
+		}
+	}
+	return ctx
+}
+
+// refusedResource returns the first of resources that doc does not allow
+// action on, each evaluated with the request's condition keys and that
+// resource's own tags (tagsOf); "" if doc allows them all.
+func refusedResource(doc components.PolicyDocument, action string, resources []string, request map[string][]string,
+	tagsOf func(arn string) (map[string]string, error),
+) (string, error) {
+	for _, resource := range resources {
+		tags, err := tagsOf(resource)
+		if err != nil {
+			return resource, err
+		}
+		if !AllowsRequest(doc, action, resource, resourceTagContext(request, tags)) {
+			return resource, nil
+		}
+	}
+	return "", nil
+}
+
+// ec2Tags returns the tags of the EC2 resource arn names, as moto holds
+// them (for an instance of the group, moto's Auto Scaling tags it with
+// aws:autoscaling:groupName at launch, as AWS does); none for "*" or a
+// wildcard ARN, which name no one resource.
+func (l *Lab) ec2Tags(arn string) (map[string]string, error) {
+	_, id, found := strings.Cut(arn, "/")
+	if !found || strings.ContainsAny(id, "*?") {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tags := map[string]string{}
+	paginator := ec2.NewDescribeTagsPaginator(l.ec2(), &ec2.DescribeTagsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("resource-id"), Values: []string{id}}},
+	})
+	for paginator.HasMorePages() {
+		page, err := paginator.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the tags of %s: %w", id, err)
+		}
+		for _, tag := range page.Tags {
+			tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+		}
+	}
+	return tags, nil
+}
+
 // authorize is the API proxy's inspector. moto's IAM enforcement checks that
-// some statement allows the action, but ignores resources; this checks, for
-// every EC2 request an instance makes that the harness maps to resources,
-// that the policy as the program wrote it allows the action on each
-// resource the request touches, as IAM would. Other requests are left to
+// some statement allows the action, but ignores resources and all but a few
+// conditions; this checks, for every EC2 request an instance makes that the
+// harness maps to resources, that the policy as the program wrote it allows
+// the action on each resource the request touches, with that resource's
+// tags as its condition keys, as IAM would. Other requests are left to
 // moto's enforcement.
 func (l *Lab) authorize(action string, form url.Values) *testenv.APIError {
 	if form.Get("Version") == autoscalingAPIVersion {
@@ -115,12 +187,15 @@ func (l *Lab) authorize(action string, form url.Values) *testenv.APIError {
 		// on the action, as it does for every request.
 		return nil
 	}
-	context := ec2RequestContext(action, form)
-	for _, resource := range resources {
-		if !AllowsRequest(l.Policy, "ec2:"+action, resource, context) {
-			return &testenv.APIError{Status: 403, Code: "UnauthorizedOperation",
-				Message: fmt.Sprintf("You are not authorized to perform this operation. (harness: the instance policy does not allow ec2:%s on %s)", action, resource)}
-		}
+	refused, err := refusedResource(l.Policy, "ec2:"+action, resources, ec2RequestContext(action, form), l.ec2Tags)
+	switch {
+	case err != nil:
+		// Refuse rather than guess: a test sees the harness's reason.
+		return &testenv.APIError{Status: 403, Code: "UnauthorizedOperation",
+			Message: fmt.Sprintf("You are not authorized to perform this operation. (harness: %v)", err)}
+	case refused != "":
+		return &testenv.APIError{Status: 403, Code: "UnauthorizedOperation",
+			Message: fmt.Sprintf("You are not authorized to perform this operation. (harness: the instance policy does not allow ec2:%s on %s)", action, refused)}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package heal
 import (
 	"fmt"
 	"net/url"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -21,8 +22,10 @@ func TestAllowsFollowsIAMWildcardsAndDeny(t *testing.T) {
 		{"ec2:AssociateAddress", "arn:aws:ec2:us-east-1:123456789012:elastic-ip/eipalloc-0abc", true},
 		{"EC2:associateaddress", "arn:aws:ec2:us-east-1:123456789012:elastic-ip/eipalloc-0abc", true},
 		{"ec2:AssociateAddress", "arn:aws:ec2:us-east-1:123456789012:elastic-ip/eipalloc-0other", false},
-		{"ec2:AssociateAddress", "arn:aws:ec2:us-east-1:123456789012:instance/i-0123", true},
-		{"ec2:AssociateAddress", "arn:aws:ec2:us-west-2:123456789012:instance/i-0123", false},
+		// Instances only with the group's tag (TestOnlyTheGroupsInstancesAreAllowed);
+		// Allows has no tags to offer.
+		{"ec2:AssociateAddress", "arn:aws:ec2:us-east-1:123456789012:instance/i-0123", false},
+		{"ec2:AssociateAddress", "arn:aws:ec2:us-east-1:123456789012:network-interface/eni-1", true},
 		{"ec2:AssociateAddress", "arn:aws:ec2:us-east-1:999999999999:network-interface/eni-1", false},
 		{"ec2:DescribeAddresses", "*", true},
 		{"ec2:DisassociateAddress", "arn:aws:ec2:us-east-1:123456789012:elastic-ip/eipalloc-0abc", false},
@@ -195,5 +198,100 @@ func TestConditionsHoldAsIAMEvaluatesThem(t *testing.T) {
 		if got := conditionsHold(tc.condition, ctx); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestOnlyTheGroupsInstancesAreAllowed runs the inspector, as the lab runs
+// it, on the instance policy of a group with a data volume: the Elastic IP
+// and the volume may go to an instance Auto Scaling tagged as this group's,
+// and to no other instance.
+func TestOnlyTheGroupsInstancesAreAllowed(t *testing.T) {
+	const account, region, group = "123456789012", "us-east-1", "proj-dev-web"
+	doc := components.InstancePolicy(components.PolicyScope{
+		Partition: "aws", Region: region, AccountID: account, AllocationID: "eipalloc-0abc",
+		AutoScalingGroupName: group,
+		DataVolume:           &components.DataVolumeScope{VolumeID: "vol-0abc", ForceDetach: true},
+	})
+	arn := func(kind, id string) string { return "arn:aws:ec2:" + region + ":" + account + ":" + kind + "/" + id }
+	groupTag := func(name string) map[string]string { return map[string]string{components.AutoScalingGroupTagKey: name} }
+	tags := map[string]map[string]string{
+		arn("instance", "i-0mine"):  groupTag(group),
+		arn("instance", "i-0other"): groupTag("proj-dev-web-2"),
+		arn("instance", "i-0loose"): {"Name": group},
+		// An odd tag on the address must not vouch for the instance: tags,
+		// and so conditions, are per resource.
+		arn("elastic-ip", "eipalloc-0abc"): groupTag(group),
+	}
+	tagsOf := func(resource string) (map[string]string, error) { return tags[resource], nil }
+	refused := func(t *testing.T, doc components.PolicyDocument, action string, form url.Values) string {
+		t.Helper()
+		resources, ok := ec2RequestResources("aws", region, account, action, form)
+		if !ok {
+			t.Fatalf("%s is not mapped", action)
+		}
+		r, err := refusedResource(doc, "ec2:"+action, resources, ec2RequestContext(action, form), tagsOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	associate := func(instance string) url.Values {
+		return url.Values{"AllocationId": {"eipalloc-0abc"}, "InstanceId": {instance}, "AllowReassociation": {"true"}}
+	}
+	volume := func(instance string) url.Values {
+		form := url.Values{"VolumeId": {"vol-0abc"}, "Device": {"/dev/sdf"}}
+		if instance != "" {
+			form.Set("InstanceId", instance)
+		}
+		return form
+	}
+	for _, tc := range []struct {
+		name, action string
+		form         url.Values
+		want         string // the refused resource; "" for allowed
+	}{
+		{"the address onto this group's instance", "AssociateAddress", associate("i-0mine"), ""},
+		{"the address onto another group's instance", "AssociateAddress", associate("i-0other"), arn("instance", "i-0other")},
+		{"the address onto an instance of no group", "AssociateAddress", associate("i-0loose"), arn("instance", "i-0loose")},
+		{"the volume onto this group's instance", "AttachVolume", volume("i-0mine"), ""},
+		{"the volume onto another group's instance", "AttachVolume", volume("i-0other"), arn("instance", "i-0other")},
+		{"the volume from this group's dead instance", "DetachVolume", volume("i-0mine"), ""},
+		{"the volume from another group's instance", "DetachVolume", volume("i-0other"), arn("instance", "i-0other")},
+		{"the volume from whatever holds it", "DetachVolume", volume(""), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := refused(t, doc, tc.action, tc.form); got != tc.want {
+				t.Errorf("refused %q, want %q", got, tc.want)
+			}
+		})
+	}
+
+	// Why the instance statements stand alone: IAM applies a statement's
+	// conditions to each resource in it, and a volume carries no group
+	// tag, so a statement that also named the volume would refuse it.
+	merged := components.PolicyDocument{Version: "2012-10-17", Statement: []components.PolicyStatement{{
+		Effect: "Allow", Action: []string{"ec2:AttachVolume"}, Resource: []string{arn("volume", "vol-0abc"), arn("instance", "*")},
+		Condition: map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + components.AutoScalingGroupTagKey: group}},
+	}}}
+	if got := refused(t, merged, "AttachVolume", volume("i-0mine")); got != arn("volume", "vol-0abc") {
+		t.Errorf("one statement for the volume and the group's instances: refused %q, want the volume", got)
+	}
+}
+
+func TestResourceTagContextIsPerResource(t *testing.T) {
+	request := map[string][]string{"aws:tagkeys": {"a"}}
+	got := resourceTagContext(request, map[string]string{"aws:autoscaling:groupName": "g", "Name": "n"})
+	want := map[string][]string{
+		"aws:tagkeys": {"a"},
+		"aws:resourcetag/aws:autoscaling:groupname": {"g"},
+		"ec2:resourcetag/aws:autoscaling:groupname": {"g"},
+		"aws:resourcetag/name":                      {"n"},
+		"ec2:resourcetag/name":                      {"n"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("resourceTagContext = %v, want %v", got, want)
+	}
+	if len(request) != 1 {
+		t.Errorf("the request's own context was changed: %v", request)
 	}
 }

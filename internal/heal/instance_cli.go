@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/testenv"
 )
 
@@ -32,4 +34,35 @@ func (l *Lab) AllocateOtherAddress(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("allocating another address: %w", err)
 	}
 	return *out.AllocationId, nil
+}
+
+// LaunchInstanceOfAnotherGroup launches an instance beside near, in its
+// subnet and from its image, tagged as an instance of Auto Scaling group
+// group, as Auto Scaling tags every instance it launches
+// (components.AutoScalingGroupTagKey). The lab does not boot it. Tests use
+// it to show that the instance role may not act on instances other than
+// its own group's.
+func (l *Lab) LaunchInstanceOfAnotherGroup(ctx context.Context, group string, near Instance) (string, error) {
+	raw, err := l.rawInstance(ctx, near.ID)
+	if err != nil {
+		return "", err
+	}
+	out, err := l.ec2().RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId:      raw.ImageId,
+		InstanceType: ec2types.InstanceTypeT3Micro,
+		SubnetId:     aws.String(near.SubnetID),
+		MinCount:     aws.Int32(1),
+		MaxCount:     aws.Int32(1),
+		TagSpecifications: []ec2types.TagSpecification{{
+			ResourceType: ec2types.ResourceTypeInstance,
+			Tags:         []ec2types.Tag{{Key: aws.String(components.AutoScalingGroupTagKey), Value: aws.String(group)}},
+		}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("launching an instance of group %s: %w", group, err)
+	}
+	if len(out.Instances) != 1 {
+		return "", fmt.Errorf("launching an instance of group %s: got %d instances, want 1", group, len(out.Instances))
+	}
+	return aws.ToString(out.Instances[0].InstanceId), nil
 }

@@ -132,6 +132,10 @@ func TestTheInstanceRoleMayMoveOnlyItsOwnAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	otherGroups, err := lab.LaunchInstanceOfAnotherGroup(ctx, lab.Outputs["autoScalingGroupName"]+"-2", inst)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -139,6 +143,10 @@ func TestTheInstanceRoleMayMoveOnlyItsOwnAddress(t *testing.T) {
 	}{
 		// moto allows the action; the harness checks the resource.
 		{"another address", []string{"ec2", "associate-address", "--allocation-id", other, "--instance-id", inst.ID, "--allow-reassociation"}, "UnauthorizedOperation"},
+		// The harness checks the instance's aws:autoscaling:groupName tag,
+		// as the policy's condition asks.
+		{"its own address onto another group's instance", []string{"ec2", "associate-address", "--allocation-id", lab.Outputs["allocationId"],
+			"--instance-id", otherGroups, "--allow-reassociation"}, "UnauthorizedOperation"},
 		// The policy has no such action; the harness refuses it.
 		{"another EC2 action", []string{"ec2", "disassociate-address", "--association-id", "eipassoc-0123456789abcdef0"}, "UnauthorizedOperation"},
 		// Not mapped by the harness; moto's own enforcement refuses it.

@@ -104,6 +104,10 @@ func TestTheInstanceRoleMayAttachOnlyItsOwnVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	otherGroups, err := lab.LaunchInstanceOfAnotherGroup(ctx, lab.Outputs["autoScalingGroupName"]+"-2", inst)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -112,6 +116,10 @@ func TestTheInstanceRoleMayAttachOnlyItsOwnVolume(t *testing.T) {
 		// moto allows the action; the harness checks the volume's ARN.
 		{"another volume", []string{"ec2", "attach-volume", "--volume-id", other, "--instance-id", inst.ID, "--device", "/dev/sdg"}, "UnauthorizedOperation"},
 		{"detach another volume", []string{"ec2", "detach-volume", "--volume-id", other, "--force"}, "UnauthorizedOperation"},
+		// The harness checks the instance's aws:autoscaling:groupName tag,
+		// as the policy's condition asks.
+		{"its own volume onto another group's instance", []string{"ec2", "attach-volume", "--volume-id", volumeID, "--instance-id", otherGroups, "--device", "/dev/sdf"}, "UnauthorizedOperation"},
+		{"its own volume off another group's instance", []string{"ec2", "detach-volume", "--volume-id", volumeID, "--instance-id", otherGroups, "--force"}, "UnauthorizedOperation"},
 		{"describe volumes", []string{"ec2", "describe-volumes", "--volume-ids", volumeID}, ""},
 		// Run in this order: attach, then detach, its own volume.
 		{"its own volume", []string{"ec2", "attach-volume", "--volume-id", volumeID, "--instance-id", inst.ID, "--device", "/dev/sdf"}, ""},
