@@ -1,13 +1,10 @@
 package heal
 
 import (
-	"bytes"
 	"context"
-	_ "embed"
 	"fmt"
 	"os"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,11 +24,6 @@ const (
 	// Seed is the seed article's user data, for comparison.
 	Seed Script = "seed"
 )
-
-//go:embed seed-userdata.sh.tmpl
-var seedTemplateText string
-
-var seedTemplate = template.Must(template.New("seed").Option("missingkey=error").Parse(seedTemplateText))
 
 // BootOptions shape one boot.
 type BootOptions struct {
@@ -204,11 +196,7 @@ func logTime(log, needle string) (time.Time, bool) {
 // what the launch template version the group launched says.
 func (l *Lab) userData(ctx context.Context, inst Instance, script Script, metadataURL string) ([]byte, error) {
 	if script == Seed {
-		var buf bytes.Buffer
-		err := seedTemplate.Execute(&buf, map[string]string{
-			"AllocationID": l.Outputs["allocationId"], "Region": l.Region, "MetadataURL": metadataURL,
-		})
-		return buf.Bytes(), err
+		return SeedUserData(l.Outputs["allocationId"], l.Region, metadataURL)
 	}
 
 	attr, err := l.ec2().DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{
