@@ -69,6 +69,11 @@ type BootResult struct {
 	Associated time.Duration
 	// APICalls counts the AWS API requests the instance made.
 	APICalls int
+	// RetrySettings are the AWS CLI retry settings the script exports
+	// itself (ScriptRetrySettings); the harness sets none.
+	RetrySettings []string
+	// Env is the environment the script started with.
+	Env []string
 }
 
 // Boot plays EC2 for one first boot of inst: it serves the instance's
@@ -118,6 +123,9 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	if err != nil {
 		return BootResult{}, err
 	}
+	// No retry settings from the harness: each script runs with the CLI's
+	// defaults and what it sets itself, as on a fresh instance.
+	env = withoutRetrySettings(env)
 	// The documented test variables; they are harmless to the seed script.
 	env = append(env, userdata.IMDSEndpointEnv+"="+metadata.URL)
 	if env, err = l.volumeEnv(inst.ID, dir, env); err != nil {
@@ -145,6 +153,8 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 		Ready:         -1,
 		Associated:    -1,
 		APICalls:      l.API.Total() - callsBefore,
+		RetrySettings: ScriptRetrySettings(script),
+		Env:           env,
 	}
 	holder, err := l.Holder(ctx)
 	if err != nil {
