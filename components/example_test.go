@@ -7,17 +7,17 @@ import (
 )
 
 // A Pulumi Go program that runs a self-healing web server: the latest Amazon
-// Linux 2023 on Graviton, HTTPS open to the world, nginx installed at boot
+// Linux 2023 on Graviton, HTTP open to the world, nginx installed at boot
 // once the Elastic IP is in place.
 func ExampleNewSelfHealingInstance() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
 		web, err := components.NewSelfHealingInstance(ctx, "web", &components.SelfHealingInstanceArgs{
 			InstanceType: "t4g.small",
 			Ingress: []components.IngressRule{{
-				Description: "HTTPS",
+				Description: "HTTP",
 				Protocol:    "tcp",
-				FromPort:    443,
-				ToPort:      443,
+				FromPort:    80,
+				ToPort:      80,
 				CidrBlocks:  []string{"0.0.0.0/0", "::/0"},
 			}},
 			UserScript: "dnf install -y nginx && systemctl enable --now nginx",
@@ -26,7 +26,7 @@ func ExampleNewSelfHealingInstance() {
 		if err != nil {
 			return err
 		}
-		ctx.Export("url", pulumi.Sprintf("https://%s", web.PublicDNS))
+		ctx.Export("url", pulumi.Sprintf("http://%s", web.PublicDNS))
 		return nil
 	})
 }

@@ -1,13 +1,10 @@
 package heal
 
 import (
-	"bytes"
 	"context"
-	_ "embed"
 	"fmt"
 	"os"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,11 +24,6 @@ const (
 	// Seed is the seed article's user data, for comparison.
 	Seed Script = "seed"
 )
-
-//go:embed seed-userdata.sh.tmpl
-var seedTemplateText string
-
-var seedTemplate = template.Must(template.New("seed").Option("missingkey=error").Parse(seedTemplateText))
 
 // BootOptions shape one boot.
 type BootOptions struct {
@@ -77,6 +69,11 @@ type BootResult struct {
 	Associated time.Duration
 	// APICalls counts the AWS API requests the instance made.
 	APICalls int
+	// RetrySettings are the AWS CLI retry settings the script exports
+	// itself (ScriptRetrySettings); the harness sets none.
+	RetrySettings []string
+	// Env is the environment the script started with.
+	Env []string
 }
 
 // Boot plays EC2 for one first boot of inst: it serves the instance's
@@ -126,6 +123,9 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	if err != nil {
 		return BootResult{}, err
 	}
+	// No retry settings from the harness: each script runs with the CLI's
+	// defaults and what it sets itself, as on a fresh instance.
+	env = withoutRetrySettings(env)
 	// The documented test variables; they are harmless to the seed script.
 	env = append(env, userdata.IMDSEndpointEnv+"="+metadata.URL)
 	if env, err = l.volumeEnv(inst.ID, dir, env); err != nil {
@@ -153,6 +153,8 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 		Ready:         -1,
 		Associated:    -1,
 		APICalls:      l.API.Total() - callsBefore,
+		RetrySettings: ScriptRetrySettings(script),
+		Env:           env,
 	}
 	holder, err := l.Holder(ctx)
 	if err != nil {
@@ -204,11 +206,7 @@ func logTime(log, needle string) (time.Time, bool) {
 // what the launch template version the group launched says.
 func (l *Lab) userData(ctx context.Context, inst Instance, script Script, metadataURL string) ([]byte, error) {
 	if script == Seed {
-		var buf bytes.Buffer
-		err := seedTemplate.Execute(&buf, map[string]string{
-			"AllocationID": l.Outputs["allocationId"], "Region": l.Region, "MetadataURL": metadataURL,
-		})
-		return buf.Bytes(), err
+		return SeedUserData(l.Outputs["allocationId"], l.Region, metadataURL)
 	}
 
 	attr, err := l.ec2().DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{

@@ -34,6 +34,9 @@ type Options struct {
 	// WorkDir holds the simulated instances' file systems and the CLI's
 	// home directories. It must exist; the caller removes it.
 	WorkDir string
+	// Shape names the stack's shape in reports: Stack if empty
+	// (SeedStackShape for SeedStackOverrides).
+	Shape string
 }
 
 // Lab is the program deployed into a private moto, with what it takes to
@@ -43,6 +46,8 @@ type Lab struct {
 	Stack *stackconfig.Stack
 	// Region is the stack's region.
 	Region string
+	// Shape names the stack's shape in reports (Options.Shape).
+	Shape string
 	// Outputs are the stack's exports, as `pulumi stack output` shows them.
 	Outputs map[string]string
 	// API is the fault proxy in front of moto that instances call. Tests
@@ -87,7 +92,11 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting moto: %w", err)
 	}
-	lab := &Lab{Stack: stack, Region: region, moto: moto, workDir: opts.WorkDir, admin: moto.AWSConfig()}
+	shape := opts.Shape
+	if shape == "" {
+		shape = opts.Stack
+	}
+	lab := &Lab{Stack: stack, Region: region, Shape: shape, moto: moto, workDir: opts.WorkDir, admin: moto.AWSConfig()}
 	lab.closers = append(lab.closers, moto.Close)
 
 	if err := lab.deploy(ctx); err != nil {
@@ -274,4 +283,24 @@ const InstanceMarker = "/var/lib/selfhealing/user-script-ran"
 // with: the stack as it is, but for its user script.
 func StandInOverrides() map[string]string {
 	return map[string]string{"selfhealing:userScript": StandInUserScript}
+}
+
+// SeedStackShape names the stack SeedStackOverrides shape.
+const SeedStackShape = "seed-shaped"
+
+// SeedStackOverrides shape the dev stack for the seed article's script:
+// no data volume and no launch gate (the article has neither), so the seed
+// is judged on what it promises, the address moving to the replacement.
+// The group, the Elastic IP and the instance role stay the dev stack's.
+func SeedStackOverrides() map[string]string {
+	o := StandInOverrides()
+	o["selfhealing:dataVolume"] = "{}"
+	o["selfhealing:launchGate"] = "false"
+	return o
+}
+
+// hasLaunchGate reports whether the deployed stack has the launch gate
+// (on unless its config says false).
+func (l *Lab) hasLaunchGate() bool {
+	return l.Stack.Config["selfhealing:launchGate"] != "false"
 }

@@ -117,10 +117,16 @@ func (l *Lab) groupOf(ctx context.Context, id string) (string, bool) {
 	return aws.ToString(out.AutoScalingInstances[0].AutoScalingGroupName), true
 }
 
+// NoGate is Gate's answer for a stack without the launch gate.
+const NoGate = "no-hook"
+
 // Gate says how an instance's boot answered the launch gate: the results
 // of its accepted CompleteLifecycleAction calls, such as "CONTINUE", or
-// "none".
+// "none"; NoGate if the stack has no launch gate.
 func (l *Lab) Gate(instanceID string) string {
+	if !l.hasLaunchGate() {
+		return NoGate
+	}
 	var results []string
 	for _, c := range l.Lifecycle.Completions(instanceID) {
 		results = append(results, c.Result)

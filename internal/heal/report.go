@@ -13,8 +13,10 @@ type Measurement struct {
 	Result   BootResult
 	// Gate is how the boot answered the launch gate: "CONTINUE",
 	// "ABANDON", or "none" (on AWS the hook's timeout then abandons the
-	// instance).
+	// instance), or NoGate for a stack without it.
 	Gate string
+	// Stack is the shape of the stack the boot ran in (Lab.Shape).
+	Stack string
 }
 
 // Outcome is what the boot came to.
@@ -27,7 +29,7 @@ func (m Measurement) Outcome() Outcome {
 
 // HealLine is the measurement as one line:
 //
-//	HEAL scenario=<name> script=<ours|seed> result=<healed|failed> associated_ms=<n> ready_ms=<n> api_calls=<n> volume=<intact|changed|not-mounted|none> volume_held_ms=<n> mounted_after_free_ms=<n> gate=<CONTINUE|ABANDON|none>
+//	HEAL scenario=<name> script=<ours|seed> stack=<shape> result=<healed|failed> associated_ms=<n> ready_ms=<n> api_calls=<n> volume=<intact|changed|not-mounted|none> volume_held_ms=<n> mounted_after_free_ms=<n> gate=<CONTINUE|ABANDON|none|no-hook>
 //
 // volume_held_ms is how long the kill left the data volume attached to the
 // dead instance, and mounted_after_free_ms how long after it came free the
@@ -42,8 +44,8 @@ func (m Measurement) HealLine() string {
 	if v.Waited() {
 		after = v.MountAfterFree()
 	}
-	return fmt.Sprintf("HEAL scenario=%s script=%s result=%s associated_ms=%d ready_ms=%d api_calls=%d volume=%s volume_held_ms=%d mounted_after_free_ms=%d gate=%s",
-		m.Scenario.Name, m.Result.Script, m.Outcome(), millis(m.Result.Associated), millis(m.Result.Ready), m.Result.APICalls,
+	return fmt.Sprintf("HEAL scenario=%s script=%s stack=%s result=%s associated_ms=%d ready_ms=%d api_calls=%d volume=%s volume_held_ms=%d mounted_after_free_ms=%d gate=%s",
+		m.Scenario.Name, m.Result.Script, m.Stack, m.Outcome(), millis(m.Result.Associated), millis(m.Result.Ready), m.Result.APICalls,
 		v.state(), millis(held), millis(after), m.Gate)
 }
 
@@ -111,8 +113,11 @@ func (m Measurement) volumeHow() string {
 
 // gate says how the boot answered the launch gate, for people.
 func (m Measurement) gate() string {
-	if m.Gate == "none" {
+	switch m.Gate {
+	case "none":
 		return "none: abandoned at the hook's timeout"
+	case NoGate:
+		return "no hook in this stack"
 	}
 	return m.Gate
 }
@@ -129,9 +134,9 @@ func truncate(s string, n int) string {
 func WriteMarkdown(w io.Writer, measurements []Measurement, header string) error {
 	var b strings.Builder
 	b.WriteString(header)
-	b.WriteString("\n| scenario | script | result | associated | ready | API calls | data volume | launch gate |\n|---|---|---|---:|---:|---:|---|---|\n")
+	b.WriteString("\n| scenario | script | stack | result | associated | ready | API calls | data volume | launch gate |\n|---|---|---|---|---:|---:|---:|---|---|\n")
 	for _, m := range measurements {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s | %s |\n", m.Scenario.Name, m.Result.Script, m.how(),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %s | %s |\n", m.Scenario.Name, m.Result.Script, m.Stack, m.how(),
 			humanMillis(m.Result.Associated), humanMillis(m.Result.Ready), m.Result.APICalls, m.volumeHow(), m.gate())
 	}
 	b.WriteString("\nScenarios:\n\n")
@@ -156,4 +161,113 @@ func humanMillis(d time.Duration) string {
 		return "never"
 	}
 	return fmt.Sprintf("%d ms", d.Milliseconds())
+}
+
+// Summary is the side-by-side table of the heal report, one row per
+// scenario: our script in the dev stack, the seed in the dev stack, and the
+// seed in the stack shaped for it (SeedStackShape). The README carries it
+// verbatim between SummaryBegin and SummaryEnd; `make heal-report` writes
+// both files from the same run.
+func Summary(measurements []Measurement, devStack string) string {
+	type key struct {
+		script Script
+		stack  string
+	}
+	var names []string
+	cells := map[string]map[key]Measurement{}
+	for _, m := range measurements {
+		name := m.Scenario.Name
+		if cells[name] == nil {
+			cells[name] = map[key]Measurement{}
+			names = append(names, name)
+		}
+		cells[name][key{m.Result.Script, m.Stack}] = m
+	}
+	columns := []key{{Ours, devStack}, {Seed, devStack}, {Seed, SeedStackShape}}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| scenario | ours, %s stack | seed, %s stack | seed, %s stack |\n|---|---|---|---|\n", devStack, devStack, SeedStackShape)
+	for _, name := range names {
+		fmt.Fprintf(&b, "| %s |", name)
+		for _, c := range columns {
+			m, ok := cells[name][c]
+			if !ok {
+				b.WriteString(" not run |")
+				continue
+			}
+			fmt.Fprintf(&b, " %s |", m.short())
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// short is a summary cell: how the boot ended, how long it took, how many
+// API calls it made and how it answered the launch gate.
+func (m Measurement) short() string {
+	r := m.Result
+	var s string
+	switch {
+	case r.Healed:
+		s = fmt.Sprintf("healed, ready in %s", seconds(r.Ready))
+	case r.Silent:
+		s = m.how()
+		if r.HoldsAddress && r.Associated >= 0 {
+			s += fmt.Sprintf("; address moved in %s", seconds(r.Associated))
+		}
+	case r.FailureLine != "":
+		_, reason, _ := strings.Cut(r.FailureLine, "FAILED: ")
+		s = fmt.Sprintf("failed loudly: `%s`", truncate(reason, 40))
+	default:
+		s = fmt.Sprintf("failed, exit %d, no log line", r.ExitCode)
+	}
+	calls := "calls"
+	if r.APICalls == 1 {
+		calls = "call"
+	}
+	s += fmt.Sprintf(", %d API %s", r.APICalls, calls)
+	switch m.Gate {
+	case "none":
+		s += ", gate never answered"
+	case NoGate:
+	default:
+		s += ", `" + m.Gate + "`"
+	}
+	return s
+}
+
+func seconds(d time.Duration) string {
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+// The comments around the summary, in heal-report.md and README.md.
+const (
+	SummaryBegin = "<!-- heal-summary: begin; written by `make heal-report` from the same run as heal-report.md -->"
+	SummaryEnd   = "<!-- heal-summary: end -->"
+)
+
+// ReplaceSummary returns text with what lies between SummaryBegin and
+// SummaryEnd replaced by summary; an error if the markers are missing.
+func ReplaceSummary(text, summary string) (string, error) {
+	before, rest, ok := strings.Cut(text, SummaryBegin+"\n")
+	if !ok {
+		return "", fmt.Errorf("no line %q", SummaryBegin)
+	}
+	_, after, ok := strings.Cut(rest, SummaryEnd)
+	if !ok {
+		return "", fmt.Errorf("no %q after %q", SummaryEnd, SummaryBegin)
+	}
+	return before + SummaryBegin + "\n" + summary + SummaryEnd + after, nil
+}
+
+// SummaryIn returns what lies between SummaryBegin and SummaryEnd in text.
+func SummaryIn(text string) (string, error) {
+	_, rest, ok := strings.Cut(text, SummaryBegin+"\n")
+	if !ok {
+		return "", fmt.Errorf("no line %q", SummaryBegin)
+	}
+	summary, _, ok := strings.Cut(rest, SummaryEnd)
+	if !ok {
+		return "", fmt.Errorf("no %q after %q", SummaryEnd, SummaryBegin)
+	}
+	return summary, nil
 }

@@ -8,12 +8,17 @@ import (
 // BootFirst boots the instance the group launched at deployment with the
 // component's boot script, as EC2 would right after `pulumi up`.
 func (l *Lab) BootFirst(ctx context.Context) (BootResult, error) {
+	return l.BootFirstWith(ctx, Ours)
+}
+
+// BootFirstWith is BootFirst with script as the user data.
+func (l *Lab) BootFirstWith(ctx context.Context, script Script) (BootResult, error) {
 	inst, err := l.OnlyInstance(ctx)
 	if err != nil {
 		return BootResult{}, err
 	}
 	l.API.Reset()
-	return l.Boot(ctx, inst, BootOptions{Script: Ours})
+	return l.Boot(ctx, inst, BootOptions{Script: script})
 }
 
 // Heal runs one scenario for one script: it kills the group's instance as
@@ -41,5 +46,5 @@ func (l *Lab) Heal(ctx context.Context, sc Scenario, script Script) (Measurement
 	if err != nil {
 		return Measurement{}, old, fmt.Errorf("scenario %s, %s script: %w", sc.Name, script, err)
 	}
-	return Measurement{Scenario: sc, Result: r, Gate: l.Gate(r.Instance.ID)}, old, nil
+	return Measurement{Scenario: sc, Result: r, Gate: l.Gate(r.Instance.ID), Stack: l.Shape}, old, nil
 }

@@ -36,9 +36,13 @@ type Scenario struct {
 	// IMDSv2Only serves metadata with tokens required to the seed script
 	// too (the component's instances always get that).
 	IMDSv2Only bool
-	// Expect is each script's expected outcome. A script without an entry
-	// does not run in the scenario.
+	// Expect is each script's expected outcome in the dev stack. A script
+	// without an entry does not run there.
 	Expect map[Script]Outcome
+	// SeedStack is the seed script's expected outcome in the stack shaped
+	// for it (SeedStackOverrides: no data volume, no launch gate); empty:
+	// not run there.
+	SeedStack Outcome
 	// FailureMentions, for a scenario where our script is expected to fail,
 	// is what its one FAILED line must say.
 	FailureMentions []string
@@ -56,6 +60,10 @@ type Scenario struct {
 // seed script's are not. Every later scenario still checks that the volume
 // is mounted with the data written then.
 func Scenarios() []Scenario {
+	// The seed's faults are the CLI's to retry: it runs with the CLI's
+	// defaults, which the report names.
+	const cliRetriesNote = "The seed has no retry of its own; the AWS CLI's default retries (named in the report) absorb these 5xx, " +
+		"so in the seed-shaped stack the address moves; in the dev stack the seed still leaves the data volume detached."
 	const seedHasNoVolumeStep = "The seed script has no volume step, so it is not run here; " +
 		"in `replacement` it runs, and leaves the volume detached."
 	return []Scenario{
@@ -78,14 +86,19 @@ func Scenarios() []Scenario {
 			Name:        "replacement",
 			Description: "the instance is terminated; the group's replacement boots",
 			Expect:      map[Script]Outcome{Ours: Healed, Seed: Failed},
-			Note: "The seed script moves the address and exits 0, but never attaches the data volume: " +
-				"the instance comes up without its data, and nothing says so.",
+			SeedStack:   Healed,
+			Note: "In the dev stack the seed script moves the address and exits 0, but never attaches the data volume " +
+				"(the article never claimed it would) and never answers the launch gate, which only our stack has: " +
+				"there the instance comes up without its data, and nothing says so. " +
+				"In the stack shaped for the seed (no volume, no gate) it is judged on what it promises, the address moving.",
 		},
 		{
 			Name:        "imdsv2-required",
 			Description: "as above, with IMDSv2 required, as the launch template sets and new AMIs default to",
 			IMDSv2Only:  true,
 			Expect:      map[Script]Outcome{Ours: Healed, Seed: Failed},
+			SeedStack:   Failed,
+			Note:        "The seed reads the instance id with IMDSv1, which is refused here (401), so its associate-address never gets a valid instance id.",
 		},
 		{
 			Name:        "address-still-held",
@@ -100,6 +113,11 @@ func Scenarios() []Scenario {
 			Description: "AssociateAddress answers RequestLimitExceeded 3 times",
 			APIFaults:   func(p *testenv.FaultProxy) { p.ThrottleFirst("AssociateAddress", 3) },
 			Expect:      map[Script]Outcome{Ours: Healed, Seed: Failed},
+			SeedStack:   Failed,
+			Note: "The seed has no retry of its own, and the AWS CLI's default retries do not absorb this fault here: " +
+				"in legacy mode (CLI v1's default) botocore retries EC2's RequestLimitExceeded only when it comes with HTTP 503, " +
+				"and the lab's proxy sends it with HTTP 400; standard mode (CLI v2's default) retries the code whatever the status. " +
+				"Which status EC2 itself sends is not settled in this repository, so this row may differ on AWS.",
 		},
 		{
 			Name:        "server-errors",
@@ -108,7 +126,9 @@ func Scenarios() []Scenario {
 				p.ServerErrorFirst("AssociateAddress", 2)
 				p.FailFirst("DescribeAddresses", 1, testenv.InternalError)
 			},
-			Expect: map[Script]Outcome{Ours: Healed, Seed: Failed},
+			Expect:    map[Script]Outcome{Ours: Healed, Seed: Failed},
+			SeedStack: Healed,
+			Note:      cliRetriesNote + " The seed makes no DescribeAddresses call.",
 		},
 		{
 			Name:        "iam-propagation",
@@ -117,13 +137,17 @@ func Scenarios() []Scenario {
 				p.AuthFailureFor("", 5*time.Second)
 				p.FailFirst("AssociateAddress", 2, testenv.UnauthorizedOperation)
 			},
-			Expect: map[Script]Outcome{Ours: Healed, Seed: Failed},
+			Expect:    map[Script]Outcome{Ours: Healed, Seed: Failed},
+			SeedStack: Failed,
+			Note:      "The AWS CLI does not retry AuthFailure or UnauthorizedOperation in any retry mode, so the seed's one associate-address fails.",
 		},
 		{
 			Name:           "metadata-slow",
 			Description:    "the metadata service drops 2 connections, then answers 500 twice",
 			MetadataFaults: func(p *testenv.FaultProxy) { p.DropFirstRequests(2); p.FailFirstRequests(2, 500) },
 			Expect:         map[Script]Outcome{Ours: Healed, Seed: Failed},
+			SeedStack:      Failed,
+			Note:           "The seed's one curl meets the dropped connection, and its -e stops the script there.",
 		},
 		{
 			Name:        "address-refused",
@@ -132,6 +156,7 @@ func Scenarios() []Scenario {
 				p.FailFirst("AssociateAddress", 1_000_000, testenv.APIError{Status: 400, Code: "InvalidAllocationID.NotFound", Message: "The allocation ID does not exist"})
 			},
 			Expect:          map[Script]Outcome{Ours: Failed, Seed: Failed},
+			SeedStack:       Failed,
 			FailureMentions: []string{"associating Elastic IP", "InvalidAllocationID.NotFound"},
 			Note: "Ours answers the launch gate with ABANDON, so the group replaces the instance at once; " +
 				"the seed never answers it, so on AWS the hook's timeout (600 s by default) decides.",
@@ -141,6 +166,7 @@ func Scenarios() []Scenario {
 			Description:     "the metadata service never answers 200",
 			MetadataFaults:  func(p *testenv.FaultProxy) { p.FailFirstRequests(1_000_000, 503) },
 			Expect:          map[Script]Outcome{Ours: Failed, Seed: Failed},
+			SeedStack:       Failed,
 			FailureMentions: []string{"reading instance metadata", "meta-data/instance-id"},
 		},
 	}

@@ -67,7 +67,7 @@ func TestVolumeWaitIsReportedOnlyWhenTheBootFoundItHeld(t *testing.T) {
 
 func TestTheSeedScriptsLostVolumeIsASilentFailure(t *testing.T) {
 	m := Measurement{
-		Scenario: Scenario{Name: "replacement", Description: "d"},
+		Scenario: Scenario{Name: "replacement", Description: "d"}, Stack: "dev",
 		Result: BootResult{Script: Seed, Silent: true, HoldsAddress: true, Volume: VolumeResult{Present: true},
 			CommandResult: testenv.CommandResult{ExitCode: 0}, Associated: 600 * time.Millisecond, Ready: -1},
 	}
@@ -75,7 +75,7 @@ func TestTheSeedScriptsLostVolumeIsASilentFailure(t *testing.T) {
 	if err := WriteMarkdown(&b, []Measurement{m}, "# r\n"); err != nil {
 		t.Fatal(err)
 	}
-	want := "| replacement | seed | failed **silently** (exit 0): the data volume is not mounted | 600 ms | never | 0 | not attached |"
+	want := "| replacement | seed | dev | failed **silently** (exit 0): the data volume is not mounted | 600 ms | never | 0 | not attached |"
 	if !strings.Contains(b.String(), want) {
 		t.Errorf("report:\n%s\nwant the row %q", b.String(), want)
 	}

@@ -28,9 +28,11 @@ type LiveInstance struct {
 // liveBootPoll is how often BootInstanceE looks for the end of the boot.
 const liveBootPoll = 25 * time.Millisecond
 
-// BootInstanceE runs userData as [RunFirstBoot] does (as root, under bash,
-// with exactly env, in a private mount namespace with the instance's own
-// [InstanceDirs] and /etc), but keeps the namespace when the user data
+// BootInstanceE runs userData as [RunFirstBoot] does (as root, with exactly
+// env, in a private mount namespace with the instance's own [InstanceDirs]
+// and /etc), but executes the file itself, as cloud-init runs a user-data
+// script: the kernel reads its "#!" line, options included ("#!/bin/bash
+// -ex" runs it under bash -e -x). It keeps the namespace when the user data
 // exits: the instance stays up until Stop. It returns once the user data
 // has exited, whatever its exit code. It returns an error if the user data
 // could not be run or ctx ended first; the instance is then stopped. The
@@ -46,7 +48,7 @@ func BootInstanceE(ctx context.Context, root InstanceRoot, userData []byte, env 
 	// status appears by rename, so it is never read half-written.
 	wrapper := setup + ` || exit 125
 rc=0
-bash "$0" >"$1/1.stdout" 2>"$1/1.stderr" </dev/null || rc=$?
+"$0" >"$1/1.stdout" 2>"$1/1.stderr" </dev/null || rc=$?
 echo "$rc" >"$1/1.rc.tmp" && mv -f "$1/1.rc.tmp" "$1/1.rc" || exit 126
 exec sleep infinity`
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "bash", "-c", wrapper, script, outputs)

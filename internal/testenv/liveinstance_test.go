@@ -69,3 +69,19 @@ func TestLiveInstanceReportsANamespaceThatCannotBeSetUp(t *testing.T) {
 		t.Errorf("error %q does not say the namespace failed", err)
 	}
 }
+
+// TestABootHonoursTheScriptsInterpreterLine: cloud-init executes a user-data
+// script, so the options on its "#!" line apply (the seed article's
+// "#!/bin/bash -ex" stops at the first failing command and traces each).
+func TestABootHonoursTheScriptsInterpreterLine(t *testing.T) {
+	RequireFirstBoot(t)
+	ctx := testContext(t, time.Minute)
+	inst, err := BootInstanceE(ctx, InstanceRoot(t.TempDir()), []byte("#!/bin/bash -ex\nfalse\necho after\n"), []string{"PATH=" + os.Getenv("PATH")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Stop() })
+	if inst.Boot.ExitCode != 1 || strings.Contains(inst.Boot.Stdout, "after") || !strings.Contains(inst.Boot.Stderr, "+ false") {
+		t.Errorf("boot result:\n%s\nwant bash -e to stop at false (exit 1) and -x to trace it", inst.Boot)
+	}
+}

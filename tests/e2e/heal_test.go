@@ -23,6 +23,13 @@ const hangBound = 20 * time.Minute
 // startLab deploys the dev stack into a fresh moto, or fails the test.
 func startLab(t *testing.T) (*heal.Lab, context.Context) {
 	t.Helper()
+	return startLabShaped(t, heal.Options{Overrides: heal.StandInOverrides()})
+}
+
+// startLabShaped deploys the dev stack, shaped by opts' Overrides and
+// Shape, into a fresh moto, or fails the test. The lab closes when t ends.
+func startLabShaped(t *testing.T, opts heal.Options) (*heal.Lab, context.Context) {
+	t.Helper()
 	testenv.RequireFirstBoot(t)
 	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	// The dev stack's data volume: a loop device stands in for its disk,
@@ -34,9 +41,8 @@ func startLab(t *testing.T) (*heal.Lab, context.Context) {
 	testenv.RequireTool(t, "blkid", "apt-get install util-linux")
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	t.Cleanup(cancel)
-	lab, err := heal.Start(ctx, heal.Options{
-		Dir: filepath.Join("..", ".."), Stack: "dev", WorkDir: t.TempDir(), Overrides: heal.StandInOverrides(),
-	})
+	opts.Dir, opts.Stack, opts.WorkDir = filepath.Join("..", ".."), "dev", t.TempDir()
+	lab, err := heal.Start(ctx, opts)
 	if lab != nil {
 		t.Cleanup(func() {
 			if err := lab.Close(); err != nil {
@@ -175,38 +181,101 @@ func TestTheInstanceRoleMayMoveOnlyItsOwnAddress(t *testing.T) {
 	}
 }
 
+// TestHealScenarios runs every scenario for our script and the seed's in
+// the dev stack, then the seed's again in the stack shaped for it (no data
+// volume, no launch gate). Each instance boots with no AWS CLI retry
+// settings from the harness: the seed with the CLI's defaults, ours with
+// what it exports itself.
 func TestHealScenarios(t *testing.T) {
-	lab, ctx := startLab(t)
-	if first, err := lab.BootFirst(ctx); err != nil || !first.Healed {
-		t.Fatalf("the first boot did not heal (%v):\n%s", err, first.Log)
-	}
-
 	var measurements []heal.Measurement
-	for _, sc := range heal.Scenarios() {
-		for _, script := range []heal.Script{heal.Ours, heal.Seed} {
-			want, ok := sc.Expect[script]
-			if !ok {
+	var probes []string
+	t.Run("dev", func(t *testing.T) {
+		lab, ctx := startLab(t)
+		first, err := lab.BootFirst(ctx)
+		if err != nil || !first.Healed {
+			t.Fatalf("the first boot did not heal (%v):\n%s", err, first.Log)
+		}
+		wantNoHarnessRetrySettings(t, first)
+		for _, sc := range heal.Scenarios() {
+			for _, script := range []heal.Script{heal.Ours, heal.Seed} {
+				want, ok := sc.Expect[script]
+				if !ok {
+					continue
+				}
+				t.Run(sc.Name+"/"+string(script), func(t *testing.T) {
+					m, old, err := lab.Heal(ctx, sc, script)
+					if err != nil {
+						t.Fatal(err)
+					}
+					measurements = append(measurements, m)
+					t.Log(m.HealLine())
+					wantNoHarnessRetrySettings(t, m.Result)
+					checkMeasurement(t, ctx, lab, m, old, want)
+				})
+			}
+		}
+		// The first boot formatted the blank volume; no heal may format it
+		// again, whatever happened in between.
+		if n := lab.MkfsCalls(); n != 1 {
+			t.Errorf("mkfs ran %d times over the whole run, want once (the first boot's)", n)
+		}
+		probes = append(probes, probeCLI(t, ctx, lab, "the seed (the harness's environment, nothing of its own)", nil))
+		probes = append(probes, probeCLI(t, ctx, lab, "ours (the same, plus what it exports)", first.RetrySettings))
+	})
+	t.Run(heal.SeedStackShape, func(t *testing.T) {
+		lab, ctx := startLabShaped(t, heal.Options{Overrides: heal.SeedStackOverrides(), Shape: heal.SeedStackShape})
+		first, err := lab.BootFirstWith(ctx, heal.Seed)
+		if err != nil || !first.Healed {
+			t.Fatalf("the seed's first boot did not take the address (%v):\n%s", err, first.CommandResult)
+		}
+		for _, sc := range heal.Scenarios() {
+			if sc.SeedStack == "" {
 				continue
 			}
-			t.Run(sc.Name+"/"+string(script), func(t *testing.T) {
-				m, old, err := lab.Heal(ctx, sc, script)
+			t.Run(sc.Name+"/seed", func(t *testing.T) {
+				m, old, err := lab.Heal(ctx, sc, heal.Seed)
 				if err != nil {
 					t.Fatal(err)
 				}
 				measurements = append(measurements, m)
 				t.Log(m.HealLine())
-				checkMeasurement(t, ctx, lab, m, old, want)
+				wantNoHarnessRetrySettings(t, m.Result)
+				if m.Result.Volume.Present {
+					t.Errorf("the %s stack has a data volume", heal.SeedStackShape)
+				}
+				if m.Gate != heal.NoGate {
+					t.Errorf("the %s stack has a launch gate: %s", heal.SeedStackShape, m.Gate)
+				}
+				checkMeasurement(t, ctx, lab, m, old, sc.SeedStack)
 			})
 		}
+	})
+	if path := os.Getenv("HEAL_REPORT"); path != "" && !t.Failed() {
+		writeReport(t, path, os.Getenv("HEAL_README"), measurements, probes)
 	}
-	// The first boot formatted the blank volume; no heal may format it
-	// again, whatever happened in between.
-	if n := lab.MkfsCalls(); n != 1 {
-		t.Errorf("mkfs ran %d times over the whole run, want once (the first boot's)", n)
+}
+
+// wantNoHarnessRetrySettings fails the test if a boot started with AWS CLI
+// retry settings the script did not set itself.
+func wantNoHarnessRetrySettings(t *testing.T, r heal.BootResult) {
+	t.Helper()
+	for _, kv := range r.Env {
+		if strings.HasPrefix(kv, "AWS_MAX_ATTEMPTS=") || strings.HasPrefix(kv, "AWS_RETRY_MODE=") {
+			t.Errorf("the %s script started with %s from the harness", r.Script, kv)
+		}
 	}
-	if path := os.Getenv("HEAL_REPORT"); path != "" {
-		writeReport(t, path, measurements)
+}
+
+// probeCLI asks the CLI how it retries in an instance's environment plus
+// extra, for the report.
+func probeCLI(t *testing.T, ctx context.Context, lab *heal.Lab, who string, extra []string) string {
+	t.Helper()
+	c, err := lab.ProbeCLI(ctx, extra)
+	if err != nil {
+		t.Fatalf("asking the AWS CLI how it retries: %v", err)
 	}
+	t.Logf("AWS CLI for %s: %s", who, c)
+	return "- " + who + ": " + c.String() + "."
 }
 
 func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.Measurement, old heal.Instance, want heal.Outcome) {
@@ -300,20 +369,47 @@ func checkVolume(t *testing.T, m heal.Measurement, old heal.Instance) {
 	}
 }
 
-func writeReport(t *testing.T, path string, measurements []heal.Measurement) {
+func writeReport(t *testing.T, path, readme string, measurements []heal.Measurement, probes []string) {
 	t.Helper()
+	summary := heal.Summary(measurements, "dev")
+	header := "# Heal report\n\nOne run of `make heal-report` on " + time.Now().UTC().Format("2006-01-02") +
+		": the dev stack deployed into moto, its instance killed once per row, and the replacement booted with our boot script or the seed article's user data. " +
+		"Times are from the script's start, on a shared 2-core machine against emulators: compare them, don't quote them.\n\n" +
+		"## The two runs, and every setting that differs\n\n" +
+		"- **Stack.** `dev`: the dev stack (`Pulumi.dev.yaml`, its user script replaced by a stand-in), with a data volume and the launch gate. " +
+		"The dev stack has a data volume: the first boot formats it and a file is written on it in `data-survives`; every later boot of ours must mount it with that file intact. " +
+		"After each kill the volume stays in-use, attached to the dead instance, for " + heal.DefaultVolumeHeld.String() + " (or as the scenario says), which our script's ready time includes. " +
+		"`" + heal.SeedStackShape + "`: the same stack with `dataVolume: {}` and `launchGate: false`, the shape the seed article describes; only the seed runs there, its first instance booted with the seed too. " +
+		"In the dev stack a boot heals only if the address is on its instance and the volume is mounted with the data intact; in the seed-shaped stack, which has no volume, only the address counts.\n" +
+		"- **User data.** Ours: the launch template's, byte for byte. The seed: the article's script as published (`internal/heal/seed-userdata.published.sh`), " +
+		"with only the allocation id, the region and the metadata address filled in, executed as cloud-init executes it, so its `#!/bin/bash -ex` applies.\n" +
+		"- **Metadata.** Ours: IMDSv2 tokens required, as its launch template says. The seed: IMDSv1 allowed, as the article's launch template leaves it, except in `imdsv2-required`.\n" +
+		"- **AWS CLI.** The harness gives neither script `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE`; each runs with the CLI's defaults and what it sets itself. " +
+		"Both get the instance role's credentials and the emulator's endpoint in the environment. Asked at the end of the dev run:\n" +
+		strings.Join(probes, "\n") + "\n\n" +
+		"## Side by side\n\n" + heal.SummaryBegin + "\n" + summary + heal.SummaryEnd + "\n\n## Every boot\n"
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	header := "# Heal report\n\nOne run of `make heal-report` on " + time.Now().UTC().Format("2006-01-02") +
-		": the dev stack deployed into moto, its instance killed once per row, and the replacement booted with our boot script or the seed article's user data. " +
-		"Times are from the script's start, on a shared 2-core machine against emulators: compare them, don't quote them. " +
-		"The dev stack has a data volume: the first boot formats it and a file is written on it in `data-survives`; every later boot of ours must mount it with that file intact. " +
-		"After each kill the volume stays in-use, attached to the dead instance, for " + heal.DefaultVolumeHeld.String() + " (or as the scenario says), which our script's ready time includes.\n"
 	if err := heal.WriteMarkdown(f, measurements, header); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s", path)
+	if readme == "" {
+		return
+	}
+	text, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	updated, err := heal.ReplaceSummary(string(text), summary)
+	if err != nil {
+		t.Fatalf("%s: %v", readme, err)
+	}
+	if err := os.WriteFile(readme, []byte(updated), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote the summary into %s", readme)
 }

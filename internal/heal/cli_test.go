@@ -1,0 +1,67 @@
+package heal
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/userdata"
+)
+
+// TestAnInstanceGetsNoRetrySettingsFromTheHarness: the CLI environment the
+// tests share sets AWS_MAX_ATTEMPTS=1; an instance's boot must not inherit
+// it, so the seed runs with the CLI's default retries.
+func TestAnInstanceGetsNoRetrySettingsFromTheHarness(t *testing.T) {
+	env, err := testenv.CLIEnvE("http://127.0.0.1:1", testenv.Credentials{}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := withoutRetrySettings(env)
+	for _, kv := range got {
+		if strings.HasPrefix(kv, "AWS_MAX_ATTEMPTS=") || strings.HasPrefix(kv, "AWS_RETRY_MODE=") {
+			t.Errorf("the instance's environment keeps %s", kv)
+		}
+	}
+	if len(got) == 0 || !slices.ContainsFunc(got, func(kv string) bool { return strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") }) {
+		t.Errorf("withoutRetrySettings dropped more than the retry settings: %v", got)
+	}
+}
+
+// TestOurScriptSetsItsOwnRetries: with nothing from the harness, our boot
+// script must set the CLI's retries itself, since its own loop does the
+// retrying.
+func TestOurScriptSetsItsOwnRetries(t *testing.T) {
+	script, err := userdata.Render(userdata.Params{AllocationID: "eipalloc-0123456789abcdef0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, kv := range ScriptRetrySettings([]byte(script)) {
+		name, _, _ := strings.Cut(kv, "=")
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"}) {
+		t.Errorf("our boot script sets %v, want both AWS_MAX_ATTEMPTS and AWS_RETRY_MODE", names)
+	}
+	seed, err := SeedUserData("eipalloc-1", "us-east-1", "http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ScriptRetrySettings(seed); len(got) != 0 {
+		t.Errorf("the seed sets %v, want nothing", got)
+	}
+}
+
+func TestRetryModeFromDebug(t *testing.T) {
+	for log, want := range map[string]string{
+		"2024 - MainThread - botocore.retryhandler - DEBUG - No retry needed.": "legacy",
+		"botocore.retries.standard - DEBUG - Retry needed":                     "standard",
+		"nothing": "",
+	} {
+		if got := retryModeFromDebug(log); got != want {
+			t.Errorf("retryModeFromDebug(%q) = %q, want %q", log, got, want)
+		}
+	}
+}
