@@ -63,9 +63,13 @@ func autoscalingRequestResources(action string, form url.Values, groupARN func(n
 	case "CompleteLifecycleAction", "RecordLifecycleActionHeartbeat":
 		return []string{groupARN(form.Get("AutoScalingGroupName"))}, true
 	case "SetInstanceHealth":
+		// IAM authorizes the instance's group. An instance in no group the
+		// harness finds gets the ARN of a group with no name, which no
+		// policy allows: AWS refuses such a call too, and moto would let
+		// it through.
 		group, found := groupOf(form.Get("InstanceId"))
 		if !found {
-			return nil, false
+			group = ""
 		}
 		return []string{groupARN(group)}, true
 	}

@@ -21,7 +21,7 @@ func TestAutoScalingRequestsAreAuthorizedOnTheirGroup(t *testing.T) {
 		{"CompleteLifecycleAction", url.Values{"AutoScalingGroupName": {"web"}, "InstanceId": {"i-0123"}}, []string{arn + "web"}, true},
 		{"RecordLifecycleActionHeartbeat", url.Values{"AutoScalingGroupName": {"other"}}, []string{arn + "other"}, true},
 		{"SetInstanceHealth", url.Values{"InstanceId": {"i-0123"}}, []string{arn + "web"}, true},
-		{"SetInstanceHealth", url.Values{"InstanceId": {"i-0999"}}, nil, false},
+		{"SetInstanceHealth", url.Values{"InstanceId": {"i-0999"}}, []string{arn}, true}, // in no group: a group with no name
 		{"DescribeAutoScalingInstances", url.Values{}, []string{"*"}, true},
 		{"TerminateInstanceInAutoScalingGroup", url.Values{}, nil, false},
 	} {

@@ -160,11 +160,14 @@ func TestTheInstanceRoleMayMoveOnlyItsOwnAddress(t *testing.T) {
 		// moto lacks the lifecycle calls; the harness checks the group.
 		{"another group's launch gate", []string{"autoscaling", "record-lifecycle-action-heartbeat", "--auto-scaling-group-name", "someone-elses",
 			"--lifecycle-hook-name", "selfhealing-launch-gate", "--instance-id", inst.ID}, "AccessDenied"},
-		// The dev stack has no health check, so no SetInstanceHealth.
-		{"marking itself unhealthy", []string{"autoscaling", "set-instance-health", "--instance-id", inst.ID, "--health-status", "Unhealthy"}, "AccessDenied"},
 		{"its own launch gate", []string{"autoscaling", "record-lifecycle-action-heartbeat", "--auto-scaling-group-name", lab.Outputs["autoScalingGroupName"],
 			"--lifecycle-hook-name", "selfhealing-launch-gate", "--instance-id", inst.ID}, ""},
 		{"its own address", []string{"ec2", "associate-address", "--allocation-id", lab.Outputs["allocationId"], "--instance-id", inst.ID, "--allow-reassociation"}, ""},
+		{"marking another group's instance unhealthy", []string{"autoscaling", "set-instance-health", "--instance-id", otherGroups, "--health-status", "Unhealthy"}, "AccessDenied"},
+		// A failed boot that no launch action waits for marks its own
+		// instance Unhealthy, so the role may. Last: the group then
+		// replaces the instance, and its launch action is gone.
+		{"marking itself unhealthy", []string{"autoscaling", "set-instance-health", "--instance-id", inst.ID, "--health-status", "Unhealthy"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := lab.RunAsInstance(ctx, t.TempDir(), append(tc.args, "--region", lab.Region)...)
