@@ -84,7 +84,7 @@ type FaultProxy struct {
 	calls           map[string]int
 	log             []Request
 	actionFaults    []*actionFault
-	authWindows     []authWindow
+	authWindows     []*authWindow
 	failRequests    int
 	failStatus      int
 	dropRequests    int
@@ -126,10 +126,11 @@ type actionFault struct {
 }
 
 // authWindow answers calls of action (any action if empty) with AuthFailure
-// until the deadline.
+// for d from the first such call.
 type authWindow struct {
 	action string
-	until  time.Time
+	d      time.Duration
+	until  time.Time // zero until the first call
 }
 
 // NewFaultProxy starts a FaultProxy like [NewFaultProxyE] and registers a
@@ -272,13 +273,14 @@ func (p *FaultProxy) ServerErrorFirst(action string, n int) {
 }
 
 // AuthFailureFor answers every call of action (every action if action is
-// empty) made during the next d with HTTP 401, code AuthFailure, as EC2 does
-// while new credentials (an instance profile's, say) have not yet
-// propagated.
+// empty) with HTTP 401, code AuthFailure, for d from the first such call, as
+// EC2 does while new credentials (an instance profile's, say) have not yet
+// propagated. The window opens at the first call, not now, so a client that
+// is slow to start on a busy machine still meets it.
 func (p *FaultProxy) AuthFailureFor(action string, d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.authWindows = append(p.authWindows, authWindow{action: action, until: p.now().Add(d)})
+	p.authWindows = append(p.authWindows, &authWindow{action: action, d: d})
 }
 
 // FailFirstRequests answers the next n requests of any kind, whatever their
@@ -488,7 +490,13 @@ func (p *FaultProxy) faultFor(action string, now time.Time) verdict {
 		return verdict{}
 	}
 	for _, w := range p.authWindows {
-		if (w.action == "" || w.action == action) && now.Before(w.until) {
+		if w.action != "" && w.action != action {
+			continue
+		}
+		if w.until.IsZero() {
+			w.until = now.Add(w.d)
+		}
+		if now.Before(w.until) {
 			err := AuthFailure
 			return verdict{apiErr: &err}
 		}

@@ -172,6 +172,13 @@ func TestFaultProxyAuthFailureWithAWSCLI(t *testing.T) {
 	clock.Advance(2*time.Minute + time.Second)
 	requireCLISuccess(t, runAWS(t, env, describe...))
 	requireCLISuccess(t, runAWS(t, env, associate...))
+
+	// A window opens at its first call, however late that comes.
+	p.AuthFailureFor("DescribeAddresses", time.Minute)
+	clock.Advance(time.Hour)
+	requireCLIError(t, runAWS(t, env, describe...), "AuthFailure", "DescribeAddresses")
+	clock.Advance(time.Minute + time.Second)
+	requireCLISuccess(t, runAWS(t, env, describe...))
 	if got := addressHolder(t, m, fixture.AllocationID); got != fixture.InstanceID {
 		t.Errorf("address held by %q once the window closed, want %s", got, fixture.InstanceID)
 	}
