@@ -494,7 +494,7 @@ func TestGateHeartbeatsThroughALongVolumeWait(t *testing.T) {
 	}
 	// The shortest gate AWS allows: a heartbeat every 10 s; the volume
 	// frees itself after two and a half of those.
-	c.ebs.Hold(c.volumeID, testenv.VolumeHold{Instance: old.id, For: 25 * time.Second})
+	c.ebs.Hold(c.volumeID, testenv.VolumeHold{Instance: old.id, For: 25 * time.Second, FromFirstDescribe: true})
 	h, _ := c.newGroupHost()
 	p := c.params()
 	p.LaunchGate = c.gate()
