@@ -43,7 +43,6 @@ func TestBootWaitsForASlowMetadataService(t *testing.T) {
 // 2 s, twice the CLI's own default timeout.
 func TestBootGetsCredentialsFromASlowMetadataService(t *testing.T) {
 	in := newInstance(t)
-	in.instanceProfile = true
 	in.metadata.DelayFirstRequests(1000, 2*time.Second)
 	r := in.boot(in.params())
 	in.wantHealed(r)
