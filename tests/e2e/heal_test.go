@@ -86,6 +86,17 @@ func TestTheGroupHealsAndTheAddressFollows(t *testing.T) {
 	if !strings.Contains(first.Stdout+first.Stderr, "user script: running on") || !first.UserScriptRan {
 		t.Errorf("the stack's user script did not run after the association:\n%s", first.CommandResult)
 	}
+	// The instance runs the CLI Amazon Linux 2023 ships, and reaches AWS
+	// by its real host names, through the lab's HTTPS proxy.
+	if v, err := lab.CLIVersion(ctx, first.Instance); err != nil || !strings.HasPrefix(v, "aws-cli/2.") {
+		t.Errorf("the instance runs AWS CLI %q (%v), want v2 (aws-cli/2.*)", v, err)
+	}
+	hosts := lab.Proxy.Hosts()
+	for _, service := range []string{"ec2", "autoscaling"} {
+		if host := service + "." + lab.Region + ".amazonaws.com"; hosts[host] == 0 {
+			t.Errorf("the instance never called %s; the proxy saw %v", host, hosts)
+		}
+	}
 
 	replacement, err := heal.ScenarioNamed("replacement")
 	if err != nil {
@@ -146,11 +157,13 @@ func TestTheInstanceRoleMayMoveOnlyItsOwnAddress(t *testing.T) {
 		// moto lacks the lifecycle calls; the harness checks the group.
 		{"another group's launch gate", []string{"autoscaling", "record-lifecycle-action-heartbeat", "--auto-scaling-group-name", "someone-elses",
 			"--lifecycle-hook-name", "selfhealing-launch-gate", "--instance-id", inst.ID}, "AccessDenied"},
-		// The dev stack has no health check, so no SetInstanceHealth.
-		{"marking itself unhealthy", []string{"autoscaling", "set-instance-health", "--instance-id", inst.ID, "--health-status", "Unhealthy"}, "AccessDenied"},
 		{"its own launch gate", []string{"autoscaling", "record-lifecycle-action-heartbeat", "--auto-scaling-group-name", lab.Outputs["autoScalingGroupName"],
 			"--lifecycle-hook-name", "selfhealing-launch-gate", "--instance-id", inst.ID}, ""},
 		{"its own address", []string{"ec2", "associate-address", "--allocation-id", lab.Outputs["allocationId"], "--instance-id", inst.ID, "--allow-reassociation"}, ""},
+		// With the launch gate, a failed boot no launch action waits for
+		// marks its instance Unhealthy, so the role may; last, as the
+		// group then replaces the instance.
+		{"marking itself unhealthy", []string{"autoscaling", "set-instance-health", "--instance-id", inst.ID, "--health-status", "Unhealthy"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := lab.RunAsInstance(ctx, t.TempDir(), append(tc.args, "--region", lab.Region)...)
