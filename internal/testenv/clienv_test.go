@@ -178,3 +178,30 @@ func TestInstanceProfileCLIEnv(t *testing.T) {
 	patient := append(env, "AWS_METADATA_SERVICE_TIMEOUT=5", "AWS_METADATA_SERVICE_NUM_ATTEMPTS=2")
 	requireCLISuccess(t, runAWS(t, patient, describe...))
 }
+
+// TestPrependPath: the directory goes first on the PATH the environment
+// already had (its last entry, the one os/exec uses), which it keeps.
+func TestPrependPath(t *testing.T) {
+	env := []string{"PATH=/old", "HOME=/h", "PATH=/cli:/usr/bin"}
+	got := envMapLast(PrependPath(env, "/shims"))
+	if got["PATH"] != "/shims:/cli:/usr/bin" || got["HOME"] != "/h" {
+		t.Errorf("PrependPath = %v", got)
+	}
+	if env[2] != "PATH=/cli:/usr/bin" {
+		t.Errorf("PrependPath changed its argument: %v", env)
+	}
+	if got := envMapLast(PrependPath([]string{"HOME=/h"}, "/shims")); got["PATH"] != "/shims" {
+		t.Errorf("PrependPath without a PATH = %v", got)
+	}
+}
+
+// envMapLast turns a KEY=value list into a map, the last value of a name
+// winning, as with os/exec.
+func envMapLast(env []string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
