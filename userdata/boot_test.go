@@ -37,9 +37,6 @@ type instance struct {
 	fixture   testenv.EIPFixture
 	fs        testenv.InstanceRoot
 	lifecycle func(w http.ResponseWriter) bool
-	// instanceProfile gives the AWS CLI no keys: it takes its credentials
-	// from the metadata service, as on EC2.
-	instanceProfile bool
 }
 
 // newInstance starts moto, creates an instance and an unassociated Elastic
@@ -115,14 +112,12 @@ func (in *instance) bootScript(script string) bootResult {
 	}
 }
 
-// env is what the boot script runs with on this instance: the AWS CLI
-// against the API's fault proxy, and the metadata's.
+// env is what the boot script runs with on this instance, as on EC2: AWS
+// CLI v2 reaching AWS's host names through an HTTPS proxy in front of the
+// API's fault proxy, with its credentials from the metadata service
+// behind the metadata's fault proxy, which the script reads too.
 func (in *instance) env() []string {
-	cli := testenv.CLIEnv(in.t, in.api.URL, testenv.TestCredentials)
-	if in.instanceProfile {
-		cli = testenv.InstanceProfileCLIEnv(in.t, in.api.URL, in.metadata.URL)
-	}
-	return append(cli, userdata.IMDSEndpointEnv+"="+in.metadata.URL)
+	return append(testenv.InstanceProfileCLIEnv(in.t, in.api.URL, in.metadata.URL), userdata.IMDSEndpointEnv+"="+in.metadata.URL)
 }
 
 // holder returns the instance the Elastic IP is on, as moto sees it.

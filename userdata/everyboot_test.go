@@ -112,7 +112,7 @@ func (g *gated) params() userdata.Params {
 }
 
 func (g *gated) env() []string {
-	return append(testenv.CLIEnv(g.t, g.api.URL, testenv.TestCredentials), userdata.IMDSEndpointEnv+"="+g.metadata)
+	return append(testenv.InstanceProfileCLIEnv(g.t, g.api.URL, g.metadata), userdata.IMDSEndpointEnv+"="+g.metadata)
 }
 
 // result reads what a run left on the instance.
@@ -542,10 +542,10 @@ func (c *cloud) gate() *userdata.LaunchGateParams {
 
 // env is what c.boot runs the script on h with.
 func (c *cloud) env(h *host) []string {
-	return append(testenv.CLIEnv(c.t, c.api.URL, testenv.TestCredentials),
+	env := append(testenv.InstanceProfileCLIEnv(c.t, c.api.URL, h.metadata.URL),
 		userdata.IMDSEndpointEnv+"="+h.metadata.URL,
-		userdata.DevDirEnv+"="+h.devDir,
-		"PATH="+c.shims+":"+os.Getenv("PATH"))
+		userdata.DevDirEnv+"="+h.devDir)
+	return testenv.PrependPath(env, c.shims)
 }
 
 // addressHolder returns the instance the Elastic IP is on, as moto sees it.

@@ -95,7 +95,7 @@ func TestBootRunsStartedTogetherBothSucceed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := append(in.env(), "PATH="+slowStatusRenames(t)+":"+os.Getenv("PATH"))
+	env := testenv.PrependPath(in.env(), slowStatusRenames(t))
 	ctx, cancel := context.WithTimeout(context.Background(), runsBound)
 	defer cancel()
 	results, err := testenv.RunBootsAtOnce(ctx, in.fs, []byte(script), env, 2)

@@ -30,8 +30,7 @@ func (in *instance) bootWithTools(p userdata.Params, tools map[string]string) bo
 	if err != nil {
 		in.t.Fatalf("Render: %v", err)
 	}
-	env := append(testenv.CLIEnv(in.t, in.api.URL, testenv.TestCredentials),
-		userdata.IMDSEndpointEnv+"="+in.metadata.URL, "PATH="+bin+":"+os.Getenv("PATH"))
+	env := testenv.PrependPath(in.env(), bin)
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
 	res, err := testenv.RunFirstBoot(ctx, in.fs, []byte(script), env)

@@ -28,6 +28,8 @@ func TestBootGivesUpOnASilentEndpointWithinItsTimeBound(t *testing.T) {
 
 // TestBootWaitsForASlowMetadataService: a metadata service that takes 6 s
 // for every answer, just over the first time limit of a metadata request.
+// The AWS CLI, which takes its credentials from it at every call, must be
+// given the longer limit too, or it never finds them.
 func TestBootWaitsForASlowMetadataService(t *testing.T) {
 	in := newInstance(t)
 	in.metadata.DelayFirstRequests(1000, 6*time.Second)
@@ -43,7 +45,6 @@ func TestBootWaitsForASlowMetadataService(t *testing.T) {
 // 2 s, twice the CLI's own default timeout.
 func TestBootGetsCredentialsFromASlowMetadataService(t *testing.T) {
 	in := newInstance(t)
-	in.instanceProfile = true
 	in.metadata.DelayFirstRequests(1000, 2*time.Second)
 	r := in.boot(in.params())
 	in.wantHealed(r)

@@ -199,10 +199,7 @@ func (c *cloud) boot(h *host, p userdata.Params, runs int) []volumeBoot {
 	if err != nil {
 		c.t.Fatalf("Render: %v", err)
 	}
-	env := append(testenv.CLIEnv(c.t, c.api.URL, testenv.TestCredentials),
-		userdata.IMDSEndpointEnv+"="+h.metadata.URL,
-		userdata.DevDirEnv+"="+h.devDir,
-		"PATH="+c.shims+":"+os.Getenv("PATH"))
+	env := c.env(h)
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
 	start := time.Now()

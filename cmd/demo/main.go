@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/selfhealing-dev/selfhealing/internal/heal"
+	"github.com/selfhealing-dev/selfhealing/internal/testenv"
 )
 
 // prerequisite is a program the demo runs, and how to get it.
@@ -26,7 +27,7 @@ type prerequisite struct{ name, install string }
 
 var prerequisites = []prerequisite{
 	{"moto_server", "pip install 'moto[server]==5.2.1'"},
-	{"aws", "pip install awscli   (or AWS CLI v2)"},
+	{"aws", "apt-get install awscli   (AWS CLI v2; Debian 12's package is v2)"},
 	{"curl", "apt-get install curl"},
 	{"bash", "apt-get install bash"},
 	{"unshare", "apt-get install util-linux"},
@@ -77,7 +78,14 @@ func run(ctx context.Context, out io.Writer, dir string) int {
 func missingPrerequisites() []prerequisite {
 	var missing []prerequisite
 	for _, p := range prerequisites {
-		if _, err := exec.LookPath(p.name); err != nil {
+		var err error
+		if p.name == "aws" {
+			// The instances run v2, wherever it is; a v1 on PATH is no use.
+			_, _, err = testenv.AWSCLIv2E()
+		} else {
+			_, err = exec.LookPath(p.name)
+		}
+		if err != nil {
 			missing = append(missing, p)
 		}
 	}

@@ -2,6 +2,8 @@ package heal
 
 import (
 	"context"
+	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -77,13 +79,19 @@ type BootResult struct {
 }
 
 // Boot plays EC2 for one first boot of inst: it serves the instance's
-// metadata (IMDSv2 required, unless the seed script needs IMDSv1), hands it
-// its role's credentials, and runs its user data. The instance then stays
-// up, with what its boot mounted, until Kill (its metadata service does
-// not: the boot is over). Faults on l.API stay as the caller set them.
+// metadata (IMDSv2 required, unless the seed script needs IMDSv1), with
+// its role's credentials at iam/security-credentials/ROLE, where the AWS
+// CLI takes them from, and runs its user data with AWS CLI v2 reaching
+// AWS's real host names through l.Proxy. The instance then stays up, with
+// what its boot mounted and its metadata service, until Kill. Faults on
+// l.API stay as the caller set them.
 func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootResult, error) {
 	if opts.Script == "" {
 		opts.Script = Ours
+	}
+	role, err := l.instanceRole(ctx)
+	if err != nil {
+		return BootResult{}, err
 	}
 	imds, err := testenv.StartIMDSE(testenv.IMDSOptions{
 		InstanceID:       inst.ID,
@@ -92,16 +100,23 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 		// The seed's own launch template would leave IMDSv1 on; ours
 		// requires tokens, and the harness checks the template says so.
 		AllowIMDSv1: opts.Script == Seed && !opts.IMDSv2Only,
+		Role:        &role,
 	})
 	if err != nil {
 		return BootResult{}, fmt.Errorf("starting instance metadata for %s: %w", inst.ID, err)
 	}
-	defer imds.Close()
 	metadata, err := testenv.NewFaultProxyE(imds.URL)
 	if err != nil {
-		return BootResult{}, fmt.Errorf("starting the metadata fault proxy: %w", err)
+		return BootResult{}, errors.Join(fmt.Errorf("starting the metadata fault proxy: %w", err), imds.Close())
 	}
-	defer metadata.Close()
+	closeMetadata := func() error { metadata.Close(); return imds.Close() }
+	// Until the instance runs, its metadata service is this function's.
+	running := running{closeMetadata: closeMetadata}
+	defer func() {
+		if running.inst == nil {
+			_ = closeMetadata()
+		}
+	}()
 	if opts.MetadataFaults != nil {
 		opts.MetadataFaults(metadata)
 	}
@@ -110,22 +125,17 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	if err != nil {
 		return BootResult{}, err
 	}
-	creds, err := l.instanceCredentials(ctx)
-	if err != nil {
-		return BootResult{}, err
-	}
 	dir, err := l.newInstanceDir(inst.ID)
 	if err != nil {
 		return BootResult{}, err
 	}
 	root := testenv.InstanceRoot(dir + "/fs")
-	env, err := testenv.CLIEnvE(l.API.URL, creds, dir)
+	env, err := testenv.InstanceCLIEnvE(l.Proxy, metadata.URL, dir)
 	if err != nil {
 		return BootResult{}, err
 	}
-	// No retry settings from the harness: each script runs with the CLI's
-	// defaults and what it sets itself, as on a fresh instance.
-	env = withoutRetrySettings(env)
+	// InstanceCLIEnvE sets no retry settings: each script runs with the
+	// CLI's defaults and what it sets itself, as on a fresh instance.
 	// The documented test variables; they are harmless to the seed script.
 	env = append(env, userdata.IMDSEndpointEnv+"="+metadata.URL)
 	if env, err = l.volumeEnv(inst.ID, dir, env); err != nil {
@@ -140,7 +150,8 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	if err != nil {
 		return BootResult{}, fmt.Errorf("booting %s: %w", inst.ID, err)
 	}
-	l.trackInstance(inst.ID, live)
+	running.inst, running.env = live, env
+	l.trackInstance(inst.ID, running)
 	res := live.Boot
 
 	r := BootResult{

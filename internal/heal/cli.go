@@ -2,6 +2,7 @@ package heal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,18 +14,6 @@ import (
 // harness gives an instance none: the seed runs with the CLI's defaults, and
 // our boot script with exactly what it exports itself.
 var retrySettings = []string{"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"}
-
-// withoutRetrySettings returns env without retrySettings.
-func withoutRetrySettings(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if !isRetrySetting(name) {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
 
 func isRetrySetting(name string) bool {
 	for _, s := range retrySettings {
@@ -94,27 +83,23 @@ func (c CLIRetry) String() string {
 // get`, then makes one DescribeAddresses call that the API proxy answers
 // 503 every time, and counts the requests and reads the --debug log. The
 // proxy's faults are reset before and after.
-func (l *Lab) ProbeCLI(ctx context.Context, extra []string) (CLIRetry, error) {
-	creds, err := l.instanceCredentials(ctx)
-	if err != nil {
-		return CLIRetry{}, err
-	}
+func (l *Lab) ProbeCLI(ctx context.Context, extra []string) (c CLIRetry, err error) {
 	dir, err := l.newInstanceDir("cli-probe")
 	if err != nil {
-		return CLIRetry{}, err
+		return c, err
 	}
-	env, err := testenv.CLIEnvE(l.API.URL, creds, dir)
+	env, aws, closeEnv, err := l.instanceCLI(ctx, dir)
 	if err != nil {
-		return CLIRetry{}, err
+		return c, err
 	}
-	env = append(withoutRetrySettings(env), extra...)
-	var c CLIRetry
+	defer func() { err = errors.Join(err, closeEnv()) }()
+	env = append(env, extra...)
 	for _, kv := range env {
 		if name, _, _ := strings.Cut(kv, "="); isRetrySetting(name) {
 			c.Env = append(c.Env, kv)
 		}
 	}
-	version, err := testenv.RunCommand(ctx, env, "aws", "--version")
+	version, err := testenv.RunCommand(ctx, env, aws, "--version")
 	if err != nil || version.ExitCode != 0 {
 		return c, fmt.Errorf("aws --version (%v):\n%s", err, version)
 	}
@@ -124,7 +109,7 @@ func (l *Lab) ProbeCLI(ctx context.Context, extra []string) (CLIRetry, error) {
 		to  *string
 	}{{"retry_mode", &c.ConfiguredMode}, {"max_attempts", &c.ConfiguredAttempts}} {
 		// Exit 1 with no output: the config does not set it.
-		res, err := testenv.RunCommand(ctx, env, "aws", "configure", "get", q.key)
+		res, err := testenv.RunCommand(ctx, env, aws, "configure", "get", q.key)
 		if err != nil {
 			return c, fmt.Errorf("aws configure get %s: %w", q.key, err)
 		}
@@ -134,7 +119,7 @@ func (l *Lab) ProbeCLI(ctx context.Context, extra []string) (CLIRetry, error) {
 	l.API.Reset()
 	defer l.API.Reset()
 	l.API.ServerErrorFirst("DescribeAddresses", 1_000_000)
-	res, err := testenv.RunCommand(ctx, env, "aws", "--debug", "ec2", "describe-addresses", "--region", l.Region)
+	res, err := testenv.RunCommand(ctx, env, aws, "--debug", "ec2", "describe-addresses", "--region", l.Region)
 	if err != nil {
 		return c, fmt.Errorf("the retry probe: %w", err)
 	}

@@ -1,10 +1,11 @@
 // Package heal is the end-to-end healing harness: it deploys the real program
 // into moto, then plays the part of EC2 for each instance the Auto Scaling
-// group launches. For each instance it starts AWS's metadata mock, obtains
-// the instance role's credentials with sts:AssumeRole, and runs the user
-// data that moto holds for the instance, byte for byte, under bash with the
-// real AWS CLI. Then it kills the instance and watches the replacement take
-// the Elastic IP.
+// group launches. For each instance it obtains the instance role's
+// credentials with sts:AssumeRole, starts AWS's metadata mock serving them
+// at iam/security-credentials/ROLE, and runs the user data that moto holds
+// for the instance, byte for byte, under bash with AWS CLI v2, which calls
+// AWS's real host names through [Lab.Proxy] (see testenv.HTTPSProxy). Then
+// it kills the instance and watches the replacement take the Elastic IP.
 //
 // The tests in tests/e2e and `make demo` both drive it.
 //

@@ -2,7 +2,9 @@ package heal
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -12,19 +14,58 @@ import (
 	"github.com/selfhealing-dev/selfhealing/internal/testenv"
 )
 
-// RunAsInstance runs the AWS CLI with the instance role's credentials,
-// through the API proxy, as a process on an instance would. home is the
-// CLI's home directory.
-func (l *Lab) RunAsInstance(ctx context.Context, home string, args ...string) (testenv.CommandResult, error) {
-	creds, err := l.instanceCredentials(ctx)
+// RunAsInstance runs AWS CLI v2 as a process on an instance would: with
+// the instance role's credentials from a metadata service of its own,
+// reaching AWS's host names through l.Proxy. home is the CLI's home
+// directory.
+func (l *Lab) RunAsInstance(ctx context.Context, home string, args ...string) (res testenv.CommandResult, err error) {
+	env, aws, closeEnv, err := l.instanceCLI(ctx, home)
 	if err != nil {
-		return testenv.CommandResult{}, err
+		return res, err
 	}
-	env, err := testenv.CLIEnvE(l.API.URL, creds, home)
+	defer func() { err = errors.Join(err, closeEnv()) }()
+	return testenv.RunCommand(ctx, env, aws, args...)
+}
+
+// instanceCLI returns the environment a process on an instance runs the
+// AWS CLI with (the instance role's credentials from a metadata service of
+// its own, AWS's host names through l.Proxy, no retry settings: those a
+// fresh instance has), the path of CLI v2, and a function that stops the
+// metadata service.
+func (l *Lab) instanceCLI(ctx context.Context, home string) (env []string, aws string, closeEnv func() error, err error) {
+	role, err := l.instanceRole(ctx)
 	if err != nil {
-		return testenv.CommandResult{}, err
+		return nil, "", nil, err
 	}
-	return testenv.RunCommand(ctx, env, "aws", args...)
+	imds, err := testenv.StartIMDSE(testenv.IMDSOptions{Region: l.Region, AvailabilityZone: l.Region + "a", Role: &role})
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("starting instance metadata: %w", err)
+	}
+	if env, err = testenv.InstanceCLIEnvE(l.Proxy, imds.URL, home); err == nil {
+		aws, _, err = testenv.AWSCLIv2E()
+	}
+	if err != nil {
+		return nil, "", nil, errors.Join(err, imds.Close())
+	}
+	return env, aws, imds.Close, nil
+}
+
+// CLIVersion returns what `aws --version` prints on the running instance
+// inst, in the environment its boot script ran with: the AWS CLI that
+// script ran.
+func (l *Lab) CLIVersion(ctx context.Context, inst Instance) (string, error) {
+	live, ok := l.liveInstance(inst.ID)
+	if !ok {
+		return "", fmt.Errorf("instance %s is not running in this lab", inst.ID)
+	}
+	res, err := live.Run(ctx, "aws --version")
+	if err != nil {
+		return "", err
+	}
+	if res.ExitCode != 0 {
+		return "", fmt.Errorf("aws --version on %s: %s", inst.ID, res)
+	}
+	return strings.TrimSpace(res.Stdout), nil
 }
 
 // AllocateOtherAddress allocates an Elastic IP that is not the stack's.

@@ -58,6 +58,10 @@ type Lab struct {
 	// Lifecycle answers, between API and moto, the launch gate's and the
 	// health check's calls, and records them.
 	Lifecycle *testenv.AutoScalingModel
+	// Proxy is the HTTPS proxy through which the AWS CLI on the instances
+	// reaches API under AWS's real host names, as on EC2, with no endpoint
+	// override.
+	Proxy *testenv.HTTPSProxy
 
 	moto    *testenv.Moto
 	monitor *motoaws.Monitor
@@ -68,7 +72,7 @@ type Lab struct {
 
 	mu      sync.Mutex
 	booted  int
-	live    map[string]*testenv.LiveInstance // booted and not killed, by id
+	live    map[string]running // booted and not killed, by id
 	closers []func() error
 }
 
@@ -123,6 +127,12 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	lab.closers = append(lab.closers, func() error { api.Close(); return nil })
 	api.Inspect(lab.authorize)
 	lab.API = api
+	proxy, err := testenv.StartHTTPSProxyE(api.URL)
+	if err != nil {
+		return lab, err
+	}
+	lab.closers = append(lab.closers, proxy.Close)
+	lab.Proxy = proxy
 	return lab, nil
 }
 
@@ -201,33 +211,39 @@ func (l *Lab) enforceIAM(ctx context.Context) error {
 	return nil
 }
 
-// instanceCredentials are what the instance profile would serve: the
-// instance role's temporary credentials. EC2 assumes the role as the
-// ec2.amazonaws.com service, a principal moto's enforcement cannot express
-// (it fails on a trust policy without an AWS principal), so the harness
-// checks the trust policy itself, exactly as written, and exempts the one
-// AssumeRole request from moto's check.
-func (l *Lab) instanceCredentials(ctx context.Context) (testenv.Credentials, error) {
+// instanceRole is what the instance profile serves at
+// iam/security-credentials/ROLE: the instance role's name and temporary
+// credentials. EC2 assumes the role as the ec2.amazonaws.com service, a
+// principal moto's enforcement cannot express (it fails on a trust policy
+// without an AWS principal), so the harness checks the trust policy
+// itself, exactly as written, and exempts the one AssumeRole request from
+// moto's check. moto's enforcement then judges every call made with the
+// credentials by the role's policies.
+func (l *Lab) instanceRole(ctx context.Context) (testenv.InstanceRole, error) {
 	roleARN := l.Outputs["instanceRoleArn"]
 	if err := l.checkTrustAdmitsEC2(ctx, roleARN); err != nil {
-		return testenv.Credentials{}, err
+		return testenv.InstanceRole{}, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.moto.ExemptNextRequests(ctx, 1); err != nil {
-		return testenv.Credentials{}, err
+		return testenv.InstanceRole{}, err
 	}
 	out, err := sts.NewFromConfig(l.admin, func(o *sts.Options) { o.RetryMaxAttempts = 1 }).AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn:         aws.String(roleARN),
 		RoleSessionName: aws.String("ec2-instance"),
 	})
 	if err != nil {
-		return testenv.Credentials{}, fmt.Errorf("assuming the instance role %s as EC2: %w", roleARN, err)
+		return testenv.InstanceRole{}, fmt.Errorf("assuming the instance role %s as EC2: %w", roleARN, err)
 	}
-	return testenv.Credentials{
-		AccessKeyID:     aws.ToString(out.Credentials.AccessKeyId),
-		SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
-		SessionToken:    aws.ToString(out.Credentials.SessionToken),
+	return testenv.InstanceRole{
+		Name: roleARN[strings.LastIndex(roleARN, "/")+1:],
+		Credentials: testenv.Credentials{
+			AccessKeyID:     aws.ToString(out.Credentials.AccessKeyId),
+			SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
+			SessionToken:    aws.ToString(out.Credentials.SessionToken),
+		},
+		Expiration: aws.ToTime(out.Credentials.Expiration),
 	}, nil
 }
 

@@ -186,19 +186,16 @@ func (l *Lab) CrashApp(inst Instance) error {
 }
 
 // HealthTick runs what selfhealing-health.service runs, once, on inst:
-// the installed boot script with --health-check, with the instance role's
-// credentials. systemd would start it every interval; the lab has none.
+// the installed boot script with --health-check, in the environment inst
+// booted with (its metadata service, which serves its role's credentials,
+// included). systemd would start it every interval; the lab has none.
 // It returns the run and the lines it added to the instance's log.
 func (l *Lab) HealthTick(ctx context.Context, inst Instance) (testenv.CommandResult, []string, error) {
 	root, err := l.instanceRoot(inst)
 	if err != nil {
 		return testenv.CommandResult{}, nil, err
 	}
-	creds, err := l.instanceCredentials(ctx)
-	if err != nil {
-		return testenv.CommandResult{}, nil, err
-	}
-	env, err := testenv.CLIEnvE(l.API.URL, creds, filepath.Dir(string(root)))
+	env, err := l.instanceEnv(inst.ID)
 	if err != nil {
 		return testenv.CommandResult{}, nil, err
 	}

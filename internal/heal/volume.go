@@ -222,7 +222,7 @@ func (l *Lab) volumeEnv(instanceID, dir string, env []string) ([]string, error) 
 	v.mu.Lock()
 	v.devDirs[instanceID] = devDir
 	v.mu.Unlock()
-	return append(env, userdata.DevDirEnv+"="+devDir, "PATH="+v.shims+":"+os.Getenv("PATH")), nil
+	return testenv.PrependPath(append(env, userdata.DevDirEnv+"="+devDir), v.shims), nil
 }
 
 // mkfsCount returns how many times the boot scripts ran mkfs.

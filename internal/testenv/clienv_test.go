@@ -9,9 +9,6 @@ import (
 	"time"
 )
 
-// awsCLIInstallHint says how to get the AWS CLI the boot script is tested with.
-const awsCLIInstallHint = "pip install awscli (AWS CLI v1)"
-
 // envMap turns a KEY=value list into a map, failing on duplicates.
 func envMap(t *testing.T, env []string) map[string]string {
 	t.Helper()
@@ -41,9 +38,9 @@ func TestCLIEnv(t *testing.T) {
 	env := envMap(t, CLIEnv(t, endpoint, Credentials{}))
 
 	wantKeys := []string{
-		"AWS_ACCESS_KEY_ID", "AWS_CONFIG_FILE", "AWS_EC2_METADATA_DISABLED", "AWS_ENDPOINT_URL",
+		"AWS_ACCESS_KEY_ID", "AWS_CA_BUNDLE", "AWS_CONFIG_FILE", "AWS_EC2_METADATA_DISABLED",
 		"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_SECRET_ACCESS_KEY", "AWS_SHARED_CREDENTIALS_FILE",
-		"HOME", "LANG", "PATH",
+		"HOME", "HTTPS_PROXY", "LANG", "NO_PROXY", "PATH",
 	}
 	var gotKeys []string
 	for k := range env {
@@ -56,14 +53,16 @@ func TestCLIEnv(t *testing.T) {
 	for k, want := range map[string]string{
 		"AWS_ACCESS_KEY_ID":         TestCredentials.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY":     TestCredentials.SecretAccessKey,
-		"AWS_ENDPOINT_URL":          endpoint,
 		"AWS_EC2_METADATA_DISABLED": "true",
 		"AWS_MAX_ATTEMPTS":          "1",
-		"PATH":                      os.Getenv("PATH"),
+		"PATH":                      filepath.Join(env["HOME"], "bin") + ":" + os.Getenv("PATH"),
 	} {
 		if env[k] != want {
 			t.Errorf("%s = %q, want %q", k, env[k], want)
 		}
+	}
+	if !strings.HasPrefix(env["HTTPS_PROXY"], "http://127.0.0.1:") || !isFile(env["AWS_CA_BUNDLE"]) {
+		t.Errorf("HTTPS_PROXY = %q, AWS_CA_BUNDLE = %q; want a loopback proxy and its CA", env["HTTPS_PROXY"], env["AWS_CA_BUNDLE"])
 	}
 	if home := env["HOME"]; home == os.Getenv("HOME") || !isDir(home) {
 		t.Errorf("HOME = %q, want a fresh temporary directory", home)
@@ -85,16 +84,20 @@ func TestCLIEnv(t *testing.T) {
 // supplies no region, so a script that forgets --region fails instead of
 // silently using the developer's.
 func TestCLIEnvHasNoRegion(t *testing.T) {
-	aws := RequireTool(t, "aws", awsCLIInstallHint)
 	t.Setenv("AWS_DEFAULT_REGION", "eu-west-1")
 	env := CLIEnv(t, "http://127.0.0.1:1", Credentials{})
-	res, err := RunCommand(testContext(t, 2*time.Minute), env, aws, "ec2", "describe-addresses")
+	res, err := RunCommand(testContext(t, 2*time.Minute), env, "bash", "-c", "aws ec2 describe-addresses")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.ExitCode == 0 || !strings.Contains(res.Stderr, "You must specify a region") {
 		t.Errorf("aws without --region should fail for want of a region; got %v", res)
 	}
+}
+
+func isFile(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular()
 }
 
 func isDir(path string) bool {
@@ -105,8 +108,10 @@ func isDir(path string) bool {
 // TestCLIEnvE shows the error-returning variant writing into the HOME the
 // caller chose, creating it if needed, and failing when it cannot.
 func TestCLIEnvE(t *testing.T) {
+	RequireAWSCLIv2(t)
+	proxy := StartHTTPSProxy(t, "http://127.0.0.1:4566")
 	home := filepath.Join(t.TempDir(), "new", "home")
-	env, err := CLIEnvE("http://127.0.0.1:4566", Credentials{}, home)
+	env, err := CLIEnvE(proxy, Credentials{}, home)
 	if err != nil {
 		t.Fatalf("CLIEnvE: %v", err)
 	}
@@ -126,9 +131,12 @@ func TestCLIEnvE(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"", notADir} {
-		if _, err := CLIEnvE("http://127.0.0.1:4566", Credentials{}, bad); err == nil {
+		if _, err := CLIEnvE(proxy, Credentials{}, bad); err == nil {
 			t.Errorf("CLIEnvE with HOME %q returned no error", bad)
 		}
+	}
+	if _, err := CLIEnvE(nil, Credentials{}, t.TempDir()); err == nil {
+		t.Error("CLIEnvE without a proxy returned no error")
 	}
 }
 
@@ -143,12 +151,13 @@ func TestInstanceProfileCLIEnv(t *testing.T) {
 	metadata := NewFaultProxy(t, StartIMDS(t, IMDSOptions{}).URL)
 	env := InstanceProfileCLIEnv(t, moto.URL, metadata.URL)
 	m := envMap(t, env)
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_EC2_METADATA_DISABLED"} {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_EC2_METADATA_DISABLED",
+		"AWS_ENDPOINT_URL", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"} {
 		if v, ok := m[k]; ok {
-			t.Errorf("%s = %q; the credentials must come from the metadata service", k, v)
+			t.Errorf("%s = %q; the credentials must come from the metadata service, with the CLI's defaults", k, v)
 		}
 	}
-	if m["AWS_EC2_METADATA_SERVICE_ENDPOINT"] != metadata.URL || m["AWS_ENDPOINT_URL"] != moto.URL {
+	if m["AWS_EC2_METADATA_SERVICE_ENDPOINT"] != metadata.URL+"/" {
 		t.Errorf("InstanceProfileCLIEnv = %v", m)
 	}
 
@@ -168,4 +177,31 @@ func TestInstanceProfileCLIEnv(t *testing.T) {
 	}
 	patient := append(env, "AWS_METADATA_SERVICE_TIMEOUT=5", "AWS_METADATA_SERVICE_NUM_ATTEMPTS=2")
 	requireCLISuccess(t, runAWS(t, patient, describe...))
+}
+
+// TestPrependPath: the directory goes first on the PATH the environment
+// already had (its last entry, the one os/exec uses), which it keeps.
+func TestPrependPath(t *testing.T) {
+	env := []string{"PATH=/old", "HOME=/h", "PATH=/cli:/usr/bin"}
+	got := envMapLast(PrependPath(env, "/shims"))
+	if got["PATH"] != "/shims:/cli:/usr/bin" || got["HOME"] != "/h" {
+		t.Errorf("PrependPath = %v", got)
+	}
+	if env[2] != "PATH=/cli:/usr/bin" {
+		t.Errorf("PrependPath changed its argument: %v", env)
+	}
+	if got := envMapLast(PrependPath([]string{"HOME=/h"}, "/shims")); got["PATH"] != "/shims" {
+		t.Errorf("PrependPath without a PATH = %v", got)
+	}
+}
+
+// envMapLast turns a KEY=value list into a map, the last value of a name
+// winning, as with os/exec.
+func envMapLast(env []string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
 }

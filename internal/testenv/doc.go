@@ -14,9 +14,16 @@
 //     and injects the failures the boot script must survive: throttling, 5xx,
 //     AuthFailure windows, failed or dropped connections; its inspector
 //     ([FaultProxy.Inspect]) can refuse what moto would wrongly allow.
-//   - [CLIEnv] and [RunCommand] run the AWS CLI or the boot script itself with a
-//     minimal environment that cannot reach real AWS or pick up the developer's
-//     credentials.
+//   - An [HTTPSProxy] lets AWS CLI v2, the CLI Amazon Linux 2023 ships
+//     ([AWSCLIv2E]), reach a fault proxy in front of moto under AWS's real
+//     host names, with no endpoint override (v2.9 ignores
+//     AWS_ENDPOINT_URL): it answers CONNECT for *.amazonaws.com, terminates
+//     TLS with a CA of its own (AWS_CA_BUNDLE), and forwards each request
+//     unchanged. [InstanceCLIEnvE] and [RunCommand] run the CLI or the boot
+//     script itself with an instance's minimal environment, credentials
+//     from the metadata mock included, that cannot reach real AWS or pick up
+//     the developer's credentials; [CLIEnvE] is the same with static keys,
+//     for the harness's own calls.
 //   - [EBSModel] sits between a fault proxy and moto and makes EC2's volume
 //     API as strict as AWS's (in-use and cross-zone attaches refused, volumes
 //     that take their time to detach); [NewLoopDevice] makes a real block
@@ -45,7 +52,8 @@
 // (Close methods); it is what code outside tests uses, such as cmd/demo and
 // the internal/heal harness. Foo is a thin wrapper over FooE. The pairs are
 // [StartMoto]/[StartMotoE], [StartIMDS]/[StartIMDSE],
-// [NewFaultProxy]/[NewFaultProxyE], [CLIEnv]/[CLIEnvE] and
+// [NewFaultProxy]/[NewFaultProxyE], [StartHTTPSProxy]/[StartHTTPSProxyE],
+// [CLIEnv]/[CLIEnvE], [InstanceProfileCLIEnv]/[InstanceCLIEnvE] and
 // [MetadataMockBinary]/[MetadataMockBinaryE]. Helpers that take a
 // [context.Context] instead return an error too.
 //
@@ -55,7 +63,7 @@
 // provides it. On Linux the servers are also killed if their caller dies
 // without closing them.
 //
-// A missing external tool (moto_server, aws, go) skips the test on a developer
+// A missing external tool (moto_server, AWS CLI v2, go) skips the test on a developer
 // machine but fails it when the CI environment variable is set, so CI can never
 // go green by skipping. The E functions report it as an error wrapping
 // exec.ErrNotFound.

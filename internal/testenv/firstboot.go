@@ -237,7 +237,7 @@ func readRun(outputs string, i int) (res CommandResult, ok bool, err error) {
 }
 
 // RequireFirstBoot checks for what [RunFirstBoot] and a boot script that
-// calls AWS need: root, unshare, bash, curl and the AWS CLI. Like
+// calls AWS need: root, unshare, bash, curl and AWS CLI v2. Like
 // [RequireTool], it fails the test in CI and skips it elsewhere, saying what
 // is missing.
 func RequireFirstBoot(t testing.TB) {
@@ -245,7 +245,7 @@ func RequireFirstBoot(t testing.TB) {
 	RequireTool(t, "unshare", "apt-get install util-linux")
 	RequireTool(t, "bash", "apt-get install bash")
 	RequireTool(t, "curl", "apt-get install curl")
-	RequireTool(t, "aws", "pip install awscli")
+	RequireAWSCLIv2(t)
 	if os.Geteuid() == 0 {
 		return
 	}

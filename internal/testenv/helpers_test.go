@@ -123,7 +123,7 @@ func requireRefused(t *testing.T, baseURL string) {
 // cannot be run at all.
 func runAWS(t *testing.T, env []string, args ...string) CommandResult {
 	t.Helper()
-	aws := RequireTool(t, "aws", awsCLIInstallHint)
+	aws := RequireAWSCLIv2(t)
 	res, err := RunCommand(testContext(t, 2*time.Minute), env, aws, args...)
 	if err != nil {
 		t.Fatalf("aws %s: %v", strings.Join(args, " "), err)

@@ -70,6 +70,31 @@ type IMDSOptions struct {
 	// spot/termination-time announce an interruption. Without it both
 	// answer 404, as on an instance that is not being interrupted.
 	SpotInterruption *SpotInterruption
+
+	// Role is the instance profile's role, whose credentials the mock
+	// serves at iam/security-credentials/ROLE, where the AWS CLI on an
+	// instance finds them. If nil, the mock serves role [DefaultRoleName]
+	// with [TestCredentials], which moto accepts while IAM enforcement is
+	// off, valid for a day.
+	Role *InstanceRole
+}
+
+// DefaultRoleName is the role [IMDSOptions] serves credentials for by
+// default: the metadata mock's own.
+const DefaultRoleName = "baskinc-role"
+
+// InstanceRole is the role of an instance's instance profile, as the
+// metadata service serves it.
+type InstanceRole struct {
+	// Name is the role's name (the last part of its ARN), the key under
+	// iam/security-credentials/.
+	Name string
+	// Credentials are the role's temporary credentials, as EC2 gets them
+	// from sts:AssumeRole.
+	Credentials Credentials
+	// Expiration is when they expire; a day from the mock's start if zero.
+	// The CLI asks for new ones shortly before.
+	Expiration time.Time
 }
 
 // SpotInterruption describes a Spot interruption notice served by the
@@ -221,10 +246,16 @@ type mockConfig struct {
 		Action string `json:"action"`
 	} `json:"spot"`
 	Metadata struct {
+		Paths struct {
+			// The path holds the role's name; the mock serves one role.
+			IAMCredentials string `json:"iam-security-credentials"`
+		} `json:"paths"`
 		Values struct {
-			InstanceID       string `json:"instance-id"`
-			AvailabilityZone string `json:"placement-availability-zone"`
-			Region           string `json:"placement-region"`
+			InstanceID       string              `json:"instance-id"`
+			AvailabilityZone string              `json:"placement-availability-zone"`
+			Region           string              `json:"placement-region"`
+			IAMRole          string              `json:"iam-security-credentials-role"`
+			IAMCredentials   mockRoleCredentials `json:"iam-security-credentials"`
 		} `json:"values"`
 	} `json:"metadata"`
 	Dynamic struct {
@@ -238,6 +269,18 @@ type mockConfig struct {
 			} `json:"instance-identity-document"`
 		} `json:"values"`
 	} `json:"dynamic"`
+}
+
+// mockRoleCredentials is the document served at
+// iam/security-credentials/ROLE, in the shape EC2 serves it.
+type mockRoleCredentials struct {
+	Code            string `json:"Code"`
+	LastUpdated     string `json:"LastUpdated"`
+	Type            string `json:"Type"`
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string `json:"SecretAccessKey"`
+	Token           string `json:"Token"`
+	Expiration      string `json:"Expiration"`
 }
 
 // mockConfig validates o and translates it into the mock's configuration.
@@ -261,6 +304,24 @@ func (o IMDSOptions) mockConfig() (mockConfig, error) {
 	c.Metadata.Values.InstanceID = o.InstanceID
 	c.Metadata.Values.AvailabilityZone = o.AvailabilityZone
 	c.Metadata.Values.Region = o.Region
+	role := InstanceRole{Name: DefaultRoleName, Credentials: TestCredentials}
+	if o.Role != nil {
+		role = *o.Role
+		if role.Name == "" || strings.ContainsAny(role.Name, "/?#") || role.Credentials.AccessKeyID == "" {
+			return c, fmt.Errorf("instance role %q needs a name (no slash) and an access key", role.Name)
+		}
+	}
+	now := time.Now().UTC()
+	if role.Expiration.IsZero() {
+		role.Expiration = now.Add(24 * time.Hour)
+	}
+	c.Metadata.Paths.IAMCredentials = "/latest/meta-data/iam/security-credentials/" + role.Name
+	c.Metadata.Values.IAMRole = role.Name
+	c.Metadata.Values.IAMCredentials = mockRoleCredentials{
+		Code: "Success", LastUpdated: now.Format(time.RFC3339), Type: "AWS-HMAC",
+		AccessKeyID: role.Credentials.AccessKeyID, SecretAccessKey: role.Credentials.SecretAccessKey,
+		Token: role.Credentials.SessionToken, Expiration: role.Expiration.UTC().Format(time.RFC3339),
+	}
 	doc := &c.Dynamic.Values.IdentityDocument
 	doc.InstanceID, doc.AvailabilityZone, doc.Region = o.InstanceID, o.AvailabilityZone, o.Region
 

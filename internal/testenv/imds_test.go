@@ -202,6 +202,9 @@ func TestIMDSOptionsInvalid(t *testing.T) {
 		"unknown spot action":         {SpotInterruption: &SpotInterruption{Action: "explode"}},
 		"negative spot delay":         {SpotInterruption: &SpotInterruption{After: -time.Second}},
 		"zone without region":         {AvailabilityZone: "nowhere"},
+		"role without a name":         {Role: &InstanceRole{Credentials: TestCredentials}},
+		"role name with a slash":      {Role: &InstanceRole{Name: "a/b", Credentials: TestCredentials}},
+		"role without keys":           {Role: &InstanceRole{Name: "r"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := runFake(t, func(tb testing.TB) {
@@ -210,6 +213,39 @@ func TestIMDSOptionsInvalid(t *testing.T) {
 			})
 			if fatal, _ := f.outcome(); !strings.HasPrefix(fatal, "StartIMDS: ") {
 				t.Errorf("fatal message = %q, want StartIMDS to reject the options", fatal)
+			}
+		})
+	}
+}
+
+// TestStartIMDSServesTheRolesCredentials: the instance profile's role and
+// exactly its credentials, where the AWS CLI looks for them, not yet
+// expired; by default, the mock's role with moto's test keys.
+func TestStartIMDSServesTheRolesCredentials(t *testing.T) {
+	expires := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	role := InstanceRole{Name: "app-role", Expiration: expires,
+		Credentials: Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "token"}}
+	for name, tc := range map[string]struct {
+		role *InstanceRole
+		want InstanceRole
+	}{
+		"given":   {&role, role},
+		"default": {nil, InstanceRole{Name: DefaultRoleName, Credentials: TestCredentials}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := newIMDSClient(t, StartIMDS(t, IMDSOptions{Role: tc.role}).URL)
+			token := c.token()
+			c.requireGet(token, "/latest/meta-data/iam/security-credentials/", tc.want.Name)
+			status, body := c.get(token, "/latest/meta-data/iam/security-credentials/"+tc.want.Name)
+			var got struct{ Code, AccessKeyId, SecretAccessKey, Token, Expiration string }
+			if err := json.Unmarshal([]byte(body), &got); status != http.StatusOK || err != nil {
+				t.Fatalf("credentials: %d %q (%v)", status, body, err)
+			}
+			exp, err := time.Parse(time.RFC3339, got.Expiration)
+			if got.Code != "Success" || got.AccessKeyId != tc.want.Credentials.AccessKeyID || got.SecretAccessKey != tc.want.Credentials.SecretAccessKey ||
+				got.Token != tc.want.Credentials.SessionToken || err != nil || !exp.After(time.Now()) ||
+				(!tc.want.Expiration.IsZero() && !exp.Equal(tc.want.Expiration)) {
+				t.Errorf("credentials = %+v, want %+v", got, tc.want)
 			}
 		})
 	}

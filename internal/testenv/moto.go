@@ -64,8 +64,8 @@ type MotoOptions struct {
 // Moto is a running moto_server on a loopback port, started by [StartMoto]
 // or [StartMotoE].
 type Moto struct {
-	// URL is moto's base URL, http://127.0.0.1:PORT. Point AWS_ENDPOINT_URL
-	// or an SDK's base endpoint at it.
+	// URL is moto's base URL, http://127.0.0.1:PORT. Point an SDK's base
+	// endpoint at it, or an [HTTPSProxy] for the AWS CLI.
 	URL string
 	// Region is the region [Moto.AWSConfig] uses.
 	Region string

@@ -92,6 +92,17 @@ func TestTheGroupHealsAndTheAddressFollows(t *testing.T) {
 	if !strings.Contains(first.Stdout+first.Stderr, "user script: running on") || !first.UserScriptRan {
 		t.Errorf("the stack's user script did not run after the association:\n%s", first.CommandResult)
 	}
+	// The instance runs the CLI Amazon Linux 2023 ships, and reaches AWS
+	// by its real host names, through the lab's HTTPS proxy.
+	if v, err := lab.CLIVersion(ctx, first.Instance); err != nil || !strings.HasPrefix(v, "aws-cli/2.") {
+		t.Errorf("the instance runs AWS CLI %q (%v), want v2 (aws-cli/2.*)", v, err)
+	}
+	hosts := lab.Proxy.Hosts()
+	for _, service := range []string{"ec2", "autoscaling"} {
+		if host := service + "." + lab.Region + ".amazonaws.com"; hosts[host] == 0 {
+			t.Errorf("the instance never called %s; the proxy saw %v", host, hosts)
+		}
+	}
 
 	replacement, err := heal.ScenarioNamed("replacement")
 	if err != nil {
