@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -382,4 +383,154 @@ func TestHTTPSCertificateIsIssuedOnceAndOutlivesTheInstance(t *testing.T) {
 	if t.Failed() {
 		t.Logf("shim calls:\n%s", l.shimCalls())
 	}
+}
+
+// TestHTTPSCertificateFailureAbandonsTheLaunch: when certbot cannot get a
+// certificate (here pebble validates on a port nothing listens on, as when
+// port 80 is closed to the CA or the name points elsewhere), the boot fails
+// loudly, once, saying so, and abandons the launch gate, so the group
+// replaces the instance; the application is not started.
+func TestHTTPSCertificateFailureAbandonsTheLaunch(t *testing.T) {
+	g := newGated(t)
+	unreachable := testenv.FreeLoopbackPort(t)
+	a := newACMESite(t, userdata.DefaultCertDir, t.TempDir(), 0, unreachable)
+	a.prepare(g.fs, g.publicIP)
+	p := g.params()
+	h := a.https
+	p.HTTPS = &h
+	script, err := userdata.Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(g.env(), a.env()...)
+	env = append(env, "PATH="+a.shims+":"+os.Getenv("PATH"))
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
+	defer cancel()
+	res, err := testenv.RunFirstBoot(ctx, g.fs, []byte(script), env)
+	if err != nil {
+		t.Fatalf("running the boot script: %v\n%s", err, res)
+	}
+	t.Logf("first boot: exit %d\n%s", res.ExitCode, res.Stderr)
+	r := g.result(res)
+	line := wantOneFailure(t, r, "setting up HTTPS for "+httpsDomain, "certbot could not obtain a certificate for "+httpsDomain)
+	if r.UserScriptRan {
+		t.Errorf("the user script ran after the certificate failed")
+	}
+	done := g.asg.Completions(g.group.InstanceID)
+	if len(done) != 1 || done[0].Result != testenv.LifecycleAbandon || !done[0].Terminated {
+		t.Fatalf("completions %v, want exactly one ABANDON, which terminates the instance", done)
+	}
+	if strings.Index(r.Stderr, "FAILED") > strings.Index(r.Stderr, "ABANDON sent") {
+		t.Errorf("ABANDON logged before the failure:\n%s", r.Stderr)
+	}
+	// It asked once, and pebble's reason reaches the log.
+	if got := a.pebble.Orders(); got != 1 {
+		t.Errorf("pebble saw %d orders, want the 1 that failed", got)
+	}
+	if !strings.Contains(r.Log, strconv.Itoa(unreachable)) {
+		t.Errorf("the log does not carry certbot's reason (pebble could not connect to port %d):\n%s", unreachable, r.Log)
+	}
+	t.Logf("REPORT https certificate failure: %s", line)
+}
+
+// TestHTTPSRenewalReplacesACertificateCloseToExpiry: with certificates of
+// 7 days, inside certbot's 30-day renewal window, the renewal unit's own
+// command renews the certificate (a second order) and its deploy hook
+// reloads nginx, which then serves the new certificate: the same master
+// process, and no request made meanwhile fails.
+func TestHTTPSRenewalReplacesACertificateCloseToExpiry(t *testing.T) {
+	testenv.RequireTool(t, "nsenter", "apt-get install util-linux")
+	l := newHTTPSLab(t, 7*24*time.Hour)
+	first := l.newHost()
+	r := l.bootHTTPS(first)
+	l.wantMounted(first, r)
+	l.wantHTTPSLog(r.Log, true)
+	s1 := l.fetch()
+	l.wantServedByApp(s1)
+	pid := nginxPID(first.fs)
+	if pid == 0 {
+		t.Fatal("nginx is not running after the boot")
+	}
+
+	// Requests all along the renewal, each on a new connection.
+	var (
+		mu       sync.Mutex
+		failures []error
+		requests int
+	)
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, err := l.get()
+			mu.Lock()
+			requests++
+			if err != nil {
+				failures = append(failures, err)
+			}
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+
+	// The renewal timer's service runs ExecStart; here in the instance's
+	// mount namespace, which its nginx holds.
+	unit := first.fs.ReadFile(filepath.Join("/etc/systemd/system", userdata.RenewUnitName+".service"))
+	var execStart string
+	for _, line := range strings.Split(unit, "\n") {
+		if rest, ok := strings.CutPrefix(line, "ExecStart="); ok {
+			execStart = rest
+		}
+	}
+	if execStart == "" {
+		t.Fatalf("the renewal service has no ExecStart:\n%s", unit)
+	}
+	env := append([]string{"PATH=" + l.cloud.shims + ":" + os.Getenv("PATH"), "HOME=/root"}, l.acmeSite.env()...)
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
+	defer cancel()
+	start := time.Now()
+	res, err := testenv.RunCommand(ctx, env, "nsenter", "--target", strconv.Itoa(pid), "--mount", "--", "bash", "-c", execStart)
+	renewal := time.Since(start)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("the renewal command %s: %v\n%s", execStart, err, res)
+	}
+	if got := l.pebble.Orders(); got != 2 {
+		t.Errorf("pebble saw %d orders, want 2: the first certificate and its renewal", got)
+	}
+	// nginx takes the reload in its own time, as after systemctl reload.
+	var s2 served
+	for i := 0; i < 60; i++ {
+		s2 = l.fetch()
+		if s2.Leaf.SerialNumber.Cmp(s1.Leaf.SerialNumber) != 0 {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	close(stop)
+	<-stopped
+	if s2.Leaf.SerialNumber.Cmp(s1.Leaf.SerialNumber) == 0 {
+		t.Fatalf("nginx still serves certificate %x after the renewal", s1.Leaf.SerialNumber)
+	}
+	l.wantServedByApp(s2)
+	if !s2.Leaf.NotAfter.After(s1.Leaf.NotAfter) {
+		t.Errorf("the renewed certificate ends %s, not after the first's %s", s2.Leaf.NotAfter, s1.Leaf.NotAfter)
+	}
+	if got := nginxPID(first.fs); got != pid {
+		t.Errorf("nginx master %d after the renewal, want %d: a reload, not a restart", got, pid)
+	}
+	if calls := l.shimCalls(); strings.Count(calls, "systemctl reload nginx\n") != 2 {
+		t.Errorf("want the boot's reload and the deploy hook's, got:\n%s", calls)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(failures) > 0 || requests == 0 {
+		t.Errorf("%d of %d requests during the renewal failed: %v", len(failures), requests, failures)
+	}
+	t.Logf("REPORT https renewal by the unit's command: %v; %d requests during it, %d failed; served serial %x -> %x",
+		renewal.Round(time.Millisecond), requests, len(failures), s1.Leaf.SerialNumber, s2.Leaf.SerialNumber)
 }
