@@ -126,8 +126,9 @@ func StartPebble(t testing.TB, opts PebbleOptions) *Pebble {
 
 // StartPebbleE starts pebble-challtestsrv (DNS only) and pebble on free
 // loopback ports, with pebble's configuration and output in a temporary
-// directory, and waits until both answer. The caller must call
-// [Pebble.Close].
+// directory, and waits until both answer. It tries again on other ports,
+// up to 3 times, should another process take one of them first. The
+// caller must call [Pebble.Close].
 func StartPebbleE(opts PebbleOptions) (*Pebble, error) {
 	if opts.HTTPPort < 1 || opts.HTTPPort > 65535 {
 		return nil, fmt.Errorf("StartPebble: HTTPPort %d, want the port nginx listens on", opts.HTTPPort)
@@ -136,6 +137,19 @@ func StartPebbleE(opts PebbleOptions) (*Pebble, error) {
 	if err != nil {
 		return nil, err
 	}
+	var errs []error
+	for range portAttempts {
+		p, err := startPebble(opts, pebbleBin, challBin, modDir)
+		if err == nil {
+			return p, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// startPebble is one attempt of StartPebbleE.
+func startPebble(opts PebbleOptions, pebbleBin, challBin, modDir string) (*Pebble, error) {
 	dir, err := os.MkdirTemp("", "testenv-pebble-")
 	if err != nil {
 		return nil, err
