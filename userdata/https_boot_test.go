@@ -139,7 +139,9 @@ case "$*" in
     while running; do sleep 0.1; done
   fi
   exec nginx ;;
-"reload nginx") exec nginx -s reload ;;
+"reload nginx")
+  # As systemctl reload: silent when it worked.
+  out="$(nginx -s reload 2>&1)" || { printf '%s\n' "$out" >&2; exit 1; } ;;
 "enable nginx" | daemon-reload | "enable --now ` + userdata.RenewUnitName + `.timer") exit 0 ;;
 *) echo "systemctl shim: not expected: $*" >&2; exit 1 ;;
 esac
@@ -286,6 +288,27 @@ func (a *acmeSite) wantServedByApp(s served) {
 	}
 }
 
+// wantRedirectToHTTPS fails the test unless nginx's plain HTTP port, the
+// one pebble validated on, redirects everything but the challenge to HTTPS.
+func (a *acmeSite) wantRedirectToHTTPS() {
+	a.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/some/page?q=1", a.https.HTTPPort), nil)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Host = httpsDomain
+	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		a.t.Fatalf("plain HTTP to nginx: %v", err)
+	}
+	resp.Body.Close()
+	want := fmt.Sprintf("https://%s:%d/some/page?q=1", httpsDomain, a.https.HTTPSPort)
+	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != want {
+		a.t.Errorf("plain HTTP answers %s, Location %q; want 301 to %s", resp.Status, resp.Header.Get("Location"), want)
+	}
+}
+
 // wantHTTPSLog fails the test unless a boot's log says HTTPS is up, and
 // says certbot was asked (fresh) or the certificate was reused.
 func (a *acmeSite) wantHTTPSLog(log string, fresh bool) {
@@ -347,6 +370,7 @@ func TestHTTPSCertificateIsIssuedOnceAndOutlivesTheInstance(t *testing.T) {
 	l.wantHTTPSLog(r1.Log, true)
 	s1 := l.fetch()
 	l.wantServedByApp(s1)
+	l.wantRedirectToHTTPS()
 	if got := l.pebble.Orders(); got != 1 {
 		t.Errorf("pebble saw %d orders after the first boot, want 1", got)
 	}
