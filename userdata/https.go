@@ -226,6 +226,12 @@ WantedBy=timers.target
 // is joined to its option by "=" (certbot's argparse takes "--opt=value"),
 // so that no value, whatever it starts with, is read as an option of its
 // own. The webroot comes before the domain it serves, as certbot maps them.
+//
+// It names no ACME server: certbot then asks Let's Encrypt, unless its
+// configuration file /etc/letsencrypt/cli.ini (read whatever --config-dir
+// says) sets "server", and trusts the server's TLS certificate by
+// REQUESTS_CA_BUNDLE if set. The boot tests point it at pebble that way,
+// with this command line unchanged.
 func (h HTTPSParams) CertbotCommand() []string {
 	args := []string{
 		"certonly", "--non-interactive", "--agree-tos", "--keep-until-expiring",
