@@ -25,7 +25,8 @@ demo: ## the dev stack heals in emulators: deploy, kill the instance, watch the 
 	$(GO) run ./cmd/demo
 
 demo-https: ## the HTTPS option with the real certbot and nginx against pebble: issue, ten heals, renewal, failure (needs root, certbot, nginx)
-	$(GO) test -count=1 -timeout 20m -run 'TestHTTPS' -v ./userdata/ | grep -E 'REPORT|^ *--- |^(ok|FAIL)'
+	@log="$${TMPDIR:-/tmp}/selfhealing-demo-https.log"; echo "full output: $$log"; \
+	$(GO) test -count=1 -timeout 20m -run 'TestHTTPS' -v ./userdata/ 2>&1 | tee "$$log" | grep -E 'REPORT|^ *--- (PASS|FAIL|SKIP)|^(ok|FAIL)'
 
 heal-report: ## run every healing scenario for our script and the seed's; write heal-report.md and the README's table from it
 	HEAL_REPORT=$(CURDIR)/heal-report.md HEAL_README=$(CURDIR)/README.md $(GO) test -count=1 -timeout 40m -run 'TestHealScenarios' -v ./tests/e2e/ | grep -E ' HEAL |AWS CLI for |^ *--- |^(ok|FAIL)'

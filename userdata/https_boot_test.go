@@ -184,7 +184,13 @@ http {
 		}
 		writeTestFile(a.t, hostPath, content)
 	}
-	a.t.Cleanup(func() { a.stopNginx(fs) })
+	a.t.Cleanup(func() {
+		a.stopNginx(fs)
+		if a.t.Failed() {
+			a.t.Logf("instance %s: nginx error.log:\n%s\nshim calls:\n%s", fs,
+				fs.ReadFile("/var/log/nginx/error.log"), a.shimCalls())
+		}
+	})
 }
 
 // nginxPID returns the pid of the nginx master an instance's boot started,
