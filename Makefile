@@ -3,7 +3,7 @@ GO ?= go
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: help synth synth-json test lint demo heal-report
+.PHONY: help synth synth-json test lint demo demo-https heal-report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -23,6 +23,10 @@ test: lint ## every test: unit, program, boot script against moto, end to end
 
 demo: ## the dev stack heals in emulators: deploy, kill the instance, watch the address move (needs root)
 	$(GO) run ./cmd/demo
+
+demo-https: ## the HTTPS option with the real certbot and nginx against pebble: issue, ten heals, renewal, failure (needs root, certbot, nginx)
+	@log="$${TMPDIR:-/tmp}/selfhealing-demo-https.log"; echo "full output: $$log"; \
+	$(GO) test -count=1 -timeout 20m -run 'TestHTTPS' -v ./userdata/ 2>&1 | tee "$$log" | grep -E 'REPORT|^ *--- (PASS|FAIL|SKIP)|^(ok|FAIL)'
 
 heal-report: ## run every healing scenario for our script and the seed's; write heal-report.md and the README's table from it
 	HEAL_REPORT=$(CURDIR)/heal-report.md HEAL_README=$(CURDIR)/README.md $(GO) test -count=1 -timeout 40m -run 'TestHealScenarios' -v ./tests/e2e/ | grep -E ' HEAL |AWS CLI for |^ *--- |^(ok|FAIL)'

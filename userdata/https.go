@@ -37,6 +37,28 @@ type HTTPSParams struct {
 	// Staging asks Let's Encrypt's staging CA, whose rate limits are far
 	// higher and whose certificates browsers do not trust: for trying it out.
 	Staging bool
+	// HTTPPort and HTTPSPort are the ports nginx listens on for the ACME
+	// challenge (and the redirect) and for TLS; 0 means 80 and 443, which
+	// is what the component always renders, since Let's Encrypt validates
+	// HTTP-01 on port 80 only. Other ports are for running the script where
+	// 80 and 443 are taken, as the tests do against pebble.
+	HTTPPort, HTTPSPort int
+}
+
+// httpPort is the port nginx serves the challenge on.
+func (h HTTPSParams) httpPort() int {
+	if h.HTTPPort == 0 {
+		return 80
+	}
+	return h.HTTPPort
+}
+
+// httpsPort is the port nginx terminates TLS on.
+func (h HTTPSParams) httpsPort() int {
+	if h.HTTPSPort == 0 {
+		return 443
+	}
+	return h.HTTPSPort
 }
 
 var (
@@ -98,8 +120,8 @@ func (h HTTPSParams) KeyFile() string { return h.CertDir + "/live/" + h.DomainNa
 func (h HTTPSParams) NginxConfig() string {
 	return fmt.Sprintf(`# Written by the selfhealing boot script at each boot.
 server {
-    listen 80;
-    listen [::]:80;
+    listen %[3]d;
+    listen [::]:%[3]d;
     server_name %[1]s;
 
     location ^~ /.well-known/acme-challenge/ {
@@ -107,10 +129,19 @@ server {
         default_type text/plain;
     }
     location / {
-        return 301 https://$host$request_uri;
+        return 301 https://$host%[4]s$request_uri;
     }
 }
-`, h.DomainName, ACMEWebroot)
+`, h.DomainName, ACMEWebroot, h.httpPort(), h.redirectPort())
+}
+
+// redirectPort is what the redirect to HTTPS puts after the host: nothing
+// for 443.
+func (h HTTPSParams) redirectPort() string {
+	if h.httpsPort() == 443 {
+		return ""
+	}
+	return fmt.Sprintf(":%d", h.httpsPort())
 }
 
 // NginxTLSConfig returns nginx's port 443 server: TLS 1.2 and 1.3 with the
@@ -124,8 +155,8 @@ map $http_upgrade $selfhealing_connection {
 }
 
 server {
-    listen 443 ssl;
-    listen [::]:443 ssl;
+    listen %[5]d ssl;
+    listen [::]:%[5]d ssl;
     server_name %[1]s;
 
     ssl_certificate %[2]s;
@@ -145,7 +176,7 @@ server {
         proxy_set_header Connection $selfhealing_connection;
     }
 }
-`, h.DomainName, h.CertFile(), h.KeyFile(), h.AppPort)
+`, h.DomainName, h.CertFile(), h.KeyFile(), h.AppPort, h.httpsPort())
 }
 
 // RenewUnitName is the systemd timer (and service) that renews the
@@ -195,6 +226,12 @@ WantedBy=timers.target
 // is joined to its option by "=" (certbot's argparse takes "--opt=value"),
 // so that no value, whatever it starts with, is read as an option of its
 // own. The webroot comes before the domain it serves, as certbot maps them.
+//
+// It names no ACME server: certbot then asks Let's Encrypt, unless its
+// configuration file /etc/letsencrypt/cli.ini (read whatever --config-dir
+// says) sets "server", and trusts the server's TLS certificate by
+// REQUESTS_CA_BUNDLE if set. The boot tests point it at pebble that way,
+// with this command line unchanged.
 func (h HTTPSParams) CertbotCommand() []string {
 	args := []string{
 		"certonly", "--non-interactive", "--agree-tos", "--keep-until-expiring",

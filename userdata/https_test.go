@@ -190,3 +190,34 @@ func writeTestFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestNginxListensOnTheGivenPorts: 80 and 443 unless the parameters say
+// otherwise, and the redirect names the HTTPS port when it is not 443.
+func TestNginxListensOnTheGivenPorts(t *testing.T) {
+	if conf := testHTTPS.NginxConfig(); !strings.Contains(conf, "return 301 https://$host$request_uri;") {
+		t.Errorf("with 443, the redirect names no port:\n%s", conf)
+	}
+	h := testHTTPS
+	h.HTTPPort, h.HTTPSPort = 8081, 8444
+	conf := h.NginxConfig() + h.NginxTLSConfig()
+	for _, want := range []string{"listen 8081;", "listen [::]:8081;", "listen 8444 ssl;", "listen [::]:8444 ssl;", "return 301 https://$host:8444$request_uri;"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("configuration lacks %q:\n%s", want, conf)
+		}
+	}
+	if strings.Contains(conf, "listen 80;") || strings.Contains(conf, "listen 443 ") {
+		t.Errorf("configuration still listens on 80 or 443:\n%s", conf)
+	}
+	for _, bad := range []userdata.HTTPSParams{
+		{HTTPPort: 8081, HTTPSPort: 8081},
+		{HTTPPort: -1},
+		{HTTPSPort: 70000},
+		{HTTPPort: 8080}, // the application's port
+	} {
+		b := testHTTPS
+		b.HTTPPort, b.HTTPSPort = bad.HTTPPort, bad.HTTPSPort
+		if _, err := userdata.Render(userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", HTTPS: &b}); err == nil {
+			t.Errorf("Render accepts nginx ports %d and %d with the application on %d", b.HTTPPort, b.HTTPSPort, b.AppPort)
+		}
+	}
+}

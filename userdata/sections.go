@@ -57,8 +57,16 @@ func (p Params) validateSections() error {
 		if problem := EmailProblem(s.Email); problem != "" {
 			errs = append(errs, fmt.Errorf("https email %q: %s", s.Email, problem))
 		}
-		if s.AppPort < 1 || s.AppPort > 65535 || s.AppPort == 80 || s.AppPort == 443 {
-			errs = append(errs, fmt.Errorf("https app port %d: want 1 to 65535, not 80 or 443", s.AppPort))
+		if s.AppPort < 1 || s.AppPort > 65535 || s.AppPort == s.httpPort() || s.AppPort == s.httpsPort() {
+			errs = append(errs, fmt.Errorf("https app port %d: want 1 to 65535, not %d or %d (nginx listens there)", s.AppPort, s.httpPort(), s.httpsPort()))
+		}
+		for _, port := range []int{s.HTTPPort, s.HTTPSPort} {
+			if port < 0 || port > 65535 {
+				errs = append(errs, fmt.Errorf("https nginx port %d: want 1 to 65535, or 0 for the default", port))
+			}
+		}
+		if s.httpPort() == s.httpsPort() {
+			errs = append(errs, fmt.Errorf("https nginx ports: HTTP and HTTPS both on %d", s.httpPort()))
 		}
 		if !certDirPattern.MatchString(s.CertDir) {
 			errs = append(errs, fmt.Errorf("https certificate directory %q: want an absolute path of A-Z a-z 0-9 . _ - /", s.CertDir))

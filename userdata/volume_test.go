@@ -51,11 +51,13 @@ type cloud struct {
 	asg      *testenv.AutoScalingModel // between api and ebs
 	api      *testenv.FaultProxy
 	alloc    string
+	publicIP string
 	zone     string
 	volumeID string
 	disk     *testenv.LoopDevice
-	shims    string // a PATH directory of mkfs shims
-	mkfsLog  string // where the shims record their calls
+	shims    string   // a PATH directory of mkfs shims
+	mkfsLog  string   // where the shims record their calls
+	extraEnv []string // more of the boot script's environment
 
 	mu    sync.Mutex
 	hosts map[string]*host
@@ -88,7 +90,7 @@ func newCloud(t *testing.T, diskSize int64) *cloud {
 	c := &cloud{t: t, moto: moto, cfg: moto.AWSConfig(), hosts: map[string]*host{}}
 	ctx := context.Background()
 	var err error
-	if c.alloc, _, err = testenv.AllocateAddress(ctx, c.cfg); err != nil {
+	if c.alloc, c.publicIP, err = testenv.AllocateAddress(ctx, c.cfg); err != nil {
 		t.Fatal(err)
 	}
 	c.ebs = testenv.StartEBSModel(t, moto.URL, c.cfg)
@@ -199,7 +201,7 @@ func (c *cloud) boot(h *host, p userdata.Params, runs int) []volumeBoot {
 	if err != nil {
 		c.t.Fatalf("Render: %v", err)
 	}
-	env := c.env(h)
+	env := append(c.env(h), c.extraEnv...)
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
 	start := time.Now()
