@@ -399,7 +399,7 @@ func writeReport(t *testing.T, path, readme string, measurements []heal.Measurem
 		"with only the allocation id, the region and the metadata address filled in, executed as cloud-init executes it, so its `#!/bin/bash -ex` applies.\n" +
 		"- **Metadata.** Ours: IMDSv2 tokens required, as its launch template says. The seed: IMDSv1 allowed, as the article's launch template leaves it, except in `imdsv2-required`.\n" +
 		"- **AWS CLI.** The harness gives neither script `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE`; each runs with the CLI's defaults and what it sets itself. " +
-		"Both get the instance role's credentials and the emulator's endpoint in the environment. Asked at the end of the dev run:\n" +
+		"Both run AWS CLI v2 as on EC2: credentials for the instance role from the metadata service (the mock serves the role's), AWS's host names reached through the lab's HTTPS proxy, no endpoint or keys in the environment. Asked at the end of the dev run:\n" +
 		strings.Join(probes, "\n") + "\n\n" +
 		"## Side by side\n\n" + heal.SummaryBegin + "\n" + summary + heal.SummaryEnd + "\n\n## Every boot\n"
 	f, err := os.Create(path)
