@@ -248,26 +248,29 @@ const (
 // ReplaceSummary returns text with what lies between SummaryBegin and
 // SummaryEnd replaced by summary; an error if the markers are missing.
 func ReplaceSummary(text, summary string) (string, error) {
-	before, rest, ok := strings.Cut(text, SummaryBegin+"\n")
-	if !ok {
-		return "", fmt.Errorf("no line %q", SummaryBegin)
+	before, _, after, err := splitSummary(text)
+	if err != nil {
+		return "", err
 	}
-	_, after, ok := strings.Cut(rest, SummaryEnd)
-	if !ok {
-		return "", fmt.Errorf("no %q after %q", SummaryEnd, SummaryBegin)
-	}
-	return before + SummaryBegin + "\n" + summary + SummaryEnd + after, nil
+	return before + summary + after, nil
 }
 
 // SummaryIn returns what lies between SummaryBegin and SummaryEnd in text.
 func SummaryIn(text string) (string, error) {
-	_, rest, ok := strings.Cut(text, SummaryBegin+"\n")
+	_, summary, _, err := splitSummary(text)
+	return summary, err
+}
+
+// splitSummary cuts text into what comes up to and including the line
+// SummaryBegin, the summary, and what comes from SummaryEnd on.
+func splitSummary(text string) (before, summary, after string, err error) {
+	head, rest, ok := strings.Cut(text, SummaryBegin+"\n")
 	if !ok {
-		return "", fmt.Errorf("no line %q", SummaryBegin)
+		return "", "", "", fmt.Errorf("no line %q", SummaryBegin)
 	}
-	summary, _, ok := strings.Cut(rest, SummaryEnd)
+	summary, tail, ok := strings.Cut(rest, SummaryEnd)
 	if !ok {
-		return "", fmt.Errorf("no %q after %q", SummaryEnd, SummaryBegin)
+		return "", "", "", fmt.Errorf("no %q after %q", SummaryEnd, SummaryBegin)
 	}
-	return summary, nil
+	return head + SummaryBegin + "\n", summary, SummaryEnd + tail, nil
 }
