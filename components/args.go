@@ -1,5 +1,7 @@
 package components
 
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 // Defaults the component applies to fields left at their zero value. The
 // program's Pulumi.yaml declares the same defaults; a test keeps them equal.
 const (
@@ -17,177 +19,223 @@ const (
 // valid: a t3.micro running the latest Amazon Linux 2023 in the default VPC,
 // reachable through Session Manager and through no open port.
 //
-// Fields are plain Go values, not Pulumi inputs, so that every one of them is
-// checked before any resource is created, during `pulumi preview`.
+// As in Pulumi's own components, a value that flows (an id, an ARN, a CIDR
+// block, a script, a tag) is a Pulumi input, so another resource's output
+// can be passed straight in; a switch that decides which resources exist
+// (a data volume, Spot, DNS, HTTPS) is a plain Go value. A literal input,
+// such as pulumi.String("subnet-0123456789abcdef0"), is checked before any
+// resource is created, during `pulumi preview`; an output is checked when it
+// resolves, and a bad value fails the deployment with the same message.
+//
+// Each field's `pulumi` tag is its name in the stack's configuration and in
+// the package schema that the TypeScript, Python and YAML SDKs use.
 type SelfHealingInstanceArgs struct {
-	// InstanceType is the EC2 instance type. Default DefaultInstanceType.
-	InstanceType string
+	// InstanceType is the EC2 instance type. Empty means
+	// DefaultInstanceType.
+	InstanceType string `pulumi:"instanceType,optional"`
 
 	// AmiID pins the image. Empty means the latest Amazon Linux 2023 for the
 	// instance type's architecture, looked up at each deployment. A pinned
 	// image must have the instance type's architecture and must provide
 	// bash, curl and the AWS CLI, which the boot script needs.
-	AmiID string
+	AmiID string `pulumi:"amiId,optional"`
 
-	// SubnetIDs are the subnets the group may launch into, all in one VPC.
-	// Nil means the default VPC's default subnets, one per Availability
-	// Zone, so that healing survives the loss of a zone. An empty, non-nil
-	// list is an error. Each subnet must give the instance a route to the
-	// AWS APIs before it holds the Elastic IP: the launch template asks for
-	// a public IPv4 address, so a public subnet is enough.
-	SubnetIDs []string
+	// SubnetIDs are the subnets the group may launch into, all in one VPC,
+	// such as a VPC's public subnets created in the same program. Nil means
+	// the default VPC's default subnets, one per Availability Zone, so that
+	// healing survives the loss of a zone. An empty list is an error. Each
+	// subnet must give the instance a route to the AWS APIs before it holds
+	// the Elastic IP: the launch template asks for a public IPv4 address,
+	// so a public subnet is enough.
+	SubnetIDs pulumi.StringArrayInput `pulumi:"subnetIds,optional"`
 
 	// Ingress lists what may reach the instance. Empty, the default, opens
 	// nothing. Port 22 is refused: use Session Manager instead.
-	Ingress []IngressRule
+	Ingress []IngressRule `pulumi:"ingress,optional"`
 
 	// AllocationID brings an existing Elastic IP (such as
 	// "eipalloc-0123456789abcdef0") instead of allocating one, so that the
 	// address can outlive this stack. The component never releases it.
-	AllocationID string
+	AllocationID pulumi.StringInput `pulumi:"allocationId,optional"`
 
 	// RetainOnDelete keeps the Elastic IP the component allocates when the
 	// component is deleted, so the address survives `pulumi destroy`.
-	RetainOnDelete bool
+	RetainOnDelete bool `pulumi:"retainOnDelete,optional"`
 
-	// DisableSessionManager leaves out the instance policy's Session
-	// Manager statement (SessionManagerActions). Without it and without
-	// Ingress rules, nobody can log in. The component never attaches
-	// AmazonSSMManagedInstanceCore, which also lets the instance read every
-	// parameter in the account and region; attach it, or what Run Command,
-	// Patch Manager or Inventory need, to InstanceRoleArn's role yourself
-	// if you use those.
-	DisableSessionManager bool
+	// EnableSessionManager lets Session Manager replace SSH, with only the
+	// actions SessionManagerActions lists. Nil means true. Without it and
+	// without Ingress rules, nobody can log in. The component never
+	// attaches AmazonSSMManagedInstanceCore, which also lets the instance
+	// read every parameter in the account and region; attach it, or what
+	// Run Command, Patch Manager or Inventory need, to InstanceRoleName's
+	// role yourself if you use those.
+	EnableSessionManager *bool `pulumi:"enableSessionManager,optional"`
 
-	// MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64.
-	// Zero means DefaultMetadataHopLimit.
-	MetadataHopLimit int
+	// MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Nil
+	// means DefaultMetadataHopLimit; containers on the host need 2.
+	MetadataHopLimit *int `pulumi:"metadataHopLimit,optional"`
 
 	// HealthCheckGracePeriodSeconds is how long the group waits after launch
 	// before it acts on health checks. Nil means
 	// DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
-	HealthCheckGracePeriodSeconds *int
+	HealthCheckGracePeriodSeconds *int `pulumi:"healthCheckGracePeriodSeconds,optional"`
 
 	// RootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the
 	// image's own size; a smaller size than the image's is an error.
-	RootVolumeSizeGiB int
+	RootVolumeSizeGiB int `pulumi:"rootVolumeSizeGiB,optional"`
 
 	// UserScript runs as root after the Elastic IP is in place. A script that
 	// starts with "#!" runs with that interpreter, otherwise with bash. With
-	// the boot script it must fit EC2's 16 KB user-data limit.
-	UserScript string
-
-	// UserScriptIsSecret stores the launch template's user data as a Pulumi
-	// secret, encrypted in the state and hidden in previews. The program
-	// sets it when the userScript config value is secret. Better still,
-	// keep secrets out of user data: have the script fetch them at boot.
-	UserScriptIsSecret bool
+	// the boot script it must fit EC2's 16 KB user-data limit. A secret
+	// output (pulumi.ToSecret) keeps the launch template's user data a
+	// secret in the state and in previews; better still, keep secrets out
+	// of user data and have the script fetch them at boot.
+	UserScript pulumi.StringInput `pulumi:"userScript,optional"`
 
 	// DataVolume, when set, gives the instance a persistent, encrypted EBS
 	// volume that every replacement attaches and mounts before the user
 	// script runs. It pins the group to the volume's Availability Zone.
-	DataVolume *DataVolumeArgs
+	DataVolume *DataVolumeArgs `pulumi:"dataVolume,optional"`
 
 	// Tags are added to every resource that takes tags, and propagate to the
 	// instance and its volumes.
-	Tags map[string]string
+	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
 
 	// DNS, if set, publishes the Elastic IP as an A record in a Route 53
 	// hosted zone. Nil publishes nothing.
-	DNS *DNSArgs
+	DNS *DNSArgs `pulumi:"dns,optional"`
 
 	// Schedule, if set, runs the instance only in office hours. Nil runs it
 	// around the clock.
-	Schedule *ScheduleArgs
+	Schedule *ScheduleArgs `pulumi:"schedule,optional"`
 
 	// Notifications, if set, announces each launch and termination of the
 	// instance on an SNS topic. Nil announces nothing.
-	Notifications *NotificationsArgs
-	// DisableLaunchGate turns off the launch lifecycle hook that keeps a new
-	// instance out of service until its boot script reports it ready. See
-	// LaunchGateHookName. Without it, a boot that fails marks its instance
-	// Unhealthy in its group, which replaces it.
-	DisableLaunchGate bool
+	Notifications *NotificationsArgs `pulumi:"notifications,optional"`
+
+	// EnableLaunchGate keeps each new instance out of service, behind a
+	// launch lifecycle hook (LaunchGateHookName), until its boot script
+	// reports it ready; `pulumi up` then succeeds only once a ready
+	// instance exists. Nil means true. Without it, a boot that fails marks
+	// its instance Unhealthy in its group, which replaces it.
+	EnableLaunchGate *bool `pulumi:"launchGate,optional"`
 	// LaunchGateTimeoutSeconds is how long a new instance may take to report
-	// ready before the group abandons (terminates) it, 30 to 7200. Zero
-	// means DefaultLaunchGateTimeoutSeconds.
-	LaunchGateTimeoutSeconds int
+	// ready before the group abandons (terminates) it, 30 to 7200. Nil
+	// means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
+	LaunchGateTimeoutSeconds *int `pulumi:"launchGateTimeoutSeconds,optional"`
 
 	// AppHealthCheck, if set, has the instance check its application and
 	// mark itself unhealthy when the check keeps failing.
-	AppHealthCheck *AppHealthCheck
+	AppHealthCheck *AppHealthCheck `pulumi:"appHealthCheck,optional"`
 
-	// DisableInstanceRefresh stops a changed launch template (a new AMI, a
-	// changed script) from replacing the running instance at `pulumi up`;
-	// it then applies to the next instance the group launches.
-	DisableInstanceRefresh bool
+	// EnableInstanceRefresh replaces the running instance when the launch
+	// template changes (a new AMI, a changed script) at `pulumi up`,
+	// terminating it before launching the new one. Nil means true. Off, a
+	// change applies to the next instance the group launches.
+	EnableInstanceRefresh *bool `pulumi:"instanceRefresh,optional"`
 
-	// Spot runs the instance on Spot capacity only, from instanceType and
+	// Spot runs the instance on Spot capacity only, from InstanceType and
 	// SpotInstanceTypes. An interruption is healed like any other loss.
-	Spot bool
+	Spot bool `pulumi:"spot,optional"`
 	// SpotInstanceTypes are more instance types Spot may use after
 	// InstanceType, of the same architecture. Only with Spot.
-	SpotInstanceTypes []string
+	SpotInstanceTypes []string `pulumi:"spotInstanceTypes,optional"`
 
 	// WarmPool keeps one stopped, already booted instance for the group to
 	// start instead of launching a new one. Not with Spot.
-	WarmPool bool
+	WarmPool bool `pulumi:"warmPool,optional"`
+
 	// Parameters are configuration values, stored as Parameter Store
 	// Strings under "/<project>/<stack>/<name>/<key>". At boot, before the
-	// user script, the instance loads every parameter under that path into
-	// userdata.ConfigEnvFile and gives each to the user script as an
-	// environment variable named userdata.EnvName(key): "db-host" becomes
-	// DB_HOST. The boot script's own shell never sees them, and keys whose
-	// variable bash, the loader or the locale give a meaning (PATH, IFS,
-	// BASH_ENV, LD_PRELOAD, LANG, ...) are refused: see
-	// userdata.EnvNameProblem.
-	Parameters map[string]string
+	// user script, the instance loads every parameter under that path and
+	// gives each to the user script as an environment variable named
+	// after its key: "db-host" becomes DB_HOST. The boot script's own shell
+	// never sees them, and keys whose variable bash, the loader or the
+	// locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...)
+	// are refused. Keys are plain (each is a resource); values are inputs.
+	Parameters pulumi.StringMap `pulumi:"parameters,optional"`
 	// SecretParameters are like Parameters, stored as SecureStrings and
-	// kept as Pulumi secrets in the state. Their values are never logged.
-	SecretParameters map[string]string
+	// kept as Pulumi secrets in the state. Their values are never logged
+	// nor quoted in errors.
+	SecretParameters pulumi.StringMap `pulumi:"secretParameters,optional"`
 	// ParametersKMSKeyARN encrypts SecretParameters with a customer managed
-	// key. Empty means the AWS managed key alias/aws/ssm.
-	ParametersKMSKeyARN string
+	// key, given as a key ARN. Empty means the AWS managed key
+	// alias/aws/ssm.
+	ParametersKMSKeyARN pulumi.StringInput `pulumi:"parametersKmsKeyArn,optional"`
 
 	// Logs, when set, ships the instance's logs to a CloudWatch Logs group
 	// that outlives it.
-	Logs *LogsArgs
+	Logs *LogsArgs `pulumi:"logs,optional"`
 
 	// HTTPS, when set, terminates TLS on the instance with nginx and a
 	// Let's Encrypt certificate, in front of the application, and opens
 	// ports 80 and 443.
-	HTTPS *HTTPSArgs
+	HTTPS *HTTPSArgs `pulumi:"https,optional"`
 }
 
 // IngressRule opens a port range to a set of CIDR blocks.
 type IngressRule struct {
 	// Description is shown in the security group; it is optional.
-	Description string
+	Description string `pulumi:"description,optional"`
 	// Protocol is "tcp", "udp" or "icmp".
-	Protocol string
-	// FromPort and ToPort bound the port range, inclusive (for ICMP, the
-	// type and code, or -1 for all).
-	FromPort int
-	ToPort   int
-	// CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24".
-	CidrBlocks []string
+	Protocol string `pulumi:"protocol"`
+	// FromPort is the first port of the range (for ICMP, the type, or -1
+	// for all).
+	FromPort int `pulumi:"fromPort"`
+	// ToPort is the last port of the range, inclusive (for ICMP, the code,
+	// or -1 for all).
+	ToPort int `pulumi:"toPort"`
+	// CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or
+	// a VPC's CIDR block from the same program.
+	CidrBlocks pulumi.StringArrayInput `pulumi:"cidrBlocks"`
 }
 
-// withDefaults returns a copy of a with every defaulted zero value filled in.
-func (a SelfHealingInstanceArgs) withDefaults() SelfHealingInstanceArgs {
+// WithDefaults returns a copy of a with every unset field that has a
+// default filled in, nested arguments included. NewSelfHealingInstance
+// applies it; the package schema reads the defaults from it.
+func (a SelfHealingInstanceArgs) WithDefaults() SelfHealingInstanceArgs {
 	if a.InstanceType == "" {
 		a.InstanceType = DefaultInstanceType
 	}
-	if a.MetadataHopLimit == 0 {
-		a.MetadataHopLimit = DefaultMetadataHopLimit
+	a.EnableSessionManager = orDefault(a.EnableSessionManager, true)
+	a.MetadataHopLimit = orDefault(a.MetadataHopLimit, DefaultMetadataHopLimit)
+	a.HealthCheckGracePeriodSeconds = orDefault(a.HealthCheckGracePeriodSeconds, DefaultHealthCheckGracePeriodSeconds)
+	a.EnableLaunchGate = orDefault(a.EnableLaunchGate, true)
+	if *a.EnableLaunchGate {
+		a.LaunchGateTimeoutSeconds = orDefault(a.LaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds)
 	}
-	if a.HealthCheckGracePeriodSeconds == nil {
-		grace := DefaultHealthCheckGracePeriodSeconds
-		a.HealthCheckGracePeriodSeconds = &grace
-	}
+	a.EnableInstanceRefresh = orDefault(a.EnableInstanceRefresh, true)
 	if a.DataVolume != nil {
-		volume := a.DataVolume.withDefaults()
+		volume := a.DataVolume.WithDefaults()
 		a.DataVolume = &volume
 	}
+	if a.AppHealthCheck != nil {
+		check := a.AppHealthCheck.WithDefaults()
+		a.AppHealthCheck = &check
+	}
+	if a.DNS != nil {
+		dns := a.DNS.WithDefaults()
+		a.DNS = &dns
+	}
 	return a
+}
+
+// orDefault returns p, or a pointer to def when p is nil.
+func orDefault[T any](p *T, def T) *T {
+	if p == nil {
+		return &def
+	}
+	return p
+}
+
+// sessionManager, launchGate and instanceRefresh read switches after
+// WithDefaults.
+func (a SelfHealingInstanceArgs) sessionManager() bool {
+	return a.EnableSessionManager == nil || *a.EnableSessionManager
+}
+func (a SelfHealingInstanceArgs) launchGate() bool {
+	return a.EnableLaunchGate == nil || *a.EnableLaunchGate
+}
+func (a SelfHealingInstanceArgs) instanceRefresh() bool {
+	return a.EnableInstanceRefresh == nil || *a.EnableInstanceRefresh
 }

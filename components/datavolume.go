@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // Defaults for DataVolumeArgs fields left at their zero value.
@@ -45,7 +47,7 @@ type DataVolumeArgs struct {
 	// VolumeID adopts an existing volume, such as "vol-0123456789abcdef0",
 	// instead of creating one. It must be encrypted. The component never
 	// deletes it, and the size, type and zone fields must be left unset.
-	VolumeID string
+	VolumeID string `pulumi:"volumeId,optional"`
 	// FormatIfBlank lets the boot script format an adopted volume (VolumeID)
 	// that shows no file system, if AWS and the disk both show it new and
 	// blank: EBS did not restore it from a snapshot, no instance has
@@ -53,60 +55,64 @@ type DataVolumeArgs struct {
 	// and its disk reads as zeros. Off, such a volume fails the boot
 	// instead, for it may hold data the disk no longer shows. A volume the
 	// component creates is formatted under the same checks without it.
-	FormatIfBlank bool
+	FormatIfBlank bool `pulumi:"formatIfBlank,optional"`
 
 	// SizeGiB sizes the volume the component creates; required without
 	// VolumeID.
-	SizeGiB int
+	SizeGiB int `pulumi:"sizeGiB,optional"`
 	// VolumeType is "gp3" (default), "gp2", "io1" or "io2".
-	VolumeType string
+	VolumeType string `pulumi:"volumeType,optional"`
 	// IOPS provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3
 	// includes); for io1 and io2, required. Not allowed for gp2.
-	IOPS int
+	IOPS int `pulumi:"iops,optional"`
 	// ThroughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means
 	// the 125 gp3 includes). Only for gp3.
-	ThroughputMiBps int
+	ThroughputMiBps int `pulumi:"throughputMiBps,optional"`
 	// KMSKeyARN encrypts the volume with a customer managed key, given as a
-	// key ARN (not an alias, which IAM cannot scope to). Empty means the
-	// account's default EBS key. The volume is encrypted either way.
-	KMSKeyARN string
+	// key ARN (not an alias, which IAM cannot scope to), such as a key
+	// created in the same program. Empty means the account's default EBS
+	// key. The volume is encrypted either way.
+	KMSKeyARN pulumi.StringInput `pulumi:"kmsKeyArn,optional"`
 	// AvailabilityZone places the volume, such as "eu-west-1a". Empty means
 	// the zone of the first subnet the group may use.
-	AvailabilityZone string
+	AvailabilityZone string `pulumi:"availabilityZone,optional"`
 
 	// MountPath is where the volume is mounted. Default "/data".
-	MountPath string
+	MountPath string `pulumi:"mountPath,optional"`
 	// FSType is the file system the boot script creates on a blank volume:
 	// "ext4" (default) or "xfs". A volume that has a file system is never
 	// formatted, whatever this says.
-	FSType string
+	FSType string `pulumi:"fsType,optional"`
 	// AttachTimeoutSeconds bounds how long a booting instance waits for the
-	// volume to come free of its predecessor, 30 to 3600. Default 300.
-	AttachTimeoutSeconds int
-	// DisableForceDetach stops the boot script from force-detaching the
-	// volume from a predecessor that is terminated or shutting down but
-	// still holds it when the wait runs out. With it set, such a boot
-	// fails instead. A running holder is never detached either way.
-	DisableForceDetach bool
+	// volume to come free of its predecessor, 30 to 3600. Nil means
+	// DefaultDataVolumeAttachTimeoutSeconds.
+	AttachTimeoutSeconds *int `pulumi:"attachTimeoutSeconds,optional"`
+	// ForceDetach lets the boot script force-detach the volume from a
+	// predecessor that is terminated or shutting down but still holds it
+	// when the wait runs out. Nil means true; false fails such a boot
+	// instead. A running holder is never detached either way.
+	ForceDetach *bool `pulumi:"forceDetach,optional"`
 	// DeletionPolicy is what deleting the component does to a volume it
 	// created: "protect" (default), "retain" or "snapshot-and-delete".
-	DeletionPolicy string
+	DeletionPolicy string `pulumi:"deletionPolicy,optional"`
 
 	// Snapshots, when set, takes daily snapshots of the volume with Amazon
 	// Data Lifecycle Manager.
-	Snapshots *SnapshotArgs
+	Snapshots *SnapshotArgs `pulumi:"snapshots,optional"`
 }
 
 // SnapshotArgs schedule daily snapshots of the data volume.
 type SnapshotArgs struct {
 	// TimeUTC is when the daily snapshot starts, "HH:MM" in UTC. DLM starts
 	// it within the hour after.
-	TimeUTC string
-	// RetainCount is how many snapshots to keep, 1 to 1000. Default 7.
-	RetainCount int
-	// ExecutionRoleARN is the IAM role DLM acts as. Empty means the
-	// component creates one with AWSDataLifecycleManagerServiceRole.
-	ExecutionRoleARN string
+	TimeUTC string `pulumi:"timeUtc"`
+	// RetainCount is how many snapshots to keep, 1 to 1000. Nil means
+	// DefaultSnapshotRetainCount.
+	RetainCount *int `pulumi:"retainCount,optional"`
+	// ExecutionRoleARN is the IAM role DLM acts as, such as a role created
+	// in the same program. Empty means the component creates one with
+	// AWSDataLifecycleManagerServiceRole.
+	ExecutionRoleARN pulumi.StringInput `pulumi:"executionRoleArn,optional"`
 }
 
 // mayFormat reports whether the boot script may format the volume when it
@@ -116,7 +122,9 @@ func (v DataVolumeArgs) mayFormat() bool {
 	return v.VolumeID == "" || v.FormatIfBlank
 }
 
-func (v DataVolumeArgs) withDefaults() DataVolumeArgs {
+// WithDefaults returns a copy of v with every unset field that has a
+// default filled in.
+func (v DataVolumeArgs) WithDefaults() DataVolumeArgs {
 	if v.VolumeID == "" && v.VolumeType == "" {
 		v.VolumeType = DefaultDataVolumeType
 	}
@@ -126,18 +134,23 @@ func (v DataVolumeArgs) withDefaults() DataVolumeArgs {
 	if v.FSType == "" {
 		v.FSType = DefaultDataVolumeFSType
 	}
-	if v.AttachTimeoutSeconds == 0 {
-		v.AttachTimeoutSeconds = DefaultDataVolumeAttachTimeoutSeconds
-	}
+	v.AttachTimeoutSeconds = orDefault(v.AttachTimeoutSeconds, DefaultDataVolumeAttachTimeoutSeconds)
+	v.ForceDetach = orDefault(v.ForceDetach, true)
 	if v.VolumeID == "" && v.DeletionPolicy == "" {
 		v.DeletionPolicy = DefaultDataVolumeDeletionPolicy
 	}
-	if v.Snapshots != nil && v.Snapshots.RetainCount == 0 {
+	if v.Snapshots != nil {
 		snapshots := *v.Snapshots
-		snapshots.RetainCount = DefaultSnapshotRetainCount
+		snapshots.RetainCount = orDefault(snapshots.RetainCount, DefaultSnapshotRetainCount)
 		v.Snapshots = &snapshots
 	}
 	return v
+}
+
+// forceDetach and attachTimeout read fields after WithDefaults.
+func (v DataVolumeArgs) forceDetach() bool { return v.ForceDetach == nil || *v.ForceDetach }
+func (v DataVolumeArgs) attachTimeout() int {
+	return *orDefault(v.AttachTimeoutSeconds, DefaultDataVolumeAttachTimeoutSeconds)
 }
 
 var (
@@ -178,7 +191,7 @@ func (v DataVolumeArgs) validate() []error {
 			set  bool
 		}{
 			{"sizeGiB", v.SizeGiB != 0}, {"volumeType", v.VolumeType != ""}, {"iops", v.IOPS != 0},
-			{"throughputMiBps", v.ThroughputMiBps != 0}, {"kmsKeyArn", v.KMSKeyARN != ""},
+			{"throughputMiBps", v.ThroughputMiBps != 0}, {"kmsKeyArn", isSet(v.KMSKeyARN)},
 			{"availabilityZone", v.AvailabilityZone != ""}, {"deletionPolicy", v.DeletionPolicy != ""},
 		} {
 			if field.set {
@@ -201,18 +214,20 @@ func (v DataVolumeArgs) validate() []error {
 	if v.FSType != "ext4" && v.FSType != "xfs" {
 		bad("fsType %q: want ext4 or xfs", v.FSType)
 	}
-	if v.AttachTimeoutSeconds < 30 || v.AttachTimeoutSeconds > 3600 {
-		bad("attachTimeoutSeconds %d: want 30 to 3600; AWS detaches a terminated instance's volume in an undocumented time", v.AttachTimeoutSeconds)
+	if t := v.attachTimeout(); t < 30 || t > 3600 {
+		bad("attachTimeoutSeconds %d: want 30 to 3600; AWS detaches a terminated instance's volume in an undocumented time", t)
 	}
 	if s := v.Snapshots; s != nil {
 		if !snapshotTimePattern.MatchString(s.TimeUTC) {
 			bad("snapshots.timeUtc %q: want HH:MM in UTC, 00:00 to 23:59, such as 03:00", s.TimeUTC)
 		}
-		if s.RetainCount < 1 || s.RetainCount > 1000 {
-			bad("snapshots.retainCount %d: want 1 to 1000 snapshots", s.RetainCount)
+		if n := *orDefault(s.RetainCount, DefaultSnapshotRetainCount); n < 1 || n > 1000 {
+			bad("snapshots.retainCount %d: want 1 to 1000 snapshots", n)
 		}
-		if s.ExecutionRoleARN != "" && !roleARNPattern.MatchString(s.ExecutionRoleARN) {
-			bad("snapshots.executionRoleArn %q: want an IAM role ARN such as arn:aws:iam::123456789012:role/AWSDataLifecycleManagerDefaultRole, or empty to create one", s.ExecutionRoleARN)
+		if role, known := knownString(s.ExecutionRoleARN); known {
+			if err := checkSnapshotRole(role); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errs
@@ -256,9 +271,10 @@ func (v DataVolumeArgs) validateNewVolume() []error {
 				v.ThroughputMiBps, effectiveIOPS/4, effectiveIOPS)
 		}
 	}
-	if v.KMSKeyARN != "" && !kmsKeyARNPattern.MatchString(v.KMSKeyARN) {
-		bad("kmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "+
-			"(not an alias: the instance role's kms:CreateGrant is scoped to the key's ARN), or empty for the account's default EBS key", v.KMSKeyARN)
+	if key, known := knownString(v.KMSKeyARN); known {
+		if err := checkVolumeKeyPattern(key); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if v.AvailabilityZone != "" && !availabilityZonePattern.MatchString(v.AvailabilityZone) {
 		bad("availabilityZone %q: want a zone name such as eu-west-1a, or empty for the first subnet's zone", v.AvailabilityZone)
@@ -270,4 +286,48 @@ func (v DataVolumeArgs) validateNewVolume() []error {
 			v.DeletionPolicy, DeletionPolicyProtect, DeletionPolicyRetain, DeletionPolicySnapshotAndDelete)
 	}
 	return errs
+}
+
+// checkSnapshotRole is snapshots.executionRoleArn's rule; "" means "create
+// one".
+func checkSnapshotRole(arn string) error {
+	if arn != "" && !roleARNPattern.MatchString(arn) {
+		return fmt.Errorf("dataVolume.snapshots.executionRoleArn %q: want an IAM role ARN such as "+
+			"arn:aws:iam::123456789012:role/AWSDataLifecycleManagerDefaultRole, or leave it unset to create one", arn)
+	}
+	return nil
+}
+
+// checkVolumeKeyPattern checks the form of dataVolume.kmsKeyArn.
+func checkVolumeKeyPattern(arn string) error {
+	if arn != "" && !kmsKeyARNPattern.MatchString(arn) {
+		return fmt.Errorf("dataVolume.kmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "+
+			"(not an alias: the instance role's kms:CreateGrant is scoped to the key's ARN), or leave it unset for the account's default EBS key", arn)
+	}
+	return nil
+}
+
+// volumeKeyRule is dataVolume.kmsKeyArn's whole rule, once the stack's
+// region is known: EBS can only use a key in the volume's own region.
+func volumeKeyRule(env awsEnvironment) func(string) error {
+	return func(arn string) error {
+		if err := checkVolumeKeyPattern(arn); err != nil {
+			return err
+		}
+		return checkKeyRegion("dataVolume.kmsKeyArn", arn, env, "EBS needs a key in the volume's region")
+	}
+}
+
+// checkKeyRegion refuses a KMS key from another partition or region than
+// the stack's; field names it and why says what needs the key there.
+func checkKeyRegion(field, arn string, env awsEnvironment, why string) error {
+	if arn == "" {
+		return nil
+	}
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[1] != env.Partition || parts[3] != env.Region {
+		return fmt.Errorf("%s %q: is in %s/%s, but the stack deploys to %s/%s; %s",
+			field, arn, parts[1], parts[3], env.Partition, env.Region, why)
+	}
+	return nil
 }

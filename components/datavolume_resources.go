@@ -2,8 +2,8 @@ package components
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dlm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ebs"
@@ -21,7 +21,6 @@ const SnapshotTagKey = "selfhealing:snapshots"
 // dataVolume is the volume the instance attaches, once it exists.
 type dataVolume struct {
 	ID   pulumi.StringOutput
-	Zone string
 	args DataVolumeArgs
 }
 
@@ -38,48 +37,35 @@ func dataVolumeZone(v DataVolumeArgs, adopted existingVolume, where placement) s
 	}
 }
 
-// checkKMSKeyRegion refuses a key from another region or account: EBS can
-// only use a key in the volume's own region.
-func checkKMSKeyRegion(keyARN string, env awsEnvironment) error {
-	if keyARN == "" {
-		return nil
-	}
-	parts := strings.SplitN(keyARN, ":", 6)
-	if parts[1] != env.Partition || parts[3] != env.Region {
-		return fmt.Errorf("dataVolume.kmsKeyArn %q: is in %s/%s, but the stack deploys to %s/%s; EBS needs a key in the volume's region",
-			keyARN, parts[1], parts[3], env.Partition, env.Region)
-	}
-	return nil
-}
-
 // newDataVolume creates the data volume, or adopts the existing one, and
 // its snapshot policy.
 func (c *SelfHealingInstance) newDataVolume(ctx *pulumi.Context, name, groupName string, v DataVolumeArgs, adopted existingVolume,
-	zone string, env awsEnvironment, tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+	zone pulumi.StringInput, f flows, env awsEnvironment, parent pulumi.ResourceOrInvokeOption,
 ) (*dataVolume, error) {
-	out := &dataVolume{Zone: zone, args: v}
+	out := &dataVolume{args: v}
+	c.DataVolumeMountPath = pulumi.String(v.MountPath).ToStringOutput()
 	if v.VolumeID != "" {
 		out.ID = pulumi.String(adopted.ID).ToStringOutput()
 	} else {
-		volumeTags := map[string]string{}
-		for key, value := range tags {
-			volumeTags[key] = value
-		}
-		if v.Snapshots != nil {
-			volumeTags[SnapshotTagKey] = groupName
-		}
+		volumeTags := f.tags.ApplyT(func(tags map[string]string) map[string]string {
+			out := maps.Clone(tags)
+			if v.Snapshots != nil {
+				out[SnapshotTagKey] = groupName
+			}
+			return out
+		}).(pulumi.StringMapOutput)
 		volume, err := ebs.NewVolume(ctx, name+"-data", &ebs.VolumeArgs{
-			AvailabilityZone: pulumi.String(zone),
+			AvailabilityZone: zone,
 			Size:             pulumi.Int(v.SizeGiB),
 			Type:             pulumi.String(v.VolumeType),
 			Iops:             optionalInt(v.IOPS),
 			Throughput:       optionalInt(v.ThroughputMiBps),
 			Encrypted:        pulumi.Bool(true),
-			KmsKeyId:         optionalString(v.KMSKeyARN),
+			KmsKeyId:         optionalInput(v.KMSKeyARN, volumeKeyRule(env)),
 			// If the volume is ever deleted, with the snapshot-and-delete
 			// policy, EBS snapshots it first.
 			FinalSnapshot: pulumi.Bool(true),
-			Tags:          pulumi.ToStringMap(volumeTags),
+			Tags:          volumeTags,
 		}, append([]pulumi.ResourceOption{parent, formattedTagOwnedByTheInstance}, deletionOptions(v.DeletionPolicy)...)...)
 		if err != nil {
 			return nil, fmt.Errorf("creating the data volume: %w", err)
@@ -89,7 +75,7 @@ func (c *SelfHealingInstance) newDataVolume(ctx *pulumi.Context, name, groupName
 	c.DataVolumeID = out.ID
 
 	if v.Snapshots != nil {
-		if err := c.newSnapshotPolicy(ctx, name, groupName, v, out.ID, env, tags, parent); err != nil {
+		if err := c.newSnapshotPolicy(ctx, name, groupName, v, out.ID, env, f.tags, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -124,7 +110,7 @@ var dlmTextUnsafe = regexp.MustCompile(`[^0-9A-Za-z _-]+`)
 // newSnapshotPolicy takes daily snapshots of the data volume with Amazon
 // Data Lifecycle Manager, which finds the volume by its tag.
 func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, groupName string, v DataVolumeArgs, volumeID pulumi.StringOutput,
-	env awsEnvironment, tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+	env awsEnvironment, tags pulumi.StringMapOutput, parent pulumi.ResourceOrInvokeOption,
 ) error {
 	var dependsOn []pulumi.Resource
 	if v.VolumeID != "" {
@@ -141,8 +127,8 @@ func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, group
 		dependsOn = append(dependsOn, tag)
 	}
 
-	executionRole := pulumi.String(v.Snapshots.ExecutionRoleARN).ToStringOutput()
-	if v.Snapshots.ExecutionRoleARN == "" {
+	executionRole := checkedString(v.Snapshots.ExecutionRoleARN, checkSnapshotRole)
+	if !isSet(v.Snapshots.ExecutionRoleARN) {
 		trust, err := ServiceTrustPolicy("dlm.amazonaws.com").JSON()
 		if err != nil {
 			return err
@@ -150,7 +136,7 @@ func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, group
 		role, err := iam.NewRole(ctx, name+"-dlm-role", &iam.RoleArgs{
 			Description:      pulumi.String("Snapshots of the data volume of self-healing instance " + groupName),
 			AssumeRolePolicy: pulumi.String(trust),
-			Tags:             pulumi.ToStringMap(tags),
+			Tags:             tags,
 		}, parent)
 		if err != nil {
 			return fmt.Errorf("creating the snapshot role: %w", err)
@@ -181,11 +167,11 @@ func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, group
 					IntervalUnit: pulumi.String("HOURS"),
 					Times:        pulumi.String(v.Snapshots.TimeUTC),
 				},
-				RetainRule: &dlm.LifecyclePolicyPolicyDetailsScheduleRetainRuleArgs{Count: pulumi.Int(v.Snapshots.RetainCount)},
+				RetainRule: &dlm.LifecyclePolicyPolicyDetailsScheduleRetainRuleArgs{Count: pulumi.Int(*v.Snapshots.RetainCount)},
 				CopyTags:   pulumi.Bool(true),
 			}},
 		},
-		Tags: pulumi.ToStringMap(tags),
+		Tags: tags,
 	}, parent, pulumi.DependsOn(dependsOn))
 	if err != nil {
 		return fmt.Errorf("creating the snapshot policy: %w", err)

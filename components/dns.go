@@ -24,18 +24,19 @@ const maxDNSTTL = math.MaxInt32
 // as an A record.
 type DNSArgs struct {
 	// ZoneID is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ",
-	// without the "/hostedzone/" prefix. The zone must already exist.
-	ZoneID string
+	// without the "/hostedzone/" prefix, or a zone created in the same
+	// program.
+	ZoneID pulumi.StringInput `pulumi:"zoneId"`
 
 	// RecordName is the fully qualified name to publish, such as
 	// "app.example.com": the zone's own name or a name inside it. Case and
 	// one trailing dot are ignored. An existing record of that name and
 	// type is never overwritten; creating it then fails.
-	RecordName string
+	RecordName string `pulumi:"recordName"`
 
 	// TTL is the record's time to live in seconds, 0 to 2147483647. Nil
 	// means DefaultDNSTTL.
-	TTL *int
+	TTL *int `pulumi:"ttl,optional"`
 }
 
 var (
@@ -54,12 +55,15 @@ func normalizeDNSName(name string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
 }
 
+// WithDefaults returns a copy of d with TTL filled in when unset.
+func (d DNSArgs) WithDefaults() DNSArgs {
+	d.TTL = orDefault(d.TTL, DefaultDNSTTL)
+	return d
+}
+
 // ttl returns the record's TTL with the default applied.
 func (d *DNSArgs) ttl() int {
-	if d.TTL == nil {
-		return DefaultDNSTTL
-	}
-	return *d.TTL
+	return *orDefault(d.TTL, DefaultDNSTTL)
 }
 
 // validate checks d's fields on their own; lookupDNSZone checks the record
@@ -71,13 +75,10 @@ func (d *DNSArgs) validate() []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("dns."+format, args...)) }
 
-	switch {
-	case d.ZoneID == "":
-		bad("zoneId: empty; want the id of an existing Route 53 hosted zone, such as Z0123456789ABCDEFGHIJ")
-	case strings.HasPrefix(d.ZoneID, "/hostedzone/"):
-		bad("zoneId %q: want the bare id %q, without the /hostedzone/ prefix", d.ZoneID, strings.TrimPrefix(d.ZoneID, "/hostedzone/"))
-	case !hostedZoneIDPattern.MatchString(d.ZoneID):
-		bad("zoneId %q: want a Route 53 hosted zone id: Z and up to 31 upper-case letters and digits, such as Z0123456789ABCDEFGHIJ", d.ZoneID)
+	if zoneID, known := knownString(d.ZoneID); known {
+		if err := checkZoneID(zoneID); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := checkHostname(normalizeDNSName(d.RecordName)); err != nil {
 		bad("recordName %q: %v", d.RecordName, err)
@@ -86,6 +87,19 @@ func (d *DNSArgs) validate() []error {
 		bad("ttl %d: want 0 to %d seconds (Route 53's range); unset means %d", ttl, maxDNSTTL, DefaultDNSTTL)
 	}
 	return errs
+}
+
+// checkZoneID is dns.zoneId's rule.
+func checkZoneID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("dns.zoneId: empty; want the id of an existing Route 53 hosted zone, such as Z0123456789ABCDEFGHIJ")
+	case strings.HasPrefix(id, "/hostedzone/"):
+		return fmt.Errorf("dns.zoneId %q: want the bare id %q, without the /hostedzone/ prefix", id, strings.TrimPrefix(id, "/hostedzone/"))
+	case !hostedZoneIDPattern.MatchString(id):
+		return fmt.Errorf("dns.zoneId %q: want a Route 53 hosted zone id: Z and up to 31 upper-case letters and digits, such as Z0123456789ABCDEFGHIJ", id)
+	}
+	return nil
 }
 
 // checkHostname checks a normalized name for use as an A record that a URL
@@ -120,27 +134,48 @@ func recordInZone(record, zone string) bool {
 	return record == zone || strings.HasSuffix(record, "."+zone)
 }
 
-// dnsZone is the hosted zone a DNS record goes into.
-type dnsZone struct {
-	ID, Name string
+// resolvedZone is the hosted zone a DNS record goes into, and the record's
+// name, checked to lie inside it.
+type resolvedZone struct {
+	ID, RecordName pulumi.StringInput
 }
 
-// lookupDNSZone reads the hosted zone d names and checks that the record
-// name lies inside it. It returns the zero dnsZone when d is nil.
-func lookupDNSZone(ctx *pulumi.Context, d *DNSArgs, opts ...pulumi.InvokeOption) (dnsZone, error) {
-	if d == nil {
-		return dnsZone{}, nil
-	}
-	zone, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{ZoneId: &d.ZoneID}, opts...)
+// lookupRecordName reads hosted zone zoneID and returns the record's
+// normalized name, if it lies inside the zone.
+func lookupRecordName(ctx *pulumi.Context, zoneID, recordName string, opts ...pulumi.InvokeOption) (string, error) {
+	zone, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{ZoneId: &zoneID}, opts...)
 	if err != nil {
-		return dnsZone{}, fmt.Errorf("dns.zoneId %q: looking up the hosted zone: %w", d.ZoneID, err)
+		return "", fmt.Errorf("dns.zoneId %q: looking up the hosted zone: %w", zoneID, err)
 	}
-	z := dnsZone{ID: d.ZoneID, Name: normalizeDNSName(zone.Name)}
-	if record := normalizeDNSName(d.RecordName); !recordInZone(record, z.Name) {
-		return dnsZone{}, fmt.Errorf("dns.recordName %q: is not inside hosted zone %s (%s); want %s itself or a name ending in .%s",
-			d.RecordName, d.ZoneID, z.Name, z.Name, z.Name)
+	zoneName, record := normalizeDNSName(zone.Name), normalizeDNSName(recordName)
+	if !recordInZone(record, zoneName) {
+		return "", fmt.Errorf("dns.recordName %q: is not inside hosted zone %s (%s); want %s itself or a name ending in .%s",
+			recordName, zoneID, zoneName, zoneName, zoneName)
 	}
-	return z, nil
+	return record, nil
+}
+
+// resolveDNSZone reads the hosted zone d names and checks that the record
+// name lies inside it: now when the zone id is a literal, else when it
+// resolves. It returns the zero value when d is nil.
+func resolveDNSZone(ctx *pulumi.Context, d *DNSArgs, opts ...pulumi.InvokeOption) (resolvedZone, error) {
+	if d == nil {
+		return resolvedZone{}, nil
+	}
+	if zoneID, known := knownString(d.ZoneID); known {
+		record, err := lookupRecordName(ctx, zoneID, d.RecordName, opts...)
+		if err != nil {
+			return resolvedZone{}, err
+		}
+		return resolvedZone{ID: pulumi.String(zoneID), RecordName: pulumi.String(record)}, nil
+	}
+	zoneID := checkedString(d.ZoneID, checkZoneID)
+	return resolvedZone{
+		ID: zoneID,
+		RecordName: zoneID.ApplyT(func(id string) (string, error) {
+			return lookupRecordName(ctx, id, d.RecordName, opts...)
+		}).(pulumi.StringOutput),
+	}, nil
 }
 
 // urlScheme is the scheme of the component's URL output: https when the
@@ -161,7 +196,7 @@ func serviceURL(scheme, host string) string {
 // and sets the URL output: the record's name, or else the Elastic IP itself.
 // The IP rather than the address's public DNS name: it needs no resolver,
 // and EC2 hands out public DNS names only in VPCs with DNS host names on.
-func (c *SelfHealingInstance) newDNSRecord(ctx *pulumi.Context, name string, a SelfHealingInstanceArgs, zone dnsZone,
+func (c *SelfHealingInstance) newDNSRecord(ctx *pulumi.Context, name string, a SelfHealingInstanceArgs, zone resolvedZone,
 	parent pulumi.ResourceOrInvokeOption,
 ) error {
 	scheme := urlScheme(a)
@@ -171,8 +206,8 @@ func (c *SelfHealingInstance) newDNSRecord(ctx *pulumi.Context, name string, a S
 		return nil
 	}
 	record, err := route53.NewRecord(ctx, name+"-dns", &route53.RecordArgs{
-		ZoneId:  pulumi.String(zone.ID),
-		Name:    pulumi.String(normalizeDNSName(a.DNS.RecordName)),
+		ZoneId:  zone.ID,
+		Name:    zone.RecordName,
 		Type:    pulumi.String("A"),
 		Ttl:     pulumi.Int(a.DNS.ttl()),
 		Records: pulumi.StringArray{c.PublicIP},

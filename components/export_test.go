@@ -9,5 +9,6 @@ func BootParams(a SelfHealingInstanceArgs, allocationID, volumeID string) userda
 
 // BootParamsInGroup is BootParams for a group called groupName.
 func BootParamsInGroup(a SelfHealingInstanceArgs, groupName, allocationID, volumeID string) userdata.Params {
-	return bootParams(a.withDefaults(), groupName, allocationID, volumeID)
+	d := a.WithDefaults()
+	return bootParams(d, groupName, d.knownBootInputs(allocationID, volumeID))
 }

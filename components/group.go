@@ -12,7 +12,7 @@ import (
 // where's subnets, launched from launchTemplate once every resource in
 // dependsOn exists.
 func (c *SelfHealingInstance) newGroup(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
-	where placement, launchTemplate *ec2.LaunchTemplate, tags map[string]string, dependsOn []pulumi.Resource,
+	where resolvedPlacement, launchTemplate *ec2.LaunchTemplate, tags pulumi.StringMapOutput, dependsOn []pulumi.Resource,
 	parent pulumi.ResourceOrInvokeOption,
 ) (*autoscaling.Group, error) {
 	launchFrom, spot := groupLaunch(a, launchTemplate)
@@ -24,14 +24,14 @@ func (c *SelfHealingInstance) newGroup(ctx *pulumi.Context, name, groupName stri
 		LaunchTemplate:         launchFrom,
 		MixedInstancesPolicy:   spot,
 		CapacityRebalance:      capacityRebalance(a),
-		VpcZoneIdentifiers:     pulumi.ToStringArray(where.SubnetIDs),
+		VpcZoneIdentifiers:     where.SubnetIDs,
 		HealthCheckType:        pulumi.String("EC2"),
 		HealthCheckGracePeriod: pulumi.Int(*a.HealthCheckGracePeriodSeconds),
 		InitialLifecycleHooks:  launchGateHooks(a),
-		WaitForCapacityTimeout: pulumi.String(CapacityWaitTimeout(!a.DisableLaunchGate, a.launchGateTimeout())),
+		WaitForCapacityTimeout: pulumi.String(CapacityWaitTimeout(a.launchGate(), a.launchGateTimeout())),
 		InstanceRefresh:        instanceRefresh(a),
 		WarmPool:               warmPool(a),
-		Tags:                   groupTags(tags),
+		Tags:                   tags.ApplyT(groupTags).(autoscaling.GroupTagArrayOutput),
 	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn(dependsOn)}, groupScheduleOptions(a.Schedule)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Auto Scaling group: %w", err)
@@ -40,14 +40,11 @@ func (c *SelfHealingInstance) newGroup(ctx *pulumi.Context, name, groupName stri
 	return group, nil
 }
 
-func groupTags(tags map[string]string) autoscaling.GroupTagArray {
-	var out autoscaling.GroupTagArray
+// groupTags are the group's tags, each propagated to the instance.
+func groupTags(tags map[string]string) []autoscaling.GroupTag {
+	var out []autoscaling.GroupTag
 	for _, key := range sortedKeys(tags) {
-		out = append(out, autoscaling.GroupTagArgs{
-			Key:               pulumi.String(key),
-			Value:             pulumi.String(tags[key]),
-			PropagateAtLaunch: pulumi.Bool(true),
-		})
+		out = append(out, autoscaling.GroupTag{Key: key, Value: tags[key], PropagateAtLaunch: true})
 	}
 	return out
 }

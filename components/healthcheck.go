@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // Defaults of AppHealthCheck's fields left at zero.
@@ -28,117 +30,104 @@ const (
 type AppHealthCheck struct {
 	// URL is fetched with GET on the instance: http or https, and host
 	// localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
-	URL string
+	URL pulumi.StringInput `pulumi:"url,optional"`
 	// ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599.
-	// Zero means DefaultAppHealthCheckExpectedStatus. Only with URL.
-	ExpectedStatus int
+	// Nil means DefaultAppHealthCheckExpectedStatus. Only with URL.
+	ExpectedStatus *int `pulumi:"expectedStatus,optional"`
 
 	// Command runs under bash on the instance; exit status 0 is healthy. One
 	// line, at most 1024 characters.
-	Command string
+	Command pulumi.StringInput `pulumi:"command,optional"`
 
-	// IntervalSeconds is the time between checks. Zero means
+	// IntervalSeconds is the time between checks. Nil means
 	// DefaultAppHealthCheckIntervalSeconds.
-	IntervalSeconds int
+	IntervalSeconds *int `pulumi:"intervalSeconds,optional"`
 	// TimeoutSeconds bounds each check, and must be shorter than the
-	// interval. Zero means DefaultAppHealthCheckTimeoutSeconds.
-	TimeoutSeconds int
+	// interval. Nil means DefaultAppHealthCheckTimeoutSeconds.
+	TimeoutSeconds *int `pulumi:"timeoutSeconds,optional"`
 	// FailureThreshold is how many failures in a row make the instance
-	// unhealthy. Zero means DefaultAppHealthCheckFailureThreshold.
-	FailureThreshold int
+	// unhealthy. Nil means DefaultAppHealthCheckFailureThreshold.
+	FailureThreshold *int `pulumi:"failureThreshold,optional"`
 }
 
-// HealthCheckParams is the application health check as the boot script
-// needs it, with every default filled in. The boot-script renderer receives
-// it; nil means there is no check.
-type HealthCheckParams struct {
-	// URL or Command: exactly one is set.
-	URL            string
-	ExpectedStatus int
-	Command        string
-
-	IntervalSeconds  int
-	TimeoutSeconds   int
-	FailureThreshold int
-
-	// GroupName is the group to report to with SetInstanceHealth.
-	GroupName string
-}
-
-// HealthCheckParams returns the application health check of a component
-// whose group is called groupName (AutoScalingGroupName), or nil if args
-// configure none.
-func (a SelfHealingInstanceArgs) HealthCheckParams(groupName string) *HealthCheckParams {
-	if a.AppHealthCheck == nil {
-		return nil
+// WithDefaults returns a copy of h with every unset number filled in.
+// ExpectedStatus has a default only for a URL check: a command has no
+// status.
+func (h AppHealthCheck) WithDefaults() AppHealthCheck {
+	if isSet(h.URL) {
+		h.ExpectedStatus = orDefault(h.ExpectedStatus, DefaultAppHealthCheckExpectedStatus)
+	} else {
+		h.ExpectedStatus = orDefault(h.ExpectedStatus, 0)
 	}
-	h := a.AppHealthCheck.withDefaults()
-	return &HealthCheckParams{
-		URL:              h.URL,
-		ExpectedStatus:   h.ExpectedStatus,
-		Command:          h.Command,
-		IntervalSeconds:  h.IntervalSeconds,
-		TimeoutSeconds:   h.TimeoutSeconds,
-		FailureThreshold: h.FailureThreshold,
-		GroupName:        groupName,
-	}
-}
-
-// withDefaults fills in h's zero values. ExpectedStatus has a default only
-// for a URL check: a command has no status.
-func (h AppHealthCheck) withDefaults() AppHealthCheck {
-	if h.URL != "" && h.ExpectedStatus == 0 {
-		h.ExpectedStatus = DefaultAppHealthCheckExpectedStatus
-	}
-	if h.IntervalSeconds == 0 {
-		h.IntervalSeconds = DefaultAppHealthCheckIntervalSeconds
-	}
-	if h.TimeoutSeconds == 0 {
-		h.TimeoutSeconds = DefaultAppHealthCheckTimeoutSeconds
-	}
-	if h.FailureThreshold == 0 {
-		h.FailureThreshold = DefaultAppHealthCheckFailureThreshold
-	}
+	h.IntervalSeconds = orDefault(h.IntervalSeconds, DefaultAppHealthCheckIntervalSeconds)
+	h.TimeoutSeconds = orDefault(h.TimeoutSeconds, DefaultAppHealthCheckTimeoutSeconds)
+	h.FailureThreshold = orDefault(h.FailureThreshold, DefaultAppHealthCheckFailureThreshold)
 	return h
 }
 
-// validate checks h, reporting each problem under field.
+// healthURLRule and healthCommandRule check the two inputs, as validate
+// does a literal and the deployment an output.
+func healthURLRule(field string) func(string) error {
+	return func(u string) error {
+		if u == "" {
+			return nil
+		}
+		if err := validateLocalURL(u); err != nil {
+			return fmt.Errorf("%s.url %q: %w", field, u, err)
+		}
+		return nil
+	}
+}
+
+func healthCommandRule(field string) func(string) error {
+	return func(c string) error {
+		if c == "" {
+			return nil
+		}
+		if err := validateCommand(c); err != nil {
+			return fmt.Errorf("%s.command: %w", field, err)
+		}
+		return nil
+	}
+}
+
+// validate checks h (after defaults), reporting each problem under field.
 func (h AppHealthCheck) validate(field string) []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(field+"."+format, args...)) }
 
+	hasURL, hasCommand := isSet(h.URL), isSet(h.Command)
 	switch {
-	case h.URL == "" && h.Command == "":
+	case !hasURL && !hasCommand:
 		bad("url/command: both empty; set exactly one: a URL on this instance such as http://localhost:8080/healthz, or a command")
-	case h.URL != "" && h.Command != "":
+	case hasURL && hasCommand:
 		bad("url/command: both set; set exactly one")
-	case h.URL != "":
-		if err := validateLocalURL(h.URL); err != nil {
-			bad("url %q: %v", h.URL, err)
-		}
-	default:
-		if err := validateCommand(h.Command); err != nil {
-			bad("command: %v", err)
+	}
+	if u, known := knownString(h.URL); known {
+		if err := healthURLRule(field)(u); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	if h.Command != "" && h.ExpectedStatus != 0 {
-		bad("expectedStatus %d: applies only to a url check; a command is healthy when it exits 0", h.ExpectedStatus)
+	if c, known := knownString(h.Command); known {
+		if err := healthCommandRule(field)(c); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if s := h.ExpectedStatus; s != 0 && (s < 100 || s > 599) {
-		bad("expectedStatus %d: want an HTTP status from 100 to 599, or 0 for %d", s, DefaultAppHealthCheckExpectedStatus)
+	if s := *h.ExpectedStatus; hasCommand && !hasURL && s != 0 {
+		bad("expectedStatus %d: applies only to a url check; a command is healthy when it exits 0", s)
+	} else if hasURL && (s < 100 || s > 599) {
+		bad("expectedStatus %d: want an HTTP status from 100 to 599, or leave it unset for %d", s, DefaultAppHealthCheckExpectedStatus)
 	}
-
-	d := h.withDefaults()
 	for _, n := range []struct {
 		name  string
 		value int
-	}{{"intervalSeconds", h.IntervalSeconds}, {"timeoutSeconds", h.TimeoutSeconds}, {"failureThreshold", h.FailureThreshold}} {
-		if n.value < 0 {
-			bad("%s %d: want a positive whole number, or 0 for the default", n.name, n.value)
+	}{{"intervalSeconds", *h.IntervalSeconds}, {"timeoutSeconds", *h.TimeoutSeconds}, {"failureThreshold", *h.FailureThreshold}} {
+		if n.value < 1 {
+			bad("%s %d: want a positive whole number, or leave it unset for the default", n.name, n.value)
 		}
 	}
-	if h.IntervalSeconds >= 0 && h.TimeoutSeconds >= 0 && d.TimeoutSeconds >= d.IntervalSeconds {
-		bad("timeoutSeconds %d: must be shorter than intervalSeconds %d, so that checks never overlap", d.TimeoutSeconds, d.IntervalSeconds)
+	if *h.IntervalSeconds >= 1 && *h.TimeoutSeconds >= 1 && *h.TimeoutSeconds >= *h.IntervalSeconds {
+		bad("timeoutSeconds %d: must be shorter than intervalSeconds %d, so that checks never overlap", *h.TimeoutSeconds, *h.IntervalSeconds)
 	}
 	return errs
 }

@@ -16,16 +16,16 @@ type HTTPSArgs struct {
 	// DomainName is the name users reach the instance by, such as
 	// "app.example.com". It must resolve to the Elastic IP: Let's Encrypt
 	// checks that it reaches this instance over port 80.
-	DomainName string
+	DomainName string `pulumi:"domainName"`
 	// Email is the Let's Encrypt account's contact, for expiry and policy
 	// notices.
-	Email string
+	Email string `pulumi:"email"`
 	// AppPort is the port the application listens on, on the instance;
 	// 1 to 65535, not 80 or 443, which nginx takes.
-	AppPort int
+	AppPort int `pulumi:"appPort"`
 	// Staging uses Let's Encrypt's staging CA: far higher rate limits, and
 	// certificates browsers do not trust. For trying the option out.
-	Staging bool
+	Staging bool `pulumi:"staging,optional"`
 }
 
 // tlsDirOnVolume is where, under the data volume's mount path, certbot
@@ -69,22 +69,22 @@ var anywhere = []string{"0.0.0.0/0", "::/0"}
 // to the user's: TCP 80 and 443 from anywhere, IPv4 and IPv6, less what a
 // user rule opens exactly already (EC2 refuses a security group whose rules
 // repeat one; an overlapping range is a different rule and is fine).
-func httpsIngressRules(h *HTTPSArgs, user []IngressRule) []IngressRule {
+func httpsIngressRules(h *HTTPSArgs, user []ingress) []ingress {
 	if h == nil {
 		return nil
 	}
-	var out []IngressRule
+	var out []ingress
 	for _, port := range []int{80, 443} {
 		var cidrs []string
 		for _, cidr := range anywhere {
-			if !slices.ContainsFunc(user, func(r IngressRule) bool {
+			if !slices.ContainsFunc(user, func(r ingress) bool {
 				return r.Protocol == "tcp" && r.FromPort == port && r.ToPort == port && slices.Contains(r.CidrBlocks, cidr)
 			}) {
 				cidrs = append(cidrs, cidr)
 			}
 		}
 		if len(cidrs) > 0 {
-			out = append(out, IngressRule{
+			out = append(out, ingress{
 				Description: fmt.Sprintf("HTTPS option: port %d for nginx", port),
 				Protocol:    "tcp", FromPort: port, ToPort: port, CidrBlocks: cidrs,
 			})

@@ -13,7 +13,7 @@ import (
 // public IPv4 address, and the boot script as user data.
 func (c *SelfHealingInstance) newLaunchTemplate(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
 	image machineImage, profile *iam.InstanceProfile, securityGroup *ec2.SecurityGroup, bootScript pulumi.StringOutput,
-	tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+	tags pulumi.StringMapOutput, parent pulumi.ResourceOrInvokeOption,
 ) (*ec2.LaunchTemplate, error) {
 	launchTemplate, err := ec2.NewLaunchTemplate(ctx, name+"-lt", &ec2.LaunchTemplateArgs{
 		Description:          pulumi.String("Self-healing instance " + groupName),
@@ -24,7 +24,7 @@ func (c *SelfHealingInstance) newLaunchTemplate(ctx *pulumi.Context, name, group
 		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
 			HttpEndpoint:            pulumi.String("enabled"),
 			HttpTokens:              pulumi.String("required"),
-			HttpPutResponseHopLimit: pulumi.Int(a.MetadataHopLimit),
+			HttpPutResponseHopLimit: pulumi.Int(*a.MetadataHopLimit),
 		},
 		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{ec2.LaunchTemplateBlockDeviceMappingArgs{
 			DeviceName: pulumi.String(image.RootDeviceName),
@@ -46,12 +46,12 @@ func (c *SelfHealingInstance) newLaunchTemplate(ctx *pulumi.Context, name, group
 			SecurityGroups:           pulumi.StringArray{securityGroup.ID()},
 		}},
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: pulumi.ToStringMap(tags)},
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: pulumi.ToStringMap(tags)},
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("network-interface"), Tags: pulumi.ToStringMap(tags)},
+			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: tags},
+			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tags},
+			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("network-interface"), Tags: tags},
 		},
 		UserData: bootScript,
-		Tags:     pulumi.ToStringMap(tags),
+		Tags:     tags,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating the launch template: %w", err)

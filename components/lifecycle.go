@@ -50,33 +50,18 @@ const (
 	addressRetrySeconds = userdata.RetryWindowSeconds
 )
 
-// LaunchGateParams is what the boot script needs to complete the launch
-// gate. The boot-script renderer receives it; nil means there is no gate.
-type LaunchGateParams struct {
-	// HookName is LaunchGateHookName.
-	HookName string
-	// GroupName is the group whose hook to complete.
-	GroupName string
-	// TimeoutSeconds is the hook's heartbeat timeout: the script must
-	// complete the hook within it, or the group abandons the instance.
-	TimeoutSeconds int
-}
-
-// LaunchGateParams returns the launch gate of a component whose group is
-// called groupName (AutoScalingGroupName), or nil if args turn it off.
-func (a SelfHealingInstanceArgs) LaunchGateParams(groupName string) *LaunchGateParams {
-	if a.DisableLaunchGate {
+// launchGateParams is the launch gate as the boot script needs it, or nil
+// when args turn it off.
+func (a SelfHealingInstanceArgs) launchGateParams(groupName string) *userdata.LaunchGateParams {
+	if !a.launchGate() {
 		return nil
 	}
-	return &LaunchGateParams{HookName: LaunchGateHookName, GroupName: groupName, TimeoutSeconds: a.launchGateTimeout()}
+	return &userdata.LaunchGateParams{HookName: LaunchGateHookName, GroupName: groupName, TimeoutSeconds: a.launchGateTimeout()}
 }
 
 // launchGateTimeout is LaunchGateTimeoutSeconds, or its default.
 func (a SelfHealingInstanceArgs) launchGateTimeout() int {
-	if a.LaunchGateTimeoutSeconds == 0 {
-		return DefaultLaunchGateTimeoutSeconds
-	}
-	return a.LaunchGateTimeoutSeconds
+	return *orDefault(a.LaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds)
 }
 
 // CapacityWaitTimeout is how long `pulumi up` waits, when it creates the
@@ -96,7 +81,7 @@ func CapacityWaitTimeout(launchGate bool, hookTimeoutSeconds int) string {
 // none. Only hooks given at creation catch the group's first instance; the
 // provider creates the group empty, puts these hooks, then sets its size.
 func launchGateHooks(a SelfHealingInstanceArgs) autoscaling.GroupInitialLifecycleHookArrayInput {
-	if a.DisableLaunchGate {
+	if !a.launchGate() {
 		return nil
 	}
 	return autoscaling.GroupInitialLifecycleHookArray{autoscaling.GroupInitialLifecycleHookArgs{
@@ -112,23 +97,23 @@ func launchGateHooks(a SelfHealingInstanceArgs) autoscaling.GroupInitialLifecycl
 // validateLaunchGate checks the launch gate's arguments.
 func (a SelfHealingInstanceArgs) validateLaunchGate() []error {
 	var errs []error
-	t := a.LaunchGateTimeoutSeconds
-	switch {
-	case a.DisableLaunchGate && t != 0:
-		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: applies only to the launch gate, which disableLaunchGate turns off; "+
-			"remove one of the two", t))
-	case t != 0 && (t < MinLaunchGateTimeoutSeconds || t > MaxLaunchGateTimeoutSeconds):
-		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: want %d to %d seconds (the lifecycle hook's heartbeat timeout), or 0 for %d",
-			t, MinLaunchGateTimeoutSeconds, MaxLaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds))
+	switch t := a.LaunchGateTimeoutSeconds; {
+	case t == nil:
+	case !a.launchGate():
+		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: applies only to the launch gate, which launchGate false turns off; "+
+			"remove one of the two", *t))
+	case *t < MinLaunchGateTimeoutSeconds || *t > MaxLaunchGateTimeoutSeconds:
+		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: want %d to %d seconds (the lifecycle hook's heartbeat timeout), or leave it unset for %d",
+			*t, MinLaunchGateTimeoutSeconds, MaxLaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds))
 	}
 	// A new instance may wait the whole attach timeout for its volume to
 	// leave its predecessor, then retry the address: the gate must outlast
 	// both, or it abandons an instance that would have come up.
-	if v := a.DataVolume; v != nil && !a.DisableLaunchGate && v.AttachTimeoutSeconds > 0 {
-		if need := v.AttachTimeoutSeconds + addressRetrySeconds; a.launchGateTimeout() <= need {
+	if v := a.DataVolume; v != nil && a.launchGate() && v.attachTimeout() > 0 {
+		if need := v.attachTimeout() + addressRetrySeconds; a.launchGateTimeout() <= need {
 			errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: must exceed dataVolume.attachTimeoutSeconds %d plus the %d s the boot script "+
 				"may spend taking the Elastic IP, or the group abandons an instance still waiting for its volume; set more than %d, or a shorter attachTimeoutSeconds",
-				a.launchGateTimeout(), v.AttachTimeoutSeconds, addressRetrySeconds, need))
+				a.launchGateTimeout(), v.attachTimeout(), addressRetrySeconds, need))
 		}
 	}
 	return errs

@@ -19,15 +19,16 @@ import (
 // user script's) and ExtraFiles, one stream per instance and file.
 type LogsArgs struct {
 	// RetentionDays is how long CloudWatch Logs keeps events: one of
-	// LogRetentionDays, or 0 to keep them forever.
-	RetentionDays int
+	// LogRetentionDays, or 0 to keep them forever. Required: keeping logs
+	// forever costs storage forever, so the choice is explicit.
+	RetentionDays *int `pulumi:"retentionDays"`
 	// ExtraFiles are more absolute paths to ship, such as
 	// "/var/log/app.log": literal paths, not globs.
-	ExtraFiles []string
+	ExtraFiles []string `pulumi:"extraFiles,optional"`
 	// KMSKeyARN encrypts the group with a customer managed key, whose key
 	// policy must allow the CloudWatch Logs service principal of the
 	// region. Empty means CloudWatch Logs' own encryption.
-	KMSKeyARN string
+	KMSKeyARN pulumi.StringInput `pulumi:"kmsKeyArn,optional"`
 }
 
 // LogRetentionDays are the retention periods CloudWatch Logs accepts
@@ -56,12 +57,16 @@ func (l LogsArgs) validate() []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("logs."+format, args...)) }
 
-	if l.RetentionDays != 0 && !slices.Contains(LogRetentionDays, l.RetentionDays) {
-		days := make([]string, len(LogRetentionDays))
-		for i, d := range LogRetentionDays {
-			days[i] = strconv.Itoa(d)
-		}
-		bad("retentionDays %d: want one of %s, or 0 to keep logs forever", l.RetentionDays, strings.Join(days, ", "))
+	days := make([]string, len(LogRetentionDays))
+	for i, d := range LogRetentionDays {
+		days[i] = strconv.Itoa(d)
+	}
+	switch {
+	case l.RetentionDays == nil:
+		// Forever costs storage forever; make the choice explicit.
+		bad("retentionDays: required to ship logs; want one of %s, or 0 to keep logs forever", strings.Join(days, ", "))
+	case *l.RetentionDays != 0 && !slices.Contains(LogRetentionDays, *l.RetentionDays):
+		bad("retentionDays %d: want one of %s, or 0 to keep logs forever", *l.RetentionDays, strings.Join(days, ", "))
 	}
 	if len(l.ExtraFiles) > maxLogFiles {
 		bad("extraFiles: %d files; want at most %d", len(l.ExtraFiles), maxLogFiles)
@@ -77,23 +82,44 @@ func (l LogsArgs) validate() []error {
 		}
 		seen[f] = true
 	}
-	if l.KMSKeyARN != "" && !kmsKeyARNPattern.MatchString(l.KMSKeyARN) {
-		bad("kmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab, "+
-			"or empty for CloudWatch Logs' own encryption", l.KMSKeyARN)
+	if key, known := knownString(l.KMSKeyARN); known {
+		if err := checkLogsKeyPattern(key); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errs
+}
+
+// checkLogsKeyPattern checks the form of logs.kmsKeyArn.
+func checkLogsKeyPattern(arn string) error {
+	if arn != "" && !kmsKeyARNPattern.MatchString(arn) {
+		return fmt.Errorf("logs.kmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab, "+
+			"or leave it unset for CloudWatch Logs' own encryption", arn)
+	}
+	return nil
+}
+
+// logsKeyRule is logs.kmsKeyArn's whole rule, once the stack's region is
+// known.
+func logsKeyRule(env awsEnvironment) func(string) error {
+	return func(arn string) error {
+		if err := checkLogsKeyPattern(arn); err != nil {
+			return err
+		}
+		return checkKeyRegion("logs.kmsKeyArn", arn, env, "the key must be in the stack's region")
+	}
 }
 
 // newLogGroup creates the log group. The instance may write to it, not
 // create it, so the group must exist before the first instance boots.
 func (c *SelfHealingInstance) newLogGroup(ctx *pulumi.Context, name string, l LogsArgs,
-	tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+	f flows, parent pulumi.ResourceOrInvokeOption,
 ) (*cloudwatch.LogGroup, error) {
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(LogGroupName(ctx.Project(), ctx.Stack(), name)),
-		RetentionInDays: pulumi.Int(l.RetentionDays), // 0: never expire
-		KmsKeyId:        optionalString(l.KMSKeyARN),
-		Tags:            pulumi.ToStringMap(tags),
+		RetentionInDays: pulumi.Int(*l.RetentionDays), // 0: never expire
+		KmsKeyId:        optionalOutput(f.logsKey),
+		Tags:            f.tags,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating the log group: %w", err)

@@ -14,14 +14,15 @@ import (
 // NotificationsArgs has the Auto Scaling group announce every launch and
 // termination of its instance, successful or not, on an SNS topic.
 type NotificationsArgs struct {
-	// TopicArn is an existing standard SNS topic in the stack's region,
-	// such as "arn:aws:sns:us-east-1:123456789012:ops". Empty means the
-	// component creates a topic, which it deletes with the stack.
-	TopicArn string
+	// TopicArn is a standard SNS topic in the stack's region, such as
+	// "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the
+	// same program. Empty means the component creates a topic, which it
+	// deletes with the stack.
+	TopicArn pulumi.StringInput `pulumi:"topicArn,optional"`
 
 	// Email, if set, is subscribed to the topic. AWS mails it a
 	// confirmation link, and delivers nothing until someone follows it.
-	Email string
+	Email string `pulumi:"email,optional"`
 }
 
 // NotificationTypes are the events the group publishes: each launch and
@@ -46,12 +47,10 @@ func (n *NotificationsArgs) validate() []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("notifications."+format, args...)) }
 
-	switch {
-	case n.TopicArn == "":
-	case strings.HasSuffix(n.TopicArn, ".fifo"):
-		bad("topicArn %q: is a FIFO topic; Auto Scaling publishes without a message group id, so want a standard topic", n.TopicArn)
-	case !snsTopicARN.MatchString(n.TopicArn):
-		bad("topicArn %q: want an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:ops, or empty to create a topic", n.TopicArn)
+	if topic, known := knownString(n.TopicArn); known {
+		if err := checkTopicPattern(topic); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if n.Email != "" {
 		if err := checkEmail(n.Email); err != nil {
@@ -76,38 +75,51 @@ func checkEmail(email string) error {
 	return nil
 }
 
-// checkPlacement refuses an existing topic in another partition or region
-// than the stack's. Another partition can never work; another region is
-// refused because AWS documents no cross-region delivery for Auto Scaling
-// notifications, and services that publish to SNS, such as CloudWatch
-// alarms, refuse topics in other regions.
-func (n *NotificationsArgs) checkPlacement(env awsEnvironment) error {
-	if n == nil || n.TopicArn == "" {
-		return nil
-	}
-	m := snsTopicARN.FindStringSubmatch(n.TopicArn)
-	if m == nil {
-		return nil // validate has reported it
-	}
-	if partition, region := m[1], m[2]; partition != env.Partition || region != env.Region {
-		return fmt.Errorf("notifications.topicArn %q: is in %s/%s, but the stack deploys to %s/%s; want a topic in %s, or empty to create one",
-			n.TopicArn, partition, region, env.Partition, env.Region, env.Region)
+// checkTopicPattern checks the form of notifications.topicArn; "" means
+// "create a topic".
+func checkTopicPattern(arn string) error {
+	switch {
+	case arn == "":
+	case strings.HasSuffix(arn, ".fifo"):
+		return fmt.Errorf("notifications.topicArn %q: is a FIFO topic; Auto Scaling publishes without a message group id, so want a standard topic", arn)
+	case !snsTopicARN.MatchString(arn):
+		return fmt.Errorf("notifications.topicArn %q: want an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:ops, or leave it unset to create a topic", arn)
 	}
 	return nil
+}
+
+// topicRule is notifications.topicArn's whole rule, once the stack's
+// partition and region are known. It refuses a topic in another partition
+// or region than the stack's. Another partition can never work; another
+// region is refused because AWS documents no cross-region delivery for
+// Auto Scaling notifications, and services that publish to SNS, such as
+// CloudWatch alarms, refuse topics in other regions.
+func topicRule(env awsEnvironment) func(string) error {
+	return func(arn string) error {
+		if err := checkTopicPattern(arn); err != nil || arn == "" {
+			return err
+		}
+		m := snsTopicARN.FindStringSubmatch(arn)
+		if partition, region := m[1], m[2]; partition != env.Partition || region != env.Region {
+			return fmt.Errorf("notifications.topicArn %q: is in %s/%s, but the stack deploys to %s/%s; want a topic in %s, or leave it unset to create one",
+				arn, partition, region, env.Partition, env.Region, env.Region)
+		}
+		return nil
+	}
 }
 
 // newNotifications creates or adopts the topic, subscribes the email, and
 // has the group publish to the topic, when a.Notifications is set. It sets
 // the NotificationTopicArn output, to "" when notifications are off.
-func (c *SelfHealingInstance) newNotifications(ctx *pulumi.Context, name string, n *NotificationsArgs, group *autoscaling.Group,
-	tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+func (c *SelfHealingInstance) newNotifications(ctx *pulumi.Context, name string, n *NotificationsArgs, env awsEnvironment,
+	group *autoscaling.Group, tags pulumi.StringMapOutput, parent pulumi.ResourceOrInvokeOption,
 ) error {
 	if n == nil {
 		c.NotificationTopicArn = pulumi.String("").ToStringOutput()
 		return nil
 	}
-	topicArn := pulumi.String(n.TopicArn).ToStringOutput()
-	if n.TopicArn == "" {
+	topicArn := checkedString(n.TopicArn, topicRule(env))
+	if !isSet(n.TopicArn) {
 		// Not KMS-encrypted, on purpose. Auto Scaling publishes through its
 		// service-linked role, and the AWS managed key aws/sns cannot be
 		// given to it (its key policy is AWS's to write), so an encrypted
@@ -117,7 +129,7 @@ func (c *SelfHealingInstance) newNotifications(ctx *pulumi.Context, name string,
 		// launch or termination: nothing secret. Bring your own encrypted
 		// topic with TopicArn if you need one.
 		topic, err := sns.NewTopic(ctx, name+"-events", &sns.TopicArgs{
-			Tags: pulumi.ToStringMap(tags),
+			Tags: tags,
 		}, parent)
 		if err != nil {
 			return fmt.Errorf("creating the notification topic: %w", err)

@@ -40,17 +40,18 @@ func ParametersPath(project, stack, component string) string {
 
 // parameter is one entry of Parameters or SecretParameters.
 type parameter struct {
-	field, key, value string
-	secret            bool
+	field, key string
+	value      pulumi.StringInput
+	secret     bool
 }
 
 // parameters returns every parameter, secret or not, sorted by key.
 func (a SelfHealingInstanceArgs) parameters() []parameter {
 	var out []parameter
-	for _, key := range sortedKeys(a.Parameters) {
+	for _, key := range sortedMapKeys(a.Parameters) {
 		out = append(out, parameter{field: fmt.Sprintf("parameters[%q]", key), key: key, value: a.Parameters[key]})
 	}
-	for _, key := range sortedKeys(a.SecretParameters) {
+	for _, key := range sortedMapKeys(a.SecretParameters) {
 		out = append(out, parameter{field: fmt.Sprintf("secretParameters[%q]", key), key: key, value: a.SecretParameters[key], secret: true})
 	}
 	slices.SortStableFunc(out, func(x, y parameter) int { return strings.Compare(x.key, y.key) })
@@ -80,25 +81,57 @@ func (a SelfHealingInstanceArgs) validateParameters() []error {
 		default:
 			byEnvName[envName] = p
 		}
-		switch {
-		case p.value == "":
+		if value, known := knownString(p.value); known && p.value != nil {
+			if err := p.valueRule(value); err != nil {
+				errs = append(errs, err)
+			}
+		} else if p.value == nil {
 			bad("%s: the value is empty; Parameter Store stores no empty value, so remove the key or give it one", p.field)
-		case len(p.value) > maxParameterValueBytes:
-			bad("%s: the value is %d bytes; Parameter Store's Standard tier holds at most %d", p.field, len(p.value), maxParameterValueBytes)
-		case strings.ContainsRune(p.value, 0) || !utf8.ValidString(p.value):
-			bad("%s: the value holds a NUL byte or invalid UTF-8, which no environment variable can", p.field)
 		}
 	}
-	if a.ParametersKMSKeyARN != "" {
-		switch {
-		case len(a.SecretParameters) == 0:
-			bad("parametersKmsKeyArn: set without secretParameters; it encrypts only those, so remove it or add some")
-		case !kmsKeyARNPattern.MatchString(a.ParametersKMSKeyARN):
-			bad("parametersKmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "+
-				"(not an alias: the instance's kms:Decrypt is scoped to the key's ARN), or empty for the AWS managed key alias/aws/ssm", a.ParametersKMSKeyARN)
+	if isSet(a.ParametersKMSKeyARN) && len(a.SecretParameters) == 0 {
+		bad("parametersKmsKeyArn: set without secretParameters; it encrypts only those, so remove it or add some")
+	}
+	if key, known := knownString(a.ParametersKMSKeyARN); known {
+		if err := checkParametersKeyPattern(key); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errs
+}
+
+// valueRule is the rule for p's value: what Parameter Store stores and an
+// environment variable can hold.
+func (p parameter) valueRule(value string) error {
+	switch {
+	case value == "":
+		return fmt.Errorf("%s: the value is empty; Parameter Store stores no empty value, so remove the key or give it one", p.field)
+	case len(value) > maxParameterValueBytes:
+		return fmt.Errorf("%s: the value is %d bytes; Parameter Store's Standard tier holds at most %d", p.field, len(value), maxParameterValueBytes)
+	case strings.ContainsRune(value, 0) || !utf8.ValidString(value):
+		return fmt.Errorf("%s: the value holds a NUL byte or invalid UTF-8, which no environment variable can", p.field)
+	}
+	return nil
+}
+
+// checkParametersKeyPattern checks the form of parametersKmsKeyArn.
+func checkParametersKeyPattern(arn string) error {
+	if arn != "" && !kmsKeyARNPattern.MatchString(arn) {
+		return fmt.Errorf("parametersKmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "+
+			"(not an alias: the instance's kms:Decrypt is scoped to the key's ARN), or leave it unset for the AWS managed key alias/aws/ssm", arn)
+	}
+	return nil
+}
+
+// parametersKeyRule is parametersKmsKeyArn's whole rule, once the stack's
+// region is known.
+func (a SelfHealingInstanceArgs) parametersKeyRule(env awsEnvironment) func(string) error {
+	return func(arn string) error {
+		if err := checkParametersKeyPattern(arn); err != nil {
+			return err
+		}
+		return checkKeyRegion("parametersKmsKeyArn", arn, env, "the key must be in the stack's region")
+	}
 }
 
 // checkParametersPath refuses a project whose name Parameter Store would
@@ -116,11 +149,12 @@ func checkParametersPath(project string) error {
 // for Parameters, SecureString for SecretParameters, whose values stay
 // Pulumi secrets in the state.
 func (c *SelfHealingInstance) newParameters(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
-	tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+	f flows, parent pulumi.ResourceOrInvokeOption,
 ) ([]pulumi.Resource, error) {
 	path := ParametersPath(ctx.Project(), ctx.Stack(), name)
 	var created []pulumi.Resource
 	for _, p := range a.parameters() {
+		value := checkedString(p.value, p.valueRule)
 		args := &ssm.ParameterArgs{
 			Name:        pulumi.String(path + "/" + p.key),
 			Description: pulumi.String("Configuration of self-healing instance " + groupName + ", exported to its user script as $" + userdata.EnvName(p.key)),
@@ -128,14 +162,14 @@ func (c *SelfHealingInstance) newParameters(ctx *pulumi.Context, name, groupName
 			Tier:        pulumi.String("Standard"),
 			// A plain value shows in previews and diffs; the provider
 			// would otherwise hide every value as a secret.
-			InsecureValue: pulumi.String(p.value),
-			Tags:          pulumi.ToStringMap(tags),
+			InsecureValue: value,
+			Tags:          f.tags,
 		}
 		if p.secret {
 			args.Type = pulumi.String("SecureString")
 			args.InsecureValue = nil
-			args.Value = pulumi.ToSecret(pulumi.String(p.value)).(pulumi.StringOutput)
-			args.KeyId = optionalString(a.ParametersKMSKeyARN) // empty: alias/aws/ssm
+			args.Value = pulumi.ToSecret(value).(pulumi.StringOutput)
+			args.KeyId = optionalOutput(f.parametersKey) // empty: alias/aws/ssm
 		}
 		param, err := ssm.NewParameter(ctx, name+"-param-"+p.key, args, parent)
 		if err != nil {

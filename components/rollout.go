@@ -36,7 +36,7 @@ const (
 // instance before it launches the new one: there is one Elastic IP and
 // (later) one volume, and two instances must never hold them at once.
 func instanceRefresh(a SelfHealingInstanceArgs) autoscaling.GroupInstanceRefreshPtrInput {
-	if a.DisableInstanceRefresh {
+	if !a.instanceRefresh() {
 		return nil
 	}
 	return &autoscaling.GroupInstanceRefreshArgs{

@@ -3,7 +3,6 @@ package components
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -51,28 +50,22 @@ func (a SelfHealingInstanceArgs) checkSections(ctx *pulumi.Context, name string,
 	if len(a.parameters()) > 0 {
 		errs = append(errs, checkParametersPath(ctx.Project()))
 	}
-	for _, k := range []struct{ field, key string }{{"parametersKmsKeyArn", a.ParametersKMSKeyARN}, {"logs.kmsKeyArn", logsKMSKey(a.Logs)}} {
-		field, key := k.field, k.key
-		if parts := strings.SplitN(key, ":", 6); key != "" && (parts[1] != env.Partition || parts[3] != env.Region) {
-			errs = append(errs, fmt.Errorf("%s %q: is in %s/%s, but the stack deploys to %s/%s; the key must be in the stack's region",
-				field, key, parts[1], parts[3], env.Partition, env.Region))
+	if key, known := knownString(a.ParametersKMSKeyARN); known {
+		errs = append(errs, a.parametersKeyRule(env)(key))
+	}
+	if a.Logs != nil {
+		if key, known := knownString(a.Logs.KMSKeyARN); known {
+			errs = append(errs, logsKeyRule(env)(key))
 		}
 	}
 	if a.Logs != nil || a.HTTPS != nil || len(a.parameters()) > 0 {
-		// The longest ids EC2 issues stand in for those not known yet.
-		p := withSections(bootParams(a, AutoScalingGroupName(ctx.Project(), ctx.Stack(), name), "eipalloc-"+strings.Repeat("f", 17), "vol-"+strings.Repeat("f", 17)), ctx.Project(), ctx.Stack(), name, a)
+		in := a.knownBootInputs(longestAllocationID, longestVolumeID)
+		p := withSections(bootParams(a, AutoScalingGroupName(ctx.Project(), ctx.Stack(), name), in), ctx.Project(), ctx.Stack(), name, a)
 		if _, err := userdata.Render(p); err != nil {
 			errs = append(errs, fmt.Errorf("the boot script with logs, https or parameters does not fit: %w", err))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func logsKMSKey(l *LogsArgs) string {
-	if l == nil {
-		return ""
-	}
-	return l.KMSKeyARN
 }
 
 // withSections adds the options' parts to the boot script's parameters.
@@ -92,14 +85,15 @@ func withSections(p userdata.Params, project, stack, name string, a SelfHealingI
 	return p
 }
 
-// sectionScopes are what the options add to the instance role's policy.
-func sectionScopes(project, stack, name string, a SelfHealingInstanceArgs) (*ParametersScope, *LogsScope) {
+// sectionScopes are what the options add to the instance role's policy,
+// once the parameters' KMS key is known.
+func sectionScopes(project, stack, name string, a SelfHealingInstanceArgs, parametersKey string) (*ParametersScope, *LogsScope) {
 	var parameters *ParametersScope
 	if len(a.parameters()) > 0 {
 		parameters = &ParametersScope{
 			Path:      ParametersPath(project, stack, name),
 			Decrypt:   len(a.SecretParameters) > 0,
-			KMSKeyARN: a.ParametersKMSKeyARN,
+			KMSKeyARN: parametersKey,
 		}
 	}
 	var logs *LogsScope
@@ -113,14 +107,14 @@ func sectionScopes(project, stack, name string, a SelfHealingInstanceArgs) (*Par
 // them: the first instance reads the one and writes to the other, so the
 // group waits for both.
 func (c *SelfHealingInstance) newSectionResources(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
-	tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+	f flows, parent pulumi.ResourceOrInvokeOption,
 ) ([]pulumi.Resource, error) {
-	needed, err := c.newParameters(ctx, name, groupName, a, tags, parent)
+	needed, err := c.newParameters(ctx, name, groupName, a, f, parent)
 	if err != nil {
 		return nil, err
 	}
 	if a.Logs != nil {
-		group, err := c.newLogGroup(ctx, name, *a.Logs, tags, parent)
+		group, err := c.newLogGroup(ctx, name, *a.Logs, f, parent)
 		if err != nil {
 			return nil, err
 		}

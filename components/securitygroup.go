@@ -12,12 +12,12 @@ import (
 // args list (and ports 80 and 443 with HTTPS), outbound open, so that the
 // instance reaches the AWS APIs and package mirrors.
 func (c *SelfHealingInstance) newSecurityGroup(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
-	vpcID string, tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+	vpcID pulumi.StringInput, tags pulumi.StringMapOutput, parent pulumi.ResourceOrInvokeOption,
 ) (*ec2.SecurityGroup, error) {
 	securityGroup, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
 		Description: pulumi.String("Self-healing instance " + groupName + ": managed by Pulumi"),
-		VpcId:       pulumi.String(vpcID),
-		Ingress:     ingressRules(slices.Concat(a.Ingress, httpsIngressRules(a.HTTPS, a.Ingress))),
+		VpcId:       vpcID,
+		Ingress:     a.ingressRules(),
 		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{
 			Description:    pulumi.String("AWS APIs, package mirrors and your own traffic"),
 			Protocol:       pulumi.String("-1"),
@@ -26,7 +26,7 @@ func (c *SelfHealingInstance) newSecurityGroup(ctx *pulumi.Context, name, groupN
 			CidrBlocks:     pulumi.StringArray{pulumi.String("0.0.0.0/0")},
 			Ipv6CidrBlocks: pulumi.StringArray{pulumi.String("::/0")},
 		}},
-		Tags: pulumi.ToStringMap(tags),
+		Tags: tags,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating the security group: %w", err)
@@ -35,22 +35,46 @@ func (c *SelfHealingInstance) newSecurityGroup(ctx *pulumi.Context, name, groupN
 	return securityGroup, nil
 }
 
-func ingressRules(rules []IngressRule) ec2.SecurityGroupIngressArray {
-	var out ec2.SecurityGroupIngressArray
+// ingress is an IngressRule whose CIDR blocks are known.
+type ingress struct {
+	Description, Protocol string
+	FromPort, ToPort      int
+	CidrBlocks            []string
+}
+
+// ingressRules are the security group's inbound rules, once every rule's
+// CIDR blocks are known and checked.
+func (a SelfHealingInstanceArgs) ingressRules() ec2.SecurityGroupIngressArrayOutput {
+	blocks := make([]any, len(a.Ingress))
+	for i, rule := range a.Ingress {
+		blocks[i] = checkedStringArray(rule.CidrBlocks, cidrBlocksRule(fmt.Sprintf("ingress[%d]", i)))
+	}
+	return pulumi.All(blocks...).ApplyT(func(resolved []any) []ec2.SecurityGroupIngress {
+		rules := make([]ingress, len(a.Ingress))
+		for i, rule := range a.Ingress {
+			rules[i] = ingress{rule.Description, rule.Protocol, rule.FromPort, rule.ToPort, resolved[i].([]string)}
+		}
+		return securityGroupIngress(slices.Concat(rules, httpsIngressRules(a.HTTPS, rules)))
+	}).(ec2.SecurityGroupIngressArrayOutput)
+}
+
+func securityGroupIngress(rules []ingress) []ec2.SecurityGroupIngress {
+	out := []ec2.SecurityGroupIngress{}
 	for _, rule := range rules {
-		var v4, v6 pulumi.StringArray
+		var v4, v6 []string
 		for _, cidr := range rule.CidrBlocks {
 			if isIPv6(cidr) {
-				v6 = append(v6, pulumi.String(cidr))
+				v6 = append(v6, cidr)
 			} else {
-				v4 = append(v4, pulumi.String(cidr))
+				v4 = append(v4, cidr)
 			}
 		}
-		out = append(out, ec2.SecurityGroupIngressArgs{
-			Description:    pulumi.String(rule.Description),
-			Protocol:       pulumi.String(rule.Protocol),
-			FromPort:       pulumi.Int(rule.FromPort),
-			ToPort:         pulumi.Int(rule.ToPort),
+		description := rule.Description
+		out = append(out, ec2.SecurityGroupIngress{
+			Description:    &description,
+			Protocol:       rule.Protocol,
+			FromPort:       rule.FromPort,
+			ToPort:         rule.ToPort,
 			CidrBlocks:     v4,
 			Ipv6CidrBlocks: v6,
 		})

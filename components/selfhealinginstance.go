@@ -31,13 +31,19 @@ type SelfHealingInstance struct {
 	AutoScalingGroupName pulumi.StringOutput `pulumi:"autoScalingGroupName"`
 	// LaunchTemplateID is the launch template the group launches from.
 	LaunchTemplateID pulumi.StringOutput `pulumi:"launchTemplateId"`
-	// InstanceRoleArn is the instance role; attach more policies to it to
-	// give the instance more permissions.
+	// InstanceRoleArn is the instance role's ARN.
 	InstanceRoleArn pulumi.StringOutput `pulumi:"instanceRoleArn"`
+	// InstanceRoleName is the instance role's name: attach more policies to
+	// it (iam.RolePolicyAttachment takes the name) to give the instance
+	// more permissions.
+	InstanceRoleName pulumi.StringOutput `pulumi:"instanceRoleName"`
 	// SecurityGroupID is the instance's security group.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 	// DataVolumeID is the persistent data volume's id; empty without one.
 	DataVolumeID pulumi.StringOutput `pulumi:"dataVolumeId"`
+	// DataVolumeMountPath is where the instance mounts the data volume,
+	// defaults applied; empty without one.
+	DataVolumeMountPath pulumi.StringOutput `pulumi:"dataVolumeMountPath"`
 	// URL reaches the instance: http:// and the DNS record's name, or the
 	// Elastic IP when DNS is off.
 	URL pulumi.StringOutput `pulumi:"url"`
@@ -53,7 +59,7 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 	if args == nil {
 		args = &SelfHealingInstanceArgs{}
 	}
-	a := args.withDefaults()
+	a := args.WithDefaults()
 	if err := errors.Join(validateName(name), a.validate()); err != nil {
 		return nil, fmt.Errorf("SelfHealingInstance %q: invalid arguments:\n%w", name, err)
 	}
@@ -72,8 +78,10 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 		"autoScalingGroupName": c.AutoScalingGroupName,
 		"launchTemplateId":     c.LaunchTemplateID,
 		"instanceRoleArn":      c.InstanceRoleArn,
+		"instanceRoleName":     c.InstanceRoleName,
 		"securityGroupId":      c.SecurityGroupID,
 		"dataVolumeId":         c.DataVolumeID,
+		"dataVolumeMountPath":  c.DataVolumeMountPath,
 		"url":                  c.URL,
 		"notificationTopicArn": c.NotificationTopicArn,
 	}); err != nil {
@@ -91,43 +99,41 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 		return err
 	}
 	groupName := AutoScalingGroupName(ctx.Project(), ctx.Stack(), name)
-	tags := resourceTags(groupName, a.Tags)
-	if err := c.newAddress(ctx, name, a, tags, parent); err != nil {
+	f := a.newFlows(groupName, found.env)
+	if err := c.newAddress(ctx, name, a, found.address, f.tags, parent); err != nil {
 		return err
 	}
 	c.DataVolumeID = pulumi.String("").ToStringOutput()
+	c.DataVolumeMountPath = pulumi.String("").ToStringOutput()
 	var volume *dataVolume
 	if a.DataVolume != nil {
-		if volume, err = c.newDataVolume(ctx, name, groupName, *a.DataVolume, found.adopted, found.volumeZone, found.env, tags, parent); err != nil {
+		if volume, err = c.newDataVolume(ctx, name, groupName, *a.DataVolume, found.adopted, found.where.VolumeZone, f, found.env, parent); err != nil {
 			return err
 		}
 	}
-	profile, permissions, err := c.newInstanceIdentity(ctx, name, groupName, a, volume, found.env, tags, parent)
+	profile, permissions, err := c.newInstanceIdentity(ctx, name, groupName, a, volume, found.env, f, parent)
 	if err != nil {
 		return err
 	}
-	sectionResources, err := c.newSectionResources(ctx, name, groupName, a, tags, parent)
+	sectionResources, err := c.newSectionResources(ctx, name, groupName, a, f, parent)
 	if err != nil {
 		return err
 	}
-	securityGroup, err := c.newSecurityGroup(ctx, name, groupName, a, found.where.VpcID, tags, parent)
+	securityGroup, err := c.newSecurityGroup(ctx, name, groupName, a, found.where.VpcID, f.tags, parent)
 	if err != nil {
 		return err
 	}
 
-	bootScript := pulumi.All(c.AllocationID, c.DataVolumeID).ApplyT(func(ids []any) (string, error) {
-		return userdata.Encode(withSections(bootParams(a, groupName, ids[0].(string), ids[1].(string)), ctx.Project(), ctx.Stack(), name, a))
+	bootScript := f.bootInputsOutput(c.AllocationID, c.DataVolumeID).ApplyT(func(in any) (string, error) {
+		return userdata.Encode(withSections(bootParams(a, groupName, in.(bootInputs)), ctx.Project(), ctx.Stack(), name, a))
 	}).(pulumi.StringOutput)
-	if a.UserScriptIsSecret {
-		bootScript = pulumi.ToSecret(bootScript).(pulumi.StringOutput)
-	}
-	launchTemplate, err := c.newLaunchTemplate(ctx, name, groupName, a, found.image, profile, securityGroup, bootScript, tags, parent)
+	launchTemplate, err := c.newLaunchTemplate(ctx, name, groupName, a, found.image, profile, securityGroup, bootScript, f.tags, parent)
 	if err != nil {
 		return err
 	}
 	// The first instance boots as soon as the group exists: its permissions
 	// and the resources its boot script reads must be in place first.
-	group, err := c.newGroup(ctx, name, groupName, a, found.where, launchTemplate, tags,
+	group, err := c.newGroup(ctx, name, groupName, a, found.where, launchTemplate, f.tags,
 		slices.Concat(permissions, sectionResources), parent)
 	if err != nil {
 		return err
@@ -138,22 +144,16 @@ func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHeal
 	if err := c.newSchedule(ctx, name, a.Schedule, group, parent); err != nil {
 		return err
 	}
-	return c.newNotifications(ctx, name, a.Notifications, group, tags, parent)
+	return c.newNotifications(ctx, name, a.Notifications, found.env, group, f.tags, parent)
 }
 
-// newAddress allocates the Elastic IP, or reads the one args bring, and sets
+// newAddress allocates the Elastic IP, or takes the one args bring, and sets
 // the address outputs.
-func (c *SelfHealingInstance) newAddress(ctx *pulumi.Context, name string, a SelfHealingInstanceArgs,
-	tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+func (c *SelfHealingInstance) newAddress(ctx *pulumi.Context, name string, a SelfHealingInstanceArgs, existing existingAddress,
+	tags pulumi.StringMapInput, parent pulumi.ResourceOrInvokeOption,
 ) error {
-	if a.AllocationID != "" {
-		existing, err := lookupExistingAddress(ctx, a.AllocationID, parent)
-		if err != nil {
-			return err
-		}
-		c.AllocationID = pulumi.String(existing.Id).ToStringOutput()
-		c.PublicIP = pulumi.String(existing.PublicIp).ToStringOutput()
-		c.PublicDNS = pulumi.String(existing.PublicDns).ToStringOutput()
+	if isSet(a.AllocationID) {
+		c.AllocationID, c.PublicIP, c.PublicDNS = existing.ID, existing.PublicIP, existing.PublicDNS
 		return nil
 	}
 	opts := []pulumi.ResourceOption{parent}
@@ -162,7 +162,7 @@ func (c *SelfHealingInstance) newAddress(ctx *pulumi.Context, name string, a Sel
 	}
 	eip, err := ec2.NewEip(ctx, name+"-eip", &ec2.EipArgs{
 		Domain: pulumi.String("vpc"),
-		Tags:   pulumi.ToStringMap(tags),
+		Tags:   tags,
 	}, opts...)
 	if err != nil {
 		return fmt.Errorf("creating the Elastic IP: %w", err)
@@ -177,7 +177,7 @@ func (c *SelfHealingInstance) newAddress(ctx *pulumi.Context, name string, a Sel
 // instance profile. It returns the profile, and every resource the first
 // instance needs in place before it boots.
 func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
-	volume *dataVolume, env awsEnvironment, tags map[string]string, parent pulumi.ResourceOrInvokeOption,
+	volume *dataVolume, env awsEnvironment, f flows, parent pulumi.ResourceOrInvokeOption,
 ) (*iam.InstanceProfile, []pulumi.Resource, error) {
 	trust, err := InstanceTrustPolicy(env.DNSSuffix).JSON()
 	if err != nil {
@@ -186,14 +186,15 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
 		Description:      pulumi.String(roleDescription(groupName, volume != nil)),
 		AssumeRolePolicy: pulumi.String(trust),
-		Tags:             pulumi.ToStringMap(tags),
+		Tags:             f.tags,
 	}, parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the instance role: %w", err)
 	}
 	c.InstanceRoleArn = role.Arn
+	c.InstanceRoleName = role.Name
 
-	policy := pulumi.All(c.AllocationID, c.DataVolumeID).ApplyT(func(ids []any) (string, error) {
+	policy := pulumi.All(c.AllocationID, c.DataVolumeID, f.volumeKey, f.parametersKey).ApplyT(func(ids []any) (string, error) {
 		scope := PolicyScope{
 			Partition:    env.Partition,
 			DNSSuffix:    env.DNSSuffix,
@@ -202,16 +203,16 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 			AllocationID: ids[0].(string),
 
 			AutoScalingGroupName: groupName,
-			SessionManager:       !a.DisableSessionManager,
-			LaunchGate:           !a.DisableLaunchGate,
+			SessionManager:       a.sessionManager(),
+			LaunchGate:           a.launchGate(),
 		}
-		scope.Parameters, scope.Logs = sectionScopes(ctx.Project(), ctx.Stack(), name, a)
+		scope.Parameters, scope.Logs = sectionScopes(ctx.Project(), ctx.Stack(), name, a, ids[3].(string))
 		if volume != nil {
 			scope.DataVolume = &DataVolumeScope{
 				VolumeID:    ids[1].(string),
-				ForceDetach: !volume.args.DisableForceDetach,
+				ForceDetach: volume.args.forceDetach(),
 				MayFormat:   volume.args.mayFormat(),
-				KMSKeyARN:   volume.args.KMSKeyARN,
+				KMSKeyARN:   ids[2].(string),
 			}
 		}
 		return InstancePolicy(scope).JSON()
@@ -227,7 +228,7 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 
 	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{
 		Role: role.Name,
-		Tags: pulumi.ToStringMap(tags),
+		Tags: f.tags,
 	}, parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the instance profile: %w", err)
@@ -235,32 +236,31 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 	return profile, append(needed, profile), nil
 }
 
-// bootParams are the boot script's parameters, once the Elastic IP's and the
-// data volume's ids are known.
-func bootParams(a SelfHealingInstanceArgs, groupName, allocationID, volumeID string) userdata.Params {
+// bootParams are the boot script's parameters, once the values it carries
+// are known.
+func bootParams(a SelfHealingInstanceArgs, groupName string, in bootInputs) userdata.Params {
 	p := userdata.Params{
-		AllocationID: allocationID, UserScript: a.UserScript,
+		AllocationID: in.AllocationID, UserScript: in.UserScript,
 		// Whenever no launch action waits to be abandoned (no gate, or a
 		// later boot), a failed boot marks its instance Unhealthy instead.
 		FailureReport: &userdata.FailureReportParams{GroupName: groupName},
 	}
-	if g := a.LaunchGateParams(groupName); g != nil {
-		p.LaunchGate = &userdata.LaunchGateParams{HookName: g.HookName, GroupName: g.GroupName, TimeoutSeconds: g.TimeoutSeconds}
-	}
-	if h := a.HealthCheckParams(groupName); h != nil {
+	p.LaunchGate = a.launchGateParams(groupName)
+	if h := a.AppHealthCheck; h != nil {
+		d := h.WithDefaults()
 		p.HealthCheck = &userdata.HealthCheckParams{
-			URL: h.URL, ExpectedStatus: h.ExpectedStatus, Command: h.Command,
-			IntervalSeconds: h.IntervalSeconds, TimeoutSeconds: h.TimeoutSeconds, FailureThreshold: h.FailureThreshold,
+			URL: in.HealthURL, ExpectedStatus: *d.ExpectedStatus, Command: in.HealthCommand,
+			IntervalSeconds: *d.IntervalSeconds, TimeoutSeconds: *d.TimeoutSeconds, FailureThreshold: *d.FailureThreshold,
 		}
 	}
 	if v := a.DataVolume; v != nil {
 		p.DataVolume = &userdata.DataVolumeParams{
-			VolumeID:    volumeID,
+			VolumeID:    in.VolumeID,
 			DeviceName:  DataVolumeDeviceName,
 			MountPath:   v.MountPath,
 			FSType:      v.FSType,
-			WaitSeconds: v.AttachTimeoutSeconds,
-			ForceDetach: !v.DisableForceDetach,
+			WaitSeconds: v.attachTimeout(),
+			ForceDetach: v.forceDetach(),
 			MayFormat:   v.mayFormat(),
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -55,32 +57,20 @@ func (a SelfHealingInstanceArgs) validate() error {
 		bad("amiId %q: want an AMI id such as ami-0123456789abcdef0, or empty for the latest Amazon Linux 2023", a.AmiID)
 	}
 
-	if a.SubnetIDs != nil && len(a.SubnetIDs) == 0 {
-		bad("subnetIds: the list is empty; give at least one subnet id, or leave it unset for the default VPC's default subnets")
+	if ids, known := knownStringArray(a.SubnetIDs); known && a.SubnetIDs != nil {
+		errs = append(errs, checkSubnetIDs(ids))
 	}
-	seenSubnets := map[string]bool{}
-	for i, id := range a.SubnetIDs {
-		switch {
-		case !subnetIDPattern.MatchString(id):
-			bad("subnetIds[%d] %q: want a subnet id such as subnet-0123456789abcdef0", i, id)
-		case seenSubnets[id]:
-			bad("subnetIds[%d] %q: listed twice", i, id)
-		}
-		seenSubnets[id] = true
-	}
-
 	for i, rule := range a.Ingress {
 		errs = append(errs, rule.validate(fmt.Sprintf("ingress[%d]", i))...)
 	}
-
-	if a.AllocationID != "" && !allocationIDPattern.MatchString(a.AllocationID) {
-		bad("allocationId %q: want an Elastic IP allocation id such as eipalloc-0123456789abcdef0, or empty to allocate one", a.AllocationID)
+	if id, known := knownString(a.AllocationID); known {
+		errs = append(errs, checkAllocationID(id))
 	}
-	if a.AllocationID != "" && a.RetainOnDelete {
-		bad("retainOnDelete: applies only to an Elastic IP the component allocates; the existing allocationId %q is never released", a.AllocationID)
+	if isSet(a.AllocationID) && a.RetainOnDelete {
+		bad("retainOnDelete: applies only to an Elastic IP the component allocates; an existing allocationId is never released")
 	}
-	if a.MetadataHopLimit < 1 || a.MetadataHopLimit > 64 {
-		bad("metadataHopLimit %d: want 1 to 64 (1 keeps credentials on the host; containers need 2)", a.MetadataHopLimit)
+	if hops := *a.MetadataHopLimit; hops < 1 || hops > 64 {
+		bad("metadataHopLimit %d: want 1 to 64 (1 keeps credentials on the host; containers need 2)", hops)
 	}
 	if grace := *a.HealthCheckGracePeriodSeconds; grace < 0 {
 		bad("healthCheckGracePeriodSeconds %d: want 0 or more seconds", grace)
@@ -96,7 +86,9 @@ func (a SelfHealingInstanceArgs) validate() error {
 	if err := validateUserScript(a, len(volumeErrs) == 0); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, validateTags(a.Tags)...)
+	if tags, known := knownStringMap(a.Tags); known {
+		errs = append(errs, validateTags(tags)...)
+	}
 	errs = append(errs, a.DNS.validate()...)
 	errs = append(errs, a.Schedule.validate()...)
 	errs = append(errs, a.Notifications.validate()...)
@@ -124,22 +116,60 @@ func (r IngressRule) validate(field string) []error {
 		bad("protocol %q: want tcp, udp or icmp (all protocols would open port 22)", r.Protocol)
 	}
 
-	if len(r.CidrBlocks) == 0 {
-		bad("cidrBlocks: the list is empty; give at least one CIDR block such as 203.0.113.0/24")
-	}
-	for i, cidr := range r.CidrBlocks {
-		prefix, err := netip.ParsePrefix(cidr)
-		switch {
-		case err != nil:
-			bad("cidrBlocks[%d] %q: not a CIDR block; want one such as 203.0.113.0/24 or 2001:db8::/32", i, cidr)
-		case prefix.Masked() != prefix:
-			bad("cidrBlocks[%d] %q: has host bits set; EC2 wants the network address %s", i, cidr, prefix.Masked())
-		}
+	if cidrs, known := knownStringArray(r.CidrBlocks); known {
+		errs = append(errs, cidrBlocksRule(field)(cidrs))
 	}
 	if len(r.Description) > 255 || !ruleDescriptionChars.MatchString(r.Description) {
 		bad("description %q: want at most 255 of a-z A-Z 0-9 space and ._-:/()#,@[]+=&;{}!$*", r.Description)
 	}
 	return errs
+}
+
+// checkSubnetIDs is subnetIds' rule, for a literal list and for an output.
+func checkSubnetIDs(ids []string) error {
+	if len(ids) == 0 {
+		return errors.New("subnetIds: the list is empty; give at least one subnet id, or leave it unset for the default VPC's default subnets")
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for i, id := range ids {
+		switch {
+		case !subnetIDPattern.MatchString(id):
+			errs = append(errs, fmt.Errorf("subnetIds[%d] %q: want a subnet id such as subnet-0123456789abcdef0", i, id))
+		case seen[id]:
+			errs = append(errs, fmt.Errorf("subnetIds[%d] %q: listed twice", i, id))
+		}
+		seen[id] = true
+	}
+	return errors.Join(errs...)
+}
+
+// checkAllocationID is allocationId's rule; "" means "allocate one".
+func checkAllocationID(id string) error {
+	if id != "" && !allocationIDPattern.MatchString(id) {
+		return fmt.Errorf("allocationId %q: want an Elastic IP allocation id such as eipalloc-0123456789abcdef0, or leave it unset to allocate one", id)
+	}
+	return nil
+}
+
+// cidrBlocksRule is an ingress rule's cidrBlocks rule.
+func cidrBlocksRule(field string) func([]string) error {
+	return func(cidrs []string) error {
+		if len(cidrs) == 0 {
+			return fmt.Errorf("%s.cidrBlocks: the list is empty; give at least one CIDR block such as 203.0.113.0/24", field)
+		}
+		var errs []error
+		for i, cidr := range cidrs {
+			prefix, err := netip.ParsePrefix(cidr)
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("%s.cidrBlocks[%d] %q: not a CIDR block; want one such as 203.0.113.0/24 or 2001:db8::/32", field, i, cidr))
+			case prefix.Masked() != prefix:
+				errs = append(errs, fmt.Errorf("%s.cidrBlocks[%d] %q: has host bits set; EC2 wants the network address %s", field, i, cidr, prefix.Masked()))
+			}
+		}
+		return errors.Join(errs...)
+	}
 }
 
 // validateUserScript encodes the boot script as the launch template will
@@ -149,17 +179,42 @@ func (r IngressRule) validate(field string) []error {
 // its section takes room too, and the boot script checks its values again.
 // So are the launch gate and the health check, with the longest group name.
 func validateUserScript(a SelfHealingInstanceArgs, withVolume bool) error {
+	script, known := knownString(a.UserScript)
+	if !known {
+		return nil // the boot script's encoding checks it when it resolves
+	}
 	if !withVolume {
 		a.DataVolume = nil
 	}
 	if len(a.validateLaunchGate()) > 0 {
-		a.DisableLaunchGate = true
+		a.EnableLaunchGate = pulumi.BoolRef(false)
 	}
 	if a.AppHealthCheck != nil && len(a.AppHealthCheck.validate("appHealthCheck")) > 0 {
 		a.AppHealthCheck = nil
 	}
-	_, err := userdata.Encode(bootParams(a, strings.Repeat("g", maxGroupNameLength), "eipalloc-"+strings.Repeat("f", 17), "vol-"+strings.Repeat("f", 17)))
+	in := a.knownBootInputs(longestAllocationID, longestVolumeID)
+	in.UserScript = script
+	_, err := userdata.Encode(bootParams(a, strings.Repeat("g", maxGroupNameLength), in))
 	return err
+}
+
+// The longest ids EC2 issues stand in for those not known yet when the
+// boot script's size is checked.
+var (
+	longestAllocationID = "eipalloc-" + strings.Repeat("f", 17)
+	longestVolumeID     = "vol-" + strings.Repeat("f", 17)
+)
+
+// knownBootInputs are the values the boot script carries, as far as they are
+// literals: an output counts as "" here, and is checked when it resolves.
+func (a SelfHealingInstanceArgs) knownBootInputs(allocationID, volumeID string) bootInputs {
+	in := bootInputs{AllocationID: allocationID, VolumeID: volumeID}
+	in.UserScript, _ = knownString(a.UserScript)
+	if h := a.AppHealthCheck; h != nil {
+		in.HealthURL, _ = knownString(h.URL)
+		in.HealthCommand, _ = knownString(h.Command)
+	}
+	return in
 }
 
 func isIPv6(cidr string) bool {

@@ -37,6 +37,7 @@ func Deploy(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
 		"autoScalingGroupName": inst.AutoScalingGroupName,
 		"launchTemplateId":     inst.LaunchTemplateID,
 		"instanceRoleArn":      inst.InstanceRoleArn,
+		"instanceRoleName":     inst.InstanceRoleName,
 		"securityGroupId":      inst.SecurityGroupID,
 		"url":                  inst.URL,
 	}
@@ -46,6 +47,7 @@ func Deploy(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
 	}
 	if args.DataVolume != nil {
 		exports["dataVolumeId"] = inst.DataVolumeID
+		exports["dataVolumeMountPath"] = inst.DataVolumeMountPath
 	}
 	for name, value := range exports {
 		ctx.Export(name, value)

@@ -1,0 +1,62 @@
+package components
+
+import (
+	"errors"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// flows are the args' input values as the resources take them: each one
+// checked by its field's rule when it resolves (see inputs.go). A literal
+// passed validate already, so its check at apply passes too; an output is
+// checked only here.
+type flows struct {
+	// tags are the user's tags plus Name (resourceTags).
+	tags pulumi.StringMapOutput
+	// userScript, healthURL and healthCommand go into the boot script.
+	userScript, healthURL, healthCommand pulumi.StringOutput
+	// The KMS keys, each "" when unset.
+	volumeKey, parametersKey, logsKey pulumi.StringOutput
+}
+
+// newFlows checks the inputs that several resources share. The others
+// (subnets, ingress blocks, the Elastic IP, the hosted zone, the topic,
+// the snapshot role, parameter values) are checked where they are used.
+func (a SelfHealingInstanceArgs) newFlows(groupName string, env awsEnvironment) flows {
+	f := flows{
+		tags: checkedStringMap(a.Tags, func(m map[string]string) error { return errors.Join(validateTags(m)...) }).
+			ApplyT(func(m map[string]string) map[string]string { return resourceTags(groupName, m) }).(pulumi.StringMapOutput),
+		userScript:    checkedString(a.UserScript, func(string) error { return nil }), // its size is checked with the boot script
+		healthURL:     pulumi.String("").ToStringOutput(),
+		healthCommand: pulumi.String("").ToStringOutput(),
+		volumeKey:     pulumi.String("").ToStringOutput(),
+		parametersKey: checkedString(a.ParametersKMSKeyARN, a.parametersKeyRule(env)),
+		logsKey:       pulumi.String("").ToStringOutput(),
+	}
+	if h := a.AppHealthCheck; h != nil {
+		f.healthURL = checkedString(h.URL, healthURLRule("appHealthCheck"))
+		f.healthCommand = checkedString(h.Command, healthCommandRule("appHealthCheck"))
+	}
+	if v := a.DataVolume; v != nil {
+		f.volumeKey = checkedString(v.KMSKeyARN, volumeKeyRule(env))
+	}
+	if l := a.Logs; l != nil {
+		f.logsKey = checkedString(l.KMSKeyARN, logsKeyRule(env))
+	}
+	return f
+}
+
+// bootInputs are the resolved values the boot script carries.
+type bootInputs struct {
+	AllocationID, VolumeID, UserScript, HealthURL, HealthCommand string
+}
+
+// bootInputsOutput waits for every value the boot script carries.
+func (f flows) bootInputsOutput(allocationID, volumeID pulumi.StringOutput) pulumi.AnyOutput {
+	return pulumi.All(allocationID, volumeID, f.userScript, f.healthURL, f.healthCommand).ApplyT(func(v []any) bootInputs {
+		return bootInputs{
+			AllocationID: v[0].(string), VolumeID: v[1].(string), UserScript: v[2].(string),
+			HealthURL: v[3].(string), HealthCommand: v[4].(string),
+		}
+	}).(pulumi.AnyOutput)
+}

@@ -1,0 +1,175 @@
+package components
+
+import (
+	"errors"
+	"maps"
+	"slices"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Values that flow into the component arrive as Pulumi inputs: a subnet id
+// may be a literal, pulumi.String("subnet-…"), or another resource's
+// output, known only once that resource exists.
+//
+// The component checks each one with a single rule, on one of two paths:
+//   - a literal is known while the program runs, so validate checks it
+//     before any resource is created, during `pulumi preview`;
+//   - an output is checked when it resolves: the value handed on to the
+//     resources that use it is the rule's result, so a bad value fails the
+//     deployment with the same message, naming the same field.
+//
+// The helpers below tell the two apart (a type switch on the literal
+// types) and build the checked outputs.
+
+// knownString returns in's value and true when the program passed a
+// literal, or nil (as ""); false when in is an output.
+func knownString(in pulumi.StringInput) (string, bool) {
+	switch v := in.(type) {
+	case nil:
+		return "", true
+	case pulumi.String:
+		return string(v), true
+	case *pulumi.String:
+		if v == nil {
+			return "", true
+		}
+		return string(*v), true
+	}
+	return "", false
+}
+
+// knownStringArray returns in's elements and true when in is nil or a
+// literal array of literals; false when any part is an output.
+func knownStringArray(in pulumi.StringArrayInput) ([]string, bool) {
+	if in == nil {
+		return nil, true
+	}
+	array, ok := in.(pulumi.StringArray)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(array))
+	for _, element := range array {
+		s, ok := knownString(element)
+		if !ok || element == nil {
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
+}
+
+// knownStringMap returns in's entries and true when in is nil or a literal
+// map of literals; false when any part is an output.
+func knownStringMap(in pulumi.StringMapInput) (map[string]string, bool) {
+	if in == nil {
+		return nil, true
+	}
+	m, ok := in.(pulumi.StringMap)
+	if !ok {
+		return nil, false
+	}
+	return knownValues(m)
+}
+
+// knownValues returns m's values and true when each is a literal; the keys
+// of a pulumi.StringMap are always known.
+func knownValues(m pulumi.StringMap) (map[string]string, bool) {
+	out := make(map[string]string, len(m))
+	for key, element := range m {
+		s, ok := knownString(element)
+		if !ok || element == nil {
+			return nil, false
+		}
+		out[key] = s
+	}
+	return out, true
+}
+
+// isSet reports whether a string input was given at all: nil, or a literal
+// "", means unset; an output counts as set even before it resolves.
+func isSet(in pulumi.StringInput) bool {
+	s, known := knownString(in)
+	return !known || s != ""
+}
+
+// checkedString returns in as an output that fails with rule's error, if
+// any, once it resolves. rule is the same one validate runs on a literal.
+func checkedString(in pulumi.StringInput, rule func(string) error) pulumi.StringOutput {
+	if in == nil {
+		in = pulumi.String("")
+	}
+	return in.ToStringOutput().ApplyT(func(s string) (string, error) {
+		if err := rule(s); err != nil {
+			return "", err
+		}
+		return s, nil
+	}).(pulumi.StringOutput)
+}
+
+// checkedStringArray is checkedString for arrays.
+func checkedStringArray(in pulumi.StringArrayInput, rule func([]string) error) pulumi.StringArrayOutput {
+	if in == nil {
+		in = pulumi.StringArray{}
+	}
+	return in.ToStringArrayOutput().ApplyT(func(s []string) ([]string, error) {
+		if err := rule(s); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}).(pulumi.StringArrayOutput)
+}
+
+// checkedStringMap is checkedString for maps.
+func checkedStringMap(in pulumi.StringMapInput, rule func(map[string]string) error) pulumi.StringMapOutput {
+	if in == nil {
+		in = pulumi.StringMap{}
+	}
+	return in.ToStringMapOutput().ApplyT(func(m map[string]string) (map[string]string, error) {
+		if err := rule(m); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}).(pulumi.StringMapOutput)
+}
+
+// optionalInput is a string input for an optional resource argument: nil
+// and "" leave the argument unset.
+func optionalInput(in pulumi.StringInput, rule func(string) error) pulumi.StringPtrInput {
+	if s, known := knownString(in); known {
+		return optionalString(s)
+	}
+	return checkedString(in, rule).ApplyT(func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}).(pulumi.StringPtrOutput)
+}
+
+// joinErrors joins a rule's errors, or returns nil for none.
+func joinErrors(errs []error) error {
+	return errors.Join(errs...)
+}
+
+// stringRule adapts a rule that reports problems as a list.
+func stringRule(rule func(string) []error) func(string) error {
+	return func(s string) error { return joinErrors(rule(s)) }
+}
+
+// sortedMapKeys returns m's keys in order, for any map.
+func sortedMapKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// optionalOutput is a checked string for an optional resource argument: ""
+// leaves the argument unset.
+func optionalOutput(s pulumi.StringOutput) pulumi.StringPtrOutput {
+	return s.ApplyT(func(v string) *string {
+		if v == "" {
+			return nil
+		}
+		return &v
+	}).(pulumi.StringPtrOutput)
+}

@@ -1,0 +1,301 @@
+package program
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/selfhealing-dev/selfhealing/components"
+)
+
+// The stack's configuration decodes straight into the component's args:
+// each key in the project's namespace is the `pulumi` tag of one field of
+// components.SelfHealingInstanceArgs, and each field of an object is the tag
+// of a field of the nested args type. So a key means in a stack file what
+// the field means in Go, TypeScript or Python, and the component checks
+// every value once. This file only converts YAML's types to Go's.
+
+// Keys returns the configuration keys the program reads: the tags of the
+// args' fields, in order.
+func Keys() []string {
+	var keys []string
+	t := reflect.TypeFor[components.SelfHealingInstanceArgs]()
+	for i := range t.NumField() {
+		if name, _ := fieldTag(t.Field(i)); name != "" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
+// LoadArgs reads the stack's configuration into component arguments. A value
+// of the wrong type, an unknown field in an object, or a missing required
+// one is an error naming the key; the component checks the values
+// themselves. A secret key's string values stay Pulumi secrets.
+func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
+	var args components.SelfHealingInstanceArgs
+	cfg := config.New(ctx, "")
+	v := reflect.ValueOf(&args).Elem()
+	var errs []error
+	for i := range v.NumField() {
+		key, _ := fieldTag(v.Type().Field(i))
+		if key == "" {
+			continue
+		}
+		raw, err := cfg.Try(key)
+		if errors.Is(err, config.ErrMissingVar) {
+			continue
+		}
+		fullKey := ctx.Project() + ":" + key
+		d := decoder{secret: ctx.IsConfigSecret(fullKey)}
+		if err := d.topLevel(raw, v.Field(i)); err != nil {
+			errs = append(errs, under("config "+fullKey, err))
+		}
+	}
+	if len(args.SecretParameters) > 0 && !ctx.IsConfigSecret(ctx.Project()+":secretParameters") {
+		errs = append(errs, fmt.Errorf("config %s:secretParameters: is not a secret, so its values would sit in plain text in the stack file and the state; "+
+			"set each with `pulumi config set --secret --path 'secretParameters.KEY' VALUE`, or move plain values to parameters", ctx.Project()))
+	}
+	return args, errors.Join(errs...)
+}
+
+// fieldTag returns a field's name in configuration and whether it may be
+// left out.
+func fieldTag(f reflect.StructField) (name string, optional bool) {
+	tag, ok := f.Tag.Lookup("pulumi")
+	if !ok {
+		return "", false
+	}
+	name, flags, _ := strings.Cut(tag, ",")
+	return name, strings.Contains(flags, "optional")
+}
+
+// decoder converts configuration values to args fields.
+type decoder struct {
+	// secret marks the key as a secret: its values are never quoted, and
+	// its strings become secret outputs.
+	secret bool
+}
+
+var (
+	stringInputType      = reflect.TypeFor[pulumi.StringInput]()
+	stringArrayInputType = reflect.TypeFor[pulumi.StringArrayInput]()
+	stringMapInputType   = reflect.TypeFor[pulumi.StringMapInput]()
+	stringMapType        = reflect.TypeFor[pulumi.StringMap]()
+)
+
+// topLevel decodes a key's raw value: the text itself for a string field,
+// JSON for every other (a stack file's numbers, booleans, lists and
+// objects reach the program as JSON text).
+func (d decoder) topLevel(raw string, dst reflect.Value) error {
+	if dst.Type() == stringInputType || dst.Kind() == reflect.String {
+		return d.value(raw, dst)
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var value any
+	if err := dec.Decode(&value); err != nil {
+		if d.secret {
+			return errors.New(": cannot read it (the value is not shown: it is secret)")
+		}
+		return fmt.Errorf(": cannot read %q: %w", raw, err)
+	}
+	return d.value(value, dst)
+}
+
+// value decodes one JSON value into dst; errors start with the path below
+// the key, such as ".ingress[0].fromPort" or ": want ...".
+func (d decoder) value(value any, dst reflect.Value) error {
+	t := dst.Type()
+	switch {
+	case t == stringInputType:
+		s, err := d.text(value)
+		if err != nil {
+			return err
+		}
+		dst.Set(reflect.ValueOf(d.input(s)))
+		return nil
+	case t == stringArrayInputType:
+		var out []string
+		if err := d.value(value, reflect.ValueOf(&out).Elem()); err != nil {
+			return err
+		}
+		dst.Set(reflect.ValueOf(pulumi.ToStringArray(out)))
+		return nil
+	case t == stringMapInputType || t == stringMapType:
+		m, ok := value.(map[string]any)
+		if !ok {
+			return d.want("an object of strings")
+		}
+		out := pulumi.StringMap{}
+		for _, key := range sortedKeys(m) {
+			s, err := d.text(m[key])
+			if err != nil {
+				return under(fmt.Sprintf("[%q]", key), err)
+			}
+			out[key] = d.input(s)
+		}
+		dst.Set(reflect.ValueOf(out))
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		elem := reflect.New(t.Elem())
+		if err := d.value(value, elem.Elem()); err != nil {
+			return err
+		}
+		dst.Set(elem)
+	case reflect.String:
+		s, ok := value.(string)
+		if !ok {
+			return d.want("a string")
+		}
+		dst.SetString(s)
+	case reflect.Bool:
+		switch value {
+		case true, "true":
+			dst.SetBool(true)
+		case false, "false":
+			dst.SetBool(false)
+		default:
+			return d.want("true or false")
+		}
+	case reflect.Int:
+		n, err := wholeNumber(value)
+		if err != nil {
+			return d.want("a whole number")
+		}
+		dst.SetInt(int64(n))
+	case reflect.Slice:
+		list, ok := value.([]any)
+		if !ok {
+			return d.want("a list")
+		}
+		out := reflect.MakeSlice(t, len(list), len(list))
+		for i, element := range list {
+			if err := d.value(element, out.Index(i)); err != nil {
+				return under(fmt.Sprintf("[%d]", i), err)
+			}
+		}
+		dst.Set(out)
+	case reflect.Map:
+		m, ok := value.(map[string]any)
+		if !ok {
+			return d.want("an object")
+		}
+		out := reflect.MakeMapWithSize(t, len(m))
+		for _, key := range sortedKeys(m) {
+			element := reflect.New(t.Elem()).Elem()
+			if err := d.value(m[key], element); err != nil {
+				return under(fmt.Sprintf("[%q]", key), err)
+			}
+			out.SetMapIndex(reflect.ValueOf(key), element)
+		}
+		dst.Set(out)
+	case reflect.Struct:
+		return d.object(value, dst)
+	default:
+		return fmt.Errorf(": the program cannot read a %s from configuration", t)
+	}
+	return nil
+}
+
+// object decodes a JSON object into the struct dst, refusing unknown fields
+// and missing required ones.
+func (d decoder) object(value any, dst reflect.Value) error {
+	m, ok := value.(map[string]any)
+	if !ok {
+		return d.want("an object")
+	}
+	t := dst.Type()
+	known := map[string]bool{}
+	var errs []error
+	for i := range t.NumField() {
+		name, optional := fieldTag(t.Field(i))
+		if name == "" {
+			continue
+		}
+		known[name] = true
+		v, present := m[name]
+		switch {
+		case !present && !optional:
+			errs = append(errs, fmt.Errorf(".%s: required", name))
+		case present:
+			if err := d.value(v, dst.Field(i)); err != nil {
+				errs = append(errs, under("."+name, err))
+			}
+		}
+	}
+	for _, name := range sortedKeys(m) {
+		if !known[name] {
+			fields := sortedKeys(known)
+			errs = append(errs, fmt.Errorf(".%s: unknown field; want one of %s", name, strings.Join(fields, ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// text reads a string, or a number or boolean kept as its text ("8080",
+// "true"), as `pulumi config set --path` may store one.
+func (d decoder) text(value any) (string, error) {
+	switch v := value.(type) {
+	case string:
+		return v, nil
+	case json.Number:
+		return v.String(), nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	}
+	return "", d.want("a string (or a number or boolean, kept as text)")
+}
+
+// input is a string as a Pulumi input: a secret output for a secret key.
+func (d decoder) input(s string) pulumi.StringInput {
+	if d.secret {
+		return pulumi.ToSecret(pulumi.String(s)).(pulumi.StringOutput)
+	}
+	return pulumi.String(s)
+}
+
+// want says what a value should have been, without quoting a secret.
+func (d decoder) want(what string) error {
+	return fmt.Errorf(": want %s", what)
+}
+
+// wholeNumber reads 443 or "443".
+func wholeNumber(value any) (int, error) {
+	switch v := value.(type) {
+	case json.Number:
+		n, err := strconv.Atoi(v.String())
+		return n, err
+	case string:
+		return strconv.Atoi(v)
+	}
+	return 0, errors.New("not a whole number")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// under puts path in front of each line of err, one problem per line, so
+// that every problem names its whole key.
+func under(path string, err error) error {
+	lines := strings.Split(err.Error(), "\n")
+	for i, line := range lines {
+		lines[i] = path + line
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}
