@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
@@ -27,7 +29,7 @@ func TestBootParamsCarryTheGateAndTheHealthCheck(t *testing.T) {
 		},
 		{
 			name:       "gate timeout and a URL check",
-			args:       components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 900, AppHealthCheck: &components.AppHealthCheck{URL: "http://localhost:8080/healthz"}},
+			args:       components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(900), AppHealthCheck: &components.AppHealthCheck{URL: pulumi.String("http://localhost:8080/healthz")}},
 			wantGate:   &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: 900},
 			wantReport: &userdata.FailureReportParams{GroupName: group},
 			wantHealth: &userdata.HealthCheckParams{URL: "http://localhost:8080/healthz", ExpectedStatus: 200,
@@ -35,13 +37,13 @@ func TestBootParamsCarryTheGateAndTheHealthCheck(t *testing.T) {
 		},
 		{
 			name:       "no gate: a failed boot reports the instance to its group",
-			args:       components.SelfHealingInstanceArgs{DisableLaunchGate: true},
+			args:       components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)},
 			wantReport: &userdata.FailureReportParams{GroupName: group},
 		},
 		{
 			name: "no gate, a command check",
-			args: components.SelfHealingInstanceArgs{DisableLaunchGate: true,
-				AppHealthCheck: &components.AppHealthCheck{Command: "systemctl is-active --quiet app", IntervalSeconds: 30, TimeoutSeconds: 10, FailureThreshold: 5}},
+			args: components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false),
+				AppHealthCheck: &components.AppHealthCheck{Command: pulumi.String("systemctl is-active --quiet app"), IntervalSeconds: pulumi.IntRef(30), TimeoutSeconds: pulumi.IntRef(10), FailureThreshold: pulumi.IntRef(5)}},
 			wantReport: &userdata.FailureReportParams{GroupName: group},
 			wantHealth: &userdata.HealthCheckParams{Command: "systemctl is-active --quiet app", IntervalSeconds: 30, TimeoutSeconds: 10, FailureThreshold: 5},
 		},

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
 	"github.com/selfhealing-dev/selfhealing/userdata"
@@ -102,7 +104,7 @@ func TestDataVolumeDeletionPolicies(t *testing.T) {
 
 func TestDataVolumePerformanceAndKey(t *testing.T) {
 	in := inputs(mustDeploy(t, withVolume(components.DataVolumeArgs{
-		SizeGiB: 100, IOPS: 6000, ThroughputMiBps: 500, KMSKeyARN: testKMSKeyARN,
+		SizeGiB: 100, IOPS: 6000, ThroughputMiBps: 500, KMSKeyARN: pulumi.String(testKMSKeyARN),
 	})).one(typeVolume))
 	if in["iops"] != 6000.0 || in["throughput"] != 500.0 || in["kmsKeyId"] != testKMSKeyARN {
 		t.Errorf("volume iops=%v throughput=%v kmsKeyId=%v", in["iops"], in["throughput"], in["kmsKeyId"])
@@ -139,7 +141,7 @@ func TestDataVolumePinsTheGroupToItsZone(t *testing.T) {
 	})
 	t.Run("configured subnets keep only those in the zone", func(t *testing.T) {
 		args := withVolume(components.DataVolumeArgs{SizeGiB: 5, AvailabilityZone: "eu-west-1b"})
-		args.SubnetIDs = []string{defaultSubnetZoneA, defaultSubnetZoneB}
+		args.SubnetIDs = pulumi.ToStringArray([]string{defaultSubnetZoneA, defaultSubnetZoneB})
 		if got := toStrings(mustDeploy(t, args).group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{defaultSubnetZoneB}) {
 			t.Errorf("vpcZoneIdentifiers = %v, want [%s]", got, defaultSubnetZoneB)
 		}
@@ -149,7 +151,7 @@ func TestDataVolumePinsTheGroupToItsZone(t *testing.T) {
 func TestDataVolumeZoneMismatchFailsAtPreview(t *testing.T) {
 	t.Run("configured subnets", func(t *testing.T) {
 		args := withVolume(components.DataVolumeArgs{SizeGiB: 5, AvailabilityZone: "eu-west-1c"})
-		args.SubnetIDs = []string{defaultSubnetZoneA, defaultSubnetZoneB}
+		args.SubnetIDs = pulumi.ToStringArray([]string{defaultSubnetZoneA, defaultSubnetZoneB})
 		d, err := deploy(t, args)
 		wantError(t, err, "subnetIds", "eu-west-1c", "data volume's Availability Zone", defaultSubnetZoneA+" (eu-west-1a)")
 		if n := len(d.monitor.ByType(typeVolume)); n != 0 {
@@ -158,7 +160,7 @@ func TestDataVolumeZoneMismatchFailsAtPreview(t *testing.T) {
 	})
 	t.Run("adopted volume outside the subnets", func(t *testing.T) {
 		args := withVolume(components.DataVolumeArgs{VolumeID: adoptedVolumeID})
-		args.SubnetIDs = []string{defaultSubnetZoneA}
+		args.SubnetIDs = pulumi.ToStringArray([]string{defaultSubnetZoneA})
 		_, err := deploy(t, args)
 		wantError(t, err, "subnetIds", "eu-west-1b")
 	})
@@ -189,13 +191,13 @@ func TestAdoptedVolumeMustBeSafe(t *testing.T) {
 
 func TestDataVolumeKMSKeyMustBeInTheStacksRegion(t *testing.T) {
 	_, err := deploy(t, withVolume(components.DataVolumeArgs{
-		SizeGiB: 5, KMSKeyARN: strings.Replace(testKMSKeyARN, "eu-west-1", "us-east-1", 1),
+		SizeGiB: 5, KMSKeyARN: pulumi.String(strings.Replace(testKMSKeyARN, "eu-west-1", "us-east-1", 1)),
 	}))
 	wantError(t, err, "dataVolume.kmsKeyArn", "us-east-1", "eu-west-1")
 }
 
 func TestDataVolumePolicyIsScopedToTheVolume(t *testing.T) {
-	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, KMSKeyARN: testKMSKeyARN}))
+	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, KMSKeyARN: pulumi.String(testKMSKeyARN)}))
 	volumeARN := volumeARNPrefix + d.one(typeVolume).ID
 	statements := statementsByAction(d.rolePolicy())
 
@@ -225,7 +227,7 @@ func TestDataVolumePolicyIsScopedToTheVolume(t *testing.T) {
 }
 
 func TestDataVolumePolicyWithoutForceDetachOrKey(t *testing.T) {
-	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, DisableForceDetach: true}))
+	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, ForceDetach: pulumi.BoolRef(false)}))
 	statements := statementsByAction(d.rolePolicy())
 	for _, absent := range []string{"ec2:DetachVolume", "kms:CreateGrant"} {
 		if _, ok := statements[absent]; ok {
@@ -238,8 +240,8 @@ func TestDataVolumePolicyWithoutForceDetachOrKey(t *testing.T) {
 }
 
 func TestBootScriptAttachesTheDataVolume(t *testing.T) {
-	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, MountPath: "/srv/app", FSType: "xfs", AttachTimeoutSeconds: 120}))
-	args := withVolume(components.DataVolumeArgs{SizeGiB: 5, MountPath: "/srv/app", FSType: "xfs", AttachTimeoutSeconds: 120})
+	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, MountPath: "/srv/app", FSType: "xfs", AttachTimeoutSeconds: pulumi.IntRef(120)}))
+	args := withVolume(components.DataVolumeArgs{SizeGiB: 5, MountPath: "/srv/app", FSType: "xfs", AttachTimeoutSeconds: pulumi.IntRef(120)})
 	got := components.BootParams(*args, "eipalloc-0123456789abcdef0", d.one(typeVolume).ID).DataVolume
 	if got == nil {
 		t.Fatal("boot parameters have no data volume")
@@ -311,7 +313,7 @@ func TestSnapshotsWithDataLifecycleManager(t *testing.T) {
 func TestSnapshotsOfAnAdoptedVolumeWithANamedRole(t *testing.T) {
 	const role = "arn:aws:iam::123456789012:role/AWSDataLifecycleManagerDefaultRole"
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{
-		VolumeID: adoptedVolumeID, Snapshots: &components.SnapshotArgs{TimeUTC: "04:00", RetainCount: 30, ExecutionRoleARN: role},
+		VolumeID: adoptedVolumeID, Snapshots: &components.SnapshotArgs{TimeUTC: "04:00", RetainCount: pulumi.IntRef(30), ExecutionRoleARN: pulumi.String(role)},
 	}))
 	policy := inputs(d.one(typeSnapshotPolicy))
 	if policy["executionRoleArn"] != role {
@@ -346,7 +348,7 @@ func TestDataVolumeValidation(t *testing.T) {
 		{"throughput range", components.DataVolumeArgs{SizeGiB: 8, ThroughputMiBps: 100}, []string{"dataVolume.throughputMiBps 100", "125 to 1000"}},
 		{"throughput per IOPS", components.DataVolumeArgs{SizeGiB: 100, ThroughputMiBps: 1000}, []string{"dataVolume.throughputMiBps 1000", "0.25 MiB/s per IOPS", "750 with 3000 IOPS"}},
 		{"throughput only gp3", components.DataVolumeArgs{SizeGiB: 8, VolumeType: "io1", IOPS: 400, ThroughputMiBps: 200}, []string{"dataVolume.throughputMiBps 200", "only gp3"}},
-		{"kms alias", components.DataVolumeArgs{SizeGiB: 8, KMSKeyARN: "alias/aws/ebs"}, []string{"dataVolume.kmsKeyArn \"alias/aws/ebs\"", "not an alias"}},
+		{"kms alias", components.DataVolumeArgs{SizeGiB: 8, KMSKeyARN: pulumi.String("alias/aws/ebs")}, []string{"dataVolume.kmsKeyArn \"alias/aws/ebs\"", "not an alias"}},
 		{"zone", components.DataVolumeArgs{SizeGiB: 8, AvailabilityZone: "eu-west-1"}, []string{"dataVolume.availabilityZone \"eu-west-1\"", "such as eu-west-1a"}},
 		{"deletion policy", components.DataVolumeArgs{SizeGiB: 8, DeletionPolicy: "delete"}, []string{"dataVolume.deletionPolicy \"delete\"", "protect", "retain", "snapshot-and-delete"}},
 		{"relative mount", components.DataVolumeArgs{SizeGiB: 8, MountPath: "data"}, []string{"dataVolume.mountPath \"data\"", "absolute"}},
@@ -355,15 +357,15 @@ func TestDataVolumeValidation(t *testing.T) {
 		{"system mount", components.DataVolumeArgs{SizeGiB: 8, MountPath: "/var/lib"}, []string{"dataVolume.mountPath \"/var/lib\"", "system directory"}},
 		{"root mount", components.DataVolumeArgs{SizeGiB: 8, MountPath: "/"}, []string{"dataVolume.mountPath \"/\""}},
 		{"fs type", components.DataVolumeArgs{SizeGiB: 8, FSType: "btrfs"}, []string{"dataVolume.fsType \"btrfs\"", "ext4 or xfs"}},
-		{"timeout", components.DataVolumeArgs{SizeGiB: 8, AttachTimeoutSeconds: 5}, []string{"dataVolume.attachTimeoutSeconds 5", "30 to 3600"}},
+		{"timeout", components.DataVolumeArgs{SizeGiB: 8, AttachTimeoutSeconds: pulumi.IntRef(5)}, []string{"dataVolume.attachTimeoutSeconds 5", "30 to 3600"}},
 		{"formatIfBlank on a created volume", components.DataVolumeArgs{SizeGiB: 8, FormatIfBlank: true},
 			[]string{"dataVolume.formatIfBlank: only with volumeId"}},
 		{"volume id", components.DataVolumeArgs{VolumeID: "vol-xyz"}, []string{"dataVolume.volumeId \"vol-xyz\"", "vol-0123456789abcdef0"}},
 		{"adopted with size", components.DataVolumeArgs{VolumeID: adoptedVolumeID, SizeGiB: 8, AvailabilityZone: "eu-west-1a"},
 			[]string{"dataVolume.sizeGiB: set together with volumeId", "dataVolume.availabilityZone: set together with volumeId"}},
 		{"snapshot time", components.DataVolumeArgs{SizeGiB: 8, Snapshots: &components.SnapshotArgs{TimeUTC: "24:00"}}, []string{"dataVolume.snapshots.timeUtc \"24:00\"", "HH:MM"}},
-		{"snapshot count", components.DataVolumeArgs{SizeGiB: 8, Snapshots: &components.SnapshotArgs{TimeUTC: "03:00", RetainCount: 1001}}, []string{"dataVolume.snapshots.retainCount 1001", "1 to 1000"}},
-		{"snapshot role", components.DataVolumeArgs{SizeGiB: 8, Snapshots: &components.SnapshotArgs{TimeUTC: "03:00", ExecutionRoleARN: "dlm-role"}}, []string{"dataVolume.snapshots.executionRoleArn \"dlm-role\"", "IAM role ARN"}},
+		{"snapshot count", components.DataVolumeArgs{SizeGiB: 8, Snapshots: &components.SnapshotArgs{TimeUTC: "03:00", RetainCount: pulumi.IntRef(1001)}}, []string{"dataVolume.snapshots.retainCount 1001", "1 to 1000"}},
+		{"snapshot role", components.DataVolumeArgs{SizeGiB: 8, Snapshots: &components.SnapshotArgs{TimeUTC: "03:00", ExecutionRoleARN: pulumi.String("dlm-role")}}, []string{"dataVolume.snapshots.executionRoleArn \"dlm-role\"", "IAM role ARN"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := deploy(t, withVolume(tc.args))

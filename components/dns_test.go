@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
 )
@@ -15,7 +17,7 @@ func withDNS(d *components.DNSArgs) *components.SelfHealingInstanceArgs {
 }
 
 func TestDNSRecordPointsAtTheElasticIP(t *testing.T) {
-	d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: fakeaws.StandInZoneID, RecordName: "app.example.com"}))
+	d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: pulumi.String(fakeaws.StandInZoneID), RecordName: "app.example.com"}))
 	record := inputs(d.one(recordType))
 	eip := plainOutputs(d.one("aws:ec2/eip:Eip")).(map[string]any)
 	for field, want := range map[string]any{
@@ -59,7 +61,7 @@ func TestDNSNamesAreNormalizedAndTTLIsConfigurable(t *testing.T) {
 		{"wildcard", "*.dev.example.com", "example.com", intPtr(3600), "*.dev.example.com", 3600},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: fakeaws.StandInZoneID, RecordName: tc.record, TTL: tc.ttl}),
+			d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: pulumi.String(fakeaws.StandInZoneID), RecordName: tc.record, TTL: tc.ttl}),
 				func(a *fakeaws.Account) { a.Zones[fakeaws.StandInZoneID] = fakeaws.Zone{Name: tc.zone} })
 			record := inputs(d.one(recordType))
 			if record["name"] != tc.wantName || record["ttl"] != tc.wantTTL {
@@ -81,7 +83,7 @@ func TestWithoutDNSTheURLIsTheElasticIP(t *testing.T) {
 		t.Errorf("url = %v, want http:// and the Elastic IP %v", got, ip)
 	}
 
-	existing := mustDeploy(t, &components.SelfHealingInstanceArgs{AllocationID: "eipalloc-0123456789abcdef0"})
+	existing := mustDeploy(t, &components.SelfHealingInstanceArgs{AllocationID: pulumi.String("eipalloc-0123456789abcdef0")})
 	if got := existing.outputs["url"]; got != "http://198.51.100.10" {
 		t.Errorf("url with an existing address = %v, want http://198.51.100.10", got)
 	}
@@ -95,16 +97,16 @@ func TestDNSRecordOutsideTheZoneIsRefusedBeforeAnythingIsCreated(t *testing.T) {
 		want   []string
 		absent string
 	}{
-		{"another domain", components.DNSArgs{ZoneID: fakeaws.StandInZoneID, RecordName: "app.example.org"},
+		{"another domain", components.DNSArgs{ZoneID: pulumi.String(fakeaws.StandInZoneID), RecordName: "app.example.org"},
 			func(a *fakeaws.Account) { a.Zones[fakeaws.StandInZoneID] = fakeaws.Zone{Name: "example.com."} },
 			[]string{"dns.recordName", `"app.example.org"`, "not inside hosted zone", "example.com", "ending in .example.com"}, "example.com."},
 		// A plain suffix test would let this through, and AWS would refuse it.
-		{"a suffix but not a subdomain", components.DNSArgs{ZoneID: fakeaws.StandInZoneID, RecordName: "badexample.com"}, nil,
+		{"a suffix but not a subdomain", components.DNSArgs{ZoneID: pulumi.String(fakeaws.StandInZoneID), RecordName: "badexample.com"}, nil,
 			[]string{"dns.recordName", `"badexample.com"`, "not inside hosted zone"}, ""},
-		{"the parent of the zone", components.DNSArgs{ZoneID: "Z0AAAAAAAAAAAAAAAAAAA", RecordName: "example.com"},
+		{"the parent of the zone", components.DNSArgs{ZoneID: pulumi.String("Z0AAAAAAAAAAAAAAAAAAA"), RecordName: "example.com"},
 			func(a *fakeaws.Account) { a.Zones["Z0AAAAAAAAAAAAAAAAAAA"] = fakeaws.Zone{Name: "dev.example.com"} },
 			[]string{"dns.recordName", "not inside hosted zone Z0AAAAAAAAAAAAAAAAAAA (dev.example.com)"}, ""},
-		{"unknown zone", components.DNSArgs{ZoneID: "Z0FFFFFFFFFFFFFFFFFFF", RecordName: "app.example.com"}, nil,
+		{"unknown zone", components.DNSArgs{ZoneID: pulumi.String("Z0FFFFFFFFFFFFFFFFFFF"), RecordName: "app.example.com"}, nil,
 			[]string{"dns.zoneId", `"Z0FFFFFFFFFFFFFFFFFFF"`, "looking up the hosted zone", "NoSuchHostedZone"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,19 +143,19 @@ func TestInvalidDNSArgumentsNameTheFieldAndWhatIsAllowed(t *testing.T) {
 		want []string
 	}{
 		{"no zone", components.DNSArgs{RecordName: "app.example.com"}, []string{"dns.zoneId", "empty", "Z0123456789ABCDEFGHIJ"}},
-		{"zone with prefix", components.DNSArgs{ZoneID: "/hostedzone/" + zone, RecordName: "app.example.com"}, []string{"dns.zoneId", "without the /hostedzone/ prefix", `"` + zone + `"`}},
-		{"zone in lower case", components.DNSArgs{ZoneID: "z0123456789", RecordName: "app.example.com"}, []string{"dns.zoneId", `"z0123456789"`, "upper-case letters and digits"}},
-		{"zone name for id", components.DNSArgs{ZoneID: "example.com", RecordName: "app.example.com"}, []string{"dns.zoneId", `"example.com"`, "Route 53 hosted zone id"}},
-		{"no record", components.DNSArgs{ZoneID: zone}, []string{"dns.recordName", "empty", "app.example.com"}},
-		{"underscore", components.DNSArgs{ZoneID: zone, RecordName: "my_app.example.com"}, []string{"dns.recordName", `label "my_app"`, "letters, digits and hyphens"}},
-		{"leading hyphen", components.DNSArgs{ZoneID: zone, RecordName: "-app.example.com"}, []string{"dns.recordName", `label "-app"`}},
-		{"empty label", components.DNSArgs{ZoneID: zone, RecordName: "app..example.com"}, []string{"dns.recordName", `label ""`}},
-		{"a URL, not a name", components.DNSArgs{ZoneID: zone, RecordName: "https://app.example.com"}, []string{"dns.recordName", `"https://app.example.com"`}},
-		{"long label", components.DNSArgs{ZoneID: zone, RecordName: strings.Repeat("a", 64) + ".example.com"}, []string{"dns.recordName", "1 to 63"}},
-		{"long name", components.DNSArgs{ZoneID: zone, RecordName: strings.Repeat("abcdefgh.", 28) + "example.com"}, []string{"dns.recordName", "263 characters", "253"}},
-		{"wildcard inside", components.DNSArgs{ZoneID: zone, RecordName: "app.*.example.com"}, []string{"dns.recordName", `label "*"`}},
-		{"negative ttl", components.DNSArgs{ZoneID: zone, RecordName: "app.example.com", TTL: intPtr(-1)}, []string{"dns.ttl", "-1", "0 to 2147483647"}},
-		{"huge ttl", components.DNSArgs{ZoneID: zone, RecordName: "app.example.com", TTL: intPtr(1 << 31)}, []string{"dns.ttl", "2147483648", "0 to 2147483647"}},
+		{"zone with prefix", components.DNSArgs{ZoneID: pulumi.String("/hostedzone/" + zone), RecordName: "app.example.com"}, []string{"dns.zoneId", "without the /hostedzone/ prefix", `"` + zone + `"`}},
+		{"zone in lower case", components.DNSArgs{ZoneID: pulumi.String("z0123456789"), RecordName: "app.example.com"}, []string{"dns.zoneId", `"z0123456789"`, "upper-case letters and digits"}},
+		{"zone name for id", components.DNSArgs{ZoneID: pulumi.String("example.com"), RecordName: "app.example.com"}, []string{"dns.zoneId", `"example.com"`, "Route 53 hosted zone id"}},
+		{"no record", components.DNSArgs{ZoneID: pulumi.String(zone)}, []string{"dns.recordName", "empty", "app.example.com"}},
+		{"underscore", components.DNSArgs{ZoneID: pulumi.String(zone), RecordName: "my_app.example.com"}, []string{"dns.recordName", `label "my_app"`, "letters, digits and hyphens"}},
+		{"leading hyphen", components.DNSArgs{ZoneID: pulumi.String(zone), RecordName: "-app.example.com"}, []string{"dns.recordName", `label "-app"`}},
+		{"empty label", components.DNSArgs{ZoneID: pulumi.String(zone), RecordName: "app..example.com"}, []string{"dns.recordName", `label ""`}},
+		{"a URL, not a name", components.DNSArgs{ZoneID: pulumi.String(zone), RecordName: "https://app.example.com"}, []string{"dns.recordName", `"https://app.example.com"`}},
+		{"long label", components.DNSArgs{ZoneID: pulumi.String(zone), RecordName: strings.Repeat("a", 64) + ".example.com"}, []string{"dns.recordName", "1 to 63"}},
+		{"long name", components.DNSArgs{ZoneID: pulumi.String(zone), RecordName: strings.Repeat("abcdefgh.", 28) + "example.com"}, []string{"dns.recordName", "263 characters", "253"}},
+		{"wildcard inside", components.DNSArgs{ZoneID: pulumi.String(zone), RecordName: "app.*.example.com"}, []string{"dns.recordName", `label "*"`}},
+		{"negative ttl", components.DNSArgs{ZoneID: pulumi.String(zone), RecordName: "app.example.com", TTL: intPtr(-1)}, []string{"dns.ttl", "-1", "0 to 2147483647"}},
+		{"huge ttl", components.DNSArgs{ZoneID: pulumi.String(zone), RecordName: "app.example.com", TTL: intPtr(1 << 31)}, []string{"dns.ttl", "2147483648", "0 to 2147483647"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := deploy(t, withDNS(&tc.dns))
@@ -171,5 +173,5 @@ func TestInvalidDNSArgumentsNameTheFieldAndWhatIsAllowed(t *testing.T) {
 		})
 	}
 	// The largest TTL Route 53 takes is accepted.
-	mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: zone, RecordName: "app.example.com", TTL: intPtr(1<<31 - 1)}))
+	mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: pulumi.String(zone), RecordName: "app.example.com", TTL: intPtr(1<<31 - 1)}))
 }

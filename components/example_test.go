@@ -18,10 +18,10 @@ func ExampleNewSelfHealingInstance() {
 				Protocol:    "tcp",
 				FromPort:    80,
 				ToPort:      80,
-				CidrBlocks:  []string{"0.0.0.0/0", "::/0"},
+				CidrBlocks:  pulumi.ToStringArray([]string{"0.0.0.0/0", "::/0"}),
 			}},
-			UserScript: "dnf install -y nginx && systemctl enable --now nginx",
-			Tags:       map[string]string{"team": "web"},
+			UserScript: pulumi.String("dnf install -y nginx && systemctl enable --now nginx"),
+			Tags:       pulumi.StringMap{"team": pulumi.String("web")},
 		})
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package components_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -177,6 +178,15 @@ func path(v any, steps ...any) any {
 }
 
 func intPtr(i int) *int { return &i }
+
+// show prints an optional argument for a test's message: its value, or
+// "unset".
+func show[T any](p *T) string {
+	if p == nil {
+		return "unset"
+	}
+	return fmt.Sprint(*p)
+}
 
 func plainOutputs(r fakeaws.Resource) any {
 	return synth.Plain(resource.NewProperty(r.Outputs))

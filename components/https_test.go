@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
 )
@@ -14,7 +16,7 @@ var testHTTPS = components.HTTPSArgs{DomainName: "app.example.com", Email: "ops@
 
 // testHTTPSDNS is the DNS record HTTPS needs: the certificate's name,
 // pointing at the Elastic IP, in the fake account's example.com zone.
-var testHTTPSDNS = components.DNSArgs{ZoneID: fakeaws.StandInZoneID, RecordName: "app.example.com"}
+var testHTTPSDNS = components.DNSArgs{ZoneID: pulumi.String(fakeaws.StandInZoneID), RecordName: "app.example.com"}
 
 // ingressByPort returns, for each TCP port a single-port rule opens, the
 // IPv4 and IPv6 blocks, and how many rules open that port.
@@ -59,7 +61,7 @@ func TestNoPortsWithoutHTTPS(t *testing.T) {
 // two rules are the same, so what a user rule opens exactly is left out.
 func TestHTTPSRulesDoNotRepeatTheUsers(t *testing.T) {
 	tcp := func(from, to int, cidrs ...string) components.IngressRule {
-		return components.IngressRule{Description: "mine", Protocol: "tcp", FromPort: from, ToPort: to, CidrBlocks: cidrs}
+		return components.IngressRule{Description: "mine", Protocol: "tcp", FromPort: from, ToPort: to, CidrBlocks: pulumi.ToStringArray(cidrs)}
 	}
 	for _, tc := range []struct {
 		name  string
@@ -199,7 +201,7 @@ func TestSectionsThatDoNotFitAreRefusedBeforeAnythingIsCreated(t *testing.T) {
 	for i := range script {
 		script[i] = byte(' ' + random.IntN(95))
 	}
-	if _, err := deploy(t, &components.SelfHealingInstanceArgs{UserScript: string(script)}); err != nil {
+	if _, err := deploy(t, &components.SelfHealingInstanceArgs{UserScript: pulumi.String(string(script))}); err != nil {
 		t.Fatalf("test setup: the user script alone must fit: %v", err)
 	}
 
@@ -207,8 +209,8 @@ func TestSectionsThatDoNotFitAreRefusedBeforeAnythingIsCreated(t *testing.T) {
 	args := withParameters()
 	args.HTTPS = &h
 	args.DNS = &testHTTPSDNS
-	args.Logs = &components.LogsArgs{}
-	args.UserScript = string(script)
+	args.Logs = &components.LogsArgs{RetentionDays: pulumi.IntRef(0)}
+	args.UserScript = pulumi.String(string(script))
 	d, err := deploy(t, args)
 	if err == nil || !strings.Contains(err.Error(), "does not fit") || !strings.Contains(err.Error(), "16384") {
 		t.Fatalf("err = %v, want a refusal naming the user-data limit", err)

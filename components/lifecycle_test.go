@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // groupARN is the test group's ARN as IAM policies name it.
@@ -19,7 +22,7 @@ func TestLaunchGateHoldsEveryInstanceUntilReady(t *testing.T) {
 		wantWait    string
 	}{
 		{"default", nil, 600, "900s"},
-		{"configured timeout", &components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 1800}, 1800, "2100s"},
+		{"configured timeout", &components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(1800)}, 1800, "2100s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			group := mustDeploy(t, tc.args).group()
@@ -52,7 +55,7 @@ func TestLaunchGateHoldsEveryInstanceUntilReady(t *testing.T) {
 }
 
 func TestWithoutTheLaunchGateThereIsNoHookAndNoPermission(t *testing.T) {
-	d := mustDeploy(t, &components.SelfHealingInstanceArgs{DisableLaunchGate: true})
+	d := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)})
 	group := d.group()
 	if hooks, ok := group["initialLifecycleHooks"]; ok && len(hooks.([]any)) > 0 {
 		t.Errorf("initialLifecycleHooks = %v, want none", hooks)
@@ -72,7 +75,7 @@ func TestWithoutTheLaunchGateThereIsNoHookAndNoPermission(t *testing.T) {
 // Without the gate nothing abandons a failed boot: the boot script marks
 // its instance Unhealthy instead, which it may do in its own group only.
 func TestWithoutTheLaunchGateAFailedBootMayMarkItselfUnhealthy(t *testing.T) {
-	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{DisableLaunchGate: true}).rolePolicy()
+	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)}).rolePolicy()
 	var found []components.PolicyStatement
 	for _, st := range doc.Statement {
 		if slices.Contains(st.Action, "autoscaling:SetInstanceHealth") {
@@ -132,15 +135,15 @@ func TestLaunchGatePermissionIsThisGroupsAlone(t *testing.T) {
 }
 
 func TestLaunchGateParamsForTheBootScript(t *testing.T) {
-	got := components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 900}.LaunchGateParams("p-s-web")
-	want := components.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: "p-s-web", TimeoutSeconds: 900}
+	got := components.BootParamsInGroup(components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(900)}, "p-s-web", "eipalloc-0123456789abcdef0", "").LaunchGate
+	want := userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: "p-s-web", TimeoutSeconds: 900}
 	if got == nil || *got != want {
 		t.Errorf("LaunchGateParams = %+v, want %+v", got, want)
 	}
-	if got := (components.SelfHealingInstanceArgs{}).LaunchGateParams("g"); got == nil || got.TimeoutSeconds != components.DefaultLaunchGateTimeoutSeconds {
+	if got := components.BootParamsInGroup(components.SelfHealingInstanceArgs{}, "g", "eipalloc-0123456789abcdef0", "").LaunchGate; got == nil || got.TimeoutSeconds != components.DefaultLaunchGateTimeoutSeconds {
 		t.Errorf("default LaunchGateParams = %+v, want the default timeout", got)
 	}
-	if got := (components.SelfHealingInstanceArgs{DisableLaunchGate: true}).LaunchGateParams("g"); got != nil {
+	if got := components.BootParamsInGroup(components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)}, "g", "eipalloc-0123456789abcdef0", "").LaunchGate; got != nil {
 		t.Errorf("LaunchGateParams with the gate off = %+v, want nil", got)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 )
 
@@ -22,7 +24,7 @@ func withLogs(l components.LogsArgs) *components.SelfHealingInstanceArgs {
 }
 
 func TestLogGroupOutlivesTheInstanceWithItsRetention(t *testing.T) {
-	d := mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: 30, ExtraFiles: []string{"/var/log/app.log"}, KMSKeyARN: logsKeyARN}))
+	d := mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(30), ExtraFiles: []string{"/var/log/app.log"}, KMSKeyARN: pulumi.String(logsKeyARN)}))
 	group := d.one(typeLogGroup)
 	in := inputs(group)
 	if in["name"] != testLogGroup || in["retentionInDays"] != 30.0 || in["kmsKeyId"] != logsKeyARN {
@@ -37,7 +39,7 @@ func TestLogGroupOutlivesTheInstanceWithItsRetention(t *testing.T) {
 }
 
 func TestLogsNeverExpireAtZero(t *testing.T) {
-	in := inputs(mustDeploy(t, withLogs(components.LogsArgs{})).one(typeLogGroup))
+	in := inputs(mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(0)})).one(typeLogGroup))
 	if in["retentionInDays"] != 0.0 {
 		t.Errorf("retentionInDays = %v, want 0 (never expire)", in["retentionInDays"])
 	}
@@ -49,7 +51,7 @@ func TestLogsNeverExpireAtZero(t *testing.T) {
 // TestInstanceWritesOnlyToItsOwnLogGroup fails if the logs statement is
 // widened: another group, "*", logs:*, or creating groups.
 func TestInstanceWritesOnlyToItsOwnLogGroup(t *testing.T) {
-	doc := mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: 7})).rolePolicy()
+	doc := mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(7)})).rolePolicy()
 	st := statement(t, doc, "ShipLogsToThisLogGroup")
 	if !slices.Equal(st.Action, []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"}) {
 		t.Errorf("logs statement allows %v", st.Action)
@@ -70,7 +72,7 @@ func TestInstanceWritesOnlyToItsOwnLogGroup(t *testing.T) {
 }
 
 func TestBootScriptShipsToTheLogGroup(t *testing.T) {
-	script := mustDeploy(t, withLogs(components.LogsArgs{ExtraFiles: []string{"/srv/app/app.log"}})).bootScript()
+	script := mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: []string{"/srv/app/app.log"}})).bootScript()
 	start := strings.Index(script, logsAgentJSON)
 	if start < 0 {
 		t.Fatalf("the boot script has no agent configuration")
@@ -106,16 +108,17 @@ func TestBadLogsAreRefusedNamingTheField(t *testing.T) {
 		logs components.LogsArgs
 		want []string
 	}{
-		{"retention", components.LogsArgs{RetentionDays: 10}, []string{"logs.retentionDays 10", "1, 3, 5, 7, 14", "3653", "0 to keep logs forever"}},
-		{"negative retention", components.LogsArgs{RetentionDays: -1}, []string{"logs.retentionDays -1"}},
-		{"relative file", components.LogsArgs{ExtraFiles: []string{"app.log"}}, []string{"logs.extraFiles[0]", `"app.log"`, "absolute"}},
-		{"glob", components.LogsArgs{ExtraFiles: []string{"/var/log/*.log"}}, []string{"logs.extraFiles[0]", "no globs"}},
-		{"unclean path", components.LogsArgs{ExtraFiles: []string{"/var/log/../etc/shadow"}}, []string{"logs.extraFiles[0]", "clean"}},
-		{"colon", components.LogsArgs{ExtraFiles: []string{"/var/log/a:b"}}, []string{"logs.extraFiles[0]"}},
-		{"shipped already", components.LogsArgs{ExtraFiles: []string{"/var/log/cloud-init-output.log"}}, []string{"logs.extraFiles[0]", "already shipped"}},
-		{"twice", components.LogsArgs{ExtraFiles: []string{"/var/log/a.log", "/var/log/a.log"}}, []string{"logs.extraFiles[1]", "already shipped"}},
-		{"too many", components.LogsArgs{ExtraFiles: tooMany}, []string{"logs.extraFiles", "21 files", "at most 20"}},
-		{"key", components.LogsArgs{KMSKeyARN: "alias/aws/logs"}, []string{"logs.kmsKeyArn", `"alias/aws/logs"`}},
+		{"no retention", components.LogsArgs{}, []string{"logs.retentionDays: required", "0 to keep logs forever"}},
+		{"retention", components.LogsArgs{RetentionDays: pulumi.IntRef(10)}, []string{"logs.retentionDays 10", "1, 3, 5, 7, 14", "3653", "0 to keep logs forever"}},
+		{"negative retention", components.LogsArgs{RetentionDays: pulumi.IntRef(-1)}, []string{"logs.retentionDays -1"}},
+		{"relative file", components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: []string{"app.log"}}, []string{"logs.extraFiles[0]", `"app.log"`, "absolute"}},
+		{"glob", components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: []string{"/var/log/*.log"}}, []string{"logs.extraFiles[0]", "no globs"}},
+		{"unclean path", components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: []string{"/var/log/../etc/shadow"}}, []string{"logs.extraFiles[0]", "clean"}},
+		{"colon", components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: []string{"/var/log/a:b"}}, []string{"logs.extraFiles[0]"}},
+		{"shipped already", components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: []string{"/var/log/cloud-init-output.log"}}, []string{"logs.extraFiles[0]", "already shipped"}},
+		{"twice", components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: []string{"/var/log/a.log", "/var/log/a.log"}}, []string{"logs.extraFiles[1]", "already shipped"}},
+		{"too many", components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: tooMany}, []string{"logs.extraFiles", "21 files", "at most 20"}},
+		{"key", components.LogsArgs{RetentionDays: pulumi.IntRef(0), KMSKeyARN: pulumi.String("alias/aws/logs")}, []string{"logs.kmsKeyArn", `"alias/aws/logs"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := deploy(t, withLogs(tc.logs))
@@ -136,14 +139,14 @@ func TestBadLogsAreRefusedNamingTheField(t *testing.T) {
 
 func TestEveryRetentionCloudWatchAcceptsIsAccepted(t *testing.T) {
 	for _, days := range append([]int{0}, components.LogRetentionDays...) {
-		if _, err := deploy(t, withLogs(components.LogsArgs{RetentionDays: days})); err != nil {
+		if _, err := deploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(days)})); err != nil {
 			t.Errorf("retention %d refused: %v", days, err)
 		}
 	}
 }
 
 func TestLogsKeyInAnotherRegionIsRefused(t *testing.T) {
-	_, err := deploy(t, withLogs(components.LogsArgs{KMSKeyARN: "arn:aws:kms:us-west-2:123456789012:key/1111bbbb-12ab-34cd-56ef-1234567890ab"}))
+	_, err := deploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(0), KMSKeyARN: pulumi.String("arn:aws:kms:us-west-2:123456789012:key/1111bbbb-12ab-34cd-56ef-1234567890ab")}))
 	if err == nil || !strings.Contains(err.Error(), "logs.kmsKeyArn") || !strings.Contains(err.Error(), "us-west-2") {
 		t.Errorf("err = %v, want a refusal of the us-west-2 key", err)
 	}

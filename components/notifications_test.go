@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 )
 
@@ -82,13 +84,13 @@ func TestNotificationsOnACreatedTopicWithAnEmail(t *testing.T) {
 }
 
 func TestNotificationsOnAnExistingTopic(t *testing.T) {
-	d := mustDeploy(t, withNotifications(&components.NotificationsArgs{TopicArn: existingTopic}))
+	d := mustDeploy(t, withNotifications(&components.NotificationsArgs{TopicArn: pulumi.String(existingTopic)}))
 	if n := len(d.monitor.ByType(topicType)) + len(d.monitor.ByType(subscriptionType)); n != 0 {
 		t.Errorf("%d topics or subscriptions created for an existing topic without email", n)
 	}
 	checkNotification(t, d, existingTopic)
 
-	withEmail := mustDeploy(t, withNotifications(&components.NotificationsArgs{TopicArn: existingTopic, Email: "oncall@example.org"}))
+	withEmail := mustDeploy(t, withNotifications(&components.NotificationsArgs{TopicArn: pulumi.String(existingTopic), Email: "oncall@example.org"}))
 	if got := inputs(withEmail.one(subscriptionType))["topic"]; got != existingTopic {
 		t.Errorf("subscription topic = %v, want the existing %s", got, existingTopic)
 	}
@@ -110,7 +112,7 @@ func TestNoNotificationsCreateNothing(t *testing.T) {
 func TestOptionsAddNoInstancePermissions(t *testing.T) {
 	plain := mustDeploy(t, nil)
 	all := mustDeploy(t, &components.SelfHealingInstanceArgs{
-		DNS:           &components.DNSArgs{ZoneID: "Z0123456789EXAMPLEZONE", RecordName: "app.example.com"},
+		DNS:           &components.DNSArgs{ZoneID: pulumi.String("Z0123456789EXAMPLEZONE"), RecordName: "app.example.com"},
 		Schedule:      officeHours(),
 		Notifications: &components.NotificationsArgs{Email: "ops@example.com"},
 	})
@@ -130,7 +132,7 @@ func TestOptionsAddNoInstancePermissions(t *testing.T) {
 
 func TestOptionResourcesAreChildrenOfTheComponent(t *testing.T) {
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{
-		DNS:           &components.DNSArgs{ZoneID: "Z0123456789EXAMPLEZONE", RecordName: "app.example.com"},
+		DNS:           &components.DNSArgs{ZoneID: pulumi.String("Z0123456789EXAMPLEZONE"), RecordName: "app.example.com"},
 		Schedule:      officeHours(),
 		Notifications: &components.NotificationsArgs{Email: "ops@example.com"},
 	})
@@ -155,11 +157,11 @@ func TestInvalidNotificationsNameTheFieldAndWhatIsAllowed(t *testing.T) {
 		n    components.NotificationsArgs
 		want []string
 	}{
-		{"not an arn", components.NotificationsArgs{TopicArn: "ops-alerts"}, []string{"notifications.topicArn", `"ops-alerts"`, "arn:aws:sns:us-east-1:123456789012:ops", "empty to create"}},
-		{"a queue", components.NotificationsArgs{TopicArn: "arn:aws:sqs:eu-west-1:123456789012:q"}, []string{"notifications.topicArn", "SNS topic ARN"}},
-		{"short account", components.NotificationsArgs{TopicArn: "arn:aws:sns:eu-west-1:12345:ops"}, []string{"notifications.topicArn"}},
-		{"subscription arn", components.NotificationsArgs{TopicArn: existingTopic + ":0f1e2d3c-0000-0000-0000-000000000000"}, []string{"notifications.topicArn"}},
-		{"fifo", components.NotificationsArgs{TopicArn: existingTopic + ".fifo"}, []string{"notifications.topicArn", "FIFO", "standard topic"}},
+		{"not an arn", components.NotificationsArgs{TopicArn: pulumi.String("ops-alerts")}, []string{"notifications.topicArn", `"ops-alerts"`, "arn:aws:sns:us-east-1:123456789012:ops", "leave it unset to create"}},
+		{"a queue", components.NotificationsArgs{TopicArn: pulumi.String("arn:aws:sqs:eu-west-1:123456789012:q")}, []string{"notifications.topicArn", "SNS topic ARN"}},
+		{"short account", components.NotificationsArgs{TopicArn: pulumi.String("arn:aws:sns:eu-west-1:12345:ops")}, []string{"notifications.topicArn"}},
+		{"subscription arn", components.NotificationsArgs{TopicArn: pulumi.String(existingTopic + ":0f1e2d3c-0000-0000-0000-000000000000")}, []string{"notifications.topicArn"}},
+		{"fifo", components.NotificationsArgs{TopicArn: pulumi.String(existingTopic + ".fifo")}, []string{"notifications.topicArn", "FIFO", "standard topic"}},
 		{"email without domain", components.NotificationsArgs{Email: "ops"}, []string{"notifications.email", `"ops"`, "ops@example.com"}},
 		{"email with name", components.NotificationsArgs{Email: "Ops <ops@example.com>"}, []string{"notifications.email", "no display name"}},
 		{"two emails", components.NotificationsArgs{Email: "a@example.com, b@example.com"}, []string{"notifications.email", "one bare address"}},
@@ -188,7 +190,7 @@ func TestATopicElsewhereIsRefusedBeforeAnythingIsCreated(t *testing.T) {
 		{"arn:aws:sns:us-east-1:123456789012:ops", "is in aws/us-east-1, but the stack deploys to aws/eu-west-1"},
 		{"arn:aws-cn:sns:eu-west-1:123456789012:ops", "is in aws-cn/eu-west-1"},
 	} {
-		d, err := deploy(t, withNotifications(&components.NotificationsArgs{TopicArn: tc.arn}))
+		d, err := deploy(t, withNotifications(&components.NotificationsArgs{TopicArn: pulumi.String(tc.arn)}))
 		if err == nil || !strings.Contains(err.Error(), "notifications.topicArn") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("topic %s: err = %v, want one naming notifications.topicArn and saying %q", tc.arn, err, tc.want)
 		}
@@ -203,9 +205,9 @@ func TestATopicElsewhereIsRefusedBeforeAnythingIsCreated(t *testing.T) {
 func TestEveryOptionsProblemIsReportedAtOnce(t *testing.T) {
 	_, err := deploy(t, &components.SelfHealingInstanceArgs{
 		InstanceType:  "big",
-		DNS:           &components.DNSArgs{ZoneID: "example.com", RecordName: "a_b.example.com", TTL: intPtr(-5)},
+		DNS:           &components.DNSArgs{ZoneID: pulumi.String("example.com"), RecordName: "a_b.example.com", TTL: intPtr(-5)},
 		Schedule:      &components.ScheduleArgs{Stop: "0 25 * * *", Start: "0 8 * *", TimeZone: "Mars/Olympus"},
-		Notifications: &components.NotificationsArgs{TopicArn: "topic", Email: "nobody"},
+		Notifications: &components.NotificationsArgs{TopicArn: pulumi.String("topic"), Email: "nobody"},
 	})
 	for _, field := range []string{"instanceType", "dns.zoneId", "dns.recordName", "dns.ttl", "schedule.stop", "schedule.start",
 		"schedule.timeZone", "notifications.topicArn", "notifications.email"} {

@@ -11,7 +11,7 @@ import (
 func ExampleNewSelfHealingInstance_options() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
 		box, err := components.NewSelfHealingInstance(ctx, "devbox", &components.SelfHealingInstanceArgs{
-			DNS: &components.DNSArgs{ZoneID: "Z0123456789ABCDEFGHIJ", RecordName: "dev.example.com"},
+			DNS: &components.DNSArgs{ZoneID: pulumi.String("Z0123456789ABCDEFGHIJ"), RecordName: "dev.example.com"},
 			Schedule: &components.ScheduleArgs{
 				Stop: "0 19 * * MON-FRI", Start: "0 8 * * MON-FRI", TimeZone: "Europe/Berlin",
 			},

@@ -23,8 +23,8 @@ const (
 
 func withParameters() *components.SelfHealingInstanceArgs {
 	return &components.SelfHealingInstanceArgs{
-		Parameters:       map[string]string{"greeting": "hello", "api.url": "https://api.example.com/v1?x=1"},
-		SecretParameters: map[string]string{"db-password": secretTestValue},
+		Parameters:       pulumi.ToStringMap(map[string]string{"greeting": "hello", "api.url": "https://api.example.com/v1?x=1"}),
+		SecretParameters: pulumi.ToStringMap(map[string]string{"db-password": secretTestValue}),
 	}
 }
 
@@ -76,7 +76,7 @@ func TestParametersBecomeStringsAndSecureStringsUnderTheComponentsPath(t *testin
 
 func TestSecretParametersWithACustomerKey(t *testing.T) {
 	args := withParameters()
-	args.ParametersKMSKeyARN = ssmKeyARNInStack
+	args.ParametersKMSKeyARN = pulumi.String(ssmKeyARNInStack)
 	d := mustDeploy(t, args)
 	if got := parametersByName(d)["/proj/test/bastion/db-password"]["keyId"]; got.StringValue() != ssmKeyARNInStack {
 		t.Errorf("keyId = %v, want %s", got, ssmKeyARNInStack)
@@ -148,7 +148,7 @@ func TestInstanceReadsOnlyItsOwnParameters(t *testing.T) {
 }
 
 func TestPlainParametersNeedNoDecrypt(t *testing.T) {
-	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{Parameters: map[string]string{"greeting": "hello"}}).rolePolicy()
+	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(map[string]string{"greeting": "hello"})}).rolePolicy()
 	statement(t, doc, "ReadThisInstancesParameters")
 	for _, st := range doc.Statement {
 		if slices.Contains(st.Action, "kms:Decrypt") {
@@ -205,19 +205,19 @@ func TestBadParametersAreRefusedNamingTheKey(t *testing.T) {
 		args components.SelfHealingInstanceArgs
 		want []string
 	}{
-		{"bad characters", components.SelfHealingInstanceArgs{Parameters: map[string]string{"db host": "x"}}, []string{`parameters["db host"]`, "A-Z a-z 0-9 _ . -"}},
-		{"nested key", components.SelfHealingInstanceArgs{Parameters: map[string]string{"db/host": "x"}}, []string{`parameters["db/host"]`, "do not nest"}},
-		{"two keys, one variable", components.SelfHealingInstanceArgs{Parameters: map[string]string{"db-host": "x"}, SecretParameters: map[string]string{"DB_HOST": "y"}},
+		{"bad characters", components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(map[string]string{"db host": "x"})}, []string{`parameters["db host"]`, "A-Z a-z 0-9 _ . -"}},
+		{"nested key", components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(map[string]string{"db/host": "x"})}, []string{`parameters["db/host"]`, "do not nest"}},
+		{"two keys, one variable", components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(map[string]string{"db-host": "x"}), SecretParameters: pulumi.ToStringMap(map[string]string{"DB_HOST": "y"})},
 			[]string{`secretParameters["DB_HOST"]`, `parameters["db-host"]`, "both become the variable DB_HOST"}},
-		{"digit first", components.SelfHealingInstanceArgs{Parameters: map[string]string{"1password": "x"}}, []string{`parameters["1password"]`, "1PASSWORD", "digit"}},
-		{"reserved", components.SelfHealingInstanceArgs{Parameters: map[string]string{"path": "/tmp"}}, []string{`parameters["path"]`, "PATH", "reserved"}},
-		{"aws prefix", components.SelfHealingInstanceArgs{SecretParameters: map[string]string{"aws_secret_access_key": "x"}}, []string{`secretParameters["aws_secret_access_key"]`, "AWS_"}},
-		{"empty value", components.SelfHealingInstanceArgs{Parameters: map[string]string{"empty": ""}}, []string{`parameters["empty"]`, "empty"}},
-		{"value too big", components.SelfHealingInstanceArgs{SecretParameters: map[string]string{"cert": long}}, []string{`secretParameters["cert"]`, "4097 bytes", "4096"}},
-		{"NUL", components.SelfHealingInstanceArgs{SecretParameters: map[string]string{"k": "a\x00" + secretTestValue}}, []string{`secretParameters["k"]`, "NUL"}},
-		{"too many", components.SelfHealingInstanceArgs{Parameters: many}, []string{"parameters and secretParameters", "101", "at most 100"}},
-		{"key without secrets", components.SelfHealingInstanceArgs{Parameters: map[string]string{"a": "b"}, ParametersKMSKeyARN: ssmKeyARNInStack}, []string{"parametersKmsKeyArn", "without secretParameters"}},
-		{"alias, not a key", components.SelfHealingInstanceArgs{SecretParameters: map[string]string{"a": "b"}, ParametersKMSKeyARN: "alias/mine"}, []string{"parametersKmsKeyArn", `"alias/mine"`, "not an alias"}},
+		{"digit first", components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(map[string]string{"1password": "x"})}, []string{`parameters["1password"]`, "1PASSWORD", "digit"}},
+		{"reserved", components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(map[string]string{"path": "/tmp"})}, []string{`parameters["path"]`, "PATH", "reserved"}},
+		{"aws prefix", components.SelfHealingInstanceArgs{SecretParameters: pulumi.ToStringMap(map[string]string{"aws_secret_access_key": "x"})}, []string{`secretParameters["aws_secret_access_key"]`, "AWS_"}},
+		{"empty value", components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(map[string]string{"empty": ""})}, []string{`parameters["empty"]`, "empty"}},
+		{"value too big", components.SelfHealingInstanceArgs{SecretParameters: pulumi.ToStringMap(map[string]string{"cert": long})}, []string{`secretParameters["cert"]`, "4097 bytes", "4096"}},
+		{"NUL", components.SelfHealingInstanceArgs{SecretParameters: pulumi.ToStringMap(map[string]string{"k": "a\x00" + secretTestValue})}, []string{`secretParameters["k"]`, "NUL"}},
+		{"too many", components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(many)}, []string{"parameters and secretParameters", "101", "at most 100"}},
+		{"key without secrets", components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(map[string]string{"a": "b"}), ParametersKMSKeyARN: pulumi.String(ssmKeyARNInStack)}, []string{"parametersKmsKeyArn", "without secretParameters"}},
+		{"alias, not a key", components.SelfHealingInstanceArgs{SecretParameters: pulumi.ToStringMap(map[string]string{"a": "b"}), ParametersKMSKeyARN: pulumi.String("alias/mine")}, []string{"parametersKmsKeyArn", `"alias/mine"`, "not an alias"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := deploy(t, &tc.args)
@@ -251,8 +251,8 @@ func TestKeysThatChangeHowProgramsRunAreRefused(t *testing.T) {
 	} {
 		t.Run(key, func(t *testing.T) {
 			for field, args := range map[string]*components.SelfHealingInstanceArgs{
-				fmt.Sprintf("parameters[%q]", key):       {Parameters: map[string]string{key: "harmless"}},
-				fmt.Sprintf("secretParameters[%q]", key): {SecretParameters: map[string]string{key: secretTestValue}},
+				fmt.Sprintf("parameters[%q]", key):       {Parameters: pulumi.ToStringMap(map[string]string{key: "harmless"})},
+				fmt.Sprintf("secretParameters[%q]", key): {SecretParameters: pulumi.ToStringMap(map[string]string{key: secretTestValue})},
 			} {
 				_, err := deploy(t, args)
 				if err == nil {
@@ -273,7 +273,7 @@ func TestKeysThatChangeHowProgramsRunAreRefused(t *testing.T) {
 
 func TestParametersKeyInAnotherRegionIsRefused(t *testing.T) {
 	args := withParameters()
-	args.ParametersKMSKeyARN = "arn:aws:kms:us-east-1:123456789012:key/0000aaaa-12ab-34cd-56ef-1234567890ab"
+	args.ParametersKMSKeyARN = pulumi.String("arn:aws:kms:us-east-1:123456789012:key/0000aaaa-12ab-34cd-56ef-1234567890ab")
 	d, err := deploy(t, args)
 	if err == nil || !strings.Contains(err.Error(), "parametersKmsKeyArn") || !strings.Contains(err.Error(), "us-east-1") {
 		t.Fatalf("err = %v, want a refusal of the us-east-1 key", err)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 )
 
@@ -14,7 +16,7 @@ func TestInstancePolicyMovesOnlyItsOwnAddress(t *testing.T) {
 	// Without the launch gate (on by default) the policy is the address's,
 	// and the failure report's, which lifecycle_test.go checks with the
 	// gate's statement.
-	d := mustDeploy(t, &components.SelfHealingInstanceArgs{DisableLaunchGate: true})
+	d := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)})
 	allocation := d.one("aws:ec2/eip:Eip").ID
 	doc := d.rolePolicy()
 	if doc.Version != "2012-10-17" {
@@ -105,8 +107,8 @@ func wantInstancesOfThisGroupOnly(t *testing.T, doc components.PolicyDocument, a
 // the group's condition.
 func TestNoStatementAllowsAnyInstance(t *testing.T) {
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{
-		DataVolume:     &components.DataVolumeArgs{SizeGiB: 5, KMSKeyARN: testKMSKeyARN},
-		AppHealthCheck: &components.AppHealthCheck{URL: "http://localhost/"},
+		DataVolume:     &components.DataVolumeArgs{SizeGiB: 5, KMSKeyARN: pulumi.String(testKMSKeyARN)},
+		AppHealthCheck: &components.AppHealthCheck{URL: pulumi.String("http://localhost/")},
 	})
 	doc := d.rolePolicy()
 	for _, st := range doc.Statement {
@@ -148,11 +150,11 @@ func TestSessionManagerNeedsNoManagedPolicy(t *testing.T) {
 		t.Errorf("Session Manager statement = %+v, want Allow %v on * without conditions", st, want)
 	}
 
-	off := mustDeploy(t, &components.SelfHealingInstanceArgs{DisableSessionManager: true})
+	off := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableSessionManager: pulumi.BoolRef(false)})
 	for _, st := range off.rolePolicy().Statement {
 		for _, action := range st.Action {
 			if strings.HasPrefix(action, "ssm") {
-				t.Errorf("DisableSessionManager: statement %s still allows %s", st.Sid, action)
+				t.Errorf("EnableSessionManager false: statement %s still allows %s", st.Sid, action)
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
 )
@@ -40,9 +42,9 @@ func TestTemplateChangesRollOutTerminateThenLaunch(t *testing.T) {
 		t.Errorf("instanceRefresh.preferences = %v, want exactly %v (autoRollback stays off)", prefs, want)
 	}
 
-	off := mustDeploy(t, &components.SelfHealingInstanceArgs{DisableInstanceRefresh: true}).group()
+	off := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableInstanceRefresh: pulumi.BoolRef(false)}).group()
 	if v, ok := off["instanceRefresh"]; ok && v != nil {
-		t.Errorf("DisableInstanceRefresh: instanceRefresh = %v, want unset", v)
+		t.Errorf("EnableInstanceRefresh false: instanceRefresh = %v, want unset", v)
 	}
 }
 
@@ -132,7 +134,7 @@ func TestWarmPoolKeepsOneStoppedInstance(t *testing.T) {
 // if any of them is ever widened, to "*" or to another group.
 func TestNoAutoScalingPermissionIsWidened(t *testing.T) {
 	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{
-		AppHealthCheck: &components.AppHealthCheck{Command: "true"},
+		AppHealthCheck: &components.AppHealthCheck{Command: pulumi.String("true")},
 	}).rolePolicy()
 	actions := map[string]bool{}
 	for _, st := range doc.Statement {
@@ -184,12 +186,12 @@ func TestCombinationsThatCannotWorkAreRefused(t *testing.T) {
 		{"spot type twice", components.SelfHealingInstanceArgs{Spot: true, SpotInstanceTypes: []string{"t3a.micro", "t3a.micro"}}, []string{"spotInstanceTypes[1]", "twice"}},
 		{"instance type again", components.SelfHealingInstanceArgs{Spot: true, SpotInstanceTypes: []string{"t3.micro"}}, []string{"spotInstanceTypes[0]", `"t3.micro"`, "is instanceType"}},
 		{"too many spot types", components.SelfHealingInstanceArgs{Spot: true, SpotInstanceTypes: manyTypes(40)}, []string{"spotInstanceTypes", "40 types", "at most 39"}},
-		{"gate timeout too short", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 29}, []string{"launchGateTimeoutSeconds", "29", "30 to 7200"}},
-		{"gate timeout too long", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 7201}, []string{"launchGateTimeoutSeconds", "7201", "30 to 7200"}},
-		{"gate timeout without gate", components.SelfHealingInstanceArgs{DisableLaunchGate: true, LaunchGateTimeoutSeconds: 600}, []string{"launchGateTimeoutSeconds", "disableLaunchGate"}},
-		{"gate shorter than the volume wait", components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: 600}},
+		{"gate timeout too short", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(29)}, []string{"launchGateTimeoutSeconds", "29", "30 to 7200"}},
+		{"gate timeout too long", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(7201)}, []string{"launchGateTimeoutSeconds", "7201", "30 to 7200"}},
+		{"gate timeout without gate", components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false), LaunchGateTimeoutSeconds: pulumi.IntRef(600)}, []string{"launchGateTimeoutSeconds", "launchGate false"}},
+		{"gate shorter than the volume wait", components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: pulumi.IntRef(600)}},
 			[]string{"launchGateTimeoutSeconds 600", "dataVolume.attachTimeoutSeconds 600", "more than 780"}},
-		{"default gate, default volume wait plus a long one", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: 400, DataVolume: &components.DataVolumeArgs{SizeGiB: 20}},
+		{"default gate, default volume wait plus a long one", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(400), DataVolume: &components.DataVolumeArgs{SizeGiB: 20}},
 			[]string{"launchGateTimeoutSeconds 400", "attachTimeoutSeconds 300", "more than 480"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,11 +273,11 @@ func TestGroupFollowsTheTemplatesLatestVersion(t *testing.T) {
 func TestLaunchGateOutlastsTheDataVolumeWait(t *testing.T) {
 	for _, args := range []components.SelfHealingInstanceArgs{
 		{DataVolume: &components.DataVolumeArgs{SizeGiB: 20}}, // 600 > 300 + 180
-		{LaunchGateTimeoutSeconds: 3800, DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: 3600}},
-		{DisableLaunchGate: true, DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: 3600}},
+		{LaunchGateTimeoutSeconds: pulumi.IntRef(3800), DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: pulumi.IntRef(3600)}},
+		{EnableLaunchGate: pulumi.BoolRef(false), DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: pulumi.IntRef(3600)}},
 	} {
 		if _, err := deploy(t, &args); err != nil {
-			t.Errorf("gate %d s (off: %v), volume wait %d s: refused: %v", args.LaunchGateTimeoutSeconds, args.DisableLaunchGate, args.DataVolume.AttachTimeoutSeconds, err)
+			t.Errorf("gate %s s (on: %s), volume wait %s s: refused: %v", show(args.LaunchGateTimeoutSeconds), show(args.EnableLaunchGate), show(args.DataVolume.AttachTimeoutSeconds), err)
 		}
 	}
 }

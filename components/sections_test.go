@@ -4,12 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 )
 
 func TestOptionalChildrenAreParentedToTheComponent(t *testing.T) {
 	args := withParameters()
-	args.Logs = &components.LogsArgs{RetentionDays: 14}
+	args.Logs = &components.LogsArgs{RetentionDays: pulumi.IntRef(14)}
 	d := mustDeploy(t, args)
 	var seen int
 	for _, r := range d.monitor.Resources() {

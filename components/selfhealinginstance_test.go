@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
 	"github.com/selfhealing-dev/selfhealing/userdata"
@@ -56,7 +58,7 @@ func TestLaunchTemplateRequiresIMDSv2(t *testing.T) {
 		t.Errorf("default hop limit = %v, want 1", got)
 	}
 
-	metadata = mustDeploy(t, &components.SelfHealingInstanceArgs{MetadataHopLimit: 2}).launchTemplate()["metadataOptions"]
+	metadata = mustDeploy(t, &components.SelfHealingInstanceArgs{MetadataHopLimit: pulumi.IntRef(2)}).launchTemplate()["metadataOptions"]
 	if got := path(metadata, "httpPutResponseHopLimit"); got != 2.0 {
 		t.Errorf("configured hop limit = %v, want 2", got)
 	}
@@ -120,7 +122,7 @@ func TestInstanceGetsAPublicIPv4AtLaunch(t *testing.T) {
 }
 
 func TestLaunchTemplateTagsInstanceAndVolumes(t *testing.T) {
-	specs, _ := mustDeploy(t, &components.SelfHealingInstanceArgs{Tags: map[string]string{"team": "ops"}}).launchTemplate()["tagSpecifications"].([]any)
+	specs, _ := mustDeploy(t, &components.SelfHealingInstanceArgs{Tags: pulumi.ToStringMap(map[string]string{"team": "ops"})}).launchTemplate()["tagSpecifications"].([]any)
 	got := map[string]any{}
 	for _, spec := range specs {
 		got[path(spec, "resourceType").(string)] = path(spec, "tags")
@@ -133,7 +135,7 @@ func TestLaunchTemplateTagsInstanceAndVolumes(t *testing.T) {
 }
 
 func TestGroupTagsPropagateAtLaunch(t *testing.T) {
-	tags, _ := mustDeploy(t, &components.SelfHealingInstanceArgs{Tags: map[string]string{"team": "ops"}}).group()["tags"].([]any)
+	tags, _ := mustDeploy(t, &components.SelfHealingInstanceArgs{Tags: pulumi.ToStringMap(map[string]string{"team": "ops"})}).group()["tags"].([]any)
 	keys := []string{}
 	for _, tag := range tags {
 		keys = append(keys, path(tag, "key").(string))
@@ -147,7 +149,7 @@ func TestGroupTagsPropagateAtLaunch(t *testing.T) {
 }
 
 func TestUserDataTakesThisAllocation(t *testing.T) {
-	d := mustDeploy(t, &components.SelfHealingInstanceArgs{UserScript: "systemctl start app"})
+	d := mustDeploy(t, &components.SelfHealingInstanceArgs{UserScript: pulumi.String("systemctl start app")})
 	eip := d.one("aws:ec2/eip:Eip")
 	group, _ := d.group()["name"].(string)
 	want, err := userdata.Render(userdata.Params{AllocationID: eip.ID, UserScript: "systemctl start app",
@@ -163,10 +165,14 @@ func TestUserDataTakesThisAllocation(t *testing.T) {
 
 func TestSecretUserScriptsStaySecret(t *testing.T) {
 	for _, secret := range []bool{false, true} {
-		d := mustDeploy(t, &components.SelfHealingInstanceArgs{UserScript: "echo token", UserScriptIsSecret: secret})
+		var script pulumi.StringInput = pulumi.String("echo token")
+		if secret {
+			script = pulumi.ToSecret(script).(pulumi.StringOutput)
+		}
+		d := mustDeploy(t, &components.SelfHealingInstanceArgs{UserScript: script})
 		userData := d.one("aws:ec2/launchTemplate:LaunchTemplate").Inputs["userData"]
 		if got := userData.ContainsSecrets(); got != secret {
-			t.Errorf("UserScriptIsSecret=%v: user data secret = %v", secret, got)
+			t.Errorf("secret user script=%v: user data secret = %v", secret, got)
 		}
 	}
 }
@@ -238,7 +244,7 @@ func TestRetainOnDeleteKeepsTheAddress(t *testing.T) {
 
 func TestExistingAllocationIsUsedNotCreated(t *testing.T) {
 	const existing = "eipalloc-0123456789abcdef0"
-	d := mustDeploy(t, &components.SelfHealingInstanceArgs{AllocationID: existing})
+	d := mustDeploy(t, &components.SelfHealingInstanceArgs{AllocationID: pulumi.String(existing)})
 	if eips := d.monitor.ByType("aws:ec2/eip:Eip"); len(eips) != 0 {
 		t.Errorf("created %d Elastic IPs, want none with an existing allocationId", len(eips))
 	}
@@ -270,7 +276,7 @@ func TestSubnets(t *testing.T) {
 		}
 	})
 	t.Run("configured", func(t *testing.T) {
-		d := mustDeploy(t, &components.SelfHealingInstanceArgs{SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}}, customVPC)
+		d := mustDeploy(t, &components.SelfHealingInstanceArgs{SubnetIDs: pulumi.ToStringArray([]string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"})}, customVPC)
 		if got := toStrings(d.group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}) {
 			t.Errorf("vpcZoneIdentifiers = %v, want the configured subnets", got)
 		}
@@ -343,7 +349,7 @@ func TestSecurityGroup(t *testing.T) {
 	})
 	t.Run("configured rules, IPv4 and IPv6 apart", func(t *testing.T) {
 		sg := inputs(mustDeploy(t, &components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{
-			{Description: "HTTPS", Protocol: "tcp", FromPort: 443, ToPort: 443, CidrBlocks: []string{"203.0.113.0/24", "2001:db8::/32"}},
+			{Description: "HTTPS", Protocol: "tcp", FromPort: 443, ToPort: 443, CidrBlocks: pulumi.ToStringArray([]string{"203.0.113.0/24", "2001:db8::/32"})},
 		}}).one("aws:ec2/securityGroup:SecurityGroup"))
 		rule := path(sg, "ingress", 0)
 		if path(rule, "fromPort") != 443.0 || path(rule, "toPort") != 443.0 || path(rule, "protocol") != "tcp" {
@@ -363,7 +369,7 @@ var ec2Text = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}$`
 
 func TestSecurityGroupTextsUseOnlyCharactersEC2Accepts(t *testing.T) {
 	sg := inputs(mustDeploy(t, &components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{
-		{Description: "HTTPS (public)", Protocol: "tcp", FromPort: 443, ToPort: 443, CidrBlocks: []string{"0.0.0.0/0"}},
+		{Description: "HTTPS (public)", Protocol: "tcp", FromPort: 443, ToPort: 443, CidrBlocks: pulumi.ToStringArray([]string{"0.0.0.0/0"})},
 	}}).one("aws:ec2/securityGroup:SecurityGroup"))
 	texts := []any{sg["description"], path(sg, "egress", 0, "description"), path(sg, "ingress", 0, "description")}
 	for _, text := range texts {
@@ -375,8 +381,8 @@ func TestSecurityGroupTextsUseOnlyCharactersEC2Accepts(t *testing.T) {
 
 func TestNoRuleEverOpensSSH(t *testing.T) {
 	for _, rule := range []components.IngressRule{
-		{Protocol: "tcp", FromPort: 22, ToPort: 22, CidrBlocks: []string{"0.0.0.0/0"}},
-		{Protocol: "tcp", FromPort: 0, ToPort: 1024, CidrBlocks: []string{"10.0.0.0/8"}},
+		{Protocol: "tcp", FromPort: 22, ToPort: 22, CidrBlocks: pulumi.ToStringArray([]string{"0.0.0.0/0"})},
+		{Protocol: "tcp", FromPort: 0, ToPort: 1024, CidrBlocks: pulumi.ToStringArray([]string{"10.0.0.0/8"})},
 	} {
 		_, err := deploy(t, &components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{rule}})
 		if err == nil || !strings.Contains(err.Error(), "port 22") {

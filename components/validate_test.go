@@ -5,13 +5,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
 )
 
 func TestInvalidArgumentsAreRefusedBeforeAnythingIsCreated(t *testing.T) {
 	tcp := func(port int, cidrs ...string) components.IngressRule {
-		return components.IngressRule{Protocol: "tcp", FromPort: port, ToPort: port, CidrBlocks: cidrs}
+		return components.IngressRule{Protocol: "tcp", FromPort: port, ToPort: port, CidrBlocks: pulumi.ToStringArray(cidrs)}
 	}
 	for _, tc := range []struct {
 		name string
@@ -21,22 +23,22 @@ func TestInvalidArgumentsAreRefusedBeforeAnythingIsCreated(t *testing.T) {
 	}{
 		{"instance type", components.SelfHealingInstanceArgs{InstanceType: "large"}, []string{"instanceType", `"large"`, "t3.micro"}},
 		{"ami id", components.SelfHealingInstanceArgs{AmiID: "ubuntu"}, []string{"amiId", `"ubuntu"`, "ami-0123456789abcdef0"}},
-		{"empty subnet list", components.SelfHealingInstanceArgs{SubnetIDs: []string{}}, []string{"subnetIds", "empty", "leave it unset"}},
-		{"subnet id", components.SelfHealingInstanceArgs{SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "sn-1"}}, []string{"subnetIds[1]", `"sn-1"`, "subnet-0123456789abcdef0"}},
-		{"duplicate subnet", components.SelfHealingInstanceArgs{SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa1"}}, []string{"subnetIds[1]", "twice"}},
+		{"empty subnet list", components.SelfHealingInstanceArgs{SubnetIDs: pulumi.ToStringArray([]string{})}, []string{"subnetIds", "empty", "leave it unset"}},
+		{"subnet id", components.SelfHealingInstanceArgs{SubnetIDs: pulumi.ToStringArray([]string{"subnet-0aaaaaaaaaaaaaaa1", "sn-1"})}, []string{"subnetIds[1]", `"sn-1"`, "subnet-0123456789abcdef0"}},
+		{"duplicate subnet", components.SelfHealingInstanceArgs{SubnetIDs: pulumi.ToStringArray([]string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa1"})}, []string{"subnetIds[1]", "twice"}},
 		{"malformed cidr", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{tcp(443, "10.0.0.0/33")}}, []string{"ingress[0].cidrBlocks[0]", `"10.0.0.0/33"`, "203.0.113.0/24"}},
 		{"cidr with host bits", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{tcp(443, "10.1.2.3/8")}}, []string{"ingress[0].cidrBlocks[0]", "10.0.0.0/8"}},
 		{"no cidrs", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{tcp(443)}}, []string{"ingress[0].cidrBlocks", "empty"}},
-		{"port range", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{{Protocol: "tcp", FromPort: 90, ToPort: 80, CidrBlocks: []string{"0.0.0.0/0"}}}}, []string{"ingress[0].fromPort/toPort", "90-80", "65535"}},
+		{"port range", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{{Protocol: "tcp", FromPort: 90, ToPort: 80, CidrBlocks: pulumi.ToStringArray([]string{"0.0.0.0/0"})}}}, []string{"ingress[0].fromPort/toPort", "90-80", "65535"}},
 		{"ssh", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{tcp(22, "0.0.0.0/0")}}, []string{"ingress[0]", "port 22", "Session Manager"}},
-		{"all protocols", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{{Protocol: "-1", CidrBlocks: []string{"0.0.0.0/0"}}}}, []string{"ingress[0].protocol", `"-1"`, "tcp, udp or icmp"}},
-		{"allocation id", components.SelfHealingInstanceArgs{AllocationID: "1.2.3.4"}, []string{"allocationId", `"1.2.3.4"`, "eipalloc-"}},
-		{"retain with existing", components.SelfHealingInstanceArgs{AllocationID: "eipalloc-0123456789abcdef0", RetainOnDelete: true}, []string{"retainOnDelete", "never released"}},
-		{"hop limit", components.SelfHealingInstanceArgs{MetadataHopLimit: 65}, []string{"metadataHopLimit", "65", "1 to 64"}},
+		{"all protocols", components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{{Protocol: "-1", CidrBlocks: pulumi.ToStringArray([]string{"0.0.0.0/0"})}}}, []string{"ingress[0].protocol", `"-1"`, "tcp, udp or icmp"}},
+		{"allocation id", components.SelfHealingInstanceArgs{AllocationID: pulumi.String("1.2.3.4")}, []string{"allocationId", `"1.2.3.4"`, "eipalloc-"}},
+		{"retain with existing", components.SelfHealingInstanceArgs{AllocationID: pulumi.String("eipalloc-0123456789abcdef0"), RetainOnDelete: true}, []string{"retainOnDelete", "never released"}},
+		{"hop limit", components.SelfHealingInstanceArgs{MetadataHopLimit: pulumi.IntRef(65)}, []string{"metadataHopLimit", "65", "1 to 64"}},
 		{"grace period", components.SelfHealingInstanceArgs{HealthCheckGracePeriodSeconds: intPtr(-1)}, []string{"healthCheckGracePeriodSeconds", "-1"}},
 		{"root volume", components.SelfHealingInstanceArgs{RootVolumeSizeGiB: 20000}, []string{"rootVolumeSizeGiB", "20000", "16384"}},
-		{"user script too big", components.SelfHealingInstanceArgs{UserScript: randomText(16 * 1024)}, []string{"userScript", "gzip-compressed", "16384-byte"}},
-		{"reserved tag", components.SelfHealingInstanceArgs{Tags: map[string]string{"aws:owner": "x"}}, []string{"tags", `"aws:owner"`, "reserved"}},
+		{"user script too big", components.SelfHealingInstanceArgs{UserScript: pulumi.String(randomText(16 * 1024))}, []string{"userScript", "gzip-compressed", "16384-byte"}},
+		{"reserved tag", components.SelfHealingInstanceArgs{Tags: pulumi.ToStringMap(map[string]string{"aws:owner": "x"})}, []string{"tags", `"aws:owner"`, "reserved"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := deploy(t, &tc.args)
@@ -68,7 +70,7 @@ func TestComponentNamesThatAWSWouldRefuseAreRefused(t *testing.T) {
 }
 
 func TestEveryProblemIsReportedAtOnce(t *testing.T) {
-	_, err := deploy(t, &components.SelfHealingInstanceArgs{InstanceType: "big", MetadataHopLimit: 99, AmiID: "x"})
+	_, err := deploy(t, &components.SelfHealingInstanceArgs{InstanceType: "big", MetadataHopLimit: pulumi.IntRef(99), AmiID: "x"})
 	for _, field := range []string{"instanceType", "metadataHopLimit", "amiId"} {
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("error %v does not report %s", err, field)
@@ -84,14 +86,14 @@ func TestLookupsThatContradictTheArgumentsAreRefused(t *testing.T) {
 		want  []string
 	}{
 		{"no default VPC", components.SelfHealingInstanceArgs{}, func(a *fakeaws.Account) { a.DefaultVpcID = "" }, []string{"subnetIds", "default VPC", "set subnetIds"}},
-		{"subnets in two VPCs", components.SelfHealingInstanceArgs{SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb1"}}, customVPC, []string{"subnetIds[1]", "vpc-0bbbbbbbbbbbbbbb0", "one VPC"}},
-		{"unknown subnet", components.SelfHealingInstanceArgs{SubnetIDs: []string{"subnet-0fffffffffffffff1"}}, nil, []string{"subnetIds[0]", "subnet-0fffffffffffffff1"}},
+		{"subnets in two VPCs", components.SelfHealingInstanceArgs{SubnetIDs: pulumi.ToStringArray([]string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb1"})}, customVPC, []string{"subnetIds[1]", "vpc-0bbbbbbbbbbbbbbb0", "one VPC"}},
+		{"unknown subnet", components.SelfHealingInstanceArgs{SubnetIDs: pulumi.ToStringArray([]string{"subnet-0fffffffffffffff1"})}, nil, []string{"subnetIds[0]", "subnet-0fffffffffffffff1"}},
 		{"unknown instance type", components.SelfHealingInstanceArgs{InstanceType: "zz9.huge"}, func(a *fakeaws.Account) { a.ArchitectureFor = nil }, []string{"instanceType", "zz9.huge"}},
 		{"image of the other architecture", components.SelfHealingInstanceArgs{InstanceType: "t4g.small", AmiID: "ami-0a120230000000861"}, nil, []string{"amiId", "x86_64", "arm64"}},
 		{"root volume smaller than the image", components.SelfHealingInstanceArgs{AmiID: "ami-0ccccccccccccccc1", RootVolumeSizeGiB: 10}, func(a *fakeaws.Account) {
 			a.Images["ami-0ccccccccccccccc1"] = fakeaws.Image{Architecture: "x86_64", RootDeviceName: "/dev/sda1", SizeGiB: 20}
 		}, []string{"rootVolumeSizeGiB", "10", "20 GiB"}},
-		{"unknown existing address", components.SelfHealingInstanceArgs{AllocationID: "eipalloc-0fffffffffffffff0"}, nil, []string{"allocationId", "eipalloc-0fffffffffffffff0"}},
+		{"unknown existing address", components.SelfHealingInstanceArgs{AllocationID: pulumi.String("eipalloc-0fffffffffffffff0")}, nil, []string{"allocationId", "eipalloc-0fffffffffffffff0"}},
 		{"mac instance type", components.SelfHealingInstanceArgs{InstanceType: "mac2.metal"}, func(a *fakeaws.Account) { a.InstanceTypes["mac2.metal"] = []string{"arm64_mac"} }, []string{"instanceType", "arm64_mac", "set amiId"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,7 +137,7 @@ func randomText(n int) string {
 func TestTheBootScriptChecksTheDataVolumeAtPreview(t *testing.T) {
 	// Fits alone, not with the volume's section of the boot script.
 	script := randomText(12 * 1024)
-	if _, err := deploy(t, &components.SelfHealingInstanceArgs{UserScript: script}); err != nil {
+	if _, err := deploy(t, &components.SelfHealingInstanceArgs{UserScript: pulumi.String(script)}); err != nil {
 		t.Fatalf("a %d-byte script without a volume: %v", len(script), err)
 	}
 	for _, tc := range []struct {
@@ -143,7 +145,7 @@ func TestTheBootScriptChecksTheDataVolumeAtPreview(t *testing.T) {
 		args components.SelfHealingInstanceArgs
 		want []string
 	}{
-		{"no room with the volume", components.SelfHealingInstanceArgs{UserScript: script, DataVolume: &components.DataVolumeArgs{SizeGiB: 8}},
+		{"no room with the volume", components.SelfHealingInstanceArgs{UserScript: pulumi.String(script), DataVolume: &components.DataVolumeArgs{SizeGiB: 8}},
 			[]string{"userScript", "gzip-compressed", "16384-byte"}},
 		{"mount path the boot script refuses", components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SizeGiB: 8, MountPath: "/home/ec2-user"}},
 			[]string{"dataVolume.mountPath \"/home/ec2-user\""}},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,33 +36,52 @@ func Keys() []string {
 	return keys
 }
 
-// LoadArgs reads the stack's configuration into component arguments. A value
-// of the wrong type, an unknown field in an object, or a missing required
-// one is an error naming the key; the component checks the values
-// themselves. A secret key's string values stay Pulumi secrets.
+// LoadArgs reads the stack's configuration into component arguments (see
+// Decode).
 func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
-	var args components.SelfHealingInstanceArgs
 	cfg := config.New(ctx, "")
+	values := map[string]string{}
+	for _, key := range Keys() {
+		if raw, err := cfg.Try(key); err == nil {
+			values[key] = raw
+		}
+	}
+	return Decode(ctx.Project(), values, func(key string) bool { return ctx.IsConfigSecret(ctx.Project() + ":" + key) })
+}
+
+// Decode converts configuration values, keyed by name within the project's
+// namespace as Pulumi hands them to a program (a string's text, JSON for
+// every other type), into component arguments. A value of the wrong type,
+// an unknown field in an object, or a missing required one is an error
+// naming the key; the component checks the values themselves. A secret
+// key's strings stay Pulumi secrets, and are never quoted.
+func Decode(project string, values map[string]string, isSecret func(key string) bool) (components.SelfHealingInstanceArgs, error) {
+	var args components.SelfHealingInstanceArgs
 	v := reflect.ValueOf(&args).Elem()
 	var errs []error
 	for i := range v.NumField() {
 		key, _ := fieldTag(v.Type().Field(i))
-		if key == "" {
+		raw, ok := values[key]
+		if key == "" || !ok {
 			continue
 		}
-		raw, err := cfg.Try(key)
-		if errors.Is(err, config.ErrMissingVar) {
-			continue
+		d := decoder{secret: isSecret(key)}
+		err := d.topLevel(raw, v.Field(i))
+		if def, ok := defaultOfEmpty(v.Type(), i); ok && raw == "" {
+			err = fmt.Errorf(": empty; remove the key for the default %s", def)
 		}
-		fullKey := ctx.Project() + ":" + key
-		d := decoder{secret: ctx.IsConfigSecret(fullKey)}
-		if err := d.topLevel(raw, v.Field(i)); err != nil {
-			errs = append(errs, under("config "+fullKey, err))
+		if err != nil {
+			errs = append(errs, under("config "+project+":"+key, err))
 		}
 	}
-	if len(args.SecretParameters) > 0 && !ctx.IsConfigSecret(ctx.Project()+":secretParameters") {
+	for key := range values {
+		if !slices.Contains(Keys(), key) {
+			errs = append(errs, fmt.Errorf("config %s:%s: unknown key; want one of %s", project, key, strings.Join(Keys(), ", ")))
+		}
+	}
+	if len(args.SecretParameters) > 0 && !isSecret("secretParameters") {
 		errs = append(errs, fmt.Errorf("config %s:secretParameters: is not a secret, so its values would sit in plain text in the stack file and the state; "+
-			"set each with `pulumi config set --secret --path 'secretParameters.KEY' VALUE`, or move plain values to parameters", ctx.Project()))
+			"set each with `pulumi config set --secret --path 'secretParameters.KEY' VALUE`, or move plain values to parameters", project))
 	}
 	return args, errors.Join(errs...)
 }
@@ -95,8 +115,17 @@ var (
 // JSON for every other (a stack file's numbers, booleans, lists and
 // objects reach the program as JSON text).
 func (d decoder) topLevel(raw string, dst reflect.Value) error {
-	if dst.Type() == stringInputType || dst.Kind() == reflect.String {
+	switch scalar := dst.Type(); {
+	case scalar == stringInputType || scalar.Kind() == reflect.String:
 		return d.value(raw, dst)
+	case scalar.Kind() == reflect.Pointer && scalar.Elem().Kind() != reflect.Struct, scalar.Kind() == reflect.Bool, scalar.Kind() == reflect.Int:
+		// A number or boolean: read the text as is, so that an error can
+		// quote it ("two"), not JSON's complaint about it.
+		if err := d.value(raw, dst); err == nil || d.secret {
+			return err
+		} else if _, jsonErr := strconv.ParseFloat(raw, 64); jsonErr != nil {
+			return fmt.Errorf("%w, got %q", err, raw)
+		}
 	}
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
@@ -235,8 +264,15 @@ func (d decoder) object(value any, dst reflect.Value) error {
 	}
 	for _, name := range sortedKeys(m) {
 		if !known[name] {
-			fields := sortedKeys(known)
-			errs = append(errs, fmt.Errorf(".%s: unknown field; want one of %s", name, strings.Join(fields, ", ")))
+			errs = append(errs, fmt.Errorf(": unknown field %q; want one of %s", name, strings.Join(sortedKeys(known), ", ")))
+		}
+	}
+	for i := range t.NumField() {
+		name, _ := fieldTag(t.Field(i))
+		if value, set := m[name]; set && value == "" {
+			if def, ok := defaultOfEmpty(t, i); ok {
+				errs = append(errs, fmt.Errorf(".%s: empty; remove the key for the default %s", name, def))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -298,4 +334,17 @@ func under(path string, err error) error {
 		lines[i] = path + line
 	}
 	return errors.New(strings.Join(lines, "\n"))
+}
+
+// defaultOfEmpty returns the default the component fills field i of
+// struct type t with when it is "", if any: configuration that sets such a
+// field to "" is refused, as "" would silently mean a default the user did
+// not write.
+func defaultOfEmpty(t reflect.Type, i int) (string, bool) {
+	withDefaults := reflect.New(t).Elem().MethodByName("WithDefaults")
+	if t.Field(i).Type.Kind() != reflect.String || !withDefaults.IsValid() {
+		return "", false
+	}
+	filled := withDefaults.Call(nil)[0].Field(i).String()
+	return filled, filled != ""
 }

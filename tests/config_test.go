@@ -1,72 +1,78 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/program"
 )
 
-// programKeys are the keys the program reads; Pulumi.yaml must declare
-// exactly these.
-var programKeys = []string{
-	program.KeyInstanceType, program.KeyAmiID, program.KeySubnetIDs, program.KeyIngress,
-	program.KeyAllocationID, program.KeyRetainOnDelete, program.KeyEnableSessionManager,
-	program.KeyMetadataHopLimit, program.KeyHealthCheckGracePeriodSeconds, program.KeyRootVolumeSizeGiB,
-	program.KeyUserScript, program.KeyTags, program.KeyDataVolume,
-	program.KeyDNS, program.KeySchedule, program.KeyNotifications,
-	program.KeyLaunchGate, program.KeyLaunchGateTimeoutSeconds, program.KeyAppHealthCheck,
-	program.KeyInstanceRefresh, program.KeySpot, program.KeySpotInstanceTypes, program.KeyWarmPool,
-	program.KeyParameters, program.KeySecretParameters, program.KeyParametersKMSKeyARN, program.KeyLogs, program.KeyHTTPS,
-}
+// The stack's configuration and the component's args are one model: each
+// key Pulumi.yaml declares is the `pulumi` tag of one args field, and each
+// declared default is what the component does with the field unset.
 
-func TestPulumiYamlDeclaresEveryKeyWithTypeDescriptionAndDefault(t *testing.T) {
-	project, err := workspace.LoadProject(filepath.Join(repoRoot, "Pulumi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestPulumiYamlDeclaresExactlyTheArgsFields(t *testing.T) {
+	project := loadProject(t)
 	var declared []string
 	for name, decl := range project.Config {
 		declared = append(declared, name)
-		if decl.Type == nil || decl.Description == "" || decl.Default == nil {
-			t.Errorf("config %s: type %v, description %q, default %v; want all three", name, decl.Type, decl.Description, decl.Default)
+		if decl.Type == nil || decl.Description == "" {
+			t.Errorf("config %s: type %v, description %q; want both", name, decl.Type, decl.Description)
 		}
 	}
 	slices.Sort(declared)
-	want := slices.Sorted(slices.Values(programKeys))
-	if !slices.Equal(declared, want) {
-		t.Errorf("Pulumi.yaml declares %v, the program reads %v", declared, want)
+	if want := slices.Sorted(slices.Values(program.Keys())); !slices.Equal(declared, want) {
+		t.Errorf("Pulumi.yaml declares %v; the args' fields are %v", declared, want)
 	}
+}
 
-	// The CLI applies these defaults; the component applies its own to
-	// zero values. They must agree, or `pulumi up` and an importer differ.
-	for key, want := range map[string]any{
-		program.KeyInstanceType:                  components.DefaultInstanceType,
-		program.KeyMetadataHopLimit:              components.DefaultMetadataHopLimit,
-		program.KeyHealthCheckGracePeriodSeconds: components.DefaultHealthCheckGracePeriodSeconds,
-		program.KeyEnableSessionManager:          true,
-		program.KeyRetainOnDelete:                false,
-		program.KeyRootVolumeSizeGiB:             0,
-		program.KeyAmiID:                         "",
-		program.KeyAllocationID:                  "",
-		program.KeyUserScript:                    "",
-		// An empty object turns an optional feature off.
-		program.KeyDNS:                      map[string]any{},
-		program.KeySchedule:                 map[string]any{},
-		program.KeyNotifications:            map[string]any{},
-		program.KeyLaunchGate:               true,
-		program.KeyLaunchGateTimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds,
-		program.KeyInstanceRefresh:          true,
-		program.KeySpot:                     false,
-		program.KeyWarmPool:                 false,
-	} {
-		if got := project.Config[key].Default; fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("Pulumi.yaml default of %s = %v, the component's is %v", key, got, want)
+// A declared default, decoded as the CLI hands it to the program, must
+// leave the args as the component treats an unset field: otherwise
+// `pulumi up` and a program that imports the component differ.
+func TestPulumiYamlDefaultsAreTheComponentsDefaults(t *testing.T) {
+	project := loadProject(t)
+	unset := plainView(reflect.ValueOf(components.SelfHealingInstanceArgs{}.WithDefaults()))
+	withDefaults := 0
+	for _, key := range program.Keys() {
+		decl, ok := project.Config[key]
+		if !ok || decl.Default == nil {
+			continue
+		}
+		withDefaults++
+		args, err := program.Decode("selfhealing", map[string]string{key: configText(t, decl.Default)}, func(string) bool { return false })
+		if err != nil {
+			t.Errorf("Pulumi.yaml's default of %s does not decode: %v", key, err)
+			continue
+		}
+		got := plainView(reflect.ValueOf(args.WithDefaults()))
+		if !reflect.DeepEqual(got, unset) {
+			t.Errorf("Pulumi.yaml's default of %s is %v, but the component's differs:\n with it:    %v\n without it: %v", key, decl.Default, got, unset)
+		}
+	}
+	if withDefaults < 10 {
+		t.Errorf("only %d keys declare a default; the check has nothing to compare", withDefaults)
+	}
+}
+
+// The check above must catch a default that differs.
+func TestADefaultThatDiffersIsCaught(t *testing.T) {
+	unset := plainView(reflect.ValueOf(components.SelfHealingInstanceArgs{}.WithDefaults()))
+	for key, raw := range map[string]string{"instanceType": "t3.small", "metadataHopLimit": "2", "launchGate": "false", "amiId": "ami-0123456789abcdef0"} {
+		args, err := program.Decode("selfhealing", map[string]string{key: raw}, func(string) bool { return false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reflect.DeepEqual(plainView(reflect.ValueOf(args.WithDefaults())), unset) {
+			t.Errorf("%s=%s reads as the default", key, raw)
 		}
 	}
 }
@@ -75,19 +81,147 @@ func TestStacksSetOnlyDeclaredKeys(t *testing.T) {
 	for _, stack := range exampleStacks {
 		cfg := loadStack(t, stack)
 		for key := range cfg.Config {
-			namespace, name, _ := cutKey(key)
-			if namespace == cfg.Project && !slices.Contains(programKeys, name) {
-				t.Errorf("Pulumi.%s.yaml sets %s, which the program never reads", stack, key)
+			namespace, name, _ := strings.Cut(key, ":")
+			if namespace == cfg.Project && !slices.Contains(program.Keys(), name) {
+				t.Errorf("Pulumi.%s.yaml sets %s, which is no field of the component's args", stack, key)
 			}
 		}
 	}
 }
 
-func cutKey(key string) (namespace, name string, ok bool) {
-	for i := range key {
-		if key[i] == ':' {
-			return key[:i], key[i+1:], true
+func TestConfigDecodesIntoTheArgsAndNamesEveryBadKey(t *testing.T) {
+	secret := func(key string) bool { return key == "userScript" || key == "secretParameters" }
+	args, err := program.Decode("selfhealing", map[string]string{
+		"instanceType":     "t4g.small",
+		"subnetIds":        `["subnet-0123456789abcdef0"]`,
+		"ingress":          `[{"protocol":"tcp","fromPort":"443","toPort":443,"cidrBlocks":["0.0.0.0/0"]}]`,
+		"launchGate":       "false",
+		"metadataHopLimit": "2",
+		"userScript":       "echo hi",
+		"parameters":       `{"port":8080,"debug":true,"name":"x"}`,
+		"secretParameters": `{"token":"s3cret"}`,
+		"dataVolume":       `{"sizeGiB":8,"forceDetach":false,"snapshots":{"timeUtc":"03:00"}}`,
+		"notifications":    `{}`,
+	}, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args.InstanceType != "t4g.small" || *args.EnableLaunchGate || *args.MetadataHopLimit != 2 ||
+		args.DataVolume.SizeGiB != 8 || *args.DataVolume.ForceDetach || args.DataVolume.Snapshots.TimeUTC != "03:00" ||
+		args.Notifications == nil || args.Ingress[0].FromPort != 443 {
+		t.Errorf("decoded %+v", args)
+	}
+	if got := args.Parameters["port"]; got != pulumi.String("8080") {
+		t.Errorf("parameters.port = %v, want the text 8080", got)
+	}
+	if _, literal := args.UserScript.(pulumi.String); literal {
+		t.Error("a secret userScript became a plain literal; want a secret output")
+	}
+
+	_, err = program.Decode("selfhealing", map[string]string{
+		"metadataHopLimit":  "two",
+		"ingress":           `[{"protocol":"tcp","toPort":443,"cidrBlocks":["0.0.0.0/0"],"port":1}]`,
+		"dataVolume":        `{"sizeGib":8}`,
+		"secretParameters":  `{"token":["s3cret"]}`,
+		"launchGateTimeout": "600",
+	}, func(key string) bool { return key == "secretParameters" })
+	for _, want := range []string{
+		"config selfhealing:metadataHopLimit: want a whole number",
+		"config selfhealing:ingress[0].fromPort: required",
+		`config selfhealing:ingress[0]: unknown field "port"`,
+		`config selfhealing:dataVolume: unknown field "sizeGib"`,
+		`config selfhealing:secretParameters["token"]: want a string`,
+		"config selfhealing:launchGateTimeout: unknown key",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v; want it to say %q", err, want)
 		}
 	}
-	return "", key, false
+	if err != nil && strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("the error quotes a secret: %v", err)
+	}
+}
+
+func TestSecretParametersMustBeSecretInTheStackFile(t *testing.T) {
+	_, err := program.Decode("selfhealing", map[string]string{"secretParameters": `{"token":"x"}`}, func(string) bool { return false })
+	if err == nil || !strings.Contains(err.Error(), "secretParameters: is not a secret") {
+		t.Errorf("error %v; want secretParameters refused in plain text", err)
+	}
+}
+
+func loadProject(t *testing.T) *workspace.Project {
+	t.Helper()
+	project, err := workspace.LoadProject(filepath.Join(repoRoot, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return project
+}
+
+// configText is a declared default as the CLI hands it to a program: a
+// string's text, JSON for the rest.
+func configText(t *testing.T, v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// plainView is v with every literal input replaced by its value, and every
+// empty input, collection or pointer-to-empty replaced by nil, so that an
+// unset field and its declared empty default compare equal.
+func plainView(v reflect.Value) any {
+	if !v.IsValid() {
+		return nil
+	}
+	if v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	switch x := v.Interface().(type) {
+	case pulumi.String:
+		if x == "" {
+			return nil
+		}
+		return string(x)
+	case pulumi.StringArray:
+		if len(x) == 0 {
+			return nil
+		}
+	case pulumi.StringMap:
+		if len(x) == 0 {
+			return nil
+		}
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return nil
+		}
+		return []any{"ptr", plainView(v.Elem())}
+	case reflect.Struct:
+		out := map[string]any{}
+		for i := range v.NumField() {
+			if f := plainView(v.Field(i)); f != nil {
+				out[v.Type().Field(i).Name] = f
+			}
+		}
+		return out
+	case reflect.Slice, reflect.Map:
+		if v.Len() == 0 {
+			return nil
+		}
+		return fmt.Sprintf("%#v", v.Interface())
+	case reflect.String:
+		if v.String() == "" {
+			return nil
+		}
+	}
+	return v.Interface()
 }

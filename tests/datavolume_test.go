@@ -26,14 +26,11 @@ func TestDataVolumeFromConfig(t *testing.T) {
 	}
 }
 
-func TestEmptyDataVolumeObjectMeansNone(t *testing.T) {
-	monitor, err := runProgram(t, loadDev(t), map[string]string{"selfhealing:dataVolume": `{}`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(monitor.ByType("aws:ebs/volume:Volume")); n != 0 {
-		t.Errorf("dataVolume {} created %d volumes", n)
-	}
+// A section's key present turns it on, as a non-nil args field does in Go:
+// an empty object then names what it lacks instead of quietly doing
+// nothing.
+func TestEmptyDataVolumeObjectTurnsItOnAndNamesWhatIsMissing(t *testing.T) {
+	requireRejected(t, loadDev(t), map[string]string{"selfhealing:dataVolume": `{}`}, "dataVolume.sizeGiB 0", "required unless volumeId")
 }
 
 func TestBadDataVolumeConfigNamesTheField(t *testing.T) {
@@ -43,8 +40,8 @@ func TestBadDataVolumeConfigNamesTheField(t *testing.T) {
 	}{
 		{`{"size": 20}`, []string{"selfhealing:dataVolume", `unknown field "size"`}},
 		{`{"sizeGiB": "big"}`, []string{"selfhealing:dataVolume", "sizeGiB"}},
-		{`{"sizeGiB": 20, "attachTimeoutSeconds": 0}`, []string{"selfhealing:dataVolume", "attachTimeoutSeconds 0"}},
-		{`{"sizeGiB": 20, "snapshots": {"timeUtc": "03:00", "retainCount": 0}}`, []string{"selfhealing:dataVolume", "retainCount 0"}},
+		{`{"sizeGiB": 20, "attachTimeoutSeconds": 0}`, []string{"dataVolume.attachTimeoutSeconds 0: want 30 to 3600"}},
+		{`{"sizeGiB": 20, "snapshots": {"timeUtc": "03:00", "retainCount": 0}}`, []string{"dataVolume.snapshots.retainCount 0: want 1 to 1000"}},
 		{`{"sizeGiB": 20, "fsType": "zfs"}`, []string{"dataVolume.fsType", "ext4 or xfs"}},
 		{`{"sizeGiB": 20, "availabilityZone": "us-east-1z"}`, []string{"dataVolume", "us-east-1z"}},
 	} {

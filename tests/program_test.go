@@ -162,14 +162,14 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		want       []string
 	}{
 		{"selfhealing:metadataHopLimit", "two", []string{"selfhealing:metadataHopLimit", "whole number", "two"}},
-		{"selfhealing:metadataHopLimit", "0", []string{"selfhealing:metadataHopLimit", "0: want 1 to 64"}},
+		{"selfhealing:metadataHopLimit", "0", []string{"metadataHopLimit 0: want 1 to 64"}},
 		{"selfhealing:instanceType", "", []string{"selfhealing:instanceType", "empty"}},
 		{"selfhealing:retainOnDelete", "maybe", []string{"selfhealing:retainOnDelete", "true or false"}},
 		{"selfhealing:ingress", `[{"protocol":"tcp","fromPort":443,"toPort":443,"cidr":["0.0.0.0/0"]}]`, []string{"selfhealing:ingress", `unknown field "cidr"`}},
-		{"selfhealing:ingress", `[{"protocol":"tcp","cidrBlocks":["0.0.0.0/0"]}]`, []string{"selfhealing:ingress", "fromPort and toPort are required"}},
+		{"selfhealing:ingress", `[{"protocol":"tcp","cidrBlocks":["0.0.0.0/0"]}]`, []string{"selfhealing:ingress[0].fromPort: required", "selfhealing:ingress[0].toPort: required"}},
 		{"selfhealing:ingress", `[{"protocol":"tcp","fromPort":443,"toPort":443,"cidrBlocks":["0.0.0.0"]}]`, []string{"ingress[0].cidrBlocks[0]", `"0.0.0.0"`}},
-		{"selfhealing:ingress", `[{"protocol":"tcp","fromPort":"https","toPort":443,"cidrBlocks":["0.0.0.0/0"]}]`, []string{"selfhealing:ingress", `port "https": want a whole number`}},
-		{"selfhealing:subnetIds", `"subnet-1"`, []string{"selfhealing:subnetIds", "cannot read"}},
+		{"selfhealing:ingress", `[{"protocol":"tcp","fromPort":"https","toPort":443,"cidrBlocks":["0.0.0.0/0"]}]`, []string{"selfhealing:ingress[0].fromPort: want a whole number"}},
+		{"selfhealing:subnetIds", `"subnet-1"`, []string{"selfhealing:subnetIds", "want "}},
 		{"selfhealing:instanceType", "huge", []string{"instanceType", `"huge"`}},
 	} {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
@@ -191,29 +191,10 @@ func TestPortsWrittenAsStringsAreRead(t *testing.T) {
 	}
 }
 
-func TestEmptySubnetListMeansTheDefaultVPC(t *testing.T) {
-	for _, tc := range []struct {
-		name, dataVolume string
-		want             []any
-	}{
-		// The dev stack's data volume pins the group to its zone.
-		{"with the dev stack's data volume", "", []any{"subnet-0de1a0000000000a1"}},
-		{"without a data volume", "{}", []any{"subnet-0de1a0000000000a1", "subnet-0de1a0000000000b1", "subnet-0de1a0000000000c1"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			overrides := map[string]string{"selfhealing:subnetIds": "[]"}
-			if tc.dataVolume != "" {
-				overrides["selfhealing:dataVolume"] = tc.dataVolume
-			}
-			monitor, err := runProgram(t, loadDev(t), overrides)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := only(t, monitor, "aws:autoscaling/group:Group")["vpcZoneIdentifiers"].([]any); !slices.Equal(got, tc.want) {
-				t.Errorf("vpcZoneIdentifiers = %v, want the default VPC's default subnets %v", got, tc.want)
-			}
-		})
-	}
+// An empty subnet list is refused, as in Go; leaving the key out means the
+// default VPC.
+func TestEmptySubnetListIsRefused(t *testing.T) {
+	requireRejected(t, loadDev(t), map[string]string{"selfhealing:subnetIds": "[]"}, "subnetIds: the list is empty", "leave it unset")
 }
 
 func TestProjectAndStackFilesLoadWithThePulumiLoaders(t *testing.T) {

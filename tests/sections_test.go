@@ -83,12 +83,12 @@ func TestBadSectionConfigNamesTheKey(t *testing.T) {
 		want       []string
 	}{
 		{"selfhealing:parameters", `{"a": {"b": 1}}`, []string{"selfhealing:parameters", "want a string"}},
-		{"selfhealing:parameters", `["a"]`, []string{"selfhealing:parameters", "cannot read"}},
+		{"selfhealing:parameters", `["a"]`, []string{"selfhealing:parameters", "want "}},
 		{"selfhealing:parameters", `{"db host": "x"}`, []string{`parameters["db host"]`}},
-		{"selfhealing:logs", `{"extraFiles": ["/var/log/app.log"]}`, []string{"selfhealing:logs", "retentionDays: required", "0 to keep logs forever"}},
+		{"selfhealing:logs", `{"extraFiles": ["/var/log/app.log"]}`, []string{"selfhealing:logs.retentionDays: required"}},
 		{"selfhealing:logs", `{"retentionDays": 10}`, []string{"logs.retentionDays 10"}},
 		{"selfhealing:logs", `{"retention": 30}`, []string{"selfhealing:logs", `unknown field "retention"`}},
-		{"selfhealing:https", `{"domainName": "app.example.com", "email": "ops@example.com"}`, []string{"https.appPort 0"}},
+		{"selfhealing:https", `{"domainName": "app.example.com", "email": "ops@example.com"}`, []string{"selfhealing:https.appPort: required"}},
 		{"selfhealing:https", `{"domain": "app.example.com"}`, []string{"selfhealing:https", `unknown field "domain"`}},
 		{"selfhealing:parametersKmsKeyArn", "alias/aws/ssm", []string{"parametersKmsKeyArn"}},
 	} {
@@ -118,17 +118,16 @@ func TestASecretParameterThatCannotBeReadIsNotQuoted(t *testing.T) {
 	}
 }
 
-func TestEmptySectionObjectsMeanOff(t *testing.T) {
-	monitor, err := runProgram(t, loadDev(t), map[string]string{
-		"selfhealing:parameters": "{}", "selfhealing:secretParameters": "{}", "selfhealing:logs": "{}", "selfhealing:https": "{}",
-	})
+func TestEmptySectionObjectsTurnThemOn(t *testing.T) {
+	requireRejected(t, loadDev(t), map[string]string{"selfhealing:logs": "{}"}, "selfhealing:logs.retentionDays: required")
+	requireRejected(t, loadDev(t), map[string]string{"selfhealing:https": "{}"}, "selfhealing:https.domainName: required")
+	// Empty maps are empty: no parameter.
+	monitor, err := runProgram(t, loadDev(t), map[string]string{"selfhealing:parameters": "{}", "selfhealing:secretParameters": "{}"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, typ := range []string{"aws:ssm/parameter:Parameter", "aws:cloudwatch/logGroup:LogGroup"} {
-		if n := len(monitor.ByType(typ)); n != 0 {
-			t.Errorf("{} created %d %s", n, typ)
-		}
+	if n := len(monitor.ByType("aws:ssm/parameter:Parameter")); n != 0 {
+		t.Errorf("{} created %d parameters", n)
 	}
 }
 

@@ -85,6 +85,10 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		return nil, err
 	}
 	for key, value := range opts.Overrides {
+		if value == Unset {
+			delete(stack.Config, key)
+			continue
+		}
 		stack.Config[key] = value
 	}
 	region := stack.Config["aws:region"]
@@ -301,6 +305,9 @@ func StandInOverrides() map[string]string {
 	return map[string]string{"selfhealing:userScript": StandInUserScript}
 }
 
+// Unset, as an override's value, removes the key from the stack's config.
+const Unset = "\x00unset"
+
 // SeedStackShape names the stack SeedStackOverrides shape.
 const SeedStackShape = "seed-shaped"
 
@@ -310,13 +317,24 @@ const SeedStackShape = "seed-shaped"
 // The group, the Elastic IP and the instance role stay the dev stack's.
 func SeedStackOverrides() map[string]string {
 	o := StandInOverrides()
-	o["selfhealing:dataVolume"] = "{}"
+	o["selfhealing:dataVolume"] = Unset
 	o["selfhealing:launchGate"] = "false"
 	return o
 }
 
-// hasLaunchGate reports whether the deployed stack has the launch gate
-// (on unless its config says false).
-func (l *Lab) hasLaunchGate() bool {
-	return l.Stack.Config["selfhealing:launchGate"] != "false"
+// hasLaunchGate reports whether the deployed group has the launch gate's
+// lifecycle hook: the lab asks the group, not the stack's config.
+func (l *Lab) hasLaunchGate() (bool, error) {
+	out, err := l.autoscaling().DescribeLifecycleHooks(context.Background(), &autoscaling.DescribeLifecycleHooksInput{
+		AutoScalingGroupName: aws.String(l.Outputs["autoScalingGroupName"]),
+	})
+	if err != nil {
+		return false, fmt.Errorf("describing the group's lifecycle hooks: %w", err)
+	}
+	for _, hook := range out.LifecycleHooks {
+		if aws.ToString(hook.LifecycleHookName) == components.LaunchGateHookName {
+			return true, nil
+		}
+	}
+	return false, nil
 }

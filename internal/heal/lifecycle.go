@@ -128,7 +128,10 @@ const NoGate = "no-hook"
 // of its accepted CompleteLifecycleAction calls, such as "CONTINUE", or
 // "none"; NoGate if the stack has no launch gate.
 func (l *Lab) Gate(instanceID string) string {
-	if !l.hasLaunchGate() {
+	switch gate, err := l.hasLaunchGate(); {
+	case err != nil:
+		return "unknown (" + err.Error() + ")"
+	case !gate:
 		return NoGate
 	}
 	var results []string

@@ -2,7 +2,6 @@ package heal
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -41,7 +40,8 @@ const volumeFileBytes = 1 << 20
 type labVolume struct {
 	// ID is the volume's id, the stack's dataVolumeId output.
 	ID string
-	// MountPath is where the boot script mounts it, from the stack's config.
+	// MountPath is where the boot script mounts it: the stack's
+	// dataVolumeMountPath output.
 	MountPath string
 	// SizeGiB is the volume's size, and its stand-in disk's.
 	SizeGiB int32
@@ -150,8 +150,10 @@ func (l *Lab) startEBS(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("describing the data volume %s: %v (%d volumes)", id, err, len(out.Volumes))
 	}
 	v := &labVolume{ID: id, SizeGiB: aws.ToInt32(out.Volumes[0].Size), devDirs: map[string]string{}}
-	if v.MountPath, err = l.volumeMountPath(); err != nil {
-		return "", err
+	// The stack exports where the instance mounts the volume, defaults
+	// applied by the component: the lab never re-reads the config.
+	if v.MountPath = l.Outputs["dataVolumeMountPath"]; v.MountPath == "" {
+		return "", fmt.Errorf("the stack exports dataVolumeId %s but no dataVolumeMountPath", id)
 	}
 	if v.disk, err = testenv.NewLoopDeviceE(l.workDir, int64(v.SizeGiB)<<30); err != nil {
 		return "", fmt.Errorf("the data volume's stand-in disk: %w", err)
@@ -163,22 +165,6 @@ func (l *Lab) startEBS(ctx context.Context) (string, error) {
 	model.OnAttach(v.exposeOnAttach)
 	l.volume = v
 	return model.URL, nil
-}
-
-// volumeMountPath reads dataVolume.mountPath from the deployed stack's
-// config, with the component's default.
-func (l *Lab) volumeMountPath() (string, error) {
-	var cfg struct {
-		MountPath string `json:"mountPath"`
-	}
-	key := l.Stack.Project + ":dataVolume"
-	if err := json.Unmarshal([]byte(l.Stack.Config[key]), &cfg); err != nil {
-		return "", fmt.Errorf("%s: %w", key, err)
-	}
-	if cfg.MountPath == "" {
-		return components.DefaultDataVolumeMountPath, nil
-	}
-	return cfg.MountPath, nil
 }
 
 // addCloser registers a function Close calls.
