@@ -18,8 +18,9 @@ lint: ## gofmt, go vet
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 
-test: lint ## every test: unit, program, boot script against moto, end to end
+test: lint ## every test: unit, program, boot script against moto, end to end, and the consumer example
 	$(GO) test -count=1 -timeout 40m ./...
+	cd examples/vpc && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 demo: ## the dev stack heals in emulators: deploy, kill the instance, watch the address move (needs root)
 	$(GO) run ./cmd/demo

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// account is a mock AWS account that knows only what the program created:
+// a lookup of a subnet or zone the program has not created yet fails, as
+// it would on AWS. In a preview it returns no ids, so every id and ARN the
+// program creates is unknown, as `pulumi preview` shows them.
+type account struct {
+	preview bool
+
+	mu        sync.Mutex
+	resources map[string]resource.PropertyMap // by type, then name
+	order     []string
+	byID      map[string]resource.PropertyMap
+}
+
+func newAccount(preview bool) *account {
+	return &account{preview: preview, resources: map[string]resource.PropertyMap{}, byID: map[string]resource.PropertyMap{}}
+}
+
+func (a *account) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	state := args.Inputs.Copy()
+	id := ""
+	if !a.preview && args.Custom {
+		sum := sha256.Sum256([]byte(args.TypeToken + "/" + args.Name))
+		prefix := map[string]string{
+			"aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-", "aws:ec2/eip:Eip": "eipalloc-",
+			"aws:ebs/volume:Volume": "vol-", "aws:ec2/securityGroup:SecurityGroup": "sg-",
+		}[args.TypeToken]
+		id = prefix + hex.EncodeToString(sum[:])[:17]
+		state["id"] = resource.NewStringProperty(id)
+		switch args.TypeToken {
+		case "aws:route53/zone:Zone":
+			id = "Z" + strings.ToUpper(hex.EncodeToString(sum[:])[:20])
+			state["zoneId"] = resource.NewStringProperty(id)
+		case "aws:kms/key:Key":
+			state["arn"] = resource.NewStringProperty("arn:aws:kms:eu-west-1:123456789012:key/" + hex.EncodeToString(sum[:16]))
+		case "aws:ec2/eip:Eip":
+			state["allocationId"] = resource.NewStringProperty(id)
+			state["publicIp"] = resource.NewStringProperty("203.0.113.10")
+		case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile":
+			state["arn"] = resource.NewStringProperty("arn:aws:iam::123456789012:" + args.Name)
+			state["name"] = resource.NewStringProperty(args.Name)
+		case "aws:autoscaling/group:Group":
+			state["name"] = args.Inputs["name"]
+		case "aws:route53/record:Record":
+			state["name"] = args.Inputs["name"]
+		}
+		a.byID[id] = state
+	}
+	a.resources[args.TypeToken+"::"+args.Name] = state
+	a.order = append(a.order, args.TypeToken+"::"+args.Name)
+	return id, state, nil
+}
+
+func (a *account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	str := func(key string) string {
+		if v, ok := args.Args[resource.PropertyKey(key)]; ok && v.IsString() {
+			return v.StringValue()
+		}
+		return ""
+	}
+	props := func(m map[string]any) resource.PropertyMap { return resource.NewPropertyMapFromMap(m) }
+	switch args.Token {
+	case "aws:index/getPartition:getPartition":
+		return props(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
+	case "aws:index/getRegion:getRegion":
+		return props(map[string]any{"name": "eu-west-1", "id": "eu-west-1"}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return props(map[string]any{"accountId": "123456789012", "id": "123456789012", "arn": "arn:aws:iam::123456789012:user/test", "userId": "AIDATEST"}), nil
+	case "aws:ec2/getInstanceType:getInstanceType":
+		return props(map[string]any{"instanceType": str("instanceType"), "id": str("instanceType"), "supportedArchitectures": []any{"arm64"}}), nil
+	case "aws:ssm/getParameter:getParameter":
+		return props(map[string]any{"name": str("name"), "id": str("name"), "type": "String", "value": "ami-0123456789abcdef0"}), nil
+	case "aws:ec2/getAmi:getAmi":
+		return props(map[string]any{"id": "ami-0123456789abcdef0", "imageId": "ami-0123456789abcdef0", "architecture": "arm64",
+			"rootDeviceName": "/dev/xvda", "blockDeviceMappings": []any{map[string]any{"deviceName": "/dev/xvda", "ebs": map[string]any{"volume_size": "8"}}}}), nil
+	case "aws:ec2/getSubnet:getSubnet":
+		subnet, ok := a.byID[str("id")]
+		if !ok {
+			return nil, fmt.Errorf("no matching EC2 Subnet found (%s)", str("id"))
+		}
+		return props(map[string]any{"id": str("id"), "vpcId": subnet["vpcId"].StringValue(), "availabilityZone": subnet["availabilityZone"].StringValue()}), nil
+	case "aws:route53/getZone:getZone":
+		zone, ok := a.byID[str("zoneId")]
+		if !ok {
+			return nil, fmt.Errorf("NoSuchHostedZone: %s", str("zoneId"))
+		}
+		return props(map[string]any{"id": str("zoneId"), "zoneId": str("zoneId"), "name": zone["name"].StringValue()}), nil
+	}
+	return nil, fmt.Errorf("the mock account has no answer for %s; the component used the default VPC or a lookup it should not need", args.Token)
+}
+
+func (a *account) get(t *testing.T, typ, name string) resource.PropertyMap {
+	t.Helper()
+	r, ok := a.resources[typ+"::"+name]
+	if !ok {
+		t.Fatalf("no %s %q was registered; registered: %v", typ, name, a.order)
+	}
+	return r
+}
+
+func run(t *testing.T, preview bool) *account {
+	t.Helper()
+	a := newAccount(preview)
+	err := pulumi.RunErr(program, pulumi.WithMocks("selfhealing-vpc", "test", a), func(info *pulumi.RunInfo) { info.DryRun = preview })
+	if err != nil {
+		t.Fatalf("the program failed: %v", err)
+	}
+	return a
+}
+
+func TestTheComponentGetsTheVPCsSubnetsKeyAndZone(t *testing.T) {
+	a := run(t, false)
+	vpcID := a.get(t, "aws:ec2/vpc:Vpc", "app")["id"].StringValue()
+	var subnets []string
+	for _, zone := range zones {
+		subnets = append(subnets, a.get(t, "aws:ec2/subnet:Subnet", "public-"+zone)["id"].StringValue())
+	}
+	group := a.get(t, "aws:autoscaling/group:Group", "app-asg")
+	var got []string
+	for _, v := range group["vpcZoneIdentifiers"].ArrayValue() {
+		got = append(got, v.StringValue())
+	}
+	// The data volume lives in zone a, so the group launches only there.
+	if !slices.Equal(got, subnets[:1]) {
+		t.Errorf("the group launches into %v; want the VPC's subnet in the volume's zone, %v", got, subnets[:1])
+	}
+	if sg := a.get(t, "aws:ec2/securityGroup:SecurityGroup", "app-sg"); sg["vpcId"].StringValue() != vpcID {
+		t.Errorf("the security group is in %v, want the program's VPC %s", sg["vpcId"], vpcID)
+	}
+	ingress := a.get(t, "aws:ec2/securityGroup:SecurityGroup", "app-sg")["ingress"].ArrayValue()
+	if len(ingress) != 1 || ingress[0].ObjectValue()["cidrBlocks"].ArrayValue()[0].StringValue() != "10.20.0.0/16" {
+		t.Errorf("ingress = %v, want port 80 from the VPC's CIDR block", ingress)
+	}
+	keyARN := a.get(t, "aws:kms/key:Key", "data")["arn"].StringValue()
+	if v := a.get(t, "aws:ebs/volume:Volume", "app-data"); v["kmsKeyId"].StringValue() != keyARN {
+		t.Errorf("the data volume is encrypted with %v, want the program's key %s", v["kmsKeyId"], keyARN)
+	}
+	zoneID := a.get(t, "aws:route53/zone:Zone", "app")["zoneId"].StringValue()
+	if r := a.get(t, "aws:route53/record:Record", "app-dns"); r["zoneId"].StringValue() != zoneID {
+		t.Errorf("the record is in zone %v, want the program's zone %s", r["zoneId"], zoneID)
+	}
+	if tags := a.get(t, "aws:ec2/launchTemplate:LaunchTemplate", "app-lt")["tags"].ObjectValue(); tags["vpc"].StringValue() != vpcID {
+		t.Errorf("launch template tags = %v, want vpc=%s from a tag input", tags, vpcID)
+	}
+}
+
+// In a preview, every id and ARN the program creates is unknown. A resource
+// created inside an Apply on one of them would never be registered; so
+// every child of the component being registered shows none is.
+func TestPreviewWithUnknownInputsRegistersEveryResource(t *testing.T) {
+	preview := run(t, true)
+	update := run(t, false)
+	if !slices.Equal(sortedCopy(preview.order), sortedCopy(update.order)) {
+		t.Errorf("a preview registers %v,\nan update %v;\nsomething is created inside an Apply", sortedCopy(preview.order), sortedCopy(update.order))
+	}
+	for _, child := range []string{"aws:autoscaling/group:Group::app-asg", "aws:ec2/launchTemplate:LaunchTemplate::app-lt",
+		"aws:ec2/securityGroup:SecurityGroup::app-sg", "aws:ebs/volume:Volume::app-data", "aws:route53/record:Record::app-dns",
+		"aws:iam/rolePolicy:RolePolicy::app-eip-policy"} {
+		if !slices.Contains(preview.order, child) {
+			t.Errorf("the preview did not register %s: %v", child, preview.order)
+		}
+	}
+}
+
+// A consumer's build must not pull in what the component's own tests use:
+// the metadata mock, the AWS SDK the lab drives moto with, the lab itself.
+func TestAConsumerBuildsWithoutTheTestDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/selfhealing-dev/selfhealing/components") {
+		t.Fatalf("the example does not build the component; the check would prove nothing:\n%s", out)
+	}
+	for _, dep := range deps {
+		for _, banned := range []string{"amazon-ec2-metadata-mock", "github.com/aws/aws-sdk-go-v2", "selfhealing/internal/testenv", "selfhealing/internal/heal", "letsencrypt/pebble"} {
+			if strings.Contains(dep, banned) {
+				t.Errorf("a consumer builds %s", dep)
+			}
+		}
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
