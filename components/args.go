@@ -153,11 +153,11 @@ type SelfHealingInstanceArgs struct {
 	// never sees them, and keys whose variable bash, the loader or the
 	// locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...)
 	// are refused. Keys are plain (each is a resource); values are inputs.
-	Parameters pulumi.StringMap `pulumi:"parameters,optional"`
+	Parameters map[string]pulumi.StringInput `pulumi:"parameters,optional"`
 	// SecretParameters are like Parameters, stored as SecureStrings and
 	// kept as Pulumi secrets in the state. Their values are never logged
 	// nor quoted in errors.
-	SecretParameters pulumi.StringMap `pulumi:"secretParameters,optional"`
+	SecretParameters map[string]pulumi.StringInput `pulumi:"secretParameters,optional"`
 	// ParametersKMSKeyARN encrypts SecretParameters with a customer managed
 	// key, given as a key ARN. Empty means the AWS managed key
 	// alias/aws/ssm.

@@ -2,12 +2,12 @@ package components
 
 import (
 	"fmt"
-	"path"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // Defaults for DataVolumeArgs fields left at their zero value.
@@ -154,17 +154,12 @@ func (v DataVolumeArgs) attachTimeout() int {
 }
 
 var (
-	volumeIDPattern         = regexp.MustCompile(`^vol-[0-9a-f]{8,17}$`)
 	availabilityZonePattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$`)
 	kmsKeyARNPattern        = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
 	roleARNPattern          = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
-	mountPathPattern        = regexp.MustCompile(`^/[A-Za-z0-9._/-]{1,200}$`)
 	snapshotTimePattern     = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 )
 
-// systemPaths may not be a mount path, nor contain one: mounting the data
-// volume over them would hide the operating system.
-var systemPaths = []string{"/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var", "/tmp", "/root"}
 
 // iopsRange is the provisioned IOPS range AWS allows per volume type, and the
 // most per GiB.
@@ -183,8 +178,8 @@ func (v DataVolumeArgs) validate() []error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("dataVolume."+format, args...)) }
 
 	if v.VolumeID != "" {
-		if !volumeIDPattern.MatchString(v.VolumeID) {
-			bad("volumeId %q: want an EBS volume id such as vol-0123456789abcdef0, or empty to create a volume", v.VolumeID)
+		if msg := userdata.VolumeIDProblem(v.VolumeID); msg != "" {
+			bad("volumeId %q: %s, or leave it unset to create a volume", v.VolumeID, msg)
 		}
 		for _, field := range []struct {
 			name string
@@ -205,11 +200,8 @@ func (v DataVolumeArgs) validate() []error {
 		}
 	}
 
-	switch {
-	case !mountPathPattern.MatchString(v.MountPath) || path.Clean(v.MountPath) != v.MountPath:
-		bad("mountPath %q: want a clean absolute path of A-Z a-z 0-9 . _ - /, such as /data", v.MountPath)
-	case slices.ContainsFunc(systemPaths, func(p string) bool { return v.MountPath == p || strings.HasPrefix(v.MountPath, p+"/") }):
-		bad("mountPath %q: is or is under a system directory (%s); choose a path such as /data or /srv/app", v.MountPath, strings.Join(systemPaths, " "))
+	if msg := userdata.MountPathProblem(v.MountPath); msg != "" {
+		bad("mountPath %q: %s", v.MountPath, msg)
 	}
 	if v.FSType != "ext4" && v.FSType != "xfs" {
 		bad("fsType %q: want ext4 or xfs", v.FSType)

@@ -74,8 +74,8 @@ func knownStringMap(in pulumi.StringMapInput) (map[string]string, bool) {
 }
 
 // knownValues returns m's values and true when each is a literal; the keys
-// of a pulumi.StringMap are always known.
-func knownValues(m pulumi.StringMap) (map[string]string, bool) {
+// of a Go map are always known.
+func knownValues(m map[string]pulumi.StringInput) (map[string]string, bool) {
 	out := make(map[string]string, len(m))
 	for key, element := range m {
 		s, ok := knownString(element)

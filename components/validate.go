@@ -18,7 +18,6 @@ var (
 	instanceTypePattern  = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9-]+$`)
 	amiIDPattern         = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
 	subnetIDPattern      = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
-	allocationIDPattern  = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
 	ruleDescriptionChars = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*$`)
 	// componentNamePattern keeps the names Pulumi derives from the
 	// component's (role "<name>-role-1a2b3c4", launch template
@@ -146,8 +145,8 @@ func checkSubnetIDs(ids []string) error {
 
 // checkAllocationID is allocationId's rule; "" means "allocate one".
 func checkAllocationID(id string) error {
-	if id != "" && !allocationIDPattern.MatchString(id) {
-		return fmt.Errorf("allocationId %q: want an Elastic IP allocation id such as eipalloc-0123456789abcdef0, or leave it unset to allocate one", id)
+	if msg := userdata.AllocationIDProblem(id); id != "" && msg != "" {
+		return fmt.Errorf("allocationId %q: %s, or leave it unset to allocate one", id, msg)
 	}
 	return nil
 }

@@ -108,7 +108,7 @@ var (
 	stringInputType      = reflect.TypeFor[pulumi.StringInput]()
 	stringArrayInputType = reflect.TypeFor[pulumi.StringArrayInput]()
 	stringMapInputType   = reflect.TypeFor[pulumi.StringMapInput]()
-	stringMapType        = reflect.TypeFor[pulumi.StringMap]()
+	stringMapType        = reflect.TypeFor[map[string]pulumi.StringInput]()
 )
 
 // topLevel decodes a key's raw value: the text itself for a string field,

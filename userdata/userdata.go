@@ -88,12 +88,21 @@ type Params struct {
 	HealthCheck *HealthCheckParams
 }
 
+// AllocationIDProblem says what is wrong with id as an Elastic IP
+// allocation id, or "".
+func AllocationIDProblem(id string) string {
+	if !allocationIDPattern.MatchString(id) {
+		return "want an Elastic IP allocation id like eipalloc-0123456789abcdef0"
+	}
+	return ""
+}
+
 // Validate reports every field of p that the script cannot be rendered
 // with, naming each field and what it allows.
 func (p Params) Validate() error {
 	var errs []error
-	if !allocationIDPattern.MatchString(p.AllocationID) {
-		errs = append(errs, fmt.Errorf("allocationId %q: want an Elastic IP allocation id like eipalloc-0123456789abcdef0", p.AllocationID))
+	if msg := AllocationIDProblem(p.AllocationID); msg != "" {
+		errs = append(errs, fmt.Errorf("allocationId %q: %s", p.AllocationID, msg))
 	}
 	if strings.ContainsRune(p.UserScript, 0) {
 		errs = append(errs, fmt.Errorf("userScript: contains a NUL byte, which bash cannot hold in a variable"))

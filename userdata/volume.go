@@ -66,14 +66,15 @@ var (
 	mountPathPattern = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
 )
 
-// reservedMountPaths may not be mounted over: the system would lose what
-// is there, or the boot script its own state and log.
-var reservedMountPaths = []string{"/var", "/var/lib", "/var/log", "/tmp", "/home/ec2-user"}
+// reservedMountPaths may not be mounted over: the users' homes would
+// vanish under the volume.
+var reservedMountPaths = []string{"/home", "/home/ec2-user"}
 
-// reservedMountTrees may not be mounted over, nor anything below them.
+// reservedMountTrees may not be mounted over, nor anything below them: the
+// system would lose what is there, or the boot script its own state
+// (/var/lib/selfhealing) and log (/var/log).
 var reservedMountTrees = []string{
-	"/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr",
-	"/var/lib/cloud", "/var/lib/selfhealing",
+	"/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var",
 }
 
 // maxMountPathBytes keeps the fstab line and mount's arguments sane.
@@ -86,13 +87,13 @@ func (v *DataVolumeParams) validate() []error {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("dataVolume."+format, args...))
 	}
-	if !volumeIDPattern.MatchString(v.VolumeID) {
-		bad("volumeId %q: want an EBS volume id like vol-0123456789abcdef0", v.VolumeID)
+	if msg := VolumeIDProblem(v.VolumeID); msg != "" {
+		bad("volumeId %q: %s", v.VolumeID, msg)
 	}
 	if !deviceNamePattern.MatchString(v.DeviceName) {
 		bad("deviceName %q: want one of /dev/sdf to /dev/sdp (or /dev/xvdf to /dev/xvdp), the names AWS recommends for EBS data volumes", v.DeviceName)
 	}
-	if msg := mountPathProblem(v.MountPath); msg != "" {
+	if msg := MountPathProblem(v.MountPath); msg != "" {
 		bad("mountPath %q: %s", v.MountPath, msg)
 	}
 	if v.FSType != "ext4" && v.FSType != "xfs" {
@@ -104,8 +105,20 @@ func (v *DataVolumeParams) validate() []error {
 	return errs
 }
 
-// mountPathProblem says what is wrong with path as a mount point, or "".
-func mountPathProblem(path string) string {
+// VolumeIDProblem says what is wrong with id as an EBS volume id, or "".
+// The component checks a user's value with it; the script builds the
+// volume's NVMe serial from it.
+func VolumeIDProblem(id string) string {
+	if !volumeIDPattern.MatchString(id) {
+		return "want an EBS volume id like vol-0123456789abcdef0 (vol- and 8 or 17 hexadecimal digits)"
+	}
+	return ""
+}
+
+// MountPathProblem says what is wrong with path as the data volume's mount
+// point, or "": the one rule, which the component checks a user's value
+// with at preview and the renderer again.
+func MountPathProblem(path string) string {
 	switch {
 	case len(path) > maxMountPathBytes:
 		return fmt.Sprintf("longer than %d bytes", maxMountPathBytes)
