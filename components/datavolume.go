@@ -160,7 +160,6 @@ var (
 	snapshotTimePattern     = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 )
 
-
 // iopsRange is the provisioned IOPS range AWS allows per volume type, and the
 // most per GiB.
 type iopsRange struct{ min, max, perGiB int }

@@ -127,8 +127,11 @@ func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, group
 		dependsOn = append(dependsOn, tag)
 	}
 
-	executionRole := checkedString(v.Snapshots.ExecutionRoleARN, checkSnapshotRole)
-	if !isSet(v.Snapshots.ExecutionRoleARN) {
+	var executionRole pulumi.StringOutput
+	if isSet(v.Snapshots.ExecutionRoleARN) {
+		executionRole = setString(v.Snapshots.ExecutionRoleARN, "dataVolume.snapshots.executionRoleArn",
+			"an IAM role ARN such as arn:aws:iam::123456789012:role/AWSDataLifecycleManagerDefaultRole", checkSnapshotRole)
+	} else {
 		trust, err := ServiceTrustPolicy("dlm.amazonaws.com").JSON()
 		if err != nil {
 			return err

@@ -1,11 +1,15 @@
 package components
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 )
 
 // Values that flow into the component arrive as Pulumi inputs: a subnet id
@@ -96,15 +100,21 @@ func isSet(in pulumi.StringInput) bool {
 
 // checkedString returns in as an output that fails with rule's error, if
 // any, once it resolves. rule is the same one validate runs on a literal.
+// A secret's value is never quoted in the error.
 func checkedString(in pulumi.StringInput, rule func(string) error) pulumi.StringOutput {
 	if in == nil {
 		in = pulumi.String("")
 	}
-	return in.ToStringOutput().ApplyT(func(s string) (string, error) {
-		if err := rule(s); err != nil {
-			return "", err
+	out := in.ToStringOutput()
+	return out.ApplyTWithContext(context.Background(), func(ctx context.Context, s string) (string, error) {
+		err := rule(s)
+		if err == nil {
+			return s, nil
 		}
-		return s, nil
+		if state, awaitErr := internals.UnsafeAwaitOutput(ctx, out); awaitErr == nil && state.Secret && s != "" {
+			return "", errors.New(strings.ReplaceAll(err.Error(), s, "[secret]"))
+		}
+		return "", err
 	}).(pulumi.StringOutput)
 }
 
@@ -132,6 +142,19 @@ func checkedStringMap(in pulumi.StringMapInput, rule func(map[string]string) err
 		}
 		return m, nil
 	}).(pulumi.StringMapOutput)
+}
+
+// setString is checkedString for an input whose being set decided what the
+// component creates (an existing address, topic or role instead of a new
+// one): an output that resolves to "" cannot mean "unset" any more, and
+// fails naming field.
+func setString(in pulumi.StringInput, field, want string, rule func(string) error) pulumi.StringOutput {
+	return checkedString(in, func(s string) error {
+		if s == "" {
+			return fmt.Errorf("%s: the output resolved to an empty string; want %s (to have the component create one, leave %s unset)", field, want, field)
+		}
+		return rule(s)
+	})
 }
 
 // optionalInput is a string input for an optional resource argument: nil

@@ -78,10 +78,10 @@ func mapOutputOf(m map[string]string) pulumi.StringMapOutput {
 // inputKind builds the args' inputs one way: as literals, as outputs, or as
 // literal lists and maps of outputs.
 type inputKind struct {
-	name   string
-	output bool
-	str    func(string) pulumi.StringInput
-	strs   func(...string) pulumi.StringArrayInput
+	name string
+	// str builds a string: in both output kinds, an output.
+	str  func(string) pulumi.StringInput
+	strs func(...string) pulumi.StringArrayInput
 	// strMap builds Tags; values builds Parameters and SecretParameters,
 	// whose keys are always literal.
 	strMap func(map[string]string) pulumi.StringMapInput
@@ -98,16 +98,14 @@ var (
 	}
 	outputInputs = inputKind{
 		name:   "output",
-		output: true,
 		str:    func(s string) pulumi.StringInput { return outputOf(s) },
 		strs:   func(ss ...string) pulumi.StringArrayInput { return arrayOutputOf(ss...) },
 		strMap: func(m map[string]string) pulumi.StringMapInput { return mapOutputOf(m) },
 		values: outputValues,
 	}
 	elementOutputInputs = inputKind{
-		name:   "outputs in a literal list or map",
-		output: true,
-		str:    func(s string) pulumi.StringInput { return pulumi.String(s).ToStringOutput().ApplyT(strings.Clone).(pulumi.StringOutput) },
+		name: "outputs in a literal list or map",
+		str:  func(s string) pulumi.StringInput { return outputOf(s) },
 		strs: func(ss ...string) pulumi.StringArrayInput {
 			out := pulumi.StringArray{}
 			for _, s := range ss {
@@ -501,6 +499,50 @@ func TestAUserScriptOutputThatDoesNotFitFailsTheLaunchTemplate(t *testing.T) {
 	}
 }
 
+// TestAnOutputThatResolvesEmptyIsNotTakenForUnset: nil or a literal ""
+// leaves an id unset, and the component creates what it names (an Elastic
+// IP, a topic, a snapshot role). An output is set even before it resolves,
+// so the component adopts instead of creating; if it then resolves to "",
+// the deployment must fail naming the field, not adopt nothing (or, with
+// AWS's lookup of an empty allocation id, whatever address it finds).
+func TestAnOutputThatResolvesEmptyIsNotTakenForUnset(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		args          *components.SelfHealingInstanceArgs
+		field         string
+		notRegistered []string
+		shape         []func(*fakeaws.Account)
+	}{
+		{"allocationId", &components.SelfHealingInstanceArgs{AllocationID: outputOf("")}, "allocationId",
+			[]string{typeEip, typeRolePolicy, typeLaunchTemplate, typeGroup},
+			// AWS answers a lookup without an allocation id with the
+			// region's only address, if it holds one.
+			[]func(*fakeaws.Account){func(a *fakeaws.Account) { a.Addresses[""] = a.Addresses["eipalloc-0123456789abcdef0"] }}},
+		{"notifications.topicArn", withNotifications(&components.NotificationsArgs{TopicArn: outputOf("")}), "notifications.topicArn",
+			[]string{"aws:sns/topic:Topic", typeNotification}, nil},
+		{"dataVolume.snapshots.executionRoleArn", withVolume(components.DataVolumeArgs{
+			SizeGiB: 8, Snapshots: &components.SnapshotArgs{TimeUTC: "03:00", ExecutionRoleARN: outputOf("")},
+		}), "dataVolume.snapshots.executionRoleArn", []string{typeSnapshotPolicy}, nil},
+		{"dns.zoneId", withDNS(&components.DNSArgs{ZoneID: outputOf(""), RecordName: "app.example.com"}), "dns.zoneId",
+			[]string{recordType}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runProgram(t, false, func(*pulumi.Context) *components.SelfHealingInstanceArgs { return tc.args }, tc.shape...)
+			if r.constructErr != nil {
+				t.Fatalf("NewSelfHealingInstance: %v", r.constructErr)
+			}
+			if r.runErr == nil || !strings.Contains(r.runErr.Error(), tc.field) {
+				t.Errorf("err = %v, want the deployment to fail naming %s", r.runErr, tc.field)
+			}
+			for _, typ := range tc.notRegistered {
+				for _, res := range r.monitor.ByType(typ) {
+					t.Errorf("%s %s was registered: %v", typ, res.Name, inputs(res))
+				}
+			}
+		})
+	}
+}
+
 // reveal is a registered string input's value, secret or not.
 func reveal(v resource.PropertyValue) string {
 	for {
@@ -718,8 +760,33 @@ func unknown() pulumi.StringOutput {
 // resource not created yet is unknown; the component cannot check it, and
 // must register its resources all the same.
 func TestPreviewWithUnknownInputs(t *testing.T) {
-	r := runProgram(t, true, func(*pulumi.Context) *components.SelfHealingInstanceArgs {
-		return &components.SelfHealingInstanceArgs{
+	preview := func(t *testing.T, args *components.SelfHealingInstanceArgs) run {
+		t.Helper()
+		r := runProgram(t, true, func(*pulumi.Context) *components.SelfHealingInstanceArgs { return args })
+		if r.constructErr != nil {
+			t.Fatalf("NewSelfHealingInstance: %v", r.constructErr)
+		}
+		if r.runErr != nil {
+			t.Fatalf("the preview failed: %v", r.runErr)
+		}
+		for _, typ := range []string{typeRole, typeRolePolicy, typeSecurityGroup, typeLaunchTemplate, typeGroup} {
+			if n := len(r.monitor.ByType(typ)); n != 1 {
+				t.Errorf("%d %s registered, want 1", n, typ)
+			}
+		}
+		// The user data carries every unknown value, and the boot script
+		// cannot be rendered without them. (Pulumi's mock monitor drops an
+		// unknown input; the engine gets it as unknown.)
+		for _, lt := range r.monitor.ByType(typeLaunchTemplate) {
+			if v, ok := lt.Inputs["userData"]; ok && !v.ContainsUnknowns() {
+				t.Errorf("launch template userData = %v during preview, want unknown", v)
+			}
+		}
+		return r
+	}
+
+	t.Run("every input that flows", func(t *testing.T) {
+		r := preview(t, &components.SelfHealingInstanceArgs{
 			SubnetIDs: pulumi.UnsafeUnknownOutput(nil).ApplyT(func(any) []string { return nil }).(pulumi.StringArrayOutput),
 			Ingress: []components.IngressRule{
 				{Protocol: "tcp", FromPort: 443, ToPort: 443, CidrBlocks: pulumi.StringArray{unknown()}},
@@ -731,44 +798,42 @@ func TestPreviewWithUnknownInputs(t *testing.T) {
 				SizeGiB: 8, KMSKeyARN: unknown(),
 				Snapshots: &components.SnapshotArgs{TimeUTC: "03:00", ExecutionRoleARN: unknown()},
 			},
-			DNS:                 &components.DNSArgs{ZoneID: unknown(), RecordName: "app.example.com"},
-			Notifications:       &components.NotificationsArgs{TopicArn: unknown()},
-			AppHealthCheck:      &components.AppHealthCheck{URL: unknown()},
-			Parameters:          pulumi.StringMap{"greeting": unknown()},
-			SecretParameters:    pulumi.StringMap{"db-password": unknown()},
+			DNS:           &components.DNSArgs{ZoneID: unknown(), RecordName: "app.example.com"},
+			Notifications: &components.NotificationsArgs{TopicArn: unknown()},
+			Parameters:    pulumi.StringMap{"greeting": unknown()},
+			// Known: Pulumi's mock monitor cannot take a secret whose
+			// value is unknown.
+			SecretParameters:    pulumi.StringMap{"db-password": pulumi.String(secretTestValue)},
 			ParametersKMSKeyARN: unknown(),
 			Logs:                &components.LogsArgs{RetentionDays: pulumi.IntRef(7), KMSKeyARN: unknown()},
-		}
-	})
-	if r.constructErr != nil {
-		t.Fatalf("NewSelfHealingInstance: %v", r.constructErr)
-	}
-	if r.runErr != nil {
-		t.Fatalf("the preview failed: %v", r.runErr)
-	}
-	for _, typ := range []string{
-		typeRole, typeRolePolicy, typeSecurityGroup, typeLaunchTemplate, typeGroup, typeVolume, typeSnapshotPolicy,
-		recordType, typeNotification, typeLogGroup,
-	} {
-		if n := len(r.monitor.ByType(typ)); n != 1 {
-			t.Errorf("%d %s registered, want 1", n, typ)
-		}
-	}
-	if n := len(r.monitor.ByType(typeParameter)); n != 2 {
-		t.Errorf("%d parameters registered, want 2", n)
-	}
-	if n := len(r.monitor.ByType(typeEip)); n != 0 {
-		t.Errorf("%d Elastic IPs registered, want none with an allocationId", n)
-	}
-	for typ, field := range map[string]string{
-		typeGroup: "vpcZoneIdentifiers", typeSecurityGroup: "vpcId", typeLaunchTemplate: "userData", recordType: "zoneId",
-	} {
-		for _, res := range r.monitor.ByType(typ) {
-			if v, ok := res.Inputs[resource.PropertyKey(field)]; ok && !v.ContainsUnknowns() {
-				t.Errorf("%s %s = %v during preview, want unknown", typ, field, v)
+		})
+		for _, typ := range []string{typeVolume, typeSnapshotPolicy, recordType, typeNotification, typeLogGroup} {
+			if n := len(r.monitor.ByType(typ)); n != 1 {
+				t.Errorf("%d %s registered, want 1", n, typ)
 			}
 		}
-	}
+		if n := len(r.monitor.ByType(typeParameter)); n != 2 {
+			t.Errorf("%d parameters registered, want 2", n)
+		}
+		if n := len(r.monitor.ByType(typeEip)); n != 0 {
+			t.Errorf("%d Elastic IPs registered, want none with an allocationId", n)
+		}
+		for typ, field := range map[string]string{
+			typeGroup: "vpcZoneIdentifiers", typeSecurityGroup: "vpcId", recordType: "zoneId", typeVolume: "kmsKeyId",
+		} {
+			for _, res := range r.monitor.ByType(typ) {
+				if v, ok := res.Inputs[resource.PropertyKey(field)]; ok && !v.ContainsUnknowns() {
+					t.Errorf("%s %s = %v during preview, want unknown", typ, field, v)
+				}
+			}
+		}
+	})
+	t.Run("appHealthCheck.url", func(t *testing.T) {
+		preview(t, &components.SelfHealingInstanceArgs{AppHealthCheck: &components.AppHealthCheck{URL: unknown()}})
+	})
+	t.Run("appHealthCheck.command", func(t *testing.T) {
+		preview(t, &components.SelfHealingInstanceArgs{AppHealthCheck: &components.AppHealthCheck{Command: unknown()}})
+	})
 }
 
 // TestTheZeroValueOfTheArgsIsValid: the zero value is a t3.micro in the
@@ -799,5 +864,20 @@ func TestTheZeroValueOfTheArgsIsValid(t *testing.T) {
 		d.EnableInstanceRefresh == nil || !*d.EnableInstanceRefresh ||
 		d.LaunchGateTimeoutSeconds == nil || *d.LaunchGateTimeoutSeconds != components.DefaultLaunchGateTimeoutSeconds {
 		t.Errorf("WithDefaults() = %+v, want every default filled in", d)
+	}
+}
+
+// A secret output that fails its check is named, never quoted.
+func TestASecretOutputIsNotQuotedInItsError(t *testing.T) {
+	const token = "s3cr3t-token-value"
+	url := pulumi.ToSecret(pulumi.String("http://example.com/?token=" + token)).(pulumi.StringOutput)
+	r := runProgram(t, false, func(*pulumi.Context) *components.SelfHealingInstanceArgs {
+		return &components.SelfHealingInstanceArgs{AppHealthCheck: &components.AppHealthCheck{URL: url}}
+	})
+	if r.constructErr != nil {
+		t.Fatalf("NewSelfHealingInstance: %v", r.constructErr)
+	}
+	if err := r.runErr; err == nil || !strings.Contains(err.Error(), "appHealthCheck.url") || strings.Contains(err.Error(), token) {
+		t.Errorf("error %v; want it to name appHealthCheck.url without quoting the secret", err)
 	}
 }

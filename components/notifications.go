@@ -118,8 +118,10 @@ func (c *SelfHealingInstance) newNotifications(ctx *pulumi.Context, name string,
 		c.NotificationTopicArn = pulumi.String("").ToStringOutput()
 		return nil
 	}
-	topicArn := checkedString(n.TopicArn, topicRule(env))
-	if !isSet(n.TopicArn) {
+	var topicArn pulumi.StringOutput
+	if isSet(n.TopicArn) {
+		topicArn = setString(n.TopicArn, "notifications.topicArn", "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:ops", topicRule(env))
+	} else {
 		// Not KMS-encrypted, on purpose. Auto Scaling publishes through its
 		// service-linked role, and the AWS managed key aws/sns cannot be
 		// given to it (its key policy is AWS's to write), so an encrypted

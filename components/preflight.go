@@ -146,7 +146,7 @@ func resolveAddress(ctx *pulumi.Context, allocationID pulumi.StringInput, parent
 			PublicDNS: pulumi.String(eip.PublicDns).ToStringOutput(),
 		}, nil
 	}
-	eip := checkedString(allocationID, checkAllocationID).ApplyT(func(id string) (any, error) {
+	eip := setString(allocationID, "allocationId", "an Elastic IP allocation id such as eipalloc-0123456789abcdef0", checkAllocationID).ApplyT(func(id string) (any, error) {
 		return lookupExistingAddress(ctx, id, parent)
 	}).(pulumi.AnyOutput)
 	field := func(get func(*ec2.GetElasticIpResult) string) pulumi.StringOutput {

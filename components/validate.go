@@ -210,8 +210,16 @@ func (a SelfHealingInstanceArgs) knownBootInputs(allocationID, volumeID string) 
 	in := bootInputs{AllocationID: allocationID, VolumeID: volumeID}
 	in.UserScript, _ = knownString(a.UserScript)
 	if h := a.AppHealthCheck; h != nil {
-		in.HealthURL, _ = knownString(h.URL)
-		in.HealthCommand, _ = knownString(h.Command)
+		// An output stands in as the shortest valid value: the boot script
+		// needs exactly one of the two, and checks the real one, and its
+		// size, when it resolves.
+		var known bool
+		if in.HealthURL, known = knownString(h.URL); !known {
+			in.HealthURL = "http://localhost/"
+		}
+		if in.HealthCommand, known = knownString(h.Command); !known {
+			in.HealthCommand = "true"
+		}
 	}
 	return in
 }

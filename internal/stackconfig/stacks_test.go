@@ -22,15 +22,17 @@ func TestTheRepositorysStacksLoad(t *testing.T) {
 		if s.Project != "selfhealing" || s.Config["aws:region"] != "us-east-1" {
 			t.Errorf("%s: project %q, region %q", stack, s.Project, s.Config["aws:region"])
 		}
-		// Every optional feature is an object, {} when the stack leaves it
-		// to Pulumi.yaml's default, and full sets each one.
+		// An optional feature is absent when off (Pulumi.yaml declares no
+		// default for it), and an object when on: full sets each one.
 		for _, key := range []string{"dns", "schedule", "notifications"} {
-			var object map[string]any
-			if err := json.Unmarshal([]byte(s.Config["selfhealing:"+key]), &object); err != nil {
-				t.Errorf("%s: selfhealing:%s = %q, not a JSON object: %v", stack, key, s.Config["selfhealing:"+key], err)
+			raw, set := s.Config["selfhealing:"+key]
+			if set != (stack == "full") {
+				t.Errorf("%s: selfhealing:%s set = %v, want it set only in full", stack, key, set)
+				continue
 			}
-			if empty := len(object) == 0; empty != (stack == "dev") {
-				t.Errorf("%s: selfhealing:%s = %v", stack, key, object)
+			var object map[string]any
+			if err := json.Unmarshal([]byte(raw), &object); set && err != nil {
+				t.Errorf("%s: selfhealing:%s = %q, not a JSON object: %v", stack, key, raw, err)
 			}
 		}
 	}
