@@ -63,7 +63,7 @@ type SelfHealingInstanceArgs struct {
 	RetainOnDelete bool `pulumi:"retainOnDelete,optional"`
 
 	// EnableSessionManager lets Session Manager replace SSH, with only the
-	// actions SessionManagerActions lists. Nil means true. Without it and
+	// five actions AWS documents for it. Nil means true. Without it and
 	// without Ingress rules, nobody can log in. The component never
 	// attaches AmazonSSMManagedInstanceCore, which also lets the instance
 	// read every parameter in the account and region; attach it, or what

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -132,7 +133,7 @@ func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, group
 		executionRole = setString(v.Snapshots.ExecutionRoleARN, "dataVolume.snapshots.executionRoleArn",
 			"an IAM role ARN such as arn:aws:iam::123456789012:role/AWSDataLifecycleManagerDefaultRole", checkSnapshotRole)
 	} else {
-		trust, err := ServiceTrustPolicy("dlm.amazonaws.com").JSON()
+		trust, err := policy.ServiceTrust("dlm.amazonaws.com").JSON()
 		if err != nil {
 			return err
 		}
@@ -146,7 +147,7 @@ func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, group
 		}
 		attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-dlm-policy", &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
-			PolicyArn: pulumi.String(DataLifecycleManagerPolicyARN(env.Partition)),
+			PolicyArn: pulumi.String(policy.DataLifecycleManagerPolicyARN(env.Partition)),
 		}, parent)
 		if err != nil {
 			return fmt.Errorf("attaching the snapshot role's policy: %w", err)

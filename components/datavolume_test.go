@@ -10,6 +10,7 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -220,7 +221,7 @@ func TestDataVolumePolicyIsScopedToTheVolume(t *testing.T) {
 	// Only reads, and Session Manager's actions, which support no
 	// resource type, may use "*".
 	for action, st := range statements {
-		if slices.Contains(st.Resource, "*") && !strings.Contains(action, ":Describe") && !slices.Contains(components.SessionManagerActions, action) {
+		if slices.Contains(st.Resource, "*") && !strings.Contains(action, ":Describe") && !slices.Contains(policy.SessionManagerActions, action) {
 			t.Errorf("%s is allowed on *", action)
 		}
 	}
@@ -377,8 +378,8 @@ func TestDataVolumeValidation(t *testing.T) {
 	}
 }
 
-func statementsByAction(doc components.PolicyDocument) map[string]components.PolicyStatement {
-	out := map[string]components.PolicyStatement{}
+func statementsByAction(doc policy.Document) map[string]policy.Statement {
+	out := map[string]policy.Statement{}
 	for _, st := range doc.Statement {
 		for _, action := range st.Action {
 			out[action] = st

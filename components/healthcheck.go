@@ -173,23 +173,3 @@ func validateCommand(command string) error {
 	}
 	return nil
 }
-
-// reportHealthStatements let the instance mark itself Unhealthy in its own
-// group, and in no other, when something on it fails: the app health
-// check, and a boot that no launch action waits to ABANDON (without the
-// launch gate, and at every later boot with it; see
-// userdata.FailureReportParams), so a failed instance never stays in
-// service. SetInstanceHealth requires the autoScalingGroup resource
-// (Service Authorization Reference). Within a group of one (and its warm
-// pool) the only instance it can mark unhealthy is, in effect, itself.
-func reportHealthStatements(s PolicyScope) []PolicyStatement {
-	if s.AutoScalingGroupName == "" {
-		return nil
-	}
-	return []PolicyStatement{{
-		Sid:      "ReportHealthToThisGroup",
-		Effect:   "Allow",
-		Action:   []string{"autoscaling:SetInstanceHealth"},
-		Resource: []string{autoScalingGroupARN(s)},
-	}}
-}

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -47,7 +48,7 @@ func TestHealthCheckParamsFillEveryDefault(t *testing.T) {
 }
 
 func TestHealthCheckMayReportOnlyToItsOwnGroup(t *testing.T) {
-	setHealth := func(doc components.PolicyDocument) [][]string {
+	setHealth := func(doc policy.Document) [][]string {
 		var resources [][]string
 		for _, st := range doc.Statement {
 			if slices.Contains(st.Action, "autoscaling:SetInstanceHealth") {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
@@ -135,18 +136,18 @@ func (d *deployment) bootScript() string {
 }
 
 // rolePolicy parses the instance role's inline policy.
-func (d *deployment) rolePolicy() components.PolicyDocument {
+func (d *deployment) rolePolicy() policy.Document {
 	d.t.Helper()
 	return parsePolicy(d.t, inputs(d.one("aws:iam/rolePolicy:RolePolicy"))["policy"])
 }
 
-func parsePolicy(t *testing.T, raw any) components.PolicyDocument {
+func parsePolicy(t *testing.T, raw any) policy.Document {
 	t.Helper()
 	text, ok := raw.(string)
 	if !ok {
 		t.Fatalf("policy is %T, want a JSON string", raw)
 	}
-	var doc components.PolicyDocument
+	var doc policy.Document
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {

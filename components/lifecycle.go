@@ -118,32 +118,3 @@ func (a SelfHealingInstanceArgs) validateLaunchGate() []error {
 	}
 	return errs
 }
-
-// autoScalingGroupARN is the group's ARN for IAM, with "*" in the group-id
-// slot, which AWS allows: the id is unknown until the group exists, and the
-// name, which is deterministic, pins the group.
-func autoScalingGroupARN(s PolicyScope) string {
-	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s",
-		s.Partition, s.Region, s.AccountID, s.AutoScalingGroupName)
-}
-
-// launchGateStatements let the instance complete its own group's launch
-// hook, and extend it with a heartbeat, and nothing else. Both actions
-// require the autoScalingGroup resource (Service Authorization Reference),
-// so they are scoped to this group alone.
-//
-// autoscaling:DescribeAutoScalingInstances is not granted: the boot script
-// is given the hook's and group's names and reads its instance id from the
-// metadata service, so it has nothing to look up. (Were it needed, it would
-// have to be allowed on "*": Describe actions take no resource.)
-func launchGateStatements(s PolicyScope) []PolicyStatement {
-	if !s.LaunchGate {
-		return nil
-	}
-	return []PolicyStatement{{
-		Sid:      "CompleteThisGroupsLaunchGate",
-		Effect:   "Allow",
-		Action:   []string{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"},
-		Resource: []string{autoScalingGroupARN(s)},
-	}}
-}

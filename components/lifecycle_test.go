@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -76,7 +77,7 @@ func TestWithoutTheLaunchGateThereIsNoHookAndNoPermission(t *testing.T) {
 // its instance Unhealthy instead, which it may do in its own group only.
 func TestWithoutTheLaunchGateAFailedBootMayMarkItselfUnhealthy(t *testing.T) {
 	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)}).rolePolicy()
-	var found []components.PolicyStatement
+	var found []policy.Statement
 	for _, st := range doc.Statement {
 		if slices.Contains(st.Action, "autoscaling:SetInstanceHealth") {
 			found = append(found, st)
@@ -112,7 +113,7 @@ func TestCapacityWaitCoversTheHookTimeout(t *testing.T) {
 
 func TestLaunchGatePermissionIsThisGroupsAlone(t *testing.T) {
 	doc := mustDeploy(t, nil).rolePolicy()
-	var found []components.PolicyStatement
+	var found []policy.Statement
 	for _, st := range doc.Statement {
 		if slices.Contains(st.Action, "autoscaling:CompleteLifecycleAction") {
 			found = append(found, st)

@@ -126,26 +126,3 @@ func (c *SelfHealingInstance) newLogGroup(ctx *pulumi.Context, name string, l Lo
 	}
 	return group, nil
 }
-
-// LogsScope names the log group the instance role may write to.
-type LogsScope struct {
-	// LogGroupName is the group, such as "/selfhealing/proj/prod/web".
-	LogGroupName string
-}
-
-// logsStatements let the CloudWatch agent create its streams in this one
-// group and put events in them.
-func logsStatements(s PolicyScope, l LogsScope) []PolicyStatement {
-	groupARN := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", s.Partition, s.Region, s.AccountID, l.LogGroupName)
-	return []PolicyStatement{{
-		// CreateLogStream and DescribeLogStreams act on the group,
-		// PutLogEvents on a stream in it, "<group ARN>:log-stream:<name>",
-		// which "<group ARN>:*" covers; CloudWatch Logs also evaluates
-		// group actions against "<group ARN>:*". No logs:CreateLogGroup:
-		// the stack creates the group.
-		Sid:      "ShipLogsToThisLogGroup",
-		Effect:   "Allow",
-		Action:   []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
-		Resource: []string{groupARN, groupARN + ":*"},
-	}}
-}

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
+
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 )
 
 // maxGroupNameLength is EC2 Auto Scaling's limit on group names.
@@ -27,3 +29,9 @@ func AutoScalingGroupName(project, stack, component string) string {
 	suffix := "-" + hex.EncodeToString(sum[:])[:16]
 	return name[:maxGroupNameLength-len(suffix)] + suffix
 }
+
+// AutoScalingGroupTagKey is the tag EC2 Auto Scaling puts on every instance
+// it launches, with the group's name (AutoScalingGroupName) as its value;
+// nobody can add, edit or delete it. Key your own policies on it to grant
+// something to this group's instances only, as the instance role does.
+const AutoScalingGroupTagKey = policy.AutoScalingGroupTagKey

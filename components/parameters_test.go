@@ -11,6 +11,7 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -91,7 +92,7 @@ func TestSecretParametersWithACustomerKey(t *testing.T) {
 }
 
 // statement returns the policy's statement with sid, failing if absent.
-func statement(t *testing.T, doc components.PolicyDocument, sid string) components.PolicyStatement {
+func statement(t *testing.T, doc policy.Document, sid string) policy.Statement {
 	t.Helper()
 	for _, st := range doc.Statement {
 		if st.Sid == sid {
@@ -99,7 +100,7 @@ func statement(t *testing.T, doc components.PolicyDocument, sid string) componen
 		}
 	}
 	t.Fatalf("the policy has no statement %s: %+v", sid, doc.Statement)
-	return components.PolicyStatement{}
+	return policy.Statement{}
 }
 
 // TestInstanceReadsOnlyItsOwnParameters fails if any resource, action or
@@ -138,7 +139,7 @@ func TestInstanceReadsOnlyItsOwnParameters(t *testing.T) {
 		for _, action := range st.Action {
 			// Session Manager's ssm:UpdateInstanceInformation supports no
 			// resource type and reads no parameter.
-			if (strings.HasPrefix(action, "ssm:") || strings.HasPrefix(action, "kms:")) && !slices.Contains(components.SessionManagerActions, action) {
+			if (strings.HasPrefix(action, "ssm:") || strings.HasPrefix(action, "kms:")) && !slices.Contains(policy.SessionManagerActions, action) {
 				if slices.Contains(st.Resource, "*") || strings.HasSuffix(action, "*") {
 					t.Errorf("%s: %v on %v is wider than this instance's parameters", st.Sid, st.Action, st.Resource)
 				}
@@ -164,7 +165,7 @@ func TestNoParametersByDefault(t *testing.T) {
 	}
 	for _, st := range d.rolePolicy().Statement {
 		for _, action := range st.Action {
-			if slices.Contains(components.SessionManagerActions, action) {
+			if slices.Contains(policy.SessionManagerActions, action) {
 				continue // TestSessionManagerNeedsNoManagedPolicy
 			}
 			if strings.HasPrefix(action, "ssm:") || strings.HasPrefix(action, "kms:") || strings.HasPrefix(action, "logs:") {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 )
 
 func TestTemplateChangesRollOutTerminateThenLaunch(t *testing.T) {
@@ -147,7 +148,7 @@ func TestNoAutoScalingPermissionIsWidened(t *testing.T) {
 				t.Errorf("%s is allowed on %v, want only %s", action, st.Resource, groupARN)
 			}
 		}
-		if slices.Contains(st.Resource, "*") && !slices.Equal(st.Action, []string{"ec2:DescribeAddresses"}) && !slices.Equal(st.Action, components.SessionManagerActions) {
+		if slices.Contains(st.Resource, "*") && !slices.Equal(st.Action, []string{"ec2:DescribeAddresses"}) && !slices.Equal(st.Action, policy.SessionManagerActions) {
 			t.Errorf("statement %s allows %v on *; only ec2:DescribeAddresses and Session Manager's actions may be", st.Sid, st.Action)
 		}
 	}
@@ -161,12 +162,12 @@ func TestNoAutoScalingPermissionIsWidened(t *testing.T) {
 	}
 
 	// The pure policy function scopes the group in every partition.
-	for _, s := range []components.PolicyScope{
+	for _, s := range []policy.Scope{
 		{Partition: "aws-cn", Region: "cn-north-1", AccountID: "111122223333", AllocationID: "eipalloc-1", AutoScalingGroupName: "p-s-c", LaunchGate: true},
 		{Partition: "aws-us-gov", Region: "us-gov-west-1", AccountID: "111122223333", AllocationID: "eipalloc-1", AutoScalingGroupName: "p-s-c", LaunchGate: true},
 	} {
 		want := "arn:" + s.Partition + ":autoscaling:" + s.Region + ":111122223333:autoScalingGroup:*:autoScalingGroupName/p-s-c"
-		for _, st := range components.InstancePolicy(s).Statement {
+		for _, st := range policy.Instance(s).Statement {
 			if strings.HasPrefix(st.Action[0], "autoscaling:") && !slices.Equal(st.Resource, []string{want}) {
 				t.Errorf("%s: %v on %v, want %s", s.Partition, st.Action, st.Resource, want)
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -87,18 +88,18 @@ func withSections(p userdata.Params, project, stack, name string, a SelfHealingI
 
 // sectionScopes are what the options add to the instance role's policy,
 // once the parameters' KMS key is known.
-func sectionScopes(project, stack, name string, a SelfHealingInstanceArgs, parametersKey string) (*ParametersScope, *LogsScope) {
-	var parameters *ParametersScope
+func sectionScopes(project, stack, name string, a SelfHealingInstanceArgs, parametersKey string) (*policy.ParametersScope, *policy.LogsScope) {
+	var parameters *policy.ParametersScope
 	if len(a.parameters()) > 0 {
-		parameters = &ParametersScope{
+		parameters = &policy.ParametersScope{
 			Path:      ParametersPath(project, stack, name),
 			Decrypt:   len(a.SecretParameters) > 0,
 			KMSKeyARN: parametersKey,
 		}
 	}
-	var logs *LogsScope
+	var logs *policy.LogsScope
 	if a.Logs != nil {
-		logs = &LogsScope{LogGroupName: LogGroupName(project, stack, name)}
+		logs = &policy.LogsScope{LogGroupName: LogGroupName(project, stack, name)}
 	}
 	return parameters, logs
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -179,7 +180,7 @@ func (c *SelfHealingInstance) newAddress(ctx *pulumi.Context, name string, a Sel
 func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
 	volume *dataVolume, env awsEnvironment, f flows, parent pulumi.ResourceOrInvokeOption,
 ) (*iam.InstanceProfile, []pulumi.Resource, error) {
-	trust, err := InstanceTrustPolicy(env.DNSSuffix).JSON()
+	trust, err := policy.InstanceTrust(env.DNSSuffix).JSON()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -195,7 +196,7 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 	c.InstanceRoleName = role.Name
 
 	policy := pulumi.All(c.AllocationID, c.DataVolumeID, f.volumeKey, f.parametersKey).ApplyT(func(ids []any) (string, error) {
-		scope := PolicyScope{
+		scope := policy.Scope{
 			Partition:    env.Partition,
 			DNSSuffix:    env.DNSSuffix,
 			Region:       env.Region,
@@ -208,14 +209,14 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 		}
 		scope.Parameters, scope.Logs = sectionScopes(ctx.Project(), ctx.Stack(), name, a, ids[3].(string))
 		if volume != nil {
-			scope.DataVolume = &DataVolumeScope{
+			scope.DataVolume = &policy.DataVolumeScope{
 				VolumeID:    ids[1].(string),
 				ForceDetach: volume.args.forceDetach(),
 				MayFormat:   volume.args.mayFormat(),
 				KMSKeyARN:   ids[2].(string),
 			}
 		}
-		return InstancePolicy(scope).JSON()
+		return policy.Instance(scope).JSON()
 	}).(pulumi.StringOutput)
 	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-eip-policy", &iam.RolePolicyArgs{
 		Role:   role.ID(),

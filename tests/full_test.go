@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
 	"github.com/selfhealing-dev/selfhealing/userdata"
@@ -166,7 +167,7 @@ func TestWithoutGateOrHealthCheckAFailedBootIsTheOnlyHealthReport(t *testing.T) 
 	// Without the gate a failed boot marks the instance Unhealthy: that
 	// one autoscaling action, and no other.
 	text := only(t, monitor, "aws:iam/rolePolicy:RolePolicy")["policy"].(string)
-	var doc components.PolicyDocument
+	var doc policy.Document
 	if err := json.Unmarshal([]byte(text), &doc); err != nil {
 		t.Fatalf("the policy is not JSON: %v\n%s", err, text)
 	}

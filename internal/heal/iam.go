@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/internal/testenv"
 )
 
@@ -128,7 +128,7 @@ func resourceTagContext(request map[string][]string, tags map[string]string) map
 // refusedResource returns the first of resources that doc does not allow
 // action on, each evaluated with the request's condition keys and that
 // resource's own tags (tagsOf); "" if doc allows them all.
-func refusedResource(doc components.PolicyDocument, action string, resources []string, request map[string][]string,
+func refusedResource(doc policy.Document, action string, resources []string, request map[string][]string,
 	tagsOf func(arn string) (map[string]string, error),
 ) (string, error) {
 	for _, resource := range resources {
@@ -204,7 +204,7 @@ func (l *Lab) authorize(action string, form url.Values) *testenv.APIError {
 // carries no condition keys: some Allow statement matches, and no Deny
 // statement does. Action names match without regard to case; "*" and "?"
 // are wildcards, as in IAM.
-func Allows(doc components.PolicyDocument, action, resource string) bool {
+func Allows(doc policy.Document, action, resource string) bool {
 	return AllowsRequest(doc, action, resource, nil)
 }
 
@@ -213,7 +213,7 @@ func Allows(doc components.PolicyDocument, action, resource string) bool {
 // its action, its resource and every one of its conditions match, as IAM
 // evaluates them (see conditionsHold); a condition the harness cannot
 // evaluate never matches, so the harness refuses rather than allows.
-func AllowsRequest(doc components.PolicyDocument, action, resource string, context map[string][]string) bool {
+func AllowsRequest(doc policy.Document, action, resource string, context map[string][]string) bool {
 	allowed := false
 	for _, st := range doc.Statement {
 		if !matchesAny(st.Action, action, true) || !matchesAny(st.Resource, resource, false) {

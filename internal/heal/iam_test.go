@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 func TestAllowsFollowsIAMWildcardsAndDeny(t *testing.T) {
-	doc := components.InstancePolicy(components.PolicyScope{
+	doc := policy.Instance(policy.Scope{
 		Partition: "aws", Region: "us-east-1", AccountID: "123456789012", AllocationID: "eipalloc-0abc",
 	})
 	for _, tc := range []struct {
@@ -35,7 +36,7 @@ func TestAllowsFollowsIAMWildcardsAndDeny(t *testing.T) {
 			t.Errorf("Allows(%s, %s) = %v, want %v", tc.action, tc.resource, got, tc.want)
 		}
 	}
-	doc.Statement = append(doc.Statement, components.PolicyStatement{Effect: "Deny", Action: []string{"ec2:*"}, Resource: []string{"*:instance/i-0bad"}})
+	doc.Statement = append(doc.Statement, policy.Statement{Effect: "Deny", Action: []string{"ec2:*"}, Resource: []string{"*:instance/i-0bad"}})
 	if Allows(doc, "ec2:AssociateAddress", "arn:aws:ec2:us-east-1:123456789012:instance/i-0bad") {
 		t.Error("an explicit Deny did not win")
 	}
@@ -83,10 +84,10 @@ func TestVolumeRequestsAreAuthorizedOnTheirResources(t *testing.T) {
 
 // TestAVolumePolicyAllowsOnlyItsOwnVolume checks the inspector's verdicts on
 // a policy scoped the way the instance policy scopes a data volume; the
-// real statements come from components.InstancePolicy.
+// real statements come from policy.Instance.
 func TestAVolumePolicyAllowsOnlyItsOwnVolume(t *testing.T) {
 	const prefix = "arn:aws:ec2:us-east-1:123456789012:"
-	doc := components.PolicyDocument{Version: "2012-10-17", Statement: []components.PolicyStatement{
+	doc := policy.Document{Version: "2012-10-17", Statement: []policy.Statement{
 		{Effect: "Allow", Action: []string{"ec2:AttachVolume", "ec2:DetachVolume"}, Resource: []string{prefix + "volume/vol-0abc", prefix + "instance/*"}},
 		{Effect: "Allow", Action: []string{"ec2:DescribeVolumes", "ec2:DescribeInstances"}, Resource: []string{"*"}},
 	}}
@@ -125,9 +126,9 @@ func TestAVolumePolicyAllowsOnlyItsOwnVolume(t *testing.T) {
 // aws:TagKeys with ForAllValues.
 func TestTheFormatRecordIsTheOnlyTagAllowed(t *testing.T) {
 	const account, region = "123456789012", "us-east-1"
-	doc := components.InstancePolicy(components.PolicyScope{
+	doc := policy.Instance(policy.Scope{
 		Partition: "aws", Region: region, AccountID: account, AllocationID: "eipalloc-0abc",
-		DataVolume: &components.DataVolumeScope{VolumeID: "vol-0abc", MayFormat: true},
+		DataVolume: &policy.DataVolumeScope{VolumeID: "vol-0abc", MayFormat: true},
 	})
 	tags := func(volume string, keys ...string) url.Values {
 		form := url.Values{"ResourceId.1": {volume}}
@@ -165,9 +166,9 @@ func TestTheFormatRecordIsTheOnlyTagAllowed(t *testing.T) {
 			t.Errorf("%s: allowed %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	noFormat := components.InstancePolicy(components.PolicyScope{
+	noFormat := policy.Instance(policy.Scope{
 		Partition: "aws", Region: region, AccountID: account, AllocationID: "eipalloc-0abc",
-		DataVolume: &components.DataVolumeScope{VolumeID: "vol-0abc"},
+		DataVolume: &policy.DataVolumeScope{VolumeID: "vol-0abc"},
 	})
 	form := tags("vol-0abc", userdata.FormattedTagKey)
 	if AllowsRequest(noFormat, "ec2:CreateTags", "arn:aws:ec2:us-east-1:123456789012:volume/vol-0abc", ec2RequestContext("CreateTags", form)) {
@@ -207,10 +208,10 @@ func TestConditionsHoldAsIAMEvaluatesThem(t *testing.T) {
 // and to no other instance.
 func TestOnlyTheGroupsInstancesAreAllowed(t *testing.T) {
 	const account, region, group = "123456789012", "us-east-1", "proj-dev-web"
-	doc := components.InstancePolicy(components.PolicyScope{
+	doc := policy.Instance(policy.Scope{
 		Partition: "aws", Region: region, AccountID: account, AllocationID: "eipalloc-0abc",
 		AutoScalingGroupName: group,
-		DataVolume:           &components.DataVolumeScope{VolumeID: "vol-0abc", ForceDetach: true},
+		DataVolume:           &policy.DataVolumeScope{VolumeID: "vol-0abc", ForceDetach: true},
 	})
 	arn := func(kind, id string) string { return "arn:aws:ec2:" + region + ":" + account + ":" + kind + "/" + id }
 	groupTag := func(name string) map[string]string { return map[string]string{components.AutoScalingGroupTagKey: name} }
@@ -223,7 +224,7 @@ func TestOnlyTheGroupsInstancesAreAllowed(t *testing.T) {
 		arn("elastic-ip", "eipalloc-0abc"): groupTag(group),
 	}
 	tagsOf := func(resource string) (map[string]string, error) { return tags[resource], nil }
-	refused := func(t *testing.T, doc components.PolicyDocument, action string, form url.Values) string {
+	refused := func(t *testing.T, doc policy.Document, action string, form url.Values) string {
 		t.Helper()
 		resources, ok := ec2RequestResources("aws", region, account, action, form)
 		if !ok {
@@ -269,7 +270,7 @@ func TestOnlyTheGroupsInstancesAreAllowed(t *testing.T) {
 	// Why the instance statements stand alone: IAM applies a statement's
 	// conditions to each resource in it, and a volume carries no group
 	// tag, so a statement that also named the volume would refuse it.
-	merged := components.PolicyDocument{Version: "2012-10-17", Statement: []components.PolicyStatement{{
+	merged := policy.Document{Version: "2012-10-17", Statement: []policy.Statement{{
 		Effect: "Allow", Action: []string{"ec2:AttachVolume"}, Resource: []string{arn("volume", "vol-0abc"), arn("instance", "*")},
 		Condition: map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + components.AutoScalingGroupTagKey: group}},
 	}}}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/motoaws"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/internal/programrun"
 	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
 	"github.com/selfhealing-dev/selfhealing/internal/testenv"
@@ -54,7 +55,7 @@ type Lab struct {
 	// inject faults here and read its counts.
 	API *testenv.FaultProxy
 	// Policy is the instance role's inline policy as the program wrote it.
-	Policy components.PolicyDocument
+	Policy policy.Document
 	// Lifecycle answers, between API and moto, the launch gate's and the
 	// health check's calls, and records them.
 	Lifecycle *testenv.AutoScalingModel
@@ -263,7 +264,7 @@ func (l *Lab) checkTrustAdmitsEC2(ctx context.Context, roleARN string) error {
 	if err != nil {
 		return fmt.Errorf("role %s: trust policy: %w", name, err)
 	}
-	var trust components.PolicyDocument
+	var trust policy.Document
 	if err := jsonStrict(text, &trust); err != nil {
 		return fmt.Errorf("role %s: trust policy %s: %w", name, text, err)
 	}

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 )
 
 func TestAutoScalingRequestsAreAuthorizedOnTheirGroup(t *testing.T) {
@@ -36,13 +36,13 @@ func TestAutoScalingRequestsAreAuthorizedOnTheirGroup(t *testing.T) {
 // and health calls, on the ARN the group really has.
 func TestInstancePolicyCoversTheGroupsRealARN(t *testing.T) {
 	const prefix = "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:6d3c1f4a-0c1e-4b7e-9d55-1b2c3d4e5f60:autoScalingGroupName/"
-	scope := components.PolicyScope{Partition: "aws", Region: "us-east-1", AccountID: "123456789012", AllocationID: "eipalloc-0abc",
+	scope := policy.Scope{Partition: "aws", Region: "us-east-1", AccountID: "123456789012", AllocationID: "eipalloc-0abc",
 		AutoScalingGroupName: "proj-dev-web", LaunchGate: true}
-	gated := components.InstancePolicy(scope) // a failed later boot reports itself
+	gated := policy.Instance(scope) // a failed later boot reports itself
 	scope.LaunchGate = false
-	noGate := components.InstancePolicy(scope) // every failed boot reports itself
+	noGate := policy.Instance(scope) // every failed boot reports itself
 	for _, tc := range []struct {
-		doc              components.PolicyDocument
+		doc              policy.Document
 		action, resource string
 		want             bool
 	}{

@@ -24,6 +24,7 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/motoaws"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/internal/programrun"
 	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
 	"github.com/selfhealing-dev/selfhealing/internal/testenv"
@@ -47,11 +48,11 @@ func TestMotoPolicyDocument(t *testing.T) {
 	if err != nil {
 		t.Fatalf("MotoPolicyDocument: %v", err)
 	}
-	want := policy(t, original)
+	want := parsePolicy(t, original)
 	for i := range want.Statement {
 		want.Statement[i]["Resource"] = "*"
 	}
-	if g := policy(t, got); !jsonEqual(t, g, want) {
+	if g := parsePolicy(t, got); !jsonEqual(t, g, want) {
 		t.Errorf("MotoPolicyDocument(...) =\n%s\nwant every Resource \"*\" and everything else unchanged:\n%s", got, mustJSON(t, want))
 	}
 
@@ -254,7 +255,7 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		if got := aws.ToString(role.Role.Arn); got != d.exports["instanceRoleArn"] {
 			t.Errorf("role ARN = %s, but the stack exports instanceRoleArn %s", got, d.exports["instanceRoleArn"])
 		}
-		trust := policy(t, decodePolicy(t, aws.ToString(role.Role.AssumeRolePolicyDocument)))
+		trust := parsePolicy(t, decodePolicy(t, aws.ToString(role.Role.AssumeRolePolicyDocument)))
 		if len(trust.Statement) != 1 || !slices.Equal(actions(trust.Statement[0]), []string{"sts:AssumeRole"}) {
 			t.Errorf("trust policy = %+v, want one sts:AssumeRole statement", trust)
 		}
@@ -268,14 +269,14 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		if written.Role != roleName {
 			t.Errorf("inline policy is on role %q, want %q", written.Role, roleName)
 		}
-		expected, err := components.InstancePolicy(components.PolicyScope{
+		expected, err := policy.Instance(policy.Scope{
 			Partition: "aws", DNSSuffix: "amazonaws.com", Region: d.monitor.Region(),
 			AccountID: d.monitor.AccountID(), AllocationID: allocationID,
 			// The dev stack keeps the launch gate and Session Manager, on
 			// by default, and has a data volume, with forceDetach on by
 			// default.
 			AutoScalingGroupName: groupName, LaunchGate: true, SessionManager: true,
-			DataVolume: &components.DataVolumeScope{VolumeID: d.exports["dataVolumeId"], ForceDetach: true, MayFormat: true},
+			DataVolume: &policy.DataVolumeScope{VolumeID: d.exports["dataVolumeId"], ForceDetach: true, MayFormat: true},
 		}).JSON()
 		if err != nil {
 			t.Fatal(err)
@@ -290,8 +291,8 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		if err != nil {
 			t.Fatalf("GetRolePolicy %s %s: %v", roleName, written.Name, err)
 		}
-		inMoto := policy(t, decodePolicy(t, aws.ToString(got.PolicyDocument)))
-		want := policy(t, expected)
+		inMoto := parsePolicy(t, decodePolicy(t, aws.ToString(got.PolicyDocument)))
+		want := parsePolicy(t, expected)
 		if len(inMoto.Statement) != len(want.Statement) {
 			t.Fatalf("moto's policy has %d statements, the program's %d:\n%s", len(inMoto.Statement), len(want.Statement), aws.ToString(got.PolicyDocument))
 		}
@@ -590,7 +591,7 @@ type policyDocument struct {
 	Statement []map[string]any `json:"Statement"`
 }
 
-func policy(t *testing.T, document string) policyDocument {
+func parsePolicy(t *testing.T, document string) policyDocument {
 	t.Helper()
 	var p policyDocument
 	if err := json.Unmarshal([]byte(document), &p); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 )
 
 func TestInstancePolicyMovesOnlyItsOwnAddress(t *testing.T) {
@@ -43,7 +44,7 @@ func TestInstancePolicyMovesOnlyItsOwnAddress(t *testing.T) {
 		t.Errorf("ec2:DescribeAddresses resources = %v, want [*]", byAction["ec2:DescribeAddresses"])
 	}
 	delete(byAction, "autoscaling:SetInstanceHealth")
-	for _, action := range components.SessionManagerActions {
+	for _, action := range policy.SessionManagerActions {
 		delete(byAction, action) // TestSessionManagerNeedsNoManagedPolicy
 	}
 	if len(byAction) != 2 {
@@ -70,9 +71,9 @@ var thisGroupsInstances = map[string]map[string]any{
 // other statement for action has no condition and its resources are
 // exactly others, none of them an instance. IAM applies a statement's
 // conditions to every resource in it, hence the split.
-func wantInstancesOfThisGroupOnly(t *testing.T, doc components.PolicyDocument, action string, others ...string) {
+func wantInstancesOfThisGroupOnly(t *testing.T, doc policy.Document, action string, others ...string) {
 	t.Helper()
-	var onInstances []components.PolicyStatement
+	var onInstances []policy.Statement
 	var rest []string
 	for _, st := range doc.Statement {
 		if !slices.Contains(st.Action, action) {
@@ -130,7 +131,7 @@ func TestSessionManagerNeedsNoManagedPolicy(t *testing.T) {
 	}
 	want := []string{"ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
 		"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}
-	var found []components.PolicyStatement
+	var found []policy.Statement
 	for _, st := range d.rolePolicy().Statement {
 		for _, action := range st.Action {
 			service, _, _ := strings.Cut(action, ":")
@@ -176,12 +177,12 @@ func TestInstanceTrustPolicyAdmitsOnlyEC2(t *testing.T) {
 }
 
 func TestPolicyDocumentsAreValidJSONForEveryPartition(t *testing.T) {
-	for _, scope := range []components.PolicyScope{
+	for _, scope := range []policy.Scope{
 		{Partition: "aws", DNSSuffix: "amazonaws.com", Region: "us-east-1", AccountID: "111122223333", AllocationID: "eipalloc-1"},
 		{Partition: "aws-cn", DNSSuffix: "amazonaws.com.cn", Region: "cn-north-1", AccountID: "111122223333", AllocationID: "eipalloc-2"},
 		{Partition: "aws-us-gov", DNSSuffix: "amazonaws.com", Region: "us-gov-west-1", AccountID: "111122223333", AllocationID: "eipalloc-3"},
 	} {
-		text, err := components.InstancePolicy(scope).JSON()
+		text, err := policy.Instance(scope).JSON()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +194,7 @@ func TestPolicyDocumentsAreValidJSONForEveryPartition(t *testing.T) {
 		if got := path(generic, "Statement", 0, "Resource", 0); got != want {
 			t.Errorf("%s: first resource = %v, want %s", scope.Partition, got, want)
 		}
-		trust, err := components.InstanceTrustPolicy(scope.DNSSuffix).JSON()
+		trust, err := policy.InstanceTrust(scope.DNSSuffix).JSON()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,8 @@
-package components
+// Package policy writes the instance role's IAM documents: its trust policy and
+// the one inline policy scoped to the component's own Elastic IP, data volume,
+// group, parameters and log group. Pure functions: the component turns a
+// Scope into JSON, and the lab's IAM inspector reads the same documents.
+package policy
 
 import (
 	"encoding/json"
@@ -8,15 +12,15 @@ import (
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
-// PolicyDocument is an IAM policy document. It marshals to the JSON that IAM
+// Document is an IAM policy document. It marshals to the JSON that IAM
 // takes for a role's trust policy or inline policy.
-type PolicyDocument struct {
-	Version   string            `json:"Version"`
-	Statement []PolicyStatement `json:"Statement"`
+type Document struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
 }
 
-// PolicyStatement is one statement of a PolicyDocument.
-type PolicyStatement struct {
+// Statement is one statement of a Document.
+type Statement struct {
 	Sid       string            `json:"Sid,omitempty"`
 	Effect    string            `json:"Effect"`
 	Principal map[string]string `json:"Principal,omitempty"`
@@ -27,9 +31,9 @@ type PolicyStatement struct {
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
 
-// PolicyScope names the account, region and Elastic IP that the instance
+// Scope names the account, region and Elastic IP that the instance
 // role's permissions are scoped to.
-type PolicyScope struct {
+type Scope struct {
 	// Partition is "aws", "aws-cn" or "aws-us-gov".
 	Partition string
 	// DNSSuffix is the partition's DNS suffix, such as "amazonaws.com".
@@ -73,7 +77,7 @@ type DataVolumeScope struct {
 }
 
 // JSON returns d as compact JSON.
-func (d PolicyDocument) JSON() (string, error) {
+func (d Document) JSON() (string, error) {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return "", fmt.Errorf("marshalling policy document: %w", err)
@@ -81,9 +85,9 @@ func (d PolicyDocument) JSON() (string, error) {
 	return string(b), nil
 }
 
-// InstanceTrustPolicy lets EC2, and nothing else, assume the instance role.
-func InstanceTrustPolicy(dnsSuffix string) PolicyDocument {
-	return ServiceTrustPolicy("ec2." + dnsSuffix)
+// InstanceTrust lets EC2, and nothing else, assume the instance role.
+func InstanceTrust(dnsSuffix string) Document {
+	return ServiceTrust("ec2." + dnsSuffix)
 }
 
 // AutoScalingGroupTagKey is the tag EC2 Auto Scaling puts on every instance
@@ -98,7 +102,7 @@ const AutoScalingGroupTagKey = "aws:autoscaling:groupName"
 
 // ec2ARN is the ARN of an EC2 resource, "instance/*" say, in s's account and
 // region.
-func (s PolicyScope) ec2ARN(resource string) string {
+func (s Scope) ec2ARN(resource string) string {
 	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", s.Partition, s.Region, s.AccountID, resource)
 }
 
@@ -116,8 +120,8 @@ func (s PolicyScope) ec2ARN(resource string) string {
 // policy elements: Condition"): an Elastic IP or a volume, which carry no
 // such tag, would fail it. Each action's other resources are in statements
 // of their own, without the condition.
-func thisGroupsInstances(s PolicyScope, sid string, action string) PolicyStatement {
-	return PolicyStatement{
+func thisGroupsInstances(s Scope, sid string, action string) Statement {
+	return Statement{
 		Sid:       sid,
 		Effect:    "Allow",
 		Action:    []string{action},
@@ -126,14 +130,14 @@ func thisGroupsInstances(s PolicyScope, sid string, action string) PolicyStateme
 	}
 }
 
-// InstancePolicy is the instance role's inline policy: it may move this one
+// Instance is the instance role's inline policy: it may move this one
 // Elastic IP onto its group's instances, and read where addresses are; and,
 // as s asks, let Session Manager in, complete its group's launch gate, or
 // report its health to its group.
-func InstancePolicy(s PolicyScope) PolicyDocument {
-	doc := PolicyDocument{
+func Instance(s Scope) Document {
+	doc := Document{
 		Version: "2012-10-17",
-		Statement: []PolicyStatement{
+		Statement: []Statement{
 			{
 				// AssociateAddress authorizes every resource the call
 				// touches: the address, scoped to its own ARN here, and
@@ -213,8 +217,8 @@ var SessionManagerActions = []string{
 
 // sessionManagerStatements let the SSM agent register the instance and open
 // Session Manager's channels.
-func sessionManagerStatements() []PolicyStatement {
-	return []PolicyStatement{{
+func sessionManagerStatements() []Statement {
+	return []Statement{{
 		// None of these actions supports a resource type (Service
 		// Authorization Reference, AWS Systems Manager and Amazon Session
 		// Manager Message Gateway Service: the Resource types column is
@@ -231,9 +235,9 @@ func sessionManagerStatements() []PolicyStatement {
 // dataVolumeStatements let the instance find its data volume and the
 // instance holding it, attach it to its group's instances, and free it from
 // a dead predecessor in its group.
-func dataVolumeStatements(s PolicyScope, v DataVolumeScope) []PolicyStatement {
+func dataVolumeStatements(s Scope, v DataVolumeScope) []Statement {
 	volume := s.ec2ARN("volume/" + v.VolumeID)
-	statements := []PolicyStatement{
+	statements := []Statement{
 		{
 			// AttachVolume requires both the volume and the instance. The
 			// volume is this one, here; the instance is one of this
@@ -257,7 +261,7 @@ func dataVolumeStatements(s PolicyScope, v DataVolumeScope) []PolicyStatement {
 	}
 	if v.ForceDetach {
 		statements = append(statements,
-			PolicyStatement{
+			Statement{
 				// DetachVolume requires the volume, scoped to this one. The
 				// boot script detaches only from a terminated or
 				// shutting-down holder.
@@ -273,7 +277,7 @@ func dataVolumeStatements(s PolicyScope, v DataVolumeScope) []PolicyStatement {
 		)
 	}
 	if v.MayFormat {
-		statements = append(statements, PolicyStatement{
+		statements = append(statements, Statement{
 			// CreateTags supports the volume as its resource and the
 			// aws:TagKeys condition key (Service Authorization Reference,
 			// Amazon EC2): this volume, and only the one tag that records
@@ -287,7 +291,7 @@ func dataVolumeStatements(s PolicyScope, v DataVolumeScope) []PolicyStatement {
 		})
 	}
 	if v.KMSKeyARN != "" {
-		statements = append(statements, PolicyStatement{
+		statements = append(statements, Statement{
 			// Attaching a volume encrypted with a customer managed key
 			// makes EC2 create a grant on the key for the instance, on the
 			// caller's authority. Only that: a grant for an AWS resource,
@@ -305,12 +309,12 @@ func dataVolumeStatements(s PolicyScope, v DataVolumeScope) []PolicyStatement {
 	return statements
 }
 
-// ServiceTrustPolicy lets one AWS service principal, and nothing else,
+// ServiceTrust lets one AWS service principal, and nothing else,
 // assume a role.
-func ServiceTrustPolicy(service string) PolicyDocument {
-	return PolicyDocument{
+func ServiceTrust(service string) Document {
+	return Document{
 		Version: "2012-10-17",
-		Statement: []PolicyStatement{{
+		Statement: []Statement{{
 			Effect:    "Allow",
 			Principal: map[string]string{"Service": service},
 			Action:    []string{"sts:AssumeRole"},
@@ -322,4 +326,124 @@ func ServiceTrustPolicy(service string) PolicyDocument {
 // Data Lifecycle Manager create and delete EBS snapshots.
 func DataLifecycleManagerPolicyARN(partition string) string {
 	return fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole", partition)
+}
+
+// LogsScope names the log group the instance role may write to.
+type LogsScope struct {
+	// LogGroupName is the group, such as "/selfhealing/proj/prod/web".
+	LogGroupName string
+}
+
+// logsStatements let the CloudWatch agent create its streams in this one
+// group and put events in them.
+func logsStatements(s Scope, l LogsScope) []Statement {
+	groupARN := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", s.Partition, s.Region, s.AccountID, l.LogGroupName)
+	return []Statement{{
+		// CreateLogStream and DescribeLogStreams act on the group,
+		// PutLogEvents on a stream in it, "<group ARN>:log-stream:<name>",
+		// which "<group ARN>:*" covers; CloudWatch Logs also evaluates
+		// group actions against "<group ARN>:*". No logs:CreateLogGroup:
+		// the stack creates the group.
+		Sid:      "ShipLogsToThisLogGroup",
+		Effect:   "Allow",
+		Action:   []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
+		Resource: []string{groupARN, groupARN + ":*"},
+	}}
+}
+
+// ParametersScope names the Parameter Store path the instance role may read.
+type ParametersScope struct {
+	// Path is the component's path, such as "/proj/prod/web".
+	Path string
+	// Decrypt lets the instance decrypt SecureStrings under Path, through
+	// Parameter Store only.
+	Decrypt bool
+	// KMSKeyARN is the customer managed key they are encrypted with; empty
+	// for the AWS managed key alias/aws/ssm.
+	KMSKeyARN string
+}
+
+// parametersStatements let the instance read its own parameters and
+// decrypt them through Parameter Store, and nothing else.
+func parametersStatements(s Scope, p ParametersScope) []Statement {
+	pathARN := fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", s.Partition, s.Region, s.AccountID, p.Path)
+	statements := []Statement{{
+		// GetParametersByPath is authorized against the path asked for;
+		// "/*" covers the parameters under it, for a recursive read.
+		Sid:      "ReadThisInstancesParameters",
+		Effect:   "Allow",
+		Action:   []string{"ssm:GetParametersByPath"},
+		Resource: []string{pathARN, pathARN + "/*"},
+	}}
+	if !p.Decrypt {
+		return statements
+	}
+	keyARN := p.KMSKeyARN
+	if keyARN == "" {
+		// The AWS managed key alias/aws/ssm gets its ARN, a random key id,
+		// when the account first uses it, so no policy written before the
+		// deployment can name it. The conditions do the scoping: only
+		// through Parameter Store in this region, and only for parameters
+		// under this path, whose ARN SSM puts in the encryption context.
+		keyARN = fmt.Sprintf("arn:%s:kms:%s:%s:key/*", s.Partition, s.Region, s.AccountID)
+	}
+	return append(statements, Statement{
+		Sid:      "DecryptThisInstancesSecureStringsThroughSSM",
+		Effect:   "Allow",
+		Action:   []string{"kms:Decrypt"},
+		Resource: []string{keyARN},
+		Condition: map[string]map[string]any{
+			"StringEquals": {"kms:ViaService": "ssm." + s.Region + "." + s.DNSSuffix},
+			"StringLike":   {"kms:EncryptionContext:PARAMETER_ARN": pathARN + "/*"},
+		},
+	})
+}
+
+// reportHealthStatements let the instance mark itself Unhealthy in its own
+// group, and in no other, when something on it fails: the app health
+// check, and a boot that no launch action waits to ABANDON (without the
+// launch gate, and at every later boot with it; see
+// userdata.FailureReportParams), so a failed instance never stays in
+// service. SetInstanceHealth requires the autoScalingGroup resource
+// (Service Authorization Reference). Within a group of one (and its warm
+// pool) the only instance it can mark unhealthy is, in effect, itself.
+func reportHealthStatements(s Scope) []Statement {
+	if s.AutoScalingGroupName == "" {
+		return nil
+	}
+	return []Statement{{
+		Sid:      "ReportHealthToThisGroup",
+		Effect:   "Allow",
+		Action:   []string{"autoscaling:SetInstanceHealth"},
+		Resource: []string{autoScalingGroupARN(s)},
+	}}
+}
+
+// autoScalingGroupARN is the group's ARN for IAM, with "*" in the group-id
+// slot, which AWS allows: the id is unknown until the group exists, and the
+// name, which is deterministic, pins the group.
+func autoScalingGroupARN(s Scope) string {
+	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s",
+		s.Partition, s.Region, s.AccountID, s.AutoScalingGroupName)
+}
+
+// launchGateStatements let the instance complete its own group's launch
+// hook, and extend it with a heartbeat, and nothing else. Both actions
+// require the autoScalingGroup resource (Service Authorization Reference),
+// so they are scoped to this group alone.
+//
+// autoscaling:DescribeAutoScalingInstances is not granted: the boot script
+// is given the hook's and group's names and reads its instance id from the
+// metadata service, so it has nothing to look up. (Were it needed, it would
+// have to be allowed on "*": Describe actions take no resource.)
+func launchGateStatements(s Scope) []Statement {
+	if !s.LaunchGate {
+		return nil
+	}
+	return []Statement{{
+		Sid:      "CompleteThisGroupsLaunchGate",
+		Effect:   "Allow",
+		Action:   []string{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"},
+		Resource: []string{autoScalingGroupARN(s)},
+	}}
 }
