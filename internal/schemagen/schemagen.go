@@ -9,6 +9,7 @@
 package schemagen
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,11 +107,14 @@ func Generate(p Package) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := json.MarshalIndent(spec, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(spec); err != nil {
 		return nil, fmt.Errorf("encoding the schema: %w", err)
 	}
-	return append(out, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 // Build returns the schema of p. Every problem found is reported, each
