@@ -137,6 +137,10 @@ func (a SelfHealingInstanceArgs) WithDefaults() SelfHealingInstanceArgs {
 	if a.InstanceRefresh == nil {
 		a.InstanceRefresh = yes()
 	}
+	if a.DataVolume != nil {
+		v := a.DataVolume.WithDefaults()
+		a.DataVolume = &v
+	}
 	return a
 }
 
