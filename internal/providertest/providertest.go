@@ -34,13 +34,15 @@ import (
 	"github.com/selfhealing-dev/selfhealing/internal/mockrecord"
 )
 
-// Build compiles the main package pkg (such as
-// "./cmd/pulumi-resource-selfhealing", relative to dir) into out.
-func Build(ctx context.Context, dir, pkg, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+// Build compiles the main packages pkgs (such as
+// "./cmd/pulumi-resource-selfhealing", relative to dir) in one go command
+// into directory out, each binary named after its package's directory,
+// stripped of debug information to link faster.
+func Build(ctx context.Context, dir, out string, pkgs ...string) error {
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-ldflags=-s -w", "-o", out + string(os.PathSeparator)}, pkgs...)...)
 	cmd.Dir = dir
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+		return fmt.Errorf("go build %s: %w\n%s", strings.Join(pkgs, " "), err, b)
 	}
 	return nil
 }

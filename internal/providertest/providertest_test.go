@@ -44,11 +44,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	realBinary, standInBinary = filepath.Join(dir, "pulumi-resource-selfhealing"), filepath.Join(dir, "standin")
-	err = Build(ctx, "../..", "./cmd/pulumi-resource-selfhealing", realBinary)
-	if err == nil {
-		err = Build(ctx, "../..", "./internal/standin/standinprovider", standInBinary)
-	}
+	realBinary, standInBinary = filepath.Join(dir, "pulumi-resource-selfhealing"), filepath.Join(dir, "standinprovider")
+	start := time.Now()
+	err = Build(ctx, "../..", dir, "./cmd/pulumi-resource-selfhealing", "./internal/standin/standinprovider")
+	fmt.Fprintf(os.Stderr, "providertest: built the providers in %s\n", time.Since(start).Round(time.Millisecond))
 	cancel()
 	code := 1
 	if err != nil {
