@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -36,19 +37,24 @@ func tsc(t *testing.T) string {
 	return need(t, abs, "run `npm ci` in examples/typescript (.ci/run does)")
 }
 
-// typecheck runs tsc on source with the example's tsconfig.json, and
-// returns its output and whether it passed.
-func typecheck(t *testing.T, source string) (string, bool) {
+// typecheck runs tsc once on sources, each written to its own file
+// (named by its key plus ".ts") in one project with the example's
+// tsconfig.json, and returns tsc's output and whether it passed.
+func typecheck(t *testing.T, sources map[string]string) (string, bool) {
 	t.Helper()
 	dir := t.TempDir()
 	base, err := filepath.Abs("typescript/tsconfig.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "index.ts"), []byte(source), 0o644); err != nil {
-		t.Fatal(err)
+	var files []string
+	for name, source := range sources {
+		if err := os.WriteFile(filepath.Join(dir, name+".ts"), []byte(source), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, `"`+name+`.ts"`)
 	}
-	config := `{"extends": "` + filepath.ToSlash(base) + `", "files": ["index.ts"]}`
+	config := `{"extends": "` + filepath.ToSlash(base) + `", "files": [` + strings.Join(files, ", ") + `]}`
 	if err := os.WriteFile(filepath.Join(dir, "tsconfig.json"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +81,7 @@ func breakCopy(t *testing.T, source, old, replacement string) string {
 }
 
 func TestTypeScriptExampleTypechecks(t *testing.T) {
+	t.Parallel()
 	tsc(t)
 	out, err := exec.Command(tsc(t), "--noEmit", "-p", "typescript").CombinedOutput()
 	if err != nil {
@@ -82,21 +89,29 @@ func TestTypeScriptExampleTypechecks(t *testing.T) {
 	}
 }
 
+// TestTypeScriptRejectsBrokenCopies type-checks every broken copy in one
+// tsc run, each in its own file, and wants each file's own error.
 func TestTypeScriptRejectsBrokenCopies(t *testing.T) {
+	t.Parallel()
 	tsc(t)
 	source := read(t, "typescript/index.ts")
-	for _, tc := range []struct{ name, old, replacement, want string }{
-		{"wrong name", "instanceType:", "instanceTyp:", "TS2561"},
-		{"wrong type", "metadataHopLimit: 1", `metadataHopLimit: "1"`, "TS2322"},
-		{"wrong nested name", "sizeGiB: 8", "sizeGb: 8", "TS2561"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			out, ok := typecheck(t, breakCopy(t, source, tc.old, tc.replacement))
-			if ok || !strings.Contains(out, tc.want) {
-				t.Fatalf("tsc passed=%v on the broken copy, want error %s:\n%s", ok, tc.want, out)
-			}
-		})
+	cases := []struct{ file, old, replacement, want string }{
+		{"wrongName", "instanceType:", "instanceTyp:", "TS2561"},
+		{"wrongType", "metadataHopLimit: 1", `metadataHopLimit: "1"`, "TS2322"},
+		{"wrongNestedName", "sizeGiB: 8", "sizeGb: 8", "TS2561"},
+	}
+	sources := map[string]string{}
+	for _, tc := range cases {
+		sources[tc.file] = breakCopy(t, source, tc.old, tc.replacement)
+	}
+	out, ok := typecheck(t, sources)
+	if ok {
+		t.Fatalf("tsc passed the broken copies:\n%s", out)
+	}
+	for _, tc := range cases {
+		if !strings.Contains(out, tc.file+".ts(") || !regexp.MustCompile(regexp.QuoteMeta(tc.file+".ts(")+`[^\n]*`+tc.want).MatchString(out) {
+			t.Errorf("%s (%s -> %s): want error %s in that file:\n%s", tc.file, tc.old, tc.replacement, tc.want, out)
+		}
 	}
 }
 
