@@ -14,6 +14,8 @@ import (
 	"github.com/selfhealing-dev/selfhealing/internal/standin"
 )
 
+//go:generate go run ../../cmd/schemagen -root ../..
+
 // JSON is the committed schema.
 //
 //go:embed schema.json
