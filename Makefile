@@ -3,7 +3,7 @@ GO ?= go
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: help synth synth-json test lint demo demo-https heal-report
+.PHONY: help synth synth-json test lint demo demo-https heal-report schema sdks provider npm-ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -14,13 +14,27 @@ synth: ## show what `pulumi up` would create for the dev stack, offline
 synth-json: ## the same, as one JSON object
 	$(GO) run ./cmd/synth --stack dev --json
 
-lint: ## gofmt, go vet
+lint: ## gofmt, go vet (the module and sdkgen/)
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	cd sdkgen && $(GO) vet ./...
 
-test: lint ## every test: unit, program, boot script against moto, end to end, and the consumer example
+test: lint ## every test: unit, program, provider, SDKs and examples, boot script against moto, end to end
 	$(GO) test -count=1 -timeout 40m ./...
+	cd sdkgen && $(GO) test -count=1 ./...
 	cd examples/vpc && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+schema: ## write internal/pkgschema/schema.json from the component's Go types
+	$(GO) run ./cmd/schemagen
+
+sdks: schema ## regenerate schema.json, then sdk/nodejs and sdk/python with Pulumi's codegen (sdkgen/, pinned)
+	cd sdkgen && $(GO) run . -schema ../internal/pkgschema/schema.json -out ../sdk
+
+provider: ## build the component provider into bin/
+	$(GO) build -o bin/pulumi-resource-selfhealing ./cmd/pulumi-resource-selfhealing
+
+npm-ci: ## install the TypeScript example's pinned tools (tsc, @pulumi/pulumi) for its tests
+	cd examples/typescript && npm ci --no-audit --no-fund
 
 demo: ## the dev stack heals in emulators: deploy, kill the instance, watch the address move (needs root)
 	$(GO) run ./cmd/demo

@@ -1,0 +1,86 @@
+// Package pkgschema describes the selfhealing Pulumi package and holds its
+// committed schema, schema.json, which cmd/schemagen writes and the
+// provider serves.
+package pkgschema
+
+import (
+	_ "embed"
+	"fmt"
+	"path/filepath"
+	"reflect"
+
+	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/internal/schemagen"
+	"github.com/selfhealing-dev/selfhealing/internal/standin"
+)
+
+//go:generate go run ../../cmd/schemagen -root ../..
+
+// JSON is the committed schema.
+//
+//go:embed schema.json
+var JSON []byte
+
+// Version is the package version the schema and the provider report.
+const Version = "0.1.0"
+
+// FromStandIn says where the committed schema.json comes from. It is true
+// while components.SelfHealingInstanceArgs has no pulumi tags: the schema,
+// the SDKs and the examples are then generated from internal/standin, the
+// tagged stand-in. Set it false once the real args are tagged, and run
+// `make sdks`.
+const FromStandIn = true
+
+// Package returns the package description for the given args and component
+// types, with descriptions read from the Go sources in srcDir.
+func Package(args, component reflect.Type, srcDir string) (schemagen.Package, error) {
+	docs, err := schemagen.ReadDocsDir(srcDir)
+	if err != nil {
+		return schemagen.Package{}, fmt.Errorf("reading the doc comments in %s: %w", srcDir, err)
+	}
+	return schemagen.Package{
+		Name:              "selfhealing",
+		DisplayName:       "Self-healing instance",
+		Description:       "One stateful EC2 instance that heals itself and keeps its Elastic IP, without a load balancer.",
+		Version:           Version,
+		Repository:        "https://github.com/selfhealing-dev/selfhealing",
+		License:           "Apache-2.0",
+		GoImportBasePath:  "github.com/selfhealing-dev/selfhealing/sdk/go/selfhealing",
+		NodejsPackageName: "@selfhealing-dev/selfhealing",
+		PythonPackageName: "selfhealing_dev_selfhealing",
+		Components: []schemagen.Component{{
+			Token: components.TypeToken, Args: args, Resource: component, Docs: docs,
+		}},
+	}, nil
+}
+
+// Real is the package of components.SelfHealingInstance; repoRoot is the
+// module's root directory.
+func Real(repoRoot string) (schemagen.Package, error) {
+	return Package(reflect.TypeFor[components.SelfHealingInstanceArgs](), reflect.TypeFor[components.SelfHealingInstance](),
+		filepath.Join(repoRoot, "components"))
+}
+
+// StandIn is the package of internal/standin's SelfHealingInstance.
+func StandIn(repoRoot string) (schemagen.Package, error) {
+	return Package(reflect.TypeFor[standin.SelfHealingInstanceArgs](), reflect.TypeFor[standin.SelfHealingInstance](),
+		filepath.Join(repoRoot, "internal", "standin"))
+}
+
+// Generate returns the schema that schema.json must hold: the stand-in's
+// while FromStandIn, else the real component's.
+func Generate(repoRoot string, fromStandIn bool) ([]byte, error) {
+	pick := Real
+	if fromStandIn {
+		pick = StandIn
+	}
+	p, err := pick(repoRoot)
+	if err != nil {
+		return nil, err
+	}
+	out, err := schemagen.Generate(p)
+	if err != nil {
+		return nil, fmt.Errorf("generating the selfhealing schema: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,143 @@
+package schemagen
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/selfhealing-dev/selfhealing/internal/schemagen/internal/fixture"
+)
+
+func fixturePackage(t *testing.T, args reflect.Type) Package {
+	t.Helper()
+	docs, err := ReadDocsDir("internal/fixture")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Package{
+		Name: "fx", GoImportBasePath: "example.com/fx",
+		Components: []Component{{
+			Token: "fx:index:Widget", Args: args,
+			Resource: reflect.TypeFor[fixture.Widget](), Docs: docs,
+		}},
+	}
+}
+
+func TestBuildFixture(t *testing.T) {
+	spec, err := Build(fixturePackage(t, reflect.TypeFor[fixture.WidgetArgs]()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := spec.Resources["fx:index:Widget"]
+	if !r.IsComponent || r.Description != "Widget is a component." {
+		t.Errorf("resource: isComponent %v, description %q", r.IsComponent, r.Description)
+	}
+	if !reflect.DeepEqual(r.RequiredInputs, []string{"name"}) {
+		t.Errorf("requiredInputs = %v, want [name]", r.RequiredInputs)
+	}
+	str := &TypeSpec{Type: "string"}
+	pstr := &TypeSpec{Type: "string", Plain: true}
+	want := map[string]PropertySpec{
+		"size":    {TypeSpec{Type: "string", Plain: true}, "Size is the widget's size. It spans two lines.", "small"},
+		"enabled": {TypeSpec{Type: "boolean", Plain: true}, "Enabled turns it on.", nil},
+		"count":   {TypeSpec{Type: "integer", Plain: true}, "Count counts.", 3},
+		"grace":   {TypeSpec{Type: "integer", Plain: true}, "Grace may be nil.", 300},
+		"strict":  {TypeSpec{Type: "boolean", Plain: true}, "Strict may be nil.", nil},
+		"names":   {TypeSpec{Type: "array", Items: pstr, Plain: true}, "Names are names.", nil},
+		"labels":  {TypeSpec{Type: "object", AdditionalProperties: pstr, Plain: true}, "Labels are labels.", nil},
+		"disk":    {TypeSpec{Ref: "#/types/fx:index:DiskArgs", Plain: true}, "Disk is nested.", nil},
+		"rules":   {TypeSpec{Type: "array", Items: &TypeSpec{Ref: "#/types/fx:index:Rule", Plain: true}, Plain: true}, "Rules are a slice of structs.", nil},
+		"owner":   {TypeSpec{Type: "string"}, "Owner is an input.", nil},
+		"zones":   {TypeSpec{Type: "array", Items: str}, "Zones is an input.", nil},
+		"extra":   {TypeSpec{Type: "object", AdditionalProperties: str}, "Extra is an input map.", nil},
+		"env":     {TypeSpec{Type: "object", AdditionalProperties: str}, "Env has plain keys and input values.", nil},
+		"port":    {TypeSpec{Type: "integer"}, "Port is an input.", nil},
+		"public":  {TypeSpec{Type: "boolean"}, "Public is an input.", nil},
+		"name":    {TypeSpec{Type: "string", Plain: true}, "Name is required.", nil},
+	}
+	for name, w := range want {
+		if got, ok := r.InputProperties[name]; !ok || !reflect.DeepEqual(got, w) {
+			t.Errorf("input %s = %+v, want %+v", name, got, w)
+		}
+	}
+	for name := range r.InputProperties {
+		if _, ok := want[name]; !ok {
+			t.Errorf("unexpected input %s", name)
+		}
+	}
+	wantOut := map[string]PropertySpec{
+		"id2":   {TypeSpec: TypeSpec{Type: "string"}, Description: "ID is the widget's id."},
+		"count": {TypeSpec: TypeSpec{Type: "integer"}, Description: "Count is a count."},
+	}
+	if !reflect.DeepEqual(r.Properties, wantOut) || !reflect.DeepEqual(r.Required, []string{"count", "id2"}) {
+		t.Errorf("outputs = %+v required %v", r.Properties, r.Required)
+	}
+	disk := spec.Types["fx:index:DiskArgs"]
+	if disk.Description != "DiskArgs is a disk." || disk.Properties["mountPath"].Default != "/data" ||
+		disk.Properties["snapshot"].Ref != "#/types/fx:index:SnapshotArgs" || disk.Properties["sizeGiB"].Default != nil {
+		t.Errorf("DiskArgs = %+v", disk)
+	}
+	if snap, ok := spec.Types["fx:index:SnapshotArgs"]; !ok || snap.Properties["retainCount"].Type != "integer" {
+		t.Errorf("SnapshotArgs = %+v", snap)
+	}
+	if rule := spec.Types["fx:index:Rule"]; rule.Properties["toPort"].Description != "ToPort ends the range." ||
+		rule.Properties["cidrBlocks"].Items == nil {
+		t.Errorf("Rule = %+v", rule)
+	}
+	if len(spec.Types) != 3 {
+		t.Errorf("types = %v, want DiskArgs, SnapshotArgs, Rule", spec.Types)
+	}
+	if got := spec.Language["go"].(map[string]any)["importBasePath"]; got != "example.com/fx" {
+		t.Errorf("go importBasePath = %v", got)
+	}
+}
+
+func TestGenerateIsStableJSON(t *testing.T) {
+	p := fixturePackage(t, reflect.TypeFor[fixture.WidgetArgs]())
+	a, err := Generate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Generate(p)
+	if string(a) != string(b) || !strings.HasSuffix(string(a), "}\n") {
+		t.Error("Generate is not deterministic, or lacks its final newline")
+	}
+	var m map[string]any
+	if err := json.Unmarshal(a, &m); err != nil {
+		t.Fatal(err)
+	}
+	r := m["resources"].(map[string]any)["fx:index:Widget"].(map[string]any)
+	if r["requiredInputs"] == nil || r["isComponent"] != true {
+		t.Errorf("resource JSON = %v", r)
+	}
+}
+
+func TestUntaggedFieldIsAnError(t *testing.T) {
+	_, err := Build(fixturePackage(t, reflect.TypeFor[fixture.UntaggedArgs]()))
+	if err == nil || !strings.Contains(err.Error(), "field Inner.Forgotten has no `pulumi:\"name,optional\"` tag") {
+		t.Fatalf("err = %v, want one naming Inner.Forgotten", err)
+	}
+	if got := Untagged(reflect.TypeFor[fixture.UntaggedArgs]()); !reflect.DeepEqual(got, []string{"Inner.Forgotten"}) {
+		t.Errorf("Untagged = %v", got)
+	}
+	if got := Untagged(reflect.TypeFor[fixture.WidgetArgs]()); len(got) != 0 {
+		t.Errorf("Untagged(WidgetArgs) = %v, want none", got)
+	}
+}
+
+func TestUnsupportedType(t *testing.T) {
+	type Bad struct {
+		F float64 `pulumi:"f,optional"`
+	}
+	p := fixturePackage(t, reflect.TypeFor[Bad]())
+	if _, err := Build(p); err == nil || !strings.Contains(err.Error(), "field Bad.F: unsupported type float64") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestClean(t *testing.T) {
+	if got := Clean("a\nb\n\n  c\n"); got != "a b\n\nc" {
+		t.Errorf("Clean = %q", got)
+	}
+}
