@@ -41,6 +41,10 @@ def check(package_dir, program):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        on_sdk = isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == "selfhealing"
+        if on_sdk and name not in sigs:
+            problems.append(f"{program}:{node.lineno}: the SDK has no class {name!r}")
+            continue
         if name not in sigs:
             continue
         params = sigs[name]

@@ -159,6 +159,7 @@ func TestPythonRejectsBrokenCopies(t *testing.T) {
 		{"wrong name", "instance_type=", "instance_typ=", "SelfHealingInstance has no argument 'instance_typ'"},
 		{"wrong type", "metadata_hop_limit=1", `metadata_hop_limit="1"`, "takes Optional[_builtins.int], not str"},
 		{"wrong nested name", "mount_path=", "mountpath=", "has no argument 'mountpath'"},
+		{"wrong class name", "selfhealing.DataVolumeArgs(", "selfhealing.DataVolumeArgsArgs(", "the SDK has no class 'DataVolumeArgsArgs'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, ok := checkPython(t, breakCopy(t, source, tc.old, tc.replacement))
@@ -195,5 +196,30 @@ func TestYAMLRejectsBrokenCopies(t *testing.T) {
 				t.Fatalf("problems = %q, want %q", problems, tc.want)
 			}
 		})
+	}
+}
+
+// TestTheREADMEShowsEachExample: the README's snippet for each language is
+// the example file, verbatim.
+func TestTheREADMEShowsEachExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, fence := range map[string]string{"typescript/index.ts": "typescript", "python/__main__.py": "python", "yaml/Pulumi.yaml": "yaml"} {
+		source, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		begin := "<!-- example: examples/" + file + " -->\n```" + fence + "\n"
+		_, rest, ok := strings.Cut(string(readme), begin)
+		block, _, ok2 := strings.Cut(rest, "```\n<!-- example: end -->")
+		if !ok || !ok2 {
+			t.Errorf("README.md has no block starting %q", begin)
+			continue
+		}
+		if block != string(source) {
+			t.Errorf("README.md's block for %s differs from the file", file)
+		}
 	}
 }

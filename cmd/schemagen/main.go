@@ -1,8 +1,8 @@
 // Command schemagen writes internal/pkgschema/schema.json from the Go types
-// of the component: `go run ./cmd/schemagen` from the module root. While
-// pkgschema.FromStandIn is true it writes the stand-in's schema; -real
-// tries the real component's, and names every field that keeps it from
-// being generated.
+// of the component (components.SelfHealingInstanceArgs and
+// SelfHealingInstance, their pulumi tags and doc comments): `go run
+// ./cmd/schemagen` from the module root. A field it cannot describe is an
+// error naming the field.
 package main
 
 import (
@@ -16,10 +16,9 @@ import (
 
 func main() {
 	root := flag.String("root", ".", "the module's root directory")
-	real := flag.Bool("real", !pkgschema.FromStandIn, "generate from components.SelfHealingInstanceArgs rather than the stand-in")
 	check := flag.Bool("check", false, "only report whether schema.json is up to date")
 	flag.Parse()
-	out, err := pkgschema.Generate(*root, !*real)
+	out, err := pkgschema.Generate(*root)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "schemagen:", err)
 		os.Exit(1)

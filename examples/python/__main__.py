@@ -32,7 +32,7 @@ web = selfhealing.SelfHealingInstance(
     metadata_hop_limit=1,
     tags={"environment": "dev", "owner": "platform-team"},
     user_script=USER_SCRIPT,
-    data_volume=selfhealing.DataVolumeArgsArgs(size_gi_b=8, mount_path="/srv/data"),
+    data_volume=selfhealing.DataVolumeArgs(size_gi_b=8, mount_path="/srv/data"),
 )
 
 pulumi.export("publicIp", web.public_ip)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/schemagen"
-	"github.com/selfhealing-dev/selfhealing/internal/standin"
 )
 
 //go:generate go run ../../cmd/schemagen -root ../..
@@ -23,13 +22,6 @@ var JSON []byte
 
 // Version is the package version the schema and the provider report.
 const Version = "0.1.0"
-
-// FromStandIn says where the committed schema.json comes from. It is true
-// while components.SelfHealingInstanceArgs has no pulumi tags: the schema,
-// the SDKs and the examples are then generated from internal/standin, the
-// tagged stand-in. Set it false once the real args are tagged, and run
-// `make sdks`.
-const FromStandIn = true
 
 // Package returns the package description for the given args and component
 // types, with descriptions read from the Go sources in srcDir.
@@ -61,20 +53,10 @@ func Real(repoRoot string) (schemagen.Package, error) {
 		filepath.Join(repoRoot, "components"))
 }
 
-// StandIn is the package of internal/standin's SelfHealingInstance.
-func StandIn(repoRoot string) (schemagen.Package, error) {
-	return Package(reflect.TypeFor[standin.SelfHealingInstanceArgs](), reflect.TypeFor[standin.SelfHealingInstance](),
-		filepath.Join(repoRoot, "internal", "standin"))
-}
-
-// Generate returns the schema that schema.json must hold: the stand-in's
-// while FromStandIn, else the real component's.
-func Generate(repoRoot string, fromStandIn bool) ([]byte, error) {
-	pick := Real
-	if fromStandIn {
-		pick = StandIn
-	}
-	p, err := pick(repoRoot)
+// Generate returns the schema that schema.json must hold: the component's,
+// from its Go types and doc comments under repoRoot.
+func Generate(repoRoot string) ([]byte, error) {
+	p, err := Real(repoRoot)
 	if err != nil {
 		return nil, err
 	}

@@ -395,13 +395,21 @@ func (g *generator) inputType(t reflect.Type) (TypeSpec, error) {
 		if t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String && t.Elem().PkgPath() == "" {
 			return plain(TypeSpec{Type: "object", AdditionalProperties: &TypeSpec{Type: "string", Plain: true}}), nil
 		}
+		// A Go map of inputs: its keys are plain (each may be a resource),
+		// its values inputs.
+		if t.Key().Kind() == reflect.String && t.Elem() == reflect.TypeFor[pulumi.StringInput]() {
+			return plain(TypeSpec{Type: "object", AdditionalProperties: &TypeSpec{Type: "string"}}), nil
+		}
 	}
-	return TypeSpec{}, fmt.Errorf("unsupported type %v: use string, bool, int, *int, *bool, []string, map[string]string, *Struct, []Struct or a pulumi String/Int/Bool/StringArray/StringMap input", t)
+	return TypeSpec{}, fmt.Errorf("unsupported type %v: use string, bool, int, *int, *bool, []string, map[string]string, map[string]pulumi.StringInput, *Struct, []Struct or a pulumi String/Int/Bool/StringArray/StringMap input", t)
 }
 
 // object adds struct type t to the schema's types and returns its $ref.
 func (g *generator) object(t reflect.Type) (string, error) {
-	token := g.pkg + ":index:" + t.Name()
+	// The SDK generators append "Args" to input types' names, so a Go
+	// DataVolumeArgs is the schema's DataVolume and TypeScript's
+	// DataVolumeArgs, not DataVolumeArgsArgs.
+	token := g.pkg + ":index:" + strings.TrimSuffix(t.Name(), "Args")
 	ref := "#/types/" + token
 	if t.Name() == "" {
 		return "", fmt.Errorf("anonymous struct types are not supported")

@@ -46,7 +46,7 @@ func TestBuildFixture(t *testing.T) {
 		"strict":  {TypeSpec{Type: "boolean", Plain: true}, "Strict may be nil.", nil},
 		"names":   {TypeSpec{Type: "array", Items: pstr, Plain: true}, "Names are names.", nil},
 		"labels":  {TypeSpec{Type: "object", AdditionalProperties: pstr, Plain: true}, "Labels are labels.", nil},
-		"disk":    {TypeSpec{Ref: "#/types/fx:index:DiskArgs", Plain: true}, "Disk is nested.", nil},
+		"disk":    {TypeSpec{Ref: "#/types/fx:index:Disk", Plain: true}, "Disk is nested.", nil},
 		"rules":   {TypeSpec{Type: "array", Items: &TypeSpec{Ref: "#/types/fx:index:Rule", Plain: true}, Plain: true}, "Rules are a slice of structs.", nil},
 		"owner":   {TypeSpec{Type: "string"}, "Owner is an input.", nil},
 		"zones":   {TypeSpec{Type: "array", Items: str}, "Zones is an input.", nil},
@@ -73,12 +73,12 @@ func TestBuildFixture(t *testing.T) {
 	if !reflect.DeepEqual(r.Properties, wantOut) || !reflect.DeepEqual(r.Required, []string{"count", "id2"}) {
 		t.Errorf("outputs = %+v required %v", r.Properties, r.Required)
 	}
-	disk := spec.Types["fx:index:DiskArgs"]
+	disk := spec.Types["fx:index:Disk"]
 	if disk.Description != "DiskArgs is a disk." || disk.Properties["mountPath"].Default != "/data" ||
-		disk.Properties["snapshot"].Ref != "#/types/fx:index:SnapshotArgs" || disk.Properties["sizeGiB"].Default != nil {
+		disk.Properties["snapshot"].Ref != "#/types/fx:index:Snapshot" || disk.Properties["sizeGiB"].Default != nil {
 		t.Errorf("DiskArgs = %+v", disk)
 	}
-	if snap, ok := spec.Types["fx:index:SnapshotArgs"]; !ok || snap.Properties["retainCount"].Type != "integer" {
+	if snap, ok := spec.Types["fx:index:Snapshot"]; !ok || snap.Properties["retainCount"].Type != "integer" {
 		t.Errorf("SnapshotArgs = %+v", snap)
 	}
 	if rule := spec.Types["fx:index:Rule"]; rule.Properties["toPort"].Description != "ToPort ends the range." ||

@@ -37,9 +37,17 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly dataVolumeId: pulumi.Output<string>;
     /**
-     * InstanceRoleArn is the instance role; attach more policies to it to give the instance more permissions.
+     * DataVolumeMountPath is where the instance mounts the data volume, defaults applied; empty without one.
+     */
+    declare public /*out*/ readonly dataVolumeMountPath: pulumi.Output<string>;
+    /**
+     * InstanceRoleArn is the instance role's ARN.
      */
     declare public /*out*/ readonly instanceRoleArn: pulumi.Output<string>;
+    /**
+     * InstanceRoleName is the instance role's name: attach more policies to it (iam.RolePolicyAttachment takes the name) to give the instance more permissions.
+     */
+    declare public /*out*/ readonly instanceRoleName: pulumi.Output<string>;
     /**
      * LaunchTemplateID is the launch template the group launches from.
      */
@@ -78,9 +86,9 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
         if (!opts.id) {
             resourceInputs["allocationId"] = args?.allocationId;
             resourceInputs["amiId"] = args?.amiId;
-            resourceInputs["appHealthCheck"] = args?.appHealthCheck;
-            resourceInputs["dataVolume"] = args ? (args.dataVolume ? inputs.dataVolumeArgsArgsProvideDefaults(args.dataVolume) : undefined) : undefined;
-            resourceInputs["dns"] = args ? (args.dns ? inputs.dnsargsArgsProvideDefaults(args.dns) : undefined) : undefined;
+            resourceInputs["appHealthCheck"] = args ? (args.appHealthCheck ? inputs.appHealthCheckArgsProvideDefaults(args.appHealthCheck) : undefined) : undefined;
+            resourceInputs["dataVolume"] = args ? (args.dataVolume ? inputs.dataVolumeArgsProvideDefaults(args.dataVolume) : undefined) : undefined;
+            resourceInputs["dns"] = args ? (args.dns ? inputs.dnsargsProvideDefaults(args.dns) : undefined) : undefined;
             resourceInputs["enableSessionManager"] = (args?.enableSessionManager) ?? true;
             resourceInputs["healthCheckGracePeriodSeconds"] = (args?.healthCheckGracePeriodSeconds) ?? 300;
             resourceInputs["https"] = args?.https;
@@ -106,7 +114,9 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
             resourceInputs["warmPool"] = args?.warmPool;
             resourceInputs["autoScalingGroupName"] = undefined /*out*/;
             resourceInputs["dataVolumeId"] = undefined /*out*/;
+            resourceInputs["dataVolumeMountPath"] = undefined /*out*/;
             resourceInputs["instanceRoleArn"] = undefined /*out*/;
+            resourceInputs["instanceRoleName"] = undefined /*out*/;
             resourceInputs["launchTemplateId"] = undefined /*out*/;
             resourceInputs["notificationTopicArn"] = undefined /*out*/;
             resourceInputs["publicDns"] = undefined /*out*/;
@@ -117,7 +127,9 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
             resourceInputs["allocationId"] = undefined /*out*/;
             resourceInputs["autoScalingGroupName"] = undefined /*out*/;
             resourceInputs["dataVolumeId"] = undefined /*out*/;
+            resourceInputs["dataVolumeMountPath"] = undefined /*out*/;
             resourceInputs["instanceRoleArn"] = undefined /*out*/;
+            resourceInputs["instanceRoleName"] = undefined /*out*/;
             resourceInputs["launchTemplateId"] = undefined /*out*/;
             resourceInputs["notificationTopicArn"] = undefined /*out*/;
             resourceInputs["publicDns"] = undefined /*out*/;
@@ -135,115 +147,115 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
  */
 export interface SelfHealingInstanceArgs {
     /**
-     * AllocationID is an existing Elastic IP allocation id to use instead of allocating one, so the address outlives the stack. Never released.
+     * AllocationID brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
      */
-    allocationId?: string;
+    allocationId?: pulumi.Input<string | undefined>;
     /**
-     * AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type, looked up at each deployment. A pinned AMI must provide bash, curl and the AWS CLI.
+     * AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
      */
     amiId?: string;
     /**
-     * AppHealthCheck, if set, has the instance check its application.
+     * AppHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
      */
     appHealthCheck?: inputs.AppHealthCheckArgs;
     /**
-     * DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to its Availability Zone.
+     * DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
      */
-    dataVolume?: inputs.DataVolumeArgsArgs;
+    dataVolume?: inputs.DataVolumeArgs;
     /**
-     * DNS, if set, publishes the Elastic IP as an A record.
+     * DNS, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Nil publishes nothing.
      */
-    dns?: inputs.DNSArgsArgs;
+    dns?: inputs.DNSArgs;
     /**
-     * EnableSessionManager lets Session Manager replace SSH. Default true.
+     * EnableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Nil means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
      */
     enableSessionManager?: boolean;
     /**
-     * HealthCheckGracePeriodSeconds is how long after launch the group waits before it acts on health checks.
+     * HealthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Nil means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
      */
     healthCheckGracePeriodSeconds?: number;
     /**
-     * HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate.
+     * HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
      */
-    https?: inputs.HTTPSArgsArgs;
+    https?: inputs.HTTPSArgs;
     /**
-     * Ingress lists what may reach the instance. Empty opens nothing. Port 22 is refused: use Session Manager.
+     * Ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
      */
     ingress?: inputs.IngressRuleArgs[];
     /**
-     * InstanceRefresh replaces the running instance when the launch template changes. Default true.
+     * EnableInstanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Nil means true. Off, a change applies to the next instance the group launches.
      */
     instanceRefresh?: boolean;
     /**
-     * InstanceType is the EC2 instance type. Its architecture, from AWS's instance-type data, picks the Amazon Linux 2023 build.
+     * InstanceType is the EC2 instance type. Empty means DefaultInstanceType.
      */
     instanceType?: string;
     /**
-     * LaunchGate keeps each new instance out of service until its boot script reports it ready. Default true.
+     * EnableLaunchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Nil means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
      */
     launchGate?: boolean;
     /**
-     * LaunchGateTimeoutSeconds is how long a new instance may take to report ready, 30 to 7200.
+     * LaunchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Nil means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
      */
     launchGateTimeoutSeconds?: number;
     /**
-     * Logs, when set, ships the instance's logs to CloudWatch Logs.
+     * Logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
      */
-    logs?: inputs.LogsArgsArgs;
+    logs?: inputs.LogsArgs;
     /**
-     * MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Containers on the host need 2.
+     * MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Nil means DefaultMetadataHopLimit; containers on the host need 2.
      */
     metadataHopLimit?: number;
     /**
-     * Notifications, if set, announces each launch and termination on SNS.
+     * Notifications, if set, announces each launch and termination of the instance on an SNS topic. Nil announces nothing.
      */
-    notifications?: inputs.NotificationsArgsArgs;
+    notifications?: inputs.NotificationsArgs;
     /**
-     * Parameters are configuration values stored in Parameter Store and exported to the user script.
+     * Parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
      */
-    parameters?: {[key: string]: string};
+    parameters?: {[key: string]: pulumi.Input<string>};
     /**
-     * ParametersKMSKeyARN encrypts SecretParameters with a customer managed key.
+     * ParametersKMSKeyARN encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
      */
-    parametersKmsKeyArn?: string;
+    parametersKmsKeyArn?: pulumi.Input<string | undefined>;
     /**
-     * RetainOnDelete keeps the Elastic IP that the component allocates when it is deleted.
+     * RetainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
      */
     retainOnDelete?: boolean;
     /**
-     * RootVolumeSizeGiB sizes the encrypted gp3 root volume. 0 means the AMI's own size.
+     * RootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
      */
     rootVolumeSizeGiB?: number;
     /**
-     * Schedule, if set, runs the instance only in office hours.
+     * Schedule, if set, runs the instance only in office hours. Nil runs it around the clock.
      */
-    schedule?: inputs.ScheduleArgsArgs;
+    schedule?: inputs.ScheduleArgs;
     /**
-     * SecretParameters are like Parameters, stored as SecureStrings.
+     * SecretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
      */
-    secretParameters?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
+    secretParameters?: {[key: string]: pulumi.Input<string>};
     /**
-     * Spot runs the instance on Spot capacity only.
+     * Spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
      */
     spot?: boolean;
     /**
-     * SpotInstanceTypes are more instance types Spot may use.
+     * SpotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
      */
     spotInstanceTypes?: string[];
     /**
-     * SubnetIDs are subnets of one VPC that the group may launch into; each must route to the internet. Empty means the default VPC's default subnets, one per Availability Zone.
+     * SubnetIDs are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Nil means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
      */
-    subnetIds?: string[];
+    subnetIds?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
-     * Tags are added to every resource, and propagate to the instance and its volumes.
+     * Tags are added to every resource that takes tags, and propagate to the instance and its volumes.
      */
-    tags?: {[key: string]: string};
+    tags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
-     * UserScript runs as root after the Elastic IP is in place. Starts with "#!" to pick an interpreter, else bash. A secret stays secret.
+     * UserScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
      */
     userScript?: pulumi.Input<string | undefined>;
     /**
-     * WarmPool keeps one stopped, already booted instance.
+     * WarmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
      */
     warmPool?: boolean;
 }

@@ -8,56 +8,68 @@ import * as outputs from "../types/output";
 import * as utilities from "../utilities";
 
 /**
- * AppHealthCheck checks the application on the instance itself.
+ * AppHealthCheck checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After FailureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of URL and Command.
  */
 export interface AppHealthCheckArgs {
     /**
-     * Command runs under bash on the instance; exit status 0 is healthy.
+     * Command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
      */
-    command?: string;
+    command?: pulumi.Input<string | undefined>;
     /**
-     * ExpectedStatus is the HTTP status a healthy URL answers.
+     * ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599. Nil means DefaultAppHealthCheckExpectedStatus. Only with URL.
      */
     expectedStatus?: number;
     /**
-     * FailureThreshold is how many failures in a row make the instance unhealthy.
+     * FailureThreshold is how many failures in a row make the instance unhealthy. Nil means DefaultAppHealthCheckFailureThreshold.
      */
     failureThreshold?: number;
     /**
-     * IntervalSeconds is the time between checks.
+     * IntervalSeconds is the time between checks. Nil means DefaultAppHealthCheckIntervalSeconds.
      */
     intervalSeconds?: number;
     /**
-     * TimeoutSeconds bounds each check.
+     * TimeoutSeconds bounds each check, and must be shorter than the interval. Nil means DefaultAppHealthCheckTimeoutSeconds.
      */
     timeoutSeconds?: number;
     /**
-     * URL is fetched with GET on the instance.
+     * URL is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
      */
-    url?: string;
+    url?: pulumi.Input<string | undefined>;
+}
+/**
+ * appHealthCheckArgsProvideDefaults sets the appropriate defaults for AppHealthCheckArgs
+ */
+export function appHealthCheckArgsProvideDefaults(val: AppHealthCheckArgs): AppHealthCheckArgs {
+    return {
+        ...val,
+        expectedStatus: (val.expectedStatus) ?? 0,
+        failureThreshold: (val.failureThreshold) ?? 3,
+        intervalSeconds: (val.intervalSeconds) ?? 15,
+        timeoutSeconds: (val.timeoutSeconds) ?? 5,
+    };
 }
 
 /**
- * DNSArgs publishes the Elastic IP as an A record in Route 53.
+ * DNSArgs publishes the Elastic IP under a name in a Route 53 hosted zone, as an A record.
  */
-export interface DNSArgsArgs {
+export interface DNSArgs {
     /**
-     * RecordName is the fully qualified name to publish.
+     * RecordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
      */
-    recordName?: string;
+    recordName: string;
     /**
-     * TTL is the record's time to live in seconds.
+     * TTL is the record's time to live in seconds, 0 to 2147483647. Nil means DefaultDNSTTL.
      */
     ttl?: number;
     /**
-     * ZoneID is an existing hosted zone's id.
+     * ZoneID is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
      */
-    zoneId?: string;
+    zoneId: pulumi.Input<string>;
 }
 /**
- * dnsargsArgsProvideDefaults sets the appropriate defaults for DNSArgsArgs
+ * dnsargsProvideDefaults sets the appropriate defaults for DNSArgs
  */
-export function dnsargsArgsProvideDefaults(val: DNSArgsArgs): DNSArgsArgs {
+export function dnsargsProvideDefaults(val: DNSArgs): DNSArgs {
     return {
         ...val,
         ttl: (val.ttl) ?? 60,
@@ -65,70 +77,70 @@ export function dnsargsArgsProvideDefaults(val: DNSArgsArgs): DNSArgsArgs {
 }
 
 /**
- * DataVolumeArgs give the instance a persistent EBS volume.
+ * DataVolumeArgs give the instance a persistent EBS volume that each replacement attaches and mounts at boot, before the user script runs. The volume lives in one Availability Zone, so the group launches only there: healing survives the loss of an instance, not of the zone.
  */
-export interface DataVolumeArgsArgs {
+export interface DataVolumeArgs {
     /**
-     * AttachTimeoutSeconds bounds the wait for the volume, 30 to 3600.
+     * AttachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Nil means DefaultDataVolumeAttachTimeoutSeconds.
      */
     attachTimeoutSeconds?: number;
     /**
-     * AvailabilityZone places the volume.
+     * AvailabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
      */
     availabilityZone?: string;
     /**
-     * DeletionPolicy is "protect", "retain" or "snapshot-and-delete".
+     * DeletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
      */
     deletionPolicy?: string;
     /**
-     * ForceDetach lets the boot script force-detach the volume from a dead predecessor. Default true.
+     * ForceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Nil means true; false fails such a boot instead. A running holder is never detached either way.
      */
     forceDetach?: boolean;
     /**
-     * FormatIfBlank lets the boot script format an adopted volume that is provably new and blank.
+     * FormatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
      */
     formatIfBlank?: boolean;
     /**
-     * FSType is "ext4" or "xfs".
+     * FSType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
      */
     fsType?: string;
     /**
-     * IOPS provisions IOPS.
+     * IOPS provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
      */
     iops?: number;
     /**
-     * KMSKeyARN encrypts the volume with a customer managed key.
+     * KMSKeyARN encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
      */
-    kmsKeyArn?: string;
+    kmsKeyArn?: pulumi.Input<string | undefined>;
     /**
-     * MountPath is where the volume is mounted.
+     * MountPath is where the volume is mounted. Default "/data".
      */
     mountPath?: string;
     /**
-     * SizeGiB sizes the volume; required without volumeId.
+     * SizeGiB sizes the volume the component creates; required without VolumeID.
      */
     sizeGiB?: number;
     /**
-     * Snapshots, when set, takes daily snapshots of the volume.
+     * Snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
      */
-    snapshots?: inputs.SnapshotArgsArgs;
+    snapshots?: inputs.SnapshotArgs;
     /**
-     * ThroughputMiBps provisions gp3 throughput.
+     * ThroughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
      */
     throughputMiBps?: number;
     /**
-     * VolumeID adopts an existing volume instead of creating one.
+     * VolumeID adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
      */
     volumeId?: string;
     /**
-     * VolumeType is "gp3", "gp2", "io1" or "io2".
+     * VolumeType is "gp3" (default), "gp2", "io1" or "io2".
      */
     volumeType?: string;
 }
 /**
- * dataVolumeArgsArgsProvideDefaults sets the appropriate defaults for DataVolumeArgsArgs
+ * dataVolumeArgsProvideDefaults sets the appropriate defaults for DataVolumeArgs
  */
-export function dataVolumeArgsArgsProvideDefaults(val: DataVolumeArgsArgs): DataVolumeArgsArgs {
+export function dataVolumeArgsProvideDefaults(val: DataVolumeArgs): DataVolumeArgs {
     return {
         ...val,
         attachTimeoutSeconds: (val.attachTimeoutSeconds) ?? 300,
@@ -136,29 +148,28 @@ export function dataVolumeArgsArgsProvideDefaults(val: DataVolumeArgsArgs): Data
         forceDetach: (val.forceDetach) ?? true,
         fsType: (val.fsType) ?? "ext4",
         mountPath: (val.mountPath) ?? "/data",
-        snapshots: (val.snapshots ? inputs.snapshotArgsArgsProvideDefaults(val.snapshots) : undefined),
         volumeType: (val.volumeType) ?? "gp3",
     };
 }
 
 /**
- * HTTPSArgs put nginx with a Let's Encrypt certificate in front of the application.
+ * HTTPSArgs put nginx on the instance, in front of the application: it terminates TLS for DomainName with a Let's Encrypt certificate and forwards to the application's local port, with no load balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to the world.
  */
-export interface HTTPSArgsArgs {
+export interface HTTPSArgs {
     /**
-     * AppPort is the port the application listens on.
+     * AppPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
      */
-    appPort?: number;
+    appPort: number;
     /**
-     * DomainName is the name users reach the instance by.
+     * DomainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
      */
-    domainName?: string;
+    domainName: string;
     /**
-     * Email is the Let's Encrypt account's contact.
+     * Email is the Let's Encrypt account's contact, for expiry and policy notices.
      */
-    email?: string;
+    email: string;
     /**
-     * Staging uses Let's Encrypt's staging CA.
+     * Staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
      */
     staging?: boolean;
 }
@@ -168,104 +179,91 @@ export interface HTTPSArgsArgs {
  */
 export interface IngressRuleArgs {
     /**
-     * CidrBlocks are IPv4 or IPv6 CIDR blocks.
+     * CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
      */
-    cidrBlocks?: string[];
+    cidrBlocks: pulumi.Input<pulumi.Input<string>[]>;
     /**
-     * Description is shown in the security group.
+     * Description is shown in the security group; it is optional.
      */
     description?: string;
     /**
-     * FromPort is the first port of the range.
+     * FromPort is the first port of the range (for ICMP, the type, or -1 for all).
      */
-    fromPort?: number;
+    fromPort: number;
     /**
      * Protocol is "tcp", "udp" or "icmp".
      */
-    protocol?: string;
+    protocol: string;
     /**
-     * ToPort is the last port of the range.
+     * ToPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
      */
-    toPort?: number;
+    toPort: number;
 }
 
 /**
- * LogsArgs ship the instance's logs to CloudWatch Logs.
+ * LogsArgs ship the instance's logs to a CloudWatch Logs group that outlives it: the boot script's log, cloud-init's output (which holds the user script's) and ExtraFiles, one stream per instance and file.
  */
-export interface LogsArgsArgs {
+export interface LogsArgs {
     /**
-     * ExtraFiles are more absolute paths to ship.
+     * ExtraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
      */
     extraFiles?: string[];
     /**
-     * KMSKeyARN encrypts the group with a customer managed key.
+     * KMSKeyARN encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
      */
-    kmsKeyArn?: string;
+    kmsKeyArn?: pulumi.Input<string | undefined>;
     /**
-     * RetentionDays is how long CloudWatch Logs keeps events.
+     * RetentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
      */
-    retentionDays?: number;
+    retentionDays: number;
 }
 
 /**
- * NotificationsArgs announce launches and terminations on SNS.
+ * NotificationsArgs has the Auto Scaling group announce every launch and termination of its instance, successful or not, on an SNS topic.
  */
-export interface NotificationsArgsArgs {
+export interface NotificationsArgs {
     /**
-     * CreateTopic has the component create a topic.
-     */
-    createTopic?: boolean;
-    /**
-     * Email, if set, is subscribed to the topic.
+     * Email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
      */
     email?: string;
     /**
-     * TopicArn is an existing SNS topic.
+     * TopicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
      */
-    topicArn?: string;
+    topicArn?: pulumi.Input<string | undefined>;
 }
 
 /**
- * ScheduleArgs runs the instance only in office hours.
+ * ScheduleArgs runs the instance only in office hours: two scheduled actions on the Auto Scaling group, one that sets its size to 0 (the instance is terminated, the Elastic IP stays allocated) and one that sets it back to 1 (a fresh instance boots and takes the address).
  */
-export interface ScheduleArgsArgs {
+export interface ScheduleArgs {
     /**
-     * Start is a 5-field cron expression.
+     * Start is when the instance starts again, in the same form as Stop.
      */
-    start?: string;
+    start: string;
     /**
-     * Stop is a 5-field cron expression.
+     * Stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*&#47;15, 0-30/10), and JAN-DEC and SUN-SAT names.
      */
-    stop?: string;
+    stop: string;
     /**
-     * TimeZone is the IANA time zone both are read in.
+     * TimeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
      */
-    timeZone?: string;
+    timeZone: string;
 }
 
 /**
  * SnapshotArgs schedule daily snapshots of the data volume.
  */
-export interface SnapshotArgsArgs {
+export interface SnapshotArgs {
     /**
-     * ExecutionRoleARN is the IAM role DLM acts as.
+     * ExecutionRoleARN is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
      */
-    executionRoleArn?: string;
+    executionRoleArn?: pulumi.Input<string | undefined>;
     /**
-     * RetainCount is how many snapshots to keep, 1 to 1000.
+     * RetainCount is how many snapshots to keep, 1 to 1000. Nil means DefaultSnapshotRetainCount.
      */
     retainCount?: number;
     /**
-     * TimeUTC is when the daily snapshot starts, "HH:MM" in UTC.
+     * TimeUTC is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
      */
-    timeUtc?: string;
-}
-/**
- * snapshotArgsArgsProvideDefaults sets the appropriate defaults for SnapshotArgsArgs
- */
-export function snapshotArgsArgsProvideDefaults(val: SnapshotArgsArgs): SnapshotArgsArgs {
-    return {
-        ...val,
-        retainCount: (val.retainCount) ?? 7,
-    };
+    timeUtc: string;
 }

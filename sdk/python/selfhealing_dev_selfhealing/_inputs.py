@@ -17,80 +17,88 @@ from . import _utilities
 __all__ = [
     'AppHealthCheckArgs',
     'AppHealthCheckArgsDict',
-    'DNSArgsArgs',
-    'DNSArgsArgsDict',
-    'DataVolumeArgsArgs',
-    'DataVolumeArgsArgsDict',
-    'HTTPSArgsArgs',
-    'HTTPSArgsArgsDict',
+    'DNSArgs',
+    'DNSArgsDict',
+    'DataVolumeArgs',
+    'DataVolumeArgsDict',
+    'HTTPSArgs',
+    'HTTPSArgsDict',
     'IngressRuleArgs',
     'IngressRuleArgsDict',
-    'LogsArgsArgs',
-    'LogsArgsArgsDict',
-    'NotificationsArgsArgs',
-    'NotificationsArgsArgsDict',
-    'ScheduleArgsArgs',
-    'ScheduleArgsArgsDict',
-    'SnapshotArgsArgs',
-    'SnapshotArgsArgsDict',
+    'LogsArgs',
+    'LogsArgsDict',
+    'NotificationsArgs',
+    'NotificationsArgsDict',
+    'ScheduleArgs',
+    'ScheduleArgsDict',
+    'SnapshotArgs',
+    'SnapshotArgsDict',
 ]
 
 class AppHealthCheckArgsDict(TypedDict):
     """
-    AppHealthCheck checks the application on the instance itself.
+    AppHealthCheck checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After FailureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of URL and Command.
     """
-    command: NotRequired[_builtins.str]
+    command: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Command runs under bash on the instance; exit status 0 is healthy.
+    Command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
     """
     expected_status: NotRequired[_builtins.int]
     """
-    ExpectedStatus is the HTTP status a healthy URL answers.
+    ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599. Nil means DefaultAppHealthCheckExpectedStatus. Only with URL.
     """
     failure_threshold: NotRequired[_builtins.int]
     """
-    FailureThreshold is how many failures in a row make the instance unhealthy.
+    FailureThreshold is how many failures in a row make the instance unhealthy. Nil means DefaultAppHealthCheckFailureThreshold.
     """
     interval_seconds: NotRequired[_builtins.int]
     """
-    IntervalSeconds is the time between checks.
+    IntervalSeconds is the time between checks. Nil means DefaultAppHealthCheckIntervalSeconds.
     """
     timeout_seconds: NotRequired[_builtins.int]
     """
-    TimeoutSeconds bounds each check.
+    TimeoutSeconds bounds each check, and must be shorter than the interval. Nil means DefaultAppHealthCheckTimeoutSeconds.
     """
-    url: NotRequired[_builtins.str]
+    url: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    URL is fetched with GET on the instance.
+    URL is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
     """
 
 @pulumi.input_type
 class AppHealthCheckArgs:
     def __init__(__self__, *,
-                 command: Optional[_builtins.str] = None,
+                 command: pulumi.Input[Optional[_builtins.str]] = None,
                  expected_status: Optional[_builtins.int] = None,
                  failure_threshold: Optional[_builtins.int] = None,
                  interval_seconds: Optional[_builtins.int] = None,
                  timeout_seconds: Optional[_builtins.int] = None,
-                 url: Optional[_builtins.str] = None):
+                 url: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        AppHealthCheck checks the application on the instance itself.
+        AppHealthCheck checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After FailureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of URL and Command.
 
-        :param _builtins.str command: Command runs under bash on the instance; exit status 0 is healthy.
-        :param _builtins.int expected_status: ExpectedStatus is the HTTP status a healthy URL answers.
-        :param _builtins.int failure_threshold: FailureThreshold is how many failures in a row make the instance unhealthy.
-        :param _builtins.int interval_seconds: IntervalSeconds is the time between checks.
-        :param _builtins.int timeout_seconds: TimeoutSeconds bounds each check.
-        :param _builtins.str url: URL is fetched with GET on the instance.
+        :param pulumi.Input[_builtins.str] command: Command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
+        :param _builtins.int expected_status: ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599. Nil means DefaultAppHealthCheckExpectedStatus. Only with URL.
+        :param _builtins.int failure_threshold: FailureThreshold is how many failures in a row make the instance unhealthy. Nil means DefaultAppHealthCheckFailureThreshold.
+        :param _builtins.int interval_seconds: IntervalSeconds is the time between checks. Nil means DefaultAppHealthCheckIntervalSeconds.
+        :param _builtins.int timeout_seconds: TimeoutSeconds bounds each check, and must be shorter than the interval. Nil means DefaultAppHealthCheckTimeoutSeconds.
+        :param pulumi.Input[_builtins.str] url: URL is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
         """
         if command is not None:
             pulumi.set(__self__, "command", command)
+        if expected_status is None:
+            expected_status = 0
         if expected_status is not None:
             pulumi.set(__self__, "expected_status", expected_status)
+        if failure_threshold is None:
+            failure_threshold = 3
         if failure_threshold is not None:
             pulumi.set(__self__, "failure_threshold", failure_threshold)
+        if interval_seconds is None:
+            interval_seconds = 15
         if interval_seconds is not None:
             pulumi.set(__self__, "interval_seconds", interval_seconds)
+        if timeout_seconds is None:
+            timeout_seconds = 5
         if timeout_seconds is not None:
             pulumi.set(__self__, "timeout_seconds", timeout_seconds)
         if url is not None:
@@ -98,21 +106,21 @@ class AppHealthCheckArgs:
 
     @_builtins.property
     @pulumi.getter
-    def command(self) -> Optional[_builtins.str]:
+    def command(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Command runs under bash on the instance; exit status 0 is healthy.
+        Command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
         """
         return pulumi.get(self, "command")
 
     @command.setter
-    def command(self, value: Optional[_builtins.str]):
+    def command(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "command", value)
 
     @_builtins.property
     @pulumi.getter(name="expectedStatus")
     def expected_status(self) -> Optional[_builtins.int]:
         """
-        ExpectedStatus is the HTTP status a healthy URL answers.
+        ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599. Nil means DefaultAppHealthCheckExpectedStatus. Only with URL.
         """
         return pulumi.get(self, "expected_status")
 
@@ -124,7 +132,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="failureThreshold")
     def failure_threshold(self) -> Optional[_builtins.int]:
         """
-        FailureThreshold is how many failures in a row make the instance unhealthy.
+        FailureThreshold is how many failures in a row make the instance unhealthy. Nil means DefaultAppHealthCheckFailureThreshold.
         """
         return pulumi.get(self, "failure_threshold")
 
@@ -136,7 +144,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="intervalSeconds")
     def interval_seconds(self) -> Optional[_builtins.int]:
         """
-        IntervalSeconds is the time between checks.
+        IntervalSeconds is the time between checks. Nil means DefaultAppHealthCheckIntervalSeconds.
         """
         return pulumi.get(self, "interval_seconds")
 
@@ -148,7 +156,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="timeoutSeconds")
     def timeout_seconds(self) -> Optional[_builtins.int]:
         """
-        TimeoutSeconds bounds each check.
+        TimeoutSeconds bounds each check, and must be shorter than the interval. Nil means DefaultAppHealthCheckTimeoutSeconds.
         """
         return pulumi.get(self, "timeout_seconds")
 
@@ -158,73 +166,83 @@ class AppHealthCheckArgs:
 
     @_builtins.property
     @pulumi.getter
-    def url(self) -> Optional[_builtins.str]:
+    def url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        URL is fetched with GET on the instance.
+        URL is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
         """
         return pulumi.get(self, "url")
 
     @url.setter
-    def url(self, value: Optional[_builtins.str]):
+    def url(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "url", value)
 
 
-class DNSArgsArgsDict(TypedDict):
+class DNSArgsDict(TypedDict):
     """
-    DNSArgs publishes the Elastic IP as an A record in Route 53.
+    DNSArgs publishes the Elastic IP under a name in a Route 53 hosted zone, as an A record.
     """
-    record_name: NotRequired[_builtins.str]
+    record_name: _builtins.str
     """
-    RecordName is the fully qualified name to publish.
+    RecordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
+    """
+    zone_id: pulumi.Input[_builtins.str]
+    """
+    ZoneID is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
     """
     ttl: NotRequired[_builtins.int]
     """
-    TTL is the record's time to live in seconds.
-    """
-    zone_id: NotRequired[_builtins.str]
-    """
-    ZoneID is an existing hosted zone's id.
+    TTL is the record's time to live in seconds, 0 to 2147483647. Nil means DefaultDNSTTL.
     """
 
 @pulumi.input_type
-class DNSArgsArgs:
+class DNSArgs:
     def __init__(__self__, *,
-                 record_name: Optional[_builtins.str] = None,
-                 ttl: Optional[_builtins.int] = None,
-                 zone_id: Optional[_builtins.str] = None):
+                 record_name: _builtins.str,
+                 zone_id: pulumi.Input[_builtins.str],
+                 ttl: Optional[_builtins.int] = None):
         """
-        DNSArgs publishes the Elastic IP as an A record in Route 53.
+        DNSArgs publishes the Elastic IP under a name in a Route 53 hosted zone, as an A record.
 
-        :param _builtins.str record_name: RecordName is the fully qualified name to publish.
-        :param _builtins.int ttl: TTL is the record's time to live in seconds.
-        :param _builtins.str zone_id: ZoneID is an existing hosted zone's id.
+        :param _builtins.str record_name: RecordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
+        :param pulumi.Input[_builtins.str] zone_id: ZoneID is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
+        :param _builtins.int ttl: TTL is the record's time to live in seconds, 0 to 2147483647. Nil means DefaultDNSTTL.
         """
-        if record_name is not None:
-            pulumi.set(__self__, "record_name", record_name)
+        pulumi.set(__self__, "record_name", record_name)
+        pulumi.set(__self__, "zone_id", zone_id)
         if ttl is None:
             ttl = 60
         if ttl is not None:
             pulumi.set(__self__, "ttl", ttl)
-        if zone_id is not None:
-            pulumi.set(__self__, "zone_id", zone_id)
 
     @_builtins.property
     @pulumi.getter(name="recordName")
-    def record_name(self) -> Optional[_builtins.str]:
+    def record_name(self) -> _builtins.str:
         """
-        RecordName is the fully qualified name to publish.
+        RecordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
         """
         return pulumi.get(self, "record_name")
 
     @record_name.setter
-    def record_name(self, value: Optional[_builtins.str]):
+    def record_name(self, value: _builtins.str):
         pulumi.set(self, "record_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="zoneId")
+    def zone_id(self) -> pulumi.Input[_builtins.str]:
+        """
+        ZoneID is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
+        """
+        return pulumi.get(self, "zone_id")
+
+    @zone_id.setter
+    def zone_id(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "zone_id", value)
 
     @_builtins.property
     @pulumi.getter
     def ttl(self) -> Optional[_builtins.int]:
         """
-        TTL is the record's time to live in seconds.
+        TTL is the record's time to live in seconds, 0 to 2147483647. Nil means DefaultDNSTTL.
         """
         return pulumi.get(self, "ttl")
 
@@ -232,82 +250,70 @@ class DNSArgsArgs:
     def ttl(self, value: Optional[_builtins.int]):
         pulumi.set(self, "ttl", value)
 
-    @_builtins.property
-    @pulumi.getter(name="zoneId")
-    def zone_id(self) -> Optional[_builtins.str]:
-        """
-        ZoneID is an existing hosted zone's id.
-        """
-        return pulumi.get(self, "zone_id")
 
-    @zone_id.setter
-    def zone_id(self, value: Optional[_builtins.str]):
-        pulumi.set(self, "zone_id", value)
-
-
-class DataVolumeArgsArgsDict(TypedDict):
+class DataVolumeArgsDict(TypedDict):
     """
-    DataVolumeArgs give the instance a persistent EBS volume.
+    DataVolumeArgs give the instance a persistent EBS volume that each replacement attaches and mounts at boot, before the user script runs. The volume lives in one Availability Zone, so the group launches only there: healing survives the loss of an instance, not of the zone.
     """
     attach_timeout_seconds: NotRequired[_builtins.int]
     """
-    AttachTimeoutSeconds bounds the wait for the volume, 30 to 3600.
+    AttachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Nil means DefaultDataVolumeAttachTimeoutSeconds.
     """
     availability_zone: NotRequired[_builtins.str]
     """
-    AvailabilityZone places the volume.
+    AvailabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
     """
     deletion_policy: NotRequired[_builtins.str]
     """
-    DeletionPolicy is "protect", "retain" or "snapshot-and-delete".
+    DeletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
     """
     force_detach: NotRequired[_builtins.bool]
     """
-    ForceDetach lets the boot script force-detach the volume from a dead predecessor. Default true.
+    ForceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Nil means true; false fails such a boot instead. A running holder is never detached either way.
     """
     format_if_blank: NotRequired[_builtins.bool]
     """
-    FormatIfBlank lets the boot script format an adopted volume that is provably new and blank.
+    FormatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
     """
     fs_type: NotRequired[_builtins.str]
     """
-    FSType is "ext4" or "xfs".
+    FSType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
     """
     iops: NotRequired[_builtins.int]
     """
-    IOPS provisions IOPS.
+    IOPS provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
     """
-    kms_key_arn: NotRequired[_builtins.str]
+    kms_key_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    KMSKeyARN encrypts the volume with a customer managed key.
+    KMSKeyARN encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
     """
     mount_path: NotRequired[_builtins.str]
     """
-    MountPath is where the volume is mounted.
+    MountPath is where the volume is mounted. Default "/data".
     """
     size_gi_b: NotRequired[_builtins.int]
     """
-    SizeGiB sizes the volume; required without volumeId.
+    SizeGiB sizes the volume the component creates; required without VolumeID.
     """
-    snapshots: NotRequired['SnapshotArgsArgsDict']
+    snapshots: NotRequired['SnapshotArgsDict']
     """
-    Snapshots, when set, takes daily snapshots of the volume.
+    Snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
     """
     throughput_mi_bps: NotRequired[_builtins.int]
     """
-    ThroughputMiBps provisions gp3 throughput.
+    ThroughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
     """
     volume_id: NotRequired[_builtins.str]
     """
-    VolumeID adopts an existing volume instead of creating one.
+    VolumeID adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
     """
     volume_type: NotRequired[_builtins.str]
     """
-    VolumeType is "gp3", "gp2", "io1" or "io2".
+    VolumeType is "gp3" (default), "gp2", "io1" or "io2".
     """
 
 @pulumi.input_type
-class DataVolumeArgsArgs:
+class DataVolumeArgs:
     def __init__(__self__, *,
                  attach_timeout_seconds: Optional[_builtins.int] = None,
                  availability_zone: Optional[_builtins.str] = None,
@@ -316,30 +322,30 @@ class DataVolumeArgsArgs:
                  format_if_blank: Optional[_builtins.bool] = None,
                  fs_type: Optional[_builtins.str] = None,
                  iops: Optional[_builtins.int] = None,
-                 kms_key_arn: Optional[_builtins.str] = None,
+                 kms_key_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  mount_path: Optional[_builtins.str] = None,
                  size_gi_b: Optional[_builtins.int] = None,
-                 snapshots: Optional['SnapshotArgsArgs'] = None,
+                 snapshots: Optional['SnapshotArgs'] = None,
                  throughput_mi_bps: Optional[_builtins.int] = None,
                  volume_id: Optional[_builtins.str] = None,
                  volume_type: Optional[_builtins.str] = None):
         """
-        DataVolumeArgs give the instance a persistent EBS volume.
+        DataVolumeArgs give the instance a persistent EBS volume that each replacement attaches and mounts at boot, before the user script runs. The volume lives in one Availability Zone, so the group launches only there: healing survives the loss of an instance, not of the zone.
 
-        :param _builtins.int attach_timeout_seconds: AttachTimeoutSeconds bounds the wait for the volume, 30 to 3600.
-        :param _builtins.str availability_zone: AvailabilityZone places the volume.
-        :param _builtins.str deletion_policy: DeletionPolicy is "protect", "retain" or "snapshot-and-delete".
-        :param _builtins.bool force_detach: ForceDetach lets the boot script force-detach the volume from a dead predecessor. Default true.
-        :param _builtins.bool format_if_blank: FormatIfBlank lets the boot script format an adopted volume that is provably new and blank.
-        :param _builtins.str fs_type: FSType is "ext4" or "xfs".
-        :param _builtins.int iops: IOPS provisions IOPS.
-        :param _builtins.str kms_key_arn: KMSKeyARN encrypts the volume with a customer managed key.
-        :param _builtins.str mount_path: MountPath is where the volume is mounted.
-        :param _builtins.int size_gi_b: SizeGiB sizes the volume; required without volumeId.
-        :param 'SnapshotArgsArgs' snapshots: Snapshots, when set, takes daily snapshots of the volume.
-        :param _builtins.int throughput_mi_bps: ThroughputMiBps provisions gp3 throughput.
-        :param _builtins.str volume_id: VolumeID adopts an existing volume instead of creating one.
-        :param _builtins.str volume_type: VolumeType is "gp3", "gp2", "io1" or "io2".
+        :param _builtins.int attach_timeout_seconds: AttachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Nil means DefaultDataVolumeAttachTimeoutSeconds.
+        :param _builtins.str availability_zone: AvailabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
+        :param _builtins.str deletion_policy: DeletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
+        :param _builtins.bool force_detach: ForceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Nil means true; false fails such a boot instead. A running holder is never detached either way.
+        :param _builtins.bool format_if_blank: FormatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
+        :param _builtins.str fs_type: FSType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
+        :param _builtins.int iops: IOPS provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
+        :param pulumi.Input[_builtins.str] kms_key_arn: KMSKeyARN encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
+        :param _builtins.str mount_path: MountPath is where the volume is mounted. Default "/data".
+        :param _builtins.int size_gi_b: SizeGiB sizes the volume the component creates; required without VolumeID.
+        :param 'SnapshotArgs' snapshots: Snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
+        :param _builtins.int throughput_mi_bps: ThroughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
+        :param _builtins.str volume_id: VolumeID adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
+        :param _builtins.str volume_type: VolumeType is "gp3" (default), "gp2", "io1" or "io2".
         """
         if attach_timeout_seconds is None:
             attach_timeout_seconds = 300
@@ -386,7 +392,7 @@ class DataVolumeArgsArgs:
     @pulumi.getter(name="attachTimeoutSeconds")
     def attach_timeout_seconds(self) -> Optional[_builtins.int]:
         """
-        AttachTimeoutSeconds bounds the wait for the volume, 30 to 3600.
+        AttachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Nil means DefaultDataVolumeAttachTimeoutSeconds.
         """
         return pulumi.get(self, "attach_timeout_seconds")
 
@@ -398,7 +404,7 @@ class DataVolumeArgsArgs:
     @pulumi.getter(name="availabilityZone")
     def availability_zone(self) -> Optional[_builtins.str]:
         """
-        AvailabilityZone places the volume.
+        AvailabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
         """
         return pulumi.get(self, "availability_zone")
 
@@ -410,7 +416,7 @@ class DataVolumeArgsArgs:
     @pulumi.getter(name="deletionPolicy")
     def deletion_policy(self) -> Optional[_builtins.str]:
         """
-        DeletionPolicy is "protect", "retain" or "snapshot-and-delete".
+        DeletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
         """
         return pulumi.get(self, "deletion_policy")
 
@@ -422,7 +428,7 @@ class DataVolumeArgsArgs:
     @pulumi.getter(name="forceDetach")
     def force_detach(self) -> Optional[_builtins.bool]:
         """
-        ForceDetach lets the boot script force-detach the volume from a dead predecessor. Default true.
+        ForceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Nil means true; false fails such a boot instead. A running holder is never detached either way.
         """
         return pulumi.get(self, "force_detach")
 
@@ -434,7 +440,7 @@ class DataVolumeArgsArgs:
     @pulumi.getter(name="formatIfBlank")
     def format_if_blank(self) -> Optional[_builtins.bool]:
         """
-        FormatIfBlank lets the boot script format an adopted volume that is provably new and blank.
+        FormatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
         """
         return pulumi.get(self, "format_if_blank")
 
@@ -446,7 +452,7 @@ class DataVolumeArgsArgs:
     @pulumi.getter(name="fsType")
     def fs_type(self) -> Optional[_builtins.str]:
         """
-        FSType is "ext4" or "xfs".
+        FSType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
         """
         return pulumi.get(self, "fs_type")
 
@@ -458,7 +464,7 @@ class DataVolumeArgsArgs:
     @pulumi.getter
     def iops(self) -> Optional[_builtins.int]:
         """
-        IOPS provisions IOPS.
+        IOPS provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
         """
         return pulumi.get(self, "iops")
 
@@ -468,21 +474,21 @@ class DataVolumeArgsArgs:
 
     @_builtins.property
     @pulumi.getter(name="kmsKeyArn")
-    def kms_key_arn(self) -> Optional[_builtins.str]:
+    def kms_key_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        KMSKeyARN encrypts the volume with a customer managed key.
+        KMSKeyARN encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
         """
         return pulumi.get(self, "kms_key_arn")
 
     @kms_key_arn.setter
-    def kms_key_arn(self, value: Optional[_builtins.str]):
+    def kms_key_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "kms_key_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="mountPath")
     def mount_path(self) -> Optional[_builtins.str]:
         """
-        MountPath is where the volume is mounted.
+        MountPath is where the volume is mounted. Default "/data".
         """
         return pulumi.get(self, "mount_path")
 
@@ -494,7 +500,7 @@ class DataVolumeArgsArgs:
     @pulumi.getter(name="sizeGiB")
     def size_gi_b(self) -> Optional[_builtins.int]:
         """
-        SizeGiB sizes the volume; required without volumeId.
+        SizeGiB sizes the volume the component creates; required without VolumeID.
         """
         return pulumi.get(self, "size_gi_b")
 
@@ -504,21 +510,21 @@ class DataVolumeArgsArgs:
 
     @_builtins.property
     @pulumi.getter
-    def snapshots(self) -> Optional['SnapshotArgsArgs']:
+    def snapshots(self) -> Optional['SnapshotArgs']:
         """
-        Snapshots, when set, takes daily snapshots of the volume.
+        Snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
         """
         return pulumi.get(self, "snapshots")
 
     @snapshots.setter
-    def snapshots(self, value: Optional['SnapshotArgsArgs']):
+    def snapshots(self, value: Optional['SnapshotArgs']):
         pulumi.set(self, "snapshots", value)
 
     @_builtins.property
     @pulumi.getter(name="throughputMiBps")
     def throughput_mi_bps(self) -> Optional[_builtins.int]:
         """
-        ThroughputMiBps provisions gp3 throughput.
+        ThroughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
         """
         return pulumi.get(self, "throughput_mi_bps")
 
@@ -530,7 +536,7 @@ class DataVolumeArgsArgs:
     @pulumi.getter(name="volumeId")
     def volume_id(self) -> Optional[_builtins.str]:
         """
-        VolumeID adopts an existing volume instead of creating one.
+        VolumeID adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
         """
         return pulumi.get(self, "volume_id")
 
@@ -542,7 +548,7 @@ class DataVolumeArgsArgs:
     @pulumi.getter(name="volumeType")
     def volume_type(self) -> Optional[_builtins.str]:
         """
-        VolumeType is "gp3", "gp2", "io1" or "io2".
+        VolumeType is "gp3" (default), "gp2", "io1" or "io2".
         """
         return pulumi.get(self, "volume_type")
 
@@ -551,92 +557,89 @@ class DataVolumeArgsArgs:
         pulumi.set(self, "volume_type", value)
 
 
-class HTTPSArgsArgsDict(TypedDict):
+class HTTPSArgsDict(TypedDict):
     """
-    HTTPSArgs put nginx with a Let's Encrypt certificate in front of the application.
+    HTTPSArgs put nginx on the instance, in front of the application: it terminates TLS for DomainName with a Let's Encrypt certificate and forwards to the application's local port, with no load balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to the world.
     """
-    app_port: NotRequired[_builtins.int]
+    app_port: _builtins.int
     """
-    AppPort is the port the application listens on.
+    AppPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
     """
-    domain_name: NotRequired[_builtins.str]
+    domain_name: _builtins.str
     """
-    DomainName is the name users reach the instance by.
+    DomainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
     """
-    email: NotRequired[_builtins.str]
+    email: _builtins.str
     """
-    Email is the Let's Encrypt account's contact.
+    Email is the Let's Encrypt account's contact, for expiry and policy notices.
     """
     staging: NotRequired[_builtins.bool]
     """
-    Staging uses Let's Encrypt's staging CA.
+    Staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
     """
 
 @pulumi.input_type
-class HTTPSArgsArgs:
+class HTTPSArgs:
     def __init__(__self__, *,
-                 app_port: Optional[_builtins.int] = None,
-                 domain_name: Optional[_builtins.str] = None,
-                 email: Optional[_builtins.str] = None,
+                 app_port: _builtins.int,
+                 domain_name: _builtins.str,
+                 email: _builtins.str,
                  staging: Optional[_builtins.bool] = None):
         """
-        HTTPSArgs put nginx with a Let's Encrypt certificate in front of the application.
+        HTTPSArgs put nginx on the instance, in front of the application: it terminates TLS for DomainName with a Let's Encrypt certificate and forwards to the application's local port, with no load balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to the world.
 
-        :param _builtins.int app_port: AppPort is the port the application listens on.
-        :param _builtins.str domain_name: DomainName is the name users reach the instance by.
-        :param _builtins.str email: Email is the Let's Encrypt account's contact.
-        :param _builtins.bool staging: Staging uses Let's Encrypt's staging CA.
+        :param _builtins.int app_port: AppPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
+        :param _builtins.str domain_name: DomainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
+        :param _builtins.str email: Email is the Let's Encrypt account's contact, for expiry and policy notices.
+        :param _builtins.bool staging: Staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
         """
-        if app_port is not None:
-            pulumi.set(__self__, "app_port", app_port)
-        if domain_name is not None:
-            pulumi.set(__self__, "domain_name", domain_name)
-        if email is not None:
-            pulumi.set(__self__, "email", email)
+        pulumi.set(__self__, "app_port", app_port)
+        pulumi.set(__self__, "domain_name", domain_name)
+        pulumi.set(__self__, "email", email)
         if staging is not None:
             pulumi.set(__self__, "staging", staging)
 
     @_builtins.property
     @pulumi.getter(name="appPort")
-    def app_port(self) -> Optional[_builtins.int]:
+    def app_port(self) -> _builtins.int:
         """
-        AppPort is the port the application listens on.
+        AppPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
         """
         return pulumi.get(self, "app_port")
 
     @app_port.setter
-    def app_port(self, value: Optional[_builtins.int]):
+    def app_port(self, value: _builtins.int):
         pulumi.set(self, "app_port", value)
 
     @_builtins.property
     @pulumi.getter(name="domainName")
-    def domain_name(self) -> Optional[_builtins.str]:
+    def domain_name(self) -> _builtins.str:
         """
-        DomainName is the name users reach the instance by.
+        DomainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
         """
         return pulumi.get(self, "domain_name")
 
     @domain_name.setter
-    def domain_name(self, value: Optional[_builtins.str]):
+    def domain_name(self, value: _builtins.str):
         pulumi.set(self, "domain_name", value)
 
     @_builtins.property
     @pulumi.getter
-    def email(self) -> Optional[_builtins.str]:
+    def email(self) -> _builtins.str:
         """
-        Email is the Let's Encrypt account's contact.
+        Email is the Let's Encrypt account's contact, for expiry and policy notices.
         """
         return pulumi.get(self, "email")
 
     @email.setter
-    def email(self, value: Optional[_builtins.str]):
+    def email(self, value: _builtins.str):
         pulumi.set(self, "email", value)
 
     @_builtins.property
     @pulumi.getter
     def staging(self) -> Optional[_builtins.bool]:
         """
-        Staging uses Let's Encrypt's staging CA.
+        Staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
         """
         return pulumi.get(self, "staging")
 
@@ -649,72 +652,104 @@ class IngressRuleArgsDict(TypedDict):
     """
     IngressRule opens a port range to a set of CIDR blocks.
     """
-    cidr_blocks: NotRequired[Sequence[_builtins.str]]
+    cidr_blocks: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
     """
-    CidrBlocks are IPv4 or IPv6 CIDR blocks.
+    CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
     """
-    description: NotRequired[_builtins.str]
+    from_port: _builtins.int
     """
-    Description is shown in the security group.
+    FromPort is the first port of the range (for ICMP, the type, or -1 for all).
     """
-    from_port: NotRequired[_builtins.int]
-    """
-    FromPort is the first port of the range.
-    """
-    protocol: NotRequired[_builtins.str]
+    protocol: _builtins.str
     """
     Protocol is "tcp", "udp" or "icmp".
     """
-    to_port: NotRequired[_builtins.int]
+    to_port: _builtins.int
     """
-    ToPort is the last port of the range.
+    ToPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
+    """
+    description: NotRequired[_builtins.str]
+    """
+    Description is shown in the security group; it is optional.
     """
 
 @pulumi.input_type
 class IngressRuleArgs:
     def __init__(__self__, *,
-                 cidr_blocks: Optional[Sequence[_builtins.str]] = None,
-                 description: Optional[_builtins.str] = None,
-                 from_port: Optional[_builtins.int] = None,
-                 protocol: Optional[_builtins.str] = None,
-                 to_port: Optional[_builtins.int] = None):
+                 cidr_blocks: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 from_port: _builtins.int,
+                 protocol: _builtins.str,
+                 to_port: _builtins.int,
+                 description: Optional[_builtins.str] = None):
         """
         IngressRule opens a port range to a set of CIDR blocks.
 
-        :param Sequence[_builtins.str] cidr_blocks: CidrBlocks are IPv4 or IPv6 CIDR blocks.
-        :param _builtins.str description: Description is shown in the security group.
-        :param _builtins.int from_port: FromPort is the first port of the range.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cidr_blocks: CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
+        :param _builtins.int from_port: FromPort is the first port of the range (for ICMP, the type, or -1 for all).
         :param _builtins.str protocol: Protocol is "tcp", "udp" or "icmp".
-        :param _builtins.int to_port: ToPort is the last port of the range.
+        :param _builtins.int to_port: ToPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
+        :param _builtins.str description: Description is shown in the security group; it is optional.
         """
-        if cidr_blocks is not None:
-            pulumi.set(__self__, "cidr_blocks", cidr_blocks)
+        pulumi.set(__self__, "cidr_blocks", cidr_blocks)
+        pulumi.set(__self__, "from_port", from_port)
+        pulumi.set(__self__, "protocol", protocol)
+        pulumi.set(__self__, "to_port", to_port)
         if description is not None:
             pulumi.set(__self__, "description", description)
-        if from_port is not None:
-            pulumi.set(__self__, "from_port", from_port)
-        if protocol is not None:
-            pulumi.set(__self__, "protocol", protocol)
-        if to_port is not None:
-            pulumi.set(__self__, "to_port", to_port)
 
     @_builtins.property
     @pulumi.getter(name="cidrBlocks")
-    def cidr_blocks(self) -> Optional[Sequence[_builtins.str]]:
+    def cidr_blocks(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
         """
-        CidrBlocks are IPv4 or IPv6 CIDR blocks.
+        CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
         """
         return pulumi.get(self, "cidr_blocks")
 
     @cidr_blocks.setter
-    def cidr_blocks(self, value: Optional[Sequence[_builtins.str]]):
+    def cidr_blocks(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
         pulumi.set(self, "cidr_blocks", value)
+
+    @_builtins.property
+    @pulumi.getter(name="fromPort")
+    def from_port(self) -> _builtins.int:
+        """
+        FromPort is the first port of the range (for ICMP, the type, or -1 for all).
+        """
+        return pulumi.get(self, "from_port")
+
+    @from_port.setter
+    def from_port(self, value: _builtins.int):
+        pulumi.set(self, "from_port", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> _builtins.str:
+        """
+        Protocol is "tcp", "udp" or "icmp".
+        """
+        return pulumi.get(self, "protocol")
+
+    @protocol.setter
+    def protocol(self, value: _builtins.str):
+        pulumi.set(self, "protocol", value)
+
+    @_builtins.property
+    @pulumi.getter(name="toPort")
+    def to_port(self) -> _builtins.int:
+        """
+        ToPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
+        """
+        return pulumi.get(self, "to_port")
+
+    @to_port.setter
+    def to_port(self, value: _builtins.int):
+        pulumi.set(self, "to_port", value)
 
     @_builtins.property
     @pulumi.getter
     def description(self) -> Optional[_builtins.str]:
         """
-        Description is shown in the security group.
+        Description is shown in the security group; it is optional.
         """
         return pulumi.get(self, "description")
 
@@ -722,85 +757,60 @@ class IngressRuleArgs:
     def description(self, value: Optional[_builtins.str]):
         pulumi.set(self, "description", value)
 
-    @_builtins.property
-    @pulumi.getter(name="fromPort")
-    def from_port(self) -> Optional[_builtins.int]:
-        """
-        FromPort is the first port of the range.
-        """
-        return pulumi.get(self, "from_port")
 
-    @from_port.setter
-    def from_port(self, value: Optional[_builtins.int]):
-        pulumi.set(self, "from_port", value)
-
-    @_builtins.property
-    @pulumi.getter
-    def protocol(self) -> Optional[_builtins.str]:
-        """
-        Protocol is "tcp", "udp" or "icmp".
-        """
-        return pulumi.get(self, "protocol")
-
-    @protocol.setter
-    def protocol(self, value: Optional[_builtins.str]):
-        pulumi.set(self, "protocol", value)
-
-    @_builtins.property
-    @pulumi.getter(name="toPort")
-    def to_port(self) -> Optional[_builtins.int]:
-        """
-        ToPort is the last port of the range.
-        """
-        return pulumi.get(self, "to_port")
-
-    @to_port.setter
-    def to_port(self, value: Optional[_builtins.int]):
-        pulumi.set(self, "to_port", value)
-
-
-class LogsArgsArgsDict(TypedDict):
+class LogsArgsDict(TypedDict):
     """
-    LogsArgs ship the instance's logs to CloudWatch Logs.
+    LogsArgs ship the instance's logs to a CloudWatch Logs group that outlives it: the boot script's log, cloud-init's output (which holds the user script's) and ExtraFiles, one stream per instance and file.
+    """
+    retention_days: _builtins.int
+    """
+    RetentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
     """
     extra_files: NotRequired[Sequence[_builtins.str]]
     """
-    ExtraFiles are more absolute paths to ship.
+    ExtraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
     """
-    kms_key_arn: NotRequired[_builtins.str]
+    kms_key_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    KMSKeyARN encrypts the group with a customer managed key.
-    """
-    retention_days: NotRequired[_builtins.int]
-    """
-    RetentionDays is how long CloudWatch Logs keeps events.
+    KMSKeyARN encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
     """
 
 @pulumi.input_type
-class LogsArgsArgs:
+class LogsArgs:
     def __init__(__self__, *,
+                 retention_days: _builtins.int,
                  extra_files: Optional[Sequence[_builtins.str]] = None,
-                 kms_key_arn: Optional[_builtins.str] = None,
-                 retention_days: Optional[_builtins.int] = None):
+                 kms_key_arn: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        LogsArgs ship the instance's logs to CloudWatch Logs.
+        LogsArgs ship the instance's logs to a CloudWatch Logs group that outlives it: the boot script's log, cloud-init's output (which holds the user script's) and ExtraFiles, one stream per instance and file.
 
-        :param Sequence[_builtins.str] extra_files: ExtraFiles are more absolute paths to ship.
-        :param _builtins.str kms_key_arn: KMSKeyARN encrypts the group with a customer managed key.
-        :param _builtins.int retention_days: RetentionDays is how long CloudWatch Logs keeps events.
+        :param _builtins.int retention_days: RetentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
+        :param Sequence[_builtins.str] extra_files: ExtraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
+        :param pulumi.Input[_builtins.str] kms_key_arn: KMSKeyARN encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
         """
+        pulumi.set(__self__, "retention_days", retention_days)
         if extra_files is not None:
             pulumi.set(__self__, "extra_files", extra_files)
         if kms_key_arn is not None:
             pulumi.set(__self__, "kms_key_arn", kms_key_arn)
-        if retention_days is not None:
-            pulumi.set(__self__, "retention_days", retention_days)
+
+    @_builtins.property
+    @pulumi.getter(name="retentionDays")
+    def retention_days(self) -> _builtins.int:
+        """
+        RetentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
+        """
+        return pulumi.get(self, "retention_days")
+
+    @retention_days.setter
+    def retention_days(self, value: _builtins.int):
+        pulumi.set(self, "retention_days", value)
 
     @_builtins.property
     @pulumi.getter(name="extraFiles")
     def extra_files(self) -> Optional[Sequence[_builtins.str]]:
         """
-        ExtraFiles are more absolute paths to ship.
+        ExtraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
         """
         return pulumi.get(self, "extra_files")
 
@@ -810,83 +820,51 @@ class LogsArgsArgs:
 
     @_builtins.property
     @pulumi.getter(name="kmsKeyArn")
-    def kms_key_arn(self) -> Optional[_builtins.str]:
+    def kms_key_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        KMSKeyARN encrypts the group with a customer managed key.
+        KMSKeyARN encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
         """
         return pulumi.get(self, "kms_key_arn")
 
     @kms_key_arn.setter
-    def kms_key_arn(self, value: Optional[_builtins.str]):
+    def kms_key_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "kms_key_arn", value)
 
-    @_builtins.property
-    @pulumi.getter(name="retentionDays")
-    def retention_days(self) -> Optional[_builtins.int]:
-        """
-        RetentionDays is how long CloudWatch Logs keeps events.
-        """
-        return pulumi.get(self, "retention_days")
 
-    @retention_days.setter
-    def retention_days(self, value: Optional[_builtins.int]):
-        pulumi.set(self, "retention_days", value)
-
-
-class NotificationsArgsArgsDict(TypedDict):
+class NotificationsArgsDict(TypedDict):
     """
-    NotificationsArgs announce launches and terminations on SNS.
-    """
-    create_topic: NotRequired[_builtins.bool]
-    """
-    CreateTopic has the component create a topic.
+    NotificationsArgs has the Auto Scaling group announce every launch and termination of its instance, successful or not, on an SNS topic.
     """
     email: NotRequired[_builtins.str]
     """
-    Email, if set, is subscribed to the topic.
+    Email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
     """
-    topic_arn: NotRequired[_builtins.str]
+    topic_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    TopicArn is an existing SNS topic.
+    TopicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
     """
 
 @pulumi.input_type
-class NotificationsArgsArgs:
+class NotificationsArgs:
     def __init__(__self__, *,
-                 create_topic: Optional[_builtins.bool] = None,
                  email: Optional[_builtins.str] = None,
-                 topic_arn: Optional[_builtins.str] = None):
+                 topic_arn: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        NotificationsArgs announce launches and terminations on SNS.
+        NotificationsArgs has the Auto Scaling group announce every launch and termination of its instance, successful or not, on an SNS topic.
 
-        :param _builtins.bool create_topic: CreateTopic has the component create a topic.
-        :param _builtins.str email: Email, if set, is subscribed to the topic.
-        :param _builtins.str topic_arn: TopicArn is an existing SNS topic.
+        :param _builtins.str email: Email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
+        :param pulumi.Input[_builtins.str] topic_arn: TopicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
         """
-        if create_topic is not None:
-            pulumi.set(__self__, "create_topic", create_topic)
         if email is not None:
             pulumi.set(__self__, "email", email)
         if topic_arn is not None:
             pulumi.set(__self__, "topic_arn", topic_arn)
 
     @_builtins.property
-    @pulumi.getter(name="createTopic")
-    def create_topic(self) -> Optional[_builtins.bool]:
-        """
-        CreateTopic has the component create a topic.
-        """
-        return pulumi.get(self, "create_topic")
-
-    @create_topic.setter
-    def create_topic(self, value: Optional[_builtins.bool]):
-        pulumi.set(self, "create_topic", value)
-
-    @_builtins.property
     @pulumi.getter
     def email(self) -> Optional[_builtins.str]:
         """
-        Email, if set, is subscribed to the topic.
+        Email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
         """
         return pulumi.get(self, "email")
 
@@ -896,164 +874,158 @@ class NotificationsArgsArgs:
 
     @_builtins.property
     @pulumi.getter(name="topicArn")
-    def topic_arn(self) -> Optional[_builtins.str]:
+    def topic_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        TopicArn is an existing SNS topic.
+        TopicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
         """
         return pulumi.get(self, "topic_arn")
 
     @topic_arn.setter
-    def topic_arn(self, value: Optional[_builtins.str]):
+    def topic_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "topic_arn", value)
 
 
-class ScheduleArgsArgsDict(TypedDict):
+class ScheduleArgsDict(TypedDict):
     """
-    ScheduleArgs runs the instance only in office hours.
+    ScheduleArgs runs the instance only in office hours: two scheduled actions on the Auto Scaling group, one that sets its size to 0 (the instance is terminated, the Elastic IP stays allocated) and one that sets it back to 1 (a fresh instance boots and takes the address).
     """
-    start: NotRequired[_builtins.str]
+    start: _builtins.str
     """
-    Start is a 5-field cron expression.
+    Start is when the instance starts again, in the same form as Stop.
     """
-    stop: NotRequired[_builtins.str]
+    stop: _builtins.str
     """
-    Stop is a 5-field cron expression.
+    Stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
     """
-    time_zone: NotRequired[_builtins.str]
+    time_zone: _builtins.str
     """
-    TimeZone is the IANA time zone both are read in.
+    TimeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
     """
 
 @pulumi.input_type
-class ScheduleArgsArgs:
+class ScheduleArgs:
     def __init__(__self__, *,
-                 start: Optional[_builtins.str] = None,
-                 stop: Optional[_builtins.str] = None,
-                 time_zone: Optional[_builtins.str] = None):
+                 start: _builtins.str,
+                 stop: _builtins.str,
+                 time_zone: _builtins.str):
         """
-        ScheduleArgs runs the instance only in office hours.
+        ScheduleArgs runs the instance only in office hours: two scheduled actions on the Auto Scaling group, one that sets its size to 0 (the instance is terminated, the Elastic IP stays allocated) and one that sets it back to 1 (a fresh instance boots and takes the address).
 
-        :param _builtins.str start: Start is a 5-field cron expression.
-        :param _builtins.str stop: Stop is a 5-field cron expression.
-        :param _builtins.str time_zone: TimeZone is the IANA time zone both are read in.
+        :param _builtins.str start: Start is when the instance starts again, in the same form as Stop.
+        :param _builtins.str stop: Stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
+        :param _builtins.str time_zone: TimeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
         """
-        if start is not None:
-            pulumi.set(__self__, "start", start)
-        if stop is not None:
-            pulumi.set(__self__, "stop", stop)
-        if time_zone is not None:
-            pulumi.set(__self__, "time_zone", time_zone)
+        pulumi.set(__self__, "start", start)
+        pulumi.set(__self__, "stop", stop)
+        pulumi.set(__self__, "time_zone", time_zone)
 
     @_builtins.property
     @pulumi.getter
-    def start(self) -> Optional[_builtins.str]:
+    def start(self) -> _builtins.str:
         """
-        Start is a 5-field cron expression.
+        Start is when the instance starts again, in the same form as Stop.
         """
         return pulumi.get(self, "start")
 
     @start.setter
-    def start(self, value: Optional[_builtins.str]):
+    def start(self, value: _builtins.str):
         pulumi.set(self, "start", value)
 
     @_builtins.property
     @pulumi.getter
-    def stop(self) -> Optional[_builtins.str]:
+    def stop(self) -> _builtins.str:
         """
-        Stop is a 5-field cron expression.
+        Stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
         """
         return pulumi.get(self, "stop")
 
     @stop.setter
-    def stop(self, value: Optional[_builtins.str]):
+    def stop(self, value: _builtins.str):
         pulumi.set(self, "stop", value)
 
     @_builtins.property
     @pulumi.getter(name="timeZone")
-    def time_zone(self) -> Optional[_builtins.str]:
+    def time_zone(self) -> _builtins.str:
         """
-        TimeZone is the IANA time zone both are read in.
+        TimeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
         """
         return pulumi.get(self, "time_zone")
 
     @time_zone.setter
-    def time_zone(self, value: Optional[_builtins.str]):
+    def time_zone(self, value: _builtins.str):
         pulumi.set(self, "time_zone", value)
 
 
-class SnapshotArgsArgsDict(TypedDict):
+class SnapshotArgsDict(TypedDict):
     """
     SnapshotArgs schedule daily snapshots of the data volume.
     """
-    execution_role_arn: NotRequired[_builtins.str]
+    time_utc: _builtins.str
     """
-    ExecutionRoleARN is the IAM role DLM acts as.
+    TimeUTC is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
+    """
+    execution_role_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ExecutionRoleARN is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
     """
     retain_count: NotRequired[_builtins.int]
     """
-    RetainCount is how many snapshots to keep, 1 to 1000.
-    """
-    time_utc: NotRequired[_builtins.str]
-    """
-    TimeUTC is when the daily snapshot starts, "HH:MM" in UTC.
+    RetainCount is how many snapshots to keep, 1 to 1000. Nil means DefaultSnapshotRetainCount.
     """
 
 @pulumi.input_type
-class SnapshotArgsArgs:
+class SnapshotArgs:
     def __init__(__self__, *,
-                 execution_role_arn: Optional[_builtins.str] = None,
-                 retain_count: Optional[_builtins.int] = None,
-                 time_utc: Optional[_builtins.str] = None):
+                 time_utc: _builtins.str,
+                 execution_role_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 retain_count: Optional[_builtins.int] = None):
         """
         SnapshotArgs schedule daily snapshots of the data volume.
 
-        :param _builtins.str execution_role_arn: ExecutionRoleARN is the IAM role DLM acts as.
-        :param _builtins.int retain_count: RetainCount is how many snapshots to keep, 1 to 1000.
-        :param _builtins.str time_utc: TimeUTC is when the daily snapshot starts, "HH:MM" in UTC.
+        :param _builtins.str time_utc: TimeUTC is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
+        :param pulumi.Input[_builtins.str] execution_role_arn: ExecutionRoleARN is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
+        :param _builtins.int retain_count: RetainCount is how many snapshots to keep, 1 to 1000. Nil means DefaultSnapshotRetainCount.
         """
+        pulumi.set(__self__, "time_utc", time_utc)
         if execution_role_arn is not None:
             pulumi.set(__self__, "execution_role_arn", execution_role_arn)
-        if retain_count is None:
-            retain_count = 7
         if retain_count is not None:
             pulumi.set(__self__, "retain_count", retain_count)
-        if time_utc is not None:
-            pulumi.set(__self__, "time_utc", time_utc)
+
+    @_builtins.property
+    @pulumi.getter(name="timeUtc")
+    def time_utc(self) -> _builtins.str:
+        """
+        TimeUTC is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
+        """
+        return pulumi.get(self, "time_utc")
+
+    @time_utc.setter
+    def time_utc(self, value: _builtins.str):
+        pulumi.set(self, "time_utc", value)
 
     @_builtins.property
     @pulumi.getter(name="executionRoleArn")
-    def execution_role_arn(self) -> Optional[_builtins.str]:
+    def execution_role_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        ExecutionRoleARN is the IAM role DLM acts as.
+        ExecutionRoleARN is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
         """
         return pulumi.get(self, "execution_role_arn")
 
     @execution_role_arn.setter
-    def execution_role_arn(self, value: Optional[_builtins.str]):
+    def execution_role_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "execution_role_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="retainCount")
     def retain_count(self) -> Optional[_builtins.int]:
         """
-        RetainCount is how many snapshots to keep, 1 to 1000.
+        RetainCount is how many snapshots to keep, 1 to 1000. Nil means DefaultSnapshotRetainCount.
         """
         return pulumi.get(self, "retain_count")
 
     @retain_count.setter
     def retain_count(self, value: Optional[_builtins.int]):
         pulumi.set(self, "retain_count", value)
-
-    @_builtins.property
-    @pulumi.getter(name="timeUtc")
-    def time_utc(self) -> Optional[_builtins.str]:
-        """
-        TimeUTC is when the daily snapshot starts, "HH:MM" in UTC.
-        """
-        return pulumi.get(self, "time_utc")
-
-    @time_utc.setter
-    def time_utc(self, value: Optional[_builtins.str]):
-        pulumi.set(self, "time_utc", value)
 
 

@@ -20,65 +20,65 @@ __all__ = ['SelfHealingInstanceArgs', 'SelfHealingInstance']
 @pulumi.input_type
 class SelfHealingInstanceArgs:
     def __init__(__self__, *,
-                 allocation_id: Optional[_builtins.str] = None,
+                 allocation_id: pulumi.Input[Optional[_builtins.str]] = None,
                  ami_id: Optional[_builtins.str] = None,
                  app_health_check: Optional['AppHealthCheckArgs'] = None,
-                 data_volume: Optional['DataVolumeArgsArgs'] = None,
-                 dns: Optional['DNSArgsArgs'] = None,
+                 data_volume: Optional['DataVolumeArgs'] = None,
+                 dns: Optional['DNSArgs'] = None,
                  enable_session_manager: Optional[_builtins.bool] = None,
                  health_check_grace_period_seconds: Optional[_builtins.int] = None,
-                 https: Optional['HTTPSArgsArgs'] = None,
+                 https: Optional['HTTPSArgs'] = None,
                  ingress: Optional[Sequence['IngressRuleArgs']] = None,
                  instance_refresh: Optional[_builtins.bool] = None,
                  instance_type: Optional[_builtins.str] = None,
                  launch_gate: Optional[_builtins.bool] = None,
                  launch_gate_timeout_seconds: Optional[_builtins.int] = None,
-                 logs: Optional['LogsArgsArgs'] = None,
+                 logs: Optional['LogsArgs'] = None,
                  metadata_hop_limit: Optional[_builtins.int] = None,
-                 notifications: Optional['NotificationsArgsArgs'] = None,
-                 parameters: Optional[Mapping[str, _builtins.str]] = None,
-                 parameters_kms_key_arn: Optional[_builtins.str] = None,
+                 notifications: Optional['NotificationsArgs'] = None,
+                 parameters: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
+                 parameters_kms_key_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  retain_on_delete: Optional[_builtins.bool] = None,
                  root_volume_size_gi_b: Optional[_builtins.int] = None,
-                 schedule: Optional['ScheduleArgsArgs'] = None,
-                 secret_parameters: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 schedule: Optional['ScheduleArgs'] = None,
+                 secret_parameters: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
                  spot: Optional[_builtins.bool] = None,
                  spot_instance_types: Optional[Sequence[_builtins.str]] = None,
-                 subnet_ids: Optional[Sequence[_builtins.str]] = None,
-                 tags: Optional[Mapping[str, _builtins.str]] = None,
+                 subnet_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  user_script: pulumi.Input[Optional[_builtins.str]] = None,
                  warm_pool: Optional[_builtins.bool] = None):
         """
         The set of arguments for constructing a SelfHealingInstance resource.
 
-        :param _builtins.str allocation_id: AllocationID is an existing Elastic IP allocation id to use instead of allocating one, so the address outlives the stack. Never released.
-        :param _builtins.str ami_id: AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type, looked up at each deployment. A pinned AMI must provide bash, curl and the AWS CLI.
-        :param 'AppHealthCheckArgs' app_health_check: AppHealthCheck, if set, has the instance check its application.
-        :param 'DataVolumeArgsArgs' data_volume: DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to its Availability Zone.
-        :param 'DNSArgsArgs' dns: DNS, if set, publishes the Elastic IP as an A record.
-        :param _builtins.bool enable_session_manager: EnableSessionManager lets Session Manager replace SSH. Default true.
-        :param _builtins.int health_check_grace_period_seconds: HealthCheckGracePeriodSeconds is how long after launch the group waits before it acts on health checks.
-        :param 'HTTPSArgsArgs' https: HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate.
-        :param Sequence['IngressRuleArgs'] ingress: Ingress lists what may reach the instance. Empty opens nothing. Port 22 is refused: use Session Manager.
-        :param _builtins.bool instance_refresh: InstanceRefresh replaces the running instance when the launch template changes. Default true.
-        :param _builtins.str instance_type: InstanceType is the EC2 instance type. Its architecture, from AWS's instance-type data, picks the Amazon Linux 2023 build.
-        :param _builtins.bool launch_gate: LaunchGate keeps each new instance out of service until its boot script reports it ready. Default true.
-        :param _builtins.int launch_gate_timeout_seconds: LaunchGateTimeoutSeconds is how long a new instance may take to report ready, 30 to 7200.
-        :param 'LogsArgsArgs' logs: Logs, when set, ships the instance's logs to CloudWatch Logs.
-        :param _builtins.int metadata_hop_limit: MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Containers on the host need 2.
-        :param 'NotificationsArgsArgs' notifications: Notifications, if set, announces each launch and termination on SNS.
-        :param Mapping[str, _builtins.str] parameters: Parameters are configuration values stored in Parameter Store and exported to the user script.
-        :param _builtins.str parameters_kms_key_arn: ParametersKMSKeyARN encrypts SecretParameters with a customer managed key.
-        :param _builtins.bool retain_on_delete: RetainOnDelete keeps the Elastic IP that the component allocates when it is deleted.
-        :param _builtins.int root_volume_size_gi_b: RootVolumeSizeGiB sizes the encrypted gp3 root volume. 0 means the AMI's own size.
-        :param 'ScheduleArgsArgs' schedule: Schedule, if set, runs the instance only in office hours.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] secret_parameters: SecretParameters are like Parameters, stored as SecureStrings.
-        :param _builtins.bool spot: Spot runs the instance on Spot capacity only.
-        :param Sequence[_builtins.str] spot_instance_types: SpotInstanceTypes are more instance types Spot may use.
-        :param Sequence[_builtins.str] subnet_ids: SubnetIDs are subnets of one VPC that the group may launch into; each must route to the internet. Empty means the default VPC's default subnets, one per Availability Zone.
-        :param Mapping[str, _builtins.str] tags: Tags are added to every resource, and propagate to the instance and its volumes.
-        :param pulumi.Input[_builtins.str] user_script: UserScript runs as root after the Elastic IP is in place. Starts with "#!" to pick an interpreter, else bash. A secret stays secret.
-        :param _builtins.bool warm_pool: WarmPool keeps one stopped, already booted instance.
+        :param pulumi.Input[_builtins.str] allocation_id: AllocationID brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
+        :param _builtins.str ami_id: AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
+        :param 'AppHealthCheckArgs' app_health_check: AppHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
+        :param 'DataVolumeArgs' data_volume: DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
+        :param 'DNSArgs' dns: DNS, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Nil publishes nothing.
+        :param _builtins.bool enable_session_manager: EnableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Nil means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
+        :param _builtins.int health_check_grace_period_seconds: HealthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Nil means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
+        :param 'HTTPSArgs' https: HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
+        :param Sequence['IngressRuleArgs'] ingress: Ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
+        :param _builtins.bool instance_refresh: EnableInstanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Nil means true. Off, a change applies to the next instance the group launches.
+        :param _builtins.str instance_type: InstanceType is the EC2 instance type. Empty means DefaultInstanceType.
+        :param _builtins.bool launch_gate: EnableLaunchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Nil means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
+        :param _builtins.int launch_gate_timeout_seconds: LaunchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Nil means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
+        :param 'LogsArgs' logs: Logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
+        :param _builtins.int metadata_hop_limit: MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Nil means DefaultMetadataHopLimit; containers on the host need 2.
+        :param 'NotificationsArgs' notifications: Notifications, if set, announces each launch and termination of the instance on an SNS topic. Nil announces nothing.
+        :param Mapping[str, pulumi.Input[_builtins.str]] parameters: Parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
+        :param pulumi.Input[_builtins.str] parameters_kms_key_arn: ParametersKMSKeyARN encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
+        :param _builtins.bool retain_on_delete: RetainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
+        :param _builtins.int root_volume_size_gi_b: RootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
+        :param 'ScheduleArgs' schedule: Schedule, if set, runs the instance only in office hours. Nil runs it around the clock.
+        :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: SecretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
+        :param _builtins.bool spot: Spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
+        :param Sequence[_builtins.str] spot_instance_types: SpotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: SubnetIDs are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Nil means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags are added to every resource that takes tags, and propagate to the instance and its volumes.
+        :param pulumi.Input[_builtins.str] user_script: UserScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        :param _builtins.bool warm_pool: WarmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
         """
         if allocation_id is not None:
             pulumi.set(__self__, "allocation_id", allocation_id)
@@ -153,21 +153,21 @@ class SelfHealingInstanceArgs:
 
     @_builtins.property
     @pulumi.getter(name="allocationId")
-    def allocation_id(self) -> Optional[_builtins.str]:
+    def allocation_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        AllocationID is an existing Elastic IP allocation id to use instead of allocating one, so the address outlives the stack. Never released.
+        AllocationID brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
         """
         return pulumi.get(self, "allocation_id")
 
     @allocation_id.setter
-    def allocation_id(self, value: Optional[_builtins.str]):
+    def allocation_id(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "allocation_id", value)
 
     @_builtins.property
     @pulumi.getter(name="amiId")
     def ami_id(self) -> Optional[_builtins.str]:
         """
-        AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type, looked up at each deployment. A pinned AMI must provide bash, curl and the AWS CLI.
+        AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
         """
         return pulumi.get(self, "ami_id")
 
@@ -179,7 +179,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="appHealthCheck")
     def app_health_check(self) -> Optional['AppHealthCheckArgs']:
         """
-        AppHealthCheck, if set, has the instance check its application.
+        AppHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
         """
         return pulumi.get(self, "app_health_check")
 
@@ -189,33 +189,33 @@ class SelfHealingInstanceArgs:
 
     @_builtins.property
     @pulumi.getter(name="dataVolume")
-    def data_volume(self) -> Optional['DataVolumeArgsArgs']:
+    def data_volume(self) -> Optional['DataVolumeArgs']:
         """
-        DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to its Availability Zone.
+        DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
         """
         return pulumi.get(self, "data_volume")
 
     @data_volume.setter
-    def data_volume(self, value: Optional['DataVolumeArgsArgs']):
+    def data_volume(self, value: Optional['DataVolumeArgs']):
         pulumi.set(self, "data_volume", value)
 
     @_builtins.property
     @pulumi.getter
-    def dns(self) -> Optional['DNSArgsArgs']:
+    def dns(self) -> Optional['DNSArgs']:
         """
-        DNS, if set, publishes the Elastic IP as an A record.
+        DNS, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Nil publishes nothing.
         """
         return pulumi.get(self, "dns")
 
     @dns.setter
-    def dns(self, value: Optional['DNSArgsArgs']):
+    def dns(self, value: Optional['DNSArgs']):
         pulumi.set(self, "dns", value)
 
     @_builtins.property
     @pulumi.getter(name="enableSessionManager")
     def enable_session_manager(self) -> Optional[_builtins.bool]:
         """
-        EnableSessionManager lets Session Manager replace SSH. Default true.
+        EnableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Nil means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
         """
         return pulumi.get(self, "enable_session_manager")
 
@@ -227,7 +227,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="healthCheckGracePeriodSeconds")
     def health_check_grace_period_seconds(self) -> Optional[_builtins.int]:
         """
-        HealthCheckGracePeriodSeconds is how long after launch the group waits before it acts on health checks.
+        HealthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Nil means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
         """
         return pulumi.get(self, "health_check_grace_period_seconds")
 
@@ -237,21 +237,21 @@ class SelfHealingInstanceArgs:
 
     @_builtins.property
     @pulumi.getter
-    def https(self) -> Optional['HTTPSArgsArgs']:
+    def https(self) -> Optional['HTTPSArgs']:
         """
-        HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate.
+        HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
         """
         return pulumi.get(self, "https")
 
     @https.setter
-    def https(self, value: Optional['HTTPSArgsArgs']):
+    def https(self, value: Optional['HTTPSArgs']):
         pulumi.set(self, "https", value)
 
     @_builtins.property
     @pulumi.getter
     def ingress(self) -> Optional[Sequence['IngressRuleArgs']]:
         """
-        Ingress lists what may reach the instance. Empty opens nothing. Port 22 is refused: use Session Manager.
+        Ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
         """
         return pulumi.get(self, "ingress")
 
@@ -263,7 +263,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="instanceRefresh")
     def instance_refresh(self) -> Optional[_builtins.bool]:
         """
-        InstanceRefresh replaces the running instance when the launch template changes. Default true.
+        EnableInstanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Nil means true. Off, a change applies to the next instance the group launches.
         """
         return pulumi.get(self, "instance_refresh")
 
@@ -275,7 +275,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="instanceType")
     def instance_type(self) -> Optional[_builtins.str]:
         """
-        InstanceType is the EC2 instance type. Its architecture, from AWS's instance-type data, picks the Amazon Linux 2023 build.
+        InstanceType is the EC2 instance type. Empty means DefaultInstanceType.
         """
         return pulumi.get(self, "instance_type")
 
@@ -287,7 +287,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="launchGate")
     def launch_gate(self) -> Optional[_builtins.bool]:
         """
-        LaunchGate keeps each new instance out of service until its boot script reports it ready. Default true.
+        EnableLaunchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Nil means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
         """
         return pulumi.get(self, "launch_gate")
 
@@ -299,7 +299,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="launchGateTimeoutSeconds")
     def launch_gate_timeout_seconds(self) -> Optional[_builtins.int]:
         """
-        LaunchGateTimeoutSeconds is how long a new instance may take to report ready, 30 to 7200.
+        LaunchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Nil means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
         """
         return pulumi.get(self, "launch_gate_timeout_seconds")
 
@@ -309,21 +309,21 @@ class SelfHealingInstanceArgs:
 
     @_builtins.property
     @pulumi.getter
-    def logs(self) -> Optional['LogsArgsArgs']:
+    def logs(self) -> Optional['LogsArgs']:
         """
-        Logs, when set, ships the instance's logs to CloudWatch Logs.
+        Logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
         """
         return pulumi.get(self, "logs")
 
     @logs.setter
-    def logs(self, value: Optional['LogsArgsArgs']):
+    def logs(self, value: Optional['LogsArgs']):
         pulumi.set(self, "logs", value)
 
     @_builtins.property
     @pulumi.getter(name="metadataHopLimit")
     def metadata_hop_limit(self) -> Optional[_builtins.int]:
         """
-        MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Containers on the host need 2.
+        MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Nil means DefaultMetadataHopLimit; containers on the host need 2.
         """
         return pulumi.get(self, "metadata_hop_limit")
 
@@ -333,45 +333,45 @@ class SelfHealingInstanceArgs:
 
     @_builtins.property
     @pulumi.getter
-    def notifications(self) -> Optional['NotificationsArgsArgs']:
+    def notifications(self) -> Optional['NotificationsArgs']:
         """
-        Notifications, if set, announces each launch and termination on SNS.
+        Notifications, if set, announces each launch and termination of the instance on an SNS topic. Nil announces nothing.
         """
         return pulumi.get(self, "notifications")
 
     @notifications.setter
-    def notifications(self, value: Optional['NotificationsArgsArgs']):
+    def notifications(self, value: Optional['NotificationsArgs']):
         pulumi.set(self, "notifications", value)
 
     @_builtins.property
     @pulumi.getter
-    def parameters(self) -> Optional[Mapping[str, _builtins.str]]:
+    def parameters(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        Parameters are configuration values stored in Parameter Store and exported to the user script.
+        Parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
         """
         return pulumi.get(self, "parameters")
 
     @parameters.setter
-    def parameters(self, value: Optional[Mapping[str, _builtins.str]]):
+    def parameters(self, value: Optional[Mapping[str, pulumi.Input[_builtins.str]]]):
         pulumi.set(self, "parameters", value)
 
     @_builtins.property
     @pulumi.getter(name="parametersKmsKeyArn")
-    def parameters_kms_key_arn(self) -> Optional[_builtins.str]:
+    def parameters_kms_key_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        ParametersKMSKeyARN encrypts SecretParameters with a customer managed key.
+        ParametersKMSKeyARN encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
         """
         return pulumi.get(self, "parameters_kms_key_arn")
 
     @parameters_kms_key_arn.setter
-    def parameters_kms_key_arn(self, value: Optional[_builtins.str]):
+    def parameters_kms_key_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "parameters_kms_key_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="retainOnDelete")
     def retain_on_delete(self) -> Optional[_builtins.bool]:
         """
-        RetainOnDelete keeps the Elastic IP that the component allocates when it is deleted.
+        RetainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
         """
         return pulumi.get(self, "retain_on_delete")
 
@@ -383,7 +383,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="rootVolumeSizeGiB")
     def root_volume_size_gi_b(self) -> Optional[_builtins.int]:
         """
-        RootVolumeSizeGiB sizes the encrypted gp3 root volume. 0 means the AMI's own size.
+        RootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
         """
         return pulumi.get(self, "root_volume_size_gi_b")
 
@@ -393,33 +393,33 @@ class SelfHealingInstanceArgs:
 
     @_builtins.property
     @pulumi.getter
-    def schedule(self) -> Optional['ScheduleArgsArgs']:
+    def schedule(self) -> Optional['ScheduleArgs']:
         """
-        Schedule, if set, runs the instance only in office hours.
+        Schedule, if set, runs the instance only in office hours. Nil runs it around the clock.
         """
         return pulumi.get(self, "schedule")
 
     @schedule.setter
-    def schedule(self, value: Optional['ScheduleArgsArgs']):
+    def schedule(self, value: Optional['ScheduleArgs']):
         pulumi.set(self, "schedule", value)
 
     @_builtins.property
     @pulumi.getter(name="secretParameters")
-    def secret_parameters(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def secret_parameters(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        SecretParameters are like Parameters, stored as SecureStrings.
+        SecretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
         """
         return pulumi.get(self, "secret_parameters")
 
     @secret_parameters.setter
-    def secret_parameters(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def secret_parameters(self, value: Optional[Mapping[str, pulumi.Input[_builtins.str]]]):
         pulumi.set(self, "secret_parameters", value)
 
     @_builtins.property
     @pulumi.getter
     def spot(self) -> Optional[_builtins.bool]:
         """
-        Spot runs the instance on Spot capacity only.
+        Spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
         """
         return pulumi.get(self, "spot")
 
@@ -431,7 +431,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="spotInstanceTypes")
     def spot_instance_types(self) -> Optional[Sequence[_builtins.str]]:
         """
-        SpotInstanceTypes are more instance types Spot may use.
+        SpotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
         """
         return pulumi.get(self, "spot_instance_types")
 
@@ -441,33 +441,33 @@ class SelfHealingInstanceArgs:
 
     @_builtins.property
     @pulumi.getter(name="subnetIds")
-    def subnet_ids(self) -> Optional[Sequence[_builtins.str]]:
+    def subnet_ids(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        SubnetIDs are subnets of one VPC that the group may launch into; each must route to the internet. Empty means the default VPC's default subnets, one per Availability Zone.
+        SubnetIDs are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Nil means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
         """
         return pulumi.get(self, "subnet_ids")
 
     @subnet_ids.setter
-    def subnet_ids(self, value: Optional[Sequence[_builtins.str]]):
+    def subnet_ids(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "subnet_ids", value)
 
     @_builtins.property
     @pulumi.getter
-    def tags(self) -> Optional[Mapping[str, _builtins.str]]:
+    def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
-        Tags are added to every resource, and propagate to the instance and its volumes.
+        Tags are added to every resource that takes tags, and propagate to the instance and its volumes.
         """
         return pulumi.get(self, "tags")
 
     @tags.setter
-    def tags(self, value: Optional[Mapping[str, _builtins.str]]):
+    def tags(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "tags", value)
 
     @_builtins.property
     @pulumi.getter(name="userScript")
     def user_script(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        UserScript runs as root after the Elastic IP is in place. Starts with "#!" to pick an interpreter, else bash. A secret stays secret.
+        UserScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
         """
         return pulumi.get(self, "user_script")
 
@@ -479,7 +479,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="warmPool")
     def warm_pool(self) -> Optional[_builtins.bool]:
         """
-        WarmPool keeps one stopped, already booted instance.
+        WarmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
         """
         return pulumi.get(self, "warm_pool")
 
@@ -494,32 +494,32 @@ class SelfHealingInstance(pulumi.ComponentResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 allocation_id: Optional[_builtins.str] = None,
+                 allocation_id: pulumi.Input[Optional[_builtins.str]] = None,
                  ami_id: Optional[_builtins.str] = None,
                  app_health_check: Optional[Union['AppHealthCheckArgs', 'AppHealthCheckArgsDict']] = None,
-                 data_volume: Optional[Union['DataVolumeArgsArgs', 'DataVolumeArgsArgsDict']] = None,
-                 dns: Optional[Union['DNSArgsArgs', 'DNSArgsArgsDict']] = None,
+                 data_volume: Optional[Union['DataVolumeArgs', 'DataVolumeArgsDict']] = None,
+                 dns: Optional[Union['DNSArgs', 'DNSArgsDict']] = None,
                  enable_session_manager: Optional[_builtins.bool] = None,
                  health_check_grace_period_seconds: Optional[_builtins.int] = None,
-                 https: Optional[Union['HTTPSArgsArgs', 'HTTPSArgsArgsDict']] = None,
+                 https: Optional[Union['HTTPSArgs', 'HTTPSArgsDict']] = None,
                  ingress: Optional[Sequence[Union['IngressRuleArgs', 'IngressRuleArgsDict']]] = None,
                  instance_refresh: Optional[_builtins.bool] = None,
                  instance_type: Optional[_builtins.str] = None,
                  launch_gate: Optional[_builtins.bool] = None,
                  launch_gate_timeout_seconds: Optional[_builtins.int] = None,
-                 logs: Optional[Union['LogsArgsArgs', 'LogsArgsArgsDict']] = None,
+                 logs: Optional[Union['LogsArgs', 'LogsArgsDict']] = None,
                  metadata_hop_limit: Optional[_builtins.int] = None,
-                 notifications: Optional[Union['NotificationsArgsArgs', 'NotificationsArgsArgsDict']] = None,
-                 parameters: Optional[Mapping[str, _builtins.str]] = None,
-                 parameters_kms_key_arn: Optional[_builtins.str] = None,
+                 notifications: Optional[Union['NotificationsArgs', 'NotificationsArgsDict']] = None,
+                 parameters: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
+                 parameters_kms_key_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  retain_on_delete: Optional[_builtins.bool] = None,
                  root_volume_size_gi_b: Optional[_builtins.int] = None,
-                 schedule: Optional[Union['ScheduleArgsArgs', 'ScheduleArgsArgsDict']] = None,
-                 secret_parameters: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 schedule: Optional[Union['ScheduleArgs', 'ScheduleArgsDict']] = None,
+                 secret_parameters: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
                  spot: Optional[_builtins.bool] = None,
                  spot_instance_types: Optional[Sequence[_builtins.str]] = None,
-                 subnet_ids: Optional[Sequence[_builtins.str]] = None,
-                 tags: Optional[Mapping[str, _builtins.str]] = None,
+                 subnet_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  user_script: pulumi.Input[Optional[_builtins.str]] = None,
                  warm_pool: Optional[_builtins.bool] = None,
                  __props__=None):
@@ -528,34 +528,34 @@ class SelfHealingInstance(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param _builtins.str allocation_id: AllocationID is an existing Elastic IP allocation id to use instead of allocating one, so the address outlives the stack. Never released.
-        :param _builtins.str ami_id: AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type, looked up at each deployment. A pinned AMI must provide bash, curl and the AWS CLI.
-        :param Union['AppHealthCheckArgs', 'AppHealthCheckArgsDict'] app_health_check: AppHealthCheck, if set, has the instance check its application.
-        :param Union['DataVolumeArgsArgs', 'DataVolumeArgsArgsDict'] data_volume: DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to its Availability Zone.
-        :param Union['DNSArgsArgs', 'DNSArgsArgsDict'] dns: DNS, if set, publishes the Elastic IP as an A record.
-        :param _builtins.bool enable_session_manager: EnableSessionManager lets Session Manager replace SSH. Default true.
-        :param _builtins.int health_check_grace_period_seconds: HealthCheckGracePeriodSeconds is how long after launch the group waits before it acts on health checks.
-        :param Union['HTTPSArgsArgs', 'HTTPSArgsArgsDict'] https: HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate.
-        :param Sequence[Union['IngressRuleArgs', 'IngressRuleArgsDict']] ingress: Ingress lists what may reach the instance. Empty opens nothing. Port 22 is refused: use Session Manager.
-        :param _builtins.bool instance_refresh: InstanceRefresh replaces the running instance when the launch template changes. Default true.
-        :param _builtins.str instance_type: InstanceType is the EC2 instance type. Its architecture, from AWS's instance-type data, picks the Amazon Linux 2023 build.
-        :param _builtins.bool launch_gate: LaunchGate keeps each new instance out of service until its boot script reports it ready. Default true.
-        :param _builtins.int launch_gate_timeout_seconds: LaunchGateTimeoutSeconds is how long a new instance may take to report ready, 30 to 7200.
-        :param Union['LogsArgsArgs', 'LogsArgsArgsDict'] logs: Logs, when set, ships the instance's logs to CloudWatch Logs.
-        :param _builtins.int metadata_hop_limit: MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Containers on the host need 2.
-        :param Union['NotificationsArgsArgs', 'NotificationsArgsArgsDict'] notifications: Notifications, if set, announces each launch and termination on SNS.
-        :param Mapping[str, _builtins.str] parameters: Parameters are configuration values stored in Parameter Store and exported to the user script.
-        :param _builtins.str parameters_kms_key_arn: ParametersKMSKeyARN encrypts SecretParameters with a customer managed key.
-        :param _builtins.bool retain_on_delete: RetainOnDelete keeps the Elastic IP that the component allocates when it is deleted.
-        :param _builtins.int root_volume_size_gi_b: RootVolumeSizeGiB sizes the encrypted gp3 root volume. 0 means the AMI's own size.
-        :param Union['ScheduleArgsArgs', 'ScheduleArgsArgsDict'] schedule: Schedule, if set, runs the instance only in office hours.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] secret_parameters: SecretParameters are like Parameters, stored as SecureStrings.
-        :param _builtins.bool spot: Spot runs the instance on Spot capacity only.
-        :param Sequence[_builtins.str] spot_instance_types: SpotInstanceTypes are more instance types Spot may use.
-        :param Sequence[_builtins.str] subnet_ids: SubnetIDs are subnets of one VPC that the group may launch into; each must route to the internet. Empty means the default VPC's default subnets, one per Availability Zone.
-        :param Mapping[str, _builtins.str] tags: Tags are added to every resource, and propagate to the instance and its volumes.
-        :param pulumi.Input[_builtins.str] user_script: UserScript runs as root after the Elastic IP is in place. Starts with "#!" to pick an interpreter, else bash. A secret stays secret.
-        :param _builtins.bool warm_pool: WarmPool keeps one stopped, already booted instance.
+        :param pulumi.Input[_builtins.str] allocation_id: AllocationID brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
+        :param _builtins.str ami_id: AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
+        :param Union['AppHealthCheckArgs', 'AppHealthCheckArgsDict'] app_health_check: AppHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
+        :param Union['DataVolumeArgs', 'DataVolumeArgsDict'] data_volume: DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
+        :param Union['DNSArgs', 'DNSArgsDict'] dns: DNS, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Nil publishes nothing.
+        :param _builtins.bool enable_session_manager: EnableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Nil means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
+        :param _builtins.int health_check_grace_period_seconds: HealthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Nil means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
+        :param Union['HTTPSArgs', 'HTTPSArgsDict'] https: HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
+        :param Sequence[Union['IngressRuleArgs', 'IngressRuleArgsDict']] ingress: Ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
+        :param _builtins.bool instance_refresh: EnableInstanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Nil means true. Off, a change applies to the next instance the group launches.
+        :param _builtins.str instance_type: InstanceType is the EC2 instance type. Empty means DefaultInstanceType.
+        :param _builtins.bool launch_gate: EnableLaunchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Nil means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
+        :param _builtins.int launch_gate_timeout_seconds: LaunchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Nil means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
+        :param Union['LogsArgs', 'LogsArgsDict'] logs: Logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
+        :param _builtins.int metadata_hop_limit: MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Nil means DefaultMetadataHopLimit; containers on the host need 2.
+        :param Union['NotificationsArgs', 'NotificationsArgsDict'] notifications: Notifications, if set, announces each launch and termination of the instance on an SNS topic. Nil announces nothing.
+        :param Mapping[str, pulumi.Input[_builtins.str]] parameters: Parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
+        :param pulumi.Input[_builtins.str] parameters_kms_key_arn: ParametersKMSKeyARN encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
+        :param _builtins.bool retain_on_delete: RetainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
+        :param _builtins.int root_volume_size_gi_b: RootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
+        :param Union['ScheduleArgs', 'ScheduleArgsDict'] schedule: Schedule, if set, runs the instance only in office hours. Nil runs it around the clock.
+        :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: SecretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
+        :param _builtins.bool spot: Spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
+        :param Sequence[_builtins.str] spot_instance_types: SpotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: SubnetIDs are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Nil means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags are added to every resource that takes tags, and propagate to the instance and its volumes.
+        :param pulumi.Input[_builtins.str] user_script: UserScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        :param _builtins.bool warm_pool: WarmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
         """
         ...
     @overload
@@ -581,32 +581,32 @@ class SelfHealingInstance(pulumi.ComponentResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 allocation_id: Optional[_builtins.str] = None,
+                 allocation_id: pulumi.Input[Optional[_builtins.str]] = None,
                  ami_id: Optional[_builtins.str] = None,
                  app_health_check: Optional[Union['AppHealthCheckArgs', 'AppHealthCheckArgsDict']] = None,
-                 data_volume: Optional[Union['DataVolumeArgsArgs', 'DataVolumeArgsArgsDict']] = None,
-                 dns: Optional[Union['DNSArgsArgs', 'DNSArgsArgsDict']] = None,
+                 data_volume: Optional[Union['DataVolumeArgs', 'DataVolumeArgsDict']] = None,
+                 dns: Optional[Union['DNSArgs', 'DNSArgsDict']] = None,
                  enable_session_manager: Optional[_builtins.bool] = None,
                  health_check_grace_period_seconds: Optional[_builtins.int] = None,
-                 https: Optional[Union['HTTPSArgsArgs', 'HTTPSArgsArgsDict']] = None,
+                 https: Optional[Union['HTTPSArgs', 'HTTPSArgsDict']] = None,
                  ingress: Optional[Sequence[Union['IngressRuleArgs', 'IngressRuleArgsDict']]] = None,
                  instance_refresh: Optional[_builtins.bool] = None,
                  instance_type: Optional[_builtins.str] = None,
                  launch_gate: Optional[_builtins.bool] = None,
                  launch_gate_timeout_seconds: Optional[_builtins.int] = None,
-                 logs: Optional[Union['LogsArgsArgs', 'LogsArgsArgsDict']] = None,
+                 logs: Optional[Union['LogsArgs', 'LogsArgsDict']] = None,
                  metadata_hop_limit: Optional[_builtins.int] = None,
-                 notifications: Optional[Union['NotificationsArgsArgs', 'NotificationsArgsArgsDict']] = None,
-                 parameters: Optional[Mapping[str, _builtins.str]] = None,
-                 parameters_kms_key_arn: Optional[_builtins.str] = None,
+                 notifications: Optional[Union['NotificationsArgs', 'NotificationsArgsDict']] = None,
+                 parameters: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
+                 parameters_kms_key_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  retain_on_delete: Optional[_builtins.bool] = None,
                  root_volume_size_gi_b: Optional[_builtins.int] = None,
-                 schedule: Optional[Union['ScheduleArgsArgs', 'ScheduleArgsArgsDict']] = None,
-                 secret_parameters: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 schedule: Optional[Union['ScheduleArgs', 'ScheduleArgsDict']] = None,
+                 secret_parameters: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
                  spot: Optional[_builtins.bool] = None,
                  spot_instance_types: Optional[Sequence[_builtins.str]] = None,
-                 subnet_ids: Optional[Sequence[_builtins.str]] = None,
-                 tags: Optional[Mapping[str, _builtins.str]] = None,
+                 subnet_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  user_script: pulumi.Input[Optional[_builtins.str]] = None,
                  warm_pool: Optional[_builtins.bool] = None,
                  __props__=None):
@@ -664,7 +664,9 @@ class SelfHealingInstance(pulumi.ComponentResource):
             __props__.__dict__["warm_pool"] = warm_pool
             __props__.__dict__["auto_scaling_group_name"] = None
             __props__.__dict__["data_volume_id"] = None
+            __props__.__dict__["data_volume_mount_path"] = None
             __props__.__dict__["instance_role_arn"] = None
+            __props__.__dict__["instance_role_name"] = None
             __props__.__dict__["launch_template_id"] = None
             __props__.__dict__["notification_topic_arn"] = None
             __props__.__dict__["public_dns"] = None
@@ -703,12 +705,28 @@ class SelfHealingInstance(pulumi.ComponentResource):
         return pulumi.get(self, "data_volume_id")
 
     @_builtins.property
+    @pulumi.getter(name="dataVolumeMountPath")
+    def data_volume_mount_path(self) -> pulumi.Output[_builtins.str]:
+        """
+        DataVolumeMountPath is where the instance mounts the data volume, defaults applied; empty without one.
+        """
+        return pulumi.get(self, "data_volume_mount_path")
+
+    @_builtins.property
     @pulumi.getter(name="instanceRoleArn")
     def instance_role_arn(self) -> pulumi.Output[_builtins.str]:
         """
-        InstanceRoleArn is the instance role; attach more policies to it to give the instance more permissions.
+        InstanceRoleArn is the instance role's ARN.
         """
         return pulumi.get(self, "instance_role_arn")
+
+    @_builtins.property
+    @pulumi.getter(name="instanceRoleName")
+    def instance_role_name(self) -> pulumi.Output[_builtins.str]:
+        """
+        InstanceRoleName is the instance role's name: attach more policies to it (iam.RolePolicyAttachment takes the name) to give the instance more permissions.
+        """
+        return pulumi.get(self, "instance_role_name")
 
     @_builtins.property
     @pulumi.getter(name="launchTemplateId")
