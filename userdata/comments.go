@@ -2,19 +2,23 @@ package userdata
 
 import "strings"
 
-// withoutComments drops the comment lines of a script template: every line
-// whose first non-blank character is "#", except the "#!" line and
-// shellcheck directives. EC2 counts user data against 16 KB even
-// compressed, and the comments, which explain the script to whoever reads
-// the template, would take a third of it from the user's script. The
+// compact returns a static script file as the user data carries it: its
+// comment lines dropped, every line whose first non-blank character is
+// "#", except the "#!" line and shellcheck directives; its lines' leading
+// indentation dropped; and a blank line beside another dropped too, so the
+// rendered script reads as one paragraph per step. EC2 counts user data
+// against 16 KB even compressed, and the comments, which explain the
+// script to whoever reads the file, would take a third of it from the
+// user's script, and the indentation a few hundred bytes more. The
 // rendered script keeps every command and its log messages; comments at
 // the end of a command line stay too.
 //
-// It works on the template's own text, never on rendered values, so a line
-// of the user's script that starts with "#" (inside its quoted value) is
-// kept. A blank line left beside another by a dropped comment block goes
-// too, so the rendered script reads as one paragraph per step.
-func withoutComments(text string) string {
+// It works on the file's own text, never on the header's values, so a line
+// of the user's script that starts with "#" or a blank (inside its quoted
+// value) is kept as it is. The files hold no heredoc or quoted string whose
+// lines start with a blank or "#": TestCompactKeepsWhatBashReads checks
+// that bash reads each file the same compacted.
+func compact(text string) string {
 	var b strings.Builder
 	previousBlank := false
 	for _, line := range strings.SplitAfter(text, "\n") {
@@ -27,7 +31,7 @@ func withoutComments(text string) string {
 			continue
 		}
 		previousBlank = blank
-		b.WriteString(line)
+		b.WriteString(trimmed)
 	}
 	return b.String()
 }

@@ -243,7 +243,7 @@ func (h HTTPSParams) CertbotCommand() []string {
 	return append(args, h.certbotDirs()...)
 }
 
-// The methods below hand the package's fixed paths to the template, which
+// The methods below hand the package's fixed paths to the header, which
 // quotes them like every other value.
 
 // ACMEWebroot returns the package's ACMEWebroot.

@@ -1,11 +1,9 @@
 package userdata
 
 import (
-	"embed"
 	"fmt"
 	"regexp"
 	"strings"
-	"text/template"
 )
 
 // Where the boot script installs itself on the instance, to run again at
@@ -24,23 +22,6 @@ const (
 	// instance; the script does not run it again.
 	UserScriptDoneFile = "/var/lib/selfhealing/user-script.done"
 )
-
-// The boot script's sections for the launch gate, every boot and the
-// health check: named templates that boot.sh.tmpl calls, each in its own
-// file.
-//
-//go:embed gate.sh.tmpl everyboot.sh.tmpl health.sh.tmpl
-var lifecycleTemplates embed.FS
-
-func init() {
-	for _, name := range []string{"gate.sh.tmpl", "everyboot.sh.tmpl", "health.sh.tmpl"} {
-		text, err := lifecycleTemplates.ReadFile(name)
-		if err != nil {
-			panic(err) // embedded: cannot happen
-		}
-		template.Must(bootTemplate.New(name).Parse(withoutComments(string(text))))
-	}
-}
 
 // Bounds of LaunchGateParams.TimeoutSeconds: those of a lifecycle hook's
 // heartbeat timeout (PutLifecycleHook, HeartbeatTimeout).

@@ -91,5 +91,5 @@ func (l LogsParams) AgentConfig() (string, error) {
 }
 
 // ConfigFile returns the package's CloudWatchAgentConfigFile, for the
-// template.
+// header.
 func (LogsParams) ConfigFile() string { return CloudWatchAgentConfigFile }

@@ -165,5 +165,5 @@ sys.stdout.write("".join(word + "\0" for word in words))
 // envReader.
 func (ParametersParams) EnvReader() string { return envReader }
 
-// ConfigEnvFile returns the package's ConfigEnvFile, for the template.
+// ConfigEnvFile returns the package's ConfigEnvFile, for the header.
 func (ParametersParams) ConfigEnvFile() string { return ConfigEnvFile }

@@ -1,25 +1,10 @@
 package userdata
 
 import (
-	"embed"
 	"errors"
 	"fmt"
 	"regexp"
-	"text/template"
 )
-
-// sectionTemplates hold the boot script's optional sections. Each file
-// defines one named template that boot.sh.tmpl calls right before the user
-// script, and each renders to nothing when its option is off, so the script
-// without options is exactly boot.sh.tmpl's.
-//
-//go:embed packages.sh.tmpl logs.sh.tmpl https.sh.tmpl parameters.sh.tmpl
-var sectionTemplates embed.FS
-
-// withSections adds the section templates to the boot template.
-func withSections(t *template.Template) *template.Template {
-	return template.Must(t.ParseFS(sectionTemplates, "*.sh.tmpl"))
-}
 
 var (
 	parameterPathPattern = regexp.MustCompile(`^(/[A-Za-z0-9_.-]+)+$`)

@@ -27,9 +27,7 @@ func TestScriptWithEveryOptionPassesShellcheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	var script bytes.Buffer
-	if err := bootTemplate.Execute(&script, p); err != nil {
-		t.Fatal(err)
-	}
+	script.WriteString(assemble(p))
 	var compressed bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&compressed, gzip.BestCompression)
 	_, _ = zw.Write(script.Bytes())

@@ -65,15 +65,27 @@ func TestSectionsRunAfterTheAddressAndBeforeTheUserScript(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Each section is a function of its own file, which main.sh calls
+		// in this order.
 		order := []string{`is associated with ${instance_id}"`}
+		steps := map[string]string{
+			"\nset_up_logs\n":     `step="starting the CloudWatch agent`,
+			"\nset_up_https\n":    `step="setting up HTTPS`,
+			"\nload_parameters\n": `step="loading configuration from Parameter Store`,
+		}
 		if p.Logs != nil {
-			order = append(order, `step="starting the CloudWatch agent`)
+			order = append(order, "\nset_up_logs\n")
 		}
 		if p.HTTPS != nil {
-			order = append(order, `step="setting up HTTPS`)
+			order = append(order, "\nset_up_https\n")
 		}
 		if p.Parameters != nil {
-			order = append(order, `step="loading configuration from Parameter Store`)
+			order = append(order, "\nload_parameters\n")
+		}
+		for _, call := range order[1:] {
+			if !strings.Contains(script, steps[call]) {
+				t.Errorf("the script calls %q but lacks its %q", call, steps[call])
+			}
 		}
 		order = append(order, `step="running the user script"`, `set_status "ready"`)
 		last := -1
@@ -128,7 +140,8 @@ func TestEveryTemplatedSectionValueIsQuoted(t *testing.T) {
 	for _, want := range []string{
 		"readonly log_group='/selfhealing/proj/dev/web'",
 		"readonly https_domain='app.example.com' https_app_port='8080'",
-		"certbot 'certonly' '--non-interactive'",
+		"readonly -a certbot_args=('certonly' '--non-interactive'",
+		`certbot "${certbot_args[@]}"`,
 		"'--email=ops@example.com'",
 	} {
 		if !strings.Contains(script, want) {

@@ -1,19 +1,17 @@
 // Package userdata renders the boot script that makes a freshly launched
 // instance take its group's Elastic IP.
 //
-// The script is a text/template embedded in the binary. Rendering is a pure
-// function of [Params]: every templated value is single-quoted for bash, so
-// no value can end its quoting or run a command.
+// The script is static bash, the files in sh/ embedded in the binary, after
+// a generated header of readonly values and feature flags. Rendering is a
+// pure function of [Params]: every value in the header is single-quoted
+// for bash, so no value can end its quoting or run a command.
 package userdata
 
 import (
-	"bytes"
-	_ "embed"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-	"text/template"
 )
 
 // RetryWindowSeconds bounds, in time, each step of the boot script that
@@ -44,15 +42,6 @@ const LogFile = "/var/log/selfhealing-boot.log"
 // "terminating" when the Auto Scaling lifecycle says to leave the address
 // alone; or "failed: <step>: <reason>".
 const StatusFile = "/run/selfhealing/status"
-
-//go:embed boot.sh.tmpl
-var bootTemplateText string
-
-var bootTemplate = withSections(template.Must(template.New("boot.sh").
-	Option("missingkey=error").
-	Funcs(template.FuncMap{"shq": ShellQuote, "formattedTagKey": func() string { return FormattedTagKey },
-		"retryWindowSeconds": func() int { return RetryWindowSeconds }}).
-	Parse(withoutComments(bootTemplateText))))
 
 // allocationIDPattern matches EC2 Elastic IP allocation ids.
 var allocationIDPattern = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
@@ -136,24 +125,21 @@ func Render(p Params) (string, error) {
 
 // render returns the boot script for p and its gzip compression, checking
 // the compressed size against MaxBytes.
-func render(p Params) (script string, compressed []byte, err error) {
+func render(p Params) (text string, compressed []byte, err error) {
 	if err := p.Validate(); err != nil {
 		return "", nil, err
 	}
-	var buf bytes.Buffer
-	if err := bootTemplate.Execute(&buf, p); err != nil {
-		return "", nil, fmt.Errorf("rendering boot script: %w", err)
-	}
-	compressed, err = compress(buf.Bytes())
+	text = assemble(p)
+	compressed, err = compress([]byte(text))
 	if err != nil {
 		return "", nil, err
 	}
 	if len(compressed) > MaxBytes {
 		return "", nil, fmt.Errorf("userScript: the boot script is %d bytes gzip-compressed (%d bytes plain), over EC2's %d-byte user-data limit; "+
 			"shorten the user script by about %d compressed bytes, or have it download the rest",
-			len(compressed), buf.Len(), MaxBytes, len(compressed)-MaxBytes)
+			len(compressed), len(text), MaxBytes, len(compressed)-MaxBytes)
 	}
-	return buf.String(), compressed, nil
+	return text, compressed, nil
 }
 
 // ShellQuote returns s as one bash word that expands to exactly s: it is

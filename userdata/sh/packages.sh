@@ -1,5 +1,6 @@
-{{- /* Package installation, shared by the logs and https sections. */ -}}
-{{define "packages"}}{{if or .Logs .HTTPS}}
+# shellcheck shell=bash
+# Package installation, in the script when with_logs or with_https is 1.
+
 # dnf_install PACKAGE...: installs packages from the Amazon Linux repositories
 # the AMI is locked to (signed, and versioned with the AMI), up to 3 times
 # with backoff. It returns non-zero rather than fail, so that each caller
@@ -20,4 +21,3 @@ dnf_install() {
   done
   return 1
 }
-{{end}}{{end}}

@@ -1,5 +1,9 @@
-{{- define "health" }}
-{{- if .HealthCheck }}
+# shellcheck shell=bash
+# The application health check, in the script when with_health_check is
+# 1: it checks health_url (healthy when it answers health_expected_status)
+# or runs health_command, every health_interval seconds, each check within
+# health_timeout.
+
 # ---------------------------------------------------- app health check --
 
 # EC2 calls an instance healthy while it runs, whatever the application
@@ -145,13 +149,11 @@ UNIT
 # ready only once the application passes its check, within the time the
 # hook has left (less a margin to complete it). Otherwise the timer judges
 # the application from now on.
+# shellcheck disable=SC2154 # gate_pending, gate_last_beat, gate_timeout: gate.sh's, read only with_launch_gate
 await_first_health_check() {
-{{- if .LaunchGate }}
-  if [[ "$gate_pending" != yes ]]; then
-{{- end }}
+  if ((!with_launch_gate)) || [[ "$gate_pending" != yes ]]; then
     log "app health check: the timer checks the application every ${health_interval}s from now on"
     return 0
-{{- if .LaunchGate }}
   fi
   step="waiting for the app health check to pass"
   local margin=$((gate_timeout / 10 < 30 ? gate_timeout / 10 : 30)) poll out
@@ -165,7 +167,6 @@ await_first_health_check() {
     ((poll > 1)) || log "app health check: not yet (${out}); waiting up to $((deadline - SECONDS))s"
     sleep_backoff "$poll" 5
   done
-{{- end }}
 }
 
 # start_health_timer: starts the timer now; at later boots systemd does.
@@ -179,5 +180,3 @@ start_health_timer() {
   systemctl start --no-block selfhealing-health.timer
   log "started selfhealing-health.timer: a check every ${health_interval}s"
 }
-{{- end }}
-{{- end }}

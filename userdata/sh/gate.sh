@@ -1,5 +1,8 @@
-{{- define "gate" }}
-{{- if .LaunchGate }}
+# shellcheck shell=bash
+# The launch gate, in the script when with_launch_gate is 1: it completes
+# the launch lifecycle hook gate_hook of the group gate_group, CONTINUE
+# once the instance is ready, ABANDON (from fail) when its boot fails.
+
 # ----------------------------------------------------------- launch gate --
 
 # The group holds a new instance in Pending:Wait (and one entering the warm
@@ -107,47 +110,3 @@ gate_abandon() {
   done
   log "launch gate ${gate_hook}: gave up sending ABANDON; the hook abandons this instance when its ${gate_timeout}s run out"
 }
-{{- else }}
-# Without a launch gate nothing waits for this instance, and nothing is
-# abandoned: fail reports a failed boot instead.
-gate_keepalive() { :; }
-gate_abandon() { return 1; }
-{{- end }}
-{{- if .FailureReport }}
-
-# report_failed_boot: called by fail when no launch action waits to be
-# abandoned (no launch gate, or a later boot). A failed boot would leave
-# the instance running, so in service, for good: the group's EC2 health
-# check sees only that it runs, and the app health check skips an instance
-# that never wrote ready. So it marks the instance Unhealthy in its group,
-# which then terminates and replaces it, as after an ABANDON; at every
-# boot, since a later one that fails leaves the instance without its
-# address or volume just the same.
-# --no-should-respect-grace-period: by default the group keeps a new
-# instance in service through its health check grace period "before
-# terminating it if it's found to be unhealthy" (ASG User Guide), and a
-# failed boot is over within it; a boot that failed will not pass later,
-# and nothing reports it again. Best effort and bounded like the ABANDON
-# (three tries, each an aws_call); it only logs, and never fails, so the
-# one FAILED line stays the first failure's.
-report_failed_boot() {
-  if [[ -z "${instance_id:-}" || -z "${region:-}" ]]; then
-    log "without its instance id this instance cannot mark itself Unhealthy in ${report_group}; it stays in service, failed, until it is replaced by hand"
-    return 0
-  fi
-  local attempt out
-  for ((attempt = 1; attempt <= 3; attempt++)); do
-    if out="$(aws_call autoscaling set-instance-health --region "$region" --instance-id "$instance_id" \
-      --health-status Unhealthy --no-should-respect-grace-period 2>&1)"; then
-      log "marked this instance Unhealthy in ${report_group}; the group terminates it and launches another"
-      return 0
-    fi
-    log "could not mark this instance Unhealthy in ${report_group} (attempt ${attempt}/3): ${out}"
-    ((attempt == 3)) || sleep_backoff "$attempt"
-  done
-  log "gave up marking this instance Unhealthy in ${report_group}; it stays in service, failed, until it is replaced by hand"
-}
-{{- else }}
-report_failed_boot() { :; }
-{{- end }}
-{{ end }}

@@ -1,4 +1,7 @@
-{{- define "install" -}}
+# shellcheck shell=bash
+# Every boot: the script installs itself, and its systemd unit, for the
+# boots after the first.
+
 # ------------------------------------------------------------ every boot --
 
 # User data runs once per instance. The address must be taken again at
@@ -69,9 +72,8 @@ StandardError=journal+console
 WantedBy=multi-user.target
 UNIT
   enable_unit selfhealing-boot.service multi-user.target
-{{- if .HealthCheck }}
-  install_health_units
-{{- end }}
+  if ((with_health_check)); then
+    install_health_units
+  fi
   [[ "$installed_changed" == true ]] || log "the boot script and its units are installed already"
 }
-{{ end }}

@@ -1,0 +1,119 @@
+package userdata
+
+import (
+	"strconv"
+	"strings"
+)
+
+// header returns the one generated part of the boot script: the "#!" line,
+// then readonly assignments. First a flag per feature, with_<feature>=1
+// when it is on and 0 when it is off; then the values the script is
+// configured with, each quoted by [ShellQuote], so that bash holds it as
+// inert data and never evaluates it. A feature that is off has no values,
+// and its file is left out of the script (see [scriptFiles]). The names
+// are those the static files in sh/ read; see [assemble].
+func header(p Params) string {
+	var h headerWriter
+	h.b.WriteString("#!/bin/bash\n")
+	h.flag("with_data_volume", p.DataVolume != nil)
+	h.flag("with_launch_gate", p.LaunchGate != nil)
+	h.flag("with_failure_report", p.FailureReport != nil)
+	h.flag("with_health_check", p.HealthCheck != nil)
+	h.flag("with_logs", p.Logs != nil)
+	h.flag("with_https", p.HTTPS != nil)
+	h.flag("with_parameters", p.Parameters != nil)
+	h.values("allocation_id", p.AllocationID)
+	h.values("user_script", p.UserScript)
+	if v := p.DataVolume; v != nil {
+		h.values("volume_id", v.VolumeID)
+		h.values("volume_device_name", v.DeviceName)
+		h.values("mount_path", v.MountPath)
+		h.values("fs_type", v.FSType)
+		h.values("volume_wait_seconds", strconv.Itoa(v.WaitSeconds))
+		h.values("force_detach", strconv.FormatBool(v.ForceDetach))
+		h.values("may_format", strconv.FormatBool(v.MayFormat))
+		h.values("formatted_tag_key", FormattedTagKey)
+	}
+	if g := p.LaunchGate; g != nil {
+		h.values("gate_hook", g.HookName)
+		h.values("gate_group", g.GroupName)
+		h.values("gate_timeout", strconv.Itoa(g.TimeoutSeconds))
+	}
+	if r := p.FailureReport; r != nil {
+		h.values("report_group", r.GroupName)
+	}
+	if c := p.HealthCheck; c != nil {
+		h.values("health_url", c.URL)
+		h.values("health_expected_status", strconv.Itoa(c.ExpectedStatus))
+		h.values("health_command", c.Command)
+		h.values("health_interval", strconv.Itoa(c.IntervalSeconds))
+		h.values("health_timeout", strconv.Itoa(c.TimeoutSeconds))
+		h.values("health_threshold", strconv.Itoa(c.FailureThreshold))
+	}
+	if l := p.Logs; l != nil {
+		config, err := l.AgentConfig()
+		if err != nil {
+			panic(err) // marshalling a struct of strings: cannot happen
+		}
+		h.values("log_group", l.LogGroupName)
+		h.values("cloudwatch_agent_config_file", l.ConfigFile())
+		h.values("cloudwatch_agent_config", config)
+	}
+	if s := p.HTTPS; s != nil {
+		h.values("https_domain", s.DomainName, "https_app_port", strconv.Itoa(s.AppPort))
+		h.values("tls_dir", s.CertDir, "tls_cert", s.CertFile())
+		h.values("acme_webroot", s.ACMEWebroot(), "nginx_conf", s.NginxConfigFile(), "renew_unit", s.RenewUnitName())
+		h.flag("certbot_staging", s.Staging)
+		h.array("certbot_args", s.CertbotCommand())
+		h.values("nginx_http_config", s.NginxConfig())
+		h.values("nginx_tls_config", s.NginxTLSConfig())
+		h.values("renew_service", s.RenewService())
+		h.values("renew_timer", s.RenewTimer())
+	}
+	if s := p.Parameters; s != nil {
+		h.values("parameters_path", s.Path, "config_env", s.ConfigEnvFile())
+		h.values("parameters_reserved_names", s.ReservedNames())
+		h.values("parameters_loader", s.Loader())
+		h.values("parameters_env_reader", s.EnvReader())
+	}
+	return h.b.String()
+}
+
+// headerWriter writes the header's lines.
+type headerWriter struct{ b strings.Builder }
+
+// values writes one readonly line of name, value pairs. A line with a
+// value that holds "$" or "`" is preceded by a shellcheck directive, since
+// shellcheck warns that single quotes keep bash from expanding them
+// (SC2016), and that is their purpose here: each value is stored verbatim.
+func (h *headerWriter) values(pairs ...string) {
+	var line strings.Builder
+	line.WriteString("readonly")
+	verbatim := false
+	for i := 0; i+1 < len(pairs); i += 2 {
+		line.WriteString(" " + pairs[i] + "=" + ShellQuote(pairs[i+1]))
+		verbatim = verbatim || strings.ContainsAny(pairs[i+1], "$`")
+	}
+	if verbatim {
+		h.b.WriteString("# shellcheck disable=SC2016 # stored verbatim, not expanded\n")
+	}
+	h.b.WriteString(line.String() + "\n")
+}
+
+// flag writes a readonly 1 (on) or 0 (off), for bash's (( )).
+func (h *headerWriter) flag(name string, on bool) {
+	value := "0"
+	if on {
+		value = "1"
+	}
+	h.b.WriteString("readonly " + name + "=" + value + "\n")
+}
+
+// array writes a readonly array of quoted words.
+func (h *headerWriter) array(name string, words []string) {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = ShellQuote(w)
+	}
+	h.b.WriteString("readonly -a " + name + "=(" + strings.Join(quoted, " ") + ")\n")
+}
