@@ -63,3 +63,22 @@ func TestSummaryPutsEachBootInItsColumn(t *testing.T) {
 		t.Errorf("Summary:\n%s\nwant the row\n%s", got, want)
 	}
 }
+
+// TestTheCommittedReportHasTheHTTPSFigures: heal-report.md carries the
+// HTTPS section `make heal-report` writes from the HTTPS test's run, with
+// its figures, not the placeholder of a run without them.
+func TestTheCommittedReportHasTheHTTPSFigures(t *testing.T) {
+	report, err := os.ReadFile("../../heal-report.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(report), "\n## HTTPS\n")
+	if !ok {
+		t.Fatal("heal-report.md has no HTTPS section; run `make heal-report`")
+	}
+	for _, want := range []string{"| time to first certificate", "| orders made at the CA (first boot and 10 heals) |", "| heal with HTTPS"} {
+		if !strings.Contains(section, want) {
+			t.Errorf("heal-report.md's HTTPS section lacks %q:\n%s", want, section)
+		}
+	}
+}

@@ -194,6 +194,11 @@ func namespaceSetup(root InstanceRoot) ([]string, error) {
 	if strings.ContainsRune(string(root), '\'') {
 		return nil, fmt.Errorf("instance root %q: a quote in the path is not supported", root)
 	}
+	// The overlay's options are comma-separated (a subtest's name with a
+	// comma lands in t.TempDir's path).
+	if strings.ContainsRune(string(root), ',') {
+		return nil, fmt.Errorf("instance root %q: a comma in the path is not supported (overlay mount options)", root)
+	}
 	var setup []string
 	for _, dir := range InstanceDirs {
 		if err := os.MkdirAll(root.Path(dir), 0o755); err != nil {

@@ -1,0 +1,160 @@
+// Package agentschema checks a CloudWatch agent configuration against the
+// agent's own JSON schema (testdata/amazon-cloudwatch-agent-schema.json,
+// copied from aws/amazon-cloudwatch-agent; see testdata/README.md), and
+// gets the configuration a rendered boot script hands the agent by running
+// the script's own code for it with bash. The agent cannot run here; this
+// is the contract it checks first.
+package agentschema
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+)
+
+//go:embed testdata/amazon-cloudwatch-agent-schema.json
+var schemaJSON []byte
+
+// SchemaURL is the schema's upstream path, the name it is compiled under.
+const SchemaURL = "https://github.com/aws/amazon-cloudwatch-agent/blob/ab55b8daa204e95c42c0267ee5aa49ec3b3a7317/translator/config/schema.json"
+
+var (
+	compileOnce sync.Once
+	compiled    *jsonschema.Schema
+	compileErr  error
+)
+
+func schema() (*jsonschema.Schema, error) {
+	compileOnce.Do(func() {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
+		if err != nil {
+			compileErr = fmt.Errorf("the agent's schema: %w", err)
+			return
+		}
+		c := jsonschema.NewCompiler()
+		// The schema says draft-04 in its $schema; say it here too, so
+		// that a schema without it is not read as another draft.
+		c.DefaultDraft(jsonschema.Draft4)
+		if err := c.AddResource(SchemaURL, doc); err != nil {
+			compileErr = fmt.Errorf("the agent's schema: %w", err)
+			return
+		}
+		compiled, compileErr = c.Compile(SchemaURL)
+	})
+	return compiled, compileErr
+}
+
+// Validate returns nil if config is JSON the agent's schema accepts, and
+// otherwise says where and why it does not.
+func Validate(config []byte) error {
+	s, err := schema()
+	if err != nil {
+		return err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(config))
+	if err != nil {
+		return fmt.Errorf("not JSON: %w", err)
+	}
+	return s.Validate(doc)
+}
+
+// Handed is what a boot script's logs section gave the agent.
+type Handed struct {
+	// Config is the file the script told amazon-cloudwatch-agent-ctl to
+	// fetch, as the stand-in read it.
+	Config []byte
+	// Args are the arguments amazon-cloudwatch-agent-ctl was called with.
+	Args string
+	// Path is the file's path on the instance.
+	Path string
+}
+
+// The logs section's function, which writes the configuration and hands it
+// to the agent (userdata/logs.sh.tmpl).
+const (
+	functionStart = "start_cloudwatch_agent() {\n"
+	functionCall  = "if start_cloudwatch_agent; then\n"
+)
+
+// ConfigFromBootScript runs, with bash, the rendered boot script's own
+// start_cloudwatch_agent function on the simulated instance root: as the
+// script defines it, with amazon-cloudwatch-agent-ctl replaced by a stand-in
+// that keeps a copy of the file it is told to fetch. It needs root
+// (testenv.RunOnInstance). It fails if the script has no logs section, or
+// never calls the function.
+func ConfigFromBootScript(ctx context.Context, root testenv.InstanceRoot, script string) (Handed, error) {
+	_, rest, ok := strings.Cut(script, "\n"+functionStart)
+	if !ok {
+		return Handed{}, fmt.Errorf("the boot script defines no %q", strings.TrimSpace(functionStart))
+	}
+	body, _, ok := strings.Cut(rest, "\n}\n")
+	if !ok {
+		return Handed{}, fmt.Errorf("the boot script's %q has no end", strings.TrimSpace(functionStart))
+	}
+	if !strings.Contains(script, "\n"+functionCall) {
+		return Handed{}, fmt.Errorf("the boot script never calls start_cloudwatch_agent")
+	}
+	dir, err := os.MkdirTemp(string(root), ".agent-")
+	if err != nil {
+		return Handed{}, err
+	}
+	ctl, copied, args := filepath.Join(dir, "amazon-cloudwatch-agent-ctl"), filepath.Join(dir, "handed.json"), filepath.Join(dir, "args")
+	stand := "#!/bin/bash\nprintf '%s\\n' \"$*\" >" + quote(args) + "\n" +
+		"for a; do [[ \"$a\" == file:* ]] && exec cp -- \"${a#file:}\" " + quote(copied) + "; done\n" +
+		"echo 'no -c file:PATH' >&2; exit 1\n"
+	if err := os.WriteFile(ctl, []byte(stand), 0o755); err != nil {
+		return Handed{}, err
+	}
+	// The script makes /var/lib/selfhealing before this section runs.
+	command := "set -euo pipefail\numask 077\nmkdir -p /var/lib/selfhealing\n" +
+		"log() { printf '%s\\n' \"$*\" >&2; }\n" +
+		"dnf_install() { echo \"dnf_install $* called: the stand-in ctl is executable\" >&2; return 1; }\n" +
+		"cloudwatch_agent_ctl=" + quote(ctl) + "\n" +
+		functionStart + body + "\n}\n" +
+		"start_cloudwatch_agent\n"
+	results, err := testenv.RunOnInstance(ctx, root, command, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, 1)
+	if err != nil {
+		return Handed{}, err
+	}
+	if results[0].ExitCode != 0 {
+		return Handed{}, fmt.Errorf("start_cloudwatch_agent failed:\n%s\n--- the function run:\n%s", results[0], command)
+	}
+	var h Handed
+	if h.Config, err = os.ReadFile(copied); err != nil {
+		return Handed{}, fmt.Errorf("amazon-cloudwatch-agent-ctl was handed no file: %w", err)
+	}
+	a, _ := os.ReadFile(args)
+	h.Args = strings.TrimSpace(string(a))
+	_, h.Path, _ = strings.Cut(h.Args, "file:")
+	h.Path, _, _ = strings.Cut(h.Path, " ")
+	return h, nil
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// RequireRoot checks for what ConfigFromBootScript needs: root, unshare and
+// bash. Like testenv.RequireTool, it fails the test in CI and skips it
+// elsewhere.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	testenv.RequireTool(t, "unshare", "apt-get install util-linux")
+	testenv.RequireTool(t, "bash", "apt-get install bash")
+	if os.Geteuid() == 0 {
+		return
+	}
+	const why = "running the boot script's logs section needs root, for the instance's own /var/lib in a private mount namespace"
+	if testenv.InCI() {
+		t.Fatal(why)
+	}
+	t.Skip("skipping: " + why + " (run the tests with sudo)")
+}
