@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"slices"
 	"strings"
 	"testing"
@@ -46,11 +47,11 @@ func TestLogGroupPolicyAndAgentConfigNameTheSameThings(t *testing.T) {
 		args components.LogsArgs
 	}
 	logsCases := []logsCase{
-		{"defaults", components.LogsArgs{}},
-		{"retention", components.LogsArgs{RetentionDays: 14}},
-		{"key", components.LogsArgs{KMSKeyARN: logsKeyARN}},
-		{"extra files", components.LogsArgs{ExtraFiles: []string{"/var/log/app.log", "/srv/app/log/out.log"}}},
-		{"everything", components.LogsArgs{RetentionDays: 3653, KMSKeyARN: logsKeyARN, ExtraFiles: []string{"/var/log/app.log"}}},
+		{"defaults", components.LogsArgs{RetentionDays: pulumi.IntRef(0)}},
+		{"retention", components.LogsArgs{RetentionDays: pulumi.IntRef(14)}},
+		{"key", components.LogsArgs{RetentionDays: pulumi.IntRef(0), KMSKeyARN: pulumi.String(logsKeyARN)}},
+		{"extra files", components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: []string{"/var/log/app.log", "/srv/app/log/out.log"}}},
+		{"everything", components.LogsArgs{RetentionDays: pulumi.IntRef(3653), KMSKeyARN: pulumi.String(logsKeyARN), ExtraFiles: []string{"/var/log/app.log"}}},
 	}
 	others := map[string]func(*components.SelfHealingInstanceArgs){
 		"alone": func(*components.SelfHealingInstanceArgs) {},
@@ -77,8 +78,8 @@ func TestLogGroupPolicyAndAgentConfigNameTheSameThings(t *testing.T) {
 				if groupName != components.LogGroupName(testProject, testStack, testName) {
 					t.Fatalf("log group %q, want %q", groupName, components.LogGroupName(testProject, testStack, testName))
 				}
-				if group["retentionInDays"] != float64(l.RetentionDays) {
-					t.Errorf("retentionInDays = %v, want %d", group["retentionInDays"], l.RetentionDays)
+				if group["retentionInDays"] != float64(*l.RetentionDays) {
+					t.Errorf("retentionInDays = %v, want %d", group["retentionInDays"], *l.RetentionDays)
 				}
 
 				// The agent configuration the boot script hands over.

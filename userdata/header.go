@@ -76,8 +76,15 @@ func header(p Params) string {
 		h.values("parameters_loader", s.Loader())
 		h.values("parameters_env_reader", s.EnvReader())
 	}
+	h.b.WriteString(HeaderEnd + "\n")
 	return h.b.String()
 }
+
+// HeaderEnd is the header's last line, a no-op command (":"; comments
+// are dropped from user data): what comes before it is
+// configuration, what follows the static files. Tests that run one function
+// of the script run the header first, to give it its configuration.
+const HeaderEnd = ": end of the generated header"
 
 // headerWriter writes the header's lines.
 type headerWriter struct{ b strings.Builder }

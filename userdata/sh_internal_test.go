@@ -131,7 +131,7 @@ func TestHeaderFlagsSayWhichFeaturesAreOn(t *testing.T) {
 			t.Errorf("flags %v = %s, want %s", flags, got, tc.want)
 		}
 		for _, line := range strings.Split(strings.TrimSuffix(head, "\n"), "\n")[1:] {
-			if !strings.HasPrefix(line, "readonly ") && !strings.HasPrefix(line, "# shellcheck disable=") && !isInsideValue(head, line) {
+			if line != HeaderEnd && !strings.HasPrefix(line, "readonly ") && !strings.HasPrefix(line, "# shellcheck disable=") && !isInsideValue(head, line) {
 				t.Errorf("a header line is not an assignment: %q", line)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 //go:embed testdata/amazon-cloudwatch-agent-schema.json
@@ -80,7 +82,9 @@ type Handed struct {
 }
 
 // The logs section's function, which writes the configuration and hands it
-// to the agent (userdata/logs.sh.tmpl).
+// to the agent (userdata/sh/logs.sh).
+var nextFunction = regexp.MustCompile(`\n[A-Za-z_][A-Za-z0-9_]*\(\) \{\n`)
+
 const (
 	functionStart = "start_cloudwatch_agent() {\n"
 	functionCall  = "if start_cloudwatch_agent; then\n"
@@ -97,10 +101,17 @@ func ConfigFromBootScript(ctx context.Context, root testenv.InstanceRoot, script
 	if !ok {
 		return Handed{}, fmt.Errorf("the boot script defines no %q", strings.TrimSpace(functionStart))
 	}
-	body, _, ok := strings.Cut(rest, "\n}\n")
-	if !ok {
+	// The script is compacted (no indentation), so an inner block's "}"
+	// also starts a line: the function ends at the last "}" line before
+	// the next function's definition.
+	if next := nextFunction.FindStringIndex(rest); next != nil {
+		rest = rest[:next[0]+1]
+	}
+	end := strings.LastIndex(rest, "\n}\n")
+	if end < 0 {
 		return Handed{}, fmt.Errorf("the boot script's %q has no end", strings.TrimSpace(functionStart))
 	}
+	body := rest[:end]
 	if !strings.Contains(script, "\n"+functionCall) {
 		return Handed{}, fmt.Errorf("the boot script never calls start_cloudwatch_agent")
 	}
@@ -116,7 +127,11 @@ func ConfigFromBootScript(ctx context.Context, root testenv.InstanceRoot, script
 		return Handed{}, err
 	}
 	// The script makes /var/lib/selfhealing before this section runs.
-	command := "set -euo pipefail\numask 077\nmkdir -p /var/lib/selfhealing\n" +
+	head, _, ok := strings.Cut(script, "\n"+userdata.HeaderEnd+"\n")
+	if !ok {
+		return Handed{}, fmt.Errorf("the boot script has no %q line", userdata.HeaderEnd)
+	}
+	command := head + "\nset -euo pipefail\numask 077\nmkdir -p /var/lib/selfhealing\n" +
 		"log() { printf '%s\\n' \"$*\" >&2; }\n" +
 		"dnf_install() { echo \"dnf_install $* called: the stand-in ctl is executable\" >&2; return 1; }\n" +
 		"cloudwatch_agent_ctl=" + quote(ctl) + "\n" +
