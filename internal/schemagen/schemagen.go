@@ -316,7 +316,7 @@ func (g *generator) properties(t reflect.Type) (map[string]PropertySpec, []strin
 			errs = append(errs, fmt.Errorf("field %s.%s: %w", t.Name(), f.Name, err))
 			continue
 		}
-		prop := PropertySpec{TypeSpec: ts, Description: g.docs.Field(t.Name(), f.Name)}
+		prop := PropertySpec{TypeSpec: ts, Description: describe(g.docs.Field(t.Name(), f.Name), f.Name, tag.Name)}
 		if d, ok := defaults[f.Name]; ok {
 			prop.Default = d
 		}
@@ -452,7 +452,7 @@ func (g *generator) outputs(t reflect.Type) (map[string]PropertySpec, error) {
 			errs = append(errs, fmt.Errorf("output %s.%s: unsupported type %v", t.Name(), f.Name, f.Type))
 			continue
 		}
-		props[tag.Name] = PropertySpec{TypeSpec: ts, Description: g.docs.Field(t.Name(), f.Name)}
+		props[tag.Name] = PropertySpec{TypeSpec: ts, Description: describe(g.docs.Field(t.Name(), f.Name), f.Name, tag.Name)}
 	}
 	return props, errors.Join(errs...)
 }
@@ -493,4 +493,15 @@ func defaultsOf(t reflect.Type) (map[string]any, error) {
 		out[f.Name] = v.Interface()
 	}
 	return out, nil
+}
+
+// describe turns a Go doc comment into a property's description for every
+// language: a comment that starts with the Go field's name starts with the
+// property's instead ("EnableLaunchGate keeps ..." is "launchGate keeps
+// ..."), and "Nil means" reads "Unset means".
+func describe(doc, goName, propName string) string {
+	if rest, ok := strings.CutPrefix(doc, goName+" "); ok {
+		doc = propName + " " + rest
+	}
+	return strings.ReplaceAll(doc, "Nil means", "Unset means")
 }

@@ -39,22 +39,22 @@ func TestBuildFixture(t *testing.T) {
 	str := &TypeSpec{Type: "string"}
 	pstr := &TypeSpec{Type: "string", Plain: true}
 	want := map[string]PropertySpec{
-		"size":    {TypeSpec{Type: "string", Plain: true}, "Size is the widget's size. It spans two lines.", "small"},
-		"enabled": {TypeSpec{Type: "boolean", Plain: true}, "Enabled turns it on.", nil},
-		"count":   {TypeSpec{Type: "integer", Plain: true}, "Count counts.", 3},
-		"grace":   {TypeSpec{Type: "integer", Plain: true}, "Grace may be nil.", 300},
-		"strict":  {TypeSpec{Type: "boolean", Plain: true}, "Strict may be nil.", nil},
-		"names":   {TypeSpec{Type: "array", Items: pstr, Plain: true}, "Names are names.", nil},
-		"labels":  {TypeSpec{Type: "object", AdditionalProperties: pstr, Plain: true}, "Labels are labels.", nil},
-		"disk":    {TypeSpec{Ref: "#/types/fx:index:Disk", Plain: true}, "Disk is nested.", nil},
-		"rules":   {TypeSpec{Type: "array", Items: &TypeSpec{Ref: "#/types/fx:index:Rule", Plain: true}, Plain: true}, "Rules are a slice of structs.", nil},
-		"owner":   {TypeSpec{Type: "string"}, "Owner is an input.", nil},
-		"zones":   {TypeSpec{Type: "array", Items: str}, "Zones is an input.", nil},
-		"extra":   {TypeSpec{Type: "object", AdditionalProperties: str}, "Extra is an input map.", nil},
-		"env":     {TypeSpec{Type: "object", AdditionalProperties: str}, "Env has plain keys and input values.", nil},
-		"port":    {TypeSpec{Type: "integer"}, "Port is an input.", nil},
-		"public":  {TypeSpec{Type: "boolean"}, "Public is an input.", nil},
-		"name":    {TypeSpec{Type: "string", Plain: true}, "Name is required.", nil},
+		"size":    {TypeSpec{Type: "string", Plain: true}, "size is the widget's size. It spans two lines.", "small"},
+		"enabled": {TypeSpec{Type: "boolean", Plain: true}, "enabled turns it on.", nil},
+		"count":   {TypeSpec{Type: "integer", Plain: true}, "count counts.", 3},
+		"grace":   {TypeSpec{Type: "integer", Plain: true}, "grace may be nil.", 300},
+		"strict":  {TypeSpec{Type: "boolean", Plain: true}, "strict may be nil.", nil},
+		"names":   {TypeSpec{Type: "array", Items: pstr, Plain: true}, "names are names.", nil},
+		"labels":  {TypeSpec{Type: "object", AdditionalProperties: pstr, Plain: true}, "labels are labels.", nil},
+		"disk":    {TypeSpec{Ref: "#/types/fx:index:Disk", Plain: true}, "disk is nested.", nil},
+		"rules":   {TypeSpec{Type: "array", Items: &TypeSpec{Ref: "#/types/fx:index:Rule", Plain: true}, Plain: true}, "rules are a slice of structs.", nil},
+		"owner":   {TypeSpec{Type: "string"}, "owner is an input.", nil},
+		"zones":   {TypeSpec{Type: "array", Items: str}, "zones is an input.", nil},
+		"extra":   {TypeSpec{Type: "object", AdditionalProperties: str}, "extra is an input map.", nil},
+		"env":     {TypeSpec{Type: "object", AdditionalProperties: str}, "env has plain keys and input values.", nil},
+		"port":    {TypeSpec{Type: "integer"}, "port is an input.", nil},
+		"public":  {TypeSpec{Type: "boolean"}, "public is an input.", nil},
+		"name":    {TypeSpec{Type: "string", Plain: true}, "name is required.", nil},
 	}
 	for name, w := range want {
 		if got, ok := r.InputProperties[name]; !ok || !reflect.DeepEqual(got, w) {
@@ -67,8 +67,8 @@ func TestBuildFixture(t *testing.T) {
 		}
 	}
 	wantOut := map[string]PropertySpec{
-		"id2":   {TypeSpec: TypeSpec{Type: "string"}, Description: "ID is the widget's id."},
-		"count": {TypeSpec: TypeSpec{Type: "integer"}, Description: "Count is a count."},
+		"id2":   {TypeSpec: TypeSpec{Type: "string"}, Description: "id2 is the widget's id."},
+		"count": {TypeSpec: TypeSpec{Type: "integer"}, Description: "count is a count."},
 	}
 	if !reflect.DeepEqual(r.Properties, wantOut) || !reflect.DeepEqual(r.Required, []string{"count", "id2"}) {
 		t.Errorf("outputs = %+v required %v", r.Properties, r.Required)
@@ -81,7 +81,7 @@ func TestBuildFixture(t *testing.T) {
 	if snap, ok := spec.Types["fx:index:Snapshot"]; !ok || snap.Properties["retainCount"].Type != "integer" {
 		t.Errorf("SnapshotArgs = %+v", snap)
 	}
-	if rule := spec.Types["fx:index:Rule"]; rule.Properties["toPort"].Description != "ToPort ends the range." ||
+	if rule := spec.Types["fx:index:Rule"]; rule.Properties["toPort"].Description != "toPort ends the range." ||
 		rule.Properties["cidrBlocks"].Items == nil {
 		t.Errorf("Rule = %+v", rule)
 	}

@@ -25,51 +25,51 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
     }
 
     /**
-     * AllocationID is the Elastic IP's allocation id.
+     * allocationId is the Elastic IP's allocation id.
      */
     declare public readonly allocationId: pulumi.Output<string>;
     /**
-     * AutoScalingGroupName is the name of the group of one.
+     * autoScalingGroupName is the name of the group of one.
      */
     declare public /*out*/ readonly autoScalingGroupName: pulumi.Output<string>;
     /**
-     * DataVolumeID is the persistent data volume's id; empty without one.
+     * dataVolumeId is the persistent data volume's id; empty without one.
      */
     declare public /*out*/ readonly dataVolumeId: pulumi.Output<string>;
     /**
-     * DataVolumeMountPath is where the instance mounts the data volume, defaults applied; empty without one.
+     * dataVolumeMountPath is where the instance mounts the data volume, defaults applied; empty without one.
      */
     declare public /*out*/ readonly dataVolumeMountPath: pulumi.Output<string>;
     /**
-     * InstanceRoleArn is the instance role's ARN.
+     * instanceRoleArn is the instance role's ARN.
      */
     declare public /*out*/ readonly instanceRoleArn: pulumi.Output<string>;
     /**
-     * InstanceRoleName is the instance role's name: attach more policies to it (iam.RolePolicyAttachment takes the name) to give the instance more permissions.
+     * instanceRoleName is the instance role's name: attach more policies to it (iam.RolePolicyAttachment takes the name) to give the instance more permissions.
      */
     declare public /*out*/ readonly instanceRoleName: pulumi.Output<string>;
     /**
-     * LaunchTemplateID is the launch template the group launches from.
+     * launchTemplateId is the launch template the group launches from.
      */
     declare public /*out*/ readonly launchTemplateId: pulumi.Output<string>;
     /**
-     * NotificationTopicArn is the SNS topic the group announces launches and terminations on; empty when notifications are off.
+     * notificationTopicArn is the SNS topic the group announces launches and terminations on; empty when notifications are off.
      */
     declare public /*out*/ readonly notificationTopicArn: pulumi.Output<string>;
     /**
-     * PublicDNS is the Elastic IP's public DNS name.
+     * publicDns is the Elastic IP's public DNS name.
      */
     declare public /*out*/ readonly publicDns: pulumi.Output<string>;
     /**
-     * PublicIP is the Elastic IP address.
+     * publicIp is the Elastic IP address.
      */
     declare public /*out*/ readonly publicIp: pulumi.Output<string>;
     /**
-     * SecurityGroupID is the instance's security group.
+     * securityGroupId is the instance's security group.
      */
     declare public /*out*/ readonly securityGroupId: pulumi.Output<string>;
     /**
-     * URL reaches the instance: http:// and the DNS record's name, or the Elastic IP when DNS is off.
+     * url reaches the instance: http:// and the DNS record's name, or the Elastic IP when DNS is off.
      */
     declare public /*out*/ readonly url: pulumi.Output<string>;
 
@@ -147,11 +147,11 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
  */
 export interface SelfHealingInstanceArgs {
     /**
-     * AllocationID brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
+     * allocationId brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
      */
     allocationId?: pulumi.Input<string | undefined>;
     /**
-     * AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
+     * amiId pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
      */
     amiId?: string;
     /**
@@ -167,11 +167,11 @@ export interface SelfHealingInstanceArgs {
      */
     dns?: inputs.DNSArgs;
     /**
-     * EnableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Nil means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
+     * enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
      */
     enableSessionManager?: boolean;
     /**
-     * HealthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Nil means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
+     * healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
      */
     healthCheckGracePeriodSeconds?: number;
     /**
@@ -179,23 +179,23 @@ export interface SelfHealingInstanceArgs {
      */
     https?: inputs.HTTPSArgs;
     /**
-     * Ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
+     * ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
      */
     ingress?: inputs.IngressRuleArgs[];
     /**
-     * EnableInstanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Nil means true. Off, a change applies to the next instance the group launches.
+     * instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Unset means true. Off, a change applies to the next instance the group launches.
      */
     instanceRefresh?: boolean;
     /**
-     * InstanceType is the EC2 instance type. Empty means DefaultInstanceType.
+     * instanceType is the EC2 instance type. Empty means DefaultInstanceType.
      */
     instanceType?: string;
     /**
-     * EnableLaunchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Nil means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
+     * launchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
      */
     launchGate?: boolean;
     /**
-     * LaunchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Nil means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
+     * launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
      */
     launchGateTimeoutSeconds?: number;
     /**
@@ -203,7 +203,7 @@ export interface SelfHealingInstanceArgs {
      */
     logs?: inputs.LogsArgs;
     /**
-     * MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Nil means DefaultMetadataHopLimit; containers on the host need 2.
+     * metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means DefaultMetadataHopLimit; containers on the host need 2.
      */
     metadataHopLimit?: number;
     /**
@@ -211,19 +211,19 @@ export interface SelfHealingInstanceArgs {
      */
     notifications?: inputs.NotificationsArgs;
     /**
-     * Parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
+     * parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
      */
     parameters?: {[key: string]: pulumi.Input<string>};
     /**
-     * ParametersKMSKeyARN encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
+     * parametersKmsKeyArn encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
      */
     parametersKmsKeyArn?: pulumi.Input<string | undefined>;
     /**
-     * RetainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
+     * retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
      */
     retainOnDelete?: boolean;
     /**
-     * RootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
+     * rootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
      */
     rootVolumeSizeGiB?: number;
     /**
@@ -231,31 +231,31 @@ export interface SelfHealingInstanceArgs {
      */
     schedule?: inputs.ScheduleArgs;
     /**
-     * SecretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
+     * secretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
      */
     secretParameters?: {[key: string]: pulumi.Input<string>};
     /**
-     * Spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
+     * spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
      */
     spot?: boolean;
     /**
-     * SpotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
+     * spotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
      */
     spotInstanceTypes?: string[];
     /**
-     * SubnetIDs are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Nil means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
+     * subnetIds are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Unset means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
      */
     subnetIds?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
-     * Tags are added to every resource that takes tags, and propagate to the instance and its volumes.
+     * tags are added to every resource that takes tags, and propagate to the instance and its volumes.
      */
     tags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
-     * UserScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+     * userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
      */
     userScript?: pulumi.Input<string | undefined>;
     /**
-     * WarmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
+     * warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
      */
     warmPool?: boolean;
 }

@@ -12,27 +12,27 @@ import * as utilities from "../utilities";
  */
 export interface AppHealthCheckArgs {
     /**
-     * Command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
+     * command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
      */
     command?: pulumi.Input<string | undefined>;
     /**
-     * ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599. Nil means DefaultAppHealthCheckExpectedStatus. Only with URL.
+     * expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means DefaultAppHealthCheckExpectedStatus. Only with URL.
      */
     expectedStatus?: number;
     /**
-     * FailureThreshold is how many failures in a row make the instance unhealthy. Nil means DefaultAppHealthCheckFailureThreshold.
+     * failureThreshold is how many failures in a row make the instance unhealthy. Unset means DefaultAppHealthCheckFailureThreshold.
      */
     failureThreshold?: number;
     /**
-     * IntervalSeconds is the time between checks. Nil means DefaultAppHealthCheckIntervalSeconds.
+     * intervalSeconds is the time between checks. Unset means DefaultAppHealthCheckIntervalSeconds.
      */
     intervalSeconds?: number;
     /**
-     * TimeoutSeconds bounds each check, and must be shorter than the interval. Nil means DefaultAppHealthCheckTimeoutSeconds.
+     * timeoutSeconds bounds each check, and must be shorter than the interval. Unset means DefaultAppHealthCheckTimeoutSeconds.
      */
     timeoutSeconds?: number;
     /**
-     * URL is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
+     * url is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
      */
     url?: pulumi.Input<string | undefined>;
 }
@@ -54,15 +54,15 @@ export function appHealthCheckArgsProvideDefaults(val: AppHealthCheckArgs): AppH
  */
 export interface DNSArgs {
     /**
-     * RecordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
+     * recordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
      */
     recordName: string;
     /**
-     * TTL is the record's time to live in seconds, 0 to 2147483647. Nil means DefaultDNSTTL.
+     * ttl is the record's time to live in seconds, 0 to 2147483647. Unset means DefaultDNSTTL.
      */
     ttl?: number;
     /**
-     * ZoneID is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
+     * zoneId is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
      */
     zoneId: pulumi.Input<string>;
 }
@@ -81,43 +81,43 @@ export function dnsargsProvideDefaults(val: DNSArgs): DNSArgs {
  */
 export interface DataVolumeArgs {
     /**
-     * AttachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Nil means DefaultDataVolumeAttachTimeoutSeconds.
+     * attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means DefaultDataVolumeAttachTimeoutSeconds.
      */
     attachTimeoutSeconds?: number;
     /**
-     * AvailabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
+     * availabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
      */
     availabilityZone?: string;
     /**
-     * DeletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
+     * deletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
      */
     deletionPolicy?: string;
     /**
-     * ForceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Nil means true; false fails such a boot instead. A running holder is never detached either way.
+     * forceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
      */
     forceDetach?: boolean;
     /**
-     * FormatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
+     * formatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
      */
     formatIfBlank?: boolean;
     /**
-     * FSType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
+     * fsType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
      */
     fsType?: string;
     /**
-     * IOPS provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
+     * iops provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
      */
     iops?: number;
     /**
-     * KMSKeyARN encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
+     * kmsKeyArn encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
      */
     kmsKeyArn?: pulumi.Input<string | undefined>;
     /**
-     * MountPath is where the volume is mounted. Default "/data".
+     * mountPath is where the volume is mounted. Default "/data".
      */
     mountPath?: string;
     /**
-     * SizeGiB sizes the volume the component creates; required without VolumeID.
+     * sizeGiB sizes the volume the component creates; required without VolumeID.
      */
     sizeGiB?: number;
     /**
@@ -125,15 +125,15 @@ export interface DataVolumeArgs {
      */
     snapshots?: inputs.SnapshotArgs;
     /**
-     * ThroughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
+     * throughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
      */
     throughputMiBps?: number;
     /**
-     * VolumeID adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
+     * volumeId adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
      */
     volumeId?: string;
     /**
-     * VolumeType is "gp3" (default), "gp2", "io1" or "io2".
+     * volumeType is "gp3" (default), "gp2", "io1" or "io2".
      */
     volumeType?: string;
 }
@@ -157,19 +157,19 @@ export function dataVolumeArgsProvideDefaults(val: DataVolumeArgs): DataVolumeAr
  */
 export interface HTTPSArgs {
     /**
-     * AppPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
+     * appPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
      */
     appPort: number;
     /**
-     * DomainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
+     * domainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
      */
     domainName: string;
     /**
-     * Email is the Let's Encrypt account's contact, for expiry and policy notices.
+     * email is the Let's Encrypt account's contact, for expiry and policy notices.
      */
     email: string;
     /**
-     * Staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
+     * staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
      */
     staging?: boolean;
 }
@@ -179,23 +179,23 @@ export interface HTTPSArgs {
  */
 export interface IngressRuleArgs {
     /**
-     * CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
+     * cidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
      */
     cidrBlocks: pulumi.Input<pulumi.Input<string>[]>;
     /**
-     * Description is shown in the security group; it is optional.
+     * description is shown in the security group; it is optional.
      */
     description?: string;
     /**
-     * FromPort is the first port of the range (for ICMP, the type, or -1 for all).
+     * fromPort is the first port of the range (for ICMP, the type, or -1 for all).
      */
     fromPort: number;
     /**
-     * Protocol is "tcp", "udp" or "icmp".
+     * protocol is "tcp", "udp" or "icmp".
      */
     protocol: string;
     /**
-     * ToPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
+     * toPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
      */
     toPort: number;
 }
@@ -205,15 +205,15 @@ export interface IngressRuleArgs {
  */
 export interface LogsArgs {
     /**
-     * ExtraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
+     * extraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
      */
     extraFiles?: string[];
     /**
-     * KMSKeyARN encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
+     * kmsKeyArn encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
      */
     kmsKeyArn?: pulumi.Input<string | undefined>;
     /**
-     * RetentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
+     * retentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
      */
     retentionDays: number;
 }
@@ -227,7 +227,7 @@ export interface NotificationsArgs {
      */
     email?: string;
     /**
-     * TopicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
+     * topicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
      */
     topicArn?: pulumi.Input<string | undefined>;
 }
@@ -237,15 +237,15 @@ export interface NotificationsArgs {
  */
 export interface ScheduleArgs {
     /**
-     * Start is when the instance starts again, in the same form as Stop.
+     * start is when the instance starts again, in the same form as Stop.
      */
     start: string;
     /**
-     * Stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*&#47;15, 0-30/10), and JAN-DEC and SUN-SAT names.
+     * stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*&#47;15, 0-30/10), and JAN-DEC and SUN-SAT names.
      */
     stop: string;
     /**
-     * TimeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
+     * timeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
      */
     timeZone: string;
 }
@@ -255,15 +255,15 @@ export interface ScheduleArgs {
  */
 export interface SnapshotArgs {
     /**
-     * ExecutionRoleARN is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
+     * executionRoleArn is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
      */
     executionRoleArn?: pulumi.Input<string | undefined>;
     /**
-     * RetainCount is how many snapshots to keep, 1 to 1000. Nil means DefaultSnapshotRetainCount.
+     * retainCount is how many snapshots to keep, 1 to 1000. Unset means DefaultSnapshotRetainCount.
      */
     retainCount?: number;
     /**
-     * TimeUTC is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
+     * timeUtc is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
      */
     timeUtc: string;
 }

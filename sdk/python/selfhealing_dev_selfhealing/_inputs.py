@@ -41,27 +41,27 @@ class AppHealthCheckArgsDict(TypedDict):
     """
     command: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
+    command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
     """
     expected_status: NotRequired[_builtins.int]
     """
-    ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599. Nil means DefaultAppHealthCheckExpectedStatus. Only with URL.
+    expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means DefaultAppHealthCheckExpectedStatus. Only with URL.
     """
     failure_threshold: NotRequired[_builtins.int]
     """
-    FailureThreshold is how many failures in a row make the instance unhealthy. Nil means DefaultAppHealthCheckFailureThreshold.
+    failureThreshold is how many failures in a row make the instance unhealthy. Unset means DefaultAppHealthCheckFailureThreshold.
     """
     interval_seconds: NotRequired[_builtins.int]
     """
-    IntervalSeconds is the time between checks. Nil means DefaultAppHealthCheckIntervalSeconds.
+    intervalSeconds is the time between checks. Unset means DefaultAppHealthCheckIntervalSeconds.
     """
     timeout_seconds: NotRequired[_builtins.int]
     """
-    TimeoutSeconds bounds each check, and must be shorter than the interval. Nil means DefaultAppHealthCheckTimeoutSeconds.
+    timeoutSeconds bounds each check, and must be shorter than the interval. Unset means DefaultAppHealthCheckTimeoutSeconds.
     """
     url: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    URL is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
+    url is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
     """
 
 @pulumi.input_type
@@ -76,12 +76,12 @@ class AppHealthCheckArgs:
         """
         AppHealthCheck checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After FailureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of URL and Command.
 
-        :param pulumi.Input[_builtins.str] command: Command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
-        :param _builtins.int expected_status: ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599. Nil means DefaultAppHealthCheckExpectedStatus. Only with URL.
-        :param _builtins.int failure_threshold: FailureThreshold is how many failures in a row make the instance unhealthy. Nil means DefaultAppHealthCheckFailureThreshold.
-        :param _builtins.int interval_seconds: IntervalSeconds is the time between checks. Nil means DefaultAppHealthCheckIntervalSeconds.
-        :param _builtins.int timeout_seconds: TimeoutSeconds bounds each check, and must be shorter than the interval. Nil means DefaultAppHealthCheckTimeoutSeconds.
-        :param pulumi.Input[_builtins.str] url: URL is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
+        :param pulumi.Input[_builtins.str] command: command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
+        :param _builtins.int expected_status: expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means DefaultAppHealthCheckExpectedStatus. Only with URL.
+        :param _builtins.int failure_threshold: failureThreshold is how many failures in a row make the instance unhealthy. Unset means DefaultAppHealthCheckFailureThreshold.
+        :param _builtins.int interval_seconds: intervalSeconds is the time between checks. Unset means DefaultAppHealthCheckIntervalSeconds.
+        :param _builtins.int timeout_seconds: timeoutSeconds bounds each check, and must be shorter than the interval. Unset means DefaultAppHealthCheckTimeoutSeconds.
+        :param pulumi.Input[_builtins.str] url: url is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
         """
         if command is not None:
             pulumi.set(__self__, "command", command)
@@ -108,7 +108,7 @@ class AppHealthCheckArgs:
     @pulumi.getter
     def command(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
+        command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
         """
         return pulumi.get(self, "command")
 
@@ -120,7 +120,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="expectedStatus")
     def expected_status(self) -> Optional[_builtins.int]:
         """
-        ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599. Nil means DefaultAppHealthCheckExpectedStatus. Only with URL.
+        expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means DefaultAppHealthCheckExpectedStatus. Only with URL.
         """
         return pulumi.get(self, "expected_status")
 
@@ -132,7 +132,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="failureThreshold")
     def failure_threshold(self) -> Optional[_builtins.int]:
         """
-        FailureThreshold is how many failures in a row make the instance unhealthy. Nil means DefaultAppHealthCheckFailureThreshold.
+        failureThreshold is how many failures in a row make the instance unhealthy. Unset means DefaultAppHealthCheckFailureThreshold.
         """
         return pulumi.get(self, "failure_threshold")
 
@@ -144,7 +144,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="intervalSeconds")
     def interval_seconds(self) -> Optional[_builtins.int]:
         """
-        IntervalSeconds is the time between checks. Nil means DefaultAppHealthCheckIntervalSeconds.
+        intervalSeconds is the time between checks. Unset means DefaultAppHealthCheckIntervalSeconds.
         """
         return pulumi.get(self, "interval_seconds")
 
@@ -156,7 +156,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="timeoutSeconds")
     def timeout_seconds(self) -> Optional[_builtins.int]:
         """
-        TimeoutSeconds bounds each check, and must be shorter than the interval. Nil means DefaultAppHealthCheckTimeoutSeconds.
+        timeoutSeconds bounds each check, and must be shorter than the interval. Unset means DefaultAppHealthCheckTimeoutSeconds.
         """
         return pulumi.get(self, "timeout_seconds")
 
@@ -168,7 +168,7 @@ class AppHealthCheckArgs:
     @pulumi.getter
     def url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        URL is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
+        url is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
         """
         return pulumi.get(self, "url")
 
@@ -183,15 +183,15 @@ class DNSArgsDict(TypedDict):
     """
     record_name: _builtins.str
     """
-    RecordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
+    recordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
     """
     zone_id: pulumi.Input[_builtins.str]
     """
-    ZoneID is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
+    zoneId is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
     """
     ttl: NotRequired[_builtins.int]
     """
-    TTL is the record's time to live in seconds, 0 to 2147483647. Nil means DefaultDNSTTL.
+    ttl is the record's time to live in seconds, 0 to 2147483647. Unset means DefaultDNSTTL.
     """
 
 @pulumi.input_type
@@ -203,9 +203,9 @@ class DNSArgs:
         """
         DNSArgs publishes the Elastic IP under a name in a Route 53 hosted zone, as an A record.
 
-        :param _builtins.str record_name: RecordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
-        :param pulumi.Input[_builtins.str] zone_id: ZoneID is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
-        :param _builtins.int ttl: TTL is the record's time to live in seconds, 0 to 2147483647. Nil means DefaultDNSTTL.
+        :param _builtins.str record_name: recordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
+        :param pulumi.Input[_builtins.str] zone_id: zoneId is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
+        :param _builtins.int ttl: ttl is the record's time to live in seconds, 0 to 2147483647. Unset means DefaultDNSTTL.
         """
         pulumi.set(__self__, "record_name", record_name)
         pulumi.set(__self__, "zone_id", zone_id)
@@ -218,7 +218,7 @@ class DNSArgs:
     @pulumi.getter(name="recordName")
     def record_name(self) -> _builtins.str:
         """
-        RecordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
+        recordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
         """
         return pulumi.get(self, "record_name")
 
@@ -230,7 +230,7 @@ class DNSArgs:
     @pulumi.getter(name="zoneId")
     def zone_id(self) -> pulumi.Input[_builtins.str]:
         """
-        ZoneID is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
+        zoneId is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
         """
         return pulumi.get(self, "zone_id")
 
@@ -242,7 +242,7 @@ class DNSArgs:
     @pulumi.getter
     def ttl(self) -> Optional[_builtins.int]:
         """
-        TTL is the record's time to live in seconds, 0 to 2147483647. Nil means DefaultDNSTTL.
+        ttl is the record's time to live in seconds, 0 to 2147483647. Unset means DefaultDNSTTL.
         """
         return pulumi.get(self, "ttl")
 
@@ -257,43 +257,43 @@ class DataVolumeArgsDict(TypedDict):
     """
     attach_timeout_seconds: NotRequired[_builtins.int]
     """
-    AttachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Nil means DefaultDataVolumeAttachTimeoutSeconds.
+    attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means DefaultDataVolumeAttachTimeoutSeconds.
     """
     availability_zone: NotRequired[_builtins.str]
     """
-    AvailabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
+    availabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
     """
     deletion_policy: NotRequired[_builtins.str]
     """
-    DeletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
+    deletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
     """
     force_detach: NotRequired[_builtins.bool]
     """
-    ForceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Nil means true; false fails such a boot instead. A running holder is never detached either way.
+    forceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
     """
     format_if_blank: NotRequired[_builtins.bool]
     """
-    FormatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
+    formatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
     """
     fs_type: NotRequired[_builtins.str]
     """
-    FSType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
+    fsType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
     """
     iops: NotRequired[_builtins.int]
     """
-    IOPS provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
+    iops provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
     """
     kms_key_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    KMSKeyARN encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
+    kmsKeyArn encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
     """
     mount_path: NotRequired[_builtins.str]
     """
-    MountPath is where the volume is mounted. Default "/data".
+    mountPath is where the volume is mounted. Default "/data".
     """
     size_gi_b: NotRequired[_builtins.int]
     """
-    SizeGiB sizes the volume the component creates; required without VolumeID.
+    sizeGiB sizes the volume the component creates; required without VolumeID.
     """
     snapshots: NotRequired['SnapshotArgsDict']
     """
@@ -301,15 +301,15 @@ class DataVolumeArgsDict(TypedDict):
     """
     throughput_mi_bps: NotRequired[_builtins.int]
     """
-    ThroughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
+    throughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
     """
     volume_id: NotRequired[_builtins.str]
     """
-    VolumeID adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
+    volumeId adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
     """
     volume_type: NotRequired[_builtins.str]
     """
-    VolumeType is "gp3" (default), "gp2", "io1" or "io2".
+    volumeType is "gp3" (default), "gp2", "io1" or "io2".
     """
 
 @pulumi.input_type
@@ -332,20 +332,20 @@ class DataVolumeArgs:
         """
         DataVolumeArgs give the instance a persistent EBS volume that each replacement attaches and mounts at boot, before the user script runs. The volume lives in one Availability Zone, so the group launches only there: healing survives the loss of an instance, not of the zone.
 
-        :param _builtins.int attach_timeout_seconds: AttachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Nil means DefaultDataVolumeAttachTimeoutSeconds.
-        :param _builtins.str availability_zone: AvailabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
-        :param _builtins.str deletion_policy: DeletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
-        :param _builtins.bool force_detach: ForceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Nil means true; false fails such a boot instead. A running holder is never detached either way.
-        :param _builtins.bool format_if_blank: FormatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
-        :param _builtins.str fs_type: FSType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
-        :param _builtins.int iops: IOPS provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
-        :param pulumi.Input[_builtins.str] kms_key_arn: KMSKeyARN encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
-        :param _builtins.str mount_path: MountPath is where the volume is mounted. Default "/data".
-        :param _builtins.int size_gi_b: SizeGiB sizes the volume the component creates; required without VolumeID.
+        :param _builtins.int attach_timeout_seconds: attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means DefaultDataVolumeAttachTimeoutSeconds.
+        :param _builtins.str availability_zone: availabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
+        :param _builtins.str deletion_policy: deletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
+        :param _builtins.bool force_detach: forceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
+        :param _builtins.bool format_if_blank: formatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
+        :param _builtins.str fs_type: fsType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
+        :param _builtins.int iops: iops provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
+        :param pulumi.Input[_builtins.str] kms_key_arn: kmsKeyArn encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
+        :param _builtins.str mount_path: mountPath is where the volume is mounted. Default "/data".
+        :param _builtins.int size_gi_b: sizeGiB sizes the volume the component creates; required without VolumeID.
         :param 'SnapshotArgs' snapshots: Snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
-        :param _builtins.int throughput_mi_bps: ThroughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
-        :param _builtins.str volume_id: VolumeID adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
-        :param _builtins.str volume_type: VolumeType is "gp3" (default), "gp2", "io1" or "io2".
+        :param _builtins.int throughput_mi_bps: throughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
+        :param _builtins.str volume_id: volumeId adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
+        :param _builtins.str volume_type: volumeType is "gp3" (default), "gp2", "io1" or "io2".
         """
         if attach_timeout_seconds is None:
             attach_timeout_seconds = 300
@@ -392,7 +392,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="attachTimeoutSeconds")
     def attach_timeout_seconds(self) -> Optional[_builtins.int]:
         """
-        AttachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Nil means DefaultDataVolumeAttachTimeoutSeconds.
+        attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means DefaultDataVolumeAttachTimeoutSeconds.
         """
         return pulumi.get(self, "attach_timeout_seconds")
 
@@ -404,7 +404,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="availabilityZone")
     def availability_zone(self) -> Optional[_builtins.str]:
         """
-        AvailabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
+        availabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
         """
         return pulumi.get(self, "availability_zone")
 
@@ -416,7 +416,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="deletionPolicy")
     def deletion_policy(self) -> Optional[_builtins.str]:
         """
-        DeletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
+        deletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
         """
         return pulumi.get(self, "deletion_policy")
 
@@ -428,7 +428,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="forceDetach")
     def force_detach(self) -> Optional[_builtins.bool]:
         """
-        ForceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Nil means true; false fails such a boot instead. A running holder is never detached either way.
+        forceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
         """
         return pulumi.get(self, "force_detach")
 
@@ -440,7 +440,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="formatIfBlank")
     def format_if_blank(self) -> Optional[_builtins.bool]:
         """
-        FormatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
+        formatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
         """
         return pulumi.get(self, "format_if_blank")
 
@@ -452,7 +452,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="fsType")
     def fs_type(self) -> Optional[_builtins.str]:
         """
-        FSType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
+        fsType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
         """
         return pulumi.get(self, "fs_type")
 
@@ -464,7 +464,7 @@ class DataVolumeArgs:
     @pulumi.getter
     def iops(self) -> Optional[_builtins.int]:
         """
-        IOPS provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
+        iops provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
         """
         return pulumi.get(self, "iops")
 
@@ -476,7 +476,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="kmsKeyArn")
     def kms_key_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        KMSKeyARN encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
+        kmsKeyArn encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
         """
         return pulumi.get(self, "kms_key_arn")
 
@@ -488,7 +488,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="mountPath")
     def mount_path(self) -> Optional[_builtins.str]:
         """
-        MountPath is where the volume is mounted. Default "/data".
+        mountPath is where the volume is mounted. Default "/data".
         """
         return pulumi.get(self, "mount_path")
 
@@ -500,7 +500,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="sizeGiB")
     def size_gi_b(self) -> Optional[_builtins.int]:
         """
-        SizeGiB sizes the volume the component creates; required without VolumeID.
+        sizeGiB sizes the volume the component creates; required without VolumeID.
         """
         return pulumi.get(self, "size_gi_b")
 
@@ -524,7 +524,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="throughputMiBps")
     def throughput_mi_bps(self) -> Optional[_builtins.int]:
         """
-        ThroughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
+        throughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
         """
         return pulumi.get(self, "throughput_mi_bps")
 
@@ -536,7 +536,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="volumeId")
     def volume_id(self) -> Optional[_builtins.str]:
         """
-        VolumeID adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
+        volumeId adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
         """
         return pulumi.get(self, "volume_id")
 
@@ -548,7 +548,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="volumeType")
     def volume_type(self) -> Optional[_builtins.str]:
         """
-        VolumeType is "gp3" (default), "gp2", "io1" or "io2".
+        volumeType is "gp3" (default), "gp2", "io1" or "io2".
         """
         return pulumi.get(self, "volume_type")
 
@@ -563,19 +563,19 @@ class HTTPSArgsDict(TypedDict):
     """
     app_port: _builtins.int
     """
-    AppPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
+    appPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
     """
     domain_name: _builtins.str
     """
-    DomainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
+    domainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
     """
     email: _builtins.str
     """
-    Email is the Let's Encrypt account's contact, for expiry and policy notices.
+    email is the Let's Encrypt account's contact, for expiry and policy notices.
     """
     staging: NotRequired[_builtins.bool]
     """
-    Staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
+    staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
     """
 
 @pulumi.input_type
@@ -588,10 +588,10 @@ class HTTPSArgs:
         """
         HTTPSArgs put nginx on the instance, in front of the application: it terminates TLS for DomainName with a Let's Encrypt certificate and forwards to the application's local port, with no load balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to the world.
 
-        :param _builtins.int app_port: AppPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
-        :param _builtins.str domain_name: DomainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
-        :param _builtins.str email: Email is the Let's Encrypt account's contact, for expiry and policy notices.
-        :param _builtins.bool staging: Staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
+        :param _builtins.int app_port: appPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
+        :param _builtins.str domain_name: domainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
+        :param _builtins.str email: email is the Let's Encrypt account's contact, for expiry and policy notices.
+        :param _builtins.bool staging: staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
         """
         pulumi.set(__self__, "app_port", app_port)
         pulumi.set(__self__, "domain_name", domain_name)
@@ -603,7 +603,7 @@ class HTTPSArgs:
     @pulumi.getter(name="appPort")
     def app_port(self) -> _builtins.int:
         """
-        AppPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
+        appPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
         """
         return pulumi.get(self, "app_port")
 
@@ -615,7 +615,7 @@ class HTTPSArgs:
     @pulumi.getter(name="domainName")
     def domain_name(self) -> _builtins.str:
         """
-        DomainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
+        domainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
         """
         return pulumi.get(self, "domain_name")
 
@@ -627,7 +627,7 @@ class HTTPSArgs:
     @pulumi.getter
     def email(self) -> _builtins.str:
         """
-        Email is the Let's Encrypt account's contact, for expiry and policy notices.
+        email is the Let's Encrypt account's contact, for expiry and policy notices.
         """
         return pulumi.get(self, "email")
 
@@ -639,7 +639,7 @@ class HTTPSArgs:
     @pulumi.getter
     def staging(self) -> Optional[_builtins.bool]:
         """
-        Staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
+        staging uses Let's Encrypt's staging CA: far higher rate limits, and certificates browsers do not trust. For trying the option out.
         """
         return pulumi.get(self, "staging")
 
@@ -654,23 +654,23 @@ class IngressRuleArgsDict(TypedDict):
     """
     cidr_blocks: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
     """
-    CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
+    cidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
     """
     from_port: _builtins.int
     """
-    FromPort is the first port of the range (for ICMP, the type, or -1 for all).
+    fromPort is the first port of the range (for ICMP, the type, or -1 for all).
     """
     protocol: _builtins.str
     """
-    Protocol is "tcp", "udp" or "icmp".
+    protocol is "tcp", "udp" or "icmp".
     """
     to_port: _builtins.int
     """
-    ToPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
+    toPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
     """
     description: NotRequired[_builtins.str]
     """
-    Description is shown in the security group; it is optional.
+    description is shown in the security group; it is optional.
     """
 
 @pulumi.input_type
@@ -684,11 +684,11 @@ class IngressRuleArgs:
         """
         IngressRule opens a port range to a set of CIDR blocks.
 
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cidr_blocks: CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
-        :param _builtins.int from_port: FromPort is the first port of the range (for ICMP, the type, or -1 for all).
-        :param _builtins.str protocol: Protocol is "tcp", "udp" or "icmp".
-        :param _builtins.int to_port: ToPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
-        :param _builtins.str description: Description is shown in the security group; it is optional.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cidr_blocks: cidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
+        :param _builtins.int from_port: fromPort is the first port of the range (for ICMP, the type, or -1 for all).
+        :param _builtins.str protocol: protocol is "tcp", "udp" or "icmp".
+        :param _builtins.int to_port: toPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
+        :param _builtins.str description: description is shown in the security group; it is optional.
         """
         pulumi.set(__self__, "cidr_blocks", cidr_blocks)
         pulumi.set(__self__, "from_port", from_port)
@@ -701,7 +701,7 @@ class IngressRuleArgs:
     @pulumi.getter(name="cidrBlocks")
     def cidr_blocks(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
         """
-        CidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
+        cidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
         """
         return pulumi.get(self, "cidr_blocks")
 
@@ -713,7 +713,7 @@ class IngressRuleArgs:
     @pulumi.getter(name="fromPort")
     def from_port(self) -> _builtins.int:
         """
-        FromPort is the first port of the range (for ICMP, the type, or -1 for all).
+        fromPort is the first port of the range (for ICMP, the type, or -1 for all).
         """
         return pulumi.get(self, "from_port")
 
@@ -725,7 +725,7 @@ class IngressRuleArgs:
     @pulumi.getter
     def protocol(self) -> _builtins.str:
         """
-        Protocol is "tcp", "udp" or "icmp".
+        protocol is "tcp", "udp" or "icmp".
         """
         return pulumi.get(self, "protocol")
 
@@ -737,7 +737,7 @@ class IngressRuleArgs:
     @pulumi.getter(name="toPort")
     def to_port(self) -> _builtins.int:
         """
-        ToPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
+        toPort is the last port of the range, inclusive (for ICMP, the code, or -1 for all).
         """
         return pulumi.get(self, "to_port")
 
@@ -749,7 +749,7 @@ class IngressRuleArgs:
     @pulumi.getter
     def description(self) -> Optional[_builtins.str]:
         """
-        Description is shown in the security group; it is optional.
+        description is shown in the security group; it is optional.
         """
         return pulumi.get(self, "description")
 
@@ -764,15 +764,15 @@ class LogsArgsDict(TypedDict):
     """
     retention_days: _builtins.int
     """
-    RetentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
+    retentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
     """
     extra_files: NotRequired[Sequence[_builtins.str]]
     """
-    ExtraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
+    extraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
     """
     kms_key_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    KMSKeyARN encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
+    kmsKeyArn encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
     """
 
 @pulumi.input_type
@@ -784,9 +784,9 @@ class LogsArgs:
         """
         LogsArgs ship the instance's logs to a CloudWatch Logs group that outlives it: the boot script's log, cloud-init's output (which holds the user script's) and ExtraFiles, one stream per instance and file.
 
-        :param _builtins.int retention_days: RetentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
-        :param Sequence[_builtins.str] extra_files: ExtraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
-        :param pulumi.Input[_builtins.str] kms_key_arn: KMSKeyARN encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
+        :param _builtins.int retention_days: retentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
+        :param Sequence[_builtins.str] extra_files: extraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
+        :param pulumi.Input[_builtins.str] kms_key_arn: kmsKeyArn encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
         """
         pulumi.set(__self__, "retention_days", retention_days)
         if extra_files is not None:
@@ -798,7 +798,7 @@ class LogsArgs:
     @pulumi.getter(name="retentionDays")
     def retention_days(self) -> _builtins.int:
         """
-        RetentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
+        retentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
         """
         return pulumi.get(self, "retention_days")
 
@@ -810,7 +810,7 @@ class LogsArgs:
     @pulumi.getter(name="extraFiles")
     def extra_files(self) -> Optional[Sequence[_builtins.str]]:
         """
-        ExtraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
+        extraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
         """
         return pulumi.get(self, "extra_files")
 
@@ -822,7 +822,7 @@ class LogsArgs:
     @pulumi.getter(name="kmsKeyArn")
     def kms_key_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        KMSKeyARN encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
+        kmsKeyArn encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
         """
         return pulumi.get(self, "kms_key_arn")
 
@@ -841,7 +841,7 @@ class NotificationsArgsDict(TypedDict):
     """
     topic_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    TopicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
+    topicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
     """
 
 @pulumi.input_type
@@ -853,7 +853,7 @@ class NotificationsArgs:
         NotificationsArgs has the Auto Scaling group announce every launch and termination of its instance, successful or not, on an SNS topic.
 
         :param _builtins.str email: Email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
-        :param pulumi.Input[_builtins.str] topic_arn: TopicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
+        :param pulumi.Input[_builtins.str] topic_arn: topicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
         """
         if email is not None:
             pulumi.set(__self__, "email", email)
@@ -876,7 +876,7 @@ class NotificationsArgs:
     @pulumi.getter(name="topicArn")
     def topic_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        TopicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
+        topicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
         """
         return pulumi.get(self, "topic_arn")
 
@@ -891,15 +891,15 @@ class ScheduleArgsDict(TypedDict):
     """
     start: _builtins.str
     """
-    Start is when the instance starts again, in the same form as Stop.
+    start is when the instance starts again, in the same form as Stop.
     """
     stop: _builtins.str
     """
-    Stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
+    stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
     """
     time_zone: _builtins.str
     """
-    TimeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
+    timeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
     """
 
 @pulumi.input_type
@@ -911,9 +911,9 @@ class ScheduleArgs:
         """
         ScheduleArgs runs the instance only in office hours: two scheduled actions on the Auto Scaling group, one that sets its size to 0 (the instance is terminated, the Elastic IP stays allocated) and one that sets it back to 1 (a fresh instance boots and takes the address).
 
-        :param _builtins.str start: Start is when the instance starts again, in the same form as Stop.
-        :param _builtins.str stop: Stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
-        :param _builtins.str time_zone: TimeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
+        :param _builtins.str start: start is when the instance starts again, in the same form as Stop.
+        :param _builtins.str stop: stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
+        :param _builtins.str time_zone: timeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
         """
         pulumi.set(__self__, "start", start)
         pulumi.set(__self__, "stop", stop)
@@ -923,7 +923,7 @@ class ScheduleArgs:
     @pulumi.getter
     def start(self) -> _builtins.str:
         """
-        Start is when the instance starts again, in the same form as Stop.
+        start is when the instance starts again, in the same form as Stop.
         """
         return pulumi.get(self, "start")
 
@@ -935,7 +935,7 @@ class ScheduleArgs:
     @pulumi.getter
     def stop(self) -> _builtins.str:
         """
-        Stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
+        stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
         """
         return pulumi.get(self, "stop")
 
@@ -947,7 +947,7 @@ class ScheduleArgs:
     @pulumi.getter(name="timeZone")
     def time_zone(self) -> _builtins.str:
         """
-        TimeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
+        timeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
         """
         return pulumi.get(self, "time_zone")
 
@@ -962,15 +962,15 @@ class SnapshotArgsDict(TypedDict):
     """
     time_utc: _builtins.str
     """
-    TimeUTC is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
+    timeUtc is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
     """
     execution_role_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    ExecutionRoleARN is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
+    executionRoleArn is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
     """
     retain_count: NotRequired[_builtins.int]
     """
-    RetainCount is how many snapshots to keep, 1 to 1000. Nil means DefaultSnapshotRetainCount.
+    retainCount is how many snapshots to keep, 1 to 1000. Unset means DefaultSnapshotRetainCount.
     """
 
 @pulumi.input_type
@@ -982,9 +982,9 @@ class SnapshotArgs:
         """
         SnapshotArgs schedule daily snapshots of the data volume.
 
-        :param _builtins.str time_utc: TimeUTC is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
-        :param pulumi.Input[_builtins.str] execution_role_arn: ExecutionRoleARN is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
-        :param _builtins.int retain_count: RetainCount is how many snapshots to keep, 1 to 1000. Nil means DefaultSnapshotRetainCount.
+        :param _builtins.str time_utc: timeUtc is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
+        :param pulumi.Input[_builtins.str] execution_role_arn: executionRoleArn is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
+        :param _builtins.int retain_count: retainCount is how many snapshots to keep, 1 to 1000. Unset means DefaultSnapshotRetainCount.
         """
         pulumi.set(__self__, "time_utc", time_utc)
         if execution_role_arn is not None:
@@ -996,7 +996,7 @@ class SnapshotArgs:
     @pulumi.getter(name="timeUtc")
     def time_utc(self) -> _builtins.str:
         """
-        TimeUTC is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
+        timeUtc is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
         """
         return pulumi.get(self, "time_utc")
 
@@ -1008,7 +1008,7 @@ class SnapshotArgs:
     @pulumi.getter(name="executionRoleArn")
     def execution_role_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        ExecutionRoleARN is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
+        executionRoleArn is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
         """
         return pulumi.get(self, "execution_role_arn")
 
@@ -1020,7 +1020,7 @@ class SnapshotArgs:
     @pulumi.getter(name="retainCount")
     def retain_count(self) -> Optional[_builtins.int]:
         """
-        RetainCount is how many snapshots to keep, 1 to 1000. Nil means DefaultSnapshotRetainCount.
+        retainCount is how many snapshots to keep, 1 to 1000. Unset means DefaultSnapshotRetainCount.
         """
         return pulumi.get(self, "retain_count")
 

@@ -51,34 +51,34 @@ class SelfHealingInstanceArgs:
         """
         The set of arguments for constructing a SelfHealingInstance resource.
 
-        :param pulumi.Input[_builtins.str] allocation_id: AllocationID brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
-        :param _builtins.str ami_id: AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
+        :param pulumi.Input[_builtins.str] allocation_id: allocationId brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
+        :param _builtins.str ami_id: amiId pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
         :param 'AppHealthCheckArgs' app_health_check: AppHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
         :param 'DataVolumeArgs' data_volume: DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
         :param 'DNSArgs' dns: DNS, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Nil publishes nothing.
-        :param _builtins.bool enable_session_manager: EnableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Nil means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
-        :param _builtins.int health_check_grace_period_seconds: HealthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Nil means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
+        :param _builtins.bool enable_session_manager: enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
+        :param _builtins.int health_check_grace_period_seconds: healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
         :param 'HTTPSArgs' https: HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
-        :param Sequence['IngressRuleArgs'] ingress: Ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
-        :param _builtins.bool instance_refresh: EnableInstanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Nil means true. Off, a change applies to the next instance the group launches.
-        :param _builtins.str instance_type: InstanceType is the EC2 instance type. Empty means DefaultInstanceType.
-        :param _builtins.bool launch_gate: EnableLaunchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Nil means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
-        :param _builtins.int launch_gate_timeout_seconds: LaunchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Nil means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
+        :param Sequence['IngressRuleArgs'] ingress: ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
+        :param _builtins.bool instance_refresh: instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Unset means true. Off, a change applies to the next instance the group launches.
+        :param _builtins.str instance_type: instanceType is the EC2 instance type. Empty means DefaultInstanceType.
+        :param _builtins.bool launch_gate: launchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
+        :param _builtins.int launch_gate_timeout_seconds: launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
         :param 'LogsArgs' logs: Logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
-        :param _builtins.int metadata_hop_limit: MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Nil means DefaultMetadataHopLimit; containers on the host need 2.
+        :param _builtins.int metadata_hop_limit: metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means DefaultMetadataHopLimit; containers on the host need 2.
         :param 'NotificationsArgs' notifications: Notifications, if set, announces each launch and termination of the instance on an SNS topic. Nil announces nothing.
-        :param Mapping[str, pulumi.Input[_builtins.str]] parameters: Parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
-        :param pulumi.Input[_builtins.str] parameters_kms_key_arn: ParametersKMSKeyARN encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
-        :param _builtins.bool retain_on_delete: RetainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
-        :param _builtins.int root_volume_size_gi_b: RootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
+        :param Mapping[str, pulumi.Input[_builtins.str]] parameters: parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
+        :param pulumi.Input[_builtins.str] parameters_kms_key_arn: parametersKmsKeyArn encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
+        :param _builtins.bool retain_on_delete: retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
+        :param _builtins.int root_volume_size_gi_b: rootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
         :param 'ScheduleArgs' schedule: Schedule, if set, runs the instance only in office hours. Nil runs it around the clock.
-        :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: SecretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
-        :param _builtins.bool spot: Spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
-        :param Sequence[_builtins.str] spot_instance_types: SpotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: SubnetIDs are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Nil means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags are added to every resource that takes tags, and propagate to the instance and its volumes.
-        :param pulumi.Input[_builtins.str] user_script: UserScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
-        :param _builtins.bool warm_pool: WarmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
+        :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: secretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
+        :param _builtins.bool spot: spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
+        :param Sequence[_builtins.str] spot_instance_types: spotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: subnetIds are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Unset means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: tags are added to every resource that takes tags, and propagate to the instance and its volumes.
+        :param pulumi.Input[_builtins.str] user_script: userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        :param _builtins.bool warm_pool: warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
         """
         if allocation_id is not None:
             pulumi.set(__self__, "allocation_id", allocation_id)
@@ -155,7 +155,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="allocationId")
     def allocation_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        AllocationID brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
+        allocationId brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
         """
         return pulumi.get(self, "allocation_id")
 
@@ -167,7 +167,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="amiId")
     def ami_id(self) -> Optional[_builtins.str]:
         """
-        AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
+        amiId pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
         """
         return pulumi.get(self, "ami_id")
 
@@ -215,7 +215,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="enableSessionManager")
     def enable_session_manager(self) -> Optional[_builtins.bool]:
         """
-        EnableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Nil means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
+        enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
         """
         return pulumi.get(self, "enable_session_manager")
 
@@ -227,7 +227,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="healthCheckGracePeriodSeconds")
     def health_check_grace_period_seconds(self) -> Optional[_builtins.int]:
         """
-        HealthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Nil means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
+        healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
         """
         return pulumi.get(self, "health_check_grace_period_seconds")
 
@@ -251,7 +251,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter
     def ingress(self) -> Optional[Sequence['IngressRuleArgs']]:
         """
-        Ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
+        ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
         """
         return pulumi.get(self, "ingress")
 
@@ -263,7 +263,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="instanceRefresh")
     def instance_refresh(self) -> Optional[_builtins.bool]:
         """
-        EnableInstanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Nil means true. Off, a change applies to the next instance the group launches.
+        instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Unset means true. Off, a change applies to the next instance the group launches.
         """
         return pulumi.get(self, "instance_refresh")
 
@@ -275,7 +275,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="instanceType")
     def instance_type(self) -> Optional[_builtins.str]:
         """
-        InstanceType is the EC2 instance type. Empty means DefaultInstanceType.
+        instanceType is the EC2 instance type. Empty means DefaultInstanceType.
         """
         return pulumi.get(self, "instance_type")
 
@@ -287,7 +287,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="launchGate")
     def launch_gate(self) -> Optional[_builtins.bool]:
         """
-        EnableLaunchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Nil means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
+        launchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
         """
         return pulumi.get(self, "launch_gate")
 
@@ -299,7 +299,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="launchGateTimeoutSeconds")
     def launch_gate_timeout_seconds(self) -> Optional[_builtins.int]:
         """
-        LaunchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Nil means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
+        launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
         """
         return pulumi.get(self, "launch_gate_timeout_seconds")
 
@@ -323,7 +323,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="metadataHopLimit")
     def metadata_hop_limit(self) -> Optional[_builtins.int]:
         """
-        MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Nil means DefaultMetadataHopLimit; containers on the host need 2.
+        metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means DefaultMetadataHopLimit; containers on the host need 2.
         """
         return pulumi.get(self, "metadata_hop_limit")
 
@@ -347,7 +347,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter
     def parameters(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        Parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
+        parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
         """
         return pulumi.get(self, "parameters")
 
@@ -359,7 +359,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="parametersKmsKeyArn")
     def parameters_kms_key_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        ParametersKMSKeyARN encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
+        parametersKmsKeyArn encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
         """
         return pulumi.get(self, "parameters_kms_key_arn")
 
@@ -371,7 +371,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="retainOnDelete")
     def retain_on_delete(self) -> Optional[_builtins.bool]:
         """
-        RetainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
+        retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
         """
         return pulumi.get(self, "retain_on_delete")
 
@@ -383,7 +383,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="rootVolumeSizeGiB")
     def root_volume_size_gi_b(self) -> Optional[_builtins.int]:
         """
-        RootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
+        rootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
         """
         return pulumi.get(self, "root_volume_size_gi_b")
 
@@ -407,7 +407,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="secretParameters")
     def secret_parameters(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        SecretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
+        secretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
         """
         return pulumi.get(self, "secret_parameters")
 
@@ -419,7 +419,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter
     def spot(self) -> Optional[_builtins.bool]:
         """
-        Spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
+        spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
         """
         return pulumi.get(self, "spot")
 
@@ -431,7 +431,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="spotInstanceTypes")
     def spot_instance_types(self) -> Optional[Sequence[_builtins.str]]:
         """
-        SpotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
+        spotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
         """
         return pulumi.get(self, "spot_instance_types")
 
@@ -443,7 +443,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="subnetIds")
     def subnet_ids(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        SubnetIDs are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Nil means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
+        subnetIds are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Unset means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
         """
         return pulumi.get(self, "subnet_ids")
 
@@ -455,7 +455,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter
     def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
-        Tags are added to every resource that takes tags, and propagate to the instance and its volumes.
+        tags are added to every resource that takes tags, and propagate to the instance and its volumes.
         """
         return pulumi.get(self, "tags")
 
@@ -467,7 +467,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="userScript")
     def user_script(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        UserScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
         """
         return pulumi.get(self, "user_script")
 
@@ -479,7 +479,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="warmPool")
     def warm_pool(self) -> Optional[_builtins.bool]:
         """
-        WarmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
+        warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
         """
         return pulumi.get(self, "warm_pool")
 
@@ -528,34 +528,34 @@ class SelfHealingInstance(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.str] allocation_id: AllocationID brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
-        :param _builtins.str ami_id: AmiID pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
+        :param pulumi.Input[_builtins.str] allocation_id: allocationId brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
+        :param _builtins.str ami_id: amiId pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
         :param Union['AppHealthCheckArgs', 'AppHealthCheckArgsDict'] app_health_check: AppHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
         :param Union['DataVolumeArgs', 'DataVolumeArgsDict'] data_volume: DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
         :param Union['DNSArgs', 'DNSArgsDict'] dns: DNS, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Nil publishes nothing.
-        :param _builtins.bool enable_session_manager: EnableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Nil means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
-        :param _builtins.int health_check_grace_period_seconds: HealthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Nil means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
+        :param _builtins.bool enable_session_manager: enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
+        :param _builtins.int health_check_grace_period_seconds: healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
         :param Union['HTTPSArgs', 'HTTPSArgsDict'] https: HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
-        :param Sequence[Union['IngressRuleArgs', 'IngressRuleArgsDict']] ingress: Ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
-        :param _builtins.bool instance_refresh: EnableInstanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Nil means true. Off, a change applies to the next instance the group launches.
-        :param _builtins.str instance_type: InstanceType is the EC2 instance type. Empty means DefaultInstanceType.
-        :param _builtins.bool launch_gate: EnableLaunchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Nil means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
-        :param _builtins.int launch_gate_timeout_seconds: LaunchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Nil means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
+        :param Sequence[Union['IngressRuleArgs', 'IngressRuleArgsDict']] ingress: ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
+        :param _builtins.bool instance_refresh: instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Unset means true. Off, a change applies to the next instance the group launches.
+        :param _builtins.str instance_type: instanceType is the EC2 instance type. Empty means DefaultInstanceType.
+        :param _builtins.bool launch_gate: launchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
+        :param _builtins.int launch_gate_timeout_seconds: launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
         :param Union['LogsArgs', 'LogsArgsDict'] logs: Logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
-        :param _builtins.int metadata_hop_limit: MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Nil means DefaultMetadataHopLimit; containers on the host need 2.
+        :param _builtins.int metadata_hop_limit: metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means DefaultMetadataHopLimit; containers on the host need 2.
         :param Union['NotificationsArgs', 'NotificationsArgsDict'] notifications: Notifications, if set, announces each launch and termination of the instance on an SNS topic. Nil announces nothing.
-        :param Mapping[str, pulumi.Input[_builtins.str]] parameters: Parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
-        :param pulumi.Input[_builtins.str] parameters_kms_key_arn: ParametersKMSKeyARN encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
-        :param _builtins.bool retain_on_delete: RetainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
-        :param _builtins.int root_volume_size_gi_b: RootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
+        :param Mapping[str, pulumi.Input[_builtins.str]] parameters: parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
+        :param pulumi.Input[_builtins.str] parameters_kms_key_arn: parametersKmsKeyArn encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
+        :param _builtins.bool retain_on_delete: retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
+        :param _builtins.int root_volume_size_gi_b: rootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
         :param Union['ScheduleArgs', 'ScheduleArgsDict'] schedule: Schedule, if set, runs the instance only in office hours. Nil runs it around the clock.
-        :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: SecretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
-        :param _builtins.bool spot: Spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
-        :param Sequence[_builtins.str] spot_instance_types: SpotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: SubnetIDs are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Nil means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags are added to every resource that takes tags, and propagate to the instance and its volumes.
-        :param pulumi.Input[_builtins.str] user_script: UserScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
-        :param _builtins.bool warm_pool: WarmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
+        :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: secretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
+        :param _builtins.bool spot: spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
+        :param Sequence[_builtins.str] spot_instance_types: spotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: subnetIds are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Unset means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: tags are added to every resource that takes tags, and propagate to the instance and its volumes.
+        :param pulumi.Input[_builtins.str] user_script: userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        :param _builtins.bool warm_pool: warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
         """
         ...
     @overload
@@ -684,7 +684,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="allocationId")
     def allocation_id(self) -> pulumi.Output[_builtins.str]:
         """
-        AllocationID is the Elastic IP's allocation id.
+        allocationId is the Elastic IP's allocation id.
         """
         return pulumi.get(self, "allocation_id")
 
@@ -692,7 +692,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="autoScalingGroupName")
     def auto_scaling_group_name(self) -> pulumi.Output[_builtins.str]:
         """
-        AutoScalingGroupName is the name of the group of one.
+        autoScalingGroupName is the name of the group of one.
         """
         return pulumi.get(self, "auto_scaling_group_name")
 
@@ -700,7 +700,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="dataVolumeId")
     def data_volume_id(self) -> pulumi.Output[_builtins.str]:
         """
-        DataVolumeID is the persistent data volume's id; empty without one.
+        dataVolumeId is the persistent data volume's id; empty without one.
         """
         return pulumi.get(self, "data_volume_id")
 
@@ -708,7 +708,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="dataVolumeMountPath")
     def data_volume_mount_path(self) -> pulumi.Output[_builtins.str]:
         """
-        DataVolumeMountPath is where the instance mounts the data volume, defaults applied; empty without one.
+        dataVolumeMountPath is where the instance mounts the data volume, defaults applied; empty without one.
         """
         return pulumi.get(self, "data_volume_mount_path")
 
@@ -716,7 +716,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="instanceRoleArn")
     def instance_role_arn(self) -> pulumi.Output[_builtins.str]:
         """
-        InstanceRoleArn is the instance role's ARN.
+        instanceRoleArn is the instance role's ARN.
         """
         return pulumi.get(self, "instance_role_arn")
 
@@ -724,7 +724,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="instanceRoleName")
     def instance_role_name(self) -> pulumi.Output[_builtins.str]:
         """
-        InstanceRoleName is the instance role's name: attach more policies to it (iam.RolePolicyAttachment takes the name) to give the instance more permissions.
+        instanceRoleName is the instance role's name: attach more policies to it (iam.RolePolicyAttachment takes the name) to give the instance more permissions.
         """
         return pulumi.get(self, "instance_role_name")
 
@@ -732,7 +732,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="launchTemplateId")
     def launch_template_id(self) -> pulumi.Output[_builtins.str]:
         """
-        LaunchTemplateID is the launch template the group launches from.
+        launchTemplateId is the launch template the group launches from.
         """
         return pulumi.get(self, "launch_template_id")
 
@@ -740,7 +740,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="notificationTopicArn")
     def notification_topic_arn(self) -> pulumi.Output[_builtins.str]:
         """
-        NotificationTopicArn is the SNS topic the group announces launches and terminations on; empty when notifications are off.
+        notificationTopicArn is the SNS topic the group announces launches and terminations on; empty when notifications are off.
         """
         return pulumi.get(self, "notification_topic_arn")
 
@@ -748,7 +748,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="publicDns")
     def public_dns(self) -> pulumi.Output[_builtins.str]:
         """
-        PublicDNS is the Elastic IP's public DNS name.
+        publicDns is the Elastic IP's public DNS name.
         """
         return pulumi.get(self, "public_dns")
 
@@ -756,7 +756,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="publicIp")
     def public_ip(self) -> pulumi.Output[_builtins.str]:
         """
-        PublicIP is the Elastic IP address.
+        publicIp is the Elastic IP address.
         """
         return pulumi.get(self, "public_ip")
 
@@ -764,7 +764,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="securityGroupId")
     def security_group_id(self) -> pulumi.Output[_builtins.str]:
         """
-        SecurityGroupID is the instance's security group.
+        securityGroupId is the instance's security group.
         """
         return pulumi.get(self, "security_group_id")
 
@@ -772,7 +772,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter
     def url(self) -> pulumi.Output[_builtins.str]:
         """
-        URL reaches the instance: http:// and the DNS record's name, or the Elastic IP when DNS is off.
+        url reaches the instance: http:// and the DNS record's name, or the Elastic IP when DNS is off.
         """
         return pulumi.get(self, "url")
 
