@@ -81,6 +81,7 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 
+	// README: begin
 	app, err := components.NewSelfHealingInstance(ctx, "app", &components.SelfHealingInstanceArgs{
 		InstanceType: "t4g.small",
 		// Outputs of the resources above, passed straight in.
@@ -102,6 +103,7 @@ func program(ctx *pulumi.Context) error {
 		},
 		Tags: pulumi.StringMap{"vpc": vpc.ID().ToStringOutput()},
 	})
+	// README: end
 	if err != nil {
 		return fmt.Errorf("the self-healing instance: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -205,4 +206,34 @@ func sortedCopy(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+// The README shows the component's call from main.go, verbatim.
+func TestTheREADMEShowsTheCall(t *testing.T) {
+	const begin = "<!-- example: examples/vpc/main.go, the lines between its README markers; a test there checks it -->\n```go\n"
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	source, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, region, ok := strings.Cut(string(source), "\t// README: begin\n")
+	region, _, ok2 := strings.Cut(region, "\t// README: end")
+	if !ok || !ok2 {
+		t.Fatal("main.go lacks its README markers")
+	}
+	var lines []string
+	for _, line := range strings.SplitAfter(region, "\n") {
+		lines = append(lines, strings.TrimPrefix(line, "\t"))
+	}
+	_, block, ok := strings.Cut(string(readme), begin)
+	block, _, ok2 = strings.Cut(block, "```\n<!-- example: end -->")
+	if !ok || !ok2 {
+		t.Fatalf("README.md has no block starting %q", begin)
+	}
+	if want := strings.Join(lines, ""); block != want {
+		t.Errorf("README.md's block differs from main.go's:\nREADME:\n%s\nmain.go:\n%s", block, want)
+	}
 }
