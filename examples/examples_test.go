@@ -199,10 +199,10 @@ func TestYAMLRejectsBrokenCopies(t *testing.T) {
 	}
 }
 
-// TestTheREADMEShowsEachExample: the README's snippet for each language is
+// TestTheREADMEShowsEachExample: docs/languages.md's snippet for each language is
 // the example file, verbatim.
 func TestTheREADMEShowsEachExample(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/languages.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,11 +215,11 @@ func TestTheREADMEShowsEachExample(t *testing.T) {
 		_, rest, ok := strings.Cut(string(readme), begin)
 		block, _, ok2 := strings.Cut(rest, "```\n<!-- example: end -->")
 		if !ok || !ok2 {
-			t.Errorf("README.md has no block starting %q", begin)
+			t.Errorf("docs/languages.md has no block starting %q", begin)
 			continue
 		}
 		if block != string(source) {
-			t.Errorf("README.md's block for %s differs from the file", file)
+			t.Errorf("docs/languages.md's block for %s differs from the file", file)
 		}
 	}
 }

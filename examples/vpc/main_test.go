@@ -208,10 +208,10 @@ func sortedCopy(s []string) []string {
 	return out
 }
 
-// The README shows the component's call from main.go, verbatim.
+// docs/go-component.md (moved there from the README) shows the component's call from main.go, verbatim.
 func TestTheREADMEShowsTheCall(t *testing.T) {
 	const begin = "<!-- example: examples/vpc/main.go, the lines between its README markers; a test there checks it -->\n```go\n"
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/go-component.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,9 +231,9 @@ func TestTheREADMEShowsTheCall(t *testing.T) {
 	_, block, ok := strings.Cut(string(readme), begin)
 	block, _, ok2 = strings.Cut(block, "```\n<!-- example: end -->")
 	if !ok || !ok2 {
-		t.Fatalf("README.md has no block starting %q", begin)
+		t.Fatalf("docs/go-component.md has no block starting %q", begin)
 	}
 	if want := strings.Join(lines, ""); block != want {
-		t.Errorf("README.md's block differs from main.go's:\nREADME:\n%s\nmain.go:\n%s", block, want)
+		t.Errorf("docs/go-component.md's block differs from main.go's:\ndocs/go-component.md:\n%s\nmain.go:\n%s", block, want)
 	}
 }

@@ -165,7 +165,7 @@ func humanMillis(d time.Duration) string {
 
 // Summary is the side-by-side table of the heal report, one row per
 // scenario: our script in the dev stack, the seed in the dev stack, and the
-// seed in the stack shaped for it (SeedStackShape). The README carries it
+// seed in the stack shaped for it (SeedStackShape). docs/seed-comparison.md carries it
 // verbatim between SummaryBegin and SummaryEnd; `make heal-report` writes
 // both files from the same run.
 func Summary(measurements []Measurement, devStack string) string {
@@ -239,7 +239,7 @@ func seconds(d time.Duration) string {
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
-// The comments around the summary, in heal-report.md and README.md.
+// The comments around the summary, in docs/heal-report.md and docs/seed-comparison.md.
 const (
 	SummaryBegin = "<!-- heal-summary: begin; written by `make heal-report` from the same run as heal-report.md -->"
 	SummaryEnd   = "<!-- heal-summary: end -->"

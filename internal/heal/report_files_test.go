@@ -7,22 +7,23 @@ import (
 	"time"
 )
 
-// TestTheREADMEShowsTheCommittedReport: the README's heal table is the
-// committed heal-report.md's, from the same run, verbatim. `make
-// heal-report` writes both; a hand edit of either, or a report committed
-// without the README (or the other way round), fails here.
+// TestTheREADMEShowsTheCommittedReport: the heal table in
+// docs/seed-comparison.md (moved there from the README) is the committed
+// docs/heal-report.md's, from the same run, verbatim. `make heal-report`
+// writes both; a hand edit of either, or a report committed without the
+// page (or the other way round), fails here.
 func TestTheREADMEShowsTheCommittedReport(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/seed-comparison.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	report, err := os.ReadFile("../../heal-report.md")
+	report, err := os.ReadFile("../../docs/heal-report.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	inREADME, err := SummaryIn(string(readme))
 	if err != nil {
-		t.Fatalf("README.md: %v", err)
+		t.Fatalf("docs/seed-comparison.md: %v", err)
 	}
 	inReport, err := SummaryIn(string(report))
 	if err != nil {
@@ -32,7 +33,7 @@ func TestTheREADMEShowsTheCommittedReport(t *testing.T) {
 		t.Fatalf("heal-report.md's summary is empty:\n%s", inReport)
 	}
 	if inREADME != inReport {
-		t.Errorf("README.md's heal table differs from heal-report.md's; run `make heal-report` and commit both.\nREADME.md:\n%s\nheal-report.md:\n%s", inREADME, inReport)
+		t.Errorf("docs/seed-comparison.md's heal table differs from docs/heal-report.md's; run `make heal-report` and commit both.\ndocs/seed-comparison.md:\n%s\ndocs/heal-report.md:\n%s", inREADME, inReport)
 	}
 }
 
@@ -68,7 +69,7 @@ func TestSummaryPutsEachBootInItsColumn(t *testing.T) {
 // HTTPS section `make heal-report` writes from the HTTPS test's run, with
 // its figures, not the placeholder of a run without them.
 func TestTheCommittedReportHasTheHTTPSFigures(t *testing.T) {
-	report, err := os.ReadFile("../../heal-report.md")
+	report, err := os.ReadFile("../../docs/heal-report.md")
 	if err != nil {
 		t.Fatal(err)
 	}
