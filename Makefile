@@ -19,7 +19,7 @@ lint: ## gofmt, go vet (the module and sdkgen/)
 	$(GO) vet ./...
 	cd sdkgen && $(GO) vet ./...
 
-test: lint ## every test: unit, program, provider, SDKs and examples, boot script against moto, end to end
+test: lint examples/typescript/node_modules/.bin/tsc ## every test: unit, program, provider, SDKs and examples, boot script against moto, end to end
 	$(GO) test -count=1 -timeout 40m ./...
 	cd sdkgen && $(GO) test -count=1 ./...
 	cd examples/vpc && $(GO) vet ./... && $(GO) test -count=1 ./...
@@ -35,6 +35,10 @@ provider: ## build the component provider into bin/
 
 npm-ci: ## install the TypeScript example's pinned tools (tsc, @pulumi/pulumi) for its tests
 	cd examples/typescript && npm ci --no-audit --no-fund
+
+# make test installs them once, on a fresh machine.
+examples/typescript/node_modules/.bin/tsc: examples/typescript/package-lock.json
+	cd examples/typescript && npm ci --no-audit --no-fund --loglevel=error
 
 demo: ## the dev stack heals in emulators: deploy, kill the instance, watch the address move (needs root)
 	$(GO) run ./cmd/demo
