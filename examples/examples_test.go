@@ -13,28 +13,15 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/internal/pkgschema"
 	"github.com/selfhealing-dev/selfhealing/internal/schemacheck"
+	"github.com/selfhealing-dev/selfhealing/internal/testenv"
 )
-
-// need returns the path of a tool, failing in CI and skipping elsewhere
-// when it is missing.
-func need(t *testing.T, path, hint string) string {
-	t.Helper()
-	if p, err := exec.LookPath(path); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing: %s", path, hint)
-	}
-	t.Skipf("%s is missing: %s", path, hint)
-	return ""
-}
 
 func tsc(t *testing.T) string {
 	abs, err := filepath.Abs("typescript/node_modules/.bin/tsc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return need(t, abs, "run `npm ci` in examples/typescript (.ci/run does)")
+	return testenv.RequireTool(t, abs, "run `npm ci` in examples/typescript (make test and .ci/run do)")
 }
 
 // typecheck runs tsc once on sources, each written to its own file
@@ -116,7 +103,7 @@ func TestTypeScriptRejectsBrokenCopies(t *testing.T) {
 }
 
 func python(t *testing.T) string {
-	return need(t, "python3", "install python3")
+	return testenv.RequireTool(t, "python3", "install python3")
 }
 
 const pythonSDK = "../sdk/python/selfhealing_dev_selfhealing"
