@@ -2,7 +2,6 @@ package components_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"slices"
@@ -15,23 +14,6 @@ import (
 	"github.com/selfhealing-dev/selfhealing/internal/testenv"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
-
-// handedAgentConfig is the agent configuration as the deployed launch
-// template's boot script hands it to amazon-cloudwatch-agent-ctl: the
-// script's own function, run with bash (internal/agentschema).
-type handedAgentConfig struct {
-	Logs struct {
-		LogsCollected struct {
-			Files struct {
-				CollectList []struct {
-					FilePath      string `json:"file_path"`
-					LogGroupName  string `json:"log_group_name"`
-					LogStreamName string `json:"log_stream_name"`
-				} `json:"collect_list"`
-			} `json:"files"`
-		} `json:"logs_collected"`
-	} `json:"logs"`
-}
 
 // TestLogGroupPolicyAndAgentConfigNameTheSameThings reads the stack and the
 // agent configuration together, for every logs option (retention, key,
@@ -90,8 +72,8 @@ func TestLogGroupPolicyAndAgentConfigNameTheSameThings(t *testing.T) {
 				if err := agentschema.Validate(h.Config); err != nil {
 					t.Errorf("the agent's schema refuses the configuration: %v\n%s", err, h.Config)
 				}
-				var c handedAgentConfig
-				if err := json.Unmarshal(h.Config, &c); err != nil {
+				c, err := agentschema.ParseConfig(h.Config)
+				if err != nil {
 					t.Fatal(err)
 				}
 				var files, streams []string

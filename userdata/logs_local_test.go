@@ -1,12 +1,12 @@
 package userdata_test
 
 import (
-	"encoding/json"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/selfhealing-dev/selfhealing/internal/agentschema"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -43,8 +43,8 @@ func TestWhatTheAgentShipsIsOnTheInstanceToo(t *testing.T) {
 
 			// The agent configuration the script left on the instance
 			// names the boot log, and that file is there.
-			var config agentConfig
-			if err := json.Unmarshal([]byte(in.fs.ReadFile(userdata.CloudWatchAgentConfigFile)), &config); err != nil {
+			config, err := agentschema.ParseConfig([]byte(in.fs.ReadFile(userdata.CloudWatchAgentConfigFile)))
+			if err != nil {
 				t.Fatalf("%s: %v", userdata.CloudWatchAgentConfigFile, err)
 			}
 			var files []string

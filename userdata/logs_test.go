@@ -1,40 +1,19 @@
 package userdata_test
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/selfhealing-dev/selfhealing/internal/agentschema"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
-// agentConfig is the CloudWatch agent configuration as the agent's schema
-// names it; decoding refuses any other field.
-type agentConfig struct {
-	Agent struct {
-		RunAsUser string `json:"run_as_user"`
-	} `json:"agent"`
-	Logs struct {
-		LogsCollected struct {
-			Files struct {
-				CollectList []struct {
-					FilePath      string `json:"file_path"`
-					LogGroupName  string `json:"log_group_name"`
-					LogStreamName string `json:"log_stream_name"`
-				} `json:"collect_list"`
-			} `json:"files"`
-		} `json:"logs_collected"`
-	} `json:"logs"`
-}
-
-func parseAgentConfig(t *testing.T, text string) agentConfig {
+func parseAgentConfig(t *testing.T, text string) agentschema.Config {
 	t.Helper()
-	var c agentConfig
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		t.Fatalf("agent configuration is not the expected JSON: %v\n%s", err, text)
+	c, err := agentschema.ParseConfig([]byte(text))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
 	}
 	return c
 }

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -172,4 +173,36 @@ func RequireRoot(t testing.TB) {
 		t.Fatal(why)
 	}
 	t.Skip("skipping: " + why + " (run the tests with sudo)")
+}
+
+// Config is an agent configuration as the boot script writes it, in the
+// agent's own field names: the user the agent runs as, and the files it
+// ships, each to a group and a stream.
+type Config struct {
+	Agent struct {
+		RunAsUser string `json:"run_as_user"`
+	} `json:"agent"`
+	Logs struct {
+		LogsCollected struct {
+			Files struct {
+				CollectList []struct {
+					FilePath      string `json:"file_path"`
+					LogGroupName  string `json:"log_group_name"`
+					LogStreamName string `json:"log_stream_name"`
+				} `json:"collect_list"`
+			} `json:"files"`
+		} `json:"logs_collected"`
+	} `json:"logs"`
+}
+
+// ParseConfig decodes config, refusing any field Config does not name: a
+// field the boot script did not mean to write is an error, not ignored.
+func ParseConfig(config []byte) (Config, error) {
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(config))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("the agent configuration is not the expected JSON: %w", err)
+	}
+	return c, nil
 }
