@@ -171,16 +171,6 @@ func optionalInput(in pulumi.StringInput, rule func(string) error) pulumi.String
 	}).(pulumi.StringPtrOutput)
 }
 
-// joinErrors joins a rule's errors, or returns nil for none.
-func joinErrors(errs []error) error {
-	return errors.Join(errs...)
-}
-
-// stringRule adapts a rule that reports problems as a list.
-func stringRule(rule func(string) []error) func(string) error {
-	return func(s string) error { return joinErrors(rule(s)) }
-}
-
 // sortedMapKeys returns m's keys in order, for any map.
 func sortedMapKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
