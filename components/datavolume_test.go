@@ -9,7 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
@@ -17,7 +17,7 @@ import (
 const (
 	typeVolume         = "aws:ebs/volume:Volume"
 	typeSnapshotPolicy = "aws:dlm/lifecyclePolicy:LifecyclePolicy"
-	adoptedVolumeID    = "vol-0da7a000000000001" // in fakeaws, eu-west-1b
+	adoptedVolumeID    = "vol-0da7a000000000001" // in the fake account, eu-west-1b
 	testKMSKeyARN      = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	defaultSubnetZoneA = "subnet-0de1a0000000000a1"
 	defaultSubnetZoneB = "subnet-0de1a0000000000b1"
@@ -174,15 +174,15 @@ func TestDataVolumeZoneMismatchFailsAtPreview(t *testing.T) {
 func TestAdoptedVolumeMustBeSafe(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		volume fakeaws.Volume
+		volume fake.Volume
 		want   string
 	}{
-		{"unencrypted", fakeaws.Volume{AvailabilityZone: "eu-west-1a"}, "is not encrypted"},
-		{"multi-attach", fakeaws.Volume{AvailabilityZone: "eu-west-1a", Encrypted: true, MultiAttachEnabled: true}, "Multi-Attach"},
+		{"unencrypted", fake.Volume{AvailabilityZone: "eu-west-1a"}, "is not encrypted"},
+		{"multi-attach", fake.Volume{AvailabilityZone: "eu-west-1a", Encrypted: true, MultiAttachEnabled: true}, "Multi-Attach"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const id = "vol-0bad0000000000001"
-			_, err := deploy(t, withVolume(components.DataVolumeArgs{VolumeID: id}), func(a *fakeaws.Account) { a.Volumes[id] = tc.volume })
+			_, err := deploy(t, withVolume(components.DataVolumeArgs{VolumeID: id}), func(a *fake.Account) { a.Volumes[id] = tc.volume })
 			wantError(t, err, "dataVolume.volumeId", id, tc.want)
 		})
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 )
 
 const recordType = "aws:route53/record:Record"
@@ -17,11 +17,11 @@ func withDNS(d *components.DNSArgs) *components.SelfHealingInstanceArgs {
 }
 
 func TestDNSRecordPointsAtTheElasticIP(t *testing.T) {
-	d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: pulumi.String(fakeaws.StandInZoneID), RecordName: "app.example.com"}))
+	d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: pulumi.String(fake.StandInZoneID), RecordName: "app.example.com"}))
 	record := inputs(d.one(recordType))
 	eip := plainOutputs(d.one("aws:ec2/eip:Eip")).(map[string]any)
 	for field, want := range map[string]any{
-		"zoneId":         fakeaws.StandInZoneID,
+		"zoneId":         fake.StandInZoneID,
 		"name":           "app.example.com",
 		"type":           "A",
 		"ttl":            float64(components.DefaultDNSTTL),
@@ -61,8 +61,8 @@ func TestDNSNamesAreNormalizedAndTTLIsConfigurable(t *testing.T) {
 		{"wildcard", "*.dev.example.com", "example.com", intPtr(3600), "*.dev.example.com", 3600},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: pulumi.String(fakeaws.StandInZoneID), RecordName: tc.record, TTL: tc.ttl}),
-				func(a *fakeaws.Account) { a.Zones[fakeaws.StandInZoneID] = fakeaws.Zone{Name: tc.zone} })
+			d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: pulumi.String(fake.StandInZoneID), RecordName: tc.record, TTL: tc.ttl}),
+				func(a *fake.Account) { a.Zones[fake.StandInZoneID] = fake.Zone{Name: tc.zone} })
 			record := inputs(d.one(recordType))
 			if record["name"] != tc.wantName || record["ttl"] != tc.wantTTL {
 				t.Errorf("record name %v ttl %v, want %s and %v", record["name"], record["ttl"], tc.wantName, tc.wantTTL)
@@ -93,24 +93,24 @@ func TestDNSRecordOutsideTheZoneIsRefusedBeforeAnythingIsCreated(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		dns    components.DNSArgs
-		shape  func(*fakeaws.Account)
+		shape  func(*fake.Account)
 		want   []string
 		absent string
 	}{
-		{"another domain", components.DNSArgs{ZoneID: pulumi.String(fakeaws.StandInZoneID), RecordName: "app.example.org"},
-			func(a *fakeaws.Account) { a.Zones[fakeaws.StandInZoneID] = fakeaws.Zone{Name: "example.com."} },
+		{"another domain", components.DNSArgs{ZoneID: pulumi.String(fake.StandInZoneID), RecordName: "app.example.org"},
+			func(a *fake.Account) { a.Zones[fake.StandInZoneID] = fake.Zone{Name: "example.com."} },
 			[]string{"dns.recordName", `"app.example.org"`, "not inside hosted zone", "example.com", "ending in .example.com"}, "example.com."},
 		// A plain suffix test would let this through, and AWS would refuse it.
-		{"a suffix but not a subdomain", components.DNSArgs{ZoneID: pulumi.String(fakeaws.StandInZoneID), RecordName: "badexample.com"}, nil,
+		{"a suffix but not a subdomain", components.DNSArgs{ZoneID: pulumi.String(fake.StandInZoneID), RecordName: "badexample.com"}, nil,
 			[]string{"dns.recordName", `"badexample.com"`, "not inside hosted zone"}, ""},
 		{"the parent of the zone", components.DNSArgs{ZoneID: pulumi.String("Z0AAAAAAAAAAAAAAAAAAA"), RecordName: "example.com"},
-			func(a *fakeaws.Account) { a.Zones["Z0AAAAAAAAAAAAAAAAAAA"] = fakeaws.Zone{Name: "dev.example.com"} },
+			func(a *fake.Account) { a.Zones["Z0AAAAAAAAAAAAAAAAAAA"] = fake.Zone{Name: "dev.example.com"} },
 			[]string{"dns.recordName", "not inside hosted zone Z0AAAAAAAAAAAAAAAAAAA (dev.example.com)"}, ""},
 		{"unknown zone", components.DNSArgs{ZoneID: pulumi.String("Z0FFFFFFFFFFFFFFFFFFF"), RecordName: "app.example.com"}, nil,
 			[]string{"dns.zoneId", `"Z0FFFFFFFFFFFFFFFFFFF"`, "looking up the hosted zone", "NoSuchHostedZone"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var shapes []func(*fakeaws.Account)
+			var shapes []func(*fake.Account)
 			if tc.shape != nil {
 				shapes = append(shapes, tc.shape)
 			}
@@ -136,7 +136,7 @@ func TestDNSRecordOutsideTheZoneIsRefusedBeforeAnythingIsCreated(t *testing.T) {
 }
 
 func TestInvalidDNSArgumentsNameTheFieldAndWhatIsAllowed(t *testing.T) {
-	zone := fakeaws.StandInZoneID
+	zone := fake.StandInZoneID
 	for _, tc := range []struct {
 		name string
 		dns  components.DNSArgs

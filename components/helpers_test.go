@@ -11,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
 	"github.com/selfhealing-dev/selfhealing/userdata"
@@ -26,7 +26,7 @@ const (
 // deployment is what one mock deployment of the component registered.
 type deployment struct {
 	t         *testing.T
-	monitor   *fakeaws.Monitor
+	monitor   *fake.Monitor
 	component *components.SelfHealingInstance
 	outputs   map[string]any
 }
@@ -34,13 +34,13 @@ type deployment struct {
 // deploy runs NewSelfHealingInstance under the mock monitor against a fake
 // account that shape may change first, and returns what it registered and
 // the error the constructor returned.
-func deploy(t *testing.T, args *components.SelfHealingInstanceArgs, shape ...func(*fakeaws.Account)) (*deployment, error) {
+func deploy(t *testing.T, args *components.SelfHealingInstanceArgs, shape ...func(*fake.Account)) (*deployment, error) {
 	t.Helper()
-	account := fakeaws.NewAccount("eu-west-1")
+	account := fake.NewAccount("eu-west-1")
 	for _, f := range shape {
 		f(account)
 	}
-	d := &deployment{t: t, monitor: fakeaws.NewMonitor(account), outputs: map[string]any{}}
+	d := &deployment{t: t, monitor: fake.NewMonitor(account), outputs: map[string]any{}}
 	var constructErr error
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		c, err := components.NewSelfHealingInstance(ctx, testName, args)
@@ -81,7 +81,7 @@ func runNamed(t *testing.T, name string) error {
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, constructErr = components.NewSelfHealingInstance(ctx, name, nil)
 		return nil
-	}, pulumi.WithMocks(testProject, testStack, fakeaws.NewMonitor(fakeaws.NewAccount("eu-west-1"))))
+	}, pulumi.WithMocks(testProject, testStack, fake.NewMonitor(fake.NewAccount("eu-west-1"))))
 	if err != nil {
 		t.Fatalf("running the program: %v", err)
 	}
@@ -89,7 +89,7 @@ func runNamed(t *testing.T, name string) error {
 }
 
 // mustDeploy is deploy for arguments that must be accepted.
-func mustDeploy(t *testing.T, args *components.SelfHealingInstanceArgs, shape ...func(*fakeaws.Account)) *deployment {
+func mustDeploy(t *testing.T, args *components.SelfHealingInstanceArgs, shape ...func(*fake.Account)) *deployment {
 	t.Helper()
 	d, err := deploy(t, args, shape...)
 	if err != nil {
@@ -99,7 +99,7 @@ func mustDeploy(t *testing.T, args *components.SelfHealingInstanceArgs, shape ..
 }
 
 // one returns the single registered resource of a type, failing otherwise.
-func (d *deployment) one(typeToken string) fakeaws.Resource {
+func (d *deployment) one(typeToken string) fake.Resource {
 	d.t.Helper()
 	found := d.monitor.ByType(typeToken)
 	if len(found) != 1 {
@@ -109,7 +109,7 @@ func (d *deployment) one(typeToken string) fakeaws.Resource {
 }
 
 // inputs returns a resource's inputs as plain Go values.
-func inputs(r fakeaws.Resource) map[string]any {
+func inputs(r fake.Resource) map[string]any {
 	m, _ := synth.Plain(resource.NewProperty(r.Inputs)).(map[string]any)
 	return m
 }
@@ -189,6 +189,6 @@ func show[T any](p *T) string {
 	return fmt.Sprint(*p)
 }
 
-func plainOutputs(r fakeaws.Resource) any {
+func plainOutputs(r fake.Resource) any {
 	return synth.Plain(resource.NewProperty(r.Outputs))
 }

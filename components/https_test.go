@@ -9,14 +9,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 )
 
 var testHTTPS = components.HTTPSArgs{DomainName: "app.example.com", Email: "ops@example.com", AppPort: 8080}
 
 // testHTTPSDNS is the DNS record HTTPS needs: the certificate's name,
 // pointing at the Elastic IP, in the fake account's example.com zone.
-var testHTTPSDNS = components.DNSArgs{ZoneID: pulumi.String(fakeaws.StandInZoneID), RecordName: "app.example.com"}
+var testHTTPSDNS = components.DNSArgs{ZoneID: pulumi.String(fake.StandInZoneID), RecordName: "app.example.com"}
 
 // ingressByPort returns, for each TCP port a single-port rule opens, the
 // IPv4 and IPv6 blocks, and how many rules open that port.

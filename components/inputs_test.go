@@ -10,7 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -32,7 +32,7 @@ const (
 // run is one run of a program that creates the component under the mock
 // monitor.
 type run struct {
-	monitor *fakeaws.Monitor
+	monitor *fake.Monitor
 	// constructErr is NewSelfHealingInstance's error: a literal that fails
 	// its check, before anything is created.
 	constructErr error
@@ -46,14 +46,14 @@ type run struct {
 // args returns, under the mock monitor, against a fake account that shape
 // may change first; with dryRun, as `pulumi preview` runs it.
 func runProgram(t *testing.T, dryRun bool, args func(ctx *pulumi.Context) *components.SelfHealingInstanceArgs,
-	shape ...func(*fakeaws.Account),
+	shape ...func(*fake.Account),
 ) run {
 	t.Helper()
-	account := fakeaws.NewAccount("eu-west-1")
+	account := fake.NewAccount("eu-west-1")
 	for _, f := range shape {
 		f(account)
 	}
-	r := run{monitor: fakeaws.NewMonitor(account)}
+	r := run{monitor: fake.NewMonitor(account)}
 	r.runErr = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, r.constructErr = components.NewSelfHealingInstance(ctx, testName, args(ctx))
 		return nil
@@ -144,7 +144,7 @@ const (
 var badInputCases = []struct {
 	name  string
 	args  func(in inputKind) *components.SelfHealingInstanceArgs
-	shape func(*fakeaws.Account)
+	shape func(*fake.Account)
 	want  []string
 	// absent must appear in neither error: a secret.
 	absent string
@@ -263,7 +263,7 @@ var badInputCases = []struct {
 	{
 		name: "dns.zoneId: with the /hostedzone/ prefix",
 		args: func(in inputKind) *components.SelfHealingInstanceArgs {
-			return withDNS(&components.DNSArgs{ZoneID: in.str("/hostedzone/" + fakeaws.StandInZoneID), RecordName: "app.example.com"})
+			return withDNS(&components.DNSArgs{ZoneID: in.str("/hostedzone/" + fake.StandInZoneID), RecordName: "app.example.com"})
 		},
 		want:          []string{"dns.zoneId", "without the /hostedzone/ prefix"},
 		notRegistered: []string{recordType},
@@ -279,7 +279,7 @@ var badInputCases = []struct {
 	{
 		name: "dns.recordName: outside the zone the output names",
 		args: func(in inputKind) *components.SelfHealingInstanceArgs {
-			return withDNS(&components.DNSArgs{ZoneID: in.str(fakeaws.StandInZoneID), RecordName: "app.example.org"})
+			return withDNS(&components.DNSArgs{ZoneID: in.str(fake.StandInZoneID), RecordName: "app.example.org"})
 		},
 		want:          []string{"dns.recordName", `"app.example.org"`, "not inside hosted zone", "ending in .example.com"},
 		notRegistered: []string{recordType},
@@ -394,7 +394,7 @@ var badInputCases = []struct {
 func TestABadLiteralIsRefusedBeforeAnythingIsCreated(t *testing.T) {
 	for _, tc := range badInputCases {
 		t.Run(tc.name, func(t *testing.T) {
-			var shape []func(*fakeaws.Account)
+			var shape []func(*fake.Account)
 			if tc.shape != nil {
 				shape = append(shape, tc.shape)
 			}
@@ -435,7 +435,7 @@ func TestABadOutputFailsTheDeploymentWithTheSameMessage(t *testing.T) {
 				continue
 			}
 			t.Run(tc.name+"/"+kind.name, func(t *testing.T) {
-				var shape []func(*fakeaws.Account)
+				var shape []func(*fake.Account)
 				if tc.shape != nil {
 					shape = append(shape, tc.shape)
 				}
@@ -511,13 +511,13 @@ func TestAnOutputThatResolvesEmptyIsNotTakenForUnset(t *testing.T) {
 		args          *components.SelfHealingInstanceArgs
 		field         string
 		notRegistered []string
-		shape         []func(*fakeaws.Account)
+		shape         []func(*fake.Account)
 	}{
 		{"allocationId", &components.SelfHealingInstanceArgs{AllocationID: outputOf("")}, "allocationId",
 			[]string{typeEip, typeRolePolicy, typeLaunchTemplate, typeGroup},
 			// AWS answers a lookup without an allocation id with the
 			// region's only address, if it holds one.
-			[]func(*fakeaws.Account){func(a *fakeaws.Account) { a.Addresses[""] = a.Addresses["eipalloc-0123456789abcdef0"] }}},
+			[]func(*fake.Account){func(a *fake.Account) { a.Addresses[""] = a.Addresses["eipalloc-0123456789abcdef0"] }}},
 		{"notifications.topicArn", withNotifications(&components.NotificationsArgs{TopicArn: outputOf("")}), "notifications.topicArn",
 			[]string{"aws:sns/topic:Topic", typeNotification}, nil},
 		{"dataVolume.snapshots.executionRoleArn", withVolume(components.DataVolumeArgs{
@@ -670,10 +670,10 @@ func TestGoodOutputsReachTheirResources(t *testing.T) {
 		}
 	})
 	t.Run("dns.zoneId", func(t *testing.T) {
-		d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: outputOf(fakeaws.StandInZoneID), RecordName: "App.Example.com."}))
+		d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: outputOf(fake.StandInZoneID), RecordName: "App.Example.com."}))
 		record := inputs(d.one(recordType))
-		if record["zoneId"] != fakeaws.StandInZoneID || record["name"] != "app.example.com" {
-			t.Errorf("record zoneId %v name %v, want %s and the normalized app.example.com", record["zoneId"], record["name"], fakeaws.StandInZoneID)
+		if record["zoneId"] != fake.StandInZoneID || record["name"] != "app.example.com" {
+			t.Errorf("record zoneId %v name %v, want %s and the normalized app.example.com", record["zoneId"], record["name"], fake.StandInZoneID)
 		}
 		if got := d.outputs["url"]; got != "http://app.example.com" {
 			t.Errorf("url = %v", got)

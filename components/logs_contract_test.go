@@ -10,8 +10,8 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/agentschema"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -51,8 +51,8 @@ func TestLogGroupPolicyAndAgentConfigNameTheSameThings(t *testing.T) {
 				l := lc.args
 				args := &components.SelfHealingInstanceArgs{Logs: &l}
 				set(args)
-				var account *fakeaws.Account
-				d := mustDeploy(t, args, func(a *fakeaws.Account) { account = a })
+				var account *fake.Account
+				d := mustDeploy(t, args, func(a *fake.Account) { account = a })
 
 				// The stack: the one log group, and its name.
 				group := inputs(d.one(typeLogGroup))
@@ -65,7 +65,7 @@ func TestLogGroupPolicyAndAgentConfigNameTheSameThings(t *testing.T) {
 				}
 
 				// The agent configuration the boot script hands over.
-				h, err := agentschema.ConfigFromBootScript(context.Background(), testenv.InstanceRoot(t.TempDir()), d.bootScript())
+				h, err := agentschema.ConfigFromBootScript(context.Background(), emulator.InstanceRoot(t.TempDir()), d.bootScript())
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -10,7 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
@@ -292,7 +292,7 @@ func TestProjectsParameterStoreWouldRefuseAreRefused(t *testing.T) {
 		err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 			_, constructErr = components.NewSelfHealingInstance(ctx, "web", withParameters())
 			return nil
-		}, pulumi.WithMocks(project, "dev", fakeaws.NewMonitor(fakeaws.NewAccount("eu-west-1"))))
+		}, pulumi.WithMocks(project, "dev", fake.NewMonitor(fake.NewAccount("eu-west-1"))))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/internal/policy"
 )
 
@@ -216,17 +216,17 @@ func TestSpotTypesMustRunTheImage(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		args  components.SelfHealingInstanceArgs
-		shape func(*fakeaws.Account)
+		shape func(*fake.Account)
 		want  []string
 	}{
 		{"other architecture", components.SelfHealingInstanceArgs{Spot: true, SpotInstanceTypes: []string{"t3a.micro", "t4g.micro"}}, nil,
 			[]string{"spotInstanceTypes[1]", `"t4g.micro"`, "[arm64]", "x86_64", `instanceType "t3.micro"`}},
 		{"unknown type", components.SelfHealingInstanceArgs{Spot: true, SpotInstanceTypes: []string{"zz9.huge"}},
-			func(a *fakeaws.Account) { a.ArchitectureFor = nil; a.InstanceTypes["t3.micro"] = []string{"x86_64"} },
+			func(a *fake.Account) { a.ArchitectureFor = nil; a.InstanceTypes["t3.micro"] = []string{"x86_64"} },
 			[]string{"spotInstanceTypes[0]", `"zz9.huge"`, "looking it up"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var shapes []func(*fakeaws.Account)
+			var shapes []func(*fake.Account)
 			if tc.shape != nil {
 				shapes = append(shapes, tc.shape)
 			}
@@ -260,7 +260,7 @@ func manyTypes(n int) []string {
 // shapes: "$Latest" would hide new versions from the group, and a refresh
 // starts only when the number changes.
 func TestGroupFollowsTheTemplatesLatestVersion(t *testing.T) {
-	seventh := func(a *fakeaws.Account) { a.LaunchTemplateVersion = 7 }
+	seventh := func(a *fake.Account) { a.LaunchTemplateVersion = 7 }
 	d := mustDeploy(t, nil, seventh)
 	if got := path(d.group(), "launchTemplate", "version"); got != "7" {
 		t.Errorf("launchTemplate.version = %v, want the template's latestVersion \"7\"", got)

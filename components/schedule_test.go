@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 )
 
 const scheduleType = "aws:autoscaling/schedule:Schedule"
@@ -222,7 +222,7 @@ func TestTimeZonesAreCheckedWithoutTheSystemZoneDatabase(t *testing.T) {
 		}
 		return
 	}
-	testenv.RequireFirstBoot(t) // root and unshare, as the boot tests need
+	emulator.RequireFirstBoot(t) // root and unshare, as the boot tests need
 	var hide strings.Builder
 	for _, dir := range zoneinfoDirs(t) {
 		fmt.Fprintf(&hide, "if [ -d %[1]s ]; then mount -t tmpfs none %[1]s || exit 1; fi; ", dir)

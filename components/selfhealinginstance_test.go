@@ -9,7 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -65,8 +65,8 @@ func TestLaunchTemplateRequiresIMDSv2(t *testing.T) {
 }
 
 func TestRootVolumeIsEncryptedGP3OnTheImagesRootDevice(t *testing.T) {
-	sdaImage := func(a *fakeaws.Account) {
-		a.Images["ami-0ccccccccccccccc1"] = fakeaws.Image{Architecture: "x86_64", RootDeviceName: "/dev/sda1", SizeGiB: 20}
+	sdaImage := func(a *fake.Account) {
+		a.Images["ami-0ccccccccccccccc1"] = fake.Image{Architecture: "x86_64", RootDeviceName: "/dev/sda1", SizeGiB: 20}
 	}
 	for _, tc := range []struct {
 		name       string
@@ -262,9 +262,9 @@ func TestExistingAllocationIsUsedNotCreated(t *testing.T) {
 
 func TestSubnets(t *testing.T) {
 	t.Run("default VPC, every zone", func(t *testing.T) {
-		d := mustDeploy(t, nil, func(a *fakeaws.Account) {
+		d := mustDeploy(t, nil, func(a *fake.Account) {
 			// A non-default subnet in the default VPC must not be used.
-			a.Subnets = append(a.Subnets, fakeaws.Subnet{ID: "subnet-0de1a0000000000d9", VpcID: a.DefaultVpcID, AvailabilityZone: "eu-west-1a"})
+			a.Subnets = append(a.Subnets, fake.Subnet{ID: "subnet-0de1a0000000000d9", VpcID: a.DefaultVpcID, AvailabilityZone: "eu-west-1a"})
 		})
 		got := toStrings(d.group()["vpcZoneIdentifiers"])
 		want := []string{"subnet-0de1a0000000000a1", "subnet-0de1a0000000000b1", "subnet-0de1a0000000000c1"}
@@ -286,11 +286,11 @@ func TestSubnets(t *testing.T) {
 	})
 }
 
-func customVPC(a *fakeaws.Account) {
+func customVPC(a *fake.Account) {
 	a.Subnets = append(a.Subnets,
-		fakeaws.Subnet{ID: "subnet-0aaaaaaaaaaaaaaa1", VpcID: "vpc-0aaaaaaaaaaaaaaa0", AvailabilityZone: "eu-west-1a"},
-		fakeaws.Subnet{ID: "subnet-0aaaaaaaaaaaaaaa2", VpcID: "vpc-0aaaaaaaaaaaaaaa0", AvailabilityZone: "eu-west-1b"},
-		fakeaws.Subnet{ID: "subnet-0bbbbbbbbbbbbbbb1", VpcID: "vpc-0bbbbbbbbbbbbbbb0", AvailabilityZone: "eu-west-1a"},
+		fake.Subnet{ID: "subnet-0aaaaaaaaaaaaaaa1", VpcID: "vpc-0aaaaaaaaaaaaaaa0", AvailabilityZone: "eu-west-1a"},
+		fake.Subnet{ID: "subnet-0aaaaaaaaaaaaaaa2", VpcID: "vpc-0aaaaaaaaaaaaaaa0", AvailabilityZone: "eu-west-1b"},
+		fake.Subnet{ID: "subnet-0bbbbbbbbbbbbbbb1", VpcID: "vpc-0bbbbbbbbbbbbbbb0", AvailabilityZone: "eu-west-1a"},
 	)
 }
 
@@ -303,7 +303,7 @@ func TestImageFollowsTheInstanceTypesArchitecture(t *testing.T) {
 		{"t2.micro", "i386 x86_64", "ami-0a120230000000861"},
 	} {
 		t.Run(tc.instanceType, func(t *testing.T) {
-			d := mustDeploy(t, &components.SelfHealingInstanceArgs{InstanceType: tc.instanceType}, func(a *fakeaws.Account) {
+			d := mustDeploy(t, &components.SelfHealingInstanceArgs{InstanceType: tc.instanceType}, func(a *fake.Account) {
 				a.ArchitectureFor = nil
 				a.InstanceTypes[tc.instanceType] = strings.Fields(tc.archs)
 			})
@@ -313,8 +313,8 @@ func TestImageFollowsTheInstanceTypesArchitecture(t *testing.T) {
 		})
 	}
 	t.Run("explicit AMI overrides", func(t *testing.T) {
-		d := mustDeploy(t, &components.SelfHealingInstanceArgs{AmiID: "ami-0ccccccccccccccc2"}, func(a *fakeaws.Account) {
-			a.Images["ami-0ccccccccccccccc2"] = fakeaws.Image{Architecture: "x86_64", RootDeviceName: "/dev/xvda", SizeGiB: 8}
+		d := mustDeploy(t, &components.SelfHealingInstanceArgs{AmiID: "ami-0ccccccccccccccc2"}, func(a *fake.Account) {
+			a.Images["ami-0ccccccccccccccc2"] = fake.Image{Architecture: "x86_64", RootDeviceName: "/dev/xvda", SizeGiB: 8}
 		})
 		if got := d.launchTemplate()["imageId"]; got != "ami-0ccccccccccccccc2" {
 			t.Errorf("imageId = %v, want the pinned AMI", got)
@@ -401,7 +401,7 @@ func toStrings(v any) []string {
 	return out
 }
 
-func fakeOutputs(r fakeaws.Resource) map[string]any {
+func fakeOutputs(r fake.Resource) map[string]any {
 	m, _ := plainOutputs(r).(map[string]any)
 	return m
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 )
 
 func TestInvalidArgumentsAreRefusedBeforeAnythingIsCreated(t *testing.T) {
@@ -82,22 +82,22 @@ func TestLookupsThatContradictTheArgumentsAreRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		args  components.SelfHealingInstanceArgs
-		shape func(*fakeaws.Account)
+		shape func(*fake.Account)
 		want  []string
 	}{
-		{"no default VPC", components.SelfHealingInstanceArgs{}, func(a *fakeaws.Account) { a.DefaultVpcID = "" }, []string{"subnetIds", "default VPC", "set subnetIds"}},
+		{"no default VPC", components.SelfHealingInstanceArgs{}, func(a *fake.Account) { a.DefaultVpcID = "" }, []string{"subnetIds", "default VPC", "set subnetIds"}},
 		{"subnets in two VPCs", components.SelfHealingInstanceArgs{SubnetIDs: pulumi.ToStringArray([]string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb1"})}, customVPC, []string{"subnetIds[1]", "vpc-0bbbbbbbbbbbbbbb0", "one VPC"}},
 		{"unknown subnet", components.SelfHealingInstanceArgs{SubnetIDs: pulumi.ToStringArray([]string{"subnet-0fffffffffffffff1"})}, nil, []string{"subnetIds[0]", "subnet-0fffffffffffffff1"}},
-		{"unknown instance type", components.SelfHealingInstanceArgs{InstanceType: "zz9.huge"}, func(a *fakeaws.Account) { a.ArchitectureFor = nil }, []string{"instanceType", "zz9.huge"}},
+		{"unknown instance type", components.SelfHealingInstanceArgs{InstanceType: "zz9.huge"}, func(a *fake.Account) { a.ArchitectureFor = nil }, []string{"instanceType", "zz9.huge"}},
 		{"image of the other architecture", components.SelfHealingInstanceArgs{InstanceType: "t4g.small", AmiID: "ami-0a120230000000861"}, nil, []string{"amiId", "x86_64", "arm64"}},
-		{"root volume smaller than the image", components.SelfHealingInstanceArgs{AmiID: "ami-0ccccccccccccccc1", RootVolumeSizeGiB: 10}, func(a *fakeaws.Account) {
-			a.Images["ami-0ccccccccccccccc1"] = fakeaws.Image{Architecture: "x86_64", RootDeviceName: "/dev/sda1", SizeGiB: 20}
+		{"root volume smaller than the image", components.SelfHealingInstanceArgs{AmiID: "ami-0ccccccccccccccc1", RootVolumeSizeGiB: 10}, func(a *fake.Account) {
+			a.Images["ami-0ccccccccccccccc1"] = fake.Image{Architecture: "x86_64", RootDeviceName: "/dev/sda1", SizeGiB: 20}
 		}, []string{"rootVolumeSizeGiB", "10", "20 GiB"}},
 		{"unknown existing address", components.SelfHealingInstanceArgs{AllocationID: pulumi.String("eipalloc-0fffffffffffffff0")}, nil, []string{"allocationId", "eipalloc-0fffffffffffffff0"}},
-		{"mac instance type", components.SelfHealingInstanceArgs{InstanceType: "mac2.metal"}, func(a *fakeaws.Account) { a.InstanceTypes["mac2.metal"] = []string{"arm64_mac"} }, []string{"instanceType", "arm64_mac", "set amiId"}},
+		{"mac instance type", components.SelfHealingInstanceArgs{InstanceType: "mac2.metal"}, func(a *fake.Account) { a.InstanceTypes["mac2.metal"] = []string{"arm64_mac"} }, []string{"instanceType", "arm64_mac", "set amiId"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var shapes []func(*fakeaws.Account)
+			var shapes []func(*fake.Account)
 			if tc.shape != nil {
 				shapes = append(shapes, tc.shape)
 			}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
 )
 
@@ -28,7 +28,7 @@ func TestFullStackDeploys(t *testing.T) {
 	eip := monitor.ByType("aws:ec2/eip:Eip")[0]
 
 	record := only(t, monitor, "aws:route53/record:Record")
-	for field, want := range map[string]any{"zoneId": fakeaws.StandInZoneID, "name": "app.example.com", "type": "A", "ttl": 300.0} {
+	for field, want := range map[string]any{"zoneId": fake.StandInZoneID, "name": "app.example.com", "type": "A", "ttl": 300.0} {
 		if record[field] != want {
 			t.Errorf("record %s = %v, want %v", field, record[field], want)
 		}
@@ -90,7 +90,7 @@ func TestFullStackSynthShowsEveryOptionWithItsInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"aws:route53/record:Record instance-dns", `zoneId: "` + fakeaws.StandInZoneID + `"`,
+		"aws:route53/record:Record instance-dns", `zoneId: "` + fake.StandInZoneID + `"`,
 		"aws:autoscaling/schedule:Schedule instance-stop", `recurrence: "0 19 * * MON-FRI"`, `timeZone: "Europe/Berlin"`,
 		"aws:sns/topic:Topic instance-events",
 		"aws:sns/topicSubscription:TopicSubscription instance-email", `endpoint: "ops@example.com"`,

@@ -10,7 +10,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/internal/programrun"
 	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
@@ -22,12 +22,12 @@ const repoRoot = ".."
 
 // runProgram runs the program for a stack's configuration, with overrides
 // of individual keys, and returns the monitor and the program's error.
-func runProgram(t *testing.T, cfg *stackconfig.Stack, overrides map[string]string) (*fakeaws.Monitor, error) {
+func runProgram(t *testing.T, cfg *stackconfig.Stack, overrides map[string]string) (*fake.Monitor, error) {
 	t.Helper()
 	stack := *cfg
 	stack.Config = maps.Clone(cfg.Config)
 	maps.Copy(stack.Config, overrides)
-	monitor := fakeaws.NewMonitor(fakeaws.NewAccount(stack.Config["aws:region"]))
+	monitor := fake.NewMonitor(fake.NewAccount(stack.Config["aws:region"]))
 	_, err := programrun.Run(&stack, monitor, programrun.Deploy)
 	return monitor, err
 }
@@ -71,7 +71,7 @@ func loadStack(t *testing.T, name string) *stackconfig.Stack {
 	return cfg
 }
 
-func only(t *testing.T, m *fakeaws.Monitor, typeToken string) map[string]any {
+func only(t *testing.T, m *fake.Monitor, typeToken string) map[string]any {
 	t.Helper()
 	found := m.ByType(typeToken)
 	if len(found) != 1 {

@@ -8,19 +8,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/internal/programrun"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
 )
 
 // runWithSecrets is runProgram with keys the stack holds as secrets.
-func runWithSecrets(t *testing.T, overrides map[string]string, secretKeys ...string) (*fakeaws.Monitor, error) {
+func runWithSecrets(t *testing.T, overrides map[string]string, secretKeys ...string) (*fake.Monitor, error) {
 	t.Helper()
 	stack := *loadDev(t)
 	stack.Config = maps.Clone(stack.Config)
 	maps.Copy(stack.Config, overrides)
 	stack.SecretKeys = append(slices.Clone(stack.SecretKeys), secretKeys...)
-	monitor := fakeaws.NewMonitor(fakeaws.NewAccount(stack.Config["aws:region"]))
+	monitor := fake.NewMonitor(fake.NewAccount(stack.Config["aws:region"]))
 	_, err := programrun.Run(&stack, monitor, programrun.Deploy)
 	return monitor, err
 }

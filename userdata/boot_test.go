@@ -13,13 +13,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // These tests run the rendered boot script, as cloud-init would, under bash
 // with the real AWS CLI against moto, and AWS's metadata mock as IMDS. Fault
-// proxies sit in front of both. testenv.RunFirstBoot gives each run fresh
+// proxies sit in front of both. emulator.RunFirstBoot gives each run fresh
 // /var/log, /var/lib and /run, as on a new instance, and keeps them for the
 // test to read.
 
@@ -30,12 +30,12 @@ const hangBound = 6 * time.Minute
 // instance is a simulated EC2 instance about to boot.
 type instance struct {
 	t         *testing.T
-	moto      *testenv.Moto
+	moto      *emulator.Moto
 	cfg       aws.Config
-	api       *testenv.FaultProxy // in front of moto
-	metadata  *testenv.FaultProxy // in front of the metadata mock
-	fixture   testenv.EIPFixture
-	fs        testenv.InstanceRoot
+	api       *emulator.FaultProxy // in front of moto
+	metadata  *emulator.FaultProxy // in front of the metadata mock
+	fixture   emulator.EIPFixture
+	fs        emulator.InstanceRoot
 	lifecycle func(w http.ResponseWriter) bool
 }
 
@@ -43,18 +43,18 @@ type instance struct {
 // IP in it, and starts a metadata mock that speaks for that instance.
 func newInstance(t *testing.T) *instance {
 	t.Helper()
-	testenv.RequireFirstBoot(t)
-	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	emulator.RequireFirstBoot(t)
+	emulator.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	t.Parallel()
-	moto := testenv.StartMoto(t, testenv.MotoOptions{})
-	in := &instance{t: t, moto: moto, cfg: moto.AWSConfig(), fs: testenv.InstanceRoot(t.TempDir())}
-	in.fixture = testenv.NewEIPFixture(t, in.cfg)
-	imds := testenv.StartIMDS(t, testenv.IMDSOptions{
+	moto := emulator.StartMoto(t, emulator.MotoOptions{})
+	in := &instance{t: t, moto: moto, cfg: moto.AWSConfig(), fs: emulator.InstanceRoot(t.TempDir())}
+	in.fixture = emulator.NewEIPFixture(t, in.cfg)
+	imds := emulator.StartIMDS(t, emulator.IMDSOptions{
 		InstanceID:       in.fixture.InstanceID,
 		AvailabilityZone: moto.Region + "a",
 	})
-	in.api = testenv.NewFaultProxy(t, moto.URL)
-	in.metadata = testenv.NewFaultProxy(t, in.lifecycleOverride(imds.URL))
+	in.api = emulator.NewFaultProxy(t, moto.URL)
+	in.metadata = emulator.NewFaultProxy(t, in.lifecycleOverride(imds.URL))
 	return in
 }
 
@@ -79,7 +79,7 @@ func (in *instance) lifecycleOverride(imdsURL string) string {
 
 // bootResult is what one run of the boot script left behind.
 type bootResult struct {
-	testenv.CommandResult
+	emulator.CommandResult
 	Log, Status   string
 	UserScriptRan bool
 }
@@ -99,7 +99,7 @@ func (in *instance) bootScript(script string) bootResult {
 	in.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
-	res, err := testenv.RunFirstBoot(ctx, in.fs, []byte(script), in.env())
+	res, err := emulator.RunFirstBoot(ctx, in.fs, []byte(script), in.env())
 	if err != nil {
 		in.t.Fatalf("running the boot script: %v\n%s", err, res)
 	}
@@ -117,7 +117,7 @@ func (in *instance) bootScript(script string) bootResult {
 // API's fault proxy, with its credentials from the metadata service
 // behind the metadata's fault proxy, which the script reads too.
 func (in *instance) env() []string {
-	return append(testenv.InstanceProfileCLIEnv(in.t, in.api.URL, in.metadata.URL), userdata.IMDSEndpointEnv+"="+in.metadata.URL)
+	return append(emulator.InstanceProfileCLIEnv(in.t, in.api.URL, in.metadata.URL), userdata.IMDSEndpointEnv+"="+in.metadata.URL)
 }
 
 // holder returns the instance the Elastic IP is on, as moto sees it.
@@ -125,7 +125,7 @@ func (in *instance) holder() string {
 	in.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	id, err := testenv.AddressInstanceID(ctx, in.cfg, in.fixture.AllocationID)
+	id, err := emulator.AddressInstanceID(ctx, in.cfg, in.fixture.AllocationID)
 	if err != nil {
 		in.t.Fatal(err)
 	}
@@ -208,11 +208,11 @@ func TestBootTakesTheAddress(t *testing.T) {
 func TestBootMovesTheAddressOffAnotherInstance(t *testing.T) {
 	in := newInstance(t)
 	ctx := context.Background()
-	previous, err := testenv.CreateInstance(ctx, in.cfg, testenv.MotoAMI)
+	previous, err := emulator.CreateInstance(ctx, in.cfg, emulator.MotoAMI)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := testenv.AssociateAddress(ctx, in.cfg, in.fixture.AllocationID, previous); err != nil {
+	if err := emulator.AssociateAddress(ctx, in.cfg, in.fixture.AllocationID, previous); err != nil {
 		t.Fatal(err)
 	}
 	in.wantHealed(in.boot(in.params()))
@@ -253,7 +253,7 @@ func TestBootWaitsOutIAMPropagation(t *testing.T) {
 	// A role created in the same deployment: EC2 rejects the instance's
 	// credentials at first, then its permissions.
 	in.api.AuthFailureFor("", 3*time.Second)
-	in.api.FailFirst("AssociateAddress", 2, testenv.UnauthorizedOperation)
+	in.api.FailFirst("AssociateAddress", 2, emulator.UnauthorizedOperation)
 	r := in.boot(in.params())
 	in.wantHealed(r)
 	for _, code := range []string{"AuthFailure", "UnauthorizedOperation"} {
@@ -266,7 +266,7 @@ func TestBootWaitsOutIAMPropagation(t *testing.T) {
 func TestBootRetriesServerErrors(t *testing.T) {
 	in := newInstance(t)
 	in.api.ServerErrorFirst("AssociateAddress", 1)
-	in.api.FailFirst("DescribeAddresses", 1, testenv.InternalError)
+	in.api.FailFirst("DescribeAddresses", 1, emulator.InternalError)
 	in.wantHealed(in.boot(in.params()))
 }
 
@@ -286,7 +286,7 @@ func TestBootFailsAtOnceOnAPermanentError(t *testing.T) {
 
 func TestBootGivesUpLoudlyWhenIAMNeverAllows(t *testing.T) {
 	in := newInstance(t)
-	in.api.FailFirst("AssociateAddress", 1000, testenv.UnauthorizedOperation)
+	in.api.FailFirst("AssociateAddress", 1000, emulator.UnauthorizedOperation)
 	r := in.boot(in.params())
 	in.wantFailed(r, "associate-address", "gave up after 10 attempts", "UnauthorizedOperation")
 	if got := in.api.Calls("AssociateAddress"); got != 10 {

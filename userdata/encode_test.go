@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 func TestEncodeIsGzipOfTheRenderedScript(t *testing.T) {
-	testenv.RequireTool(t, "gzip", "apt-get install gzip")
+	emulator.RequireTool(t, "gzip", "apt-get install gzip")
 	for _, p := range paramCombinations() {
 		script, err := userdata.Render(p)
 		if err != nil {

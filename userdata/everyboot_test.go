@@ -15,12 +15,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // These tests run the boot script with the launch gate: moto holds a group
-// of one with a launch hook, testenv.AutoScalingModel in front of it
+// of one with a launch hook, emulator.AutoScalingModel in front of it
 // answers the lifecycle calls moto lacks (and records them), and the
 // instance is the group's. They also run the script the way systemd runs
 // it at later boots: the installed copy, after a reboot emptied /run.
@@ -68,33 +68,33 @@ func (l *lifecycleState) front(t *testing.T, imdsURL string) string {
 type gated struct {
 	t         *testing.T
 	cfg       aws.Config
-	asg       *testenv.AutoScalingModel
-	api       *testenv.FaultProxy // in front of the model, in front of moto
-	group     testenv.LaunchGroup
+	asg       *emulator.AutoScalingModel
+	api       *emulator.FaultProxy // in front of the model, in front of moto
+	group     emulator.LaunchGroup
 	alloc     string
 	publicIP  string
 	lifecycle *lifecycleState
 	metadata  string
-	fs        testenv.InstanceRoot
+	fs        emulator.InstanceRoot
 }
 
 // newGated starts moto and the model, creates the group and an
 // unassociated Elastic IP, and serves metadata for the group's instance.
 func newGated(t *testing.T) *gated {
 	t.Helper()
-	testenv.RequireFirstBoot(t)
-	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	emulator.RequireFirstBoot(t)
+	emulator.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	t.Parallel()
-	moto := testenv.StartMoto(t, testenv.MotoOptions{})
-	g := &gated{t: t, cfg: moto.AWSConfig(), lifecycle: &lifecycleState{}, fs: testenv.InstanceRoot(t.TempDir())}
-	g.asg = testenv.StartAutoScalingModel(t, moto.URL, g.cfg, testenv.AutoScalingModelOptions{})
-	g.api = testenv.NewFaultProxy(t, g.asg.URL)
-	g.group = testenv.NewLaunchGroup(t, g.cfg, "selfhealing-test-web", gateHook, "")
+	moto := emulator.StartMoto(t, emulator.MotoOptions{})
+	g := &gated{t: t, cfg: moto.AWSConfig(), lifecycle: &lifecycleState{}, fs: emulator.InstanceRoot(t.TempDir())}
+	g.asg = emulator.StartAutoScalingModel(t, moto.URL, g.cfg, emulator.AutoScalingModelOptions{})
+	g.api = emulator.NewFaultProxy(t, g.asg.URL)
+	g.group = emulator.NewLaunchGroup(t, g.cfg, "selfhealing-test-web", gateHook, "")
 	var err error
-	if g.alloc, g.publicIP, err = testenv.AllocateAddress(context.Background(), g.cfg); err != nil {
+	if g.alloc, g.publicIP, err = emulator.AllocateAddress(context.Background(), g.cfg); err != nil {
 		t.Fatal(err)
 	}
-	imds := testenv.StartIMDS(t, testenv.IMDSOptions{InstanceID: g.group.InstanceID, AvailabilityZone: g.group.Zone})
+	imds := emulator.StartIMDS(t, emulator.IMDSOptions{InstanceID: g.group.InstanceID, AvailabilityZone: g.group.Zone})
 	g.metadata = g.lifecycle.front(t, imds.URL)
 	return g
 }
@@ -112,11 +112,11 @@ func (g *gated) params() userdata.Params {
 }
 
 func (g *gated) env() []string {
-	return append(testenv.InstanceProfileCLIEnv(g.t, g.api.URL, g.metadata), userdata.IMDSEndpointEnv+"="+g.metadata)
+	return append(emulator.InstanceProfileCLIEnv(g.t, g.api.URL, g.metadata), userdata.IMDSEndpointEnv+"="+g.metadata)
 }
 
 // result reads what a run left on the instance.
-func (g *gated) result(res testenv.CommandResult) bootResult {
+func (g *gated) result(res emulator.CommandResult) bootResult {
 	return bootResult{
 		CommandResult: res,
 		Log:           g.fs.ReadFile(userdata.LogFile),
@@ -134,7 +134,7 @@ func (g *gated) firstBoot(p userdata.Params) bootResult {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
-	res, err := testenv.RunFirstBoot(ctx, g.fs, []byte(script), g.env())
+	res, err := emulator.RunFirstBoot(ctx, g.fs, []byte(script), g.env())
 	if err != nil {
 		g.t.Fatalf("running the boot script: %v\n%s", err, res)
 	}
@@ -152,7 +152,7 @@ func (g *gated) laterBoot() bootResult {
 // laterBoot reboots root and runs the installed boot script runs times in
 // one mount namespace, as systemd would run the unit (and someone would
 // restart it), with env.
-func laterBoot(t *testing.T, root testenv.InstanceRoot, env []string, runs int) []testenv.CommandResult {
+func laterBoot(t *testing.T, root emulator.InstanceRoot, env []string, runs int) []emulator.CommandResult {
 	t.Helper()
 	if err := root.Reboot(); err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func laterBoot(t *testing.T, root testenv.InstanceRoot, env []string, runs int) 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
-	results, err := testenv.RunOnInstance(ctx, root, "exec "+userdata.InstalledBootScript+"\n", env, runs)
+	results, err := emulator.RunOnInstance(ctx, root, "exec "+userdata.InstalledBootScript+"\n", env, runs)
 	if err != nil || len(results) != runs {
 		t.Fatalf("running %s: %v\n%v", userdata.InstalledBootScript, err, results)
 	}
@@ -179,7 +179,7 @@ func (g *gated) userScriptRuns() int {
 
 func (g *gated) holder() string {
 	g.t.Helper()
-	id, err := testenv.AddressInstanceID(context.Background(), g.cfg, g.alloc)
+	id, err := emulator.AddressInstanceID(context.Background(), g.cfg, g.alloc)
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestGateContinuesOnceTheInstanceIsReady(t *testing.T) {
 	r := g.firstBoot(g.params())
 	g.wantReady(r)
 	done := g.asg.Completions(g.group.InstanceID)
-	if len(done) != 1 || done[0].Result != testenv.LifecycleContinue || done[0].Hook != gateHook || done[0].Group != g.group.Name {
+	if len(done) != 1 || done[0].Result != emulator.LifecycleContinue || done[0].Hook != gateHook || done[0].Group != g.group.Name {
 		t.Fatalf("completions %v, want exactly one CONTINUE of %s in %s", done, gateHook, g.group.Name)
 	}
 	if ready := logTime(t, r.Log, "ready: "+g.publicIP); done[0].Time.Before(ready) {
@@ -248,7 +248,7 @@ func TestGateContinuesOnceTheInstanceIsReady(t *testing.T) {
 	if !strings.Contains(r.Log, "launch gate "+gateHook+": CONTINUE sent") {
 		t.Errorf("the log does not say the gate was completed:\n%s", r.Log)
 	}
-	if ids, err := testenv.GroupInstanceIDs(context.Background(), g.cfg, g.group.Name); err != nil || len(ids) != 1 || ids[0] != g.group.InstanceID {
+	if ids, err := emulator.GroupInstanceIDs(context.Background(), g.cfg, g.group.Name); err != nil || len(ids) != 1 || ids[0] != g.group.InstanceID {
 		t.Errorf("the group holds %v (%v), want the instance still", ids, err)
 	}
 }
@@ -271,7 +271,7 @@ func TestGateAbandonsAFailedBoot(t *testing.T) {
 			r := g.firstBoot(p)
 			wantOneFailure(t, r, tc.want...)
 			done := g.asg.Completions(g.group.InstanceID)
-			if len(done) != 1 || done[0].Result != testenv.LifecycleAbandon || !done[0].Terminated {
+			if len(done) != 1 || done[0].Result != emulator.LifecycleAbandon || !done[0].Terminated {
 				t.Fatalf("completions %v, want exactly one ABANDON, which terminates the instance", done)
 			}
 			if !strings.Contains(r.Log, "ABANDON sent; the group terminates this instance") {
@@ -284,7 +284,7 @@ func TestGateAbandonsAFailedBoot(t *testing.T) {
 			if strings.Index(r.Stderr, "FAILED") > strings.Index(r.Stderr, "ABANDON sent") {
 				t.Errorf("ABANDON logged before the failure:\n%s", r.Stderr)
 			}
-			ids, err := testenv.GroupInstanceIDs(context.Background(), g.cfg, g.group.Name)
+			ids, err := emulator.GroupInstanceIDs(context.Background(), g.cfg, g.group.Name)
 			if err != nil || len(ids) != 1 || ids[0] == g.group.InstanceID {
 				t.Errorf("the group holds %v (%v), want a replacement for the abandoned instance", ids, err)
 			}
@@ -294,7 +294,7 @@ func TestGateAbandonsAFailedBoot(t *testing.T) {
 
 func TestGateAbandonIsBoundedAndNeverMasksTheFailure(t *testing.T) {
 	g := newGated(t)
-	g.api.FailFirst("CompleteLifecycleAction", 1000, testenv.APIError{Status: 500, Code: "InternalFailure", Message: "down"})
+	g.api.FailFirst("CompleteLifecycleAction", 1000, emulator.APIError{Status: 500, Code: "InternalFailure", Message: "down"})
 	p := g.params()
 	p.UserScript = "exit 3"
 	r := g.firstBoot(p)
@@ -364,10 +364,10 @@ func TestWarmPoolBootTakesNothingAndCompletesTheGate(t *testing.T) {
 	ctx := context.Background()
 	// The instance in service holds the address and the volume.
 	live := c.newHost()
-	if err := testenv.AssociateAddress(ctx, c.cfg, c.alloc, live.id); err != nil {
+	if err := emulator.AssociateAddress(ctx, c.cfg, c.alloc, live.id); err != nil {
 		t.Fatal(err)
 	}
-	if err := testenv.AttachVolume(ctx, c.cfg, c.volumeID, live.id, "/dev/sdf"); err != nil {
+	if err := emulator.AttachVolume(ctx, c.cfg, c.volumeID, live.id, "/dev/sdf"); err != nil {
 		t.Fatal(err)
 	}
 	warm, state := c.newGroupHost()
@@ -393,13 +393,13 @@ func TestWarmPoolBootTakesNothingAndCompletesTheGate(t *testing.T) {
 	if n := c.ebs.DetachCalls(); n != 0 || r.UserScriptRan {
 		t.Errorf("DetachVolume at the model %d, user script ran %v; want neither", n, r.UserScriptRan)
 	}
-	if done := c.asg.Completions(warm.id); len(done) != 1 || done[0].Result != testenv.LifecycleContinue {
+	if done := c.asg.Completions(warm.id); len(done) != 1 || done[0].Result != emulator.LifecycleContinue {
 		t.Fatalf("completions %v, want one CONTINUE into the warm pool", done)
 	}
 
 	// The live instance dies; the group starts the pooled one, which
 	// waits in the hook again, now headed for InService.
-	if err := testenv.TerminateInstance(ctx, c.cfg, live.id); err != nil {
+	if err := emulator.TerminateInstance(ctx, c.cfg, live.id); err != nil {
 		t.Fatal(err)
 	}
 	c.asg.BeginLaunch(warm.id)
@@ -417,7 +417,7 @@ func TestWarmPoolBootTakesNothingAndCompletesTheGate(t *testing.T) {
 	if !strings.Contains(later.Stderr, "running the user script") || warm.fs.ReadFile("/var/lib/payload.sha256") == "" {
 		t.Errorf("the user script, skipped in the pool, did not run in service:\n%s", later.Stderr)
 	}
-	if done := c.asg.Completions(warm.id); len(done) != 2 || done[1].Result != testenv.LifecycleContinue {
+	if done := c.asg.Completions(warm.id); len(done) != 2 || done[1].Result != emulator.LifecycleContinue {
 		t.Errorf("completions %v, want a second CONTINUE, out of the pool", done)
 	}
 }
@@ -426,10 +426,10 @@ func TestVolumeHeldByALiveInstanceLeavesTheAddressThere(t *testing.T) {
 	c := newCloud(t, diskBytes)
 	ctx := context.Background()
 	live := c.newHost()
-	if err := testenv.AssociateAddress(ctx, c.cfg, c.alloc, live.id); err != nil {
+	if err := emulator.AssociateAddress(ctx, c.cfg, c.alloc, live.id); err != nil {
 		t.Fatal(err)
 	}
-	if err := testenv.AttachVolume(ctx, c.cfg, c.volumeID, live.id, "/dev/sdf"); err != nil {
+	if err := emulator.AttachVolume(ctx, c.cfg, c.volumeID, live.id, "/dev/sdf"); err != nil {
 		t.Fatal(err)
 	}
 	h, _ := c.newGroupHost()
@@ -446,7 +446,7 @@ func TestVolumeHeldByALiveInstanceLeavesTheAddressThere(t *testing.T) {
 	if n := c.api.Calls("AssociateAddress"); n != 0 {
 		t.Errorf("AssociateAddress called %d times", n)
 	}
-	if done := c.asg.Completions(h.id); len(done) != 1 || done[0].Result != testenv.LifecycleAbandon {
+	if done := c.asg.Completions(h.id); len(done) != 1 || done[0].Result != emulator.LifecycleAbandon {
 		t.Errorf("completions %v, want one ABANDON", done)
 	}
 }
@@ -489,12 +489,12 @@ func TestLaterBootKeepsTheMount(t *testing.T) {
 func TestGateHeartbeatsThroughALongVolumeWait(t *testing.T) {
 	c := newCloud(t, diskBytes)
 	old := c.newHost()
-	if err := testenv.TerminateInstance(context.Background(), c.cfg, old.id); err != nil {
+	if err := emulator.TerminateInstance(context.Background(), c.cfg, old.id); err != nil {
 		t.Fatal(err)
 	}
 	// The shortest gate AWS allows: a heartbeat every 10 s; the volume
 	// frees itself after two and a half of those.
-	c.ebs.Hold(c.volumeID, testenv.VolumeHold{Instance: old.id, For: 25 * time.Second, FromFirstDescribe: true})
+	c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: old.id, For: 25 * time.Second, FromFirstDescribe: true})
 	h, _ := c.newGroupHost()
 	p := c.params()
 	p.LaunchGate = c.gate()
@@ -507,7 +507,7 @@ func TestGateHeartbeatsThroughALongVolumeWait(t *testing.T) {
 	if !strings.Contains(r.Log, "heartbeat; the group waits another 30s") {
 		t.Errorf("the log does not show the heartbeat:\n%s", r.Log)
 	}
-	if done := c.asg.Completions(h.id); len(done) != 1 || done[0].Result != testenv.LifecycleContinue {
+	if done := c.asg.Completions(h.id); len(done) != 1 || done[0].Result != emulator.LifecycleContinue {
 		t.Errorf("completions %v, want one CONTINUE", done)
 	}
 }
@@ -520,13 +520,13 @@ const groupName = "selfhealing-test-data"
 // the test sets, a disk and a stand-in /dev. Call it once per cloud.
 func (c *cloud) newGroupHost() (*host, *lifecycleState) {
 	c.t.Helper()
-	g := testenv.NewLaunchGroup(c.t, c.cfg, groupName, gateHook, c.zone)
-	imds := testenv.StartIMDS(c.t, testenv.IMDSOptions{InstanceID: g.InstanceID, AvailabilityZone: g.Zone})
+	g := emulator.NewLaunchGroup(c.t, c.cfg, groupName, gateHook, c.zone)
+	imds := emulator.StartIMDS(c.t, emulator.IMDSOptions{InstanceID: g.InstanceID, AvailabilityZone: g.Zone})
 	state := &lifecycleState{}
 	h := &host{
 		id:       g.InstanceID,
-		metadata: testenv.NewFaultProxy(c.t, state.front(c.t, imds.URL)),
-		fs:       testenv.InstanceRoot(c.t.TempDir()),
+		metadata: emulator.NewFaultProxy(c.t, state.front(c.t, imds.URL)),
+		fs:       emulator.InstanceRoot(c.t.TempDir()),
 		devDir:   c.t.TempDir(),
 	}
 	c.mu.Lock()
@@ -542,16 +542,16 @@ func (c *cloud) gate() *userdata.LaunchGateParams {
 
 // env is what c.boot runs the script on h with.
 func (c *cloud) env(h *host) []string {
-	env := append(testenv.InstanceProfileCLIEnv(c.t, c.api.URL, h.metadata.URL),
+	env := append(emulator.InstanceProfileCLIEnv(c.t, c.api.URL, h.metadata.URL),
 		userdata.IMDSEndpointEnv+"="+h.metadata.URL,
 		userdata.DevDirEnv+"="+h.devDir)
-	return testenv.PrependPath(env, c.shims)
+	return emulator.PrependPath(env, c.shims)
 }
 
 // addressHolder returns the instance the Elastic IP is on, as moto sees it.
 func (c *cloud) addressHolder() string {
 	c.t.Helper()
-	id, err := testenv.AddressInstanceID(context.Background(), c.cfg, c.alloc)
+	id, err := emulator.AddressInstanceID(context.Background(), c.cfg, c.alloc)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -29,7 +29,7 @@ func (g *gated) ungatedParams() userdata.Params {
 func (g *gated) wantReportedUnhealthy(r bootResult) {
 	g.t.Helper()
 	reports := g.asg.HealthReports(g.group.InstanceID)
-	if len(reports) != 1 || reports[0].Result != testenv.HealthUnhealthy || reports[0].RespectGracePeriod ||
+	if len(reports) != 1 || reports[0].Result != emulator.HealthUnhealthy || reports[0].RespectGracePeriod ||
 		reports[0].Group != g.group.Name || !reports[0].Terminated {
 		g.t.Fatalf("health reports %v, want one Unhealthy in %s that does not wait out the grace period", reports, g.group.Name)
 	}
@@ -48,7 +48,7 @@ func (g *gated) wantReportedUnhealthy(r bootResult) {
 			g.t.Errorf("%s called %d times without a launch gate", action, n)
 		}
 	}
-	ids, err := testenv.GroupInstanceIDs(context.Background(), g.cfg, g.group.Name)
+	ids, err := emulator.GroupInstanceIDs(context.Background(), g.cfg, g.group.Name)
 	if err != nil || len(ids) != 1 || ids[0] == g.group.InstanceID {
 		g.t.Errorf("the group holds %v (%v), want a replacement for the unhealthy instance", ids, err)
 	}
@@ -73,7 +73,7 @@ func TestWithoutTheGateAFailedLaterBootMarksTheInstanceUnhealthy(t *testing.T) {
 	if n := g.api.Calls("SetInstanceHealth"); n != 0 {
 		t.Fatalf("SetInstanceHealth called %d times by a boot that succeeded", n)
 	}
-	g.api.FailFirst("AssociateAddress", 1000, testenv.APIError{Status: 400, Code: "InvalidAllocationID.NotFound",
+	g.api.FailFirst("AssociateAddress", 1000, emulator.APIError{Status: 400, Code: "InvalidAllocationID.NotFound",
 		Message: "The allocation ID '" + g.alloc + "' does not exist"})
 	later := g.laterBoot()
 	wantOneFailure(t, later, "associating Elastic IP "+g.alloc, "InvalidAllocationID.NotFound")
@@ -82,7 +82,7 @@ func TestWithoutTheGateAFailedLaterBootMarksTheInstanceUnhealthy(t *testing.T) {
 
 func TestFailureReportIsBoundedAndNeverMasksTheFailure(t *testing.T) {
 	g := newGated(t)
-	g.api.FailFirst("SetInstanceHealth", 1000, testenv.APIError{Status: 500, Code: "InternalFailure", Message: "down"})
+	g.api.FailFirst("SetInstanceHealth", 1000, emulator.APIError{Status: 500, Code: "InternalFailure", Message: "down"})
 	p := g.ungatedParams()
 	p.UserScript = "exit 3"
 	r := g.firstBoot(p)
@@ -102,12 +102,12 @@ func TestWithTheGateAFailedLaterBootMarksTheInstanceUnhealthy(t *testing.T) {
 	g := newGated(t)
 	first := g.firstBoot(g.params())
 	g.wantReady(first)
-	g.api.FailFirst("AssociateAddress", 1000, testenv.APIError{Status: 400, Code: "InvalidAllocationID.NotFound",
+	g.api.FailFirst("AssociateAddress", 1000, emulator.APIError{Status: 400, Code: "InvalidAllocationID.NotFound",
 		Message: "The allocation ID '" + g.alloc + "' does not exist"})
 	later := g.laterBoot()
 	wantOneFailure(t, later, "associating Elastic IP "+g.alloc, "InvalidAllocationID.NotFound")
 	reports := g.asg.HealthReports(g.group.InstanceID)
-	if len(reports) != 1 || reports[0].Result != testenv.HealthUnhealthy || reports[0].RespectGracePeriod || !reports[0].Terminated {
+	if len(reports) != 1 || reports[0].Result != emulator.HealthUnhealthy || reports[0].RespectGracePeriod || !reports[0].Terminated {
 		t.Fatalf("health reports %v, want one Unhealthy that does not wait out the grace period", reports)
 	}
 	if !strings.Contains(later.Log, "no lifecycle action waits for this instance (a reboot") {

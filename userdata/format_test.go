@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -139,7 +139,7 @@ func TestVolumeWithWipedStartIsNeverFormatted(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			testenv.RequireTool(t, "sfdisk", "apt-get install fdisk")
+			emulator.RequireTool(t, "sfdisk", "apt-get install fdisk")
 			c := newCloud(t, diskBytes)
 			tc.setup(c)
 			c.blkidSeesNothing()
@@ -159,14 +159,14 @@ func TestVolumeThatWasFormattedOnceIsNeverFormattedAgain(t *testing.T) {
 	p := c.params()
 	p.UserScript = writerScript
 	c.wantMounted(first, c.boot1(first, p))
-	value, ok, err := testenv.VolumeTag(context.Background(), c.cfg, c.volumeID, userdata.FormattedTagKey)
+	value, ok, err := emulator.VolumeTag(context.Background(), c.cfg, c.volumeID, userdata.FormattedTagKey)
 	if err != nil || !ok || !strings.HasPrefix(value, "ext4 by "+first.id+" at ") {
 		t.Fatalf("tag %s = %q (present %v, %v), want \"ext4 by %s at <time>\"", userdata.FormattedTagKey, value, ok, err, first.id)
 	}
 
 	// Someone wipes the whole disk: it reads blank everywhere, as a new
 	// volume does. Only AWS's record tells them apart.
-	if err := testenv.TerminateInstance(context.Background(), c.cfg, first.id); err != nil {
+	if err := emulator.TerminateInstance(context.Background(), c.cfg, first.id); err != nil {
 		t.Fatal(err)
 	}
 	c.zero(0, diskBytes)
@@ -178,7 +178,7 @@ func TestVolumeThatWasFormattedOnceIsNeverFormattedAgain(t *testing.T) {
 
 func TestVolumeRestoredFromASnapshotIsNeverFormatted(t *testing.T) {
 	c := newCloud(t, diskBytes)
-	restored, snapshot, err := testenv.CreateVolumeFromSnapshot(context.Background(), c.cfg, c.zone, 8)
+	restored, snapshot, err := emulator.CreateVolumeFromSnapshot(context.Background(), c.cfg, c.zone, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestVolumeFormattedBeforeTheRecordIsRecordedWhenMounted(t *testing.T) {
 	h := c.newHost()
 	r := c.boot1(h, c.params())
 	c.wantMounted(h, r)
-	value, ok, err := testenv.VolumeTag(context.Background(), c.cfg, c.volumeID, userdata.FormattedTagKey)
+	value, ok, err := emulator.VolumeTag(context.Background(), c.cfg, c.volumeID, userdata.FormattedTagKey)
 	if err != nil || !ok || !strings.HasPrefix(value, "ext4 by "+h.id+" at ") {
 		t.Errorf("tag %s = %q (present %v, %v), want it recorded by %s", userdata.FormattedTagKey, value, ok, err, h.id)
 	}

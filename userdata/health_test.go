@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -74,7 +74,7 @@ func (g *gated) ticks(n int) [][]string {
 	var out [][]string
 	for i := 0; i < n; i++ {
 		before := len(g.fs.ReadFile(userdata.LogFile))
-		res, err := testenv.RunOnInstance(ctx, g.fs, "exec "+userdata.InstalledBootScript+" --health-check\n", g.env(), 1)
+		res, err := emulator.RunOnInstance(ctx, g.fs, "exec "+userdata.InstalledBootScript+" --health-check\n", g.env(), 1)
 		if err != nil || res[0].ExitCode != 0 {
 			g.t.Fatalf("health check tick %d: %v\n%v", i+1, err, res)
 		}
@@ -124,7 +124,7 @@ func TestHealthCheckReportsUnhealthyOnceAtTheThreshold(t *testing.T) {
 	wantTick(t, 4, g.ticks(1)[0], "")
 	a.srv.Close()
 	// Auto Scaling throttles the first report; the check retries it.
-	g.api.FailFirst("SetInstanceHealth", 1, testenv.APIError{Status: 400, Code: "Throttling", Message: "Rate exceeded"})
+	g.api.FailFirst("SetInstanceHealth", 1, emulator.APIError{Status: 400, Code: "Throttling", Message: "Rate exceeded"})
 	ticks = g.ticks(5)
 	wantTick(t, 5, ticks[0], "failing (1/3): no HTTP answer from")
 	wantTick(t, 6, ticks[1], "failing (2/3)")
@@ -138,11 +138,11 @@ func TestHealthCheckReportsUnhealthyOnceAtTheThreshold(t *testing.T) {
 		t.Errorf("SetInstanceHealth called %d times, want once throttled and once taken", n)
 	}
 	reports := g.asg.HealthReports(g.group.InstanceID)
-	if len(reports) != 1 || reports[0].Result != testenv.HealthUnhealthy || !reports[0].RespectGracePeriod || reports[0].Group != g.group.Name {
+	if len(reports) != 1 || reports[0].Result != emulator.HealthUnhealthy || !reports[0].RespectGracePeriod || reports[0].Group != g.group.Name {
 		t.Fatalf("health reports %v, want one Unhealthy that respects the grace period", reports)
 	}
 	// As AWS would, the group replaced the instance.
-	ids, err := testenv.GroupInstanceIDs(context.Background(), g.cfg, g.group.Name)
+	ids, err := emulator.GroupInstanceIDs(context.Background(), g.cfg, g.group.Name)
 	if err != nil || len(ids) != 1 || ids[0] == g.group.InstanceID {
 		t.Errorf("the group holds %v (%v), want a replacement", ids, err)
 	}
@@ -222,7 +222,7 @@ func TestHealthCheckThatNeverPassesAbandonsTheLaunch(t *testing.T) {
 	p.LaunchGate.TimeoutSeconds = 30 // the shortest: the wait is 27 s
 	r := g.firstBoot(p)
 	wantOneFailure(t, r, "waiting for the app health check to pass", "did not pass before the launch gate's time ran out", "HTTP 500")
-	if done := g.asg.Completions(g.group.InstanceID); len(done) != 1 || done[0].Result != testenv.LifecycleAbandon {
+	if done := g.asg.Completions(g.group.InstanceID); len(done) != 1 || done[0].Result != emulator.LifecycleAbandon {
 		t.Errorf("completions %v, want one ABANDON", done)
 	}
 	if n := g.api.Calls("SetInstanceHealth"); n != 0 {
@@ -261,10 +261,10 @@ func TestHealthUnitsAreValid(t *testing.T) {
 
 	// systemd's own checker, on the instance, where the units' programs
 	// exist. It needs no running systemd.
-	testenv.RequireTool(t, "systemd-analyze", "apt-get install systemd")
+	emulator.RequireTool(t, "systemd-analyze", "apt-get install systemd")
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
-	res, err := testenv.RunOnInstance(ctx, g.fs, "exec systemd-analyze verify "+
+	res, err := emulator.RunOnInstance(ctx, g.fs, "exec systemd-analyze verify "+
 		strings.Join([]string{filepath.Join(userdata.UnitDir, userdata.BootUnit), filepath.Join(userdata.UnitDir, userdata.HealthService),
 			filepath.Join(userdata.UnitDir, userdata.HealthTimer)}, " ")+"\n", g.env(), 1)
 	if err != nil {

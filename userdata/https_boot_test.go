@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/selfhealing-dev/selfhealing/internal/heal"
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/internal/heallab"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -52,7 +52,7 @@ import (
 // the application, nginx's ports, and the dnf and systemctl shims.
 type acmeSite struct {
 	t          *testing.T
-	pebble     *testenv.Pebble
+	pebble     *emulator.Pebble
 	https      userdata.HTTPSParams
 	roots      *x509.CertPool
 	shims      string // the directory of the shims, first on PATH
@@ -68,9 +68,9 @@ const httpsDomain = "app.example.com"
 // nginx's HTTP port unless validateOn is not 0.
 func newACMESite(t *testing.T, certDir, shims string, validity time.Duration, validateOn int) *acmeSite {
 	t.Helper()
-	testenv.RequireTool(t, "nginx", "apt-get install nginx")
-	testenv.RequireTool(t, "certbot", "apt-get install certbot")
-	testenv.RequireTool(t, "openssl", "apt-get install openssl")
+	emulator.RequireTool(t, "nginx", "apt-get install nginx")
+	emulator.RequireTool(t, "certbot", "apt-get install certbot")
+	emulator.RequireTool(t, "openssl", "apt-get install openssl")
 	a := &acmeSite{t: t, shims: shims, appAnswers: "hello from the application on " + t.Name()}
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s (Host %s, X-Forwarded-Proto %s)", a.appAnswers, r.Host, r.Header.Get("X-Forwarded-Proto"))
@@ -85,16 +85,16 @@ func newACMESite(t *testing.T, certDir, shims string, validity time.Duration, va
 		Email:      "ops@example.com",
 		AppPort:    appPort,
 		CertDir:    certDir,
-		HTTPPort:   testenv.FreeLoopbackPort(t),
-		HTTPSPort:  testenv.FreeLoopbackPort(t),
+		HTTPPort:   emulator.FreeLoopbackPort(t),
+		HTTPSPort:  emulator.FreeLoopbackPort(t),
 	}
 	for a.https.HTTPSPort == a.https.HTTPPort {
-		a.https.HTTPSPort = testenv.FreeLoopbackPort(t)
+		a.https.HTTPSPort = emulator.FreeLoopbackPort(t)
 	}
 	if validateOn == 0 {
 		validateOn = a.https.HTTPPort
 	}
-	a.pebble = testenv.StartPebble(t, testenv.PebbleOptions{HTTPPort: validateOn, ValidityPeriod: validity})
+	a.pebble = emulator.StartPebble(t, emulator.PebbleOptions{HTTPPort: validateOn, ValidityPeriod: validity})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	root, err := a.pebble.IssuerRoot(ctx)
@@ -163,7 +163,7 @@ func (a *acmeSite) shimCalls() string {
 // prepare gives an instance's /etc what the image would hold: nginx.conf,
 // the name pointing at the Elastic IP publicIP, and certbot's server
 // setting; and registers stopping the nginx its boot starts.
-func (a *acmeSite) prepare(fs testenv.InstanceRoot, publicIP string) {
+func (a *acmeSite) prepare(fs emulator.InstanceRoot, publicIP string) {
 	a.t.Helper()
 	files := map[string]string{
 		"/etc/nginx/nginx.conf": `# Like Amazon Linux 2023's nginx.conf, less its default server.
@@ -196,7 +196,7 @@ http {
 
 // nginxPID returns the pid of the nginx master an instance's boot started,
 // or 0.
-func nginxPID(fs testenv.InstanceRoot) int {
+func nginxPID(fs emulator.InstanceRoot) int {
 	pid, err := strconv.Atoi(strings.TrimSpace(fs.ReadFile("/run/nginx.pid")))
 	if err != nil || syscall.Kill(pid, 0) != nil {
 		return 0
@@ -207,7 +207,7 @@ func nginxPID(fs testenv.InstanceRoot) int {
 // stopNginx stops the nginx an instance's boot started, as the instance's
 // end would, and waits until it is gone: its mount namespace, and the data
 // volume mounted in it, go with it.
-func (a *acmeSite) stopNginx(fs testenv.InstanceRoot) {
+func (a *acmeSite) stopNginx(fs emulator.InstanceRoot) {
 	a.t.Helper()
 	pid := nginxPID(fs)
 	if pid == 0 {
@@ -384,7 +384,7 @@ func TestHTTPSCertificateIsIssuedOnceAndOutlivesTheInstance(t *testing.T) {
 	firstCert := logSpan(t, r1.Log, "obtaining a certificate for "+httpsDomain, "HTTPS: https://"+httpsDomain)
 	t.Logf("REPORT https first boot with a new certificate: %v, of which %v from asking for the certificate to serving it (certificate serial %x, valid until %s)",
 		firstBoot.Round(time.Millisecond), firstCert, s1.Leaf.SerialNumber, s1.Leaf.NotAfter.Format(time.RFC3339))
-	figures := heal.HTTPSFigures{FirstBootMS: firstBoot.Milliseconds(), FirstCertificateMS: firstCert.Milliseconds()}
+	figures := heallab.HTTPSFigures{FirstBootMS: firstBoot.Milliseconds(), FirstCertificateMS: firstCert.Milliseconds()}
 
 	previous := first
 	var healTimes []string
@@ -392,7 +392,7 @@ func TestHTTPSCertificateIsIssuedOnceAndOutlivesTheInstance(t *testing.T) {
 		// The instance dies, its nginx with it; a replacement mounts the
 		// data volume.
 		l.stopNginx(previous.fs)
-		if err := testenv.TerminateInstance(context.Background(), l.cfg, previous.id); err != nil {
+		if err := emulator.TerminateInstance(context.Background(), l.cfg, previous.id); err != nil {
 			t.Fatal(err)
 		}
 		next := l.newHost()
@@ -419,11 +419,11 @@ func TestHTTPSCertificateIsIssuedOnceAndOutlivesTheInstance(t *testing.T) {
 		t.Logf("shim calls:\n%s", l.shimCalls())
 		return
 	}
-	if path := os.Getenv(heal.HTTPSFiguresEnv); path != "" {
+	if path := os.Getenv(heallab.HTTPSFiguresEnv); path != "" {
 		figures.Orders = l.pebble.Orders()
 		figures.SameCertificate = true // checked for each heal above
 		figures.Date = time.Now().UTC().Format("2006-01-02")
-		if err := heal.WriteHTTPSFigures(path, figures); err != nil {
+		if err := heallab.WriteHTTPSFigures(path, figures); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("wrote the figures to %s", path)
@@ -457,7 +457,7 @@ func logSpan(t *testing.T, log, from, to string) time.Duration {
 // replaces the instance; the application is not started.
 func TestHTTPSCertificateFailureAbandonsTheLaunch(t *testing.T) {
 	g := newGated(t)
-	unreachable := testenv.FreeLoopbackPort(t)
+	unreachable := emulator.FreeLoopbackPort(t)
 	a := newACMESite(t, userdata.DefaultCertDir, t.TempDir(), 0, unreachable)
 	a.prepare(g.fs, g.publicIP)
 	p := g.params()
@@ -471,7 +471,7 @@ func TestHTTPSCertificateFailureAbandonsTheLaunch(t *testing.T) {
 	env = append(env, "PATH="+a.shims+":"+os.Getenv("PATH"))
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
-	res, err := testenv.RunFirstBoot(ctx, g.fs, []byte(script), env)
+	res, err := emulator.RunFirstBoot(ctx, g.fs, []byte(script), env)
 	if err != nil {
 		t.Fatalf("running the boot script: %v\n%s", err, res)
 	}
@@ -482,7 +482,7 @@ func TestHTTPSCertificateFailureAbandonsTheLaunch(t *testing.T) {
 		t.Errorf("the user script ran after the certificate failed")
 	}
 	done := g.asg.Completions(g.group.InstanceID)
-	if len(done) != 1 || done[0].Result != testenv.LifecycleAbandon || !done[0].Terminated {
+	if len(done) != 1 || done[0].Result != emulator.LifecycleAbandon || !done[0].Terminated {
 		t.Fatalf("completions %v, want exactly one ABANDON, which terminates the instance", done)
 	}
 	if strings.Index(r.Stderr, "FAILED") > strings.Index(r.Stderr, "ABANDON sent") {
@@ -504,7 +504,7 @@ func TestHTTPSCertificateFailureAbandonsTheLaunch(t *testing.T) {
 // reloads nginx, which then serves the new certificate: the same master
 // process, and no request made meanwhile fails.
 func TestHTTPSRenewalReplacesACertificateCloseToExpiry(t *testing.T) {
-	testenv.RequireTool(t, "nsenter", "apt-get install util-linux")
+	emulator.RequireTool(t, "nsenter", "apt-get install util-linux")
 	l := newHTTPSLab(t, 7*24*time.Hour)
 	first := l.newHost()
 	r := l.bootHTTPS(first)
@@ -559,7 +559,7 @@ func TestHTTPSRenewalReplacesACertificateCloseToExpiry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
 	start := time.Now()
-	res, err := testenv.RunCommand(ctx, env, "nsenter", "--target", strconv.Itoa(pid), "--mount", "--", "bash", "-c", execStart)
+	res, err := emulator.RunCommand(ctx, env, "nsenter", "--target", strconv.Itoa(pid), "--mount", "--", "bash", "-c", execStart)
 	renewal := time.Since(start)
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("the renewal command %s: %v\n%s", execStart, err, res)

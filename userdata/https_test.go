@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -65,8 +65,8 @@ func TestNginxTerminatesTLSAndProxiesToTheApp(t *testing.T) {
 // configuration, inside a minimal nginx.conf like Amazon Linux's, with a
 // self-signed certificate where certbot would put the real one.
 func TestNginxAcceptsTheConfiguration(t *testing.T) {
-	testenv.RequireTool(t, "nginx", "apt-get install nginx")
-	testenv.RequireTool(t, "openssl", "apt-get install openssl")
+	emulator.RequireTool(t, "nginx", "apt-get install nginx")
+	emulator.RequireTool(t, "openssl", "apt-get install openssl")
 	dir := t.TempDir()
 	h := testHTTPS
 	h.CertDir = filepath.Join(dir, "tls")
@@ -77,7 +77,7 @@ func TestNginxAcceptsTheConfiguration(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	env := []string{"PATH=" + os.Getenv("PATH")}
-	if r, err := testenv.RunCommand(ctx, env, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+	if r, err := emulator.RunCommand(ctx, env, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
 		"-subj", "/CN="+h.DomainName, "-keyout", h.KeyFile(), "-out", h.CertFile()); err != nil || r.ExitCode != 0 {
 		t.Fatalf("making a test certificate: %v %s", err, r)
 	}
@@ -90,7 +90,7 @@ func TestNginxAcceptsTheConfiguration(t *testing.T) {
 			writeTestFile(t, sitePath, site)
 			mainConf := filepath.Join(dir, "nginx.conf")
 			writeTestFile(t, mainConf, "pid "+filepath.Join(dir, "nginx.pid")+";\nevents {}\nhttp {\n    include "+sitePath+";\n}\n")
-			r, err := testenv.RunCommand(ctx, env, "nginx", "-t", "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", mainConf)
+			r, err := emulator.RunCommand(ctx, env, "nginx", "-t", "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", mainConf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +161,7 @@ func TestCertbotReadsNoValueAsAnOption(t *testing.T) {
 		}
 	}
 	// certbot's command line is configargparse's, that is argparse's.
-	testenv.RequireTool(t, "python3", "apt-get install python3")
+	emulator.RequireTool(t, "python3", "apt-get install python3")
 	parser := `import argparse, json, sys
 p = argparse.ArgumentParser()
 p.add_argument("subcommand")

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -39,8 +39,8 @@ func everything() userdata.Params {
 }
 
 func TestRenderedScriptWithGateAndHealthPassesBashAndShellcheck(t *testing.T) {
-	testenv.RequireTool(t, "bash", "apt-get install bash")
-	testenv.RequireTool(t, "shellcheck", "apt-get install shellcheck")
+	emulator.RequireTool(t, "bash", "apt-get install bash")
+	emulator.RequireTool(t, "shellcheck", "apt-get install shellcheck")
 	// A failed boot ends with the gate's ABANDON, a report, or neither.
 	ends := []struct {
 		gate   *userdata.LaunchGateParams
@@ -67,7 +67,7 @@ func TestRenderedScriptWithGateAndHealthPassesBashAndShellcheck(t *testing.T) {
 }
 
 func TestGateAndHealthValuesCannotEscapeTheirQuoting(t *testing.T) {
-	testenv.RequireTool(t, "bash", "apt-get install bash")
+	emulator.RequireTool(t, "bash", "apt-get install bash")
 	for _, value := range hostile[1:] {
 		if strings.ContainsAny(value, "\n\r\x00\x01\x7f") {
 			continue // refused below

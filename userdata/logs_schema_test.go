@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/internal/agentschema"
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -80,7 +80,7 @@ func handedConfig(t *testing.T, p userdata.Params) agentschema.Handed {
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
-	h, err := agentschema.ConfigFromBootScript(context.Background(), testenv.InstanceRoot(t.TempDir()), script)
+	h, err := agentschema.ConfigFromBootScript(context.Background(), emulator.InstanceRoot(t.TempDir()), script)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestLogsSchemaCheckRefusesABrokenRenderedConfig(t *testing.T) {
 				t.Fatalf("the rendered script lacks %s", breakIt[0])
 			}
 			broken := strings.Replace(script, breakIt[0], breakIt[1], 1)
-			h, err := agentschema.ConfigFromBootScript(context.Background(), testenv.InstanceRoot(t.TempDir()), broken)
+			h, err := agentschema.ConfigFromBootScript(context.Background(), emulator.InstanceRoot(t.TempDir()), broken)
 			if err != nil {
 				t.Fatal(err)
 			}

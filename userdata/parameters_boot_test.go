@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -47,14 +47,14 @@ func (in *instance) replacement() *instance {
 	in.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	id, err := testenv.CreateInstance(ctx, in.cfg, testenv.MotoAMI)
+	id, err := emulator.CreateInstance(ctx, in.cfg, emulator.MotoAMI)
 	if err != nil {
 		in.t.Fatal(err)
 	}
-	next := &instance{t: in.t, moto: in.moto, cfg: in.cfg, api: in.api, fixture: in.fixture, fs: testenv.InstanceRoot(in.t.TempDir())}
+	next := &instance{t: in.t, moto: in.moto, cfg: in.cfg, api: in.api, fixture: in.fixture, fs: emulator.InstanceRoot(in.t.TempDir())}
 	next.fixture.InstanceID = id
-	imds := testenv.StartIMDS(in.t, testenv.IMDSOptions{InstanceID: id, AvailabilityZone: in.moto.Region + "a"})
-	next.metadata = testenv.NewFaultProxy(in.t, next.lifecycleOverride(imds.URL))
+	imds := emulator.StartIMDS(in.t, emulator.IMDSOptions{InstanceID: id, AvailabilityZone: in.moto.Region + "a"})
+	next.metadata = emulator.NewFaultProxy(in.t, next.lifecycleOverride(imds.URL))
 	return next
 }
 
@@ -175,7 +175,7 @@ func TestBootFailsLoudlyOnParametersNoVariableCanHold(t *testing.T) {
 // within the bound, like every other call's, and then fails loudly.
 func TestBootFailsLoudlyWhenParameterStoreRefuses(t *testing.T) {
 	in := newInstance(t)
-	in.api.FailFirst("GetParametersByPath", 1000, testenv.APIError{Status: 400, Code: "AccessDeniedException", Message: "not authorized to perform: ssm:GetParametersByPath"})
+	in.api.FailFirst("GetParametersByPath", 1000, emulator.APIError{Status: 400, Code: "AccessDeniedException", Message: "not authorized to perform: ssm:GetParametersByPath"})
 	r := in.boot(in.withParameters(dumpEnv("X")))
 	in.wantFailed(r, "loading configuration from Parameter Store", "get-parameters-by-path", "gave up after 10 attempts")
 	if got := in.api.Calls("GetParametersByPath"); got != 10 {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -74,7 +74,7 @@ type loaderResult struct {
 // the AWS CLI would print for parameters (name under path -> value).
 func runLoader(t *testing.T, path string, parameters []map[string]string) loaderResult {
 	t.Helper()
-	testenv.RequireTool(t, "python3", "apt-get install python3")
+	emulator.RequireTool(t, "python3", "apt-get install python3")
 	var list []map[string]any
 	for _, p := range parameters {
 		list = append(list, map[string]any{"Name": p["Name"], "Type": p["Type"], "Value": p["Value"], "Version": 1})
@@ -120,7 +120,7 @@ func sourced(t *testing.T, envFile string, names ...string) map[string]string {
 }
 
 func TestLoaderKeepsEveryValueExactAndLogsNone(t *testing.T) {
-	testenv.RequireTool(t, "bash", "apt-get install bash")
+	emulator.RequireTool(t, "bash", "apt-get install bash")
 	var params []map[string]string
 	want := map[string]string{}
 	for i, value := range append(hostile, "a=b=c", "ünïcödé ✓ 日本", "tab\there", "trailing newline\n\n", " leading and trailing spaces ") {
@@ -256,7 +256,7 @@ func TestLoaderRefusesWhatNoVariableCanHold(t *testing.T) {
 }
 
 func TestLoaderDoesNotQuoteUnreadableInput(t *testing.T) {
-	testenv.RequireTool(t, "python3", "apt-get install python3")
+	emulator.RequireTool(t, "python3", "apt-get install python3")
 	p := userdata.ParametersParams{Path: "/p/s/c"}
 	cmd := exec.Command("python3", "-I", "-c", p.Loader(), "/p/s/c", filepath.Join(t.TempDir(), "env"), p.ReservedNames())
 	cmd.Stdin = strings.NewReader(`{"Parameters": [{"Name": "/p/s/c/k", "Value": "hunter2-secret"`)

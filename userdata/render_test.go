@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -44,7 +44,7 @@ func bashEcho(t *testing.T, script string) string {
 }
 
 func TestShellQuoteRoundTrips(t *testing.T) {
-	testenv.RequireTool(t, "bash", "apt-get install bash")
+	emulator.RequireTool(t, "bash", "apt-get install bash")
 	for _, value := range hostile {
 		if got := bashEcho(t, "printf '%s' "+userdata.ShellQuote(value)); got != value {
 			t.Errorf("ShellQuote(%q) came back from bash as %q", value, got)
@@ -92,7 +92,7 @@ func templatedVariables(t *testing.T, p userdata.Params, names ...string) []stri
 }
 
 func TestTemplatedValuesCannotEscapeTheirQuoting(t *testing.T) {
-	testenv.RequireTool(t, "bash", "apt-get install bash")
+	emulator.RequireTool(t, "bash", "apt-get install bash")
 	for _, value := range hostile {
 		gotID, gotScript := templatedValues(t, userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: value})
 		if gotID != "eipalloc-0123456789abcdef0" || gotScript != value {
@@ -223,8 +223,8 @@ func paramCombinations() []userdata.Params {
 }
 
 func TestRenderedScriptPassesBashAndShellcheck(t *testing.T) {
-	testenv.RequireTool(t, "bash", "apt-get install bash")
-	testenv.RequireTool(t, "shellcheck", "apt-get install shellcheck")
+	emulator.RequireTool(t, "bash", "apt-get install bash")
+	emulator.RequireTool(t, "shellcheck", "apt-get install shellcheck")
 	for _, p := range paramCombinations() {
 		script, err := userdata.Render(p)
 		if err != nil {
@@ -346,7 +346,7 @@ func TestScriptDefaultsToTheLinkLocalMetadataService(t *testing.T) {
 }
 
 func TestDataVolumeValuesCannotEscapeTheirQuoting(t *testing.T) {
-	testenv.RequireTool(t, "bash", "apt-get install bash")
+	emulator.RequireTool(t, "bash", "apt-get install bash")
 	for _, v := range volumeCombinations()[1:] {
 		got := templatedVariables(t, userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: hostile[2], DataVolume: v}, volumeVariables...)
 		want := []string{v.VolumeID, v.DeviceName, v.MountPath, v.FSType, strconv.Itoa(v.WaitSeconds), strconv.FormatBool(v.ForceDetach)}

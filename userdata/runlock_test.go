@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -29,7 +29,7 @@ const userScriptRunsFile = "/var/lib/user-script-runs"
 // wantRunsReady fails the test unless every run succeeded without a
 // failure, the address is on the instance, the status is ready and the
 // user script ran exactly once.
-func (in *instance) wantRunsReady(results []testenv.CommandResult) {
+func (in *instance) wantRunsReady(results []emulator.CommandResult) {
 	in.t.Helper()
 	for i, r := range results {
 		if r.ExitCode != 0 || strings.Contains(r.Stderr, "FAILED") {
@@ -71,7 +71,7 @@ func TestBootRunLockIsNotLeftToTheUserScriptsProcesses(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), runsBound)
 	defer cancel()
-	results, err := testenv.RunBoots(ctx, in.fs, []byte(script), in.env(), 2)
+	results, err := emulator.RunBoots(ctx, in.fs, []byte(script), in.env(), 2)
 	if err != nil {
 		t.Fatalf("two runs in one boot did not both end (%v): the second waits for the lock, held by what the first run's user script left running\n%v", err, results)
 	}
@@ -95,10 +95,10 @@ func TestBootRunsStartedTogetherBothSucceed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := testenv.PrependPath(in.env(), slowStatusRenames(t))
+	env := emulator.PrependPath(in.env(), slowStatusRenames(t))
 	ctx, cancel := context.WithTimeout(context.Background(), runsBound)
 	defer cancel()
-	results, err := testenv.RunBootsAtOnce(ctx, in.fs, []byte(script), env, 2)
+	results, err := emulator.RunBootsAtOnce(ctx, in.fs, []byte(script), env, 2)
 	if err != nil {
 		t.Fatalf("two runs started together did not both end: %v\n%v", err, results)
 	}

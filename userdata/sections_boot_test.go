@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -30,10 +30,10 @@ func (in *instance) bootWithTools(p userdata.Params, tools map[string]string) bo
 	if err != nil {
 		in.t.Fatalf("Render: %v", err)
 	}
-	env := testenv.PrependPath(in.env(), bin)
+	env := emulator.PrependPath(in.env(), bin)
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
-	res, err := testenv.RunFirstBoot(ctx, in.fs, []byte(script), env)
+	res, err := emulator.RunFirstBoot(ctx, in.fs, []byte(script), env)
 	if err != nil {
 		in.t.Fatalf("running the boot script: %v\n%s", err, res)
 	}

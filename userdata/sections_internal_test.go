@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 )
 
 // TestScriptWithEveryOptionPassesShellcheck renders the script with logs,
@@ -15,7 +15,7 @@ import (
 // compressed user data is what brings it under EC2's limit), and reports
 // its size raw and compressed.
 func TestScriptWithEveryOptionPassesShellcheck(t *testing.T) {
-	testenv.RequireTool(t, "shellcheck", "apt-get install shellcheck")
+	emulator.RequireTool(t, "shellcheck", "apt-get install shellcheck")
 	p := Params{
 		AllocationID: "eipalloc-0123456789abcdef0",
 		UserScript:   "systemctl start app",

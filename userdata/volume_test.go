@@ -18,12 +18,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // These tests run the boot script with a data volume: moto stands in for
-// EC2, a testenv.EBSModel in front of it refuses what AWS refuses and moto
+// EC2, a emulator.EBSModel in front of it refuses what AWS refuses and moto
 // allows (attaching an in-use volume, or across zones) and plays a volume
 // the old instance has not let go of yet; a loop device stands in for the
 // volume's disk, and appears in the instance's stand-in /dev
@@ -45,16 +45,16 @@ const (
 // group's Elastic IP, and one data volume with its stand-in disk.
 type cloud struct {
 	t        *testing.T
-	moto     *testenv.Moto
+	moto     *emulator.Moto
 	cfg      aws.Config
-	ebs      *testenv.EBSModel
-	asg      *testenv.AutoScalingModel // between api and ebs
-	api      *testenv.FaultProxy
+	ebs      *emulator.EBSModel
+	asg      *emulator.AutoScalingModel // between api and ebs
+	api      *emulator.FaultProxy
 	alloc    string
 	publicIP string
 	zone     string
 	volumeID string
-	disk     *testenv.LoopDevice
+	disk     *emulator.LoopDevice
 	shims    string   // a PATH directory of mkfs shims
 	mkfsLog  string   // where the shims record their calls
 	extraEnv []string // more of the boot script's environment
@@ -66,8 +66,8 @@ type cloud struct {
 // host is one simulated instance of the group.
 type host struct {
 	id       string
-	metadata *testenv.FaultProxy
-	fs       testenv.InstanceRoot
+	metadata *emulator.FaultProxy
+	fs       emulator.InstanceRoot
 	devDir   string
 	// xen exposes the volume as devDir/xvdf, as a Xen instance shows
 	// /dev/sdf, instead of by its NVMe serial.
@@ -80,31 +80,31 @@ type host struct {
 // volume in the zone instances launch in, and its disk of diskSize bytes.
 func newCloud(t *testing.T, diskSize int64) *cloud {
 	t.Helper()
-	testenv.RequireFirstBoot(t)
-	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
-	testenv.RequireTool(t, "mkfs.ext4", "apt-get install e2fsprogs")
-	testenv.RequireTool(t, "blkid", "apt-get install util-linux")
-	testenv.RequireLoopDevices(t)
+	emulator.RequireFirstBoot(t)
+	emulator.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	emulator.RequireTool(t, "mkfs.ext4", "apt-get install e2fsprogs")
+	emulator.RequireTool(t, "blkid", "apt-get install util-linux")
+	emulator.RequireLoopDevices(t)
 	t.Parallel()
-	moto := testenv.StartMoto(t, testenv.MotoOptions{})
+	moto := emulator.StartMoto(t, emulator.MotoOptions{})
 	c := &cloud{t: t, moto: moto, cfg: moto.AWSConfig(), hosts: map[string]*host{}}
 	ctx := context.Background()
 	var err error
-	if c.alloc, c.publicIP, err = testenv.AllocateAddress(ctx, c.cfg); err != nil {
+	if c.alloc, c.publicIP, err = emulator.AllocateAddress(ctx, c.cfg); err != nil {
 		t.Fatal(err)
 	}
-	c.ebs = testenv.StartEBSModel(t, moto.URL, c.cfg)
-	c.asg = testenv.StartAutoScalingModel(t, c.ebs.URL, c.cfg, testenv.AutoScalingModelOptions{})
-	c.api = testenv.NewFaultProxy(t, c.asg.URL)
+	c.ebs = emulator.StartEBSModel(t, moto.URL, c.cfg)
+	c.asg = emulator.StartAutoScalingModel(t, c.ebs.URL, c.cfg, emulator.AutoScalingModelOptions{})
+	c.api = emulator.NewFaultProxy(t, c.asg.URL)
 	c.ebs.OnAttach(c.exposeOnAttach)
 	probe := c.newHost()
-	if c.zone, err = testenv.InstanceZone(ctx, c.cfg, probe.id); err != nil {
+	if c.zone, err = emulator.InstanceZone(ctx, c.cfg, probe.id); err != nil {
 		t.Fatal(err)
 	}
-	if c.volumeID, err = testenv.CreateVolume(ctx, c.cfg, c.zone, 8); err != nil {
+	if c.volumeID, err = emulator.CreateVolume(ctx, c.cfg, c.zone, 8); err != nil {
 		t.Fatal(err)
 	}
-	c.disk = testenv.NewLoopDevice(t, diskSize)
+	c.disk = emulator.NewLoopDevice(t, diskSize)
 	c.shims, c.mkfsLog = mkfsShims(t)
 	return c
 }
@@ -123,7 +123,7 @@ func (c *cloud) exposeOnAttach(volumeID, instanceID, device string) {
 		link = filepath.Join(h.devDir, "xvd"+strings.TrimPrefix(device, "/dev/sd"))
 	}
 	expose := func() {
-		if err := testenv.ExposeDevice(link, c.disk.Device); err != nil {
+		if err := emulator.ExposeDevice(link, c.disk.Device); err != nil {
 			c.t.Errorf("exposing the disk: %v", err)
 		}
 	}
@@ -138,21 +138,21 @@ func (c *cloud) exposeOnAttach(volumeID, instanceID, device string) {
 // stand-in /dev of its own.
 func (c *cloud) newHost() *host {
 	c.t.Helper()
-	id, err := testenv.CreateInstance(context.Background(), c.cfg, testenv.MotoAMI)
+	id, err := emulator.CreateInstance(context.Background(), c.cfg, emulator.MotoAMI)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	zone := c.zone
 	if zone == "" {
-		if zone, err = testenv.InstanceZone(context.Background(), c.cfg, id); err != nil {
+		if zone, err = emulator.InstanceZone(context.Background(), c.cfg, id); err != nil {
 			c.t.Fatal(err)
 		}
 	}
-	imds := testenv.StartIMDS(c.t, testenv.IMDSOptions{InstanceID: id, AvailabilityZone: zone})
+	imds := emulator.StartIMDS(c.t, emulator.IMDSOptions{InstanceID: id, AvailabilityZone: zone})
 	h := &host{
 		id:       id,
-		metadata: testenv.NewFaultProxy(c.t, imds.URL),
-		fs:       testenv.InstanceRoot(c.t.TempDir()),
+		metadata: emulator.NewFaultProxy(c.t, imds.URL),
+		fs:       emulator.InstanceRoot(c.t.TempDir()),
 		devDir:   c.t.TempDir(),
 	}
 	c.mu.Lock()
@@ -205,7 +205,7 @@ func (c *cloud) boot(h *host, p userdata.Params, runs int) []volumeBoot {
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
 	start := time.Now()
-	results, err := testenv.RunBoots(ctx, h.fs, []byte(script), env, runs)
+	results, err := emulator.RunBoots(ctx, h.fs, []byte(script), env, runs)
 	if err != nil {
 		c.t.Fatalf("running the boot script: %v\n%v", err, results)
 	}
@@ -254,7 +254,7 @@ func (c *cloud) wantMounted(h *host, r volumeBoot) {
 	if lines := fstabLines(r.Fstab, mountPath); len(lines) != 1 || lines[0] != want {
 		c.t.Errorf("fstab lines for %s: %q, want exactly [%q]\n%s", mountPath, lines, want, r.Fstab)
 	}
-	if !strings.Contains(r.Fstab, testenv.DefaultFstab) {
+	if !strings.Contains(r.Fstab, emulator.DefaultFstab) {
 		c.t.Errorf("the root line is gone from fstab:\n%s", r.Fstab)
 	}
 	if !strings.Contains(r.Log, "mounted data volume "+c.volumeID) && !strings.Contains(r.Log, mountPath+" is already mounted from") {
@@ -295,7 +295,7 @@ func (c *cloud) attachment() (instanceID, state string) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	id, st, err := testenv.VolumeAttachment(ctx, c.cfg, c.volumeID)
+	id, st, err := emulator.VolumeAttachment(ctx, c.cfg, c.volumeID)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -421,10 +421,10 @@ func TestVolumeDataSurvivesAReplacement(t *testing.T) {
 	// The first instance dies. moto detaches its volume at once; EBS takes
 	// a while, which the model plays for 2s.
 	ctx := context.Background()
-	if err := testenv.TerminateInstance(ctx, c.cfg, first.id); err != nil {
+	if err := emulator.TerminateInstance(ctx, c.cfg, first.id); err != nil {
 		t.Fatal(err)
 	}
-	c.ebs.Hold(c.volumeID, testenv.VolumeHold{Instance: first.id, For: 2 * time.Second})
+	c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: first.id, For: 2 * time.Second})
 	second := c.newHost()
 	r2 := c.boot1(second, c.params())
 	c.wantMounted(second, r2)
@@ -459,11 +459,11 @@ func TestVolumeWithDataIsNeverReformatted(t *testing.T) {
 func TestVolumeWaitsForTheOldInstanceToLetGo(t *testing.T) {
 	c := newCloud(t, diskBytes)
 	old := c.newHost()
-	if err := testenv.TerminateInstance(context.Background(), c.cfg, old.id); err != nil {
+	if err := emulator.TerminateInstance(context.Background(), c.cfg, old.id); err != nil {
 		t.Fatal(err)
 	}
 	const held = 6 * time.Second
-	c.ebs.Hold(c.volumeID, testenv.VolumeHold{Instance: old.id, For: held, FromFirstDescribe: true})
+	c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: old.id, For: held, FromFirstDescribe: true})
 	h := c.newHost()
 	h.exposeDelay = 500 * time.Millisecond // the device shows up after attach-volume returns
 	p := c.params()
@@ -492,7 +492,7 @@ func TestVolumeIsNeverTakenFromALiveInstance(t *testing.T) {
 	c := newCloud(t, diskBytes)
 	c.seed("ext4")
 	holder := c.newHost()
-	if err := testenv.AttachVolume(context.Background(), c.cfg, c.volumeID, holder.id, "/dev/sdf"); err != nil {
+	if err := emulator.AttachVolume(context.Background(), c.cfg, c.volumeID, holder.id, "/dev/sdf"); err != nil {
 		t.Fatal(err)
 	}
 	before := c.diskSum()
@@ -533,13 +533,13 @@ func TestVolumeIsForceDetachedFromADeadInstance(t *testing.T) {
 			holder := "i-0000000000000dead"
 			if !tc.gone {
 				dead := c.newHost()
-				if err := testenv.TerminateInstance(context.Background(), c.cfg, dead.id); err != nil {
+				if err := emulator.TerminateInstance(context.Background(), c.cfg, dead.id); err != nil {
 					t.Fatal(err)
 				}
 				holder = dead.id
 			}
 			// Stuck detaching until someone forces it.
-			c.ebs.Hold(c.volumeID, testenv.VolumeHold{Instance: holder})
+			c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: holder})
 			h := c.newHost()
 			p := c.params()
 			p.DataVolume.WaitSeconds = 3
@@ -563,10 +563,10 @@ func TestVolumeIsForceDetachedFromADeadInstance(t *testing.T) {
 func TestVolumeIsLeftOnADeadInstanceWithoutForceDetach(t *testing.T) {
 	c := newCloud(t, diskBytes)
 	dead := c.newHost()
-	if err := testenv.TerminateInstance(context.Background(), c.cfg, dead.id); err != nil {
+	if err := emulator.TerminateInstance(context.Background(), c.cfg, dead.id); err != nil {
 		t.Fatal(err)
 	}
-	c.ebs.Hold(c.volumeID, testenv.VolumeHold{Instance: dead.id})
+	c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: dead.id})
 	h := c.newHost()
 	p := c.params()
 	p.DataVolume.WaitSeconds = 3
@@ -614,7 +614,7 @@ func TestVolumeReplacesAStaleFstabLine(t *testing.T) {
 	if err := os.MkdirAll(h.fs.Path("/etc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(h.fs.Path("/etc/fstab"), []byte(testenv.DefaultFstab+stale+other), 0o644); err != nil {
+	if err := os.WriteFile(h.fs.Path("/etc/fstab"), []byte(emulator.DefaultFstab+stale+other), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := c.boot1(h, c.params())
@@ -690,7 +690,7 @@ func writeMBR(c *cloud) {
 }
 
 func TestVolumeKeepsItsOwnFileSystemWhateverFSTypeSays(t *testing.T) {
-	testenv.RequireTool(t, "mkfs.xfs", "apt-get install xfsprogs")
+	emulator.RequireTool(t, "mkfs.xfs", "apt-get install xfsprogs")
 	c := newCloud(t, xfsDiskBytes)
 	sum := c.seed("xfs")
 	h := c.newHost()
@@ -707,7 +707,7 @@ func TestVolumeKeepsItsOwnFileSystemWhateverFSTypeSays(t *testing.T) {
 }
 
 func TestVolumeFormatsXFS(t *testing.T) {
-	testenv.RequireTool(t, "mkfs.xfs", "apt-get install xfsprogs")
+	emulator.RequireTool(t, "mkfs.xfs", "apt-get install xfsprogs")
 	c := newCloud(t, xfsDiskBytes)
 	h := c.newHost()
 	p := c.params()
@@ -749,7 +749,7 @@ func TestVolumeInAnotherZoneFailsLoudly(t *testing.T) {
 		other = "us-east-1c"
 	}
 	var err error
-	if c.volumeID, err = testenv.CreateVolume(context.Background(), c.cfg, other, 8); err != nil {
+	if c.volumeID, err = emulator.CreateVolume(context.Background(), c.cfg, other, 8); err != nil {
 		t.Fatal(err)
 	}
 	h := c.newHost()
@@ -764,7 +764,7 @@ func TestVolumeAttachRetriesThrottlingAndWaitsOutIncorrectState(t *testing.T) {
 	c := newCloud(t, diskBytes)
 	h := c.newHost()
 	c.api.ThrottleFirst("DescribeVolumes", 2)
-	c.api.FailFirst("AttachVolume", 1, testenv.APIError{Status: 400, Code: "IncorrectState", Message: "vol is 'in-use'"})
+	c.api.FailFirst("AttachVolume", 1, emulator.APIError{Status: 400, Code: "IncorrectState", Message: "vol is 'in-use'"})
 	c.api.ThrottleFirst("AttachVolume", 1)
 	r := c.boot1(h, c.params())
 	c.wantMounted(h, r)

@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/selfhealing-dev/selfhealing/internal/heal"
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/internal/heallab"
 )
 
 // prerequisite is a program the demo runs, and how to get it.
@@ -81,7 +81,7 @@ func missingPrerequisites() []prerequisite {
 		var err error
 		if p.name == "aws" {
 			// The instances run v2, wherever it is; a v1 on PATH is no use.
-			_, _, err = testenv.AWSCLIv2E()
+			_, _, err = emulator.AWSCLIv2E()
 		} else {
 			_, err = exec.LookPath(p.name)
 		}
@@ -115,7 +115,7 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	fmt.Fprintln(d.out)
 
 	d.say("starting moto and deploying the dev stack with the real program")
-	lab, err := heal.Start(ctx, heal.Options{Dir: dir, Stack: "dev", WorkDir: workDir, Overrides: heal.StandInOverrides()})
+	lab, err := heallab.Start(ctx, heallab.Options{Dir: dir, Stack: "dev", WorkDir: workDir, Overrides: heallab.StandInOverrides()})
 	defer func() {
 		if lab != nil {
 			err = errors.Join(err, lab.Close())
@@ -157,11 +157,11 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 		if written, err = lab.WriteVolumeFile(ctx, first.ID); err != nil {
 			return err
 		}
-		d.say("wrote %s/%s on %s: 1 MiB, sha256 %s, synced", mountPath, heal.VolumeFile, first.ID, short(written))
+		d.say("wrote %s/%s on %s: 1 MiB, sha256 %s, synced", mountPath, heallab.VolumeFile, first.ID, short(written))
 	}
 
 	d.say("killing %s (ec2 terminate-instances)", first.ID)
-	replacement, err := lab.Kill(ctx, first.ID, heal.KillOptions{VolumeHeldFor: volumeHeld})
+	replacement, err := lab.Kill(ctx, first.ID, heallab.KillOptions{VolumeHeldFor: volumeHeld})
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 	}
 	d.say("booting %s with the launch template's user data", replacement.ID)
 	lab.API.Reset()
-	r, err := lab.Boot(ctx, replacement, heal.BootOptions{})
+	r, err := lab.Boot(ctx, replacement, heallab.BootOptions{})
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 			d.detail("%s came free %s after the kill, before %s asked for it; it attached it and mounted it without formatting it",
 				volumeID, v.HeldFor, r.Instance.ID)
 		}
-		d.say("%s read %s/%s: sha256 %s, the same bytes", r.Instance.ID, mountPath, heal.VolumeFile, short(v.Found))
+		d.say("%s read %s/%s: sha256 %s, the same bytes", r.Instance.ID, mountPath, heallab.VolumeFile, short(v.Found))
 	}
 	if err := d.gate(lab, r.Instance.ID); err != nil {
 		return err
@@ -237,7 +237,7 @@ func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
 
 // gate says how instance answered the launch gate, and fails unless it let
 // itself through once, with CONTINUE.
-func (d *demo) gate(lab *heal.Lab, instance string) error {
+func (d *demo) gate(lab *heallab.Lab, instance string) error {
 	if got := lab.Gate(instance); got != "CONTINUE" {
 		return fmt.Errorf("%s answered the launch gate with %s, want CONTINUE", instance, got)
 	}

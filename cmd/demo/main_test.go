@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 )
 
 func TestDemoSaysWhatToInstall(t *testing.T) {
@@ -19,7 +19,7 @@ func TestDemoSaysWhatToInstall(t *testing.T) {
 		t.Errorf("exit %d, want 1", code)
 	}
 	for _, p := range prerequisites {
-		if _, _, err := testenv.AWSCLIv2E(); p.name == "aws" && err == nil {
+		if _, _, err := emulator.AWSCLIv2E(); p.name == "aws" && err == nil {
 			// AWS CLI v2 is also looked for where Debian and AWS's
 			// installer put it, off PATH: installed there, it is not
 			// missing.
@@ -32,8 +32,8 @@ func TestDemoSaysWhatToInstall(t *testing.T) {
 }
 
 func TestDemoHealsAndCleansUp(t *testing.T) {
-	testenv.RequireFirstBoot(t)
-	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	emulator.RequireFirstBoot(t)
+	emulator.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // a hang bound

@@ -194,7 +194,7 @@ func TestAConsumerBuildsWithoutTheTestDependencies(t *testing.T) {
 		t.Fatalf("the example does not build the component; the check would prove nothing:\n%s", out)
 	}
 	for _, dep := range deps {
-		for _, banned := range []string{"amazon-ec2-metadata-mock", "github.com/aws/aws-sdk-go-v2", "selfhealing/internal/testenv", "selfhealing/internal/heal", "letsencrypt/pebble"} {
+		for _, banned := range []string{"amazon-ec2-metadata-mock", "github.com/aws/aws-sdk-go-v2", "selfhealing/internal/emulator", "selfhealing/internal/heallab", "letsencrypt/pebble"} {
 			if strings.Contains(dep, banned) {
 				t.Errorf("a consumer builds %s", dep)
 			}

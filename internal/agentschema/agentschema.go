@@ -21,7 +21,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -95,9 +95,9 @@ const (
 // start_cloudwatch_agent function on the simulated instance root: as the
 // script defines it, with amazon-cloudwatch-agent-ctl replaced by a stand-in
 // that keeps a copy of the file it is told to fetch. It needs root
-// (testenv.RunOnInstance). It fails if the script has no logs section, or
+// (emulator.RunOnInstance). It fails if the script has no logs section, or
 // never calls the function.
-func ConfigFromBootScript(ctx context.Context, root testenv.InstanceRoot, script string) (Handed, error) {
+func ConfigFromBootScript(ctx context.Context, root emulator.InstanceRoot, script string) (Handed, error) {
 	_, rest, ok := strings.Cut(script, "\n"+functionStart)
 	if !ok {
 		return Handed{}, fmt.Errorf("the boot script defines no %q", strings.TrimSpace(functionStart))
@@ -138,7 +138,7 @@ func ConfigFromBootScript(ctx context.Context, root testenv.InstanceRoot, script
 		"cloudwatch_agent_ctl=" + quote(ctl) + "\n" +
 		functionStart + body + "\n}\n" +
 		"start_cloudwatch_agent\n"
-	results, err := testenv.RunOnInstance(ctx, root, command, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, 1)
+	results, err := emulator.RunOnInstance(ctx, root, command, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, 1)
 	if err != nil {
 		return Handed{}, err
 	}
@@ -159,17 +159,17 @@ func ConfigFromBootScript(ctx context.Context, root testenv.InstanceRoot, script
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // RequireRoot checks for what ConfigFromBootScript needs: root, unshare and
-// bash. Like testenv.RequireTool, it fails the test in CI and skips it
+// bash. Like emulator.RequireTool, it fails the test in CI and skips it
 // elsewhere.
 func RequireRoot(t testing.TB) {
 	t.Helper()
-	testenv.RequireTool(t, "unshare", "apt-get install util-linux")
-	testenv.RequireTool(t, "bash", "apt-get install bash")
+	emulator.RequireTool(t, "unshare", "apt-get install util-linux")
+	emulator.RequireTool(t, "bash", "apt-get install bash")
 	if os.Geteuid() == 0 {
 		return
 	}
 	const why = "running the boot script's logs section needs root, for the instance's own /var/lib in a private mount namespace"
-	if testenv.InCI() {
+	if emulator.InCI() {
 		t.Fatal(why)
 	}
 	t.Skip("skipping: " + why + " (run the tests with sudo)")

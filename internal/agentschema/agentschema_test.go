@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/internal/agentschema"
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -73,7 +73,7 @@ func TestConfigFromBootScriptRunsTheScriptsOwnFunction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := testenv.InstanceRoot(t.TempDir())
+	root := emulator.InstanceRoot(t.TempDir())
 	h, err := agentschema.ConfigFromBootScript(context.Background(), root, script)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,7 @@
 // resource monitor over gRPC itself, starts the provider with the engine's
 // address, reads the port the provider prints, and calls GetSchema and
 // Construct on it. The monitor answers registrations and invokes from a
-// pulumi.MockResourceMonitor (such as internal/fakeaws's) and records them,
+// pulumi.MockResourceMonitor (such as internal/mockmonitor/fake's) and records them,
 // so a test sees the resource tree a construction would deploy.
 package providertest
 
@@ -31,7 +31,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
-	"github.com/selfhealing-dev/selfhealing/internal/mockrecord"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/record"
 )
 
 // Build compiles the main packages pkgs (such as
@@ -69,7 +69,7 @@ type Session struct {
 	stderr   *lockedBuffer
 
 	mu        sync.Mutex
-	resources []mockrecord.Resource
+	resources []record.Resource
 	invokes   []Invocation
 	logs      []string
 }
@@ -179,7 +179,7 @@ type Result struct {
 	// State is the component's outputs.
 	State resource.PropertyMap
 	// Resources are the registrations the monitor saw, in order.
-	Resources []mockrecord.Resource
+	Resources []record.Resource
 	// Invokes are the invokes it answered, in order.
 	Invokes []Invocation
 	// Logs are the messages the provider logged to the engine.
@@ -187,8 +187,8 @@ type Result struct {
 }
 
 // ByType returns the registrations of one type, in order.
-func (r *Result) ByType(typeToken string) []mockrecord.Resource {
-	var out []mockrecord.Resource
+func (r *Result) ByType(typeToken string) []record.Resource {
+	var out []record.Resource
 	for _, res := range r.Resources {
 		if res.Type == typeToken {
 			out = append(out, res)
@@ -306,7 +306,7 @@ func (m *monitor) RegisterResource(_ context.Context, in *pulumirpc.RegisterReso
 	if err != nil {
 		return nil, err
 	}
-	r := mockrecord.FromArgs(args)
+	r := record.FromArgs(args)
 	r.ID, r.Outputs, r.URN = id, state, urn
 	m.s.mu.Lock()
 	m.s.resources = append(m.s.resources, r)

@@ -13,7 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/internal/pkgschema"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
 	"github.com/selfhealing-dev/selfhealing/program"
@@ -51,12 +51,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func start(t *testing.T, binary string) (*Session, *fakeaws.Account) {
+func start(t *testing.T, binary string) (*Session, *fake.Account) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	account := fakeaws.NewAccount("us-east-1")
-	s, err := Start(ctx, binary, fakeaws.NewMonitor(account))
+	account := fake.NewAccount("us-east-1")
+	s, err := Start(ctx, binary, fake.NewMonitor(account))
 	if err != nil {
 		t.Fatal(err)
 	}

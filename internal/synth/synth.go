@@ -8,7 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
-	"github.com/selfhealing-dev/selfhealing/internal/fakeaws"
+	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/internal/programrun"
 	"github.com/selfhealing-dev/selfhealing/internal/stackconfig"
 )
@@ -16,11 +16,11 @@ import (
 // Report is what a synth run found. It marshals to the JSON that
 // `synth --json` prints.
 type Report struct {
-	Project   string          `json:"project"`
-	Stack     string          `json:"stack"`
-	Resources []Resource      `json:"resources"`
-	Outputs   map[string]any  `json:"outputs"`
-	Account   fakeaws.Account `json:"-"`
+	Project   string         `json:"project"`
+	Stack     string         `json:"stack"`
+	Resources []Resource     `json:"resources"`
+	Outputs   map[string]any `json:"outputs"`
+	Account   fake.Account   `json:"-"`
 }
 
 // Resource is one resource the program registers.
@@ -46,8 +46,8 @@ func Run(dir, stack string) (*Report, error) {
 	if region == "" {
 		return nil, fmt.Errorf("%s: aws:region is not set; set it with `pulumi config set aws:region us-east-1 --stack %s`", cfg.StackFile, stack)
 	}
-	account := fakeaws.NewAccount(region)
-	monitor := fakeaws.NewMonitor(account)
+	account := fake.NewAccount(region)
+	monitor := fake.NewMonitor(account)
 
 	exports, err := programrun.Run(cfg, monitor, programrun.Preview)
 	if err != nil {

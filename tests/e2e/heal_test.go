@@ -13,36 +13,36 @@ import (
 	"testing"
 	"time"
 
-	"github.com/selfhealing-dev/selfhealing/internal/heal"
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/internal/heallab"
 )
 
 // hangBound catches a hung run; no test asserts on time otherwise.
 const hangBound = 20 * time.Minute
 
 // startLab deploys the dev stack into a fresh moto, or fails the test.
-func startLab(t *testing.T) (*heal.Lab, context.Context) {
+func startLab(t *testing.T) (*heallab.Lab, context.Context) {
 	t.Helper()
-	return startLabShaped(t, heal.Options{Overrides: heal.StandInOverrides()})
+	return startLabShaped(t, heallab.Options{Overrides: heallab.StandInOverrides()})
 }
 
 // startLabShaped deploys the dev stack, shaped by opts' Overrides and
 // Shape, into a fresh moto, or fails the test. The lab closes when t ends.
-func startLabShaped(t *testing.T, opts heal.Options) (*heal.Lab, context.Context) {
+func startLabShaped(t *testing.T, opts heallab.Options) (*heallab.Lab, context.Context) {
 	t.Helper()
-	testenv.RequireFirstBoot(t)
-	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	emulator.RequireFirstBoot(t)
+	emulator.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	// The dev stack's data volume: a loop device stands in for its disk,
 	// which the boot script probes, formats once and mounts; the lab runs
 	// commands on a running instance with nsenter.
-	testenv.RequireLoopDevices(t)
-	testenv.RequireTool(t, "nsenter", "apt-get install util-linux")
-	testenv.RequireTool(t, "mkfs.ext4", "apt-get install e2fsprogs")
-	testenv.RequireTool(t, "blkid", "apt-get install util-linux")
+	emulator.RequireLoopDevices(t)
+	emulator.RequireTool(t, "nsenter", "apt-get install util-linux")
+	emulator.RequireTool(t, "mkfs.ext4", "apt-get install e2fsprogs")
+	emulator.RequireTool(t, "blkid", "apt-get install util-linux")
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	t.Cleanup(cancel)
 	opts.Dir, opts.Stack, opts.WorkDir = filepath.Join("..", ".."), "dev", t.TempDir()
-	lab, err := heal.Start(ctx, opts)
+	lab, err := heallab.Start(ctx, opts)
 	if lab != nil {
 		t.Cleanup(func() {
 			if err := lab.Close(); err != nil {
@@ -58,7 +58,7 @@ func startLabShaped(t *testing.T, opts heal.Options) (*heal.Lab, context.Context
 
 // wantGate fails the test unless instance completed the launch gate
 // exactly as want says ("CONTINUE"; "none" for never).
-func wantGate(t *testing.T, lab *heal.Lab, instance, want string) {
+func wantGate(t *testing.T, lab *heallab.Lab, instance, want string) {
 	t.Helper()
 	if got := lab.Gate(instance); got != want {
 		t.Errorf("%s answered the launch gate with %q, want %q; the lab saw:\n%v", instance, got, want, lab.Lifecycle.Calls())
@@ -66,7 +66,7 @@ func wantGate(t *testing.T, lab *heal.Lab, instance, want string) {
 }
 
 // wantHolder fails the test unless the Elastic IP is on want.
-func wantHolder(t *testing.T, ctx context.Context, lab *heal.Lab, want string) {
+func wantHolder(t *testing.T, ctx context.Context, lab *heallab.Lab, want string) {
 	t.Helper()
 	got, err := lab.Holder(ctx)
 	if err != nil {
@@ -104,11 +104,11 @@ func TestTheGroupHealsAndTheAddressFollows(t *testing.T) {
 		}
 	}
 
-	replacement, err := heal.ScenarioNamed("replacement")
+	replacement, err := heallab.ScenarioNamed("replacement")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, old, err := lab.Heal(ctx, replacement, heal.Ours)
+	m, old, err := lab.Heal(ctx, replacement, heallab.Ours)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestTheInstanceRoleMayMoveOnlyItsOwnAddress(t *testing.T) {
 // settings from the harness: the seed with the CLI's defaults, ours with
 // what it exports itself.
 func TestHealScenarios(t *testing.T) {
-	var measurements []heal.Measurement
+	var measurements []heallab.Measurement
 	var probes []string
 	t.Run("dev", func(t *testing.T) {
 		lab, ctx := startLab(t)
@@ -210,8 +210,8 @@ func TestHealScenarios(t *testing.T) {
 			t.Fatalf("the first boot did not heal (%v):\n%s", err, first.Log)
 		}
 		wantNoHarnessRetrySettings(t, first)
-		for _, sc := range heal.Scenarios() {
-			for _, script := range []heal.Script{heal.Ours, heal.Seed} {
+		for _, sc := range heallab.Scenarios() {
+			for _, script := range []heallab.Script{heallab.Ours, heallab.Seed} {
 				want, ok := sc.Expect[script]
 				if !ok {
 					continue
@@ -236,18 +236,18 @@ func TestHealScenarios(t *testing.T) {
 		probes = append(probes, probeCLI(t, ctx, lab, "the seed (the harness's environment, nothing of its own)", nil))
 		probes = append(probes, probeCLI(t, ctx, lab, "ours (the same, plus what it exports)", first.RetrySettings))
 	})
-	t.Run(heal.SeedStackShape, func(t *testing.T) {
-		lab, ctx := startLabShaped(t, heal.Options{Overrides: heal.SeedStackOverrides(), Shape: heal.SeedStackShape})
-		first, err := lab.BootFirstWith(ctx, heal.Seed)
+	t.Run(heallab.SeedStackShape, func(t *testing.T) {
+		lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.SeedStackOverrides(), Shape: heallab.SeedStackShape})
+		first, err := lab.BootFirstWith(ctx, heallab.Seed)
 		if err != nil || !first.Healed {
 			t.Fatalf("the seed's first boot did not take the address (%v):\n%s", err, first.CommandResult)
 		}
-		for _, sc := range heal.Scenarios() {
+		for _, sc := range heallab.Scenarios() {
 			if sc.SeedStack == "" {
 				continue
 			}
 			t.Run(sc.Name+"/seed", func(t *testing.T) {
-				m, old, err := lab.Heal(ctx, sc, heal.Seed)
+				m, old, err := lab.Heal(ctx, sc, heallab.Seed)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -255,10 +255,10 @@ func TestHealScenarios(t *testing.T) {
 				t.Log(m.HealLine())
 				wantNoHarnessRetrySettings(t, m.Result)
 				if m.Result.Volume.Present {
-					t.Errorf("the %s stack has a data volume", heal.SeedStackShape)
+					t.Errorf("the %s stack has a data volume", heallab.SeedStackShape)
 				}
-				if m.Gate != heal.NoGate {
-					t.Errorf("the %s stack has a launch gate: %s", heal.SeedStackShape, m.Gate)
+				if m.Gate != heallab.NoGate {
+					t.Errorf("the %s stack has a launch gate: %s", heallab.SeedStackShape, m.Gate)
 				}
 				checkMeasurement(t, ctx, lab, m, old, sc.SeedStack)
 			})
@@ -271,7 +271,7 @@ func TestHealScenarios(t *testing.T) {
 
 // wantNoHarnessRetrySettings fails the test if a boot started with AWS CLI
 // retry settings the script did not set itself.
-func wantNoHarnessRetrySettings(t *testing.T, r heal.BootResult) {
+func wantNoHarnessRetrySettings(t *testing.T, r heallab.BootResult) {
 	t.Helper()
 	for _, kv := range r.Env {
 		if strings.HasPrefix(kv, "AWS_MAX_ATTEMPTS=") || strings.HasPrefix(kv, "AWS_RETRY_MODE=") {
@@ -282,7 +282,7 @@ func wantNoHarnessRetrySettings(t *testing.T, r heal.BootResult) {
 
 // probeCLI asks the CLI how it retries in an instance's environment plus
 // extra, for the report.
-func probeCLI(t *testing.T, ctx context.Context, lab *heal.Lab, who string, extra []string) string {
+func probeCLI(t *testing.T, ctx context.Context, lab *heallab.Lab, who string, extra []string) string {
 	t.Helper()
 	c, err := lab.ProbeCLI(ctx, extra)
 	if err != nil {
@@ -292,7 +292,7 @@ func probeCLI(t *testing.T, ctx context.Context, lab *heal.Lab, who string, extr
 	return "- " + who + ": " + c.String() + "."
 }
 
-func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.Measurement, old heal.Instance, want heal.Outcome) {
+func checkMeasurement(t *testing.T, ctx context.Context, lab *heallab.Lab, m heallab.Measurement, old heallab.Instance, want heallab.Outcome) {
 	t.Helper()
 	r := m.Result
 	if got := m.Outcome(); got != want {
@@ -305,7 +305,7 @@ func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.M
 	if holder == old.ID && !m.Scenario.Kill.KeepAssociation {
 		t.Errorf("the terminated instance %s still holds the address", old.ID)
 	}
-	if r.Script != heal.Ours {
+	if r.Script != heallab.Ours {
 		// The seed script never attaches the volume, so the device must
 		// never have shown on its instance.
 		if r.Volume.MountedFrom != "" {
@@ -317,7 +317,7 @@ func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.M
 		t.Errorf("our script failed silently:\n%s", r.CommandResult)
 	}
 	switch want {
-	case heal.Healed:
+	case heallab.Healed:
 		if holder != r.Instance.ID || r.Status != "ready" {
 			t.Errorf("healed, yet the address is on %q and the status is %q", holder, r.Status)
 		}
@@ -326,7 +326,7 @@ func checkMeasurement(t *testing.T, ctx context.Context, lab *heal.Lab, m heal.M
 			t.Errorf("a healed boot logged a failure:\n%s", r.Log)
 		}
 		checkVolume(t, m, old)
-	case heal.Failed:
+	case heallab.Failed:
 		if r.FailureLine == "" || !strings.HasPrefix(r.Status, "failed: ") {
 			t.Errorf("a failure without a FAILED line or status:\n%s", r.CommandResult)
 		}
@@ -354,7 +354,7 @@ const heldMargin = 250 * time.Millisecond
 // mounted from its disk with the data written in data-survives intact,
 // never formatted again and, after a kill that left it held by the dead
 // instance, attached and mounted only once it came free.
-func checkVolume(t *testing.T, m heal.Measurement, old heal.Instance) {
+func checkVolume(t *testing.T, m heallab.Measurement, old heallab.Instance) {
 	t.Helper()
 	r := m.Result
 	v := r.Volume
@@ -383,42 +383,42 @@ func checkVolume(t *testing.T, m heal.Measurement, old heal.Instance) {
 	}
 }
 
-func writeReport(t *testing.T, path, readme string, measurements []heal.Measurement, probes []string) {
+func writeReport(t *testing.T, path, readme string, measurements []heallab.Measurement, probes []string) {
 	t.Helper()
-	summary := heal.Summary(measurements, "dev")
+	summary := heallab.Summary(measurements, "dev")
 	header := "# Heal report\n\nOne run of `make heal-report` on " + time.Now().UTC().Format("2006-01-02") +
 		": the dev stack deployed into moto, its instance killed once per row, and the replacement booted with our boot script or the seed article's user data. " +
 		"Times are from the script's start, on a shared 2-core machine against emulators: compare them, don't quote them.\n\n" +
 		"## The two runs, and every setting that differs\n\n" +
 		"- **Stack.** `dev`: the dev stack (`Pulumi.dev.yaml`, its user script replaced by a stand-in), with a data volume and the launch gate. " +
 		"The dev stack has a data volume: the first boot formats it and a file is written on it in `data-survives`; every later boot of ours must mount it with that file intact. " +
-		"After each kill the volume stays in-use, attached to the dead instance, for " + heal.DefaultVolumeHeld.String() + " (or as the scenario says), which our script's ready time includes. " +
-		"`" + heal.SeedStackShape + "`: the same stack with `dataVolume: {}` and `launchGate: false`, the shape the seed article describes; only the seed runs there, its first instance booted with the seed too. " +
+		"After each kill the volume stays in-use, attached to the dead instance, for " + heallab.DefaultVolumeHeld.String() + " (or as the scenario says), which our script's ready time includes. " +
+		"`" + heallab.SeedStackShape + "`: the same stack with `dataVolume: {}` and `launchGate: false`, the shape the seed article describes; only the seed runs there, its first instance booted with the seed too. " +
 		"In the dev stack a boot heals only if the address is on its instance and the volume is mounted with the data intact; in the seed-shaped stack, which has no volume, only the address counts.\n" +
-		"- **User data.** Ours: the launch template's, byte for byte. The seed: the article's script as published (`internal/heal/seed-userdata.published.sh`), " +
+		"- **User data.** Ours: the launch template's, byte for byte. The seed: the article's script as published (`internal/heallab/seed-userdata.published.sh`), " +
 		"with only the allocation id, the region and the metadata address filled in, executed as cloud-init executes it, so its `#!/bin/bash -ex` applies.\n" +
 		"- **Metadata.** Ours: IMDSv2 tokens required, as its launch template says. The seed: IMDSv1 allowed, as the article's launch template leaves it, except in `imdsv2-required`.\n" +
 		"- **AWS CLI.** The harness gives neither script `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE`; each runs with the CLI's defaults and what it sets itself. " +
 		"Both run AWS CLI v2 as on EC2: credentials for the instance role from the metadata service (the mock serves the role's), AWS's host names reached through the lab's HTTPS proxy, no endpoint or keys in the environment. Asked at the end of the dev run:\n" +
 		strings.Join(probes, "\n") + "\n\n" +
-		"## Side by side\n\n" + heal.SummaryBegin + "\n" + summary + heal.SummaryEnd + "\n\n## Every boot\n"
+		"## Side by side\n\n" + heallab.SummaryBegin + "\n" + summary + heallab.SummaryEnd + "\n\n## Every boot\n"
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := heal.WriteMarkdown(f, measurements, header); err != nil {
+	if err := heallab.WriteMarkdown(f, measurements, header); err != nil {
 		t.Fatal(err)
 	}
 	// The HTTPS figures come from their own test's run, which `make
-	// heal-report` runs first (heal.HTTPSFiguresEnv).
+	// heal-report` runs first (heallab.HTTPSFiguresEnv).
 	https := "## HTTPS\n\nNot measured in this run: HEAL_HTTPS named no figures file. `make heal-report` runs the HTTPS test and names its file.\n"
 	if figuresPath := os.Getenv("HEAL_HTTPS"); figuresPath != "" {
-		figures, err := heal.ReadHTTPSFigures(figuresPath)
+		figures, err := heallab.ReadHTTPSFigures(figuresPath)
 		if err != nil {
 			t.Fatalf("the HTTPS figures: %v", err)
 		}
-		https = heal.HTTPSSection(figures)
+		https = heallab.HTTPSSection(figures)
 	}
 	if _, err := f.WriteString("\n" + https); err != nil {
 		t.Fatal(err)
@@ -431,7 +431,7 @@ func writeReport(t *testing.T, path, readme string, measurements []heal.Measurem
 	if err != nil {
 		t.Fatal(err)
 	}
-	updated, err := heal.ReplaceSummary(string(text), summary)
+	updated, err := heallab.ReplaceSummary(string(text), summary)
 	if err != nil {
 		t.Fatalf("%s: %v", readme, err)
 	}

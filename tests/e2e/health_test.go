@@ -7,20 +7,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/heal"
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/internal/heallab"
 )
 
 // startHealthLab deploys the dev stack with a stand-in application and an
 // appHealthCheck on it.
-func startHealthLab(t *testing.T) (*heal.Lab, context.Context) {
+func startHealthLab(t *testing.T) (*heallab.Lab, context.Context) {
 	t.Helper()
-	testenv.RequireFirstBoot(t)
-	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	emulator.RequireFirstBoot(t)
+	emulator.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	t.Cleanup(cancel)
-	lab, err := heal.Start(ctx, heal.Options{
-		Dir: filepath.Join("..", ".."), Stack: "dev", WorkDir: t.TempDir(), Overrides: heal.AppHealthOverrides(),
+	lab, err := heallab.Start(ctx, heallab.Options{
+		Dir: filepath.Join("..", ".."), Stack: "dev", WorkDir: t.TempDir(), Overrides: heallab.AppHealthOverrides(),
 	})
 	if lab != nil {
 		t.Cleanup(func() {
@@ -57,7 +57,7 @@ func TestAnApplicationThatDiesIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	var last []string
-	for i := 1; i <= heal.AppHealthCheckThreshold; i++ {
+	for i := 1; i <= heallab.AppHealthCheckThreshold; i++ {
 		if _, last, err = lab.HealthTick(ctx, first.Instance); err != nil {
 			t.Fatalf("tick %d: %v", i, err)
 		}
@@ -83,7 +83,7 @@ func TestAnApplicationThatDiesIsReplaced(t *testing.T) {
 		t.Errorf("the unhealthy instance is %q (%v), want terminated", state, err)
 	}
 	wantHolder(t, ctx, lab, "")
-	r, err := lab.Boot(ctx, replacement, heal.BootOptions{})
+	r, err := lab.Boot(ctx, replacement, heallab.BootOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/heal"
-	"github.com/selfhealing-dev/selfhealing/internal/testenv"
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/internal/heallab"
 )
 
 // TestTheInstanceLoadsItsParametersWithItsOwnRole deploys the dev stack with
@@ -18,14 +18,14 @@ import (
 // component's unit tests, since the harness's resource check covers EC2's
 // query protocol only.)
 func TestTheInstanceLoadsItsParametersWithItsOwnRole(t *testing.T) {
-	testenv.RequireFirstBoot(t)
-	testenv.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	emulator.RequireFirstBoot(t)
+	emulator.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	t.Cleanup(cancel)
-	overrides := heal.StandInOverrides()
+	overrides := heallab.StandInOverrides()
 	overrides["selfhealing:parameters"] = `{"greeting": "hello from Parameter Store", "release": 42}`
-	overrides["selfhealing:userScript"] = heal.StandInUserScript + "echo \"user script: GREETING=$GREETING RELEASE=$RELEASE\"\n"
-	lab, err := heal.Start(ctx, heal.Options{Dir: filepath.Join("..", ".."), Stack: "dev", WorkDir: t.TempDir(), Overrides: overrides})
+	overrides["selfhealing:userScript"] = heallab.StandInUserScript + "echo \"user script: GREETING=$GREETING RELEASE=$RELEASE\"\n"
+	lab, err := heallab.Start(ctx, heallab.Options{Dir: filepath.Join("..", ".."), Stack: "dev", WorkDir: t.TempDir(), Overrides: overrides})
 	if lab != nil {
 		t.Cleanup(func() {
 			if err := lab.Close(); err != nil {

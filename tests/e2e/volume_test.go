@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/heal"
+	"github.com/selfhealing-dev/selfhealing/internal/heallab"
 )
 
 // These tests heal the dev stack with its data volume. The EBS model sits
@@ -34,11 +34,11 @@ func TestDataSurvivesAHeal(t *testing.T) {
 
 	// Instance 1 runs: a file is written and synced on its mounted volume,
 	// in its own mount namespace; then it is killed.
-	sc, err := heal.ScenarioNamed("data-survives")
+	sc, err := heallab.ScenarioNamed("data-survives")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, old, err := lab.Heal(ctx, sc, heal.Ours)
+	m, old, err := lab.Heal(ctx, sc, heallab.Ours)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestDataSurvivesAHeal(t *testing.T) {
 		t.Fatalf("the replacement did not heal (%+v):\n%s\n%s", r.Volume, r.CommandResult, r.Log)
 	}
 	if r.Volume.Want == "" || r.Volume.Found != r.Volume.Want {
-		t.Errorf("the replacement read %s with SHA-256 %q, want %q, what the first instance wrote", mountPath+"/"+heal.VolumeFile, r.Volume.Found, r.Volume.Want)
+		t.Errorf("the replacement read %s with SHA-256 %q, want %q, what the first instance wrote", mountPath+"/"+heallab.VolumeFile, r.Volume.Found, r.Volume.Want)
 	}
 	if r.Volume.MountedFrom != device {
 		t.Errorf("%s on the replacement is mounted from %q, want the volume's disk %s", mountPath, r.Volume.MountedFrom, device)
@@ -67,7 +67,7 @@ func TestDataSurvivesAHeal(t *testing.T) {
 	if r.Volume.HeldWhenAsked(heldMargin) && !strings.Contains(r.Log, "data volume "+volumeID+" is in-use, attached to "+old.ID+" (detaching)") {
 		t.Errorf("the replacement's log does not show the volume held by %s:\n%s", old.ID, r.Log)
 	}
-	if r.Volume.HeldFor != heal.DefaultVolumeHeld || r.Volume.MountAfterFree() <= 0 {
+	if r.Volume.HeldFor != heallab.DefaultVolumeHeld || r.Volume.MountAfterFree() <= 0 {
 		t.Errorf("held for %v, mounted %v after it came free; want the default hold and a mount after the release", r.Volume.HeldFor, r.Volume.MountAfterFree())
 	}
 	va, err := lab.DescribeDataVolume(ctx)

@@ -1,0 +1,396 @@
+package emulator
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+)
+
+// Lifecycle hook results and health states, as the Auto Scaling API spells
+// them.
+const (
+	LifecycleContinue = "CONTINUE"
+	LifecycleAbandon  = "ABANDON"
+	HealthUnhealthy   = "Unhealthy"
+	HealthHealthy     = "Healthy"
+)
+
+// launchTransition is the only lifecycle transition the model serves.
+const launchTransition = "autoscaling:EC2_INSTANCE_LAUNCHING"
+
+// autoscalingNamespace is the XML namespace of Auto Scaling's 2011-01-01
+// API answers.
+const autoscalingNamespace = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
+
+// NoActiveLifecycleAction is AWS's answer to CompleteLifecycleAction or
+// RecordLifecycleActionHeartbeat for an instance no lifecycle action waits
+// for: a reboot of an instance in service, or an action already completed.
+// The message is AWS's, as CLI users report it.
+var NoActiveLifecycleAction = APIError{http.StatusBadRequest, "ValidationError", "No active Lifecycle Action found with instance ID %s"}
+
+// LifecycleCall is one call the [AutoScalingModel] answered.
+type LifecycleCall struct {
+	// Time is when the model received the call.
+	Time time.Time
+	// Action is CompleteLifecycleAction, RecordLifecycleActionHeartbeat or
+	// SetInstanceHealth.
+	Action string
+	// Group, Hook and Instance are what the call named. For
+	// SetInstanceHealth, which names no group, Group is the instance's
+	// group, if it has one, and Hook is "".
+	Group, Hook, Instance string
+	// Result is the LifecycleActionResult of CompleteLifecycleAction
+	// (CONTINUE or ABANDON), or the HealthStatus of SetInstanceHealth;
+	// "" for a heartbeat.
+	Result string
+	// RespectGracePeriod is SetInstanceHealth's ShouldRespectGracePeriod,
+	// true when the call leaves it out, as AWS defaults it.
+	RespectGracePeriod bool
+	// Refused is the error code and message the model answered with, or ""
+	// if it accepted the call.
+	Refused string
+	// Terminated reports that the call made the model terminate the
+	// instance: an accepted ABANDON, or Unhealthy.
+	Terminated bool
+}
+
+// String describes c in one line, for test failures.
+func (c LifecycleCall) String() string {
+	s := fmt.Sprintf("%s %s group=%s hook=%s instance=%s result=%s", c.Time.Format("15:04:05.000"), c.Action, c.Group, c.Hook, c.Instance, c.Result)
+	if c.Refused != "" {
+		s += " refused: " + c.Refused
+	}
+	if c.Terminated {
+		s += " (terminated)"
+	}
+	return s
+}
+
+// AutoScalingModelOptions configure an [AutoScalingModel].
+type AutoScalingModelOptions struct {
+	// Terminate ends an instance as AWS does after an ABANDON or an
+	// Unhealthy report, so that the group replaces it. Nil terminates it
+	// in moto with ec2 TerminateInstances; a harness that models more of
+	// a termination (a dead instance's Elastic IP, its volumes) passes its
+	// own.
+	Terminate func(ctx context.Context, instanceID string) error
+}
+
+// AutoScalingModel serves the Auto Scaling calls an instance makes about
+// itself, which moto 5.2.1 does not implement (CompleteLifecycleAction,
+// RecordLifecycleActionHeartbeat) or only records (SetInstanceHealth). It
+// is an HTTP server to put between a [FaultProxy] and moto (or another model
+// in front of moto), so that an inspector on the proxy, such as an IAM
+// check, sees every request first. It forwards everything else unchanged.
+//
+// It answers with AWS's query-protocol XML, and as strictly as AWS:
+//
+//   - CompleteLifecycleAction and RecordLifecycleActionHeartbeat are refused
+//     (ValidationError) for a group moto does not have, a hook the group
+//     does not have (DescribeLifecycleHooks) or that is not a launch hook, an
+//     instance that is not in the group, a result other than CONTINUE or
+//     ABANDON, or a LifecycleActionToken instead of an InstanceId (which the
+//     model does not model). For an instance no action waits for they answer
+//     [NoActiveLifecycleAction].
+//   - A launch action waits for every instance of a group the model meets
+//     the first time, as for an instance the group launched after the hook
+//     existed; completing it ends it; [AutoScalingModel.BeginLaunch] starts
+//     another, as a warm-pool instance leaving the pool does. An accepted
+//     ABANDON terminates the instance, as AWS does.
+//   - SetInstanceHealth is refused for an instance in no group, or a status
+//     other than Healthy or Unhealthy; Unhealthy terminates the instance,
+//     and the group replaces it, as AWS does at once for a health-check
+//     replacement. The grace period is not modelled.
+//
+// The hook's heartbeat timeout is not modelled either: an action never
+// expires by itself. Every call is recorded ([AutoScalingModel.Calls]). The
+// model asks moto directly, with the configuration it was started with. All
+// methods are safe for concurrent use.
+type AutoScalingModel struct {
+	// URL is the model's base URL, http://127.0.0.1:PORT.
+	URL string
+
+	asg       *autoscaling.Client
+	ec2       *ec2.Client
+	terminate func(ctx context.Context, instanceID string) error
+	proxy     *httputil.ReverseProxy
+	srv       *httptest.Server
+
+	mu      sync.Mutex
+	pending map[string]bool // instance id: does a launch action wait for it?
+	calls   []LifecycleCall
+}
+
+// StartAutoScalingModel starts an [AutoScalingModel] like
+// [StartAutoScalingModelE] and registers a t.Cleanup that closes it.
+func StartAutoScalingModel(t testing.TB, targetURL string, cfg aws.Config, opts AutoScalingModelOptions) *AutoScalingModel {
+	t.Helper()
+	m, err := StartAutoScalingModelE(targetURL, cfg, opts)
+	if err != nil {
+		t.Fatalf("StartAutoScalingModel: %v", err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+// StartAutoScalingModelE starts an [AutoScalingModel] on a free loopback
+// port in front of targetURL (moto's URL, or another model's in front of
+// moto), which it asks about groups and hooks with cfg (usually
+// [Moto.AWSConfig], or an administrator's configuration when moto enforces
+// IAM). The caller must Close it.
+func StartAutoScalingModelE(targetURL string, cfg aws.Config, opts AutoScalingModelOptions) (*AutoScalingModel, error) {
+	u, l, err := listenInFront("Auto Scaling model: target", targetURL)
+	if err != nil {
+		return nil, err
+	}
+	m := &AutoScalingModel{
+		asg:       autoscaling.NewFromConfig(cfg),
+		ec2:       ec2.NewFromConfig(cfg),
+		terminate: opts.Terminate,
+		pending:   map[string]bool{},
+	}
+	if m.terminate == nil {
+		m.terminate = func(ctx context.Context, id string) error { return TerminateInstance(ctx, cfg, id) }
+	}
+	m.proxy = forwardSigned(u)
+	m.srv = serveOn(l, m)
+	m.URL = m.srv.URL
+	return m, nil
+}
+
+// Close stops the model and waits for requests in flight.
+func (m *AutoScalingModel) Close() {
+	m.srv.Close()
+}
+
+// Calls returns every call the model answered, in the order it received
+// them.
+func (m *AutoScalingModel) Calls() []LifecycleCall {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.calls)
+}
+
+// Completions returns the accepted CompleteLifecycleAction calls for
+// instanceID, in order.
+func (m *AutoScalingModel) Completions(instanceID string) []LifecycleCall {
+	var out []LifecycleCall
+	for _, c := range m.Calls() {
+		if c.Action == "CompleteLifecycleAction" && c.Instance == instanceID && c.Refused == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// HealthReports returns the accepted SetInstanceHealth calls for
+// instanceID, in order.
+func (m *AutoScalingModel) HealthReports(instanceID string) []LifecycleCall {
+	var out []LifecycleCall
+	for _, c := range m.Calls() {
+		if c.Action == "SetInstanceHealth" && c.Instance == instanceID && c.Refused == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// BeginLaunch makes a launch action wait for instanceID again, as when a
+// warm-pool instance is started to leave the pool (Pending:Wait) after it
+// completed the action of entering it (Warmed:Pending:Wait).
+func (m *AutoScalingModel) BeginLaunch(instanceID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending[instanceID] = true
+}
+
+// ServeHTTP implements http.Handler.
+func (m *AutoScalingModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	action, form, ok := readAction(w, r, "Auto Scaling model")
+	if !ok {
+		return
+	}
+	switch action {
+	case "CompleteLifecycleAction", "RecordLifecycleActionHeartbeat":
+		m.lifecycleAction(w, r, action, form)
+	case "SetInstanceHealth":
+		m.setInstanceHealth(w, r, form)
+	default:
+		m.proxy.ServeHTTP(w, r)
+	}
+}
+
+// validationError is an Auto Scaling ValidationError with a formatted
+// message.
+func validationError(format string, args ...any) *APIError {
+	return &APIError{Status: http.StatusBadRequest, Code: "ValidationError", Message: fmt.Sprintf(format, args...)}
+}
+
+// lifecycleAction answers CompleteLifecycleAction and
+// RecordLifecycleActionHeartbeat.
+func (m *AutoScalingModel) lifecycleAction(w http.ResponseWriter, r *http.Request, action string, form url.Values) {
+	call := LifecycleCall{
+		Time: time.Now(), Action: action,
+		Group: form.Get("AutoScalingGroupName"), Hook: form.Get("LifecycleHookName"),
+		Instance: form.Get("InstanceId"), Result: form.Get("LifecycleActionResult"),
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), ebsCallTimeout)
+	defer cancel()
+	apiErr := m.checkLifecycleAction(ctx, action, form)
+	if apiErr == nil && action == "CompleteLifecycleAction" && call.Result == LifecycleAbandon {
+		// AWS terminates an abandoned launching instance; the group
+		// then launches another.
+		if err := m.terminate(ctx, call.Instance); err != nil {
+			apiErr = &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure",
+				Message: fmt.Sprintf("harness: terminating abandoned %s: %v", call.Instance, err)}
+		} else {
+			call.Terminated = true
+		}
+	}
+	m.answer(w, r, &call, apiErr)
+}
+
+// checkLifecycleAction returns AWS's error for a lifecycle call, or nil
+// after taking it: a completion ends the instance's waiting action.
+func (m *AutoScalingModel) checkLifecycleAction(ctx context.Context, action string, form url.Values) *APIError {
+	group, hook, instance := form.Get("AutoScalingGroupName"), form.Get("LifecycleHookName"), form.Get("InstanceId")
+	switch {
+	case group == "" || hook == "":
+		return validationError("AutoScalingGroupName and LifecycleHookName are required")
+	case instance == "" && form.Get("LifecycleActionToken") != "":
+		return validationError("harness: the model knows lifecycle actions by InstanceId only, not by LifecycleActionToken")
+	case instance == "":
+		return validationError("Either InstanceId or LifecycleActionToken is required")
+	}
+	if action == "CompleteLifecycleAction" {
+		if result := form.Get("LifecycleActionResult"); result != LifecycleContinue && result != LifecycleAbandon {
+			return validationError("LifecycleActionResult %q: must be CONTINUE or ABANDON", result)
+		}
+	}
+	groups, err := m.asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+	if err != nil {
+		return &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "harness: describing group " + group + ": " + err.Error()}
+	}
+	if len(groups.AutoScalingGroups) != 1 {
+		return validationError("AutoScalingGroup name not found - Group %s not found", group)
+	}
+	hooks, err := m.asg.DescribeLifecycleHooks(ctx, &autoscaling.DescribeLifecycleHooksInput{
+		AutoScalingGroupName: aws.String(group), LifecycleHookNames: []string{hook},
+	})
+	if err != nil {
+		return &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "harness: describing hooks of " + group + ": " + err.Error()}
+	}
+	found := false
+	for _, h := range hooks.LifecycleHooks {
+		if aws.ToString(h.LifecycleHookName) != hook {
+			continue
+		}
+		if t := aws.ToString(h.LifecycleTransition); t != launchTransition {
+			return validationError("harness: lifecycle hook %s of group %s is for %s; the model serves launch hooks only", hook, group, t)
+		}
+		found = true
+	}
+	if !found {
+		return validationError("No Lifecycle Hook named %s found for group %s", hook, group)
+	}
+	inGroup := slices.ContainsFunc(groups.AutoScalingGroups[0].Instances, func(i asgtypes.Instance) bool {
+		return aws.ToString(i.InstanceId) == instance
+	})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	waiting, seen := m.pending[instance]
+	if !seen && inGroup {
+		// Met for the first time: launched by the group, with the hook in
+		// place, so its launch action waits.
+		waiting = true
+		m.pending[instance] = true
+	}
+	if !inGroup || !waiting {
+		return apiErrorf(NoActiveLifecycleAction, instance)
+	}
+	if action == "CompleteLifecycleAction" {
+		m.pending[instance] = false
+	}
+	return nil
+}
+
+// setInstanceHealth answers SetInstanceHealth.
+func (m *AutoScalingModel) setInstanceHealth(w http.ResponseWriter, r *http.Request, form url.Values) {
+	call := LifecycleCall{
+		Time: time.Now(), Action: "SetInstanceHealth",
+		Instance: form.Get("InstanceId"), Result: form.Get("HealthStatus"),
+		RespectGracePeriod: !strings.EqualFold(form.Get("ShouldRespectGracePeriod"), "false"),
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), ebsCallTimeout)
+	defer cancel()
+	var apiErr *APIError
+	switch {
+	case call.Instance == "":
+		apiErr = validationError("InstanceId is required")
+	case call.Result != HealthHealthy && call.Result != HealthUnhealthy:
+		apiErr = validationError("HealthStatus %q: must be Healthy or Unhealthy", call.Result)
+	default:
+		out, err := m.asg.DescribeAutoScalingInstances(ctx, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: []string{call.Instance}})
+		switch {
+		case err != nil:
+			apiErr = &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "harness: describing " + call.Instance + ": " + err.Error()}
+		case len(out.AutoScalingInstances) != 1:
+			apiErr = validationError("Instance Id not found - No managed instance found for instance ID %s", call.Instance)
+		default:
+			call.Group = aws.ToString(out.AutoScalingInstances[0].AutoScalingGroupName)
+		}
+	}
+	if apiErr == nil && call.Result == HealthUnhealthy {
+		if err := m.terminate(ctx, call.Instance); err != nil {
+			apiErr = &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure",
+				Message: fmt.Sprintf("harness: terminating unhealthy %s: %v", call.Instance, err)}
+		} else {
+			call.Terminated = true
+		}
+	}
+	m.answer(w, r, &call, apiErr)
+}
+
+// answer records call and answers it: with apiErr, or with the action's
+// empty success response.
+func (m *AutoScalingModel) answer(w http.ResponseWriter, r *http.Request, call *LifecycleCall, apiErr *APIError) {
+	if apiErr != nil {
+		call.Refused = apiErr.Code + ": " + apiErr.Message
+	}
+	m.mu.Lock()
+	m.calls = append(m.calls, *call)
+	m.mu.Unlock()
+	if apiErr != nil {
+		writeAPIError(w, r, *apiErr)
+		return
+	}
+	writeAutoScalingResponse(w, call.Action)
+}
+
+// writeAutoScalingResponse answers 200 OK to action with its empty
+// result, in the query protocol's shape: CompleteLifecycleAction and
+// RecordLifecycleActionHeartbeat wrap an empty <ActionResult/>, and
+// SetInstanceHealth has none (botocore's autoscaling model).
+func writeAutoScalingResponse(w http.ResponseWriter, action string) {
+	result := "<" + action + "Result/>"
+	if action == "SetInstanceHealth" {
+		result = ""
+	}
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	fmt.Fprintf(w, "%s<%sResponse xmlns=%q>%s<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>",
+		xml.Header, action, autoscalingNamespace, result, requestID(), action)
+}

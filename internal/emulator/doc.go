@@ -1,0 +1,70 @@
+// Package emulator provides a hermetic, loopback-only AWS test environment for
+// exercising the instance boot script and the Go code around it without an AWS
+// account.
+//
+// The environment is assembled from real, separately maintained programs:
+//
+//   - moto_server (moto's standalone server) stands in for EC2, Auto Scaling,
+//     IAM and STS; see [StartMoto].
+//   - AWS's own Amazon EC2 Metadata Mock stands in for the instance metadata
+//     service (IMDS); it is pinned in go.mod as a Go tool dependency and built
+//     from the module cache, never downloaded at test time; see [StartIMDS] and
+//     [MetadataMockBinary].
+//   - A [FaultProxy] sits in front of either of them, counts and logs requests,
+//     and injects the failures the boot script must survive: throttling, 5xx,
+//     AuthFailure windows, failed or dropped connections; its inspector
+//     ([FaultProxy.Inspect]) can refuse what moto would wrongly allow.
+//   - An [HTTPSProxy] lets AWS CLI v2, the CLI Amazon Linux 2023 ships
+//     ([AWSCLIv2E]), reach a fault proxy in front of moto under AWS's real
+//     host names, with no endpoint override (v2.9 ignores
+//     AWS_ENDPOINT_URL): it answers CONNECT for *.amazonaws.com, terminates
+//     TLS with a CA of its own (AWS_CA_BUNDLE), and forwards each request
+//     unchanged. [InstanceCLIEnvE] and [RunCommand] run the CLI or the boot
+//     script itself with an instance's minimal environment, credentials
+//     from the metadata mock included, that cannot reach real AWS or pick up
+//     the developer's credentials; [CLIEnvE] is the same with static keys,
+//     for the harness's own calls.
+//   - [EBSModel] sits between a fault proxy and moto and makes EC2's volume
+//     API as strict as AWS's (in-use and cross-zone attaches refused, volumes
+//     that take their time to detach); [NewLoopDevice] makes a real block
+//     device that stands in for the volume's disk, and [ExposeDevice] shows
+//     it in an instance's stand-in /dev.
+//   - [RunFirstBoot] and [RunBoots] run user data as a new instance would, in
+//     a private mount namespace with the instance's own /var/log, /var/lib,
+//     /run, /srv, /etc and /usr/local. [BootInstanceE] does the same but
+//     keeps the instance up, with what its boot mounted, until
+//     [LiveInstance.Stop], and runs further commands in it
+//     ([LiveInstance.Run]); [RunOnInstance] runs what systemd would run
+//     there at a later boot, after [InstanceRoot.Reboot].
+//   - [AutoScalingModel] answers the lifecycle calls moto lacks
+//     (CompleteLifecycleAction, RecordLifecycleActionHeartbeat) and turns
+//     SetInstanceHealth Unhealthy into a termination, as AWS does, and
+//     records each; [NewLaunchGroup] makes a group of one with a launch hook
+//     in moto.
+//
+// # Conventions
+//
+// Like terratest, most helpers come in pairs. Foo(t testing.TB, ...) fails
+// the test with t.Fatalf (or skips it, see [RequireTool]) and registers its
+// own t.Cleanup, so every process it starts is stopped, with its whole
+// process group, when the test ends. Its sibling FooE(...) takes no
+// testing.TB and returns an error instead, leaving cleanup to the caller
+// (Close methods); it is what code outside tests uses, such as cmd/demo and
+// the internal/heallab harness. Foo is a thin wrapper over FooE. The pairs are
+// [StartMoto]/[StartMotoE], [StartIMDS]/[StartIMDSE],
+// [NewFaultProxy]/[NewFaultProxyE], [StartHTTPSProxy]/[StartHTTPSProxyE],
+// [CLIEnv]/[CLIEnvE], [InstanceProfileCLIEnv]/[InstanceCLIEnvE] and
+// [MetadataMockBinary]/[MetadataMockBinaryE]. Helpers that take a
+// [context.Context] instead return an error too.
+//
+// The E functions need what the tests need: moto_server and the go command
+// on PATH, and this module's source tree, from which the metadata mock is
+// built (see [MetadataMockBinaryE]); "go run ./cmd/..." from a checkout
+// provides it. On Linux the servers are also killed if their caller dies
+// without closing them.
+//
+// A missing external tool (moto_server, AWS CLI v2, go) skips the test on a developer
+// machine but fails it when the CI environment variable is set, so CI can never
+// go green by skipping. The E functions report it as an error wrapping
+// exec.ErrNotFound.
+package emulator

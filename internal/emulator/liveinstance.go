@@ -1,0 +1,110 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"time"
+)
+
+// LiveInstance is a simulated instance that stays up after its first boot,
+// as an EC2 instance does. Its private mount namespace, and whatever the
+// user data mounted in it, lives until [LiveInstance.Stop], as an
+// instance's file systems stay mounted until it is terminated; meanwhile
+// [LiveInstance.Run] runs further commands on it. Boot one with
+// [BootInstanceE].
+type LiveInstance struct {
+	// Root is the instance's writable file system, as for [RunFirstBoot].
+	Root InstanceRoot
+	// Boot is what the user data's run produced.
+	Boot CommandResult
+
+	env  []string
+	proc *process
+}
+
+// liveBootPoll is how often BootInstanceE looks for the end of the boot.
+const liveBootPoll = 25 * time.Millisecond
+
+// BootInstanceE runs userData as [RunFirstBoot] does (as root, with exactly
+// env, in a private mount namespace with the instance's own [InstanceDirs]
+// and /etc), but executes the file itself, as cloud-init runs a user-data
+// script: the kernel reads its "#!" line, options included ("#!/bin/bash
+// -ex" runs it under bash -e -x). It keeps the namespace when the user data
+// exits: the instance stays up until Stop. It returns once the user data
+// has exited, whatever its exit code. It returns an error if the user data
+// could not be run or ctx ended first; the instance is then stopped. The
+// caller must Stop the instance. On Linux the instance also stops if the
+// caller dies.
+func BootInstanceE(ctx context.Context, root InstanceRoot, userData []byte, env []string) (*LiveInstance, error) {
+	setup, script, outputs, err := prepareInstance(root, userData)
+	if err != nil {
+		return nil, err
+	}
+	// The namespace lives as long as its last process: once the user data
+	// has exited, the wrapper becomes a sleep that Stop ends. The exit
+	// status appears by rename, so it is never read half-written.
+	wrapper := setup + ` || exit 125
+rc=0
+"$0" >"$1/1.stdout" 2>"$1/1.stderr" </dev/null || rc=$?
+echo "$rc" >"$1/1.rc.tmp" && mv -f "$1/1.rc.tmp" "$1/1.rc" || exit 126
+exec sleep infinity`
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "bash", "-c", wrapper, script, outputs)
+	cmd.Env = append([]string{}, env...) // inherit nothing
+	proc, err := startProcess("instance", cmd, outputs+"/namespace.log")
+	if err != nil {
+		return nil, err
+	}
+	inst := &LiveInstance{Root: root, env: cmd.Env, proc: proc}
+	for {
+		res, done, err := readRun(outputs, 1)
+		if err != nil {
+			return nil, errors.Join(err, inst.Stop())
+		}
+		if done {
+			inst.Boot = res
+			return inst, nil
+		}
+		select {
+		case <-proc.exited:
+			// It may have finished just now, and exited at once after.
+			if res, done, err := readRun(outputs, 1); err == nil && done {
+				return nil, errors.Join(fmt.Errorf("the instance's namespace ended right after its boot (%v):\n%s\nboot: %s", proc.waitErr, proc.logTail(), res), inst.Stop())
+			}
+			return nil, errors.Join(fmt.Errorf("setting up the instance's mount namespace failed (%v):\n%s", proc.waitErr, proc.logTail()), inst.Stop())
+		case <-ctx.Done():
+			return nil, errors.Join(fmt.Errorf("booting the instance: %w", ctx.Err()), inst.Stop())
+		case <-time.After(liveBootPoll):
+		}
+	}
+}
+
+// Run runs script under bash, as root, on the instance: in its mount
+// namespace, so that it sees what the boot mounted, with the boot's
+// environment plus extraEnv ("NAME=value"), as a command sent to a running
+// instance (Session Manager, say) would run. Like [RunCommand], it returns
+// an error only if the command could not run or ctx ended, and an error if
+// the instance is stopped.
+func (i *LiveInstance) Run(ctx context.Context, script string, extraEnv ...string) (CommandResult, error) {
+	select {
+	case <-i.proc.exited:
+		return CommandResult{}, errors.New("the instance is stopped")
+	default:
+	}
+	env := append(append([]string{}, i.env...), extraEnv...)
+	return RunCommand(ctx, env, "nsenter", "--target", strconv.Itoa(i.proc.cmd.Process.Pid), "--mount", "--", "bash", "-c", script)
+}
+
+// Stop ends the instance: the namespace ends with its processes, and with
+// it every mount the instance made, as when EC2 terminates an instance.
+// Only the first call does anything; later calls return its result.
+func (i *LiveInstance) Stop() error {
+	return i.proc.stop()
+}
+
+// Pid is the process that holds the instance's namespace, while it is up.
+func (i *LiveInstance) Pid() int {
+	return i.proc.cmd.Process.Pid
+}

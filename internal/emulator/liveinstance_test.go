@@ -1,0 +1,87 @@
+package emulator
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLiveInstanceKeepsItsMountsUntilStopped(t *testing.T) {
+	RequireFirstBoot(t)
+	RequireTool(t, "nsenter", "apt-get install util-linux")
+	ctx := testContext(t, time.Minute)
+	root := InstanceRoot(t.TempDir())
+	script := `#!/bin/bash
+set -euo pipefail
+mkdir -p /srv/kept
+mount -t tmpfs kept /srv/kept
+echo "$GREETING" >/srv/kept/file
+echo booted
+exit 5
+`
+	inst, err := BootInstanceE(ctx, root, []byte(script), []string{"PATH=" + os.Getenv("PATH"), "GREETING=hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Stop() })
+	if inst.Boot.ExitCode != 5 || inst.Boot.Stdout != "booted\n" {
+		t.Errorf("boot result:\n%s\nwant the script's exit 5 and output", inst.Boot)
+	}
+
+	// A second command sees the boot's mount; the host does not.
+	res, err := inst.Run(ctx, `cat /srv/kept/file; findmnt -n -o FSTYPE /srv/kept; echo "$EXTRA"`, "EXTRA=more")
+	if err != nil || res.ExitCode != 0 || res.Stdout != "hello\ntmpfs\nmore\n" {
+		t.Fatalf("run on the instance (%v):\n%s\nwant the boot's file, its tmpfs and the extra variable", err, res)
+	}
+	if _, err := os.Stat(root.Path("/srv/kept/file")); !os.IsNotExist(err) {
+		t.Errorf("the file is on the instance's /srv directory itself, not on its mount (stat: %v)", err)
+	}
+	hostMounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil || strings.Contains(string(hostMounts), "/srv/kept") {
+		t.Errorf("the instance's mount shows on the host (%v)", err)
+	}
+
+	pid := inst.Pid()
+	if err := inst.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid)
+	if _, err := inst.Run(ctx, "true"); err == nil {
+		t.Error("Run succeeded on a stopped instance")
+	}
+	if err := inst.Stop(); err != nil {
+		t.Errorf("a second Stop: %v", err)
+	}
+}
+
+func TestLiveInstanceReportsANamespaceThatCannotBeSetUp(t *testing.T) {
+	RequireFirstBoot(t)
+	ctx := testContext(t, time.Minute)
+	// unshare is found on the caller's PATH, but then finds no bash on
+	// the instance's, so the namespace never comes up.
+	inst, err := BootInstanceE(ctx, InstanceRoot(t.TempDir()), []byte("#!/bin/bash\nexit 0\n"), []string{"PATH=/nonexistent"})
+	if err == nil {
+		_ = inst.Stop()
+		t.Fatal("BootInstanceE succeeded without the tools to set up the namespace")
+	}
+	if !strings.Contains(err.Error(), "namespace") {
+		t.Errorf("error %q does not say the namespace failed", err)
+	}
+}
+
+// TestABootHonoursTheScriptsInterpreterLine: cloud-init executes a user-data
+// script, so the options on its "#!" line apply (the seed article's
+// "#!/bin/bash -ex" stops at the first failing command and traces each).
+func TestABootHonoursTheScriptsInterpreterLine(t *testing.T) {
+	RequireFirstBoot(t)
+	ctx := testContext(t, time.Minute)
+	inst, err := BootInstanceE(ctx, InstanceRoot(t.TempDir()), []byte("#!/bin/bash -ex\nfalse\necho after\n"), []string{"PATH=" + os.Getenv("PATH")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Stop() })
+	if inst.Boot.ExitCode != 1 || strings.Contains(inst.Boot.Stdout, "after") || !strings.Contains(inst.Boot.Stderr, "+ false") {
+		t.Errorf("boot result:\n%s\nwant bash -e to stop at false (exit 1) and -x to trace it", inst.Boot)
+	}
+}

@@ -1,0 +1,51 @@
+// Package heal is the end-to-end healing harness: it deploys the real program
+// into moto, then plays the part of EC2 for each instance the Auto Scaling
+// group launches. For each instance it obtains the instance role's
+// credentials with sts:AssumeRole, starts AWS's metadata mock serving them
+// at iam/security-credentials/ROLE, and runs the user data that moto holds
+// for the instance, byte for byte, under bash with AWS CLI v2, which calls
+// AWS's real host names through [Lab.Proxy] (see emulator.HTTPSProxy). Then
+// it kills the instance and watches the replacement take the Elastic IP.
+//
+// The tests in tests/e2e and `make demo` both drive it.
+//
+// # Stricter than moto
+//
+// moto is lenient where AWS is not, and a harness that inherited its
+// leniency would prove nothing. The Lab therefore:
+//
+//   - runs moto with IAM enforcement on, so an action the instance role does
+//     not allow fails; and, since moto checks actions only, checks every
+//     resource ARN of each instance request against the policy exactly as the
+//     program wrote it, conditions included, each resource with its own tags
+//     as aws:ResourceTag/KEY (see [Lab.authorize]);
+//   - disassociates a terminated instance's Elastic IP, as AWS does and moto
+//     does not, so a replacement never benefits from moto's stale state;
+//   - reads each instance's user data from moto (DescribeInstanceAttribute)
+//     and checks it against the launch template version the group launched;
+//   - checks the launch template's metadata options itself, since moto's
+//     instances ignore them, and serves metadata with IMDSv2 required;
+//   - puts the emulator's EBS model between the API proxy and moto, so attaching
+//     a volume in use or in another zone is refused as on AWS, and, when it
+//     kills an instance that had the stack's data volume attached, keeps
+//     the volume in-use, attached to the dead instance, for a while
+//     (KillOptions.VolumeHeldFor), as EBS does and moto does not.
+//   - answers the launch gate's lifecycle calls and SetInstanceHealth, which
+//     moto lacks or only records, with a emulator.AutoScalingModel that
+//     refuses what AWS refuses, terminates an abandoned or unhealthy
+//     instance as AWS does, and records every call ([Lab.Gate]); the
+//     inspector checks these calls' group ARN against the policy too.
+//
+// # The data volume
+//
+// A stack with a data volume gets one loop device per lab, of the volume's
+// size, as the volume's disk. It shows in an instance's own stand-in /dev
+// ($SELFHEALING_DEV_DIR) at the NVMe by-id path only once AttachVolume to
+// that instance succeeded. Each booted instance stays up, in its own mount
+// namespace with what its boot mounted, until Kill ends it, so the lab can
+// write on its volume meanwhile (Lab.WriteVolumeFile) and every later boot
+// is checked for that file (BootResult.Volume).
+//
+// tests/e2e/README.md lists each difference between moto and AWS and what the
+// harness does about it.
+package heallab
