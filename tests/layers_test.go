@@ -1,0 +1,84 @@
+package tests
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/selfhealing-dev/selfhealing"
+
+// layerRules says, for each package (and, with a trailing "/...", each one
+// below it), which of this module's packages it must never depend on. They
+// keep the test lab in its three layers (docs/repository-layout.md): the
+// mock monitors know nothing of the emulators or the lab, the emulators
+// nothing of the monitors or the lab, and what users build (the component,
+// the boot script, the program, the provider) nothing of any of them.
+var layerRules = []struct {
+	pkg     string
+	mustNot []string
+}{
+	{"internal/mockmonitor/...", []string{"internal/emulator", "internal/heallab"}},
+	{"internal/emulator", []string{"internal/mockmonitor/...", "internal/heallab", "components", "program"}},
+	{"components", labPackages},
+	{"userdata", labPackages},
+	{"program", labPackages},
+	{"internal/policy", labPackages},
+	{"cmd/pulumi-resource-selfhealing", labPackages},
+	{".", labPackages},
+}
+
+// labPackages are the test lab's packages.
+var labPackages = []string{"internal/mockmonitor/...", "internal/emulator", "internal/heallab"}
+
+// TestTheTestLabStaysInItsLayers fails when a package depends, directly or
+// not, on one its layer must not know (tests excluded: go list -deps
+// follows only the packages' own imports).
+func TestTheTestLabStaysInItsLayers(t *testing.T) {
+	for _, rule := range layerRules {
+		deps := goListDeps(t, "../"+strings.TrimPrefix(rule.pkg, "."))
+		for _, banned := range rule.mustNot {
+			for _, dep := range deps {
+				if within(dep, banned) {
+					t.Errorf("%s depends on %s: the test lab's layers forbid it (see docs/repository-layout.md)", rule.pkg, strings.TrimPrefix(dep, module+"/"))
+				}
+			}
+		}
+	}
+}
+
+// TestLayerCheckSeesADependency shows the check can fail: the end-to-end lab
+// does depend on both the moto monitor and the emulators.
+func TestLayerCheckSeesADependency(t *testing.T) {
+	deps := goListDeps(t, "../internal/heallab")
+	for _, want := range []string{"internal/mockmonitor/...", "internal/emulator"} {
+		if !slices.ContainsFunc(deps, func(dep string) bool { return within(dep, want) }) {
+			t.Errorf("internal/heallab's dependencies do not include %s; the layer check would see nothing: %v", want, deps)
+		}
+	}
+}
+
+// within reports whether the import path dep is the module's package pkg,
+// or one below it when pkg ends in "/...".
+func within(dep, pkg string) bool {
+	if base, ok := strings.CutSuffix(pkg, "/..."); ok {
+		return dep == module+"/"+base || strings.HasPrefix(dep, module+"/"+base+"/")
+	}
+	return dep == module+"/"+pkg
+}
+
+// goListDeps returns the import paths of pattern's packages and all they
+// depend on, or fails the test.
+func goListDeps(t *testing.T, pattern string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pattern).Output()
+	if err != nil {
+		msg := err.Error()
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg += ": " + string(ee.Stderr)
+		}
+		t.Fatalf("go list -deps %s: %s", pattern, msg)
+	}
+	return strings.Fields(string(out))
+}
