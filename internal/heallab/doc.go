@@ -1,4 +1,4 @@
-// Package heal is the end-to-end healing harness: it deploys the real program
+// Package heallab is the end-to-end healing lab: it deploys the real program
 // into moto, then plays the part of EC2 for each instance the Auto Scaling
 // group launches. For each instance it obtains the instance role's
 // credentials with sts:AssumeRole, starts AWS's metadata mock serving them
