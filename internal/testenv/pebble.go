@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -319,38 +318,6 @@ func (p *Pebble) Close() error {
 	p.procs = nil
 	errs = append(errs, removeDir(p.dir))
 	return errors.Join(errs...)
-}
-
-// freeLoopbackPorts returns n distinct ports that were free on 127.0.0.1
-// for TCP when asked (and so, most likely, for UDP).
-func freeLoopbackPorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free loopback port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// FreeLoopbackPort returns a TCP port that was free on 127.0.0.1 when
-// asked, for a program the test configures to listen there.
-func FreeLoopbackPort(t testing.TB) int {
-	t.Helper()
-	ports, err := freeLoopbackPorts(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ports[0]
 }
 
 // ParsePEMCertificates parses every CERTIFICATE block in pemBytes, in

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -144,10 +146,11 @@ type serverSpec struct {
 func startServerE(spec serverSpec, logDir string) (*process, string, error) {
 	var lastErr error
 	for attempt := 1; attempt <= portAttempts; attempt++ {
-		port, err := freeLoopbackPort()
+		ports, err := freeLoopbackPorts(1)
 		if err != nil {
 			return nil, "", fmt.Errorf("start %s: %w", spec.name, err)
 		}
+		port := ports[0]
 		logPath := filepath.Join(logDir, fmt.Sprintf("%s-%d.log", spec.name, attempt))
 		p, err := startProcess(spec.name, spec.command(port), logPath)
 		if err != nil {
@@ -170,7 +173,7 @@ func startServerE(spec serverSpec, logDir string) (*process, string, error) {
 			break // it hangs: another port will not help
 		}
 		// Most likely another process took the port between
-		// freeLoopbackPort and bind: try another one.
+		// freeLoopbackPorts and bind: try another one.
 	}
 	return nil, "", fmt.Errorf("start %s: %w", spec.name, lastErr)
 }
@@ -281,14 +284,148 @@ func waitHTTP(p *process, url string, timeout time.Duration) error {
 	}
 }
 
-// freeLoopbackPort asks the kernel for a currently unused TCP port on
-// 127.0.0.1. The port is released before it is returned, so a caller can
-// lose it to another process; startServer retries when that happens.
-func freeLoopbackPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free loopback port: %w", err)
+// freeLoopbackPorts asks the kernel for n distinct TCP ports that were free
+// on 127.0.0.1 when asked (and so, most likely, for UDP). The ports are
+// released before they are returned, and come from the kernel's ephemeral
+// range, so any process that binds port 0 (or connects) may be handed one
+// of them at any time: fit for a server started once, whose start is retried
+// on other ports if it loses that race (startServerE, StartPebbleE), not for
+// one the test stops and starts again on the same port (see
+// [ReserveLoopbackPort]).
+func freeLoopbackPorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free loopback port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports, nil
 }
+
+// FreeLoopbackPort returns a TCP port that was free on 127.0.0.1 when
+// asked, for a program the test configures to listen there once. The port
+// is released and in the kernel's ephemeral range (see [freeLoopbackPorts]):
+// for a server that the test stops and starts again on the same port, use
+// [ReserveLoopbackPort].
+func FreeLoopbackPort(t testing.TB) int {
+	t.Helper()
+	ports, err := freeLoopbackPorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ports[0]
+}
+
+// ReserveLoopbackPort returns a TCP port, free on all addresses when asked,
+// that no other test takes until t ends: for a server that the test stops
+// and starts again on the same port (an instance's nginx, at each heal), or
+// a port that nothing must listen on.
+//
+// A port from [FreeLoopbackPort] is not fit for that: while the server is
+// down, the kernel may hand that port to any process binding port 0 (the
+// httptest servers and emulators of test packages running in parallel),
+// and the server's next start then fails, or its clients reach that other
+// server. So the port comes from outside the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range), which the kernel never hands to a bind
+// of port 0; and while t runs this process holds an flock on the port's
+// lock file in os.TempDir(), which every ReserveLoopbackPort, in this
+// process or another, takes before it uses a port.
+func ReserveLoopbackPort(t testing.TB) int {
+	t.Helper()
+	port, release, err := reserveLoopbackPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return port
+}
+
+// reservedPortAttempts bounds how many random candidates
+// reserveLoopbackPort tries before it gives up.
+const reservedPortAttempts = 200
+
+// reserveLoopbackPort does the work of ReserveLoopbackPort; release drops
+// the port's lock.
+func reserveLoopbackPort() (port int, release func(), err error) {
+	lo, hi, err := ephemeralPortRange()
+	if err != nil {
+		return 0, nil, err
+	}
+	// Unprivileged ports below and above the ephemeral range.
+	below, above := max(lo-1024, 0), max(65535-hi, 0)
+	if below+above == 0 {
+		return 0, nil, fmt.Errorf("reserve a loopback port: the ephemeral port range %d-%d leaves no port outside it (sysctl net.ipv4.ip_local_port_range)", lo, hi)
+	}
+	for range reservedPortAttempts {
+		n := rand.IntN(below + above)
+		port = 1024 + n
+		if n >= below {
+			port = hi + 1 + n - below
+		}
+		lock, err := lockPort(port)
+		if err != nil {
+			return 0, nil, err
+		}
+		if lock == nil {
+			continue // another test holds it
+		}
+		// Free on every address, as a server listening on all of them
+		// (nginx's "listen PORT" and "listen [::]:PORT") needs it.
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			lock.Close()
+			continue // some program listens there
+		}
+		l.Close()
+		return port, func() { lock.Close() }, nil
+	}
+	return 0, nil, fmt.Errorf("reserve a loopback port: no free port outside the ephemeral range %d-%d in %d tries", lo, hi, reservedPortAttempts)
+}
+
+// lockPort takes port's lock without waiting: the open lock file, or nil
+// if someone else holds it. Closing the file releases the lock, as the
+// process's end does.
+func lockPort(port int) (*os.File, error) {
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("selfhealing-testenv-port-%d.lock", port))
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("reserve a loopback port: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reserve a loopback port: lock %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// ephemeralPortRange returns the kernel's range of ports for binds of port
+// 0 and for connections. Without Linux's setting it assumes IANA's dynamic
+// range, the BSDs' and macOS's default.
+func ephemeralPortRange() (lo, hi int, err error) {
+	b, err := os.ReadFile(ipLocalPortRange)
+	if errors.Is(err, os.ErrNotExist) {
+		return 49152, 65535, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("read the ephemeral port range: %w", err)
+	}
+	if _, err := fmt.Sscan(string(b), &lo, &hi); err != nil || lo < 1 || hi > 65535 || lo > hi {
+		return 0, 0, fmt.Errorf("read the ephemeral port range: %s holds %q", ipLocalPortRange, b)
+	}
+	return lo, hi, nil
+}
+
+// ipLocalPortRange is Linux's setting of the ephemeral port range.
+const ipLocalPortRange = "/proc/sys/net/ipv4/ip_local_port_range"
