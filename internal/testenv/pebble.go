@@ -61,6 +61,7 @@ type Pebble struct {
 	management string // https://127.0.0.1:PORT of pebble's management API
 	proxy      *httptest.Server
 	procs      []*process
+	releases   []func() // free the ports reserved for pebble and its DNS server
 	dir        string
 
 	mu     sync.Mutex
@@ -123,8 +124,8 @@ func StartPebble(t testing.TB, opts PebbleOptions) *Pebble {
 	return p
 }
 
-// StartPebbleE starts pebble-challtestsrv (DNS only) and pebble on free
-// loopback ports, with pebble's configuration and output in a temporary
+// StartPebbleE starts pebble-challtestsrv (DNS only) and pebble on
+// reserved loopback ports (see [ReserveLoopbackPort]), with pebble's configuration and output in a temporary
 // directory, and waits until both answer. It tries again on other ports,
 // up to 3 times, should another process take one of them first. The
 // caller must call [Pebble.Close].
@@ -167,9 +168,14 @@ func startPebble(opts PebbleOptions, pebbleBin, challBin, modDir string) (*Pebbl
 		return fail(fmt.Errorf("%s holds no certificate", p.ServerCAFile))
 	}
 
-	ports, err := freeLoopbackPorts(5)
-	if err != nil {
-		return fail(err)
+	var ports []int
+	for range 5 {
+		port, release, err := reserveLoopbackPort()
+		if err != nil {
+			return fail(err)
+		}
+		ports = append(ports, port)
+		p.releases = append(p.releases, release)
 	}
 	dnsPort, challMgmt, acmePort, mgmtPort, tlsPort := ports[0], ports[1], ports[2], ports[3], ports[4]
 	chall, err := startProcess("pebble-challtestsrv", exec.Command(challBin,
@@ -316,6 +322,10 @@ func (p *Pebble) Close() error {
 		errs = append(errs, p.procs[i].stop())
 	}
 	p.procs = nil
+	for _, release := range p.releases {
+		release()
+	}
+	p.releases = nil
 	errs = append(errs, removeDir(p.dir))
 	return errors.Join(errs...)
 }

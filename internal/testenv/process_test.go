@@ -134,10 +134,10 @@ func readPIDFile(t *testing.T, path string) int {
 // ReserveLoopbackPort, which the caller's server releases each time it
 // stops, is outside the kernel's ephemeral range, so no bind of port 0
 // (another test's server) is handed it; and no other reservation gets it
-// while the test holds it. A port from FreeLoopbackPort fails this: it is
-// in the range, and the kernel hands it out again (in this loop of binds,
-// as in a full test run), which is how an instance's nginx lost its port
-// between two heals.
+// while the test holds it. A port that a bind of port 0 was handed and
+// released, as FreeLoopbackPort's were, fails this: it is in the range, and
+// the kernel hands it out again (in this loop of binds, as in a full test
+// run), which is how an instance's nginx lost its port between two heals.
 func TestReservedLoopbackPortIsNeverHandedOutByTheKernel(t *testing.T) {
 	lo, hi, err := ephemeralPortRange()
 	if err != nil {
@@ -165,11 +165,11 @@ func TestReservedLoopbackPortIsNeverHandedOutByTheKernel(t *testing.T) {
 		}
 	}
 	// A second taker, here or in another process, is refused its lock.
-	if lock, err := lockPort(port); err != nil || lock != nil {
-		if lock != nil {
-			lock.Close()
+	if unlock, err := lockPort(port); err != nil || unlock != nil {
+		if unlock != nil {
+			unlock()
 		}
-		t.Errorf("lockPort(%d) while the test holds it: %v, %v; want it refused", port, lock, err)
+		t.Errorf("lockPort(%d) while the test holds it: granted %v, error %v; want it refused", port, unlock != nil, err)
 	}
 	seen := map[int]bool{port: true}
 	for range 50 {
