@@ -38,7 +38,8 @@ import (
 //   - The name resolves, for pebble, through pebble-challtestsrv to
 //     127.0.0.1; for the script's own check that the name points at the
 //     Elastic IP, through the instance's /etc/hosts.
-//   - nginx listens on free loopback ports instead of 80 and 443
+//   - nginx listens on ports reserved for the test (outside the kernel's
+//     ephemeral range: emulator.ReserveLoopbackPort) instead of 80 and 443
 //     (HTTPSParams.HTTPPort and HTTPSPort), and pebble validates on that
 //     HTTP port (its httpPort setting). nginx.conf is a minimal one like
 //     Amazon Linux 2023's, whose http block includes conf.d/*.conf.
@@ -85,11 +86,10 @@ func newACMESite(t *testing.T, certDir, shims string, validity time.Duration, va
 		Email:      "ops@example.com",
 		AppPort:    appPort,
 		CertDir:    certDir,
-		HTTPPort:   emulator.FreeLoopbackPort(t),
-		HTTPSPort:  emulator.FreeLoopbackPort(t),
-	}
-	for a.https.HTTPSPort == a.https.HTTPPort {
-		a.https.HTTPSPort = emulator.FreeLoopbackPort(t)
+		// Reserved, not merely free: each heal's nginx starts again on
+		// them, after the previous one has released them.
+		HTTPPort:  emulator.ReserveLoopbackPort(t),
+		HTTPSPort: emulator.ReserveLoopbackPort(t),
 	}
 	if validateOn == 0 {
 		validateOn = a.https.HTTPPort
@@ -457,8 +457,28 @@ func logSpan(t *testing.T, log, from, to string) time.Duration {
 // replaces the instance; the application is not started.
 func TestHTTPSCertificateFailureAbandonsTheLaunch(t *testing.T) {
 	g := newGated(t)
-	unreachable := emulator.FreeLoopbackPort(t)
+	unreachable := emulator.ReserveLoopbackPort(t)
 	a := newACMESite(t, userdata.DefaultCertDir, t.TempDir(), 0, unreachable)
+	r := a.gatedBoot(g)
+	line := wantOneFailure(t, r, "setting up HTTPS for "+httpsDomain, "certbot could not obtain a certificate for "+httpsDomain)
+	if r.UserScriptRan {
+		t.Errorf("the user script ran after the certificate failed")
+	}
+	g.wantAbandoned(r)
+	// It asked once, and pebble's reason reaches the log.
+	if got := a.pebble.Orders(); got != 1 {
+		t.Errorf("pebble saw %d orders, want the 1 that failed", got)
+	}
+	if !strings.Contains(r.Log, strconv.Itoa(unreachable)) {
+		t.Errorf("the log does not carry certbot's reason (pebble could not connect to port %d):\n%s", unreachable, r.Log)
+	}
+	t.Logf("REPORT https certificate failure: %s", line)
+}
+
+// gatedBoot runs g's first boot with HTTPS on a.
+func (a *acmeSite) gatedBoot(g *gated) bootResult {
+	t := a.t
+	t.Helper()
 	a.prepare(g.fs, g.publicIP)
 	p := g.params()
 	h := a.https
@@ -476,26 +496,68 @@ func TestHTTPSCertificateFailureAbandonsTheLaunch(t *testing.T) {
 		t.Fatalf("running the boot script: %v\n%s", err, res)
 	}
 	t.Logf("first boot: exit %d\n%s", res.ExitCode, res.Stderr)
-	r := g.result(res)
-	line := wantOneFailure(t, r, "setting up HTTPS for "+httpsDomain, "certbot could not obtain a certificate for "+httpsDomain)
-	if r.UserScriptRan {
-		t.Errorf("the user script ran after the certificate failed")
-	}
+	return g.result(res)
+}
+
+// wantAbandoned fails the test unless the failed boot r abandoned the
+// launch gate, once, after its FAILED line.
+func (g *gated) wantAbandoned(r bootResult) {
+	g.t.Helper()
 	done := g.asg.Completions(g.group.InstanceID)
 	if len(done) != 1 || done[0].Result != emulator.LifecycleAbandon || !done[0].Terminated {
-		t.Fatalf("completions %v, want exactly one ABANDON, which terminates the instance", done)
+		g.t.Fatalf("completions %v, want exactly one ABANDON, which terminates the instance", done)
 	}
 	if strings.Index(r.Stderr, "FAILED") > strings.Index(r.Stderr, "ABANDON sent") {
-		t.Errorf("ABANDON logged before the failure:\n%s", r.Stderr)
+		g.t.Errorf("ABANDON logged before the failure:\n%s", r.Stderr)
 	}
-	// It asked once, and pebble's reason reaches the log.
-	if got := a.pebble.Orders(); got != 1 {
-		t.Errorf("pebble saw %d orders, want the 1 that failed", got)
+}
+
+// TestHTTPSNginxThatCannotListenFailsTheBoot: when another program
+// listens on nginx's HTTP or HTTPS port (here a plain HTTP server, as a
+// test server of another package once took a heal's HTTPS port), nginx
+// cannot start, and the boot fails loudly, once, saying so, and abandons
+// the launch gate; it does not report HTTPS up while the other program
+// answers there. For the HTTPS port, the boot's second start of nginx,
+// with the TLS server, is what fails: a reload would have left nginx on
+// its port 80 configuration and reported success.
+func TestHTTPSNginxThatCannotListenFailsTheBoot(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		port func(userdata.HTTPSParams) int
+		want string
+	}{
+		{"HTTP port", func(h userdata.HTTPSParams) int { return h.HTTPPort }, "nginx could not start on its HTTP port"},
+		{"HTTPS port", func(h userdata.HTTPSParams) int { return h.HTTPSPort }, "nginx could not start serving HTTPS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGated(t)
+			a := newACMESite(t, userdata.DefaultCertDir, t.TempDir(), 0, 0)
+			port := tc.port(a.https)
+			// On all addresses, as nginx listens.
+			l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, "not nginx")
+			})}
+			go func() { _ = other.Serve(l) }()
+			t.Cleanup(func() { other.Close() })
+			r := a.gatedBoot(g)
+			line := wantOneFailure(t, r, "setting up HTTPS for "+httpsDomain, tc.want)
+			if strings.Contains(r.Log, "HTTPS: https://") {
+				t.Errorf("the boot reports HTTPS up:\n%s", r.Log)
+			}
+			if r.UserScriptRan {
+				t.Errorf("the user script ran after nginx failed")
+			}
+			g.wantAbandoned(r)
+			if !strings.Contains(r.Stderr, fmt.Sprintf(":%d failed (98: Address already in use)", port)) {
+				t.Errorf("the boot's output lacks nginx's reason (port %d in use):\n%s", port, r.Stderr)
+			}
+			t.Logf("REPORT https port %d taken: %s", port, line)
+		})
 	}
-	if !strings.Contains(r.Log, strconv.Itoa(unreachable)) {
-		t.Errorf("the log does not carry certbot's reason (pebble could not connect to port %d):\n%s", unreachable, r.Log)
-	}
-	t.Logf("REPORT https certificate failure: %s", line)
 }
 
 // TestHTTPSRenewalReplacesACertificateCloseToExpiry: with certificates of
@@ -588,8 +650,8 @@ func TestHTTPSRenewalReplacesACertificateCloseToExpiry(t *testing.T) {
 	if got := nginxPID(first.fs); got != pid {
 		t.Errorf("nginx master %d after the renewal, want %d: a reload, not a restart", got, pid)
 	}
-	if calls := l.shimCalls(); strings.Count(calls, "systemctl reload nginx\n") != 2 {
-		t.Errorf("want the boot's reload and the deploy hook's, got:\n%s", calls)
+	if calls := l.shimCalls(); strings.Count(calls, "systemctl reload nginx\n") != 1 {
+		t.Errorf("want the deploy hook's reload, got:\n%s", calls)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -62,6 +61,7 @@ type Pebble struct {
 	management string // https://127.0.0.1:PORT of pebble's management API
 	proxy      *httptest.Server
 	procs      []*process
+	releases   []func() // free the ports reserved for pebble and its DNS server
 	dir        string
 
 	mu     sync.Mutex
@@ -124,8 +124,8 @@ func StartPebble(t testing.TB, opts PebbleOptions) *Pebble {
 	return p
 }
 
-// StartPebbleE starts pebble-challtestsrv (DNS only) and pebble on free
-// loopback ports, with pebble's configuration and output in a temporary
+// StartPebbleE starts pebble-challtestsrv (DNS only) and pebble on
+// reserved loopback ports (see [ReserveLoopbackPort]), with pebble's configuration and output in a temporary
 // directory, and waits until both answer. It tries again on other ports,
 // up to 3 times, should another process take one of them first. The
 // caller must call [Pebble.Close].
@@ -168,9 +168,14 @@ func startPebble(opts PebbleOptions, pebbleBin, challBin, modDir string) (*Pebbl
 		return fail(fmt.Errorf("%s holds no certificate", p.ServerCAFile))
 	}
 
-	ports, err := freeLoopbackPorts(5)
-	if err != nil {
-		return fail(err)
+	var ports []int
+	for range 5 {
+		port, release, err := reserveLoopbackPort()
+		if err != nil {
+			return fail(err)
+		}
+		ports = append(ports, port)
+		p.releases = append(p.releases, release)
 	}
 	dnsPort, challMgmt, acmePort, mgmtPort, tlsPort := ports[0], ports[1], ports[2], ports[3], ports[4]
 	chall, err := startProcess("pebble-challtestsrv", exec.Command(challBin,
@@ -317,40 +322,12 @@ func (p *Pebble) Close() error {
 		errs = append(errs, p.procs[i].stop())
 	}
 	p.procs = nil
+	for _, release := range p.releases {
+		release()
+	}
+	p.releases = nil
 	errs = append(errs, removeDir(p.dir))
 	return errors.Join(errs...)
-}
-
-// freeLoopbackPorts returns n distinct ports that were free on 127.0.0.1
-// for TCP when asked (and so, most likely, for UDP).
-func freeLoopbackPorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free loopback port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// FreeLoopbackPort returns a TCP port that was free on 127.0.0.1 when
-// asked, for a program the test configures to listen there.
-func FreeLoopbackPort(t testing.TB) int {
-	t.Helper()
-	ports, err := freeLoopbackPorts(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ports[0]
 }
 
 // ParsePEMCertificates parses every CERTIFICATE block in pemBytes, in

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -40,6 +42,7 @@ type process struct {
 	logPath string
 	exited  chan struct{} // closed once cmd.Wait has returned
 	waitErr error         // the result of cmd.Wait; read only after exited is closed
+	release func()        // if not nil, stop calls it: it frees the port reserved for the process
 
 	stopOnce sync.Once
 	stopErr  error
@@ -79,7 +82,12 @@ func startProcess(name string, cmd *exec.Cmd, logPath string) (*process, error) 
 // anything (the group's ID could be reused once it is gone); later calls
 // return the first one's result.
 func (p *process) stop() error {
-	p.stopOnce.Do(func() { p.stopErr = p.stopGroup() })
+	p.stopOnce.Do(func() {
+		p.stopErr = p.stopGroup()
+		if p.release != nil {
+			p.release()
+		}
+	})
 	return p.stopErr
 }
 
@@ -136,23 +144,28 @@ type serverSpec struct {
 	timeout time.Duration
 }
 
-// startServerE starts spec on a free loopback port, with its output logged
-// in logDir, and waits until it answers HTTP. It returns the running process
-// and its base URL (http://127.0.0.1:PORT); the caller must stop the process.
-// If the server cannot be started, nothing is left running and the error
-// includes the tail of the server's output.
+// startServerE starts spec on a reserved loopback port (see
+// [ReserveLoopbackPort]; a port the kernel handed out and took back could be
+// handed to another process first, whose server would then answer the
+// probe), with its output logged in logDir, and waits until it answers
+// HTTP. It returns the running process and its base URL
+// (http://127.0.0.1:PORT); the caller must stop the process, which frees
+// the port. If the server cannot be started, nothing is left running and
+// the error includes the tail of the server's output.
 func startServerE(spec serverSpec, logDir string) (*process, string, error) {
 	var lastErr error
 	for attempt := 1; attempt <= portAttempts; attempt++ {
-		port, err := freeLoopbackPort()
+		port, release, err := reserveLoopbackPort()
 		if err != nil {
 			return nil, "", fmt.Errorf("start %s: %w", spec.name, err)
 		}
 		logPath := filepath.Join(logDir, fmt.Sprintf("%s-%d.log", spec.name, attempt))
 		p, err := startProcess(spec.name, spec.command(port), logPath)
 		if err != nil {
+			release()
 			return nil, "", err
 		}
+		p.release = release
 		baseURL := fmt.Sprintf("http://127.0.0.1:%d", port)
 		err = waitHTTP(p, baseURL+spec.probePath, spec.timeout)
 		if err == nil {
@@ -169,8 +182,8 @@ func startServerE(spec serverSpec, logDir string) (*process, string, error) {
 		if !diedOnItsOwn {
 			break // it hangs: another port will not help
 		}
-		// Most likely another process took the port between
-		// freeLoopbackPort and bind: try another one.
+		// Most likely a program took the port between
+		// reserveLoopbackPort and bind: try another one.
 	}
 	return nil, "", fmt.Errorf("start %s: %w", spec.name, lastErr)
 }
@@ -281,14 +294,128 @@ func waitHTTP(p *process, url string, timeout time.Duration) error {
 	}
 }
 
-// freeLoopbackPort asks the kernel for a currently unused TCP port on
-// 127.0.0.1. The port is released before it is returned, so a caller can
-// lose it to another process; startServer retries when that happens.
-func freeLoopbackPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free loopback port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+// FreeLoopbackPort is [ReserveLoopbackPort], under its former name.
+//
+// Deprecated: use ReserveLoopbackPort.
+func FreeLoopbackPort(t testing.TB) int {
+	t.Helper()
+	return ReserveLoopbackPort(t)
 }
+
+// ReserveLoopbackPort returns a TCP port, free on all addresses when asked,
+// that no other test takes until t ends: for a program the test configures
+// to listen there, also one it stops and starts again on the same port (an
+// instance's nginx, at each heal), or a port that nothing must listen on.
+//
+// A port the kernel hands to a bind of port 0, released for the program to
+// bind, is not fit for that: until the program binds it, and whenever it is
+// down, the kernel may hand that port to any process binding port 0 (the
+// httptest servers and emulators of test packages running in parallel),
+// and the program then cannot bind it, while its clients reach that other
+// server. So the port comes from outside the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range), which the kernel never hands to a bind
+// of port 0; and while t runs this process holds an flock on the port's
+// lock file in os.TempDir() (see lockPort), which every ReserveLoopbackPort,
+// in this process or another, takes before it uses a port.
+func ReserveLoopbackPort(t testing.TB) int {
+	t.Helper()
+	port, release, err := reserveLoopbackPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return port
+}
+
+// reservedPortAttempts bounds how many random candidates
+// reserveLoopbackPort tries before it gives up.
+const reservedPortAttempts = 200
+
+// reserveLoopbackPort does the work of ReserveLoopbackPort; release drops
+// the port's lock.
+func reserveLoopbackPort() (port int, release func(), err error) {
+	lo, hi, err := ephemeralPortRange()
+	if err != nil {
+		return 0, nil, err
+	}
+	// Unprivileged ports below and above the ephemeral range.
+	below, above := max(lo-1024, 0), max(65535-hi, 0)
+	if below+above == 0 {
+		return 0, nil, fmt.Errorf("reserve a loopback port: the ephemeral port range %d-%d leaves no port outside it (sysctl net.ipv4.ip_local_port_range)", lo, hi)
+	}
+	for range reservedPortAttempts {
+		n := rand.IntN(below + above)
+		port = 1024 + n
+		if n >= below {
+			port = hi + 1 + n - below
+		}
+		unlock, err := lockPort(port)
+		if err != nil {
+			return 0, nil, err
+		}
+		if unlock == nil {
+			continue // another test holds it
+		}
+		// Free on every address, as a server listening on all of them
+		// (nginx's "listen PORT" and "listen [::]:PORT") needs it.
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			unlock()
+			continue // some program listens there
+		}
+		l.Close()
+		return port, unlock, nil
+	}
+	return 0, nil, fmt.Errorf("reserve a loopback port: no free port outside the ephemeral range %d-%d in %d tries", lo, hi, reservedPortAttempts)
+}
+
+// lockPort takes port's lock without waiting: a function that releases
+// it, or nil if someone else holds it. The lock is an flock on a file in
+// os.TempDir(), which the process's end releases too; releasing removes the
+// file while still holding the lock, so a taker that opened it before then
+// finds, once it has the lock, that the path no longer names its file, and
+// counts the port as held.
+func lockPort(port int) (release func(), err error) {
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("selfhealing-emulator-port-%d.lock", port))
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("reserve a loopback port: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reserve a loopback port: lock %s: %w", path, err)
+	}
+	held, errHeld := f.Stat()
+	named, errNamed := os.Stat(path)
+	if errHeld != nil || errNamed != nil || !os.SameFile(held, named) {
+		f.Close()
+		return nil, nil // its holder released it meanwhile: try another
+	}
+	return func() {
+		os.Remove(path)
+		f.Close()
+	}, nil
+}
+
+// ephemeralPortRange returns the kernel's range of ports for binds of port
+// 0 and for connections. Without Linux's setting it assumes IANA's dynamic
+// range, the BSDs' and macOS's default.
+func ephemeralPortRange() (lo, hi int, err error) {
+	b, err := os.ReadFile(ipLocalPortRange)
+	if errors.Is(err, os.ErrNotExist) {
+		return 49152, 65535, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("read the ephemeral port range: %w", err)
+	}
+	if _, err := fmt.Sscan(string(b), &lo, &hi); err != nil || lo < 1 || hi > 65535 || lo > hi {
+		return 0, 0, fmt.Errorf("read the ephemeral port range: %s holds %q", ipLocalPortRange, b)
+	}
+	return lo, hi, nil
+}
+
+// ipLocalPortRange is Linux's setting of the ephemeral port range.
+const ipLocalPortRange = "/proc/sys/net/ipv4/ip_local_port_range"

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,5 +127,60 @@ func readPIDFile(t *testing.T, path string) int {
 			t.Fatalf("no PID in %s after 10s", path)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReservedLoopbackPortIsNeverHandedOutByTheKernel: a port from
+// ReserveLoopbackPort, which the caller's server releases each time it
+// stops, is outside the kernel's ephemeral range, so no bind of port 0
+// (another test's server) is handed it; and no other reservation gets it
+// while the test holds it. A port that a bind of port 0 was handed and
+// released, as FreeLoopbackPort's were, fails this: it is in the range, and
+// the kernel hands it out again (in this loop of binds, as in a full test
+// run), which is how an instance's nginx lost its port between two heals.
+func TestReservedLoopbackPortIsNeverHandedOutByTheKernel(t *testing.T) {
+	lo, hi, err := ephemeralPortRange()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ReserveLoopbackPort(t)
+	if port >= lo && port <= hi {
+		t.Errorf("reserved port %d is in the ephemeral range %d-%d: a bind of port 0 can be handed it", port, lo, hi)
+	}
+	// The kernel's own answer, not only its setting: twice as many binds of
+	// port 0 as the range has ports, each released at once as a stopped
+	// server's is.
+	for i := range 2 * (hi - lo + 1) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if got == port {
+			t.Fatalf("bind %d of port 0 was handed the reserved port %d", i+1, port)
+		}
+		if got < lo || got > hi {
+			t.Fatalf("bind %d of port 0 was handed port %d, outside the ephemeral range %d-%d read from %s", i+1, got, lo, hi, ipLocalPortRange)
+		}
+	}
+	// A second taker, here or in another process, is refused its lock.
+	if unlock, err := lockPort(port); err != nil || unlock != nil {
+		if unlock != nil {
+			unlock()
+		}
+		t.Errorf("lockPort(%d) while the test holds it: granted %v, error %v; want it refused", port, unlock != nil, err)
+	}
+	seen := map[int]bool{port: true}
+	for range 50 {
+		p, release, err := reserveLoopbackPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(release)
+		if seen[p] {
+			t.Fatalf("port %d reserved twice while held", p)
+		}
+		seen[p] = true
 	}
 }

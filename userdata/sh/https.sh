@@ -26,7 +26,7 @@ set_up_https() {
   chmod 0644 "$nginx_conf"
   out="$(nginx -t 2>&1)" || fail "nginx rejects its configuration: ${out}"
   systemctl enable nginx
-  systemctl restart nginx
+  systemctl restart nginx || fail "nginx could not start on its HTTP port; does another program listen there?"
 
   # A certificate on the data volume outlives the instance: reuse it while it
   # has 30 days or more to run, so a heal asks Let's Encrypt for nothing.
@@ -57,7 +57,10 @@ set_up_https() {
 
   printf '%s' "$nginx_tls_config" >>"$nginx_conf"
   out="$(nginx -t 2>&1)" || fail "nginx rejects its HTTPS configuration: ${out}"
-  systemctl reload nginx
+  # A restart, not a reload: a reload that cannot bind the HTTPS port leaves
+  # nginx on its old configuration and still exits 0, while a start that
+  # cannot bind fails, and systemctl with it.
+  systemctl restart nginx || fail "nginx could not start serving HTTPS; does another program listen on its HTTPS port?"
   printf '%s' "$renew_service" >"/etc/systemd/system/${renew_unit}.service"
   printf '%s' "$renew_timer" >"/etc/systemd/system/${renew_unit}.timer"
   chmod 0644 "/etc/systemd/system/${renew_unit}.service" "/etc/systemd/system/${renew_unit}.timer"
