@@ -84,9 +84,9 @@ func (c LifecycleCall) String() string {
 type AutoScalingModelOptions struct {
 	// Terminate ends an instance as AWS does after an ABANDON or an
 	// Unhealthy report, so that the group replaces it. Nil terminates it
-	// in moto with ec2 TerminateInstances; a harness that models more of
-	// a termination (a dead instance's Elastic IP, its volumes) passes its
-	// own.
+	// with [TerminateInstance], its Elastic IP association included; a
+	// harness that models more of a termination (the dead instance's
+	// volumes held, its processes ended) passes its own.
 	Terminate func(ctx context.Context, instanceID string) error
 }
 

@@ -41,6 +41,24 @@
 //     SetInstanceHealth Unhealthy into a termination, as AWS does, and
 //     records each; [NewLaunchGroup] makes a group of one with a launch hook
 //     in moto.
+//   - [TerminateInstance] terminates an instance as AWS does, taking its
+//     Elastic IP association off, which moto leaves on
+//     ([TerminateInstanceWith] keeps it, for the window before AWS removes
+//     it).
+//   - Package iamcheck (internal/emulator/iamcheck) is IAM's resource-level
+//     check, which moto's enforcement lacks: an inspector for a
+//     [FaultProxy] that maps each EC2 and Auto Scaling request to the
+//     resources IAM authorizes and evaluates the policy as written on each,
+//     conditions and resource tags included. It is a package of its own
+//     only because it reads internal/policy's documents, and
+//     internal/policy imports userdata, whose tests import this package.
+//
+// These are the rules of "AWS is stricter than moto" that the tests rely
+// on, each in one place: internal/heallab and the userdata tests wire
+// them up. Only the checks of what the lab itself plays stay in
+// internal/heallab (the user data and metadata options of the launch
+// template it boots from, the trust policy of the role it assumes);
+// tests/e2e/README.md lists every rule with its place.
 //
 // # Conventions
 //

@@ -12,29 +12,44 @@
 // # Stricter than moto
 //
 // moto is lenient where AWS is not, and a harness that inherited its
-// leniency would prove nothing. The Lab therefore:
+// leniency would prove nothing. Each rule of what AWS does that moto does
+// not lives once, in the emulator layer, where the userdata tests can use
+// it too; the Lab wires them up:
 //
-//   - runs moto with IAM enforcement on, so an action the instance role does
-//     not allow fails; and, since moto checks actions only, checks every
-//     resource ARN of each instance request against the policy exactly as the
-//     program wrote it, conditions included, each resource with its own tags
-//     as aws:ResourceTag/KEY (see [Lab.authorize]);
-//   - disassociates a terminated instance's Elastic IP, as AWS does and moto
-//     does not, so a replacement never benefits from moto's stale state;
-//   - reads each instance's user data from moto (DescribeInstanceAttribute)
-//     and checks it against the launch template version the group launched;
-//   - checks the launch template's metadata options itself, since moto's
-//     instances ignore them, and serves metadata with IMDSv2 required;
-//   - puts the emulator's EBS model between the API proxy and moto, so attaching
-//     a volume in use or in another zone is refused as on AWS, and, when it
-//     kills an instance that had the stack's data volume attached, keeps
-//     the volume in-use, attached to the dead instance, for a while
-//     (KillOptions.VolumeHeldFor), as EBS does and moto does not.
-//   - answers the launch gate's lifecycle calls and SetInstanceHealth, which
-//     moto lacks or only records, with a emulator.AutoScalingModel that
-//     refuses what AWS refuses, terminates an abandoned or unhealthy
-//     instance as AWS does, and records every call ([Lab.Gate]); the
-//     inspector checks these calls' group ARN against the policy too.
+//   - IAM: it runs moto with IAM enforcement on, so an action the instance
+//     role does not allow fails; and, since moto checks actions only, it
+//     installs iamcheck.Inspector (internal/emulator/iamcheck) on its API
+//     proxy, which checks every resource ARN of each instance request
+//     against the policy exactly as the program wrote it, conditions
+//     included, each resource with its own tags as aws:ResourceTag/KEY,
+//     and the group ARN of the Auto Scaling calls. The Lab only chooses
+//     the document, account and region, and lends its administrator for
+//     the lookups.
+//   - Termination: emulator.TerminateInstance disassociates a terminated
+//     instance's Elastic IP, as AWS does and moto does not, so a
+//     replacement never benefits from moto's stale state;
+//     KillOptions.KeepAssociation passes emulator.TerminateOptions'
+//     KeepAssociation, to model the window before AWS removes it.
+//   - EBS: emulator.EBSModel sits between the API proxy and moto, so
+//     attaching a volume in use or in another zone is refused as on AWS,
+//     and, when the Lab kills an instance that had the stack's data volume
+//     attached, it keeps the volume in-use, attached to the dead instance,
+//     for a while (KillOptions.VolumeHeldFor), as EBS does and moto does
+//     not.
+//   - Auto Scaling: emulator.AutoScalingModel answers the launch gate's
+//     lifecycle calls and SetInstanceHealth, which moto lacks or only
+//     records, refuses what AWS refuses (SetInstanceHealth for an instance
+//     in no group included), terminates an abandoned or unhealthy instance
+//     as AWS does (through the Lab's own termination, above), and records
+//     every call ([Lab.Gate]).
+//
+// Two checks stay in the Lab, in its boot (boot.go), since they are about
+// what the Lab itself plays: it reads each instance's user data from moto
+// (DescribeInstanceAttribute) and checks it against the launch template
+// version the group launched, and it checks the launch template's metadata
+// options itself, since moto's instances ignore them, before serving
+// metadata with IMDSv2 required. The trust policy check (EC2 may assume
+// the instance role) stays in lab.go, where the Lab assumes the role.
 //
 // # The data volume
 //

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 )
 
 // Instance is one of the group's instances, as EC2 describes it.
@@ -124,7 +126,8 @@ type KillOptions struct {
 	// KeepAssociation leaves the dead instance's Elastic IP association in
 	// place, as moto does, instead of removing it as AWS does. It models an
 	// address still held by another instance, as during a Spot capacity
-	// rebalance, when the old instance lives on while the new one boots.
+	// rebalance, when the old instance lives on while the new one boots
+	// (emulator.TerminateOptions.KeepAssociation).
 	KeepAssociation bool
 	// VolumeHeldFor is how long the data volume stays in-use, attached to
 	// the dead instance (detaching), after the kill, if the instance had
@@ -143,42 +146,23 @@ func (l *Lab) Kill(ctx context.Context, id string, opts KillOptions) (Instance, 
 	return l.awaitReplacement(ctx, id)
 }
 
-// terminate ends an instance as AWS does, which moto does only in part: the
-// instance goes, its Elastic IP association with it (unless
-// opts.KeepAssociation), and its data volume stays attached to it for a
-// while before it comes free.
+// terminate ends an instance as AWS does, which moto does only in part:
+// the instance goes, its Elastic IP association with it unless
+// opts.KeepAssociation (emulator.TerminateInstanceWith holds that rule),
+// its processes end in the lab, and its data volume stays attached to it
+// for a while before it comes free.
 func (l *Lab) terminate(ctx context.Context, id string, opts KillOptions) error {
 	hadVolume, err := l.volumeAttachedTo(ctx, id)
 	if err != nil {
 		return err
 	}
-	if _, err := l.ec2().TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
-		return fmt.Errorf("terminating %s: %w", id, err)
+	if err := emulator.TerminateInstanceWith(ctx, l.admin, id, emulator.TerminateOptions{KeepAssociation: opts.KeepAssociation}); err != nil {
+		return err
 	}
 	if err := l.stopInstance(id); err != nil {
 		return err
 	}
 	l.holdAfterKill(id, hadVolume, opts.VolumeHeldFor)
-	if !opts.KeepAssociation {
-		return l.disassociateFrom(ctx, id)
-	}
-	return nil
-}
-
-// disassociateFrom does what AWS does when an instance terminates and moto
-// does not: it takes the instance's Elastic IP off it.
-func (l *Lab) disassociateFrom(ctx context.Context, id string) error {
-	out, err := l.ec2().DescribeAddresses(ctx, &ec2.DescribeAddressesInput{
-		Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: []string{id}}},
-	})
-	if err != nil {
-		return fmt.Errorf("listing the addresses of terminated %s: %w", id, err)
-	}
-	for _, addr := range out.Addresses {
-		if _, err := l.ec2().DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: addr.AssociationId}); err != nil {
-			return fmt.Errorf("disassociating %s from terminated %s: %w", aws.ToString(addr.AllocationId), id, err)
-		}
-	}
 	return nil
 }
 

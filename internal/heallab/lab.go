@@ -130,7 +130,7 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		return lab, fmt.Errorf("starting the API fault proxy: %w", err)
 	}
 	lab.closers = append(lab.closers, func() error { api.Close(); return nil })
-	api.Inspect(lab.authorize)
+	api.Inspect(lab.iamInspector().Inspect)
 	lab.API = api
 	proxy, err := emulator.StartHTTPSProxyE(api.URL)
 	if err != nil {

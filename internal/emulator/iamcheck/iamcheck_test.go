@@ -1,10 +1,13 @@
-package heallab
+package iamcheck
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
@@ -294,5 +297,123 @@ func TestResourceTagContextIsPerResource(t *testing.T) {
 	}
 	if len(request) != 1 {
 		t.Errorf("the request's own context was changed: %v", request)
+	}
+}
+
+func TestAutoScalingRequestsAreAuthorizedOnTheirGroup(t *testing.T) {
+	const arn = "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:6d3c1f4a-0c1e-4b7e-9d55-1b2c3d4e5f60:autoScalingGroupName/"
+	groupARN := func(name string) string { return arn + name }
+	groupOf := func(id string) (string, bool) { return "web", id == "i-0123" }
+	for _, tc := range []struct {
+		action string
+		form   url.Values
+		want   []string
+		ok     bool
+	}{
+		{"CompleteLifecycleAction", url.Values{"AutoScalingGroupName": {"web"}, "InstanceId": {"i-0123"}}, []string{arn + "web"}, true},
+		{"RecordLifecycleActionHeartbeat", url.Values{"AutoScalingGroupName": {"other"}}, []string{arn + "other"}, true},
+		{"SetInstanceHealth", url.Values{"InstanceId": {"i-0123"}}, []string{arn + "web"}, true},
+		{"SetInstanceHealth", url.Values{"InstanceId": {"i-0999"}}, []string{arn}, true}, // in no group: a group with no name
+		{"DescribeAutoScalingInstances", url.Values{}, []string{"*"}, true},
+		{"TerminateInstanceInAutoScalingGroup", url.Values{}, nil, false},
+	} {
+		got, ok := autoscalingRequestResources(tc.action, tc.form, groupARN, groupOf)
+		if ok != tc.ok || !slices.Equal(got, tc.want) {
+			t.Errorf("%s %v: %v, %v; want %v, %v", tc.action, tc.form, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// The policy the component writes allows exactly its own group's lifecycle
+// and health calls, on the ARN the group really has.
+func TestInstancePolicyCoversTheGroupsRealARN(t *testing.T) {
+	const prefix = "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:6d3c1f4a-0c1e-4b7e-9d55-1b2c3d4e5f60:autoScalingGroupName/"
+	scope := policy.Scope{Partition: "aws", Region: "us-east-1", AccountID: "123456789012", AllocationID: "eipalloc-0abc",
+		AutoScalingGroupName: "proj-dev-web", LaunchGate: true}
+	gated := policy.Instance(scope) // a failed later boot reports itself
+	scope.LaunchGate = false
+	noGate := policy.Instance(scope) // every failed boot reports itself
+	for _, tc := range []struct {
+		doc              policy.Document
+		action, resource string
+		want             bool
+	}{
+		{gated, "autoscaling:CompleteLifecycleAction", prefix + "proj-dev-web", true},
+		{gated, "autoscaling:RecordLifecycleActionHeartbeat", prefix + "proj-dev-web", true},
+		{gated, "autoscaling:CompleteLifecycleAction", prefix + "proj-dev-other", false},
+		{gated, "autoscaling:CompleteLifecycleAction", "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:x:autoScalingGroupName/proj-dev-web", false},
+		{gated, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web", true},
+		{gated, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web2", false},
+		{gated, "autoscaling:TerminateInstanceInAutoScalingGroup", prefix + "proj-dev-web", false},
+		{noGate, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web", true},
+		{noGate, "autoscaling:SetInstanceHealth", prefix + "proj-dev-web2", false},
+		{noGate, "autoscaling:CompleteLifecycleAction", prefix + "proj-dev-web", false},
+	} {
+		if got := Allows(tc.doc, tc.action, tc.resource); got != tc.want {
+			t.Errorf("Allows(%s, %s) = %v, want %v", tc.action, tc.resource, got, tc.want)
+		}
+	}
+}
+
+// TestInspectorAnswersAsIAMDoes runs the inspector as a FaultProxy runs
+// it, with lookups that need no moto: each service gets its own error
+// code, an unmapped action passes to moto, and a failed lookup refuses.
+func TestInspectorAnswersAsIAMDoes(t *testing.T) {
+	const account, region, group = "123456789012", "us-east-1", "proj-dev-web"
+	groupARN := "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:6d3c1f4a-0c1e-4b7e-9d55-1b2c3d4e5f60:autoScalingGroupName/"
+	tagsFail := false
+	in := &Inspector{
+		Policy: policy.Instance(policy.Scope{
+			Partition: "aws", Region: region, AccountID: account, AllocationID: "eipalloc-0abc",
+			AutoScalingGroupName: group,
+		}),
+		Partition: "aws", Region: region, AccountID: account,
+		Tags: func(_ context.Context, arn string) (map[string]string, error) {
+			if tagsFail {
+				return nil, errors.New("moto is down")
+			}
+			if strings.HasSuffix(arn, "instance/i-0mine") {
+				return map[string]string{components.AutoScalingGroupTagKey: group}, nil
+			}
+			return nil, nil
+		},
+		GroupARN: func(_ context.Context, name string) string { return groupARN + name },
+		GroupOf: func(_ context.Context, id string) (string, bool) {
+			return group, id == "i-0mine"
+		},
+	}
+	ec2Form := func(kv ...string) url.Values {
+		form := url.Values{"Version": {"2016-11-15"}}
+		for i := 0; i < len(kv); i += 2 {
+			form.Set(kv[i], kv[i+1])
+		}
+		return form
+	}
+	asgForm := func(instance string) url.Values {
+		return url.Values{"Version": {autoscalingAPIVersion}, "InstanceId": {instance}, "HealthStatus": {"Unhealthy"}}
+	}
+	for _, tc := range []struct {
+		name, action string
+		form         url.Values
+		code         string // "" for let through
+	}{
+		{"the address onto the group's instance", "AssociateAddress", ec2Form("AllocationId", "eipalloc-0abc", "InstanceId", "i-0mine"), ""},
+		{"the address onto another instance", "AssociateAddress", ec2Form("AllocationId", "eipalloc-0abc", "InstanceId", "i-0other"), "UnauthorizedOperation"},
+		{"an action the inspector does not map", "TerminateInstances", ec2Form("InstanceId.1", "i-0mine"), ""},
+		{"the group's own instance unhealthy", "SetInstanceHealth", asgForm("i-0mine"), ""},
+		{"an instance in no group unhealthy", "SetInstanceHealth", asgForm("i-0other"), "AccessDenied"},
+	} {
+		got := in.Inspect(tc.action, tc.form)
+		switch {
+		case tc.code == "" && got != nil:
+			t.Errorf("%s: refused %+v, want it let through", tc.name, got)
+		case tc.code != "" && (got == nil || got.Code != tc.code || got.Status != 403):
+			t.Errorf("%s: %+v, want a 403 %s", tc.name, got, tc.code)
+		}
+	}
+	tagsFail = true
+	got := in.Inspect("AssociateAddress", ec2Form("AllocationId", "eipalloc-0abc", "InstanceId", "i-0mine"))
+	if got == nil || got.Code != "UnauthorizedOperation" || !strings.Contains(got.Message, "moto is down") {
+		t.Errorf("a failed tag lookup: %+v, want UnauthorizedOperation naming the failure", got)
 	}
 }
