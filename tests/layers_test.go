@@ -19,8 +19,8 @@ var layerRules = []struct {
 	pkg     string
 	mustNot []string
 }{
-	{"internal/mockmonitor/...", []string{"internal/emulator", "internal/heallab"}},
-	{"internal/emulator", []string{"internal/mockmonitor/...", "internal/heallab", "components", "program"}},
+	{"internal/mockmonitor/...", []string{"internal/emulator/...", "internal/heallab"}},
+	{"internal/emulator/...", []string{"internal/mockmonitor/...", "internal/heallab", "components", "program"}},
 	{"components", labPackages},
 	{"userdata", labPackages},
 	{"program", labPackages},
@@ -30,7 +30,7 @@ var layerRules = []struct {
 }
 
 // labPackages are the test lab's packages.
-var labPackages = []string{"internal/mockmonitor/...", "internal/emulator", "internal/heallab"}
+var labPackages = []string{"internal/mockmonitor/...", "internal/emulator/...", "internal/heallab"}
 
 // TestTheTestLabStaysInItsLayers fails when a package depends, directly or
 // not, on one its layer must not know (tests excluded: go list -deps
