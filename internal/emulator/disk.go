@@ -16,9 +16,6 @@ import (
 // instance that boots with [VolumeDisk.ShowTo]; an instance not registered
 // has no /dev to show the disk in, and the attach shows nothing.
 type VolumeDisk struct {
-	// VolumeID is the volume the disk stands in for; attaches of other
-	// volumes show nothing.
-	VolumeID string
 	// Device is the block device, such as /dev/loop3.
 	Device string
 	// OnError, if set, is called with each failure to show the disk;
@@ -26,9 +23,10 @@ type VolumeDisk struct {
 	// attach hook has no one to return an error to.
 	OnError func(error)
 
-	mu    sync.Mutex
-	views map[string]*InstanceDev // by instance id
-	err   error
+	mu       sync.Mutex
+	volumeID string                  // attaches of other volumes show nothing
+	views    map[string]*InstanceDev // by instance id
+	err      error
 }
 
 // InstanceDev is one instance's stand-in /dev, and how the disk appears
@@ -49,7 +47,16 @@ type InstanceDev struct {
 // NewVolumeDisk returns the disk device standing in for volumeID, shown to
 // no instance yet.
 func NewVolumeDisk(volumeID, device string) *VolumeDisk {
-	return &VolumeDisk{VolumeID: volumeID, Device: device, views: map[string]*InstanceDev{}}
+	return &VolumeDisk{volumeID: volumeID, Device: device, views: map[string]*InstanceDev{}}
+}
+
+// StandFor makes the disk stand in for volumeID from now on, as for a test
+// that swaps the volume under the same disk (one restored from a
+// snapshot, say).
+func (d *VolumeDisk) StandFor(volumeID string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.volumeID = volumeID
 }
 
 // ShowTo registers instanceID's stand-in /dev: attaches of the volume to
@@ -65,13 +72,11 @@ func (d *VolumeDisk) ShowTo(instanceID string, dev *InstanceDev) {
 // stand-in /dev of the instance the volume was attached to at device
 // (/dev/sdX).
 func (d *VolumeDisk) OnAttach(volumeID, instanceID, device string) {
-	if volumeID != d.VolumeID {
-		return
-	}
 	d.mu.Lock()
 	dev := d.views[instanceID]
+	mine := volumeID == d.volumeID
 	d.mu.Unlock()
-	if dev == nil {
+	if !mine || dev == nil {
 		return
 	}
 	link := NVMeDeviceLink(dev.Dir, volumeID)

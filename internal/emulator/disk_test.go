@@ -46,6 +46,14 @@ func TestVolumeDiskShowsOnlyOnTheAttachedInstance(t *testing.T) {
 	if err := d.TakeErr(); err != nil {
 		t.Error(err)
 	}
+
+	// Swapped for another volume, the disk shows on its attaches only.
+	d.StandFor("vol-0456")
+	d.OnAttach("vol-0123", "i-other", "/dev/sdf")
+	d.OnAttach("vol-0456", "i-other", "/dev/sdf")
+	if entries, _ := os.ReadDir(filepath.Join(other.Dir, "disk/by-id")); len(entries) != 1 || entries[0].Name() != "nvme-Amazon_Elastic_Block_Store_vol0456" {
+		t.Errorf("after StandFor, the other instance's /dev shows %v, want the new volume's link only", entries)
+	}
 }
 
 func TestVolumeDiskShowsAsXenAfterADelay(t *testing.T) {
