@@ -69,7 +69,7 @@ type gated struct {
 	t         *testing.T
 	cfg       aws.Config
 	asg       *emulator.AutoScalingModel
-	api       *emulator.FaultProxy // in front of the model, in front of moto
+	api       *emulator.FaultProxy // in front of the models, in front of moto
 	group     emulator.LaunchGroup
 	alloc     string
 	publicIP  string
@@ -87,8 +87,10 @@ func newGated(t *testing.T) *gated {
 	t.Parallel()
 	moto := emulator.StartMoto(t, emulator.MotoOptions{})
 	g := &gated{t: t, cfg: moto.AWSConfig(), lifecycle: &lifecycleState{}, fs: emulator.InstanceRoot(t.TempDir())}
-	g.asg = emulator.StartAutoScalingModel(t, moto.URL, g.cfg, emulator.AutoScalingModelOptions{})
-	g.api = emulator.NewFaultProxy(t, g.asg.URL)
+	// The chain's EBS model only passes requests on: no boot here has a
+	// data volume.
+	chain := emulator.StartAPIChain(t, moto.URL, g.cfg, emulator.AutoScalingModelOptions{})
+	g.asg, g.api = chain.AutoScaling, chain.API
 	g.group = emulator.NewLaunchGroup(t, g.cfg, "selfhealing-test-web", gateHook, "")
 	var err error
 	if g.alloc, g.publicIP, err = emulator.AllocateAddress(context.Background(), g.cfg); err != nil {
@@ -527,11 +529,9 @@ func (c *cloud) newGroupHost() (*host, *lifecycleState) {
 		id:       g.InstanceID,
 		metadata: emulator.NewFaultProxy(c.t, state.front(c.t, imds.URL)),
 		fs:       emulator.InstanceRoot(c.t.TempDir()),
-		devDir:   c.t.TempDir(),
+		dev:      &emulator.InstanceDev{Dir: c.t.TempDir()},
 	}
-	c.mu.Lock()
-	c.hosts[h.id] = h
-	c.mu.Unlock()
+	c.showTo(h)
 	return h, state
 }
 
@@ -544,7 +544,7 @@ func (c *cloud) gate() *userdata.LaunchGateParams {
 func (c *cloud) env(h *host) []string {
 	env := append(emulator.InstanceProfileCLIEnv(c.t, c.api.URL, h.metadata.URL),
 		userdata.IMDSEndpointEnv+"="+h.metadata.URL,
-		userdata.DevDirEnv+"="+h.devDir)
+		userdata.DevDirEnv+"="+h.dev.Dir)
 	return emulator.PrependPath(env, c.shims)
 }
 

@@ -183,6 +183,7 @@ func TestVolumeRestoredFromASnapshotIsNeverFormatted(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.volumeID = restored // the disk stands in for the restored volume now
+	c.shown.StandFor(restored)
 	before := c.diskState()
 	r := c.boot1(c.newHost(), c.params())
 	c.wantUntouched(r, before, "EBS restored it from snapshot "+snapshot, "never formatted")

@@ -4,15 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,8 +38,9 @@ const (
 	xfsDiskBytes = 320 << 20
 )
 
-// cloud is one account: moto behind the EBS model and a fault proxy, the
-// group's Elastic IP, and one data volume with its stand-in disk.
+// cloud is one account: moto behind an emulator.APIChain (fault proxy,
+// Auto Scaling model, EBS model), the group's Elastic IP, and one data
+// volume with its stand-in disk.
 type cloud struct {
 	t        *testing.T
 	moto     *emulator.Moto
@@ -55,12 +53,10 @@ type cloud struct {
 	zone     string
 	volumeID string
 	disk     *emulator.LoopDevice
-	shims    string   // a PATH directory of mkfs shims
-	mkfsLog  string   // where the shims record their calls
-	extraEnv []string // more of the boot script's environment
-
-	mu    sync.Mutex
-	hosts map[string]*host
+	shown    *emulator.VolumeDisk // the disk in the hosts' stand-in /dev
+	shims    string               // a PATH directory of mkfs shims
+	mkfs     *emulator.MkfsShims  // the mkfs shims, in shims
+	extraEnv []string             // more of the boot script's environment
 }
 
 // host is one simulated instance of the group.
@@ -68,15 +64,14 @@ type host struct {
 	id       string
 	metadata *emulator.FaultProxy
 	fs       emulator.InstanceRoot
-	devDir   string
-	// xen exposes the volume as devDir/xvdf, as a Xen instance shows
-	// /dev/sdf, instead of by its NVMe serial.
-	xen bool
-	// exposeDelay is how long after attach-volume the device appears.
-	exposeDelay time.Duration
+	// dev is its stand-in /dev; a test sets dev.Xen to show the volume as
+	// dev.Dir/xvdf, as a Xen instance shows /dev/sdf, instead of by its
+	// NVMe serial, and dev.Delay for the device to appear that long
+	// after attach-volume.
+	dev *emulator.InstanceDev
 }
 
-// newCloud starts moto and the EBS model, creates the Elastic IP, a data
+// newCloud starts moto and the API chain, creates the Elastic IP, a data
 // volume in the zone instances launch in, and its disk of diskSize bytes.
 func newCloud(t *testing.T, diskSize int64) *cloud {
 	t.Helper()
@@ -87,16 +82,14 @@ func newCloud(t *testing.T, diskSize int64) *cloud {
 	emulator.RequireLoopDevices(t)
 	t.Parallel()
 	moto := emulator.StartMoto(t, emulator.MotoOptions{})
-	c := &cloud{t: t, moto: moto, cfg: moto.AWSConfig(), hosts: map[string]*host{}}
+	c := &cloud{t: t, moto: moto, cfg: moto.AWSConfig()}
 	ctx := context.Background()
 	var err error
 	if c.alloc, c.publicIP, err = emulator.AllocateAddress(ctx, c.cfg); err != nil {
 		t.Fatal(err)
 	}
-	c.ebs = emulator.StartEBSModel(t, moto.URL, c.cfg)
-	c.asg = emulator.StartAutoScalingModel(t, c.ebs.URL, c.cfg, emulator.AutoScalingModelOptions{})
-	c.api = emulator.NewFaultProxy(t, c.asg.URL)
-	c.ebs.OnAttach(c.exposeOnAttach)
+	chain := emulator.StartAPIChain(t, moto.URL, c.cfg, emulator.AutoScalingModelOptions{})
+	c.ebs, c.asg, c.api = chain.EBS, chain.AutoScaling, chain.API
 	probe := c.newHost()
 	if c.zone, err = emulator.InstanceZone(ctx, c.cfg, probe.id); err != nil {
 		t.Fatal(err)
@@ -105,33 +98,13 @@ func newCloud(t *testing.T, diskSize int64) *cloud {
 		t.Fatal(err)
 	}
 	c.disk = emulator.NewLoopDevice(t, diskSize)
-	c.shims, c.mkfsLog = mkfsShims(t)
+	// The probe needs no /dev: no test attaches the volume to it.
+	c.shown = emulator.NewVolumeDisk(c.volumeID, c.disk.Device)
+	c.shown.OnError = func(err error) { t.Errorf("exposing the disk: %v", err) }
+	c.ebs.OnAttach(c.shown.OnAttach)
+	c.mkfs = emulator.NewMkfsShims(t)
+	c.shims = c.mkfs.Dir
 	return c
-}
-
-// exposeOnAttach makes the disk appear on the instance the volume was
-// attached to, as udev would.
-func (c *cloud) exposeOnAttach(volumeID, instanceID, device string) {
-	c.mu.Lock()
-	h := c.hosts[instanceID]
-	c.mu.Unlock()
-	if h == nil || volumeID != c.volumeID {
-		return
-	}
-	link := userdata.NVMeDeviceLink(h.devDir, volumeID)
-	if h.xen {
-		link = filepath.Join(h.devDir, "xvd"+strings.TrimPrefix(device, "/dev/sd"))
-	}
-	expose := func() {
-		if err := emulator.ExposeDevice(link, c.disk.Device); err != nil {
-			c.t.Errorf("exposing the disk: %v", err)
-		}
-	}
-	if h.exposeDelay > 0 {
-		time.AfterFunc(h.exposeDelay, expose)
-		return
-	}
-	expose()
 }
 
 // newHost launches an instance in moto and gives it metadata, a disk and a
@@ -153,12 +126,19 @@ func (c *cloud) newHost() *host {
 		id:       id,
 		metadata: emulator.NewFaultProxy(c.t, imds.URL),
 		fs:       emulator.InstanceRoot(c.t.TempDir()),
-		devDir:   c.t.TempDir(),
+		dev:      &emulator.InstanceDev{Dir: c.t.TempDir()},
 	}
-	c.mu.Lock()
-	c.hosts[id] = h
-	c.mu.Unlock()
+	c.showTo(h)
 	return h
+}
+
+// showTo has the volume's disk appear in h's stand-in /dev once the
+// volume is attached to h; before the cloud has its volume (newCloud's
+// probe), there is nothing to show.
+func (c *cloud) showTo(h *host) {
+	if c.shown != nil {
+		c.shown.ShowTo(h.id, h.dev)
+	}
 }
 
 // params are the boot script's parameters with the data volume, and a user
@@ -329,11 +309,7 @@ func (c *cloud) diskSum() string {
 
 // mkfsCalls returns the mkfs calls the shims recorded.
 func (c *cloud) mkfsCalls() []string {
-	b, err := os.ReadFile(c.mkfsLog)
-	if err != nil || len(b) == 0 {
-		return nil
-	}
-	return strings.Split(strings.TrimSpace(string(b)), "\n")
+	return c.mkfs.Calls()
 }
 
 // seed formats the disk with fsType, as a previous instance would have,
@@ -354,26 +330,6 @@ func (c *cloud) seed(fsType string) string {
 	}
 	sum, _, _ := strings.Cut(string(out), " ")
 	return sum
-}
-
-// mkfsShims writes mkfs.ext4 and mkfs.xfs shims that record each call and
-// run the real program, and returns their directory and their log.
-func mkfsShims(t *testing.T) (dir, log string) {
-	t.Helper()
-	dir = t.TempDir()
-	log = filepath.Join(dir, "mkfs-calls.log")
-	for _, name := range []string{"mkfs.ext4", "mkfs.xfs"} {
-		real, err := exec.LookPath(name)
-		if err != nil {
-			continue // the script finds no mkfs.xfs, as it would on the host
-		}
-		shim := fmt.Sprintf("#!/bin/bash\nprintf '%%s\\n' \"%s $*\" >>%s\nexec %s \"$@\"\n",
-			name, userdata.ShellQuote(log), userdata.ShellQuote(real))
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(shim), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir, log
 }
 
 // fstabLines returns the fstab lines that mount something at path.
@@ -465,7 +421,7 @@ func TestVolumeWaitsForTheOldInstanceToLetGo(t *testing.T) {
 	const held = 6 * time.Second
 	c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: old.id, For: held, FromFirstDescribe: true})
 	h := c.newHost()
-	h.exposeDelay = 500 * time.Millisecond // the device shows up after attach-volume returns
+	h.dev.Delay = 500 * time.Millisecond // the device shows up after attach-volume returns
 	p := c.params()
 	p.DataVolume.ForceDetach = true // allowed, and not needed within the bound
 	r := c.boot1(h, p)
@@ -733,11 +689,11 @@ func TestVolumeFormatsXFS(t *testing.T) {
 func TestVolumeFindsTheXenDeviceName(t *testing.T) {
 	c := newCloud(t, diskBytes)
 	h := c.newHost()
-	h.xen = true
-	h.exposeDelay = 1500 * time.Millisecond
+	h.dev.Xen = true
+	h.dev.Delay = 1500 * time.Millisecond
 	r := c.boot1(h, c.params())
 	c.wantMounted(h, r)
-	if !strings.Contains(r.Log, "is "+c.disk.Device+" ("+h.devDir+"/xvdf)") {
+	if !strings.Contains(r.Log, "is "+c.disk.Device+" ("+h.dev.Dir+"/xvdf)") {
 		t.Errorf("the log does not name the Xen device:\n%s", r.Log)
 	}
 }

@@ -27,8 +27,13 @@
 //   - [EBSModel] sits between a fault proxy and moto and makes EC2's volume
 //     API as strict as AWS's (in-use and cross-zone attaches refused, volumes
 //     that take their time to detach); [NewLoopDevice] makes a real block
-//     device that stands in for the volume's disk, and [ExposeDevice] shows
-//     it in an instance's stand-in /dev.
+//     device that stands in for the volume's disk, and a [VolumeDisk] shows
+//     it in the stand-in /dev of the instance it is attached to (by NVMe
+//     serial or Xen name, at once or after a delay), as udev would;
+//     [MkfsShims] count the boot's mkfs calls.
+//   - [APIChain] is the way instances' API requests take, as the lab and the
+//     boot-script tests build it: fault proxy, [AutoScalingModel],
+//     [EBSModel], moto.
 //   - [RunFirstBoot] and [RunBoots] run user data as a new instance would, in
 //     a private mount namespace with the instance's own /var/log, /var/lib,
 //     /run, /srv, /etc and /usr/local. [BootInstanceE] does the same but
@@ -71,7 +76,8 @@
 // the internal/heallab harness. Foo is a thin wrapper over FooE. The pairs are
 // [StartMoto]/[StartMotoE], [StartIMDS]/[StartIMDSE],
 // [NewFaultProxy]/[NewFaultProxyE], [StartHTTPSProxy]/[StartHTTPSProxyE],
-// [CLIEnv]/[CLIEnvE], [InstanceProfileCLIEnv]/[InstanceCLIEnvE] and
+// [CLIEnv]/[CLIEnvE], [InstanceProfileCLIEnv]/[InstanceCLIEnvE],
+// [StartAPIChain]/[StartAPIChainE], [NewMkfsShims]/[NewMkfsShimsE] and
 // [MetadataMockBinary]/[MetadataMockBinaryE]. Helpers that take a
 // [context.Context] instead return an error too.
 //

@@ -117,19 +117,16 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	// Instances' requests go through the fault proxy (and its IAM
 	// inspector) first, then the Auto Scaling model (the lifecycle calls
 	// moto lacks), then the EBS model, then moto.
-	upstream, err := lab.startEBS(ctx)
+	chain, err := emulator.StartAPIChainE(server.URL, lab.admin, emulator.AutoScalingModelOptions{Terminate: lab.terminateAsAWS})
 	if err != nil {
 		return lab, err
 	}
-	target, err := lab.startLifecycleModel(upstream)
-	if err != nil {
+	lab.closers = append(lab.closers, func() error { chain.Close(); return nil })
+	lab.ebs, lab.Lifecycle = chain.EBS, chain.AutoScaling
+	if err := lab.startVolume(ctx); err != nil {
 		return lab, err
 	}
-	api, err := emulator.NewFaultProxyE(target)
-	if err != nil {
-		return lab, fmt.Errorf("starting the API fault proxy: %w", err)
-	}
-	lab.closers = append(lab.closers, func() error { api.Close(); return nil })
+	api := chain.API
 	api.Inspect(lab.iamInspector().Inspect)
 	lab.API = api
 	proxy, err := emulator.StartHTTPSProxyE(api.URL)

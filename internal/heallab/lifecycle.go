@@ -15,22 +15,10 @@ import (
 
 // The launch gate and the app health check in the lab: moto implements
 // neither CompleteLifecycleAction nor RecordLifecycleActionHeartbeat, and
-// only records SetInstanceHealth, so a emulator.AutoScalingModel sits
-// between the API proxy and moto and answers them as AWS does, terminating
+// only records SetInstanceHealth, so an emulator.AutoScalingModel sits
+// between the API proxy and moto (the lab's emulator.APIChain) and answers them as AWS does, terminating
 // an abandoned or unhealthy instance as AWS would (its address included),
 // so that the group replaces it.
-
-// startLifecycleModel starts the model in front of target (moto) and
-// returns its URL, for the API proxy to forward to.
-func (l *Lab) startLifecycleModel(target string) (string, error) {
-	model, err := emulator.StartAutoScalingModelE(target, l.admin, emulator.AutoScalingModelOptions{Terminate: l.terminateAsAWS})
-	if err != nil {
-		return "", fmt.Errorf("starting the Auto Scaling model: %w", err)
-	}
-	l.addCloser(func() error { model.Close(); return nil })
-	l.Lifecycle = model
-	return model.URL, nil
-}
 
 // terminateAsAWS is how the Auto Scaling model ends an abandoned or
 // unhealthy instance: as Kill does, and as AWS does.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -46,15 +45,13 @@ type labVolume struct {
 	// SizeGiB is the volume's size, and its stand-in disk's.
 	SizeGiB int32
 
-	disk    *emulator.LoopDevice
-	shims   string // a PATH directory of mkfs wrappers that count their calls
-	mkfsLog string
+	disk  *emulator.LoopDevice
+	shown *emulator.VolumeDisk // the disk in the instances' stand-in /dev
+	mkfs  *emulator.MkfsShims  // count the boots' mkfs calls
 
-	mu        sync.Mutex
-	devDirs   map[string]string // instance id: its stand-in /dev
-	exposeErr error
-	want      string        // sha256 of the file the lab last wrote, "" before
-	held      time.Duration // the hold the last kill put on the volume, 0 if none
+	mu   sync.Mutex
+	want string        // sha256 of the file the lab last wrote, "" before
+	held time.Duration // the hold the last kill put on the volume, 0 if none
 }
 
 // VolumeResult is what a boot did with the stack's data volume, as the
@@ -131,40 +128,36 @@ func (v VolumeResult) state() string {
 	return "intact"
 }
 
-// startEBS starts the EBS model in front of moto and, if the stack has a
-// data volume, its stand-in disk. It returns the URL instances' requests
-// go to, after the API fault proxy.
-func (l *Lab) startEBS(ctx context.Context) (string, error) {
-	model, err := emulator.StartEBSModelE(l.moto.URL, l.admin)
-	if err != nil {
-		return "", fmt.Errorf("starting the EBS model: %w", err)
-	}
-	l.addCloser(func() error { model.Close(); return nil })
-	l.ebs = model
+// startVolume, if the stack has a data volume, creates its stand-in disk
+// and has the EBS model show it on the instances it is attached to.
+func (l *Lab) startVolume(ctx context.Context) error {
 	id := l.Outputs["dataVolumeId"]
 	if id == "" {
-		return model.URL, nil
+		return nil
 	}
 	out, err := l.ec2().DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{id}})
 	if err != nil || len(out.Volumes) != 1 {
-		return "", fmt.Errorf("describing the data volume %s: %v (%d volumes)", id, err, len(out.Volumes))
+		return fmt.Errorf("describing the data volume %s: %v (%d volumes)", id, err, len(out.Volumes))
 	}
-	v := &labVolume{ID: id, SizeGiB: aws.ToInt32(out.Volumes[0].Size), devDirs: map[string]string{}}
+	v := &labVolume{ID: id, SizeGiB: aws.ToInt32(out.Volumes[0].Size)}
 	// The stack exports where the instance mounts the volume, defaults
 	// applied by the component: the lab never re-reads the config.
 	if v.MountPath = l.Outputs["dataVolumeMountPath"]; v.MountPath == "" {
-		return "", fmt.Errorf("the stack exports dataVolumeId %s but no dataVolumeMountPath", id)
+		return fmt.Errorf("the stack exports dataVolumeId %s but no dataVolumeMountPath", id)
 	}
 	if v.disk, err = emulator.NewLoopDeviceE(l.workDir, int64(v.SizeGiB)<<30); err != nil {
-		return "", fmt.Errorf("the data volume's stand-in disk: %w", err)
+		return fmt.Errorf("the data volume's stand-in disk: %w", err)
 	}
 	l.addCloser(v.disk.Close)
-	if v.shims, v.mkfsLog, err = writeMkfsShims(filepath.Join(l.workDir, "mkfs-shims")); err != nil {
-		return "", err
+	if v.mkfs, err = emulator.NewMkfsShimsE(filepath.Join(l.workDir, "mkfs-shims")); err != nil {
+		return err
 	}
-	model.OnAttach(v.exposeOnAttach)
+	// Failures to show the disk wait for probeVolume, which reports them
+	// with the boot they spoiled.
+	v.shown = emulator.NewVolumeDisk(id, v.disk.Device)
+	l.ebs.OnAttach(v.shown.OnAttach)
 	l.volume = v
-	return model.URL, nil
+	return nil
 }
 
 // addCloser registers a function Close calls.
@@ -172,25 +165,6 @@ func (l *Lab) addCloser(f func() error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closers = append(l.closers, f)
-}
-
-// exposeOnAttach is the EBS model's OnAttach hook: it links the disk into
-// the stand-in /dev of the instance the volume was attached to, as udev
-// would show an NVMe volume on a Nitro instance. An instance the lab did
-// not boot has no /dev to show it in.
-func (v *labVolume) exposeOnAttach(volumeID, instanceID, _ string) {
-	if volumeID != v.ID {
-		return
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	dir, ok := v.devDirs[instanceID]
-	if !ok {
-		return
-	}
-	if err := emulator.ExposeDevice(userdata.NVMeDeviceLink(dir, volumeID), v.disk.Device); err != nil {
-		v.exposeErr = errors.Join(v.exposeErr, fmt.Errorf("showing the data volume's disk on %s: %w", instanceID, err))
-	}
 }
 
 // volumeEnv gives an instance about to boot its own, empty stand-in /dev
@@ -205,19 +179,8 @@ func (l *Lab) volumeEnv(instanceID, dir string, env []string) ([]string, error) 
 	if err := os.MkdirAll(devDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the stand-in /dev of %s: %w", instanceID, err)
 	}
-	v.mu.Lock()
-	v.devDirs[instanceID] = devDir
-	v.mu.Unlock()
-	return emulator.PrependPath(append(env, userdata.DevDirEnv+"="+devDir), v.shims), nil
-}
-
-// mkfsCount returns how many times the boot scripts ran mkfs.
-func (v *labVolume) mkfsCount() int {
-	b, err := os.ReadFile(v.mkfsLog)
-	if err != nil {
-		return 0
-	}
-	return strings.Count(string(b), "\n")
+	v.shown.ShowTo(instanceID, &emulator.InstanceDev{Dir: devDir})
+	return emulator.PrependPath(append(env, userdata.DevDirEnv+"="+devDir), v.mkfs.Dir), nil
 }
 
 // MkfsCalls returns how many times any boot in the lab ran mkfs; 0 without
@@ -226,7 +189,7 @@ func (l *Lab) MkfsCalls() int {
 	if l.volume == nil {
 		return 0
 	}
-	return l.volume.mkfsCount()
+	return l.volume.mkfs.Count()
 }
 
 // DataVolume returns the stack's data volume id and mount path, and the
@@ -366,10 +329,9 @@ func (l *Lab) probeVolume(ctx context.Context, inst *emulator.LiveInstance, log 
 		return VolumeResult{}, nil
 	}
 	v.mu.Lock()
-	r := VolumeResult{Present: true, Want: v.want, HeldFor: v.held, Formatted: v.mkfsCount() - mkfsBefore}
-	exposeErr := v.exposeErr
-	v.exposeErr = nil
+	r := VolumeResult{Present: true, Want: v.want, HeldFor: v.held, Formatted: v.mkfs.Count() - mkfsBefore}
 	v.mu.Unlock()
+	exposeErr := v.shown.TakeErr()
 	if exposeErr != nil {
 		return r, exposeErr
 	}
@@ -408,27 +370,4 @@ if [[ -f %[2]s ]]; then printf 'found=%%s\n' "$(sha256sum %[2]s | cut -d' ' -f1)
 		}
 	}
 	return r, nil
-}
-
-// writeMkfsShims writes mkfs.ext4 and mkfs.xfs wrappers into dir that log
-// each call to a file and run the real program, and returns dir and the
-// log. A program the host lacks gets no wrapper, so a boot finds it
-// missing, as it would without the wrapper.
-func writeMkfsShims(dir string) (string, string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", fmt.Errorf("mkfs wrappers: %w", err)
-	}
-	log := filepath.Join(dir, "calls.log")
-	for _, name := range []string{"mkfs.ext4", "mkfs.xfs"} {
-		real, err := exec.LookPath(name)
-		if err != nil {
-			continue
-		}
-		shim := fmt.Sprintf("#!/bin/bash\nprintf '%%s\\n' %s\" $*\" >>%s\nexec %s \"$@\"\n",
-			userdata.ShellQuote(name), userdata.ShellQuote(log), userdata.ShellQuote(real))
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(shim), 0o755); err != nil {
-			return "", "", fmt.Errorf("mkfs wrappers: %w", err)
-		}
-	}
-	return dir, log, nil
 }
