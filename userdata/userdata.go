@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/selfhealing-dev/selfhealing/internal/shellquote"
 )
 
 // RetryWindowSeconds bounds, in time, each step of the boot script that
@@ -146,5 +148,5 @@ func render(p Params) (text string, compressed []byte, err error) {
 // wrapped in single quotes, inside which bash interprets nothing, and each
 // single quote in s is written as '\” (close, escaped quote, reopen).
 func ShellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return shellquote.Quote(s)
 }

@@ -21,13 +21,6 @@ const DefaultDevDir = "/dev"
 // boot never waits longer than the group would.
 const MaxVolumeWaitSeconds = 7200
 
-// NVMeDeviceLink returns the stable path, under devDir, at which a Nitro
-// instance shows the EBS volume volumeID: udev names NVMe disks by their
-// serial, and EBS sets the serial to the volume id without its hyphen.
-func NVMeDeviceLink(devDir, volumeID string) string {
-	return devDir + "/disk/by-id/nvme-Amazon_Elastic_Block_Store_" + strings.ReplaceAll(volumeID, "-", "")
-}
-
 // FormattedTagKey is the tag the boot script puts on the data volume right
 // after it creates a file system there. It is AWS's durable record that the
 // volume holds data: a volume that carries it is never formatted again,

@@ -118,10 +118,9 @@ func (d *VolumeDisk) TakeErr() error {
 
 // NVMeDeviceLink returns where udev on a Nitro instance shows the EBS
 // volume volumeID under devDir: NVMe disks by their serial, which EBS sets
-// to the volume id without its hyphen. It plays udev's part, so it is
-// written here apart from userdata.NVMeDeviceLink, the boot script's own
-// knowledge of the path (the emulator cannot import userdata, whose tests
-// import the emulator); a test that boots the script checks the two agree.
+// to the volume id without its hyphen. It plays udev's part; the boot
+// script's own knowledge of the path is in userdata/sh/volume.sh, and every
+// boot test with a data volume fails if the two disagree.
 func NVMeDeviceLink(devDir, volumeID string) string {
 	return devDir + "/disk/by-id/nvme-Amazon_Elastic_Block_Store_" + strings.ReplaceAll(volumeID, "-", "")
 }

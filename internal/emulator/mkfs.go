@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/selfhealing-dev/selfhealing/internal/shellquote"
 )
 
 // MkfsShims is a PATH directory of mkfs.ext4 and mkfs.xfs wrappers that
@@ -50,7 +52,7 @@ func NewMkfsShimsE(dir string) (*MkfsShims, error) {
 			continue
 		}
 		shim := fmt.Sprintf("#!/bin/bash\nprintf '%%s\\n' %s\" $*\" >>%s\nexec %s \"$@\"\n",
-			shellQuote(name), shellQuote(s.Log), shellQuote(real))
+			shellquote.Quote(name), shellquote.Quote(s.Log), shellquote.Quote(real))
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(shim), 0o755); err != nil {
 			return nil, fmt.Errorf("mkfs wrappers: %w", err)
 		}
@@ -71,10 +73,4 @@ func (s *MkfsShims) Calls() []string {
 // Count returns how many calls the wrappers logged.
 func (s *MkfsShims) Count() int {
 	return len(s.Calls())
-}
-
-// shellQuote quotes s for bash. It is userdata.ShellQuote's rule; the
-// emulator cannot import userdata, whose own tests import the emulator.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
