@@ -8,7 +8,7 @@ import "strings"
 
 // Quote returns s as one bash word that expands to exactly s: it is wrapped
 // in single quotes, inside which bash interprets nothing, and each single
-// quote in s is written as '\'' (close, escaped quote, reopen).
+// quote in s closes the quotes, is written escaped (\'), and reopens them.
 func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
