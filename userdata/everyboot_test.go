@@ -200,8 +200,9 @@ func (g *gated) wantReady(r bootResult) {
 	}
 }
 
-// wantOneFailure fails the test unless r failed with exactly one FAILED
-// line, which says each of want.
+// wantOneFailure fails the test unless r failed with exactly one line that
+// says FAILED, the script's own ("selfhealing: FAILED: "), which says each
+// of want. It returns that line.
 func wantOneFailure(t *testing.T, r bootResult, want ...string) string {
 	t.Helper()
 	if r.ExitCode == 0 {
@@ -215,6 +216,9 @@ func wantOneFailure(t *testing.T, r bootResult, want ...string) string {
 	}
 	if len(failed) != 1 {
 		t.Fatalf("want exactly one FAILED line, got %d:\n%s", len(failed), r.Stderr)
+	}
+	if !strings.Contains(failed[0], "selfhealing: FAILED: ") {
+		t.Errorf("the FAILED line %q is not the boot script's own (selfhealing: FAILED: …)", failed[0])
 	}
 	for _, w := range want {
 		if !strings.Contains(failed[0], w) {

@@ -37,13 +37,7 @@ func (in *instance) bootWithTools(p userdata.Params, tools map[string]string) bo
 	if err != nil {
 		in.t.Fatalf("running the boot script: %v\n%s", err, res)
 	}
-	_, ranErr := os.Stat(in.fs.Path("/var/lib/user-script-ran"))
-	return bootResult{
-		CommandResult: res,
-		Log:           in.fs.ReadFile(userdata.LogFile),
-		Status:        strings.TrimSpace(in.fs.ReadFile(userdata.StatusFile)),
-		UserScriptRan: ranErr == nil,
-	}
+	return resultOn(in.fs, res)
 }
 
 func (in *instance) withLogs() userdata.Params {

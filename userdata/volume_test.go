@@ -192,14 +192,8 @@ func (c *cloud) boot(h *host, p userdata.Params, runs int) []volumeBoot {
 	var out []volumeBoot
 	for i, res := range results {
 		c.t.Logf("%s, run %d: exit %d, stderr:\n%s", h.id, i+1, res.ExitCode, res.Stderr)
-		_, ranErr := os.Stat(h.fs.Path("/var/lib/user-script-ran"))
 		out = append(out, volumeBoot{
-			bootResult: bootResult{
-				CommandResult: res,
-				Log:           h.fs.ReadFile(userdata.LogFile),
-				Status:        strings.TrimSpace(h.fs.ReadFile(userdata.StatusFile)),
-				UserScriptRan: ranErr == nil,
-			},
+			bootResult: resultOn(h.fs, res),
 			Fstab:      h.fs.ReadFile("/etc/fstab"),
 			PayloadSum: strings.TrimSpace(h.fs.ReadFile("/var/lib/payload.sha256")),
 			Start:      start,
@@ -247,26 +241,7 @@ func (c *cloud) wantMounted(h *host, r volumeBoot) {
 // not run.
 func (c *cloud) wantFailedOnce(r volumeBoot, want ...string) {
 	c.t.Helper()
-	if r.ExitCode == 0 {
-		c.t.Fatalf("boot script succeeded, want a failure:\n%s", r)
-	}
-	var failed []string
-	for _, line := range strings.Split(r.Stderr, "\n") {
-		if strings.Contains(line, "FAILED") {
-			failed = append(failed, line)
-		}
-	}
-	if len(failed) != 1 {
-		c.t.Fatalf("want exactly one FAILED line, got %d:\n%s", len(failed), r.Stderr)
-	}
-	for _, w := range want {
-		if !strings.Contains(failed[0], w) {
-			c.t.Errorf("FAILED line %q lacks %q", failed[0], w)
-		}
-	}
-	if !strings.HasPrefix(r.Status, "failed: ") || r.UserScriptRan {
-		c.t.Errorf("status %q, user script ran %v; want failed and false", r.Status, r.UserScriptRan)
-	}
+	wantFailedBeforeTheUserScript(c.t, r.bootResult, want...)
 }
 
 // attachment returns the instance moto has the volume attached to, and the

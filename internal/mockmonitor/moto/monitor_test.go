@@ -101,7 +101,7 @@ func startMoto(t *testing.T) *emulator.Moto {
 // keys, such as "selfhealing:retainOnDelete") applied.
 func loadDevStack(t *testing.T, overrides map[string]string) *stackconfig.Stack {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
