@@ -50,6 +50,10 @@
 //     Elastic IP association off, which moto leaves on
 //     ([TerminateInstanceWith] keeps it, for the window before AWS removes
 //     it).
+//   - [InstanceLaunchSettings] reads what EC2 applies to an instance from
+//     the launch template version it launched from, which moto applies only
+//     in part: the user data (checked against moto's instance) and whether
+//     IMDSv2 is required (moto ignores metadata options).
 //   - Package iamcheck (internal/emulator/iamcheck) is IAM's resource-level
 //     check, which moto's enforcement lacks: an inspector for a
 //     [FaultProxy] that maps each EC2 and Auto Scaling request to the
@@ -60,10 +64,9 @@
 //
 // These are the rules of "AWS is stricter than moto" that the tests rely
 // on, each in one place: internal/heallab and the userdata tests wire
-// them up. Only the checks of what the lab itself plays stay in
-// internal/heallab (the user data and metadata options of the launch
-// template it boots from, the trust policy of the role it assumes);
-// tests/e2e/README.md lists every rule with its place.
+// them up. Only the check of what the lab itself plays stays in
+// internal/heallab: the trust policy of the role it assumes for the
+// instance. tests/e2e/README.md lists every rule with its place.
 //
 // # Conventions
 //

@@ -9,10 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
 	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
@@ -214,53 +210,27 @@ func logTime(log, needle string) (time.Time, bool) {
 
 // userData returns the script inst boots with. For Ours it is the user data
 // moto holds for the instance, byte for byte, after checking that it is
-// what the launch template version the group launched says.
+// what the launch template version the group launched says, and that the
+// version requires IMDSv2, as the lab's metadata service will.
 func (l *Lab) userData(ctx context.Context, inst Instance, script Script, metadataURL string) ([]byte, error) {
 	if script == Seed {
 		return SeedUserData(l.Outputs["allocationId"], l.Region, metadataURL)
 	}
 
-	attr, err := l.ec2().DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{
-		InstanceId: aws.String(inst.ID), Attribute: ec2types.InstanceAttributeNameUserData,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the user data of %s: %w", inst.ID, err)
-	}
-	encoded := aws.ToString(attr.UserData.Value)
-	template, err := l.launchTemplateData(ctx, inst.LaunchTemplateVersion)
+	// What EC2 gives the instance from its template version, which moto
+	// applies only in part (emulator.InstanceLaunchSettings).
+	launch, err := emulator.InstanceLaunchSettings(ctx, l.admin, inst.ID, l.Outputs["launchTemplateId"], inst.LaunchTemplateVersion)
 	if err != nil {
 		return nil, err
 	}
-	if encoded != aws.ToString(template.UserData) {
-		return nil, fmt.Errorf("instance %s holds user data other than launch template version %s's", inst.ID, inst.LaunchTemplateVersion)
+	if !launch.IMDSv2Required {
+		return nil, fmt.Errorf("launch template version %s does not require IMDSv2 tokens; the harness serves metadata as if it did", inst.LaunchTemplateVersion)
 	}
+	encoded := launch.UserData
 	// cloud-init decompresses gzip user data before it runs it.
 	decoded, err := userdata.Decode(encoded)
 	if err != nil {
 		return nil, fmt.Errorf("the user data of %s: %w", inst.ID, err)
 	}
 	return []byte(decoded), nil
-}
-
-// launchTemplateData describes one version of the stack's launch template,
-// and checks the settings moto's instances ignore but the harness relies on.
-func (l *Lab) launchTemplateData(ctx context.Context, version string) (*ec2types.ResponseLaunchTemplateData, error) {
-	if version == "" {
-		return nil, fmt.Errorf("the group did not say which launch template version it launched")
-	}
-	out, err := l.ec2().DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
-		LaunchTemplateId: aws.String(l.Outputs["launchTemplateId"]),
-		Versions:         []string{version},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("describing launch template version %s: %w", version, err)
-	}
-	if len(out.LaunchTemplateVersions) != 1 {
-		return nil, fmt.Errorf("launch template version %s: found %d", version, len(out.LaunchTemplateVersions))
-	}
-	data := out.LaunchTemplateVersions[0].LaunchTemplateData
-	if data.MetadataOptions == nil || data.MetadataOptions.HttpTokens != ec2types.LaunchTemplateHttpTokensStateRequired {
-		return nil, fmt.Errorf("launch template version %s does not require IMDSv2 tokens; the harness serves metadata as if it did", version)
-	}
-	return data, nil
 }

@@ -43,13 +43,17 @@
 //     as AWS does (through the Lab's own termination, above), and records
 //     every call ([Lab.Gate]).
 //
-// Two checks stay in the Lab, in its boot (boot.go), since they are about
-// what the Lab itself plays: it reads each instance's user data from moto
-// (DescribeInstanceAttribute) and checks it against the launch template
-// version the group launched, and it checks the launch template's metadata
-// options itself, since moto's instances ignore them, before serving
-// metadata with IMDSv2 required. The trust policy check (EC2 may assume
-// the instance role) stays in lab.go, where the Lab assumes the role.
+//   - Launch settings: emulator.InstanceLaunchSettings reads what EC2
+//     applies from the launch template version the group launched, which
+//     moto's instances apply only in part: the user data (checked against
+//     what moto holds for the instance, byte for byte) and the metadata
+//     options (moto ignores them); the Lab boots that user data and serves
+//     metadata with IMDSv2 required, after refusing a version that does
+//     not require it.
+//
+// One check stays in the Lab (lab.go), since it is part of how the Lab
+// plays the instance profile: before it assumes the instance role itself,
+// it checks that the role's trust policy admits EC2.
 //
 // # The data volume
 //
