@@ -42,7 +42,6 @@
 //     in no group included), terminates an abandoned or unhealthy instance
 //     as AWS does (through the Lab's own termination, above), and records
 //     every call ([Lab.Gate]).
-//
 //   - Launch settings: emulator.InstanceLaunchSettings reads what EC2
 //     applies from the launch template version the group launched, which
 //     moto's instances apply only in part: the user data (checked against
