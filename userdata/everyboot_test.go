@@ -368,14 +368,7 @@ func TestLaterBootKeepsTheAddressAndRunsNothingTwice(t *testing.T) {
 func TestWarmPoolBootTakesNothingAndCompletesTheGate(t *testing.T) {
 	c := newCloud(t, diskBytes)
 	ctx := context.Background()
-	// The instance in service holds the address and the volume.
-	live := c.newHost()
-	if err := emulator.AssociateAddress(ctx, c.cfg, c.alloc, live.id); err != nil {
-		t.Fatal(err)
-	}
-	if err := emulator.AttachVolume(ctx, c.cfg, c.volumeID, live.id, "/dev/sdf"); err != nil {
-		t.Fatal(err)
-	}
+	live := c.inService()
 	warm, state := c.newGroupHost()
 	state.set("Warmed:Stopped")
 	p := c.params()
@@ -430,14 +423,7 @@ func TestWarmPoolBootTakesNothingAndCompletesTheGate(t *testing.T) {
 
 func TestVolumeHeldByALiveInstanceLeavesTheAddressThere(t *testing.T) {
 	c := newCloud(t, diskBytes)
-	ctx := context.Background()
-	live := c.newHost()
-	if err := emulator.AssociateAddress(ctx, c.cfg, c.alloc, live.id); err != nil {
-		t.Fatal(err)
-	}
-	if err := emulator.AttachVolume(ctx, c.cfg, c.volumeID, live.id, "/dev/sdf"); err != nil {
-		t.Fatal(err)
-	}
+	live := c.inService()
 	h, _ := c.newGroupHost()
 	p := c.params()
 	p.DataVolume.WaitSeconds = 3
@@ -537,6 +523,21 @@ func (c *cloud) newGroupHost() (*host, *lifecycleState) {
 	}
 	c.showTo(h)
 	return h, state
+}
+
+// inService launches the instance in service: it holds the address and
+// the data volume.
+func (c *cloud) inService() *host {
+	c.t.Helper()
+	live := c.newHost()
+	ctx := context.Background()
+	if err := emulator.AssociateAddress(ctx, c.cfg, c.alloc, live.id); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := emulator.AttachVolume(ctx, c.cfg, c.volumeID, live.id, "/dev/sdf"); err != nil {
+		c.t.Fatal(err)
+	}
+	return live
 }
 
 // gate is the launch gate of newGroupHost's group.
