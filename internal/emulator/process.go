@@ -294,14 +294,6 @@ func waitHTTP(p *process, url string, timeout time.Duration) error {
 	}
 }
 
-// FreeLoopbackPort is [ReserveLoopbackPort], under its former name.
-//
-// Deprecated: use ReserveLoopbackPort.
-func FreeLoopbackPort(t testing.TB) int {
-	t.Helper()
-	return ReserveLoopbackPort(t)
-}
-
 // ReserveLoopbackPort returns a TCP port, free on all addresses when asked,
 // that no other test takes until t ends: for a program the test configures
 // to listen there, also one it stops and starts again on the same port (an

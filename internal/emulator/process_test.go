@@ -135,7 +135,7 @@ func readPIDFile(t *testing.T, path string) int {
 // stops, is outside the kernel's ephemeral range, so no bind of port 0
 // (another test's server) is handed it; and no other reservation gets it
 // while the test holds it. A port that a bind of port 0 was handed and
-// released, as FreeLoopbackPort's were, fails this: it is in the range, and
+// released, as the former FreeLoopbackPort's were, fails this: it is in the range, and
 // the kernel hands it out again (in this loop of binds, as in a full test
 // run), which is how an instance's nginx lost its port between two heals.
 func TestReservedLoopbackPortIsNeverHandedOutByTheKernel(t *testing.T) {
