@@ -10,17 +10,19 @@ import (
 const module = "github.com/selfhealing-dev/selfhealing"
 
 // layerRules says, for each package (and, with a trailing "/...", each one
-// below it), which of this module's packages it must never depend on. They
-// keep the test lab in its three layers (docs/repository-layout.md): the
-// mock monitors know nothing of the emulators or the lab, the emulators
+// below it), which of this repository's packages it must never depend on.
+// They keep the test lab in its three layers (docs/repository-layout.md):
+// the mock monitors know nothing of the emulators or the lab, the emulators
 // nothing of the monitors or the lab, and what users build (the component,
-// the boot script, the program, the provider) nothing of any of them.
+// the boot script, the program, the provider) nothing of any of them. A
+// path under lab/ is in the lab's own module, and is listed there.
 var layerRules = []struct {
 	pkg     string
 	mustNot []string
 }{
-	{"internal/mockmonitor/...", []string{"internal/emulator/...", "internal/heallab"}},
-	{"internal/emulator/...", []string{"internal/mockmonitor/...", "internal/heallab", "components", "program"}},
+	{"internal/mockmonitor/...", labPackages},
+	{"lab/internal/mockmonitor/...", []string{"lab/internal/emulator/...", "lab/internal/heallab"}},
+	{"lab/internal/emulator/...", []string{"internal/mockmonitor/...", "lab/internal/mockmonitor/...", "lab/internal/heallab", "components", "program"}},
 	{"components", labPackages},
 	{"userdata", labPackages},
 	{"program", labPackages},
@@ -30,14 +32,14 @@ var layerRules = []struct {
 }
 
 // labPackages are the test lab's packages.
-var labPackages = []string{"internal/mockmonitor/...", "internal/emulator/...", "internal/heallab"}
+var labPackages = []string{"lab/internal/mockmonitor/...", "lab/internal/emulator/...", "lab/internal/heallab"}
 
 // TestTheTestLabStaysInItsLayers fails when a package depends, directly or
 // not, on one its layer must not know (tests excluded: go list -deps
 // follows only the packages' own imports).
 func TestTheTestLabStaysInItsLayers(t *testing.T) {
 	for _, rule := range layerRules {
-		deps := goListDeps(t, "../"+strings.TrimPrefix(rule.pkg, "."))
+		deps := goListDeps(t, rule.pkg)
 		for _, banned := range rule.mustNot {
 			for _, dep := range deps {
 				if within(dep, banned) {
@@ -51,10 +53,10 @@ func TestTheTestLabStaysInItsLayers(t *testing.T) {
 // TestLayerCheckSeesADependency shows the check can fail: the end-to-end lab
 // does depend on both the moto monitor and the emulators.
 func TestLayerCheckSeesADependency(t *testing.T) {
-	deps := goListDeps(t, "../internal/heallab")
-	for _, want := range []string{"internal/mockmonitor/...", "internal/emulator"} {
+	deps := goListDeps(t, "lab/internal/heallab")
+	for _, want := range []string{"lab/internal/mockmonitor/...", "lab/internal/emulator"} {
 		if !slices.ContainsFunc(deps, func(dep string) bool { return within(dep, want) }) {
-			t.Errorf("internal/heallab's dependencies do not include %s; the layer check would see nothing: %v", want, deps)
+			t.Errorf("lab/internal/heallab's dependencies do not include %s; the layer check would see nothing: %v", want, deps)
 		}
 	}
 }
@@ -68,17 +70,25 @@ func within(dep, pkg string) bool {
 	return dep == module+"/"+pkg
 }
 
-// goListDeps returns the import paths of pattern's packages and all they
-// depend on, or fails the test.
-func goListDeps(t *testing.T, pattern string) []string {
+// goListDeps returns the import paths of pkg's packages (a path from the
+// repository's root, as in layerRules) and all they depend on, or fails the
+// test. A package under lab/ is listed in the lab's module, the rest in
+// this one.
+func goListDeps(t *testing.T, pkg string) []string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pattern).Output()
+	dir, pattern := "..", "./"+strings.TrimPrefix(pkg, ".")
+	if rest, ok := strings.CutPrefix(pkg, "lab/"); ok {
+		dir, pattern = "../lab", "./"+rest
+	}
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pattern)
+	cmd.Dir = dir
+	out, err := cmd.Output()
 	if err != nil {
 		msg := err.Error()
 		if ee, ok := err.(*exec.ExitError); ok {
 			msg += ": " + string(ee.Stderr)
 		}
-		t.Fatalf("go list -deps %s: %s", pattern, msg)
+		t.Fatalf("go list -deps %s (in %s): %s", pattern, dir, msg)
 	}
 	return strings.Fields(string(out))
 }

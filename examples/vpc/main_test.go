@@ -194,12 +194,57 @@ func TestAConsumerBuildsWithoutTheTestDependencies(t *testing.T) {
 		t.Fatalf("the example does not build the component; the check would prove nothing:\n%s", out)
 	}
 	for _, dep := range deps {
-		for _, banned := range []string{"amazon-ec2-metadata-mock", "github.com/aws/aws-sdk-go-v2", "selfhealing/internal/emulator", "selfhealing/internal/heallab", "letsencrypt/pebble"} {
+		for _, banned := range []string{"amazon-ec2-metadata-mock", "github.com/aws/aws-sdk-go-v2", "selfhealing/lab/", "selfhealing/internal/emulator", "selfhealing/internal/heallab", "letsencrypt/pebble"} {
 			if strings.Contains(dep, banned) {
 				t.Errorf("a consumer builds %s", dep)
 			}
 		}
 	}
+}
+
+// labModules are the modules only the component's test lab needs: the
+// emulators (pebble and its DNS server, AWS's metadata mock and what it is
+// built with), the AWS SDK the lab drives moto with, the agent schema's
+// validator, and the lab's own module. A module path matches itself and
+// every path below it.
+var labModules = []string{
+	"github.com/selfhealing-dev/selfhealing/lab",
+	"github.com/letsencrypt/pebble",
+	"github.com/letsencrypt/challtestsrv",
+	"github.com/miekg/dns",
+	"github.com/aws/amazon-ec2-metadata-mock",
+	"github.com/spf13/viper",
+	"github.com/gorilla/mux",
+	"github.com/aws/aws-sdk-go-v2",
+	"github.com/santhosh-tekuri/jsonschema/v6",
+}
+
+// A consumer's module graph, which `go mod tidy` writes into its go.sum and
+// `go mod download` fetches, must not carry the test lab's modules either:
+// they belong to the lab's own module (lab/go.mod), not the one a consumer
+// requires.
+func TestAConsumersModuleGraphHasNoTestLabModules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "all").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -m all: %v\n%s", err, out)
+	}
+	var modules []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if fields := strings.Fields(line); len(fields) > 0 {
+			modules = append(modules, fields[0])
+		}
+	}
+	if !slices.Contains(modules, "github.com/selfhealing-dev/selfhealing") {
+		t.Fatalf("the example's module graph lacks the component's module; the check would prove nothing:\n%s", out)
+	}
+	for _, m := range modules {
+		for _, lab := range labModules {
+			if m == lab || strings.HasPrefix(m, lab+"/") {
+				t.Errorf("a consumer's module graph carries %s, which only the test lab needs", m)
+			}
+		}
+	}
+	t.Logf("the consumer's module graph has %d modules", len(modules))
 }
 
 func sortedCopy(s []string) []string {
