@@ -144,7 +144,11 @@ func (d decoder) value(value any, dst reflect.Value) error {
 		if err := d.value(value, reflect.ValueOf(&out).Elem()); err != nil {
 			return err
 		}
-		dst.Set(reflect.ValueOf(pulumi.ToStringArray(out)))
+		array := make(pulumi.StringArray, len(out))
+		for i, s := range out {
+			array[i] = d.input(s)
+		}
+		dst.Set(reflect.ValueOf(array))
 		return nil
 	case t == stringMapInputType || t == stringMapType:
 		m, ok := value.(map[string]any)
