@@ -3,7 +3,7 @@ GO ?= go
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: help synth synth-json test lint demo demo-https heal-report schema sdks provider npm-ci
+.PHONY: help synth synth-json test lint demo demo-https heal-report schema sdks sdk-packages provider npm-ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,6 +31,9 @@ schema: ## write internal/pkgschema/schema.json from the component's Go types
 
 sdks: schema ## regenerate schema.json, then sdk/nodejs and sdk/python with Pulumi's codegen (sdkgen/, pinned)
 	cd sdkgen && $(GO) run . -schema ../internal/pkgschema/schema.json -out ../sdk
+
+sdk-packages: examples/typescript/node_modules/.bin/tsc ## build sdk/ into dist/: an npm tarball (tsc, then npm pack of bin/) and a Python wheel
+	cd sdkgen && $(GO) run . -pack ../dist -sdk ../sdk -node-modules ../examples/typescript/node_modules
 
 provider: ## build the component provider into bin/
 	$(GO) build -o bin/pulumi-resource-selfhealing ./cmd/pulumi-resource-selfhealing

@@ -35,8 +35,8 @@ type SelfHealingInstance struct {
 	// InstanceRoleArn is the instance role's ARN.
 	InstanceRoleArn pulumi.StringOutput `pulumi:"instanceRoleArn"`
 	// InstanceRoleName is the instance role's name: attach more policies to
-	// it (iam.RolePolicyAttachment takes the name) to give the instance
-	// more permissions.
+	// it (an IAM role policy attachment takes the name) to give the
+	// instance more permissions.
 	InstanceRoleName pulumi.StringOutput `pulumi:"instanceRoleName"`
 	// SecurityGroupID is the instance's security group.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
