@@ -41,6 +41,7 @@ examples/typescript/node_modules/.bin/tsc: examples/typescript/package-lock.json
 	cd examples/typescript && npm ci --no-audit --no-fund --loglevel=error
 
 demo: ## the dev stack heals in emulators: deploy, kill the instance, watch the address move (needs root)
+	@echo "building the demo (the first run compiles the Pulumi AWS SDK: a few minutes)..."
 	$(GO) run ./cmd/demo
 
 demo-https: ## the HTTPS option with the real certbot and nginx against pebble: issue, ten heals, renewal, failure (needs root, certbot, nginx)
