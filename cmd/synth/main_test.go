@@ -31,8 +31,8 @@ func TestJSONIsExactlyOneObject(t *testing.T) {
 			Inputs     map[string]any `json:"inputs"`
 			Options    map[string]any `json:"options"`
 			BootScript *struct {
-				EncodedBytes, ScriptBytes int
-				Text                      string
+				UserDataBytes, ScriptBytes int
+				Text                       string
 			} `json:"bootScript"`
 		} `json:"resources"`
 		Outputs map[string]any `json:"outputs"`
@@ -53,7 +53,8 @@ func TestJSONIsExactlyOneObject(t *testing.T) {
 		if r.Parent == nil || r.Inputs == nil || r.Options == nil || r.Type == "" || r.Name == "" || r.URN == "" || r.ParentURN == "" {
 			t.Errorf("resource %+v lacks type, name, parent, URNs, options or inputs", r)
 		}
-		if r.Type == "aws:ec2/launchTemplate:LaunchTemplate" && (r.BootScript == nil || !strings.Contains(r.BootScript.Text, "ec2 associate-address")) {
+		if r.Type == "aws:ec2/launchTemplate:LaunchTemplate" && (r.BootScript == nil || !strings.Contains(r.BootScript.Text, "ec2 associate-address") ||
+			r.BootScript.UserDataBytes <= 0 || r.BootScript.UserDataBytes > userdata.MaxBytes || r.BootScript.ScriptBytes <= r.BootScript.UserDataBytes) {
 			t.Errorf("the launch template's boot script is not in the JSON whole")
 		}
 	}

@@ -11,6 +11,7 @@ package synth
 
 import (
 	"cmp"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -68,9 +69,9 @@ type Options struct {
 
 // BootScript is a launch template's user data, decoded.
 type BootScript struct {
-	// EncodedBytes is the size of the user data EC2 counts against its
-	// limit: base64 of the gzip-compressed script.
-	EncodedBytes int `json:"encodedBytes"`
+	// UserDataBytes is the size EC2 counts against its user-data limit,
+	// userdata.MaxBytes: the gzip-compressed script, before base64.
+	UserDataBytes int `json:"userDataBytes"`
 	// ScriptBytes is the size of the script the instance runs.
 	ScriptBytes int `json:"scriptBytes"`
 	// Text is the script, with Unknown for what only a deployment knows.
@@ -139,7 +140,10 @@ func resources(records []record.Resource, unknown *inventions) []Resource {
 		}
 		if b64, ok := r.Inputs["userData"]; ok && b64.IsString() {
 			if script, err := userdata.Decode(b64.StringValue()); err == nil {
-				res.BootScript = &BootScript{EncodedBytes: len(b64.StringValue()), ScriptBytes: len(script), Text: unknown.markString(script)}
+				res.BootScript = &BootScript{
+					UserDataBytes: base64.StdEncoding.DecodedLen(len(b64.StringValue())) - strings.Count(b64.StringValue(), "="),
+					ScriptBytes:   len(script), Text: unknown.markString(script),
+				}
 				if res.BootScript.Text != script {
 					// The base64 holds what the marks replaced; a preview
 					// knows it no more than they.

@@ -228,7 +228,7 @@ func (t tree) writeBootScript(s *BootScript, indent string) {
 			text, folded = header+userdata.HeaderEnd, true
 		}
 	}
-	fmt.Fprintf(t.b, "%suserData: %d bytes of base64, gzip of a %d-byte boot script", indent, s.EncodedBytes, s.ScriptBytes)
+	fmt.Fprintf(t.b, "%suserData: a %d-byte boot script, %d bytes gzip-compressed (EC2 takes at most %d)", indent, s.ScriptBytes, s.UserDataBytes, userdata.MaxBytes)
 	if folded {
 		t.b.WriteString("; its generated header, where the stack's values are (--script prints the whole script):\n")
 	} else {
