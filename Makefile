@@ -48,6 +48,7 @@ examples/typescript/node_modules/.bin/tsc: examples/typescript/package-lock.json
 # The demo lives in the test lab's module (lab/) and runs from the
 # repository's root, where the dev stack's Pulumi.yaml is.
 demo: ## the dev stack heals in emulators: deploy, kill the instance, watch the address move (needs root)
+	@echo "building the demo (the first run compiles the Pulumi AWS SDK: a few minutes)..."
 	@bin="$$(mktemp -d)"; trap 'rm -rf "$$bin"' EXIT; \
 	$(GO) -C lab build -o "$$bin/demo" ./cmd/demo && "$$bin/demo"
 

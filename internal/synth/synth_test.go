@@ -60,13 +60,13 @@ func TestASecretUserScriptNeverReachesTheReport(t *testing.T) {
 		t.Fatalf("launch template userData = %v, want %q", lt, Secret)
 	}
 	var text bytes.Buffer
-	if err := WriteText(&text, report); err != nil {
+	if err := WriteText(&text, report, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text.String(), `userData: "[secret]"`) {
+	if !strings.Contains(text.String(), "userData: "+Secret+"\n") || lt.BootScript != nil {
 		t.Errorf("the text report does not show the user data as a secret")
 	}
-	if !strings.Contains(text.String(), "unknown values show as null") {
+	if !strings.Contains(text.String(), Unknown+" is a value only a deployment knows") {
 		t.Error("the text report does not say how unknowns show")
 	}
 }

@@ -69,7 +69,7 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly securityGroupId: pulumi.Output<string>;
     /**
-     * url reaches the instance: http:// and the DNS record's name, or the Elastic IP when DNS is off.
+     * url reaches the instance: https:// with the HTTPS option, else http://, then the DNS record's name, or the Elastic IP when DNS is off.
      */
     declare public /*out*/ readonly url: pulumi.Output<string>;
 

@@ -110,9 +110,17 @@ func (d *demo) detail(format string, args ...any) {
 // long enough to see the replacement wait for it.
 const volumeHeld = 6 * time.Second
 
+// intro says what the demo deploys: Pulumi.dev.yaml, but for what
+// heallab.StandInOverrides replaces.
+func intro(out io.Writer) {
+	fmt.Fprintln(out, "Self-healing instance demo: the dev stack in moto, with AWS's EC2 metadata mock. No AWS account is used.")
+	fmt.Fprintln(out, "It deploys Pulumi.dev.yaml as it is but for its userScript, which installs nginx with dnf,")
+	fmt.Fprintln(out, "which only Amazon Linux has: a stand-in runs in its place, prints the host name and leaves a file the demo checks.")
+	fmt.Fprintln(out)
+}
+
 func (d *demo) run(ctx context.Context, dir, workDir string) (err error) {
-	fmt.Fprintln(d.out, "Self-healing instance demo: the dev stack in moto, with AWS's EC2 metadata mock. No AWS account is used.")
-	fmt.Fprintln(d.out)
+	intro(d.out)
 
 	d.say("starting moto and deploying the dev stack with the real program")
 	lab, err := heallab.Start(ctx, heallab.Options{Dir: dir, Stack: "dev", WorkDir: workDir, Overrides: heallab.StandInOverrides()})

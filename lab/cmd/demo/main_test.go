@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/lab/internal/heallab"
 )
 
 func TestDemoSaysWhatToInstall(t *testing.T) {
@@ -86,5 +87,22 @@ func TestDemoHealsAndCleansUp(t *testing.T) {
 	}
 	for _, entry := range left {
 		t.Errorf("the demo left %s in TMPDIR", entry.Name())
+	}
+}
+
+// The demo deploys Pulumi.dev.yaml but for the settings the lab replaces:
+// it names each of them and says why.
+func TestTheIntroSaysWhatTheDemoReplaces(t *testing.T) {
+	var out bytes.Buffer
+	intro(&out)
+	for key := range heallab.StandInOverrides() {
+		if name := strings.TrimPrefix(key, "selfhealing:"); !strings.Contains(out.String(), name) {
+			t.Errorf("the intro does not say that the demo replaces %s:\n%s", name, out.String())
+		}
+	}
+	for _, want := range []string{"Pulumi.dev.yaml", "stand-in", "only Amazon Linux has"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the intro lacks %q:\n%s", want, out.String())
+		}
 	}
 }

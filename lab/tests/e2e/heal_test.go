@@ -387,7 +387,7 @@ func writeReport(t *testing.T, path, readme string, measurements []heallab.Measu
 	t.Helper()
 	summary := heallab.Summary(measurements, "dev")
 	header := "# Heal report\n\nOne run of `make heal-report` on " + time.Now().UTC().Format("2006-01-02") +
-		": the dev stack deployed into moto, its instance killed once per row, and the replacement booted with our boot script or the seed article's user data. " +
+		": the dev stack deployed into moto, its instance killed once per row, and the replacement booted with our boot script or the user data of [the seed article](https://newsletter.simpleaws.dev/p/amazon-ec2-self-healing-instance). " +
 		"Times are from the script's start, on a shared 2-core machine against emulators: compare them, don't quote them.\n\n" +
 		"## The two runs, and every setting that differs\n\n" +
 		"- **Stack.** `dev`: the dev stack (`Pulumi.dev.yaml`, its user script replaced by a stand-in), with a data volume and the launch gate. " +

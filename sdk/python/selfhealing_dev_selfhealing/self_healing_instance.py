@@ -772,7 +772,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter
     def url(self) -> pulumi.Output[_builtins.str]:
         """
-        url reaches the instance: http:// and the DNS record's name, or the Elastic IP when DNS is off.
+        url reaches the instance: https:// with the HTTPS option, else http://, then the DNS record's name, or the Elastic IP when DNS is off.
         """
         return pulumi.get(self, "url")
 
