@@ -113,9 +113,10 @@ func Mocks(next pulumi.MockResourceMonitor, opts ...Option) *Monitor {
 // NewResource hands the registration to Next, so your mocks see every
 // resource, including the component's own. For a resource the component
 // creates, the answer is the account's all the same (see
-// [Account.NewResource]): the component checks the ids and attributes AWS
-// would give its resources. A subnet or hosted zone that gets an id joins
-// the account.
+// [Account.NewResource]), since the component checks the ids and
+// attributes AWS would give its resources; unless Next returns an empty
+// id, which leaves the resource's id and attributes unknown, as in a
+// preview. A subnet or hosted zone that gets an id joins the account.
 func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	id, outputs, err := m.answer(args)
 	if err != nil || id == "" {
@@ -144,7 +145,9 @@ func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 func (m *Monitor) answer(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	if m.Next != nil {
 		id, outputs, err := m.Next.NewResource(args)
-		if err != nil || !createdByTheComponent(args) {
+		// An empty id is next's way of saying "unknown", as in a preview;
+		// the component's resources stay unknown with the rest.
+		if err != nil || id == "" || !createdByTheComponent(args) {
 			return id, outputs, err
 		}
 	}

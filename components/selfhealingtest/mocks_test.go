@@ -1,6 +1,7 @@
 package selfhealingtest_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/components/selfhealingtest"
@@ -299,6 +301,40 @@ func TestWhatTheProgramCreatesCanBeLookedUp(t *testing.T) {
 	if got := mine.registered(t, "aws:route53/record:Record", "web-dns")["zoneId"]; got.StringValue() != "Z0CREATED0000000000" {
 		t.Errorf("the record is in zone %v, want the program's zone", got)
 	}
+}
+
+// When the consumer's mocks leave ids unknown, as a preview's do, the
+// component's resources stay unknown too, and the program still runs.
+func TestAPreviewKeepsTheComponentsIDsUnknown(t *testing.T) {
+	mine := &previewMocks{newConsumerMocks()}
+	var allocationID pulumi.StringOutput
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		web, err := components.NewSelfHealingInstance(ctx, "web", &components.SelfHealingInstanceArgs{})
+		if err != nil {
+			return err
+		}
+		allocationID = web.AllocationID
+		result, err := internals.UnsafeAwaitOutput(ctx.Context(), allocationID)
+		if err != nil {
+			return err
+		}
+		if result.Known {
+			return fmt.Errorf("the Elastic IP's allocation id is %v in a preview; want it unknown", result.Value)
+		}
+		return nil
+	}, pulumi.WithMocks("consumer", "test", selfhealingtest.Mocks(mine)), func(info *pulumi.RunInfo) { info.DryRun = true })
+	if err != nil {
+		t.Fatalf("the preview failed: %v", err)
+	}
+	mine.registered(t, "aws:autoscaling/group:Group", "web-asg")
+}
+
+// previewMocks give every resource an unknown id.
+type previewMocks struct{ *consumerMocks }
+
+func (m *previewMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	_, outputs, err := m.consumerMocks.NewResource(args)
+	return "", outputs, err
 }
 
 // stringsOf returns an array property's strings.
