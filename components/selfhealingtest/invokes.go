@@ -1,6 +1,7 @@
-package fake
+package selfhealingtest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -9,11 +10,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Call answers an invoke from the account's contents. An invoke the fake
-// does not know fails loudly, so a new lookup in the component cannot pass
-// a test unanswered.
-func (m *Monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	a := m.Account
+// ErrNotALookup is what [Account.Call] returns, wrapped, for an invoke the
+// component does not make; [Mocks] hands such invokes to your own mocks.
+var ErrNotALookup = errors.New("not one of the component's lookups")
+
+// Call answers one of the component's lookups from the account's contents,
+// as AWS would: a subnet, image, zone, address or volume the account does
+// not hold fails with AWS's "not found" error. Any other invoke fails with
+// an error wrapping ErrNotALookup.
+func (a *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	in := args.Args
 	switch args.Token {
 	case "aws:index/getPartition:getPartition":
@@ -23,7 +28,7 @@ func (m *Monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return props(map[string]any{
 			"accountId": a.AccountID, "id": a.AccountID,
-			"arn": fmt.Sprintf("arn:%s:iam::%s:user/synth", a.Partition, a.AccountID), "userId": "AIDASYNTH",
+			"arn": a.ARN("iam", "user/selfhealingtest"), "userId": "AIDASELFHEALINGTEST",
 		}), nil
 	case "aws:ec2/getInstanceType:getInstanceType":
 		name := stringArg(in, "instanceType")
@@ -84,7 +89,7 @@ func (m *Monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			return nil, fmt.Errorf("your query returned no results. Please change your search criteria and try again (volume-id %s)", id)
 		}
 		return props(map[string]any{
-			"id": id, "volumeId": id, "arn": m.arn("ec2", "volume/"+id), "availabilityZone": v.AvailabilityZone,
+			"id": id, "volumeId": id, "arn": a.ARN("ec2", "volume/"+id), "availabilityZone": v.AvailabilityZone,
 			"encrypted": v.Encrypted, "multiAttachEnabled": v.MultiAttachEnabled, "size": v.SizeGiB, "volumeType": "gp3",
 		}), nil
 	case "aws:ec2/getElasticIp:getElasticIp":
@@ -106,7 +111,7 @@ func (m *Monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"nameServers": []any{"ns-1.awsdns-00.com", "ns-2.awsdns-00.net"},
 		}), nil
 	}
-	return nil, fmt.Errorf("fake account: no answer for invoke %s", args.Token)
+	return nil, fmt.Errorf("invoke %s: %w", args.Token, ErrNotALookup)
 }
 
 func props(m map[string]any) resource.PropertyMap {
