@@ -1,0 +1,237 @@
+package heallab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The downtime client: a user outside every instance who keeps asking the
+// stack's address.
+//
+// Routing. The stack's address reaches whichever instance moto (through
+// the lab's models, which disassociate a terminated instance's address as
+// AWS does) says holds the Elastic IP: before each request the client asks
+// DescribeAddresses, at most once per ClientInterval, so its view is never
+// older than one interval. A new holder takes effect only EIPEdge.Full
+// after the client first saw it, waited in real time (it overlaps the
+// rest of the boot, which a scaled wait would not keep), during which the
+// address still leads to the previous holder; an address on no instance
+// leads nowhere at once. The instance the address leads to is reached on
+// its application's loopback port (AppPortFile on the instance); an
+// instance that does not hold the address is never asked.
+
+// ClientInterval is how often the client asks the address.
+const ClientInterval = 50 * time.Millisecond
+
+// clientWriteEvery makes every n-th request a write (POST).
+const clientWriteEvery = 4
+
+// clientTimeout bounds one request: a frozen application accepts the
+// connection and never answers.
+const clientTimeout = time.Second
+
+// clientMaxInFlight bounds the requests under way; a tick with that many
+// still waiting sends none.
+const clientMaxInFlight = 2 * int(clientTimeout/ClientInterval)
+
+// clientMaxRun bounds the client's life, should Stop never come.
+const clientMaxRun = 30 * time.Minute
+
+// Client asks the stack's address every ClientInterval until Stop.
+type Client struct {
+	lab  *Lab
+	http *http.Client
+	stop chan struct{}
+	done chan struct{}
+
+	mu       sync.Mutex
+	probes   []Probe
+	phases   []Phase
+	lookups  int
+	lookErrs []string
+}
+
+// StartClient starts the downtime client. Call Stop when done.
+func (l *Lab) StartClient(ctx context.Context) *Client {
+	c := &Client{
+		lab:  l,
+		http: &http.Client{Timeout: clientTimeout, Transport: &http.Transport{DisableKeepAlives: true}},
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	go c.run(ctx)
+	return c
+}
+
+// Stop stops the client and waits for its requests under way.
+func (c *Client) Stop() {
+	select {
+	case <-c.stop:
+	default:
+		close(c.stop)
+	}
+	<-c.done
+}
+
+// Probes returns every request so far.
+func (c *Client) Probes() []Probe {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Probe(nil), c.probes...)
+}
+
+// Phases returns the modelled stretches the client waited (EIPEdge).
+func (c *Client) Phases() []Phase {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Phase(nil), c.phases...)
+}
+
+// LookupErrors returns the DescribeAddresses failures, which count as
+// refusals.
+func (c *Client) LookupErrors() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.lookErrs...)
+}
+
+// router is what the address leads to.
+type router struct {
+	effective    string    // the instance the address leads to
+	pending      string    // a new holder not yet in effect
+	pendingSince time.Time // when the client first saw it
+}
+
+func (c *Client) run(ctx context.Context) {
+	defer close(c.done)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	inFlight := make(chan struct{}, clientMaxInFlight)
+	var r router
+	deadline := time.After(clientMaxRun)
+	ticker := time.NewTicker(ClientInterval)
+	defer ticker.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-c.stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		case <-ticker.C:
+		}
+		routed, lookupErr := c.route(ctx, &r)
+		select {
+		case inFlight <- struct{}{}:
+		default:
+			continue
+		}
+		wg.Add(1)
+		go func(write bool) {
+			defer wg.Done()
+			defer func() { <-inFlight }()
+			p := c.ask(routed, lookupErr, write)
+			c.mu.Lock()
+			c.probes = append(c.probes, p)
+			c.mu.Unlock()
+		}(n%clientWriteEvery == clientWriteEvery-1)
+	}
+}
+
+// route looks the holder up and returns the instance the address leads to
+// now.
+func (c *Client) route(ctx context.Context, r *router) (string, error) {
+	lookupCtx, cancel := context.WithTimeout(ctx, ClientInterval)
+	defer cancel()
+	holder, err := c.lab.Holder(lookupCtx)
+	now := time.Now()
+	if err != nil {
+		c.mu.Lock()
+		c.lookErrs = append(c.lookErrs, err.Error())
+		c.mu.Unlock()
+		// Unknown holder: the address keeps leading where it did.
+		return r.effective, nil
+	}
+	switch {
+	case holder == r.effective:
+		r.pending = ""
+	case holder == "":
+		r.effective, r.pending = "", ""
+	default:
+		if r.pending != holder {
+			r.pending, r.pendingSince = holder, now
+		}
+		if now.Sub(r.pendingSince) >= EIPEdge.Full {
+			c.mu.Lock()
+			c.phases = append(c.phases, Phase{Name: EIPEdge.Name, Start: r.pendingSince, End: now, Full: now.Sub(r.pendingSince)})
+			c.mu.Unlock()
+			r.effective, r.pending = holder, ""
+		}
+	}
+	return r.effective, nil
+}
+
+// ask sends one request to the instance the address leads to.
+func (c *Client) ask(routed string, lookupErr error, write bool) Probe {
+	p := Probe{Sent: time.Now(), Write: write, Routed: routed}
+	defer func() { p.Done = time.Now() }()
+	switch {
+	case lookupErr != nil:
+		p.Refused = lookupErr.Error()
+		return p
+	case routed == "":
+		p.Refused = "the address leads to no instance"
+		return p
+	}
+	port, err := c.lab.appPort(routed)
+	if err != nil {
+		p.Refused = err.Error()
+		return p
+	}
+	method := http.MethodGet
+	if write {
+		method = http.MethodPost
+	}
+	from, counter, err := c.request(method, port)
+	p.Done = time.Now()
+	if err != nil {
+		p.Refused = err.Error()
+		return p
+	}
+	p.From, p.Counter = from, counter
+	return p
+}
+
+// request sends method to the application on port and parses its answer.
+func (c *Client) request(method string, port int) (string, int, error) {
+	req, err := http.NewRequest(method, "http://127.0.0.1:"+strconv.Itoa(port)+"/", nil)
+	if err != nil {
+		return "", 0, err
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1024))
+	if err != nil {
+		return "", 0, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return "", 0, fmt.Errorf("HTTP %d: %s", res.StatusCode, body)
+	}
+	from, count, ok := strings.Cut(strings.TrimSpace(string(body)), " ")
+	n, err := strconv.Atoi(count)
+	if !ok || err != nil || from == "" {
+		return "", 0, errors.New("an answer other than \"<instance id> <counter>\": " + string(body))
+	}
+	return from, n, nil
+}
