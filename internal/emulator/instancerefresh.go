@@ -14,45 +14,47 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// A rollout: a new launch template version, and the group's instance
-// refresh that replaces the instance with one launched from it. moto 5.2.1
-// ignores CreateLaunchTemplateVersion's SourceVersion (the new version gets
-// only the data the call names) and does not execute an instance refresh,
-// so these do both as AWS does, for a group of one.
+// A rollout: new launch settings, and the group's instance refresh that
+// replaces the instance with one launched from them. moto 5.2.1 does not
+// execute an instance refresh, so RefreshInstances does, as AWS does, for a
+// group of one. And a new version of the group's launch template cannot
+// stand in for the new settings: moto's CreateLaunchTemplateVersion keeps
+// the user data in a form its own launch rejects (an AssertionError in the
+// group's replacement, inside TerminateInstances), and ignores
+// SourceVersion. CopyLaunchTemplate makes a new template instead, which
+// moto launches from as AWS would from a new version.
 
-// NewLaunchTemplateVersion creates a version of launch template
-// templateID with every setting of version source, as
-// CreateLaunchTemplateVersion with SourceVersion does on AWS, and returns
-// its number. moto would create an empty version instead.
-func NewLaunchTemplateVersion(ctx context.Context, cfg aws.Config, templateID, source, description string) (string, error) {
+// CopyLaunchTemplate creates a launch template called name with every
+// setting of version of template templateID, as CreateLaunchTemplateVersion
+// with SourceVersion would make a version, and returns its id.
+func CopyLaunchTemplate(ctx context.Context, cfg aws.Config, templateID, version, name string) (string, error) {
 	client := ec2.NewFromConfig(cfg)
 	out, err := client.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
-		LaunchTemplateId: aws.String(templateID), Versions: []string{source},
+		LaunchTemplateId: aws.String(templateID), Versions: []string{version},
 	})
 	if err != nil {
-		return "", fmt.Errorf("describing launch template %s version %s: %w", templateID, source, err)
+		return "", fmt.Errorf("describing launch template %s version %s: %w", templateID, version, err)
 	}
 	if len(out.LaunchTemplateVersions) != 1 || out.LaunchTemplateVersions[0].LaunchTemplateData == nil {
-		return "", fmt.Errorf("launch template %s version %s: found %d versions", templateID, source, len(out.LaunchTemplateVersions))
+		return "", fmt.Errorf("launch template %s version %s: found %d versions", templateID, version, len(out.LaunchTemplateVersions))
 	}
 	// The response and request shapes of a version's data share their
 	// field names, so a JSON round trip copies every setting.
 	raw, err := json.Marshal(out.LaunchTemplateVersions[0].LaunchTemplateData)
 	if err != nil {
-		return "", fmt.Errorf("copying launch template %s version %s: %w", templateID, source, err)
+		return "", fmt.Errorf("copying launch template %s version %s: %w", templateID, version, err)
 	}
 	var data ec2types.RequestLaunchTemplateData
 	if err := json.Unmarshal(raw, &data); err != nil {
-		return "", fmt.Errorf("copying launch template %s version %s: %w", templateID, source, err)
+		return "", fmt.Errorf("copying launch template %s version %s: %w", templateID, version, err)
 	}
-	created, err := client.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
-		LaunchTemplateId: aws.String(templateID), SourceVersion: aws.String(source),
-		VersionDescription: aws.String(description), LaunchTemplateData: &data,
+	created, err := client.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
+		LaunchTemplateName: aws.String(name), LaunchTemplateData: &data,
 	})
 	if err != nil {
-		return "", fmt.Errorf("creating a version of launch template %s from version %s: %w", templateID, source, err)
+		return "", fmt.Errorf("creating launch template %s from %s version %s: %w", name, templateID, version, err)
 	}
-	return fmt.Sprint(aws.ToInt64(created.LaunchTemplateVersion.VersionNumber)), nil
+	return aws.ToString(created.LaunchTemplate.LaunchTemplateId), nil
 }
 
 // RefreshPreferences are the instance refresh preferences the model
@@ -75,14 +77,17 @@ type RefreshStep struct {
 const refreshWait = 2 * time.Minute
 
 // RefreshInstances executes an instance refresh of group as AWS does with
-// prefs for a group whose desired capacity is 1: each instance not
-// launched from the group's launch template version is terminated first
-// (with terminate, which ends it as AWS does: its address and its
-// volumes), then the group launches its replacement from the current
-// version. It returns each replacement once the group lists it; booting
-// it is the caller's part, as EC2's. Any preferences other than 0/100 are
-// refused: launching before terminating is not modelled.
-func RefreshInstances(ctx context.Context, cfg aws.Config, group string, prefs RefreshPreferences, terminate func(ctx context.Context, instanceID string) error) ([]RefreshStep, error) {
+// prefs, for a group whose desired capacity is 1, after its launch
+// settings changed: each of the instances launched before the change
+// (before) still in the group is terminated first, with terminate (which
+// ends it as AWS does: its address and its volumes), then the group
+// launches its replacement from the current settings. moto reports every
+// instance of a group as launched from the group's current template, so
+// the caller names the instances launched before. It returns each
+// replacement once the group lists it; booting it is the caller's part, as
+// EC2's. Any preferences other than 0/100 are refused: launching before
+// terminating is not modelled.
+func RefreshInstances(ctx context.Context, cfg aws.Config, group string, prefs RefreshPreferences, before []string, terminate func(ctx context.Context, instanceID string) error) ([]RefreshStep, error) {
 	if prefs.MinHealthyPercentage != 0 || prefs.MaxHealthyPercentage != 100 {
 		return nil, fmt.Errorf("instance refresh preferences MinHealthyPercentage %d, MaxHealthyPercentage %d: the model executes only 0 and 100 (terminate first)",
 			prefs.MinHealthyPercentage, prefs.MaxHealthyPercentage)
@@ -92,16 +97,12 @@ func RefreshInstances(ctx context.Context, cfg aws.Config, group string, prefs R
 	if err != nil {
 		return nil, err
 	}
-	if g.LaunchTemplate == nil {
-		return nil, fmt.Errorf("group %s launches from no launch template; the model refreshes only those", group)
-	}
-	want := aws.ToString(g.LaunchTemplate.Version)
 	var steps []RefreshStep
 	for _, inst := range g.Instances {
-		if inst.LaunchTemplate != nil && aws.ToString(inst.LaunchTemplate.Version) == want {
+		old := aws.ToString(inst.InstanceId)
+		if !slices.Contains(before, old) {
 			continue
 		}
-		old := aws.ToString(inst.InstanceId)
 		if err := terminate(ctx, old); err != nil {
 			return steps, fmt.Errorf("instance refresh of %s: terminating %s: %w", group, old, err)
 		}

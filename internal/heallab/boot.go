@@ -219,7 +219,7 @@ func (l *Lab) userData(ctx context.Context, inst Instance, script Script, metada
 
 	// What EC2 gives the instance from its template version, which moto
 	// applies only in part (emulator.InstanceLaunchSettings).
-	launch, err := emulator.InstanceLaunchSettings(ctx, l.admin, inst.ID, l.Outputs["launchTemplateId"], inst.LaunchTemplateVersion)
+	launch, err := emulator.InstanceLaunchSettings(ctx, l.admin, inst.ID, inst.launchTemplateID(l), inst.LaunchTemplateVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -99,6 +99,8 @@ type DowntimeRun struct {
 	client *Client
 	phases phaseRecorder
 	volume bool
+	// rollouts counts the rollouts, to name their launch templates.
+	rollouts int
 }
 
 // StartDowntime boots the group's first instance with our script, starts
@@ -234,25 +236,26 @@ func (r *DowntimeRun) appDies(ctx context.Context, old Instance) (Instance, erro
 	return l.awaitReplacement(ctx, old.ID)
 }
 
-// rollout creates a launch template version from the group's, points the
-// group at it, as `pulumi up` does, and executes the instance refresh the
-// component configures: terminate first, the old instance shut down,
-// then the launch.
+// rollout gives the group new launch settings, as `pulumi up` does after
+// a change to the stack (a copy of its launch template, which stands in
+// for a new version: see emulator.CopyLaunchTemplate), and executes the
+// instance refresh the component configures: terminate first, the old
+// instance shut down, then the launch.
 func (r *DowntimeRun) rollout(ctx context.Context, old Instance) (Instance, error) {
 	l := r.lab
-	template := l.Outputs["launchTemplateId"]
-	version, err := emulator.NewLaunchTemplateVersion(ctx, l.admin, template, old.LaunchTemplateVersion, "rollout")
+	r.rollouts++
+	template, err := emulator.CopyLaunchTemplate(ctx, l.admin, old.launchTemplateID(l), old.LaunchTemplateVersion, fmt.Sprintf("%s-rollout-%d", l.Outputs["autoScalingGroupName"], r.rollouts))
 	if err != nil {
 		return Instance{}, err
 	}
 	group := l.Outputs["autoScalingGroupName"]
 	if _, err := l.autoscaling().UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(group),
-		LaunchTemplate:       &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(template), Version: aws.String(version)},
+		LaunchTemplate:       &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(template), Version: aws.String("1")},
 	}); err != nil {
-		return Instance{}, fmt.Errorf("pointing group %s at launch template version %s: %w", group, version, err)
+		return Instance{}, fmt.Errorf("pointing group %s at launch template %s: %w", group, template, err)
 	}
-	steps, err := emulator.RefreshInstances(ctx, l.admin, group, refreshPreferences, func(ctx context.Context, id string) error {
+	steps, err := emulator.RefreshInstances(ctx, l.admin, group, refreshPreferences, []string{old.ID}, func(ctx context.Context, id string) error {
 		if err := l.terminate(ctx, id, KillOptions{VolumeHeldFor: EBSDetach.Scaled()}); err != nil {
 			return err
 		}
@@ -268,8 +271,17 @@ func (r *DowntimeRun) rollout(ctx context.Context, old Instance) (Instance, erro
 	if err != nil {
 		return Instance{}, err
 	}
-	if inst.ID != steps[0].New || inst.LaunchTemplateVersion != version {
-		return Instance{}, fmt.Errorf("after the refresh the group holds %s from version %q, want %s from version %s", inst.ID, inst.LaunchTemplateVersion, steps[0].New, version)
+	if inst.ID != steps[0].New || inst.LaunchTemplateID != template {
+		return Instance{}, fmt.Errorf("after the refresh the group holds %s from launch template %q, want %s from %s", inst.ID, inst.LaunchTemplateID, steps[0].New, template)
 	}
 	return inst, nil
+}
+
+// launchTemplateID is the launch template inst was launched from: the
+// stack's, unless a rollout changed it.
+func (inst Instance) launchTemplateID(l *Lab) string {
+	if inst.LaunchTemplateID != "" {
+		return inst.LaunchTemplateID
+	}
+	return l.Outputs["launchTemplateId"]
 }

@@ -185,7 +185,7 @@ func MeasureDowntime(event string, volume bool, way string, probes []Probe, phas
 			continue
 		}
 		d.Writes++
-		if !w.Done.Before(from) || w.From != old {
+		if w.From != old {
 			continue
 		}
 		for _, p := range window {
