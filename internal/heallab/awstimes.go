@@ -42,14 +42,14 @@ const (
 
 var (
 	// TerminationNoticed: from an instance's termination to the group
-	// launching its replacement. Auto Scaling learns of it from EC2's
-	// health status; the documentation gives no figure.
-	TerminationNoticed = AWSTime{Name: "termination-noticed", Full: 10 * time.Second, Source: healthChecksDoc, Assumption: true}
+	// launching its replacement. The Auto Scaling User Guide: an instance
+	// that is not running is replaced at once.
+	TerminationNoticed = AWSTime{Name: "termination-noticed", Full: 0, Source: healthChecksDoc}
 	// ImpairmentNoticed: from an instance failing its status checks to
-	// Auto Scaling terminating it. EC2 runs the status checks every
-	// minute (statusChecksDoc); the lab assumes one more minute before
-	// Auto Scaling acts on an impaired status.
-	ImpairmentNoticed = AWSTime{Name: "impairment-noticed", Full: 2 * time.Minute, Source: statusChecksDoc, Assumption: true}
+	// Auto Scaling terminating it. EC2 runs the status checks every minute
+	// (statusChecksDoc); the Auto Scaling User Guide says an impaired
+	// instance is marked unhealthy after "a few minutes", with no figure.
+	ImpairmentNoticed = AWSTime{Name: "impairment-noticed", Full: 3 * time.Minute, Source: healthChecksDoc + " " + statusChecksDoc, Assumption: true}
 	// Launch: from the group's launch to the instance running (pending).
 	Launch = AWSTime{Name: "launch", Full: 15 * time.Second, Source: launchTimesBlog, Assumption: true}
 	// OSBoot: from running to the user data starting (firmware, kernel,

@@ -214,7 +214,8 @@ func logTime(log, needle string) (time.Time, bool) {
 // version requires IMDSv2, as the lab's metadata service will.
 func (l *Lab) userData(ctx context.Context, inst Instance, script Script, metadataURL string) ([]byte, error) {
 	if script == Seed {
-		return SeedUserData(l.Outputs["allocationId"], l.Region, metadataURL)
+		data, err := SeedUserData(l.Outputs["allocationId"], l.Region, metadataURL)
+		return append(data, l.seedTail()...), err
 	}
 
 	// What EC2 gives the instance from its template version, which moto

@@ -99,6 +99,7 @@ type DowntimeRun struct {
 	client *Client
 	phases phaseRecorder
 	volume bool
+	script Script
 	// rollouts counts the rollouts, to name their launch templates.
 	rollouts int
 }
@@ -107,14 +108,25 @@ type DowntimeRun struct {
 // the client and waits, bounded, until it has answers and an acknowledged
 // write. Call Stop when done.
 func (l *Lab) StartDowntime(ctx context.Context) (*DowntimeRun, error) {
-	first, err := l.BootFirst(ctx)
+	return l.StartDowntimeWith(ctx, Ours)
+}
+
+// StartDowntimeWith is StartDowntime with script as every instance's user
+// data. The seed's is followed by the application's start (seedAppTail),
+// as the seed runs no user script; deploy its lab with
+// DowntimeSeedOverrides.
+func (l *Lab) StartDowntimeWith(ctx context.Context, script Script) (*DowntimeRun, error) {
+	l.mu.Lock()
+	l.seedApp = script == Seed
+	l.mu.Unlock()
+	first, err := l.BootFirstWith(ctx, script)
 	if err != nil {
 		return nil, err
 	}
 	if !first.Healed {
 		return nil, fmt.Errorf("the first boot did not heal:\n%s\n%s", first.CommandResult, first.Log)
 	}
-	run := &DowntimeRun{lab: l, client: l.StartClient(ctx), volume: first.Volume.Present}
+	run := &DowntimeRun{lab: l, client: l.StartClient(ctx), volume: first.Volume.Present, script: script}
 	// Killed by the Auto Scaling model (health check), an instance dies
 	// as under Kill, its volume held for EBSDetach, scaled.
 	l.mu.Lock()
@@ -196,7 +208,7 @@ func (r *DowntimeRun) Play(ctx context.Context, event DowntimeEvent) (Downtime, 
 			return Downtime{}, BootResult{}, err
 		}
 	}
-	boot, err := l.Boot(ctx, replacement, BootOptions{Script: Ours})
+	boot, err := l.Boot(ctx, replacement, BootOptions{Script: r.script})
 	if err != nil {
 		return Downtime{}, boot, fmt.Errorf("event %s: %w", event, err)
 	}
@@ -208,7 +220,25 @@ func (r *DowntimeRun) Play(ctx context.Context, event DowntimeEvent) (Downtime, 
 	}
 	to := time.Now()
 	phases := append(r.phases.all(), r.client.Phases()...)
-	return MeasureDowntime(string(event), r.volume, WayOurs, r.client.Probes(), phases, from, to), boot, nil
+	return MeasureDowntime(string(event), r.volume, r.way(), r.client.Probes(), phases, from, to), boot, nil
+}
+
+// way names how the instance was replaced, for DOWNTIME lines: the
+// group's own way (WayOurs) with our script, "seed" with the seed's.
+func (r *DowntimeRun) way() string {
+	if r.script == Seed {
+		return string(Seed)
+	}
+	return WayOurs
+}
+
+// Events returns the events the run can play: the seed's stack has no
+// health check, so an application that dies there is never replaced.
+func (r *DowntimeRun) Events() []DowntimeEvent {
+	if r.script == Seed {
+		return []DowntimeEvent{EventTerminated, EventImpaired, EventRollout}
+	}
+	return DowntimeEvents()
 }
 
 // appDies kills the application and runs the stack's health check, tick by

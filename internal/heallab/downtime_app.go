@@ -78,13 +78,21 @@ for name, value in (("` + AppPidFile + `", os.getpid()), ("` + AppPortFile + `",
 server.serve_forever()
 `
 
-// appUserScript starts the application in the background and waits,
-// bounded, until it listens. The server stays in the instance's process
-// group, so it ends with the instance.
+// appUserScript is the stack's user script: it reads the instance id our
+// boot script wrote and starts the application (appStart).
 var appUserScript = "#!/bin/bash\nset -euo pipefail\n" +
 	"echo \"user script: running on $(cat /proc/sys/kernel/hostname)\"\ntouch " + InstanceMarker + "\n" +
-	"read -r iid _ </run/selfhealing/instance\n" +
-	"data=/var/lib/lab-app\nif mountpoint -q " + AppVolumeMount + "; then data=" + AppVolumeMount + "/lab-app; fi\n" +
+	"read -r iid _ </run/selfhealing/instance\n" + appStart
+
+// seedAppTail follows the seed's published user data on its instances in
+// a downtime run, as a user of the seed article would add their
+// application to it: the seed script has set INSTANCE_ID.
+const seedAppTail = "iid=$INSTANCE_ID\n" + appStart
+
+// appStart starts the application of instance $iid in the background and
+// waits, bounded, until it listens. The server stays in the instance's
+// process group, so it ends with the instance.
+const appStart = "data=/var/lib/lab-app\nif mountpoint -q " + AppVolumeMount + "; then data=" + AppVolumeMount + "/lab-app; fi\n" +
 	"mkdir -p \"$data\" /usr/local/lib\n" +
 	"cat >/usr/local/lib/lab-app.py <<'PY'\n" + appServer + "PY\n" +
 	"rm -f " + AppPortFile + "\n" +
@@ -140,4 +148,23 @@ func (l *Lab) signalApp(id string, sig syscall.Signal) error {
 		return fmt.Errorf("sending %v to the application on %s (pid %d): %w", sig, id, pid, err)
 	}
 	return nil
+}
+
+// seedTail is what follows the seed's published user data: the
+// application's start during a downtime run of the seed, else nothing.
+func (l *Lab) seedTail() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.seedApp {
+		return nil
+	}
+	return []byte("\n" + seedAppTail)
+}
+
+// DowntimeSeedOverrides deploy the stack shaped for the seed
+// (SeedStackOverrides: no data volume, no launch gate) for a downtime run
+// of the seed's script, which starts the application itself (seedAppTail):
+// the seed runs no user script.
+func DowntimeSeedOverrides() map[string]string {
+	return SeedStackOverrides()
 }

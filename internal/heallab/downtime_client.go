@@ -151,7 +151,12 @@ func (c *Client) run(ctx context.Context) {
 func (c *Client) route(ctx context.Context, r *router) (string, error) {
 	lookupCtx, cancel := context.WithTimeout(ctx, ClientInterval)
 	defer cancel()
+	// Under the lab's lock: while the lab assumes an instance role it
+	// exempts moto's next request from IAM enforcement, and a lookup in
+	// between would take the exemption.
+	c.lab.mu.Lock()
 	holder, err := c.lab.Holder(lookupCtx)
+	c.lab.mu.Unlock()
 	now := time.Now()
 	if err != nil {
 		c.mu.Lock()

@@ -29,7 +29,9 @@ func DowntimeSection(ds []Downtime) string {
 		fmt.Sprintf("%g", ModelledTimeScale) + " of its length and reports it at its full length (below). The rest is measured here, on a shared machine against emulators.\n" +
 		"- **lost writes**: writes the old instance acknowledged that the replacement's counter does not include.\n" +
 		"- **way**: `ours` is the group's own replacement, which today terminates the old instance before it launches the new one " +
-		"(for a rollout, the instance refresh's MinHealthyPercentage 0, MaxHealthyPercentage 100), so `ours` is terminate-first.\n\n")
+		"(for a rollout, the instance refresh's MinHealthyPercentage 0, MaxHealthyPercentage 100), so `ours` is terminate-first. " +
+		"`seed` is the seed article's user data as published, in the stack shaped for it (no data volume, no launch gate, no health check), " +
+		"followed by the same application's start, as a user of the article would add theirs; it has no `app-dies` row, since nothing there notices a dead application.\n\n")
 	b.WriteString("Events: `terminated`, the instance is terminated; `app-dies`, the application is killed and the stack's health check " +
 		fmt.Sprintf("(every %d s, %d failures)", AppHealthCheckInterval, AppHealthCheckThreshold) +
 		" marks the instance unhealthy; `impaired`, the application is frozen (it accepts connections, never answers) and Auto Scaling replaces the instance after `" +
@@ -46,7 +48,9 @@ func DowntimeSection(ds []Downtime) string {
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", t.Name, t.Full, strings.TrimSpace(src))
 	}
-	b.WriteString("\nNot measured yet: the seed's stack (its script starts no application), Spot rebalance, office-hours stop and start, the loss of a zone.\n")
+	b.WriteString("\nThe lab does not model the group's health check grace period: on AWS a report within it of the instance going in service is ignored, so the `app-dies` rows are for an application that dies after it. " +
+		"A rollout here gives the group a copy of its launch template, standing in for a new version, which the emulator cannot launch from. " +
+		"Not measured yet: a Spot rebalance, an office-hours stop and start, the loss of a zone.\n")
 	return b.String()
 }
 

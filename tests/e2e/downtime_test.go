@@ -75,7 +75,8 @@ func TestDowntimeIsMeasuredFromOutside(t *testing.T) {
 }
 
 // TestDowntimeReport plays every downtime event with and without the data
-// volume and prints one DOWNTIME line each; with DOWNTIME_REPORT naming the
+// volume, and those the seed's stack can take part in with the seed's
+// script, and prints one DOWNTIME line each; with DOWNTIME_REPORT naming the
 // heal report, it writes its downtime section there. `make
 // downtime-report` runs it; it takes minutes, so `make test` runs only
 // TestDowntimeIsMeasuredFromOutside.
@@ -85,16 +86,28 @@ func TestDowntimeReport(t *testing.T) {
 		t.Skip("DOWNTIME_REPORT names no report; `make downtime-report` runs this")
 	}
 	var all []heallab.Downtime
-	for _, volume := range []bool{true, false} {
-		name := map[bool]string{true: "with-volume", false: "without-volume"}[volume]
-		t.Run(name, func(t *testing.T) {
-			run, lab := startDowntime(t, volume)
-			for _, event := range heallab.DowntimeEvents() {
-				old, err := lab.OnlyInstance(t.Context())
+	for _, tc := range []struct {
+		name      string
+		overrides map[string]string
+		script    heallab.Script
+	}{
+		{"ours-with-volume", heallab.DowntimeOverrides(true), heallab.Ours},
+		{"ours-without-volume", heallab.DowntimeOverrides(false), heallab.Ours},
+		{"seed", heallab.DowntimeSeedOverrides(), heallab.Seed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lab, ctx := startLabShaped(t, heallab.Options{Overrides: tc.overrides})
+			run, err := lab.StartDowntimeWith(ctx, tc.script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(run.Stop)
+			for _, event := range run.Events() {
+				old, err := lab.OnlyInstance(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
-				d, boot, err := run.Play(t.Context(), event)
+				d, boot, err := run.Play(ctx, event)
 				if err != nil {
 					t.Fatal(err)
 				}
