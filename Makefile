@@ -47,7 +47,7 @@ demo-https: ## the HTTPS option with the real certbot and nginx against pebble: 
 	@log="$${TMPDIR:-/tmp}/selfhealing-demo-https.log"; echo "full output: $$log"; \
 	$(GO) test -count=1 -timeout 20m -run 'TestHTTPS' -v ./userdata/ 2>&1 | tee "$$log" | grep -E 'REPORT|^ *--- (PASS|FAIL|SKIP)|^(ok|FAIL)'
 
-heal-report: ## run every healing scenario for our script and the seed's, and the HTTPS test; write docs/heal-report.md and docs/seed-comparison.md's table from them
+heal-report: ## run every healing scenario for our script and the seed's, the HTTPS test and the downtime events; write docs/heal-report.md and docs/seed-comparison.md's table from them
 	@figures="$$(mktemp --suffix=.json)"; trap 'rm -f "$$figures"' EXIT; set -x; \
 	HTTPS_REPORT="$$figures" $(GO) test -count=1 -timeout 20m -run 'TestHTTPSCertificateIsIssuedOnceAndOutlivesTheInstance' -v ./userdata/ | grep -E 'REPORT|wrote the figures|^ *--- |^(ok|FAIL)' && \
 	HEAL_HTTPS="$$figures" HEAL_REPORT=$(CURDIR)/docs/heal-report.md HEAL_README=$(CURDIR)/docs/seed-comparison.md $(GO) test -count=1 -timeout 40m -run 'TestHealScenarios' -v ./tests/e2e/ | grep -E ' HEAL |AWS CLI for |^ *--- |^(ok|FAIL)'

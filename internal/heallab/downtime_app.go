@@ -12,7 +12,7 @@ import (
 // instance, which the stack's user script starts, as a user's would.
 //
 // It is a small python3 http.server (python3 is on every instance of the
-// lab, as on Amazon Linux 2023). GET / answers "<instance id> <counter>";
+// lab, as on Amazon Linux 2023). GET / answers "<instance id> <counter> <inherited>";
 // POST / increments the counter durably (write, fsync, rename, fsync of
 // the directory) before it answers with the new value, so a write it
 // acknowledged is on disk. The counter lives on the data volume when the
@@ -21,6 +21,9 @@ import (
 // it writes to AppPortFile, and its process id to AppPidFile, both on the
 // instance's /run: instances share the host's network here, so each gets
 // its own port, and the lab reads it there to route the stack's address.
+// Each answer also carries the counter the server found on disk when it
+// started, what it inherited from the instances before it: a write it does
+// not include is lost, whatever the server counted since.
 
 // AppPortFile and AppPidFile are where the application writes its port and
 // process id, on the instance.
@@ -45,9 +48,10 @@ def read():
             return int(f.read() or 0)
     except FileNotFoundError:
         return 0
+inherited = read()
 class App(http.server.BaseHTTPRequestHandler):
     def answer(self, n):
-        body = ("%s %d\n" % (iid, n)).encode()
+        body = ("%s %d %d\n" % (iid, n, inherited)).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

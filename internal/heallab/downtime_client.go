@@ -54,7 +54,6 @@ type Client struct {
 	mu       sync.Mutex
 	probes   []Probe
 	phases   []Phase
-	lookups  int
 	lookErrs []string
 }
 
@@ -94,8 +93,8 @@ func (c *Client) Phases() []Phase {
 	return append([]Phase(nil), c.phases...)
 }
 
-// LookupErrors returns the DescribeAddresses failures, which count as
-// refusals.
+// LookupErrors returns the DescribeAddresses failures; the address then
+// keeps leading where it did, as the client last saw it.
 func (c *Client) LookupErrors() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -128,7 +127,7 @@ func (c *Client) run(ctx context.Context) {
 			return
 		case <-ticker.C:
 		}
-		routed, lookupErr := c.route(ctx, &r)
+		routed := c.route(ctx, &r)
 		select {
 		case inFlight <- struct{}{}:
 		default:
@@ -138,7 +137,7 @@ func (c *Client) run(ctx context.Context) {
 		go func(write bool) {
 			defer wg.Done()
 			defer func() { <-inFlight }()
-			p := c.ask(routed, lookupErr, write)
+			p := c.ask(routed, write)
 			c.mu.Lock()
 			c.probes = append(c.probes, p)
 			c.mu.Unlock()
@@ -148,7 +147,7 @@ func (c *Client) run(ctx context.Context) {
 
 // route looks the holder up and returns the instance the address leads to
 // now.
-func (c *Client) route(ctx context.Context, r *router) (string, error) {
+func (c *Client) route(ctx context.Context, r *router) string {
 	lookupCtx, cancel := context.WithTimeout(ctx, ClientInterval)
 	defer cancel()
 	// Under the lab's lock: while the lab assumes an instance role it
@@ -163,7 +162,7 @@ func (c *Client) route(ctx context.Context, r *router) (string, error) {
 		c.lookErrs = append(c.lookErrs, err.Error())
 		c.mu.Unlock()
 		// Unknown holder: the address keeps leading where it did.
-		return r.effective, nil
+		return r.effective
 	}
 	switch {
 	case holder == r.effective:
@@ -181,62 +180,63 @@ func (c *Client) route(ctx context.Context, r *router) (string, error) {
 			r.effective, r.pending = holder, ""
 		}
 	}
-	return r.effective, nil
+	return r.effective
 }
 
 // ask sends one request to the instance the address leads to.
-func (c *Client) ask(routed string, lookupErr error, write bool) Probe {
+func (c *Client) ask(routed string, write bool) Probe {
 	p := Probe{Sent: time.Now(), Write: write, Routed: routed}
-	defer func() { p.Done = time.Now() }()
-	switch {
-	case lookupErr != nil:
-		p.Refused = lookupErr.Error()
-		return p
-	case routed == "":
-		p.Refused = "the address leads to no instance"
+	if routed == "" {
+		p.Refused, p.Done = "the address leads to no instance", time.Now()
 		return p
 	}
 	port, err := c.lab.appPort(routed)
 	if err != nil {
-		p.Refused = err.Error()
+		p.Refused, p.Done = err.Error(), time.Now()
 		return p
 	}
 	method := http.MethodGet
 	if write {
 		method = http.MethodPost
 	}
-	from, counter, err := c.request(method, port)
+	from, counter, inherited, err := c.request(method, port)
 	p.Done = time.Now()
 	if err != nil {
 		p.Refused = err.Error()
 		return p
 	}
-	p.From, p.Counter = from, counter
+	p.From, p.Counter, p.Inherited = from, counter, inherited
 	return p
 }
 
-// request sends method to the application on port and parses its answer.
-func (c *Client) request(method string, port int) (string, int, error) {
+// request sends method to the application on port and parses its answer,
+// "<instance id> <counter> <inherited>".
+func (c *Client) request(method string, port int) (from string, counter, inherited int, err error) {
 	req, err := http.NewRequest(method, "http://127.0.0.1:"+strconv.Itoa(port)+"/", nil)
 	if err != nil {
-		return "", 0, err
+		return "", 0, 0, err
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return "", 0, err
+		return "", 0, 0, err
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 1024))
 	if err != nil {
-		return "", 0, err
+		return "", 0, 0, err
 	}
 	if res.StatusCode != http.StatusOK {
-		return "", 0, fmt.Errorf("HTTP %d: %s", res.StatusCode, body)
+		return "", 0, 0, fmt.Errorf("HTTP %d: %s", res.StatusCode, body)
 	}
-	from, count, ok := strings.Cut(strings.TrimSpace(string(body)), " ")
-	n, err := strconv.Atoi(count)
-	if !ok || err != nil || from == "" {
-		return "", 0, errors.New("an answer other than \"<instance id> <counter>\": " + string(body))
+	fields := strings.Fields(string(body))
+	if len(fields) == 3 {
+		counter, err = strconv.Atoi(fields[1])
+		if err == nil {
+			inherited, err = strconv.Atoi(fields[2])
+		}
+		if err == nil {
+			return fields[0], counter, inherited, nil
+		}
 	}
-	return from, n, nil
+	return "", 0, 0, errors.New("an answer other than \"<instance id> <counter> <inherited>\": " + string(body))
 }

@@ -17,10 +17,11 @@ type Probe struct {
 	// Routed is the instance the address led to when it was sent, "" if
 	// it led to none.
 	Routed string
-	// From and Counter are the answer: the instance id and the counter it
-	// sent; From is "" if the request was refused.
-	From    string
-	Counter int
+	// From, Counter and Inherited are the answer: the instance id, its
+	// counter, and the counter it found on disk when it started; From is
+	// "" if the request was refused.
+	From               string
+	Counter, Inherited int
 	// Refused says why no answer came, "" if one did.
 	Refused string
 }
@@ -52,9 +53,10 @@ type Downtime struct {
 	Refused, LongestGap, Modelled time.Duration
 	// LostWrites counts the writes the instance that answered before the
 	// event acknowledged, that a later answer from another instance does
-	// not include.
+	// not include in the counter it inherited (Probe.Inherited).
 	LostWrites int
-	// Writes counts the acknowledged writes up to the event's end.
+	// Writes counts the writes the instance that answered before the
+	// event acknowledged.
 	Writes int
 	// Instances are the instances that answered, in order of first answer.
 	Instances []string
@@ -63,6 +65,9 @@ type Downtime struct {
 	Misrouted int
 	// Recovered reports that an answer came after the event's refusals.
 	Recovered bool
+	// Spacing is the longest real time between two requests the client
+	// sent during the event.
+	Spacing time.Duration
 }
 
 // Line is the measurement as one line:
@@ -139,6 +144,10 @@ func MeasureDowntime(event string, volume bool, way string, probes []Probe, phas
 		}
 	}
 
+	for i := 1; i < len(window); i++ {
+		d.Spacing = max(d.Spacing, window[i].Sent.Sub(window[i-1].Sent))
+	}
+
 	var prev *Probe
 	refusedSince := false
 	for i := range window {
@@ -181,15 +190,12 @@ func MeasureDowntime(event string, volume bool, way string, probes []Probe, phas
 		old = probes[lastBefore].From
 	}
 	for _, w := range probes {
-		if !w.Write || !w.Answered() || w.Done.After(to) {
+		if !w.Write || !w.Answered() || w.Done.After(to) || w.From != old {
 			continue
 		}
 		d.Writes++
-		if w.From != old {
-			continue
-		}
 		for _, p := range window {
-			if p.Answered() && p.From != w.From && p.Sent.After(w.Done) && p.Counter < w.Counter {
+			if p.Answered() && p.From != w.From && p.Sent.After(w.Done) && p.Inherited < w.Counter {
 				d.LostWrites++
 				break
 			}

@@ -13,7 +13,7 @@ func probesAt(t0 time.Time, from, to float64, who string, counter int) []Probe {
 	var ps []Probe
 	for s := from; s < to-1e-9; s += 0.1 {
 		at := t0.Add(time.Duration(s * float64(time.Second)))
-		p := Probe{Sent: at, Done: at.Add(time.Millisecond), Routed: who, From: who, Counter: counter}
+		p := Probe{Sent: at, Done: at.Add(time.Millisecond), Routed: who, From: who, Counter: counter, Inherited: counter}
 		if who == "" {
 			p.Refused = "connection refused"
 		}
@@ -76,6 +76,24 @@ func TestMeasureDowntimeCountsWritesTheReplacementLacks(t *testing.T) {
 				t.Errorf("lost %d of %d writes, want %d of 2", d.LostWrites, d.Writes, tc.wantLost)
 			}
 		})
+	}
+}
+
+// A replacement that counts its own writes from scratch can reach the old
+// instance's counter; the writes are still lost.
+func TestMeasureDowntimeJudgesWritesByWhatTheReplacementInherited(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := t0.Add(sec(0.1))
+	probes := slices.Concat([]Probe{{Sent: s, Done: s.Add(time.Millisecond), Write: true, Routed: "i-a", From: "i-a", Counter: 1}},
+		probesAt(t0, 0.2, 1, "i-a", 1), probesAt(t0, 1, 2, "", 0), probesAt(t0, 2, 3, "i-b", 1))
+	for i := range probes {
+		if probes[i].From == "i-b" {
+			probes[i].Inherited = 0
+		}
+	}
+	d := MeasureDowntime("app-dies", false, WayOurs, probes, nil, t0.Add(sec(1)), t0.Add(sec(3)))
+	if d.LostWrites != 1 {
+		t.Errorf("lost %d writes, want 1: the replacement's counter is its own", d.LostWrites)
 	}
 }
 

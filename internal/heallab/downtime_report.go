@@ -3,6 +3,7 @@ package heallab
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // The downtime section of docs/heal-report.md, which `make heal-report`
@@ -18,6 +19,7 @@ const (
 func DowntimeSection(ds []Downtime) string {
 	var b strings.Builder
 	b.WriteString("## Downtime, seen from outside\n\n")
+	b.WriteString("One run of `make downtime-report` on " + time.Now().UTC().Format("2006-01-02") + ". ")
 	b.WriteString("A client outside every instance asks the stack's address every " + fmt.Sprint(ClientInterval.Milliseconds()) + " ms for the whole run, " +
 		"every " + fmt.Sprint(clientWriteEvery) + "th request a write. The address leads to whichever instance moto says holds the Elastic IP " +
 		"(looked up at most one interval before each request), " + EIPEdge.Full.String() + " after the holder changes (`" + EIPEdge.Name + "`, below). " +
@@ -25,16 +27,17 @@ func DowntimeSection(ds []Downtime) string {
 		"and acknowledges a write only once the counter is on disk (on the data volume when the stack has one, else in `/var/lib`).\n\n")
 	b.WriteString("- **refused**: the time without answers, from the last answer before the event to the first after it.\n" +
 		"- **longest gap**: the longest time between two answers.\n" +
-		"- **modelled share**: how much of *refused* is AWS's own time, which the lab cannot run: it waits each " +
-		fmt.Sprintf("%g", ModelledTimeScale) + " of its length and reports it at its full length (below). The rest is measured here, on a shared machine against emulators.\n" +
-		"- **lost writes**: writes the old instance acknowledged that the replacement's counter does not include.\n" +
+		"- **modelled share**: how much of *refused* is AWS's own time, which the lab cannot run (below), and, for `app-dies`, the health check's interval: " +
+		"the lab waits " + fmt.Sprintf("%g", ModelledTimeScale) + " of each and reports it at its full length. The rest is measured here, on a shared machine against emulators.\n" +
+		"- **lost writes**: of the writes the old instance acknowledged, those the replacement's counter does not include. " +
+		"Without a data volume the counter is on the instance's own disk, which goes with it.\n" +
 		"- **way**: `ours` is the group's own replacement, which today terminates the old instance before it launches the new one " +
 		"(for a rollout, the instance refresh's MinHealthyPercentage 0, MaxHealthyPercentage 100), so `ours` is terminate-first. " +
 		"`seed` is the seed article's user data as published, in the stack shaped for it (no data volume, no launch gate, no health check), " +
 		"followed by the same application's start, as a user of the article would add theirs; it has no `app-dies` row, since nothing there notices a dead application.\n\n")
 	b.WriteString("Events: `terminated`, the instance is terminated; `app-dies`, the application is killed and the stack's health check " +
 		fmt.Sprintf("(every %d s, %d failures)", AppHealthCheckInterval, AppHealthCheckThreshold) +
-		" marks the instance unhealthy; `impaired`, the application is frozen (it accepts connections, never answers) and Auto Scaling replaces the instance after `" +
+		" marks the instance unhealthy, modelled as the longest wait, two whole intervals; `impaired`, the application is frozen (it accepts connections, never answers) and Auto Scaling replaces the instance after `" +
 		ImpairmentNoticed.Name + "`; `rollout`, a new launch template version, executed by the group's instance refresh.\n\n")
 	b.WriteString(DowntimeTable(ds))
 	b.WriteString("\nAWS's times the lab models (`internal/heallab/awstimes.go`):\n\n| time | length | source |\n|---|---:|---|\n")
