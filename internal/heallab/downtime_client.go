@@ -17,9 +17,10 @@ import (
 //
 // Routing. The stack's address reaches whichever instance moto (through
 // the lab's models, which disassociate a terminated instance's address as
-// AWS does) says holds the Elastic IP: before each request the client asks
-// DescribeAddresses, at most once per ClientInterval, so its view is never
-// older than one interval. A new holder takes effect only EIPEdge.Full
+// AWS does) says holds the Elastic IP: the client asks DescribeAddresses
+// once per ClientInterval, apart from its requests, and each request goes
+// where the last answer said (Probe.LookedAt says when that came; it is
+// one interval old unless moto was slow). A new holder takes effect only EIPEdge.Full
 // after the client first saw it, waited in real time (it overlaps the
 // rest of the boot, which a scaled wait would not keep), during which the
 // address still leads to the previous holder; an address on no instance
@@ -101,19 +102,51 @@ func (c *Client) LookupErrors() []string {
 	return append([]string(nil), c.lookErrs...)
 }
 
-// router is what the address leads to.
+// router is what the address leads to. The client's lookups feed it
+// (observe); each request reads it (current). Guarded by Client.mu.
 type router struct {
+	holder       string    // the holder moto named at the last lookup
+	lookedAt     time.Time // when that lookup returned
 	effective    string    // the instance the address leads to
-	pending      string    // a new holder not yet in effect
-	pendingSince time.Time // when the client first saw it
+	pendingSince time.Time // when the client first saw holder, if it is not effective yet
+}
+
+// observe records what a lookup returned at now.
+func (c *Client) observe(r *router, holder string, now time.Time) {
+	if holder != r.holder && holder != "" {
+		r.pendingSince = now
+	}
+	r.holder, r.lookedAt = holder, now
+	if holder == "" {
+		// An address on no instance leads nowhere at once.
+		r.effective = ""
+	}
+}
+
+// current returns the instance the address leads to at now, and when the
+// lookup it rests on returned: a new holder takes effect EIPEdge.Full after
+// the client first saw it, a wait recorded as a phase.
+func (c *Client) current(r *router, now time.Time) (string, time.Time) {
+	if r.holder != r.effective && r.holder != "" && now.Sub(r.pendingSince) >= EIPEdge.Full {
+		c.phases = append(c.phases, Phase{Name: EIPEdge.Name, Start: r.pendingSince, End: now, Full: now.Sub(r.pendingSince)})
+		r.effective = r.holder
+	}
+	return r.effective, r.lookedAt
 }
 
 func (c *Client) run(ctx context.Context) {
 	defer close(c.done)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	inFlight := make(chan struct{}, clientMaxInFlight)
 	var r router
+	// The lookups run apart from the requests, so that a slow answer
+	// from moto delays neither.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.lookups(ctx, &r)
+	}()
+	inFlight := make(chan struct{}, clientMaxInFlight)
 	deadline := time.After(clientMaxRun)
 	ticker := time.NewTicker(ClientInterval)
 	defer ticker.Stop()
@@ -127,7 +160,9 @@ func (c *Client) run(ctx context.Context) {
 			return
 		case <-ticker.C:
 		}
-		routed := c.route(ctx, &r)
+		c.mu.Lock()
+		routed, lookedAt := c.current(&r, time.Now())
+		c.mu.Unlock()
 		select {
 		case inFlight <- struct{}{}:
 		default:
@@ -138,6 +173,7 @@ func (c *Client) run(ctx context.Context) {
 			defer wg.Done()
 			defer func() { <-inFlight }()
 			p := c.ask(routed, write)
+			p.LookedAt = lookedAt
 			c.mu.Lock()
 			c.probes = append(c.probes, p)
 			c.mu.Unlock()
@@ -145,42 +181,40 @@ func (c *Client) run(ctx context.Context) {
 	}
 }
 
-// route looks the holder up and returns the instance the address leads to
-// now.
-func (c *Client) route(ctx context.Context, r *router) string {
-	lookupCtx, cancel := context.WithTimeout(ctx, ClientInterval)
-	defer cancel()
-	// Under the lab's lock: while the lab assumes an instance role it
-	// exempts moto's next request from IAM enforcement, and a lookup in
-	// between would take the exemption.
-	c.lab.mu.Lock()
-	holder, err := c.lab.Holder(lookupCtx)
-	c.lab.mu.Unlock()
-	now := time.Now()
-	if err != nil {
+// lookups asks moto who holds the address, a lookup at the start of every
+// interval (or as soon as the last one returned, if it took longer), until
+// the client stops.
+func (c *Client) lookups(ctx context.Context, r *router) {
+	deadline := time.After(clientMaxRun)
+	ticker := time.NewTicker(ClientInterval)
+	defer ticker.Stop()
+	for {
+		lookupCtx, cancel := context.WithTimeout(ctx, clientTimeout)
+		// Under the lab's lock: while the lab assumes an instance role it
+		// exempts moto's next request from IAM enforcement, and a lookup
+		// in between would take the exemption.
+		c.lab.mu.Lock()
+		holder, err := c.lab.Holder(lookupCtx)
+		c.lab.mu.Unlock()
+		cancel()
 		c.mu.Lock()
-		c.lookErrs = append(c.lookErrs, err.Error())
+		if err != nil {
+			// Unknown holder: the address keeps leading where it did.
+			c.lookErrs = append(c.lookErrs, err.Error())
+		} else {
+			c.observe(r, holder, time.Now())
+		}
 		c.mu.Unlock()
-		// Unknown holder: the address keeps leading where it did.
-		return r.effective
-	}
-	switch {
-	case holder == r.effective:
-		r.pending = ""
-	case holder == "":
-		r.effective, r.pending = "", ""
-	default:
-		if r.pending != holder {
-			r.pending, r.pendingSince = holder, now
-		}
-		if now.Sub(r.pendingSince) >= EIPEdge.Full {
-			c.mu.Lock()
-			c.phases = append(c.phases, Phase{Name: EIPEdge.Name, Start: r.pendingSince, End: now, Full: now.Sub(r.pendingSince)})
-			c.mu.Unlock()
-			r.effective, r.pending = holder, ""
+		select {
+		case <-c.stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		case <-ticker.C:
 		}
 	}
-	return r.effective
 }
 
 // ask sends one request to the instance the address leads to.

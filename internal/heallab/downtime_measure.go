@@ -24,6 +24,9 @@ type Probe struct {
 	Counter, Inherited int
 	// Refused says why no answer came, "" if one did.
 	Refused string
+	// LookedAt is when the lookup of the address's holder that Routed
+	// rests on returned.
+	LookedAt time.Time
 }
 
 // Answered reports that the probe got an answer.
@@ -66,8 +69,9 @@ type Downtime struct {
 	// Recovered reports that an answer came after the event's refusals.
 	Recovered bool
 	// Spacing is the longest real time between two requests the client
-	// sent during the event.
-	Spacing time.Duration
+	// sent during the event, and Staleness the oldest lookup a request
+	// was routed by.
+	Spacing, Staleness time.Duration
 }
 
 // Line is the measurement as one line:
@@ -146,6 +150,11 @@ func MeasureDowntime(event string, volume bool, way string, probes []Probe, phas
 
 	for i := 1; i < len(window); i++ {
 		d.Spacing = max(d.Spacing, window[i].Sent.Sub(window[i-1].Sent))
+	}
+	for _, p := range window {
+		if !p.LookedAt.IsZero() {
+			d.Staleness = max(d.Staleness, p.Sent.Sub(p.LookedAt))
+		}
 	}
 
 	var prev *Probe

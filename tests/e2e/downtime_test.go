@@ -29,7 +29,7 @@ func startDowntime(t *testing.T, volume bool) (*heallab.DowntimeRun, *heallab.La
 func checkDowntime(t *testing.T, d heallab.Downtime, old, replacement string) {
 	t.Helper()
 	t.Log(d.Line())
-	t.Logf("the client sent a request at least every %v during %s, and answers came from %v", d.Spacing, d.Event, d.Instances)
+	t.Logf("during %s the client sent a request at least every %v, each routed by a lookup at most %v old; answers came from %v", d.Event, d.Spacing, d.Staleness, d.Instances)
 	if !slices.Contains(d.Instances, old) || !slices.Contains(d.Instances, replacement) || old == replacement {
 		t.Errorf("the client heard from %v, want the old instance %s and its replacement %s", d.Instances, old, replacement)
 	}
