@@ -22,7 +22,7 @@ func DowntimeSection(ds []Downtime) string {
 	b.WriteString("One run of `make downtime-report` on " + time.Now().UTC().Format("2006-01-02") + ". ")
 	b.WriteString("A client outside every instance asks the stack's address every " + fmt.Sprint(ClientInterval.Milliseconds()) + " ms for the whole run, " +
 		"every " + fmt.Sprint(clientWriteEvery) + "th request a write. The address leads to whichever instance moto says holds the Elastic IP " +
-		"(looked up at most one interval before each request), " + EIPEdge.Full.String() + " after the holder changes (`" + EIPEdge.Name + "`, below). " +
+		"(asked every interval, apart from the requests, so a request is routed by a lookup one interval old, more when moto answers slowly), " + EIPEdge.Full.String() + " after the holder changes (`" + EIPEdge.Name + "`, below). " +
 		"The application is a real server the stack's user script starts on each instance: it answers with its instance id and a counter, " +
 		"and acknowledges a write only once the counter is on disk (on the data volume when the stack has one, else in `/var/lib`).\n\n")
 	b.WriteString("- **refused**: the time without answers, from the last answer before the event to the first after it.\n" +
