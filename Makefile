@@ -3,7 +3,7 @@ GO ?= go
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: help synth synth-json test lint demo demo-https heal-report schema sdks sdk-packages provider npm-ci
+.PHONY: help synth synth-json test lint demo demo-https heal-report downtime-report schema sdks sdk-packages provider npm-ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -56,8 +56,14 @@ demo-https: ## the HTTPS option with the real certbot and nginx against pebble: 
 	@log="$${TMPDIR:-/tmp}/selfhealing-demo-https.log"; echo "full output: $$log"; \
 	$(GO) -C lab test -count=1 -timeout 20m -run 'TestHTTPS' -v ./userdata/ 2>&1 | tee "$$log" | grep -E 'REPORT|^ *--- (PASS|FAIL|SKIP)|^(ok|FAIL)'
 
-heal-report: ## run every healing scenario for our script and the seed's, and the HTTPS test; write docs/heal-report.md and docs/seed-comparison.md's table from them
+heal-report: ## run every healing scenario for our script and the seed's, the HTTPS test and the downtime events; write docs/heal-report.md and docs/seed-comparison.md's table from them
 	@figures="$$(mktemp --suffix=.json)"; trap 'rm -f "$$figures"' EXIT; set -x; \
 	HTTPS_REPORT="$$figures" $(GO) -C lab test -count=1 -timeout 20m -run 'TestHTTPSCertificateIsIssuedOnceAndOutlivesTheInstance' -v ./userdata/ | grep -E 'REPORT|wrote the figures|^ *--- |^(ok|FAIL)' && \
 	HEAL_HTTPS="$$figures" HEAL_REPORT=$(CURDIR)/docs/heal-report.md HEAL_README=$(CURDIR)/docs/seed-comparison.md $(GO) -C lab test -count=1 -timeout 40m -run 'TestHealScenarios' -v ./tests/e2e/ | grep -E ' HEAL |AWS CLI for |^ *--- |^(ok|FAIL)'
 	@echo "wrote docs/heal-report.md and docs/seed-comparison.md's heal summary"
+	@$(MAKE) --no-print-directory downtime-report
+
+downtime-report: ## play every downtime event with a client outside the instance; print one DOWNTIME line each and write docs/heal-report.md's downtime section
+	@out="$$(mktemp)"; trap 'rm -f "$$out"' EXIT; \
+	DOWNTIME_REPORT=$(CURDIR)/docs/heal-report.md $(GO) -C lab test -count=1 -timeout 30m -run 'TestDowntimeReport' -v ./tests/e2e/ >"$$out" 2>&1; rc=$$?; \
+	grep -E 'DOWNTIME event=|^ *--- |^(ok|FAIL)|_test.go:' "$$out" | sed 's/^.*\(DOWNTIME event=\)/\1/'; exit $$rc

@@ -214,12 +214,13 @@ func logTime(log, needle string) (time.Time, bool) {
 // version requires IMDSv2, as the lab's metadata service will.
 func (l *Lab) userData(ctx context.Context, inst Instance, script Script, metadataURL string) ([]byte, error) {
 	if script == Seed {
-		return SeedUserData(l.Outputs["allocationId"], l.Region, metadataURL)
+		data, err := SeedUserData(l.Outputs["allocationId"], l.Region, metadataURL)
+		return append(data, l.seedTail()...), err
 	}
 
 	// What EC2 gives the instance from its template version, which moto
 	// applies only in part (emulator.InstanceLaunchSettings).
-	launch, err := emulator.InstanceLaunchSettings(ctx, l.admin, inst.ID, l.Outputs["launchTemplateId"], inst.LaunchTemplateVersion)
+	launch, err := emulator.InstanceLaunchSettings(ctx, l.admin, inst.ID, inst.launchTemplateID(l), inst.LaunchTemplateVersion)
 	if err != nil {
 		return nil, err
 	}

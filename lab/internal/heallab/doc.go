@@ -64,6 +64,23 @@
 // write on its volume meanwhile (Lab.WriteVolumeFile) and every later boot
 // is checked for that file (BootResult.Volume).
 //
+// # Downtime, from outside
+//
+// A DowntimeRun deploys the stack with a real application as its user
+// script (downtime_app.go: a python3 server on a free loopback port per
+// instance, which it writes to AppPortFile on the instance; it answers its
+// instance id and a counter, and acknowledges a write once the counter is
+// fsynced, on the data volume when there is one). A Client outside every
+// instance asks "the stack's address" every ClientInterval: before each
+// request it asks moto (DescribeAddresses, at most one interval old) which
+// instance holds the Elastic IP, and sends the request to that instance's
+// port, and to no other; a new holder takes effect EIPEdge after the
+// client first sees it. The lab then plays an event (DowntimeEvents) and
+// the group's replacement, and MeasureDowntime turns the probes into
+// refused time, longest gap and lost writes. AWS's own times are in
+// awstimes.go, each with its source: the lab waits them scaled by
+// ModelledTimeScale and reports them at full length.
+//
 // tests/e2e/README.md lists each difference between moto and AWS and what the
 // harness does about it.
 package heallab

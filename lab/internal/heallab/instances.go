@@ -21,6 +21,9 @@ type Instance struct {
 	SubnetID         string
 	// LaunchTemplateVersion is the template version it was launched from.
 	LaunchTemplateVersion string
+	// LaunchTemplateID is the template it was launched from, as the group
+	// says (moto: the group's current one).
+	LaunchTemplateID string
 }
 
 // GroupInstances returns the group's instances, in the order the group
@@ -44,6 +47,7 @@ func (l *Lab) GroupInstances(ctx context.Context) ([]Instance, error) {
 		}
 		if gi.LaunchTemplate != nil {
 			inst.LaunchTemplateVersion = aws.ToString(gi.LaunchTemplate.Version)
+			inst.LaunchTemplateID = aws.ToString(gi.LaunchTemplate.LaunchTemplateId)
 		}
 		instances = append(instances, inst)
 	}

@@ -75,6 +75,13 @@ type Lab struct {
 	booted  int
 	live    map[string]running // booted and not killed, by id
 	closers []func() error
+
+	// downtimeKill shapes the Auto Scaling model's terminations during a
+	// downtime run (StartDowntime); zero otherwise. Guarded by mu.
+	downtimeKill KillOptions
+	// seedApp appends the application's start to the seed's user data
+	// (seedAppTail) during a downtime run of the seed. Guarded by mu.
+	seedApp bool
 }
 
 // Start starts moto, deploys the stack into it with the real program, and

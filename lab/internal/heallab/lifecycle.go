@@ -23,7 +23,10 @@ import (
 // terminateAsAWS is how the Auto Scaling model ends an abandoned or
 // unhealthy instance: as Kill does, and as AWS does.
 func (l *Lab) terminateAsAWS(ctx context.Context, id string) error {
-	return l.terminate(ctx, id, KillOptions{})
+	l.mu.Lock()
+	opts := l.downtimeKill
+	l.mu.Unlock()
+	return l.terminate(ctx, id, opts)
 }
 
 // NoGate is Gate's answer for a stack without the launch gate.

@@ -18,11 +18,7 @@ import (
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
-// DefaultVolumeHeld is how long the lab's EBS keeps a killed instance's
-// data volume in-use, attached to it (detaching), before it becomes
-// available, when KillOptions.VolumeHeldFor is zero. AWS detaches it
-// "gradually", in a time it does not document; moto detaches it at once.
-const DefaultVolumeHeld = 5 * time.Second
+// DefaultVolumeHeld is in awstimes.go, with every time the lab models.
 
 // VolumeFile is the file, relative to the data volume's mount path, that
 // the lab writes on a running instance (WriteVolumeFile) and looks for

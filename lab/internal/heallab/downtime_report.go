@@ -1,0 +1,73 @@
+package heallab
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The downtime section of docs/heal-report.md, which `make heal-report`
+// writes from the same run (its downtime-report step), between
+// DowntimeBegin and DowntimeEnd; at the end of the file if they are
+// missing.
+const (
+	DowntimeBegin = "<!-- downtime: begin; written by `make downtime-report`, which `make heal-report` runs -->"
+	DowntimeEnd   = "<!-- downtime: end -->"
+)
+
+// DowntimeSection is the report's downtime section for ds.
+func DowntimeSection(ds []Downtime) string {
+	var b strings.Builder
+	b.WriteString("## Downtime, seen from outside\n\n")
+	b.WriteString("One run of `make downtime-report` on " + time.Now().UTC().Format("2006-01-02") + ". ")
+	b.WriteString("A client outside every instance asks the stack's address every " + fmt.Sprint(ClientInterval.Milliseconds()) + " ms for the whole run, " +
+		"every " + fmt.Sprint(clientWriteEvery) + "th request a write. The address leads to whichever instance moto says holds the Elastic IP " +
+		"(asked every interval, apart from the requests, so a request is routed by a lookup one interval old, more when moto answers slowly), " + EIPEdge.Full.String() + " after the holder changes (`" + EIPEdge.Name + "`, below). " +
+		"The application is a real server the stack's user script starts on each instance: it answers with its instance id and a counter, " +
+		"and acknowledges a write only once the counter is on disk (on the data volume when the stack has one, else in `/var/lib`).\n\n")
+	b.WriteString("- **refused**: the time without answers, from the last answer before the event to the first after it.\n" +
+		"- **longest gap**: the longest time between two answers.\n" +
+		"- **modelled share**: how much of *refused* is AWS's own time, which the lab cannot run (below), and, for `app-dies`, the health check's interval: " +
+		"the lab waits " + fmt.Sprintf("%g", ModelledTimeScale) + " of each and reports it at its full length. The rest is measured here, on a shared machine against emulators.\n" +
+		"- **lost writes**: of the writes the old instance acknowledged, those the replacement's counter does not include. " +
+		"Without a data volume the counter is on the instance's own disk, which goes with it.\n" +
+		"- **way**: `ours` is the group's own replacement, which today terminates the old instance before it launches the new one " +
+		"(for a rollout, the instance refresh's MinHealthyPercentage 0, MaxHealthyPercentage 100), so `ours` is terminate-first. " +
+		"`seed` is the seed article's user data as published, in the stack shaped for it (no data volume, no launch gate, no health check), " +
+		"followed by the same application's start, as a user of the article would add theirs; it has no `app-dies` row, since nothing there notices a dead application.\n\n")
+	b.WriteString("Events: `terminated`, the instance is terminated; `app-dies`, the application is killed and the stack's health check " +
+		fmt.Sprintf("(every %d s, %d failures)", AppHealthCheckInterval, AppHealthCheckThreshold) +
+		" marks the instance unhealthy, modelled as the longest wait, two whole intervals; `impaired`, the application is frozen (it accepts connections, never answers) and Auto Scaling replaces the instance after `" +
+		ImpairmentNoticed.Name + "`; `rollout`, a new launch template version, executed by the group's instance refresh.\n\n")
+	b.WriteString(DowntimeTable(ds))
+	b.WriteString("\nAWS's times the lab models (`lab/internal/heallab/awstimes.go`):\n\n| time | length | source |\n|---|---:|---|\n")
+	for _, t := range AWSTimes() {
+		src := ""
+		for _, u := range strings.Fields(t.Source) {
+			src += " <" + u + ">"
+		}
+		if t.Assumption {
+			src = "assumption; see" + src
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", t.Name, t.Full, strings.TrimSpace(src))
+	}
+	b.WriteString("\nThe lab does not model the group's health check grace period: on AWS a report within it of the instance going in service is ignored, so the `app-dies` rows are for an application that dies after it. " +
+		"A rollout here gives the group a copy of its launch template, standing in for a new version, which the emulator cannot launch from. " +
+		"Not measured yet: a Spot rebalance, an office-hours stop and start, the loss of a zone.\n")
+	return b.String()
+}
+
+// ReplaceDowntime returns text with its downtime section replaced by
+// section, or section appended if text has none.
+func ReplaceDowntime(text, section string) string {
+	block := DowntimeBegin + "\n" + section + DowntimeEnd + "\n"
+	head, rest, ok := strings.Cut(text, DowntimeBegin)
+	if !ok {
+		return strings.TrimRight(text, "\n") + "\n\n" + block
+	}
+	_, tail, ok := strings.Cut(rest, DowntimeEnd+"\n")
+	if !ok {
+		return head + block
+	}
+	return head + block + tail
+}

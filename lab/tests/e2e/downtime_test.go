@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/selfhealing-dev/selfhealing/lab/internal/heallab"
+)
+
+// startDowntime deploys the dev stack with the downtime application, with
+// or without its data volume, boots the first instance and starts the
+// client outside it.
+func startDowntime(t *testing.T, volume bool) (*heallab.DowntimeRun, *heallab.Lab) {
+	t.Helper()
+	lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.DowntimeOverrides(volume)})
+	run, err := lab.StartDowntime(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(run.Stop)
+	return run, lab
+}
+
+// checkDowntime fails the test unless the client saw the heal: answers
+// from the old instance and from its replacement, never an answer from an
+// instance the address did not lead to, and, with a data volume, no
+// acknowledged write lost. Timings are reported, never asserted.
+func checkDowntime(t *testing.T, d heallab.Downtime, old, replacement string) {
+	t.Helper()
+	t.Log(d.Line())
+	t.Logf("during %s the client sent a request at least every %v, each routed by a lookup at most %v old; answers came from %v", d.Event, d.Spacing, d.Staleness, d.Instances)
+	if !slices.Contains(d.Instances, old) || !slices.Contains(d.Instances, replacement) || old == replacement {
+		t.Errorf("the client heard from %v, want the old instance %s and its replacement %s", d.Instances, old, replacement)
+	}
+	if !d.Recovered {
+		t.Error("the client never got an answer after the event")
+	}
+	if d.Misrouted != 0 {
+		t.Errorf("%d answers came from an instance the address did not lead to", d.Misrouted)
+	}
+	if d.Writes == 0 {
+		t.Error("the client had no write acknowledged")
+	}
+	if d.Volume && d.LostWrites != 0 {
+		t.Errorf("the replacement lacks %d of the writes the old instance acknowledged, with the counter on the data volume", d.LostWrites)
+	}
+	// Without a data volume the counter is on the instance's own disk,
+	// which goes with it: the measurement must say the writes are lost.
+	if !d.Volume && d.LostWrites == 0 {
+		t.Error("without a data volume the replacement starts a fresh counter, yet no write was counted lost")
+	}
+}
+
+// TestDowntimeIsMeasuredFromOutside terminates the instance once with and
+// once without the data volume, with the client asking all along.
+func TestDowntimeIsMeasuredFromOutside(t *testing.T) {
+	for _, volume := range []bool{true, false} {
+		name := map[bool]string{true: "with-volume", false: "without-volume"}[volume]
+		t.Run(name, func(t *testing.T) {
+			run, lab := startDowntime(t, volume)
+			old, err := lab.OnlyInstance(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, boot, err := run.Play(t.Context(), heallab.EventTerminated)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Volume != volume {
+				t.Errorf("measured volume=%v in a stack deployed with volume=%v", d.Volume, volume)
+			}
+			checkDowntime(t, d, old.ID, boot.Instance.ID)
+		})
+	}
+}
+
+// TestDowntimeReport plays every downtime event with and without the data
+// volume, and those the seed's stack can take part in with the seed's
+// script, and prints one DOWNTIME line each; with DOWNTIME_REPORT naming the
+// heal report, it writes its downtime section there. `make
+// downtime-report` runs it; it takes minutes, so `make test` runs only
+// TestDowntimeIsMeasuredFromOutside.
+func TestDowntimeReport(t *testing.T) {
+	path := os.Getenv("DOWNTIME_REPORT")
+	if path == "" {
+		t.Skip("DOWNTIME_REPORT names no report; `make downtime-report` runs this")
+	}
+	var all []heallab.Downtime
+	for _, tc := range []struct {
+		name      string
+		overrides map[string]string
+		script    heallab.Script
+	}{
+		{"ours-with-volume", heallab.DowntimeOverrides(true), heallab.Ours},
+		{"ours-without-volume", heallab.DowntimeOverrides(false), heallab.Ours},
+		{"seed", heallab.DowntimeSeedOverrides(), heallab.Seed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lab, ctx := startLabShaped(t, heallab.Options{Overrides: tc.overrides})
+			run, err := lab.StartDowntimeWith(ctx, tc.script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(run.Stop)
+			for _, event := range run.Events() {
+				old, err := lab.OnlyInstance(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, boot, err := run.Play(ctx, event)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkDowntime(t, d, old.ID, boot.Instance.ID)
+				all = append(all, d)
+			}
+		})
+	}
+	if t.Failed() {
+		return
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	updated := heallab.ReplaceDowntime(string(text), heallab.DowntimeSection(all))
+	if err := os.WriteFile(path, []byte(updated), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote the downtime section into %s", path)
+}
