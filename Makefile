@@ -17,7 +17,7 @@ synth-json: ## the same, as one JSON object
 lint: ## gofmt, go vet (the module, the test lab's module lab/, and sdkgen/)
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
-	cd lab && $(GO) vet ./...
+	cd lab && $(GO) vet ./... && $(GO) vet -tags report ./tests/e2e/
 	cd sdkgen && $(GO) vet ./...
 
 test: lint examples/typescript/node_modules/.bin/tsc ## every test: unit, program, provider, SDKs and examples, boot script against moto, end to end
@@ -65,5 +65,5 @@ heal-report: ## run every healing scenario for our script and the seed's, the HT
 
 downtime-report: ## play every downtime event with a client outside the instance; print one DOWNTIME line each and write docs/heal-report.md's downtime section
 	@out="$$(mktemp)"; trap 'rm -f "$$out"' EXIT; \
-	DOWNTIME_REPORT=$(CURDIR)/docs/heal-report.md $(GO) -C lab test -count=1 -timeout 30m -run 'TestDowntimeReport' -v ./tests/e2e/ >"$$out" 2>&1; rc=$$?; \
+	DOWNTIME_REPORT=$(CURDIR)/docs/heal-report.md $(GO) -C lab test -tags report -count=1 -timeout 30m -run 'TestDowntimeReport' -v ./tests/e2e/ >"$$out" 2>&1; rc=$$?; \
 	grep -E 'DOWNTIME event=|^ *--- |^(ok|FAIL)|_test.go:' "$$out" | sed 's/^.*\(DOWNTIME event=\)/\1/'; exit $$rc

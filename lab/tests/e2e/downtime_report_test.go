@@ -1,0 +1,66 @@
+//go:build report
+
+package e2e
+
+import (
+	"os"
+	"testing"
+
+	"github.com/selfhealing-dev/selfhealing/lab/internal/heallab"
+)
+
+// TestDowntimeReport plays every downtime event with and without the data
+// volume, and those the seed's stack can take part in with the seed's
+// script, and prints one DOWNTIME line each; with DOWNTIME_REPORT naming the
+// heal report, it writes its downtime section there. `make
+// downtime-report` runs it; it takes minutes, so it is built only with the
+// report tag, and `make test` runs TestDowntimeIsMeasuredFromOutside.
+func TestDowntimeReport(t *testing.T) {
+	path := os.Getenv("DOWNTIME_REPORT")
+	if path == "" {
+		t.Fatal("DOWNTIME_REPORT names no report to write; `make downtime-report` sets it")
+	}
+	var all []heallab.Downtime
+	for _, tc := range []struct {
+		name      string
+		overrides map[string]string
+		script    heallab.Script
+	}{
+		{"ours-with-volume", heallab.DowntimeOverrides(true), heallab.Ours},
+		{"ours-without-volume", heallab.DowntimeOverrides(false), heallab.Ours},
+		{"seed", heallab.DowntimeSeedOverrides(), heallab.Seed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lab, ctx := startLabShaped(t, heallab.Options{Overrides: tc.overrides})
+			run, err := lab.StartDowntimeWith(ctx, tc.script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(run.Stop)
+			for _, event := range run.Events() {
+				old, err := lab.OnlyInstance(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, boot, err := run.Play(ctx, event)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkDowntime(t, d, old.ID, boot.Instance.ID)
+				all = append(all, d)
+			}
+		})
+	}
+	if t.Failed() {
+		return
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	updated := heallab.ReplaceDowntime(string(text), heallab.DowntimeSection(all))
+	if err := os.WriteFile(path, []byte(updated), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote the downtime section into %s", path)
+}
