@@ -169,8 +169,8 @@ func TestRenderRefusesBadParams(t *testing.T) {
 		{withVolume(func(v *userdata.DataVolumeParams) { v.MountPath = "/var/lib/selfhealing" }), "in /var, which belongs"},
 		{withVolume(func(v *userdata.DataVolumeParams) { v.MountPath = "/" + strings.Repeat("d", 255) }), "longer than 255 bytes"},
 		{withVolume(func(v *userdata.DataVolumeParams) { v.FSType = "btrfs" }), `dataVolume.fsType "btrfs": want ext4 or xfs`},
-		{withVolume(func(v *userdata.DataVolumeParams) { v.WaitSeconds = 0 }), "dataVolume.waitSeconds 0: want 1 to 7200 seconds"},
-		{withVolume(func(v *userdata.DataVolumeParams) { v.WaitSeconds = 7201 }), "dataVolume.waitSeconds 7201"},
+		{withVolume(func(v *userdata.DataVolumeParams) { v.WaitSeconds = 0 }), "dataVolume.waitSeconds 0: want 30 to 3600 seconds"},
+		{withVolume(func(v *userdata.DataVolumeParams) { v.WaitSeconds = 3601 }), "dataVolume.waitSeconds 3601"},
 	} {
 		if _, err := userdata.Render(tc.params); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Render(%.80v): err = %v, want one mentioning %q", tc.params, err, tc.want)
