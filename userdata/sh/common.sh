@@ -72,7 +72,19 @@ fail() {
   exit 1
 }
 
-trap 'fail "command exited $? at line ${LINENO}"' ERR
+# source_line LINE: where line LINE of this script is in its source, as
+# userdata/sh/FILE:LINE: in the last file that starts (sh_lines, in the
+# header, says where) at or before it, for the script keeps each file's
+# lines where they are, a comment line left empty.
+source_line() {
+  local at="line $1" entry
+  for entry in "${sh_lines[@]}"; do
+    ((${entry#*:} > $1)) || at="userdata/sh/${entry%:*}:$(($1 - ${entry#*:} + 1))"
+  done
+  echo "$at"
+}
+
+trap 'fail "command exited $? at $(source_line "$LINENO")"' ERR
 
 # backoff ATTEMPT [CAP]: sets backoff_ms to the pause after try ATTEMPT:
 # min(CAP, 2^(ATTEMPT-1)) seconds, half of it jittered so that instances
