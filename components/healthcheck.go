@@ -110,13 +110,13 @@ func (h AppHealthCheck) validate(field string) []error {
 		bad("expectedStatus %d: %s", s, msg)
 	}
 	if msg := userdata.HealthIntervalProblem(*h.IntervalSeconds); msg != "" {
-		bad("intervalSeconds %d: %s, or leave it unset for %d", *h.IntervalSeconds, msg, DefaultAppHealthCheckIntervalSeconds)
+		bad("intervalSeconds %d: %s, or leave it unset for the default (%d)", *h.IntervalSeconds, msg, DefaultAppHealthCheckIntervalSeconds)
 	}
 	if msg := userdata.HealthTimeoutProblem(*h.TimeoutSeconds, *h.IntervalSeconds); msg != "" {
 		bad("timeoutSeconds %d: %s", *h.TimeoutSeconds, msg)
 	}
 	if msg := userdata.HealthThresholdProblem(*h.FailureThreshold); msg != "" {
-		bad("failureThreshold %d: %s, or leave it unset for %d", *h.FailureThreshold, msg, DefaultAppHealthCheckFailureThreshold)
+		bad("failureThreshold %d: %s, or leave it unset for the default (%d)", *h.FailureThreshold, msg, DefaultAppHealthCheckFailureThreshold)
 	}
 	return errs
 }
