@@ -40,8 +40,10 @@ func agreeBase() components.SelfHealingInstanceArgs {
 
 // Each field of the args that reaches the boot script has one rule: the
 // component's validation (at preview) and the boot script's renderer (at
-// apply, userdata.Render) accept and refuse exactly the same
-// values, at each field's bounds and for a bad pattern.
+// apply, userdata.Render) accept and refuse exactly the same values, at
+// each field's bounds and for a bad pattern. The parameters' keys and
+// values never reach the script (it loads them at boot), and the group,
+// hook and log group names and the paths it gets are the component's own.
 func TestComponentAndRendererAgreeOnEveryBootScriptField(t *testing.T) {
 	var rows []ruleRow
 	add := func(field string, accept bool, value any, set func(a *components.SelfHealingInstanceArgs)) {
