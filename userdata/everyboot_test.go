@@ -485,19 +485,19 @@ func TestGateHeartbeatsThroughALongVolumeWait(t *testing.T) {
 	if err := emulator.TerminateInstance(context.Background(), c.cfg, old.id); err != nil {
 		t.Fatal(err)
 	}
-	// The shortest gate the script takes with the shortest wait for a
-	// volume (it must outlast the wait and the address's retries): a
-	// heartbeat every 70 s; the volume frees itself after 80 s.
-	c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: old.id, For: 80 * time.Second, FromFirstDescribe: true})
+	// The shortest gate the script takes with a 120 s wait for the volume
+	// (it must outlast the wait and the address's retries): a heartbeat
+	// every 100 s; the volume frees itself after 110 s, within the wait.
+	c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: old.id, For: 110 * time.Second, FromFirstDescribe: true})
 	h, _ := c.newGroupHost()
 	p := c.params()
-	p.DataVolume.WaitSeconds = userdata.MinVolumeWaitSeconds
+	p.DataVolume.WaitSeconds = 120
 	p.LaunchGate = c.gate()
-	p.LaunchGate.TimeoutSeconds = userdata.MinVolumeWaitSeconds + userdata.RetryWindowSeconds + 1
+	p.LaunchGate.TimeoutSeconds = p.DataVolume.WaitSeconds + userdata.RetryWindowSeconds + 1
 	r := c.boot1(h, p)
 	c.wantMounted(h, r)
 	if n := c.api.Calls("RecordLifecycleActionHeartbeat"); n < 2 {
-		t.Errorf("%d heartbeats through an 80 s wait with a %d s gate, want the probe's and at least one more", n, p.LaunchGate.TimeoutSeconds)
+		t.Errorf("%d heartbeats through a 110 s wait with a %d s gate, want the probe's and at least one more", n, p.LaunchGate.TimeoutSeconds)
 	}
 	if !strings.Contains(r.Log, fmt.Sprintf("heartbeat; the group waits another %ds", p.LaunchGate.TimeoutSeconds)) {
 		t.Errorf("the log does not show the heartbeat:\n%s", r.Log)
