@@ -203,11 +203,11 @@ func (v DataVolumeArgs) validate() []error {
 	if msg := userdata.MountPathProblem(v.MountPath); msg != "" {
 		bad("mountPath %q: %s", v.MountPath, msg)
 	}
-	if v.FSType != "ext4" && v.FSType != "xfs" {
-		bad("fsType %q: want ext4 or xfs", v.FSType)
+	if msg := userdata.FSTypeProblem(v.FSType); msg != "" {
+		bad("fsType %q: %s", v.FSType, msg)
 	}
-	if t := v.attachTimeout(); t < 30 || t > 3600 {
-		bad("attachTimeoutSeconds %d: want 30 to 3600; AWS detaches a terminated instance's volume in an undocumented time", t)
+	if t := v.attachTimeout(); userdata.VolumeWaitProblem(t) != "" {
+		bad("attachTimeoutSeconds %d: %s; AWS detaches a terminated instance's volume in an undocumented time", t, userdata.VolumeWaitProblem(t))
 	}
 	if s := v.Snapshots; s != nil {
 		if !snapshotTimePattern.MatchString(s.TimeUTC) {

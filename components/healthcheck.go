@@ -2,12 +2,10 @@ package components
 
 import (
 	"fmt"
-	"net/url"
-	"strconv"
-	"strings"
-	"unicode"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // Defaults of AppHealthCheck's fields left at zero.
@@ -16,10 +14,6 @@ const (
 	DefaultAppHealthCheckIntervalSeconds  = 15
 	DefaultAppHealthCheckTimeoutSeconds   = 5
 	DefaultAppHealthCheckFailureThreshold = 3
-
-	// maxAppHealthCheckCommandLength keeps the command a short line: it
-	// travels in the user data, whose 16 KB the boot script shares.
-	maxAppHealthCheckCommandLength = 1024
 )
 
 // AppHealthCheck checks the application on the instance itself, where EC2's
@@ -68,14 +62,12 @@ func (h AppHealthCheck) WithDefaults() AppHealthCheck {
 }
 
 // healthURLRule and healthCommandRule check the two inputs, as validate
-// does a literal and the deployment an output.
+// does a literal and the deployment an output, by the boot script's own
+// rules (userdata.HealthURLProblem, userdata.HealthCommandProblem).
 func healthURLRule(field string) func(string) error {
 	return func(u string) error {
-		if u == "" {
-			return nil
-		}
-		if err := validateLocalURL(u); err != nil {
-			return fmt.Errorf("%s.url %q: %w", field, u, err)
+		if msg := userdata.HealthURLProblem(u); u != "" && msg != "" {
+			return fmt.Errorf("%s.url %q: %s", field, u, msg)
 		}
 		return nil
 	}
@@ -83,11 +75,8 @@ func healthURLRule(field string) func(string) error {
 
 func healthCommandRule(field string) func(string) error {
 	return func(c string) error {
-		if c == "" {
-			return nil
-		}
-		if err := validateCommand(c); err != nil {
-			return fmt.Errorf("%s.command: %w", field, err)
+		if msg := userdata.HealthCommandProblem(c); c != "" && msg != "" {
+			return fmt.Errorf("%s.command: %s", field, msg)
 		}
 		return nil
 	}
@@ -115,63 +104,21 @@ func (h AppHealthCheck) validate(field string) []error {
 			errs = append(errs, err)
 		}
 	}
-	if s := *h.ExpectedStatus; hasCommand && !hasURL && s != 0 {
-		bad("expectedStatus %d: applies only to a url check; a command is healthy when it exits 0", s)
-	} else if hasURL && (s < 100 || s > 599) {
-		bad("expectedStatus %d: want an HTTP status from 100 to 599, or leave it unset for %d", s, DefaultAppHealthCheckExpectedStatus)
-	}
-	for _, n := range []struct {
-		name  string
-		value int
-	}{{"intervalSeconds", *h.IntervalSeconds}, {"timeoutSeconds", *h.TimeoutSeconds}, {"failureThreshold", *h.FailureThreshold}} {
-		if n.value < 1 {
-			bad("%s %d: want a positive whole number, or leave it unset for the default", n.name, n.value)
+	if s := *h.ExpectedStatus; hasURL {
+		if msg := userdata.HealthExpectedStatusProblem(s, true); msg != "" {
+			bad("expectedStatus %d: %s, or leave it unset for %d", s, msg, DefaultAppHealthCheckExpectedStatus)
 		}
+	} else if msg := userdata.HealthExpectedStatusProblem(s, false); hasCommand && msg != "" {
+		bad("expectedStatus %d: %s", s, msg)
 	}
-	if *h.IntervalSeconds >= 1 && *h.TimeoutSeconds >= 1 && *h.TimeoutSeconds >= *h.IntervalSeconds {
-		bad("timeoutSeconds %d: must be shorter than intervalSeconds %d, so that checks never overlap", *h.TimeoutSeconds, *h.IntervalSeconds)
+	if msg := userdata.HealthIntervalProblem(*h.IntervalSeconds); msg != "" {
+		bad("intervalSeconds %d: %s, or leave it unset for the default (%d)", *h.IntervalSeconds, msg, DefaultAppHealthCheckIntervalSeconds)
+	}
+	if msg := userdata.HealthTimeoutProblem(*h.TimeoutSeconds, *h.IntervalSeconds); msg != "" {
+		bad("timeoutSeconds %d: %s", *h.TimeoutSeconds, msg)
+	}
+	if msg := userdata.HealthThresholdProblem(*h.FailureThreshold); msg != "" {
+		bad("failureThreshold %d: %s, or leave it unset for the default (%d)", *h.FailureThreshold, msg, DefaultAppHealthCheckFailureThreshold)
 	}
 	return errs
-}
-
-// validateLocalURL accepts only http(s) URLs on the instance itself: the
-// check asks whether this instance serves, not whether the network does.
-func validateLocalURL(raw string) error {
-	if strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-		return fmt.Errorf("contains spaces or control characters; percent-encode them")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("not a URL: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("want an http:// or https:// URL, such as http://localhost:8080/healthz")
-	}
-	if u.User != nil {
-		return fmt.Errorf("has credentials in it, which would be stored in the user data; check an endpoint that needs none")
-	}
-	switch strings.ToLower(u.Hostname()) {
-	case "localhost", "127.0.0.1", "::1":
-	default:
-		return fmt.Errorf("host %q: want localhost, 127.0.0.1 or [::1]; the check runs on the instance and asks about the instance", u.Hostname())
-	}
-	if port := u.Port(); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("port %q: want 1 to 65535", port)
-		}
-	}
-	return nil
-}
-
-func validateCommand(command string) error {
-	switch {
-	case strings.TrimSpace(command) == "":
-		return fmt.Errorf("is blank; give a command such as 'systemctl is-active --quiet myapp'")
-	case strings.ContainsAny(command, "\n\r\x00"):
-		return fmt.Errorf("spans several lines or holds a NUL byte; want one line (put a longer check in a script on the instance and call it)")
-	case len(command) > maxAppHealthCheckCommandLength:
-		return fmt.Errorf("is %d characters; want at most %d (put a longer check in a script on the instance and call it)",
-			len(command), maxAppHealthCheckCommandLength)
-	}
-	return nil
 }

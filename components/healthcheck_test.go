@@ -108,10 +108,10 @@ func TestBadHealthChecksAreRefused(t *testing.T) {
 		{"blank command", check(components.AppHealthCheck{Command: pulumi.String("   ")}), []string{"appHealthCheck.command", "blank"}},
 		{"multi-line command", check(components.AppHealthCheck{Command: pulumi.String("true\nfalse")}), []string{"appHealthCheck.command", "one line"}},
 		{"long command", check(components.AppHealthCheck{Command: pulumi.String(strings.Repeat("x", 1025))}), []string{"appHealthCheck.command", "1025", "1024"}},
-		{"negative interval", check(components.AppHealthCheck{Command: pulumi.String("true"), IntervalSeconds: pulumi.IntRef(-1)}), []string{"appHealthCheck.intervalSeconds", "-1", "positive"}},
-		{"negative timeout", check(components.AppHealthCheck{Command: pulumi.String("true"), TimeoutSeconds: pulumi.IntRef(-5)}), []string{"appHealthCheck.timeoutSeconds", "-5", "positive"}},
-		{"negative threshold", check(components.AppHealthCheck{Command: pulumi.String("true"), FailureThreshold: pulumi.IntRef(-3)}), []string{"appHealthCheck.failureThreshold", "-3", "positive"}},
-		{"timeout not under interval", check(components.AppHealthCheck{Command: pulumi.String("true"), IntervalSeconds: pulumi.IntRef(10), TimeoutSeconds: pulumi.IntRef(10)}), []string{"appHealthCheck.timeoutSeconds 10", "shorter than intervalSeconds 10"}},
+		{"negative interval", check(components.AppHealthCheck{Command: pulumi.String("true"), IntervalSeconds: pulumi.IntRef(-1)}), []string{"appHealthCheck.intervalSeconds", "-1", "2 to 86400"}},
+		{"negative timeout", check(components.AppHealthCheck{Command: pulumi.String("true"), TimeoutSeconds: pulumi.IntRef(-5)}), []string{"appHealthCheck.timeoutSeconds", "-5", "at least 1"}},
+		{"negative threshold", check(components.AppHealthCheck{Command: pulumi.String("true"), FailureThreshold: pulumi.IntRef(-3)}), []string{"appHealthCheck.failureThreshold", "-3", "1 to 1000"}},
+		{"timeout not under interval", check(components.AppHealthCheck{Command: pulumi.String("true"), IntervalSeconds: pulumi.IntRef(10), TimeoutSeconds: pulumi.IntRef(10)}), []string{"appHealthCheck.timeoutSeconds 10", "less than intervalSeconds 10"}},
 		{"default timeout over a short interval", check(components.AppHealthCheck{Command: pulumi.String("true"), IntervalSeconds: pulumi.IntRef(3)}), []string{"appHealthCheck.timeoutSeconds 5", "intervalSeconds 3"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,8 +48,8 @@ func (h HTTPSArgs) validate() []error {
 	if problem := userdata.EmailProblem(h.Email); problem != "" {
 		bad("email %q: %s; Let's Encrypt sends expiry notices there", h.Email, problem)
 	}
-	if h.AppPort < 1 || h.AppPort > 65535 || h.AppPort == 80 || h.AppPort == 443 {
-		bad("appPort %d: want the port your application listens on, 1 to 65535, not 80 or 443 (nginx listens there)", h.AppPort)
+	if msg := userdata.AppPortProblem(h.AppPort, userdata.DefaultHTTPPort, userdata.DefaultHTTPSPort); msg != "" {
+		bad("appPort %d: %s", h.AppPort, msg)
 	}
 	return errs
 }

@@ -29,9 +29,10 @@ const (
 	DefaultLaunchGateTimeoutSeconds = 600
 
 	// MinLaunchGateTimeoutSeconds and MaxLaunchGateTimeoutSeconds bound a
-	// lifecycle hook's heartbeat timeout (PutLifecycleHook, HeartbeatTimeout).
-	MinLaunchGateTimeoutSeconds = 30
-	MaxLaunchGateTimeoutSeconds = 7200
+	// lifecycle hook's heartbeat timeout (PutLifecycleHook, HeartbeatTimeout):
+	// the boot script's bounds.
+	MinLaunchGateTimeoutSeconds = userdata.MinLaunchGateTimeoutSeconds
+	MaxLaunchGateTimeoutSeconds = userdata.MaxLaunchGateTimeoutSeconds
 
 	// capacityWaitMarginSeconds is what `pulumi up` waits beyond the hook's
 	// timeout: EC2 has to launch the instance before the hook's clock starts,
@@ -44,10 +45,6 @@ const (
 	providerDefaultCapacityWait = "10m"
 
 	launchTransition = "autoscaling:EC2_INSTANCE_LAUNCHING"
-
-	// addressRetrySeconds bounds the boot script's retries to take the
-	// Elastic IP: one step's time window.
-	addressRetrySeconds = userdata.RetryWindowSeconds
 )
 
 // launchGateParams is the launch gate as the boot script needs it, or nil
@@ -102,18 +99,17 @@ func (a SelfHealingInstanceArgs) validateLaunchGate() []error {
 	case !a.launchGate():
 		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: applies only to the launch gate, which launchGate false turns off; "+
 			"remove one of the two", *t))
-	case *t < MinLaunchGateTimeoutSeconds || *t > MaxLaunchGateTimeoutSeconds:
-		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: want %d to %d seconds (the lifecycle hook's heartbeat timeout), or leave it unset for %d",
-			*t, MinLaunchGateTimeoutSeconds, MaxLaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds))
+	case userdata.LaunchGateTimeoutProblem(*t) != "":
+		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: %s, or leave it unset for %d",
+			*t, userdata.LaunchGateTimeoutProblem(*t), DefaultLaunchGateTimeoutSeconds))
 	}
 	// A new instance may wait the whole attach timeout for its volume to
 	// leave its predecessor, then retry the address: the gate must outlast
 	// both, or it abandons an instance that would have come up.
-	if v := a.DataVolume; v != nil && a.launchGate() && v.attachTimeout() > 0 {
-		if need := v.attachTimeout() + addressRetrySeconds; a.launchGateTimeout() <= need {
-			errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: must exceed dataVolume.attachTimeoutSeconds %d plus the %d s the boot script "+
-				"may spend taking the Elastic IP, or the group abandons an instance still waiting for its volume; set more than %d, or a shorter attachTimeoutSeconds",
-				a.launchGateTimeout(), v.attachTimeout(), addressRetrySeconds, need))
+	if v := a.DataVolume; v != nil && a.launchGate() {
+		if msg := userdata.GateOutlastsVolumeProblem(a.launchGateTimeout(), v.attachTimeout()); msg != "" {
+			errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d (dataVolume.attachTimeoutSeconds %d): %s",
+				a.launchGateTimeout(), v.attachTimeout(), msg))
 		}
 	}
 	return errs

@@ -2,8 +2,6 @@ package components
 
 import (
 	"fmt"
-	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,17 +34,6 @@ type LogsArgs struct {
 // (PutRetentionPolicy); 0, meaning never expire, is allowed too.
 var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
-// maxLogFiles bounds ExtraFiles; each is a stream per instance.
-const maxLogFiles = 20
-
-// maxLogFilePath keeps "{instance_id}<path>", the stream name, within
-// CloudWatch Logs' 512 characters once the agent puts in the instance id.
-const maxLogFilePath = 490
-
-// logFilePattern matches a literal absolute path that can be part of a
-// stream name, which may hold neither ':' nor '*'.
-var logFilePattern = regexp.MustCompile(`^(/[A-Za-z0-9._@+-]+)+$`)
-
 // LogGroupName returns the log group a component's instances ship to,
 // "/selfhealing/<project>/<stack>/<component>". It is a pure function, so
 // the instance role's policy can name the group before it exists.
@@ -69,19 +56,13 @@ func (l LogsArgs) validate() []error {
 	case *l.RetentionDays != 0 && !slices.Contains(LogRetentionDays, *l.RetentionDays):
 		bad("retentionDays %d: want one of %s, or 0 to keep logs forever", *l.RetentionDays, strings.Join(days, ", "))
 	}
-	if len(l.ExtraFiles) > maxLogFiles {
-		bad("extraFiles: %d files; want at most %d", len(l.ExtraFiles), maxLogFiles)
+	if msg := userdata.ExtraLogFilesProblem(len(l.ExtraFiles)); msg != "" {
+		bad("extraFiles: %s", msg)
 	}
-	seen := map[string]bool{userdata.LogFile: true, userdata.CloudInitOutputLog: true}
 	for i, f := range l.ExtraFiles {
-		switch {
-		case len(f) > maxLogFilePath || !logFilePattern.MatchString(f) || path.Clean(f) != f:
-			bad("extraFiles[%d] %q: want a clean absolute path of at most %d of A-Z a-z 0-9 . _ @ + - /, such as /var/log/app.log (no globs: the path names the stream)",
-				i, f, maxLogFilePath)
-		case seen[f]:
-			bad("extraFiles[%d] %q: already shipped; %s and %s always are, and a file is listed once", i, f, userdata.LogFile, userdata.CloudInitOutputLog)
+		if msg := userdata.ExtraLogFileProblem(l.ExtraFiles, i); msg != "" {
+			bad("extraFiles[%d] %q: %s", i, f, msg)
 		}
-		seen[f] = true
 	}
 	if key, known := knownString(l.KMSKeyARN); known {
 		if err := checkLogsKeyPattern(key); err != nil {

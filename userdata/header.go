@@ -76,8 +76,27 @@ func header(p Params) string {
 		h.values("parameters_loader", s.Loader())
 		h.values("parameters_env_reader", s.EnvReader())
 	}
+	// sh_lines is the header's last value: the lines above it and the two
+	// that end the header are all there is before the first file.
+	h.array("sh_lines", sourceLines(p, strings.Count(h.b.String(), "\n")+2))
 	h.b.WriteString(HeaderEnd + "\n")
 	return h.b.String()
+}
+
+// sourceLines returns the header's sh_lines: each file of the script, as
+// "<file>:<line>", with the line of the rendered script that the file's
+// first line is, after a header of headerLines lines. Each file keeps its
+// lines where they are (see compact), so line L of the script is line
+// L-start+1 of the last file that starts at or before it: the error trap
+// names the file and line a command failed at, as userdata/sh holds it.
+func sourceLines(p Params, headerLines int) []string {
+	var entries []string
+	line := headerLines + 1
+	for _, name := range scriptFiles(p) {
+		entries = append(entries, name+":"+strconv.Itoa(line))
+		line += strings.Count(shFile(name), "\n")
+	}
+	return entries
 }
 
 // HeaderEnd is the header's last line, a no-op command (":"; comments

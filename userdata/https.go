@@ -45,10 +45,16 @@ type HTTPSParams struct {
 	HTTPPort, HTTPSPort int
 }
 
+// The ports nginx listens on unless HTTPParams says otherwise.
+const (
+	DefaultHTTPPort  = 80
+	DefaultHTTPSPort = 443
+)
+
 // httpPort is the port nginx serves the challenge on.
 func (h HTTPSParams) httpPort() int {
 	if h.HTTPPort == 0 {
-		return 80
+		return DefaultHTTPPort
 	}
 	return h.HTTPPort
 }
@@ -56,9 +62,18 @@ func (h HTTPSParams) httpPort() int {
 // httpsPort is the port nginx terminates TLS on.
 func (h HTTPSParams) httpsPort() int {
 	if h.HTTPSPort == 0 {
-		return 443
+		return DefaultHTTPSPort
 	}
 	return h.HTTPSPort
+}
+
+// AppPortProblem says what is wrong with port as the application's local
+// port, behind nginx listening on httpPort and httpsPort, or "".
+func AppPortProblem(port, httpPort, httpsPort int) string {
+	if port < 1 || port > 65535 || port == httpPort || port == httpsPort {
+		return fmt.Sprintf("want the port your application listens on, 1 to 65535, not %d or %d (nginx listens there)", httpPort, httpsPort)
+	}
+	return ""
 }
 
 var (

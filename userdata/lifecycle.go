@@ -81,11 +81,32 @@ func (g *LaunchGateParams) validate() []error {
 	if err := checkGroupName("launchGate.groupName", g.GroupName); err != nil {
 		errs = append(errs, err)
 	}
-	if g.TimeoutSeconds < MinLaunchGateTimeoutSeconds || g.TimeoutSeconds > MaxLaunchGateTimeoutSeconds {
-		errs = append(errs, fmt.Errorf("launchGate.timeoutSeconds %d: want %d to %d seconds, a lifecycle hook's heartbeat timeout",
-			g.TimeoutSeconds, MinLaunchGateTimeoutSeconds, MaxLaunchGateTimeoutSeconds))
+	if msg := LaunchGateTimeoutProblem(g.TimeoutSeconds); msg != "" {
+		errs = append(errs, fmt.Errorf("launchGate.timeoutSeconds %d: %s", g.TimeoutSeconds, msg))
 	}
 	return errs
+}
+
+// LaunchGateTimeoutProblem says what is wrong with seconds as the launch
+// gate's timeout, or "".
+func LaunchGateTimeoutProblem(seconds int) string {
+	if seconds < MinLaunchGateTimeoutSeconds || seconds > MaxLaunchGateTimeoutSeconds {
+		return fmt.Sprintf("want %d to %d seconds (the lifecycle hook's heartbeat timeout)", MinLaunchGateTimeoutSeconds, MaxLaunchGateTimeoutSeconds)
+	}
+	return ""
+}
+
+// GateOutlastsVolumeProblem says why a launch gate of gateSeconds would
+// abandon an instance still within its bounds, waiting volumeWaitSeconds
+// for its data volume and then up to RetryWindowSeconds taking the
+// Elastic IP, or "".
+func GateOutlastsVolumeProblem(gateSeconds, volumeWaitSeconds int) string {
+	if need := volumeWaitSeconds + RetryWindowSeconds; gateSeconds <= need {
+		return fmt.Sprintf("must exceed the data volume's wait of %d s plus the %d s the boot script may spend taking the Elastic IP, "+
+			"or the group abandons an instance still waiting for its volume; want more than %d, or a shorter wait for the volume",
+			volumeWaitSeconds, RetryWindowSeconds, need)
+	}
+	return ""
 }
 
 // isControl reports ASCII control characters and DEL, which no AWS name

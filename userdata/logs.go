@@ -3,6 +3,8 @@ package userdata
 import (
 	"encoding/json"
 	"fmt"
+	"path"
+	"regexp"
 	"slices"
 )
 
@@ -22,6 +24,44 @@ type LogsParams struct {
 	LogGroupName string
 	// ExtraFiles are more absolute file paths to ship, one stream each.
 	ExtraFiles []string
+}
+
+// MaxExtraLogFiles bounds LogsParams.ExtraFiles: each is a stream per
+// instance.
+const MaxExtraLogFiles = 20
+
+// maxLogFileBytes keeps "{instance_id}<path>", the stream name, within
+// CloudWatch Logs' 512 characters once the agent puts in the instance id.
+const maxLogFileBytes = 490
+
+// logFilePattern keeps a file path usable as part of a log stream name,
+// which may not contain ':' or '*', and as a literal, not a glob, for the
+// agent.
+var logFilePattern = regexp.MustCompile(`^(/[A-Za-z0-9._@+-]+)+$`)
+
+// ExtraLogFilesProblem says what is wrong with shipping n extra files, or
+// "".
+func ExtraLogFilesProblem(n int) string {
+	if n > MaxExtraLogFiles {
+		return fmt.Sprintf("%d files; want at most %d", n, MaxExtraLogFiles)
+	}
+	return ""
+}
+
+// ExtraLogFileProblem says what is wrong with files[i] as one more file
+// for the agent to ship, or "": a clean absolute path, a literal that can
+// name a stream, not shipped already (LogFile, CloudInitOutputLog, or
+// listed before it).
+func ExtraLogFileProblem(files []string, i int) string {
+	f := files[i]
+	switch {
+	case len(f) > maxLogFileBytes || !logFilePattern.MatchString(f) || path.Clean(f) != f:
+		return fmt.Sprintf("want a clean absolute path of at most %d of A-Z a-z 0-9 . _ @ + - /, such as /var/log/app.log (no globs: the path names the stream)",
+			maxLogFileBytes)
+	case f == LogFile || f == CloudInitOutputLog || slices.Contains(files[:i], f):
+		return fmt.Sprintf("already shipped; %s and %s always are, and a file is listed once", LogFile, CloudInitOutputLog)
+	}
+	return ""
 }
 
 // LogFiles returns every file the agent ships: the boot script's log,

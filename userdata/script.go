@@ -38,19 +38,24 @@ func scriptFiles(p Params) []string {
 }
 
 // assemble returns the boot script for p: its generated header, then its
-// static files compacted (see compact), without the
-// "# shellcheck shell=bash" line each starts with, which the header's "#!"
-// line stands for.
+// static files compacted (see compact), with the "# shellcheck shell=bash"
+// line each starts with left empty, for the header's "#!" line stands for
+// it.
 func assemble(p Params) string {
 	var b strings.Builder
 	b.WriteString(header(p))
 	for _, name := range scriptFiles(p) {
-		text, err := shFiles.ReadFile("sh/" + name)
-		if err != nil {
-			panic(err) // embedded: cannot happen
-		}
-		body := strings.TrimPrefix(string(text), "# shellcheck shell=bash\n")
+		body := strings.TrimPrefix(shFile(name), "# shellcheck shell=bash\n")
 		b.WriteString(compact("\n" + body))
 	}
 	return b.String()
+}
+
+// shFile returns the static file sh/name.
+func shFile(name string) string {
+	text, err := shFiles.ReadFile("sh/" + name)
+	if err != nil {
+		panic(err) // embedded: cannot happen
+	}
+	return string(text)
 }

@@ -9,14 +9,10 @@ import (
 var (
 	parameterPathPattern = regexp.MustCompile(`^(/[A-Za-z0-9_.-]+)+$`)
 	logGroupNamePattern  = regexp.MustCompile(`^[A-Za-z0-9._/#-]{1,512}$`)
-	// logFilePattern keeps a file path usable as part of a log stream name,
-	// which may not contain ':' or '*', and as a literal, not a glob, for
-	// the agent.
-	logFilePattern = regexp.MustCompile(`^(/[A-Za-z0-9._@+-]+)+$`)
-	certDirPattern = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
+	certDirPattern       = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
 )
 
-// validateSections reports the first section parameter the script cannot be
+// validateSections reports every section parameter the script cannot be
 // rendered with. The component validates its arguments first and names
 // fields the way its users write them; this guards the script itself, since
 // some of these values land in nginx and systemd files, not only in bash.
@@ -29,9 +25,12 @@ func (p Params) validateSections() error {
 		if !logGroupNamePattern.MatchString(s.LogGroupName) {
 			errs = append(errs, fmt.Errorf("logs group name %q: want 1 to 512 of A-Z a-z 0-9 . _ - / #", s.LogGroupName))
 		}
-		for _, f := range s.ExtraFiles {
-			if !logFilePattern.MatchString(f) {
-				errs = append(errs, fmt.Errorf("logs file %q: want an absolute path of A-Z a-z 0-9 . _ @ + - /", f))
+		if msg := ExtraLogFilesProblem(len(s.ExtraFiles)); msg != "" {
+			errs = append(errs, fmt.Errorf("logs extra files: %s", msg))
+		}
+		for i, f := range s.ExtraFiles {
+			if msg := ExtraLogFileProblem(s.ExtraFiles, i); msg != "" {
+				errs = append(errs, fmt.Errorf("logs file %q: %s", f, msg))
 			}
 		}
 	}
@@ -42,8 +41,8 @@ func (p Params) validateSections() error {
 		if problem := EmailProblem(s.Email); problem != "" {
 			errs = append(errs, fmt.Errorf("https email %q: %s", s.Email, problem))
 		}
-		if s.AppPort < 1 || s.AppPort > 65535 || s.AppPort == s.httpPort() || s.AppPort == s.httpsPort() {
-			errs = append(errs, fmt.Errorf("https app port %d: want 1 to 65535, not %d or %d (nginx listens there)", s.AppPort, s.httpPort(), s.httpsPort()))
+		if msg := AppPortProblem(s.AppPort, s.httpPort(), s.httpsPort()); msg != "" {
+			errs = append(errs, fmt.Errorf("https app port %d: %s", s.AppPort, msg))
 		}
 		for _, port := range []int{s.HTTPPort, s.HTTPSPort} {
 			if port < 0 || port > 65535 {

@@ -104,6 +104,11 @@ func (p Params) Validate() error {
 	if p.LaunchGate != nil {
 		errs = append(errs, p.LaunchGate.validate()...)
 	}
+	if p.LaunchGate != nil && p.DataVolume != nil {
+		if msg := GateOutlastsVolumeProblem(p.LaunchGate.TimeoutSeconds, p.DataVolume.WaitSeconds); msg != "" {
+			errs = append(errs, fmt.Errorf("launchGate.timeoutSeconds %d: %s", p.LaunchGate.TimeoutSeconds, msg))
+		}
+	}
 	if p.FailureReport != nil {
 		errs = append(errs, p.FailureReport.validate()...)
 	}

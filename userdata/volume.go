@@ -16,10 +16,16 @@ const DevDirEnv = "SELFHEALING_DEV_DIR"
 // DefaultDevDir is where the kernel and udev put block devices.
 const DefaultDevDir = "/dev"
 
-// MaxVolumeWaitSeconds bounds DataVolumeParams.WaitSeconds: the longest an
-// Auto Scaling lifecycle hook can hold a launching instance (7200 s), so a
-// boot never waits longer than the group would.
-const MaxVolumeWaitSeconds = 7200
+// Bounds of DataVolumeParams.WaitSeconds, the component's
+// dataVolume.attachTimeoutSeconds. EBS detaches a terminated instance's
+// volume in a time AWS does not document: a shorter wait would have a
+// replacement force-detach, or give up on, a volume that is on its way.
+// The longest leaves the launch gate, at most 7200 s, room for the rest of
+// the boot.
+const (
+	MinVolumeWaitSeconds = 30
+	MaxVolumeWaitSeconds = 3600
+)
 
 // FormattedTagKey is the tag the boot script puts on the data volume right
 // after it creates a file system there. It is AWS's durable record that the
@@ -34,7 +40,7 @@ type DataVolumeParams struct {
 	DeviceName  string // the name passed to attach-volume, e.g. "/dev/sdf" (Xen shows it as /dev/xvdf)
 	MountPath   string // absolute, e.g. "/data"
 	FSType      string // "ext4" or "xfs"
-	WaitSeconds int    // bound on waiting for the volume to be free, > 0 (component default 300)
+	WaitSeconds int    // bound on waiting for the volume to be free, MinVolumeWaitSeconds to MaxVolumeWaitSeconds (component default 300)
 	ForceDetach bool   // at the bound, force-detach from a terminated/shutting-down holder
 	// MayFormat lets the script create a file system on the volume, and
 	// tag it FormattedTagKey, when AWS and the disk both show it new and
@@ -89,13 +95,31 @@ func (v *DataVolumeParams) validate() []error {
 	if msg := MountPathProblem(v.MountPath); msg != "" {
 		bad("mountPath %q: %s", v.MountPath, msg)
 	}
-	if v.FSType != "ext4" && v.FSType != "xfs" {
-		bad("fsType %q: want ext4 or xfs", v.FSType)
+	if msg := FSTypeProblem(v.FSType); msg != "" {
+		bad("fsType %q: %s", v.FSType, msg)
 	}
-	if v.WaitSeconds < 1 || v.WaitSeconds > MaxVolumeWaitSeconds {
-		bad("waitSeconds %d: want 1 to %d seconds", v.WaitSeconds, MaxVolumeWaitSeconds)
+	if msg := VolumeWaitProblem(v.WaitSeconds); msg != "" {
+		bad("waitSeconds %d: %s", v.WaitSeconds, msg)
 	}
 	return errs
+}
+
+// FSTypeProblem says what is wrong with fsType as the file system the
+// script creates on a blank volume, or "".
+func FSTypeProblem(fsType string) string {
+	if fsType != "ext4" && fsType != "xfs" {
+		return "want ext4 or xfs"
+	}
+	return ""
+}
+
+// VolumeWaitProblem says what is wrong with seconds as the bound on the
+// wait for the volume to come free of its predecessor, or "".
+func VolumeWaitProblem(seconds int) string {
+	if seconds < MinVolumeWaitSeconds || seconds > MaxVolumeWaitSeconds {
+		return fmt.Sprintf("want %d to %d seconds", MinVolumeWaitSeconds, MaxVolumeWaitSeconds)
+	}
+	return ""
 }
 
 // VolumeIDProblem says what is wrong with id as an EBS volume id, or "".

@@ -2,6 +2,7 @@ package userdata_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -426,7 +427,7 @@ func TestVolumeHeldByALiveInstanceLeavesTheAddressThere(t *testing.T) {
 	live := c.inService()
 	h, _ := c.newGroupHost()
 	p := c.params()
-	p.DataVolume.WaitSeconds = 3
+	p.DataVolume.WaitSeconds = userdata.MinVolumeWaitSeconds
 	p.LaunchGate = c.gate()
 	r := c.boot1(h, p)
 	c.wantFailedOnce(r, "attached to "+live.id, "never taken from a live instance")
@@ -484,19 +485,21 @@ func TestGateHeartbeatsThroughALongVolumeWait(t *testing.T) {
 	if err := emulator.TerminateInstance(context.Background(), c.cfg, old.id); err != nil {
 		t.Fatal(err)
 	}
-	// The shortest gate AWS allows: a heartbeat every 10 s; the volume
-	// frees itself after two and a half of those.
-	c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: old.id, For: 25 * time.Second, FromFirstDescribe: true})
+	// The shortest gate the script takes with a 120 s wait for the volume
+	// (it must outlast the wait and the address's retries): a heartbeat
+	// every 100 s; the volume frees itself after 110 s, within the wait.
+	c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: old.id, For: 110 * time.Second, FromFirstDescribe: true})
 	h, _ := c.newGroupHost()
 	p := c.params()
+	p.DataVolume.WaitSeconds = 120
 	p.LaunchGate = c.gate()
-	p.LaunchGate.TimeoutSeconds = 30
+	p.LaunchGate.TimeoutSeconds = p.DataVolume.WaitSeconds + userdata.RetryWindowSeconds + 1
 	r := c.boot1(h, p)
 	c.wantMounted(h, r)
 	if n := c.api.Calls("RecordLifecycleActionHeartbeat"); n < 2 {
-		t.Errorf("%d heartbeats through a 25 s wait with a 30 s gate, want the probe's and at least one more", n)
+		t.Errorf("%d heartbeats through a 110 s wait with a %d s gate, want the probe's and at least one more", n, p.LaunchGate.TimeoutSeconds)
 	}
-	if !strings.Contains(r.Log, "heartbeat; the group waits another 30s") {
+	if !strings.Contains(r.Log, fmt.Sprintf("heartbeat; the group waits another %ds", p.LaunchGate.TimeoutSeconds)) {
 		t.Errorf("the log does not show the heartbeat:\n%s", r.Log)
 	}
 	if done := c.asg.Completions(h.id); len(done) != 1 || done[0].Result != emulator.LifecycleContinue {

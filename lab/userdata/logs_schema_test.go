@@ -23,7 +23,7 @@ import (
 // configuration: the group's name (short, and the longest the script
 // accepts) and ExtraFiles (none; one; the component's maximum of 20; the
 // longest path the component accepts, whose stream name is then the
-// longest; one that repeats a file shipped anyway).
+// longest).
 func logsSchemaVariants() map[string]*userdata.LogsParams {
 	twenty := make([]string, 20)
 	for i := range twenty {
@@ -35,7 +35,6 @@ func logsSchemaVariants() map[string]*userdata.LogsParams {
 		"one extra file":                           {LogGroupName: "/selfhealing/proj/dev/web", ExtraFiles: []string{"/var/log/app.log"}},
 		"twenty extra files":                       {LogGroupName: "/selfhealing/proj/dev/web", ExtraFiles: twenty},
 		"the longest path":                         {LogGroupName: "/selfhealing/proj/dev/web", ExtraFiles: []string{longPath}},
-		"a repeat of the boot log":                 {LogGroupName: "/selfhealing/proj/dev/web", ExtraFiles: []string{userdata.LogFile, "/var/log/app.log"}},
 		"the longest group name (512)":             {LogGroupName: "/" + strings.Repeat("g", 511), ExtraFiles: []string{"/var/log/app.log"}},
 		"group name with dot underscore dash hash": {LogGroupName: "/selfhealing/my_proj.v2/dev-1/web#a"},
 	}

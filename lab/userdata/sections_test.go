@@ -47,9 +47,6 @@ func TestSectionsRenderNothingWhenOff(t *testing.T) {
 			t.Errorf("the script without options mentions %q", absent)
 		}
 	}
-	if strings.Contains(script, "\n\n\n") {
-		t.Errorf("the section calls left blank lines in the script without options")
-	}
 }
 
 // TestSectionsRunAfterTheAddressAndBeforeTheUserScript: the logs ship from

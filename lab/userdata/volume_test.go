@@ -429,7 +429,7 @@ func TestVolumeIsNeverTakenFromALiveInstance(t *testing.T) {
 	before := c.diskSum()
 	h := c.newHost()
 	p := c.params()
-	p.DataVolume.WaitSeconds = 3
+	p.DataVolume.WaitSeconds = userdata.MinVolumeWaitSeconds
 	p.DataVolume.ForceDetach = true // even so
 	r := c.boot1(h, p)
 	c.wantFailedOnce(r, "data volume "+c.volumeID, "attached to "+holder.id, "which is running", "never taken from a live instance")
@@ -473,7 +473,7 @@ func TestVolumeIsForceDetachedFromADeadInstance(t *testing.T) {
 			c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: holder})
 			h := c.newHost()
 			p := c.params()
-			p.DataVolume.WaitSeconds = 3
+			p.DataVolume.WaitSeconds = userdata.MinVolumeWaitSeconds
 			p.DataVolume.ForceDetach = true
 			r := c.boot1(h, p)
 			c.wantMounted(h, r)
@@ -500,7 +500,7 @@ func TestVolumeIsLeftOnADeadInstanceWithoutForceDetach(t *testing.T) {
 	c.ebs.Hold(c.volumeID, emulator.VolumeHold{Instance: dead.id})
 	h := c.newHost()
 	p := c.params()
-	p.DataVolume.WaitSeconds = 3
+	p.DataVolume.WaitSeconds = userdata.MinVolumeWaitSeconds
 	r := c.boot1(h, p)
 	c.wantFailedOnce(r, "attached to "+dead.id, "which is terminated", "forceDetach is off")
 	if n := c.ebs.DetachCalls(); n != 0 {

@@ -72,7 +72,19 @@ fail() {
   exit 1
 }
 
-trap 'fail "command exited $? at line ${LINENO}"' ERR
+# source_line LINE: where line LINE of this script is in its source, as
+# userdata/sh/FILE:LINE: in the last file that starts (sh_lines, in the
+# header, says where) at or before it, for the script keeps each file's
+# lines where they are, a comment line left empty.
+source_line() {
+  local at="line $1" entry
+  for entry in "${sh_lines[@]}"; do
+    ((${entry#*:} > $1)) || at="userdata/sh/${entry%:*}:$(($1 - ${entry#*:} + 1))"
+  done
+  echo "$at"
+}
+
+trap 'fail "command exited $? at $(source_line "$LINENO")"' ERR
 
 # backoff ATTEMPT [CAP]: sets backoff_ms to the pause after try ATTEMPT:
 # min(CAP, 2^(ATTEMPT-1)) seconds, half of it jittered so that instances
@@ -201,33 +213,37 @@ aws_call() {
   timeout "$aws_call_seconds" aws --cli-connect-timeout 5 --cli-read-timeout 15 "$@"
 }
 
-# aws_try DESCRIPTION ARGS...: runs `aws ARGS...` and sets aws_output to
-# what it printed, retrying retryable errors with backoff. It returns 0 on
-# success and 1 on any other error, for the caller to judge; it fails the
-# script when the retries run out. Call it in this shell, never in $(...),
-# so that fail exits the script itself.
-aws_output=""
+# aws_try DESCRIPTION ARGS...: runs `aws ARGS...`, retrying retryable
+# errors with backoff, and sets aws_output to what it printed on stdout,
+# the only part callers parse, and aws_error to what it printed on stderr:
+# its error, or a warning the CLI prints even when the call succeeds, which
+# is logged. It returns 0 on success and 1 on any other error, for the
+# caller to judge by aws_error; it fails the script when the retries run
+# out. Call it in this shell, never in $(...), so that fail exits the
+# script itself.
+aws_output="" aws_error=""
 aws_try() {
-  local what=$1 attempt out rc started=$SECONDS
+  local what=$1 attempt rc started=$SECONDS
   shift
   for ((attempt = 1; ; attempt++)); do
     rc=0
-    out="$(aws_call "$@" 2>&1)" || rc=$?
-    aws_output=$out
+    aws_output="$(aws_call "$@" 2>"${status_dir}/aws-stderr")" || rc=$?
+    aws_error="$(<"${status_dir}/aws-stderr")"
     if ((rc == 0)); then
+      [[ -z "$aws_error" ]] || log "${what}: the AWS CLI warned: ${aws_error}"
       return 0
     elif ((rc == 124)); then
-      out="no answer within ${aws_call_seconds}s${out:+: ${out}}"
-    elif ! grep -Eq "$retryable_errors" <<<"$out"; then
+      aws_error="no answer within ${aws_call_seconds}s${aws_error:+: ${aws_error}}"
+    elif ! grep -Eq "$retryable_errors" <<<"$aws_error"; then
       return 1
     fi
-    log "${what}: retryable error (attempt ${attempt}/${retry_attempts}): ${out}"
-    retry_wait "$attempt" "$started" "$aws_call_seconds" || fail "${what}: gave up ${retry_stop}: ${out}"
+    log "${what}: retryable error (attempt ${attempt}/${retry_attempts}): ${aws_error}"
+    retry_wait "$attempt" "$started" "$aws_call_seconds" || fail "${what}: gave up ${retry_stop}: ${aws_error}"
   done
 }
 
 # aws_retry DESCRIPTION ARGS...: aws_try, and any error that is not worth
 # another try fails the script at once.
 aws_retry() {
-  aws_try "$@" || fail "$1: ${aws_output}"
+  aws_try "$@" || fail "$1: ${aws_error}"
 }

@@ -25,7 +25,7 @@ gate_call() {
     --lifecycle-hook-name "$gate_hook" --auto-scaling-group-name "$gate_group" --instance-id "$instance_id" "$@"; then
     return 0
   fi
-  grep -Eq "$gate_no_action" <<<"$aws_output" || fail "${operation}: ${aws_output}"
+  grep -Eq "$gate_no_action" <<<"$aws_error" || fail "${operation}: ${aws_error}"
   return 3
 }
 

@@ -79,8 +79,8 @@ volume_at_bound() {
   else
     # It may have finished detaching on its own, or moved: the next
     # describe-volumes tells.
-    grep -Eq 'IncorrectState|InvalidAttachment\.NotFound' <<<"$aws_output" || fail "detach-volume: ${aws_output}"
-    log "detach-volume: ${aws_output}"
+    grep -Eq 'IncorrectState|InvalidAttachment\.NotFound' <<<"$aws_error" || fail "detach-volume: ${aws_error}"
+    log "detach-volume: ${aws_error}"
   fi
   volume_forced=true
   volume_deadline=$((SECONDS + volume_wait_seconds))
@@ -229,9 +229,9 @@ set_up_data_volume() {
       fi
       # Another instance took it since, or it is still detaching where
       # describe-volumes has caught up first: wait on, within the bound.
-      grep -Eq 'IncorrectState|VolumeInUse' <<<"$aws_output" || fail "attach-volume: ${aws_output}"
-      last_attach_error=$aws_output
-      log "attach-volume: not yet: ${aws_output}"
+      grep -Eq 'IncorrectState|VolumeInUse' <<<"$aws_error" || fail "attach-volume: ${aws_error}"
+      last_attach_error=$aws_error
+      log "attach-volume: not yet: ${aws_error}"
       step="waiting for data volume ${volume_id} to be free"
     else
       case "$volume_state" in
