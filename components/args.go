@@ -64,11 +64,12 @@ type SelfHealingInstanceArgs struct {
 
 	// EnableSessionManager lets Session Manager replace SSH, with only the
 	// five actions AWS documents for it. Nil means true. Without it and
-	// without Ingress rules, nobody can log in. The component never
-	// attaches AmazonSSMManagedInstanceCore, which also lets the instance
-	// read every parameter in the account and region; attach it, or what
-	// Run Command, Patch Manager or Inventory need, to InstanceRoleName's
-	// role yourself if you use those.
+	// without [SelfHealingInstanceArgs.Ingress] rules, nobody can log in.
+	// The component never attaches AmazonSSMManagedInstanceCore, which also
+	// lets the instance read every parameter in the account and region;
+	// attach it, or what Run Command, Patch Manager or Inventory need, to
+	// the role [SelfHealingInstance.InstanceRoleName] names yourself if you
+	// use those.
 	EnableSessionManager *bool `pulumi:"enableSessionManager,optional"`
 
 	// MetadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Nil
@@ -87,7 +88,7 @@ type SelfHealingInstanceArgs struct {
 	// UserScript runs as root after the Elastic IP is in place. A script that
 	// starts with "#!" runs with that interpreter, otherwise with bash. With
 	// the boot script it must fit EC2's 16 KB user-data limit. A secret
-	// output (pulumi.ToSecret) keeps the launch template's user data a
+	// output (a Pulumi secret) keeps the launch template's user data a
 	// secret in the state and in previews; better still, keep secrets out
 	// of user data and have the script fetch them at boot.
 	UserScript pulumi.StringInput `pulumi:"userScript,optional"`
@@ -102,15 +103,15 @@ type SelfHealingInstanceArgs struct {
 	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
 
 	// DNS, if set, publishes the Elastic IP as an A record in a Route 53
-	// hosted zone. Nil publishes nothing.
+	// hosted zone. Unset, nothing is published.
 	DNS *DNSArgs `pulumi:"dns,optional"`
 
-	// Schedule, if set, runs the instance only in office hours. Nil runs it
-	// around the clock.
+	// Schedule, if set, runs the instance only in office hours. Unset, the
+	// instance runs around the clock.
 	Schedule *ScheduleArgs `pulumi:"schedule,optional"`
 
 	// Notifications, if set, announces each launch and termination of the
-	// instance on an SNS topic. Nil announces nothing.
+	// instance on an SNS topic. Unset, nothing is announced.
 	Notifications *NotificationsArgs `pulumi:"notifications,optional"`
 
 	// EnableLaunchGate keeps each new instance out of service, behind a
@@ -134,15 +135,19 @@ type SelfHealingInstanceArgs struct {
 	// change applies to the next instance the group launches.
 	EnableInstanceRefresh *bool `pulumi:"instanceRefresh,optional"`
 
-	// Spot runs the instance on Spot capacity only, from InstanceType and
-	// SpotInstanceTypes. An interruption is healed like any other loss.
+	// Spot runs the instance on Spot capacity only, from
+	// [SelfHealingInstanceArgs.InstanceType] and
+	// [SelfHealingInstanceArgs.SpotInstanceTypes]. An interruption is healed
+	// like any other loss.
 	Spot bool `pulumi:"spot,optional"`
 	// SpotInstanceTypes are more instance types Spot may use after
-	// InstanceType, of the same architecture. Only with Spot.
+	// [SelfHealingInstanceArgs.InstanceType], of the same architecture.
+	// Only with [SelfHealingInstanceArgs.Spot].
 	SpotInstanceTypes []string `pulumi:"spotInstanceTypes,optional"`
 
 	// WarmPool keeps one stopped, already booted instance for the group to
-	// start instead of launching a new one. Not with Spot.
+	// start instead of launching a new one. Not with
+	// [SelfHealingInstanceArgs.Spot].
 	WarmPool bool `pulumi:"warmPool,optional"`
 
 	// Parameters are configuration values, stored as Parameter Store
@@ -154,13 +159,14 @@ type SelfHealingInstanceArgs struct {
 	// locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...)
 	// are refused. Keys are plain (each is a resource); values are inputs.
 	Parameters map[string]pulumi.StringInput `pulumi:"parameters,optional"`
-	// SecretParameters are like Parameters, stored as SecureStrings and
+	// SecretParameters are like [SelfHealingInstanceArgs.Parameters],
+	// stored as SecureStrings and
 	// kept as Pulumi secrets in the state. Their values are never logged
 	// nor quoted in errors.
 	SecretParameters map[string]pulumi.StringInput `pulumi:"secretParameters,optional"`
-	// ParametersKMSKeyARN encrypts SecretParameters with a customer managed
-	// key, given as a key ARN. Empty means the AWS managed key
-	// alias/aws/ssm.
+	// ParametersKMSKeyARN encrypts [SelfHealingInstanceArgs.SecretParameters]
+	// with a customer managed key, given as a key ARN. Empty means the AWS
+	// managed key alias/aws/ssm.
 	ParametersKMSKeyARN pulumi.StringInput `pulumi:"parametersKmsKeyArn,optional"`
 
 	// Logs, when set, ships the instance's logs to a CloudWatch Logs group

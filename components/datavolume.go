@@ -48,17 +48,18 @@ type DataVolumeArgs struct {
 	// instead of creating one. It must be encrypted. The component never
 	// deletes it, and the size, type and zone fields must be left unset.
 	VolumeID string `pulumi:"volumeId,optional"`
-	// FormatIfBlank lets the boot script format an adopted volume (VolumeID)
-	// that shows no file system, if AWS and the disk both show it new and
-	// blank: EBS did not restore it from a snapshot, no instance has
-	// formatted it (the volume carries no userdata.FormattedTagKey tag),
+	// FormatIfBlank lets the boot script format an adopted volume
+	// ([DataVolumeArgs.VolumeID]) that shows no file system, if AWS and the
+	// disk both show it new and blank: EBS did not restore it from a
+	// snapshot, no instance has formatted it (the volume carries no
+	// [userdata.FormattedTagKey] tag),
 	// and its disk reads as zeros. Off, such a volume fails the boot
 	// instead, for it may hold data the disk no longer shows. A volume the
 	// component creates is formatted under the same checks without it.
 	FormatIfBlank bool `pulumi:"formatIfBlank,optional"`
 
 	// SizeGiB sizes the volume the component creates; required without
-	// VolumeID.
+	// [DataVolumeArgs.VolumeID].
 	SizeGiB int `pulumi:"sizeGiB,optional"`
 	// VolumeType is "gp3" (default), "gp2", "io1" or "io2".
 	VolumeType string `pulumi:"volumeType,optional"`

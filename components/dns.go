@@ -172,7 +172,7 @@ func resolveDNSZone(ctx *pulumi.Context, d *DNSArgs, opts ...pulumi.InvokeOption
 	zoneID := checkedString(d.ZoneID, checkZoneID)
 	return resolvedZone{
 		ID: zoneID,
-		RecordName: zoneID.ApplyT(func(id string) (string, error) {
+		RecordName: applyRedacted(zoneID, func(id string) []string { return []string{id} }, func(id string) (string, error) {
 			return lookupRecordName(ctx, id, d.RecordName, opts...)
 		}).(pulumi.StringOutput),
 	}, nil

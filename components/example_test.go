@@ -26,7 +26,7 @@ func ExampleNewSelfHealingInstance() {
 		if err != nil {
 			return err
 		}
-		ctx.Export("url", pulumi.Sprintf("http://%s", web.PublicDNS))
+		ctx.Export("url", web.URL)
 		return nil
 	})
 }

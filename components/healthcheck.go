@@ -18,15 +18,17 @@ const (
 
 // AppHealthCheck checks the application on the instance itself, where EC2's
 // status checks cannot see: a process that died, a port that stopped
-// answering. After FailureThreshold failures in a row the instance marks
-// itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces
-// it. Set exactly one of URL and Command.
+// answering. After [AppHealthCheck.FailureThreshold] failures in a row the
+// instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the
+// group replaces it. Set exactly one of [AppHealthCheck.URL] and
+// [AppHealthCheck.Command].
 type AppHealthCheck struct {
 	// URL is fetched with GET on the instance: http or https, and host
 	// localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
 	URL pulumi.StringInput `pulumi:"url,optional"`
 	// ExpectedStatus is the HTTP status a healthy URL answers, 100 to 599.
-	// Nil means DefaultAppHealthCheckExpectedStatus. Only with URL.
+	// Nil means DefaultAppHealthCheckExpectedStatus. Only with
+	// [AppHealthCheck.URL].
 	ExpectedStatus *int `pulumi:"expectedStatus,optional"`
 
 	// Command runs under bash on the instance; exit status 0 is healthy. One

@@ -9,9 +9,10 @@ import (
 )
 
 // HTTPSArgs put nginx on the instance, in front of the application: it
-// terminates TLS for DomainName with a Let's Encrypt certificate and
-// forwards to the application's local port, with no load balancer. Ports 80
-// (the ACME challenge, and a redirect) and 443 open to the world.
+// terminates TLS for [HTTPSArgs.DomainName] with a Let's Encrypt
+// certificate and forwards to the application's local port, with no load
+// balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to
+// the world.
 type HTTPSArgs struct {
 	// DomainName is the name users reach the instance by, such as
 	// "app.example.com". It must resolve to the Elastic IP: Let's Encrypt

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -100,22 +102,13 @@ func isSet(in pulumi.StringInput) bool {
 
 // checkedString returns in as an output that fails with rule's error, if
 // any, once it resolves. rule is the same one validate runs on a literal.
-// A secret's value is never quoted in the error.
+// A secret's value is never quoted in the error (see redact).
 func checkedString(in pulumi.StringInput, rule func(string) error) pulumi.StringOutput {
 	if in == nil {
 		in = pulumi.String("")
 	}
-	out := in.ToStringOutput()
-	return out.ApplyTWithContext(context.Background(), func(ctx context.Context, s string) (string, error) {
-		err := rule(s)
-		if err == nil {
-			return s, nil
-		}
-		if state, awaitErr := internals.UnsafeAwaitOutput(ctx, out); awaitErr == nil && state.Secret && s != "" {
-			return "", errors.New(strings.ReplaceAll(err.Error(), s, "[secret]"))
-		}
-		return "", err
-	}).(pulumi.StringOutput)
+	return applyRedacted(in.ToStringOutput(), func(s string) []string { return []string{s} },
+		func(s string) (string, error) { return s, rule(s) }).(pulumi.StringOutput)
 }
 
 // checkedStringArray is checkedString for arrays.
@@ -123,25 +116,85 @@ func checkedStringArray(in pulumi.StringArrayInput, rule func([]string) error) p
 	if in == nil {
 		in = pulumi.StringArray{}
 	}
-	return in.ToStringArrayOutput().ApplyT(func(s []string) ([]string, error) {
-		if err := rule(s); err != nil {
-			return nil, err
-		}
-		return s, nil
-	}).(pulumi.StringArrayOutput)
+	return applyRedacted(in.ToStringArrayOutput(), func(s []string) []string { return s },
+		func(s []string) ([]string, error) { return s, rule(s) }).(pulumi.StringArrayOutput)
 }
 
-// checkedStringMap is checkedString for maps.
+// checkedStringMap is checkedString for maps. A secret map's keys are as
+// secret as its values.
 func checkedStringMap(in pulumi.StringMapInput, rule func(map[string]string) error) pulumi.StringMapOutput {
 	if in == nil {
 		in = pulumi.StringMap{}
 	}
-	return in.ToStringMapOutput().ApplyT(func(m map[string]string) (map[string]string, error) {
-		if err := rule(m); err != nil {
-			return nil, err
+	return applyRedacted(in.ToStringMapOutput(), mapParts,
+		func(m map[string]string) (map[string]string, error) { return m, rule(m) }).(pulumi.StringMapOutput)
+}
+
+// mapParts lists a map's keys and values, each a part a secret map must
+// not show.
+func mapParts(m map[string]string) []string {
+	parts := make([]string, 0, 2*len(m))
+	for key, value := range m {
+		parts = append(parts, key, value)
+	}
+	return parts
+}
+
+// applyRedacted is out.ApplyT(f) for an f that checks or looks up a value
+// that may be secret: when out is secret, f's error is redacted of every
+// one of parts(value). Every apply whose error may quote an input goes
+// through it, so that no path quotes a secret.
+func applyRedacted[T, R any](out pulumi.Output, parts func(T) []string, f func(T) (R, error)) pulumi.Output {
+	return out.ApplyTWithContext(context.Background(), func(ctx context.Context, value T) (R, error) {
+		result, err := f(value)
+		if err == nil {
+			return result, nil
 		}
-		return m, nil
-	}).(pulumi.StringMapOutput)
+		// When the secrecy cannot be read, redact: a needless [secret]
+		// costs less than a leaked one.
+		if state, awaitErr := internals.UnsafeAwaitOutput(ctx, out); awaitErr != nil || state.Secret {
+			err = redact(err, parts(value))
+		}
+		return result, err
+	})
+}
+
+// redactedText stands in for a secret in an error.
+const redactedText = "[secret]"
+
+// quotedString matches a Go-quoted string, as %q writes a value.
+var quotedString = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// redact returns err's message without any of secrets in it: each quoted
+// string that is a secret or a piece of one (a URL's host, say), and each
+// secret written out as is or as %q escapes it, becomes [secret]. It
+// returns a new error, not a wrapped one: err's chain holds the values.
+func redact(err error, secrets []string) error {
+	msg := quotedString.ReplaceAllStringFunc(err.Error(), func(quoted string) string {
+		text, unquoteErr := strconv.Unquote(quoted)
+		if unquoteErr != nil || text == "" {
+			return quoted
+		}
+		for _, secret := range secrets {
+			if strings.Contains(secret, text) {
+				return redactedText
+			}
+		}
+		return quoted
+	})
+	// Longest first, so that a secret inside another goes with it. Very
+	// short ones are left to the quoted-string rule: replacing every "a"
+	// would garble the message.
+	secrets = slices.SortedFunc(slices.Values(secrets), func(a, b string) int { return len(b) - len(a) })
+	for _, secret := range secrets {
+		if len(secret) < 4 {
+			continue
+		}
+		escaped := strconv.Quote(secret)
+		msg = strings.ReplaceAll(msg, secret, redactedText)
+		msg = strings.ReplaceAll(msg, escaped[1:len(escaped)-1], redactedText)
+	}
+	return errors.New(msg)
 }
 
 // setString is checkedString for an input whose being set decided what the

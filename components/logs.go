@@ -14,10 +14,11 @@ import (
 
 // LogsArgs ship the instance's logs to a CloudWatch Logs group that
 // outlives it: the boot script's log, cloud-init's output (which holds the
-// user script's) and ExtraFiles, one stream per instance and file.
+// user script's) and [LogsArgs.ExtraFiles], one stream per instance and
+// file.
 type LogsArgs struct {
 	// RetentionDays is how long CloudWatch Logs keeps events: one of
-	// LogRetentionDays, or 0 to keep them forever. Required: keeping logs
+	// [LogRetentionDays], or 0 to keep them forever. Required: keeping logs
 	// forever costs storage forever, so the choice is explicit.
 	RetentionDays *int `pulumi:"retentionDays"`
 	// ExtraFiles are more absolute paths to ship, such as

@@ -114,7 +114,8 @@ func (a SelfHealingInstanceArgs) resolvePlacement(ctx *pulumi.Context, adopted e
 		p    placement
 		zone string
 	}
-	out := checkedStringArray(a.SubnetIDs, checkSubnetIDs).ApplyT(func(ids []string) (any, error) {
+	// The lookup's errors name subnets, which may be secret.
+	out := applyRedacted(checkedStringArray(a.SubnetIDs, checkSubnetIDs), func(ids []string) []string { return ids }, func(ids []string) (any, error) {
 		p, zone, err := place(ids)
 		return resolved{p, zone}, err
 	}).(pulumi.AnyOutput)
@@ -146,7 +147,8 @@ func resolveAddress(ctx *pulumi.Context, allocationID pulumi.StringInput, parent
 			PublicDNS: pulumi.String(eip.PublicDns).ToStringOutput(),
 		}, nil
 	}
-	eip := setString(allocationID, "allocationId", "an Elastic IP allocation id such as eipalloc-0123456789abcdef0", checkAllocationID).ApplyT(func(id string) (any, error) {
+	checked := setString(allocationID, "allocationId", "an Elastic IP allocation id such as eipalloc-0123456789abcdef0", checkAllocationID)
+	eip := applyRedacted(checked, func(id string) []string { return []string{id} }, func(id string) (any, error) {
 		return lookupExistingAddress(ctx, id, parent)
 	}).(pulumi.AnyOutput)
 	field := func(get func(*ec2.GetElasticIpResult) string) pulumi.StringOutput {

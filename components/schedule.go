@@ -21,12 +21,14 @@ import (
 // instance is terminated, the Elastic IP stays allocated) and one that sets
 // it back to 1 (a fresh instance boots and takes the address).
 type ScheduleArgs struct {
-	// Stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour
+	// Stop is when the instance stops, and [ScheduleArgs.Start] when it
+	// starts again: 5-field Unix cron expressions, minute hour
 	// day-of-month month day-of-week, such as "0 19 * * MON-FRI" and
 	// "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges
 	// (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
 	Stop string `pulumi:"stop"`
-	// Start is when the instance starts again, in the same form as Stop.
+	// Start is when the instance starts again, in the same form as
+	// [ScheduleArgs.Stop].
 	Start string `pulumi:"start"`
 
 	// TimeZone is the IANA time zone both expressions are read in, such as

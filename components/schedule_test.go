@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
-	"github.com/selfhealing-dev/selfhealing/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/internal/testtool"
 )
 
 const scheduleType = "aws:autoscaling/schedule:Schedule"
@@ -222,7 +222,8 @@ func TestTimeZonesAreCheckedWithoutTheSystemZoneDatabase(t *testing.T) {
 		}
 		return
 	}
-	emulator.RequireFirstBoot(t) // root and unshare, as the boot tests need
+	testtool.RequireTool(t, "unshare", "apt-get install util-linux")
+	testtool.RequireRoot(t, "hiding the zone database needs root, for a private mount namespace")
 	var hide strings.Builder
 	for _, dir := range zoneinfoDirs(t) {
 		fmt.Fprintf(&hide, "if [ -d %[1]s ]; then mount -t tmpfs none %[1]s || exit 1; fi; ", dir)

@@ -35,8 +35,8 @@ type SelfHealingInstance struct {
 	// InstanceRoleArn is the instance role's ARN.
 	InstanceRoleArn pulumi.StringOutput `pulumi:"instanceRoleArn"`
 	// InstanceRoleName is the instance role's name: attach more policies to
-	// it (iam.RolePolicyAttachment takes the name) to give the instance
-	// more permissions.
+	// it (an IAM role policy attachment takes the name) to give the
+	// instance more permissions.
 	InstanceRoleName pulumi.StringOutput `pulumi:"instanceRoleName"`
 	// SecurityGroupID is the instance's security group.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
@@ -45,8 +45,8 @@ type SelfHealingInstance struct {
 	// DataVolumeMountPath is where the instance mounts the data volume,
 	// defaults applied; empty without one.
 	DataVolumeMountPath pulumi.StringOutput `pulumi:"dataVolumeMountPath"`
-	// URL reaches the instance: http:// and the DNS record's name, or the
-	// Elastic IP when DNS is off.
+	// URL reaches the instance: https:// with the HTTPS option, else
+	// http://, then the DNS record's name, or the Elastic IP when DNS is off.
 	URL pulumi.StringOutput `pulumi:"url"`
 	// NotificationTopicArn is the SNS topic the group announces launches
 	// and terminations on; empty when notifications are off.

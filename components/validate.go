@@ -112,7 +112,7 @@ func (r IngressRule) validate(field string) []error {
 			bad("fromPort/toPort %d/%d: for icmp want an ICMP type and code from 0 to 255, or -1 for all", r.FromPort, r.ToPort)
 		}
 	default:
-		bad("protocol %q: want tcp, udp or icmp (all protocols would open port 22)", r.Protocol)
+		bad("protocol %q: %s", r.Protocol, protocolProblem(r.Protocol))
 	}
 
 	if cidrs, known := knownStringArray(r.CidrBlocks); known {
@@ -122,6 +122,23 @@ func (r IngressRule) validate(field string) []error {
 		bad("description %q: want at most 255 of a-z A-Z 0-9 space and ._-:/()#,@[]+=&;{}!$*", r.Description)
 	}
 	return errs
+}
+
+// ingressProtocols are the protocols an ingress rule may name: all
+// protocols ("-1" or "all" to EC2) would open SSH's port 22.
+var ingressProtocols = []string{"tcp", "udp", "icmp"}
+
+// protocolProblem says what is wrong with an ingress protocol that is not
+// one of ingressProtocols.
+func protocolProblem(protocol string) string {
+	lower := strings.ToLower(protocol)
+	switch {
+	case slices.Contains(ingressProtocols, lower):
+		return fmt.Sprintf("use lowercase %q", lower)
+	case lower == "-1" || lower == "all":
+		return "want tcp, udp or icmp; all protocols would open SSH's port 22"
+	}
+	return "want tcp, udp or icmp"
 }
 
 // checkSubnetIDs is subnetIds' rule, for a literal list and for an output.

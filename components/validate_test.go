@@ -173,3 +173,24 @@ func TestTheBootScriptChecksTheDataVolumeAtPreview(t *testing.T) {
 		t.Errorf("err = %v, want dataVolume.fsType reported exactly once", err)
 	}
 }
+
+// A protocol the rule cannot take says what it can, and a wrong case says
+// which spelling, instead of speaking of port 22, which only "all
+// protocols" ("-1") would open.
+func TestAnIngressProtocolIsNamedAsAllowed(t *testing.T) {
+	for protocol, want := range map[string]string{
+		"TCP":  `ingress[0].protocol "TCP": use lowercase "tcp"`,
+		"Icmp": `ingress[0].protocol "Icmp": use lowercase "icmp"`,
+		"sctp": `ingress[0].protocol "sctp": want tcp, udp or icmp`,
+		"-1":   `ingress[0].protocol "-1": want tcp, udp or icmp; all protocols would open SSH's port 22`,
+	} {
+		rule := components.IngressRule{Protocol: protocol, FromPort: 443, ToPort: 443, CidrBlocks: pulumi.ToStringArray([]string{"0.0.0.0/0"})}
+		_, err := deploy(t, &components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{rule}})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("protocol %q: err = %v, want %q", protocol, err, want)
+		}
+		if err != nil && protocol != "-1" && strings.Contains(err.Error(), "22") {
+			t.Errorf("protocol %q: the error speaks of port 22: %v", protocol, err)
+		}
+	}
+}

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/internal/pkgschema"
 	"github.com/selfhealing-dev/selfhealing/internal/schemacheck"
+	"github.com/selfhealing-dev/selfhealing/internal/testtool"
 )
 
 func tsc(t *testing.T) string {
@@ -21,7 +21,7 @@ func tsc(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return emulator.RequireTool(t, abs, "run `npm ci` in examples/typescript (make test and .ci/run do)")
+	return testtool.RequireTool(t, abs, "run `npm ci` in examples/typescript (make test and .ci/run do)")
 }
 
 // typecheck runs tsc once on sources, each written to its own file
@@ -103,7 +103,7 @@ func TestTypeScriptRejectsBrokenCopies(t *testing.T) {
 }
 
 func python(t *testing.T) string {
-	return emulator.RequireTool(t, "python3", "install python3")
+	return testtool.RequireTool(t, "python3", "install python3")
 }
 
 const pythonSDK = "../sdk/python/selfhealing_dev_selfhealing"

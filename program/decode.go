@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/selfhealing-dev/selfhealing/components"
 )
@@ -36,25 +35,14 @@ func Keys() []string {
 	return keys
 }
 
-// LoadArgs reads the stack's configuration into component arguments (see
-// Decode).
-func LoadArgs(ctx *pulumi.Context) (components.SelfHealingInstanceArgs, error) {
-	cfg := config.New(ctx, "")
-	values := map[string]string{}
-	for _, key := range Keys() {
-		if raw, err := cfg.Try(key); err == nil {
-			values[key] = raw
-		}
-	}
-	return Decode(ctx.Project(), values, func(key string) bool { return ctx.IsConfigSecret(ctx.Project() + ":" + key) })
-}
-
 // Decode converts configuration values, keyed by name within the project's
 // namespace as Pulumi hands them to a program (a string's text, JSON for
 // every other type), into component arguments. A value of the wrong type,
 // an unknown field in an object, or a missing required one is an error
-// naming the key; the component checks the values themselves. A secret
-// key's strings stay Pulumi secrets, and are never quoted.
+// naming the key; so is a key the program does not read, with the
+// nearest one it does ("did you mean ...?"). The component checks the
+// values themselves. A secret key's strings stay Pulumi secrets, and are
+// never quoted.
 func Decode(project string, values map[string]string, isSecret func(key string) bool) (components.SelfHealingInstanceArgs, error) {
 	var args components.SelfHealingInstanceArgs
 	v := reflect.ValueOf(&args).Elem()
@@ -74,9 +62,9 @@ func Decode(project string, values map[string]string, isSecret func(key string) 
 			errs = append(errs, under("config "+project+":"+key, err))
 		}
 	}
-	for key := range values {
+	for _, key := range sortedKeys(values) {
 		if !slices.Contains(Keys(), key) {
-			errs = append(errs, fmt.Errorf("config %s:%s: unknown key; want one of %s", project, key, strings.Join(Keys(), ", ")))
+			errs = append(errs, fmt.Errorf("config %s:%s: unknown key; %s", project, key, unknownName(key, Keys(), project+":")))
 		}
 	}
 	if len(args.SecretParameters) > 0 && !isSecret("secretParameters") {
@@ -156,7 +144,11 @@ func (d decoder) value(value any, dst reflect.Value) error {
 		if err := d.value(value, reflect.ValueOf(&out).Elem()); err != nil {
 			return err
 		}
-		dst.Set(reflect.ValueOf(pulumi.ToStringArray(out)))
+		array := make(pulumi.StringArray, len(out))
+		for i, s := range out {
+			array[i] = d.input(s)
+		}
+		dst.Set(reflect.ValueOf(array))
 		return nil
 	case t == stringMapInputType || t == stringMapType:
 		m, ok := value.(map[string]any)
@@ -264,7 +256,7 @@ func (d decoder) object(value any, dst reflect.Value) error {
 	}
 	for _, name := range sortedKeys(m) {
 		if !known[name] {
-			errs = append(errs, fmt.Errorf(": unknown field %q; want one of %s", name, strings.Join(sortedKeys(known), ", ")))
+			errs = append(errs, fmt.Errorf(": unknown field %q; %s", name, unknownName(name, sortedKeys(known), "")))
 		}
 	}
 	for i := range t.NumField() {

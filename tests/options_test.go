@@ -86,7 +86,7 @@ func TestFullStackSynthShowsEveryOptionWithItsInputs(t *testing.T) {
 		t.Errorf("url = %v, want https://app.example.com (the https option is on)", report.Outputs["url"])
 	}
 	var text bytes.Buffer
-	if err := synth.WriteText(&text, report); err != nil {
+	if err := synth.WriteText(&text, report, synth.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/internal/testtool"
 )
 
 // TestScriptWithEveryOptionPassesShellcheck renders the script with logs,
@@ -15,7 +15,7 @@ import (
 // compressed user data is what brings it under EC2's limit), and reports
 // its size raw and compressed.
 func TestScriptWithEveryOptionPassesShellcheck(t *testing.T) {
-	emulator.RequireTool(t, "shellcheck", "apt-get install shellcheck")
+	testtool.RequireTool(t, "shellcheck", "apt-get install shellcheck")
 	p := Params{
 		AllocationID: "eipalloc-0123456789abcdef0",
 		UserScript:   "systemctl start app",

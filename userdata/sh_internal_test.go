@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/internal/testtool"
 )
 
 // shellcheckArgs are the options every shellcheck run of the boot script
@@ -35,8 +35,8 @@ func staticFiles(t *testing.T) []string {
 // options the rendered script is checked with, and sh/.shellcheckrc, which
 // shellcheck finds beside the files.
 func TestStaticFilesPassBashAndShellcheck(t *testing.T) {
-	emulator.RequireTool(t, "bash", "apt-get install bash")
-	emulator.RequireTool(t, "shellcheck", "apt-get install shellcheck")
+	testtool.RequireTool(t, "bash", "apt-get install bash")
+	testtool.RequireTool(t, "shellcheck", "apt-get install shellcheck")
 	for _, name := range staticFiles(t) {
 		path := filepath.Join("sh", name)
 		text, err := shFiles.ReadFile("sh/" + name)
@@ -114,7 +114,7 @@ func sameSet(a, b []string) bool {
 // header, 1 when the feature is on and 0 when it is off, and the header
 // is nothing but readonly assignments (and shellcheck directives).
 func TestHeaderFlagsSayWhichFeaturesAreOn(t *testing.T) {
-	emulator.RequireTool(t, "bash", "apt-get install bash")
+	testtool.RequireTool(t, "bash", "apt-get install bash")
 	flags := []string{"with_data_volume", "with_launch_gate", "with_failure_report", "with_health_check", "with_logs", "with_https", "with_parameters"}
 	for _, tc := range []struct {
 		p    Params
@@ -157,7 +157,7 @@ func isInsideValue(head, line string) bool {
 // functions the same (declare -f prints what bash parsed, in its own
 // layout, heredocs and quoted strings verbatim).
 func TestCompactKeepsWhatBashReads(t *testing.T) {
-	emulator.RequireTool(t, "bash", "apt-get install bash")
+	testtool.RequireTool(t, "bash", "apt-get install bash")
 	parsed := func(body string) string {
 		out, err := exec.Command("bash", "-c", "f() {\n"+body+"\n}\ndeclare -f f").CombinedOutput()
 		if err != nil {

@@ -1,9 +1,11 @@
 // Command synth shows what `pulumi up` would create for a stack, without an
-// AWS account or the Pulumi CLI: it runs the real program under Pulumi's
-// mock monitor with the stack's real configuration.
+// AWS account or the Pulumi CLI: it runs the real program as a preview under
+// Pulumi's mock monitor with the stack's real configuration. What only a
+// deployment knows (ids, the Elastic IP's address) prints as [unknown].
 //
-//	go run ./cmd/synth --stack dev          # resource tree, readable
-//	go run ./cmd/synth --stack dev --json   # one JSON object
+//	go run ./cmd/synth --stack dev            # summary, then the resource tree
+//	go run ./cmd/synth --stack dev --script   # the same, with the whole boot script
+//	go run ./cmd/synth --stack dev --json     # one JSON object, everything in it
 package main
 
 import (
@@ -26,7 +28,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	stack := flags.String("stack", "dev", "stack whose Pulumi.<stack>.yaml to use")
 	dir := flags.String("dir", ".", "directory holding Pulumi.yaml")
-	asJSON := flags.Bool("json", false, "print one JSON object instead of the readable tree")
+	asJSON := flags.Bool("json", false, "print one JSON object, the whole boot script and every option in it, instead of the readable tree")
+	script := flags.Bool("script", false, "print the whole boot script, not only its generated header")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
@@ -46,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		enc.SetIndent("", "  ")
 		err = enc.Encode(report)
 	} else {
-		err = synth.WriteText(stdout, report)
+		err = synth.WriteText(stdout, report, synth.TextOptions{Script: *script})
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "synth: %v\n", err)

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 func TestJSONIsExactlyOneObject(t *testing.T) {
@@ -20,10 +23,17 @@ func TestJSONIsExactlyOneObject(t *testing.T) {
 		Project   string `json:"project"`
 		Stack     string `json:"stack"`
 		Resources []struct {
-			Type   string         `json:"type"`
-			Name   string         `json:"name"`
-			Parent *string        `json:"parent"`
-			Inputs map[string]any `json:"inputs"`
+			Type       string         `json:"type"`
+			Name       string         `json:"name"`
+			Parent     *string        `json:"parent"`
+			URN        string         `json:"urn"`
+			ParentURN  string         `json:"parentUrn"`
+			Inputs     map[string]any `json:"inputs"`
+			Options    map[string]any `json:"options"`
+			BootScript *struct {
+				UserDataBytes, ScriptBytes int
+				Text                       string
+			} `json:"bootScript"`
 		} `json:"resources"`
 		Outputs map[string]any `json:"outputs"`
 	}
@@ -40,8 +50,12 @@ func TestJSONIsExactlyOneObject(t *testing.T) {
 	counts := map[string]int{}
 	for _, r := range report.Resources {
 		counts[r.Type]++
-		if r.Parent == nil || r.Inputs == nil || r.Type == "" || r.Name == "" {
-			t.Errorf("resource %+v lacks type, name, parent or inputs", r)
+		if r.Parent == nil || r.Inputs == nil || r.Options == nil || r.Type == "" || r.Name == "" || r.URN == "" || r.ParentURN == "" {
+			t.Errorf("resource %+v lacks type, name, parent, URNs, options or inputs", r)
+		}
+		if r.Type == "aws:ec2/launchTemplate:LaunchTemplate" && (r.BootScript == nil || !strings.Contains(r.BootScript.Text, "ec2 associate-address") ||
+			r.BootScript.UserDataBytes <= 0 || r.BootScript.UserDataBytes > userdata.MaxBytes || r.BootScript.ScriptBytes <= r.BootScript.UserDataBytes) {
+			t.Errorf("the launch template's boot script is not in the JSON whole")
 		}
 	}
 	// The dev stack: the component, its eight children (the data volume
@@ -56,28 +70,97 @@ func TestJSONIsExactlyOneObject(t *testing.T) {
 	if !maps.Equal(counts, want) {
 		t.Errorf("resources by type = %v, want %v", counts, want)
 	}
-	if id, ok := report.Outputs["dataVolumeId"].(string); !ok || !strings.HasPrefix(id, "vol-") {
-		t.Errorf("output dataVolumeId = %#v, want the data volume's id", report.Outputs["dataVolumeId"])
+	// A preview knows no volume id yet.
+	if id := report.Outputs["dataVolumeId"]; id != "[unknown]" {
+		t.Errorf("output dataVolumeId = %#v, want [unknown]", id)
 	}
 }
 
-func TestTextShowsTheTreeAndDecodedDocuments(t *testing.T) {
+// synthText runs the command on a stack of the repository with args and
+// returns what it prints.
+func synthText(t *testing.T, stack string, args ...string) string {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"--dir", "../..", "--stack", "dev"}, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	if code := run(append([]string{"--dir", "../..", "--stack", stack}, args...), &stdout, &stderr); code != 0 {
+		t.Fatalf("synth --stack %s %v: exit %d: %s", stack, args, code, stderr.String())
 	}
+	return stdout.String()
+}
+
+func TestTextShowsTheTreeAndDecodedDocuments(t *testing.T) {
+	out := synthText(t, "dev")
 	for _, want := range []string{
 		"└─ selfhealing:index:SelfHealingInstance instance",
 		"aws:autoscaling/group:Group instance-asg",
-		"| #!/bin/bash",         // decoded user data
-		`"Action": [`,           // indented IAM document
-		`publicIp: "203.0.113.`, // outputs
-		"ec2 associate-address", // the boot script's call
+		"| #!/bin/bash",                        // decoded user data, its header
+		"| readonly allocation_id='[unknown]'", // the header, with the id a deployment knows
+		`"Action": [`,                          // indented IAM document
+		"publicIp: [unknown]",                  // outputs
 	} {
-		if !strings.Contains(stdout.String(), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q", want)
 		}
 	}
+}
+
+// The boot script is most of the output: folded to its size and its
+// generated header unless --script asks for it.
+func TestTheBootScriptIsFoldedUnlessAsked(t *testing.T) {
+	const body = "ec2 associate-address" // the boot script's call, past the header
+	folded := synthText(t, "dev")
+	if strings.Contains(folded, body) {
+		t.Errorf("the default output prints the boot script's body")
+	}
+	for _, want := range []string{"-byte boot script", "--script", "| " + userdata.HeaderEnd} {
+		if !strings.Contains(folded, want) {
+			t.Errorf("the default output lacks %q", want)
+		}
+	}
+	full := synthText(t, "dev", "--script")
+	if !strings.Contains(full, body) {
+		t.Errorf("--script does not print the boot script's body")
+	}
+	if len(full) < 3*len(folded) {
+		t.Errorf("--script output is %d bytes, the folded one %d: the script is not folded by default", len(full), len(folded))
+	}
+}
+
+var inventedValue = regexp.MustCompile(`\b(eipalloc|vol|sg|i|lt)-[0-9a-f]{8,17}\b|203\.0\.113\.[0-9]+|203-0-113-[0-9]+`)
+
+func TestNoInventedIDInTheText(t *testing.T) {
+	for _, stack := range []string{"dev", "full"} {
+		for _, args := range [][]string{nil, {"--script"}} {
+			if found := inventedValue.FindAllString(synthText(t, stack, args...), 5); len(found) > 0 {
+				t.Errorf("synth --stack %s %v shows invented values as known: %v", stack, args, found)
+			}
+		}
+	}
+}
+
+func TestJSONHasEachResourcesOptions(t *testing.T) {
+	var report struct {
+		Resources []struct {
+			Type    string `json:"type"`
+			Name    string `json:"name"`
+			Options struct {
+				Protect        bool     `json:"protect"`
+				RetainOnDelete bool     `json:"retainOnDelete"`
+				IgnoreChanges  []string `json:"ignoreChanges"`
+			} `json:"options"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal([]byte(synthText(t, "full", "--json")), &report); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range report.Resources {
+		if r.Type == "aws:ebs/volume:Volume" {
+			if !r.Options.Protect || !r.Options.RetainOnDelete || len(r.Options.IgnoreChanges) != 1 {
+				t.Errorf("the data volume's options = %+v, want protect, retainOnDelete, ignoreChanges", r.Options)
+			}
+			return
+		}
+	}
+	t.Error("no data volume in the full stack's JSON")
 }
 
 func TestBadUsageAndMissingStack(t *testing.T) {

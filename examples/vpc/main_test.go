@@ -13,23 +13,24 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/components/selfhealingtest"
 )
 
-// account is a mock AWS account that knows only what the program created:
-// a lookup of a subnet or zone the program has not created yet fails, as
-// it would on AWS. In a preview it returns no ids, so every id and ARN the
-// program creates is unknown, as `pulumi preview` shows them.
+// account is the program's own mocks: ids for what the program creates, or
+// none in a preview, so that every id and ARN the program creates is
+// unknown, as `pulumi preview` shows them. selfhealingtest answers the
+// component's lookups in front of it.
 type account struct {
 	preview bool
 
 	mu        sync.Mutex
 	resources map[string]resource.PropertyMap // by type, then name
 	order     []string
-	byID      map[string]resource.PropertyMap
 }
 
 func newAccount(preview bool) *account {
-	return &account{preview: preview, resources: map[string]resource.PropertyMap{}, byID: map[string]resource.PropertyMap{}}
+	return &account{preview: preview, resources: map[string]resource.PropertyMap{}}
 }
 
 func (a *account) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -39,10 +40,7 @@ func (a *account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	id := ""
 	if !a.preview && args.Custom {
 		sum := sha256.Sum256([]byte(args.TypeToken + "/" + args.Name))
-		prefix := map[string]string{
-			"aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-", "aws:ec2/eip:Eip": "eipalloc-",
-			"aws:ebs/volume:Volume": "vol-", "aws:ec2/securityGroup:SecurityGroup": "sg-",
-		}[args.TypeToken]
+		prefix := map[string]string{"aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-"}[args.TypeToken]
 		id = prefix + hex.EncodeToString(sum[:])[:17]
 		state["id"] = resource.NewStringProperty(id)
 		switch args.TypeToken {
@@ -51,62 +49,16 @@ func (a *account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 			state["zoneId"] = resource.NewStringProperty(id)
 		case "aws:kms/key:Key":
 			state["arn"] = resource.NewStringProperty("arn:aws:kms:eu-west-1:123456789012:key/" + hex.EncodeToString(sum[:16]))
-		case "aws:ec2/eip:Eip":
-			state["allocationId"] = resource.NewStringProperty(id)
-			state["publicIp"] = resource.NewStringProperty("203.0.113.10")
-		case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile":
-			state["arn"] = resource.NewStringProperty("arn:aws:iam::123456789012:" + args.Name)
-			state["name"] = resource.NewStringProperty(args.Name)
-		case "aws:autoscaling/group:Group":
-			state["name"] = args.Inputs["name"]
-		case "aws:route53/record:Record":
-			state["name"] = args.Inputs["name"]
 		}
-		a.byID[id] = state
 	}
 	a.resources[args.TypeToken+"::"+args.Name] = state
 	a.order = append(a.order, args.TypeToken+"::"+args.Name)
 	return id, state, nil
 }
 
+// Call answers what selfhealingtest does not: nothing, in this program.
 func (a *account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	str := func(key string) string {
-		if v, ok := args.Args[resource.PropertyKey(key)]; ok && v.IsString() {
-			return v.StringValue()
-		}
-		return ""
-	}
-	props := func(m map[string]any) resource.PropertyMap { return resource.NewPropertyMapFromMap(m) }
-	switch args.Token {
-	case "aws:index/getPartition:getPartition":
-		return props(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
-	case "aws:index/getRegion:getRegion":
-		return props(map[string]any{"name": "eu-west-1", "id": "eu-west-1"}), nil
-	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return props(map[string]any{"accountId": "123456789012", "id": "123456789012", "arn": "arn:aws:iam::123456789012:user/test", "userId": "AIDATEST"}), nil
-	case "aws:ec2/getInstanceType:getInstanceType":
-		return props(map[string]any{"instanceType": str("instanceType"), "id": str("instanceType"), "supportedArchitectures": []any{"arm64"}}), nil
-	case "aws:ssm/getParameter:getParameter":
-		return props(map[string]any{"name": str("name"), "id": str("name"), "type": "String", "value": "ami-0123456789abcdef0"}), nil
-	case "aws:ec2/getAmi:getAmi":
-		return props(map[string]any{"id": "ami-0123456789abcdef0", "imageId": "ami-0123456789abcdef0", "architecture": "arm64",
-			"rootDeviceName": "/dev/xvda", "blockDeviceMappings": []any{map[string]any{"deviceName": "/dev/xvda", "ebs": map[string]any{"volume_size": "8"}}}}), nil
-	case "aws:ec2/getSubnet:getSubnet":
-		subnet, ok := a.byID[str("id")]
-		if !ok {
-			return nil, fmt.Errorf("no matching EC2 Subnet found (%s)", str("id"))
-		}
-		return props(map[string]any{"id": str("id"), "vpcId": subnet["vpcId"].StringValue(), "availabilityZone": subnet["availabilityZone"].StringValue()}), nil
-	case "aws:route53/getZone:getZone":
-		zone, ok := a.byID[str("zoneId")]
-		if !ok {
-			return nil, fmt.Errorf("NoSuchHostedZone: %s", str("zoneId"))
-		}
-		return props(map[string]any{"id": str("zoneId"), "zoneId": str("zoneId"), "name": zone["name"].StringValue()}), nil
-	}
-	return nil, fmt.Errorf("the mock account has no answer for %s; the component used the default VPC or a lookup it should not need", args.Token)
+	return nil, fmt.Errorf("the mock account has no answer for %s; the program made a lookup it should not need", args.Token)
 }
 
 func (a *account) get(t *testing.T, typ, name string) resource.PropertyMap {
@@ -121,7 +73,11 @@ func (a *account) get(t *testing.T, typ, name string) resource.PropertyMap {
 func run(t *testing.T, preview bool) *account {
 	t.Helper()
 	a := newAccount(preview)
-	err := pulumi.RunErr(program, pulumi.WithMocks("selfhealing-vpc", "test", a), func(info *pulumi.RunInfo) { info.DryRun = preview })
+	mocks := selfhealingtest.Mocks(a, selfhealingtest.WithRegion("eu-west-1"))
+	// The account holds only what the program creates: no default VPC and
+	// no zone, so a lookup of anything else fails, as it would on AWS.
+	mocks.Account.DefaultVpcID, mocks.Account.Subnets, mocks.Account.Zones = "", nil, map[string]selfhealingtest.Zone{}
+	err := pulumi.RunErr(program, pulumi.WithMocks("selfhealing-vpc", "test", mocks), func(info *pulumi.RunInfo) { info.DryRun = preview })
 	if err != nil {
 		t.Fatalf("the program failed: %v", err)
 	}
@@ -194,12 +150,57 @@ func TestAConsumerBuildsWithoutTheTestDependencies(t *testing.T) {
 		t.Fatalf("the example does not build the component; the check would prove nothing:\n%s", out)
 	}
 	for _, dep := range deps {
-		for _, banned := range []string{"amazon-ec2-metadata-mock", "github.com/aws/aws-sdk-go-v2", "selfhealing/internal/emulator", "selfhealing/internal/heallab", "letsencrypt/pebble"} {
+		for _, banned := range []string{"amazon-ec2-metadata-mock", "github.com/aws/aws-sdk-go-v2", "selfhealing/lab/", "selfhealing/internal/emulator", "selfhealing/internal/heallab", "letsencrypt/pebble"} {
 			if strings.Contains(dep, banned) {
 				t.Errorf("a consumer builds %s", dep)
 			}
 		}
 	}
+}
+
+// labModules are the modules only the component's test lab needs: the
+// emulators (pebble and its DNS server, AWS's metadata mock and what it is
+// built with), the AWS SDK the lab drives moto with, the agent schema's
+// validator, and the lab's own module. A module path matches itself and
+// every path below it.
+var labModules = []string{
+	"github.com/selfhealing-dev/selfhealing/lab",
+	"github.com/letsencrypt/pebble",
+	"github.com/letsencrypt/challtestsrv",
+	"github.com/miekg/dns",
+	"github.com/aws/amazon-ec2-metadata-mock",
+	"github.com/spf13/viper",
+	"github.com/gorilla/mux",
+	"github.com/aws/aws-sdk-go-v2",
+	"github.com/santhosh-tekuri/jsonschema/v6",
+}
+
+// A consumer's module graph, which `go mod tidy` writes into its go.sum and
+// `go mod download` fetches, must not carry the test lab's modules either:
+// they belong to the lab's own module (lab/go.mod), not the one a consumer
+// requires.
+func TestAConsumersModuleGraphHasNoTestLabModules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "all").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -m all: %v\n%s", err, out)
+	}
+	var modules []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if fields := strings.Fields(line); len(fields) > 0 {
+			modules = append(modules, fields[0])
+		}
+	}
+	if !slices.Contains(modules, "github.com/selfhealing-dev/selfhealing") {
+		t.Fatalf("the example's module graph lacks the component's module; the check would prove nothing:\n%s", out)
+	}
+	for _, m := range modules {
+		for _, lab := range labModules {
+			if m == lab || strings.HasPrefix(m, lab+"/") {
+				t.Errorf("a consumer's module graph carries %s, which only the test lab needs", m)
+			}
+		}
+	}
+	t.Logf("the consumer's module graph has %d modules", len(modules))
 }
 
 func sortedCopy(s []string) []string {

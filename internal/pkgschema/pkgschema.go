@@ -24,11 +24,21 @@ var JSON []byte
 const Version = "0.1.0"
 
 // Package returns the package description for the given args and component
-// types, with descriptions read from the Go sources in srcDir.
-func Package(args, component reflect.Type, srcDir string) (schemagen.Package, error) {
+// types, with descriptions read from the Go sources in srcDir. The doc
+// comments may link to the constants of the packages in imports (name to
+// directory), such as [userdata.FormattedTagKey]; the schema states their
+// values.
+func Package(args, component reflect.Type, srcDir string, imports map[string]string) (schemagen.Package, error) {
 	docs, err := schemagen.ReadDocsDir(srcDir)
 	if err != nil {
 		return schemagen.Package{}, fmt.Errorf("reading the doc comments in %s: %w", srcDir, err)
+	}
+	for name, dir := range imports {
+		imported, err := schemagen.ReadDocsDir(dir)
+		if err != nil {
+			return schemagen.Package{}, fmt.Errorf("reading the constants in %s: %w", dir, err)
+		}
+		docs.Import(name, imported)
 	}
 	return schemagen.Package{
 		Name:              "selfhealing",
@@ -39,7 +49,11 @@ func Package(args, component reflect.Type, srcDir string) (schemagen.Package, er
 		License:           "Apache-2.0",
 		GoImportBasePath:  "github.com/selfhealing-dev/selfhealing/sdk/go/selfhealing",
 		NodejsPackageName: "@selfhealing-dev/selfhealing",
-		PythonPackageName: "selfhealing_dev_selfhealing",
+		// The versions examples/typescript pins, which sdkgen's tests
+		// build and run the SDK with.
+		NodejsTypeScriptVersion: "5.9.3",
+		NodejsTypesNodeVersion:  "20.19.43",
+		PythonPackageName:       "selfhealing_dev_selfhealing",
 		Components: []schemagen.Component{{
 			Token: components.TypeToken, Args: args, Resource: component, Docs: docs,
 		}},
@@ -50,7 +64,7 @@ func Package(args, component reflect.Type, srcDir string) (schemagen.Package, er
 // module's root directory.
 func Real(repoRoot string) (schemagen.Package, error) {
 	return Package(reflect.TypeFor[components.SelfHealingInstanceArgs](), reflect.TypeFor[components.SelfHealingInstance](),
-		filepath.Join(repoRoot, "components"))
+		filepath.Join(repoRoot, "components"), map[string]string{"userdata": filepath.Join(repoRoot, "userdata")})
 }
 
 // Generate returns the schema that schema.json must hold: the component's,

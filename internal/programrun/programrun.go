@@ -7,6 +7,8 @@ package programrun
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
@@ -31,7 +33,9 @@ const (
 func Run(stack *stackconfig.Stack, monitor pulumi.MockResourceMonitor, mode Mode) (map[string]any, error) {
 	exports := map[string]any{}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		outputs, err := program.Deploy(ctx)
+		// The stack's keys, all of them, so that a misspelled key fails
+		// here as it fails `pulumi up`.
+		outputs, err := program.Deploy(ctx, slices.Collect(maps.Keys(stack.Config)))
 		if err != nil {
 			return err
 		}

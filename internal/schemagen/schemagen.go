@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -33,6 +34,10 @@ type Package struct {
 	// NodejsPackageName is the npm package name; empty means
 	// "@pulumi/<Name>".
 	NodejsPackageName string
+	// NodejsTypeScriptVersion and NodejsTypesNodeVersion are the typescript
+	// and @types/node the Node.js SDK is built with, written into its
+	// package.json's devDependencies; empty leaves the generator's ranges.
+	NodejsTypeScriptVersion, NodejsTypesNodeVersion string
 	// PythonPackageName is the PyPI package name; empty means
 	// "pulumi_<Name>".
 	PythonPackageName string
@@ -127,8 +132,19 @@ func Build(p Package) (*Spec, error) {
 	if nodeName == "" {
 		nodeName = "@pulumi/" + p.Name
 	}
+	// Neither language names the Pulumi SDK it depends on: each generator
+	// then requires the oldest one that has everything its code calls.
+	nodejs := map[string]any{
+		"packageName":          nodeName,
+		"respectSchemaVersion": true,
+	}
+	if p.NodejsTypeScriptVersion != "" {
+		nodejs["typescriptVersion"] = p.NodejsTypeScriptVersion
+	}
+	if p.NodejsTypesNodeVersion != "" {
+		nodejs["devDependencies"] = map[string]any{"@types/node": p.NodejsTypesNodeVersion}
+	}
 	python := map[string]any{
-		"requires":             map[string]any{"pulumi": ">=3.0.0,<4.0.0"},
 		"pyproject":            map[string]any{"enabled": true},
 		"respectSchemaVersion": true,
 	}
@@ -139,11 +155,7 @@ func Build(p Package) (*Spec, error) {
 		Name: p.Name, DisplayName: p.DisplayName, Description: p.Description, Version: p.Version,
 		Homepage: p.Homepage, Repository: p.Repository, License: p.License,
 		Language: map[string]any{
-			"nodejs": map[string]any{
-				"packageName":          nodeName,
-				"dependencies":         map[string]any{"@pulumi/pulumi": "^3.0.0"},
-				"respectSchemaVersion": true,
-			},
+			"nodejs": nodejs,
 			"python": python,
 			"go": map[string]any{
 				"importBasePath":                 p.GoImportBasePath,
@@ -155,7 +167,9 @@ func Build(p Package) (*Spec, error) {
 	}
 	var errs []error
 	for _, c := range p.Components {
-		g := &generator{pkg: p.Name, docs: c.Docs, types: spec.Types}
+		g := &generator{pkg: p.Name, docs: c.Docs, types: spec.Types, fields: map[string]string{}, bareValues: bareValuesPattern(c.Docs.Values)}
+		fieldNames(c.Args, g.fields)
+		fieldNames(c.Resource, g.fields)
 		r, err := g.resource(c)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", c.Token, err))
@@ -173,6 +187,10 @@ type generator struct {
 	pkg   string
 	docs  Docs
 	types map[string]ObjectSpec
+	// fields maps "Type.Field" to property names, for doc links.
+	fields map[string]string
+	// bareValues matches the package's constants' names in a comment.
+	bareValues *regexp.Regexp
 	// visiting guards against recursive types.
 	visiting map[reflect.Type]bool
 }
@@ -190,7 +208,8 @@ func (g *generator) resource(c Component) (ResourceSpec, error) {
 	}
 	inputs, required, errIn := g.properties(args)
 	outputs, errOut := g.outputs(resource)
-	if err := errors.Join(errIn, errOut); err != nil {
+	description, errDoc := g.describeType(resource.Name(), resource.Name())
+	if err := errors.Join(errIn, errOut, errDoc); err != nil {
 		return ResourceSpec{}, err
 	}
 	outNames := make([]string, 0, len(outputs))
@@ -200,7 +219,7 @@ func (g *generator) resource(c Component) (ResourceSpec, error) {
 	sort.Strings(outNames)
 	return ResourceSpec{
 		ObjectSpec: ObjectSpec{
-			Description: g.docs.Type(resource.Name()),
+			Description: description,
 			Type:        "object",
 			Properties:  outputs,
 			Required:    outNames,
@@ -316,7 +335,12 @@ func (g *generator) properties(t reflect.Type) (map[string]PropertySpec, []strin
 			errs = append(errs, fmt.Errorf("field %s.%s: %w", t.Name(), f.Name, err))
 			continue
 		}
-		prop := PropertySpec{TypeSpec: ts, Description: describe(g.docs.Field(t.Name(), f.Name), f.Name, tag.Name)}
+		description, err := g.describe(g.docs.Field(t.Name(), f.Name), f.Name, tag.Name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("field %s.%s: %w", t.Name(), f.Name, err))
+			continue
+		}
+		prop := PropertySpec{TypeSpec: ts, Description: description}
 		if d, ok := defaults[f.Name]; ok {
 			prop.Default = d
 		}
@@ -409,7 +433,8 @@ func (g *generator) object(t reflect.Type) (string, error) {
 	// The SDK generators append "Args" to input types' names, so a Go
 	// DataVolumeArgs is the schema's DataVolume and TypeScript's
 	// DataVolumeArgs, not DataVolumeArgsArgs.
-	token := g.pkg + ":index:" + strings.TrimSuffix(t.Name(), "Args")
+	sdkName := strings.TrimSuffix(t.Name(), "Args")
+	token := g.pkg + ":index:" + sdkName
 	ref := "#/types/" + token
 	if t.Name() == "" {
 		return "", fmt.Errorf("anonymous struct types are not supported")
@@ -429,7 +454,11 @@ func (g *generator) object(t reflect.Type) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	obj := ObjectSpec{Description: g.docs.Type(t.Name()), Type: "object", Properties: props}
+	description, err := g.describeType(t.Name(), sdkName+"Args")
+	if err != nil {
+		return "", fmt.Errorf("type %s: %w", t.Name(), err)
+	}
+	obj := ObjectSpec{Description: description, Type: "object", Properties: props}
 	if len(required) > 0 {
 		obj.Required = required
 	}
@@ -452,7 +481,12 @@ func (g *generator) outputs(t reflect.Type) (map[string]PropertySpec, error) {
 			errs = append(errs, fmt.Errorf("output %s.%s: unsupported type %v", t.Name(), f.Name, f.Type))
 			continue
 		}
-		props[tag.Name] = PropertySpec{TypeSpec: ts, Description: describe(g.docs.Field(t.Name(), f.Name), f.Name, tag.Name)}
+		description, err := g.describe(g.docs.Field(t.Name(), f.Name), f.Name, tag.Name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("output %s.%s: %w", t.Name(), f.Name, err))
+			continue
+		}
+		props[tag.Name] = PropertySpec{TypeSpec: ts, Description: description}
 	}
 	return props, errors.Join(errs...)
 }
@@ -487,7 +521,11 @@ func defaultsOf(t reflect.Type) (map[string]any, error) {
 		if _, isScalar := scalar(v.Kind()); !isScalar || v.Type().PkgPath() != "" {
 			continue
 		}
-		if f.Type.Kind() != reflect.Pointer && v.IsZero() {
+		// A zero left by WithDefaults is no default: for a pointer it is
+		// "unset", which the component may fill in depending on other
+		// fields (an HTTP status only for a URL check), and an SDK that
+		// sent the zero would override that.
+		if v.IsZero() {
 			continue
 		}
 		out[f.Name] = v.Interface()
@@ -498,10 +536,88 @@ func defaultsOf(t reflect.Type) (map[string]any, error) {
 // describe turns a Go doc comment into a property's description for every
 // language: a comment that starts with the Go field's name starts with the
 // property's instead ("EnableLaunchGate keeps ..." is "launchGate keeps
-// ..."), and "Nil means" reads "Unset means".
-func describe(doc, goName, propName string) string {
-	if rest, ok := strings.CutPrefix(doc, goName+" "); ok {
-		doc = propName + " " + rest
+// ...", "DNS, if set, ..." is "dns, if set, ..."), "Nil means" reads
+// "Unset means", and names resolve as resolveNames says.
+func (g *generator) describe(doc, goName, propName string) (string, error) {
+	for _, sep := range []string{" ", ","} {
+		if rest, ok := strings.CutPrefix(doc, goName+sep); ok {
+			doc = propName + sep + rest
+			break
+		}
 	}
-	return strings.ReplaceAll(doc, "Nil means", "Unset means")
+	return g.resolveNames(strings.ReplaceAll(doc, "Nil means", "Unset means"))
+}
+
+// describeType is describe for the doc comment of struct type goName, whose
+// SDK class is sdkName: the comment starts with the class's name.
+func (g *generator) describeType(goName, sdkName string) (string, error) {
+	doc := g.docs.Type(goName)
+	if rest, ok := strings.CutPrefix(doc, goName+" "); ok {
+		doc = sdkName + " " + rest
+	}
+	return g.resolveNames(doc)
+}
+
+// docLink is a Go doc link: [Name], [Type.Field] or [pkg.Name].
+var docLink = regexp.MustCompile(`\[([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\]`)
+
+// resolveNames replaces what only Go has a name for: a doc link to a field
+// ([SelfHealingInstanceArgs.InstanceType]) becomes the property's name
+// (instanceType), and a constant or list, linked or bare
+// (DefaultInstanceType), becomes its value ("t3.micro"). A doc link to
+// anything else is an error, for it would reach the SDKs as Go.
+func (g *generator) resolveNames(doc string) (string, error) {
+	var errs []error
+	doc = docLink.ReplaceAllStringFunc(doc, func(link string) string {
+		name := link[1 : len(link)-1]
+		if v, ok := g.docs.Values[name]; ok {
+			return v
+		}
+		if prop, ok := g.fields[name]; ok {
+			return prop
+		}
+		errs = append(errs, fmt.Errorf("doc link %s names neither a field of the component's types nor a constant", link))
+		return link
+	})
+	if g.bareValues != nil {
+		doc = g.bareValues.ReplaceAllStringFunc(doc, func(name string) string { return g.docs.Values[name] })
+	}
+	return doc, errors.Join(errs...)
+}
+
+// bareValuesPattern matches the unqualified names of values as whole words.
+func bareValuesPattern(values map[string]string) *regexp.Regexp {
+	var names []string
+	for name := range values {
+		if !strings.Contains(name, ".") {
+			names = append(names, regexp.QuoteMeta(name))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	sort.Strings(names)
+	return regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
+}
+
+// fieldNames maps "Type.Field" of struct t, and of the structs it nests,
+// to each tagged field's property name.
+func fieldNames(t reflect.Type, out map[string]string) {
+	t = elemStruct(t)
+	if t == nil || isPulumiType(t) {
+		return
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, ok := ParseTag(f)
+		if !ok {
+			continue
+		}
+		key := t.Name() + "." + f.Name
+		if _, seen := out[key]; seen {
+			continue
+		}
+		out[key] = tag.Name
+		fieldNames(f.Type, out)
+	}
 }

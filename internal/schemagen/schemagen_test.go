@@ -15,6 +15,7 @@ func fixturePackage(t *testing.T, args reflect.Type) Package {
 	if err != nil {
 		t.Fatal(err)
 	}
+	docs.Import("units", Docs{Values: map[string]string{"MaxGiB": "16384"}})
 	return Package{
 		Name: "fx", GoImportBasePath: "example.com/fx",
 		Components: []Component{{
@@ -41,10 +42,10 @@ func TestBuildFixture(t *testing.T) {
 	want := map[string]PropertySpec{
 		"size":    {TypeSpec{Type: "string", Plain: true}, "size is the widget's size. It spans two lines.", "small"},
 		"enabled": {TypeSpec{Type: "boolean", Plain: true}, "enabled turns it on.", nil},
-		"count":   {TypeSpec{Type: "integer", Plain: true}, "count counts.", 3},
+		"count":   {TypeSpec{Type: "integer", Plain: true}, "count counts. Unset means 3.", 3},
 		"grace":   {TypeSpec{Type: "integer", Plain: true}, "grace may be nil.", 300},
 		"strict":  {TypeSpec{Type: "boolean", Plain: true}, "strict may be nil.", nil},
-		"names":   {TypeSpec{Type: "array", Items: pstr, Plain: true}, "names are names.", nil},
+		"names":   {TypeSpec{Type: "array", Items: pstr, Plain: true}, `names are names, from "small", "large", as size is.`, nil},
 		"labels":  {TypeSpec{Type: "object", AdditionalProperties: pstr, Plain: true}, "labels are labels.", nil},
 		"disk":    {TypeSpec{Ref: "#/types/fx:index:Disk", Plain: true}, "disk is nested.", nil},
 		"rules":   {TypeSpec{Type: "array", Items: &TypeSpec{Ref: "#/types/fx:index:Rule", Plain: true}, Plain: true}, "rules are a slice of structs.", nil},
@@ -81,7 +82,11 @@ func TestBuildFixture(t *testing.T) {
 	if snap, ok := spec.Types["fx:index:Snapshot"]; !ok || snap.Properties["retainCount"].Type != "integer" {
 		t.Errorf("SnapshotArgs = %+v", snap)
 	}
+	if got := disk.Properties["sizeGiB"].Description; got != "sizeGiB is the size, at most 16384." {
+		t.Errorf("DiskArgs.SizeGiB's description = %q, want the imported constant's value", got)
+	}
 	if rule := spec.Types["fx:index:Rule"]; rule.Properties["toPort"].Description != "toPort ends the range." ||
+		!strings.HasPrefix(rule.Description, "RuleArgs ") ||
 		rule.Properties["cidrBlocks"].Items == nil {
 		t.Errorf("Rule = %+v", rule)
 	}
@@ -139,5 +144,14 @@ func TestUnsupportedType(t *testing.T) {
 func TestClean(t *testing.T) {
 	if got := Clean("a\nb\n\n  c\n"); got != "a b\n\nc" {
 		t.Errorf("Clean = %q", got)
+	}
+}
+
+// TestDocLinkToNothingIsAnError: a doc link that names no field and no
+// constant would reach the SDKs as Go, so it is refused, naming the field.
+func TestDocLinkToNothingIsAnError(t *testing.T) {
+	_, err := Build(fixturePackage(t, reflect.TypeFor[fixture.BadLinkArgs]()))
+	if err == nil || !strings.Contains(err.Error(), "field BadLinkArgs.Thing: doc link [Nowhere.Field]") {
+		t.Fatalf("err = %v, want one naming BadLinkArgs.Thing and [Nowhere.Field]", err)
 	}
 }

@@ -60,13 +60,13 @@ func TestASecretUserScriptNeverReachesTheReport(t *testing.T) {
 		t.Fatalf("launch template userData = %v, want %q", lt, Secret)
 	}
 	var text bytes.Buffer
-	if err := WriteText(&text, report); err != nil {
+	if err := WriteText(&text, report, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text.String(), `userData: "[secret]"`) {
+	if !strings.Contains(text.String(), "userData: "+Secret+"\n") || lt.BootScript != nil {
 		t.Errorf("the text report does not show the user data as a secret")
 	}
-	if !strings.Contains(text.String(), "unknown values show as null") {
+	if !strings.Contains(text.String(), Unknown+" is a value only a deployment knows") {
 		t.Error("the text report does not say how unknowns show")
 	}
 }
@@ -75,5 +75,28 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// synth runs the program as `pulumi preview` does, so a misspelled key in
+// the stack file fails it with the message `pulumi preview` gives.
+func TestAMisspelledKeyFailsSynth(t *testing.T) {
+	dir := t.TempDir()
+	project, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "Pulumi.yaml"), string(project))
+	writeFile(t, filepath.Join(dir, "Pulumi.s.yaml"),
+		"config:\n  aws:region: eu-west-1\n  myprovider:foo: bar\n  selfhealing:datavolume:\n    sizeGiB: 20\n")
+	report, err := Run(dir, "s")
+	if err == nil {
+		t.Fatalf("synth accepted selfhealing:datavolume and reported %d resources", len(report.Resources))
+	}
+	if want := "config selfhealing:datavolume: unknown key; did you mean selfhealing:dataVolume?"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q; want it to say %q", err, want)
+	}
+	if strings.Contains(err.Error(), "myprovider") {
+		t.Errorf("error %q names another namespace's key", err)
 	}
 }

@@ -45,7 +45,7 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly instanceRoleArn: pulumi.Output<string>;
     /**
-     * instanceRoleName is the instance role's name: attach more policies to it (iam.RolePolicyAttachment takes the name) to give the instance more permissions.
+     * instanceRoleName is the instance role's name: attach more policies to it (an IAM role policy attachment takes the name) to give the instance more permissions.
      */
     declare public /*out*/ readonly instanceRoleName: pulumi.Output<string>;
     /**
@@ -69,7 +69,7 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly securityGroupId: pulumi.Output<string>;
     /**
-     * url reaches the instance: http:// and the DNS record's name, or the Elastic IP when DNS is off.
+     * url reaches the instance: https:// with the HTTPS option, else http://, then the DNS record's name, or the Elastic IP when DNS is off.
      */
     declare public /*out*/ readonly url: pulumi.Output<string>;
 
@@ -155,27 +155,27 @@ export interface SelfHealingInstanceArgs {
      */
     amiId?: string;
     /**
-     * AppHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
+     * appHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
      */
     appHealthCheck?: inputs.AppHealthCheckArgs;
     /**
-     * DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
+     * dataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
      */
     dataVolume?: inputs.DataVolumeArgs;
     /**
-     * DNS, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Nil publishes nothing.
+     * dns, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Unset, nothing is published.
      */
     dns?: inputs.DNSArgs;
     /**
-     * enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
+     * enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to the role instanceRoleName names yourself if you use those.
      */
     enableSessionManager?: boolean;
     /**
-     * healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
+     * healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means 300; 0 is allowed.
      */
     healthCheckGracePeriodSeconds?: number;
     /**
-     * HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
+     * https, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
      */
     https?: inputs.HTTPSArgs;
     /**
@@ -187,27 +187,27 @@ export interface SelfHealingInstanceArgs {
      */
     instanceRefresh?: boolean;
     /**
-     * instanceType is the EC2 instance type. Empty means DefaultInstanceType.
+     * instanceType is the EC2 instance type. Empty means "t3.micro".
      */
     instanceType?: string;
     /**
-     * launchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
+     * launchGate keeps each new instance out of service, behind a launch lifecycle hook ("selfhealing-launch-gate"), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
      */
     launchGate?: boolean;
     /**
-     * launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
+     * launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means 600. Only with the launch gate.
      */
     launchGateTimeoutSeconds?: number;
     /**
-     * Logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
+     * logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
      */
     logs?: inputs.LogsArgs;
     /**
-     * metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means DefaultMetadataHopLimit; containers on the host need 2.
+     * metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means 1; containers on the host need 2.
      */
     metadataHopLimit?: number;
     /**
-     * Notifications, if set, announces each launch and termination of the instance on an SNS topic. Nil announces nothing.
+     * notifications, if set, announces each launch and termination of the instance on an SNS topic. Unset, nothing is announced.
      */
     notifications?: inputs.NotificationsArgs;
     /**
@@ -215,7 +215,7 @@ export interface SelfHealingInstanceArgs {
      */
     parameters?: {[key: string]: pulumi.Input<string>};
     /**
-     * parametersKmsKeyArn encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
+     * parametersKmsKeyArn encrypts secretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
      */
     parametersKmsKeyArn?: pulumi.Input<string | undefined>;
     /**
@@ -227,19 +227,19 @@ export interface SelfHealingInstanceArgs {
      */
     rootVolumeSizeGiB?: number;
     /**
-     * Schedule, if set, runs the instance only in office hours. Nil runs it around the clock.
+     * schedule, if set, runs the instance only in office hours. Unset, the instance runs around the clock.
      */
     schedule?: inputs.ScheduleArgs;
     /**
-     * secretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
+     * secretParameters are like parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
      */
     secretParameters?: {[key: string]: pulumi.Input<string>};
     /**
-     * spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
+     * spot runs the instance on Spot capacity only, from instanceType and spotInstanceTypes. An interruption is healed like any other loss.
      */
     spot?: boolean;
     /**
-     * spotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
+     * spotInstanceTypes are more instance types Spot may use after instanceType, of the same architecture. Only with spot.
      */
     spotInstanceTypes?: string[];
     /**
@@ -251,11 +251,11 @@ export interface SelfHealingInstanceArgs {
      */
     tags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
-     * userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+     * userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
      */
     userScript?: pulumi.Input<string | undefined>;
     /**
-     * warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
+     * warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with spot.
      */
     warmPool?: boolean;
 }

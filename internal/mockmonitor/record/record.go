@@ -5,11 +5,13 @@
 package record
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
 // Resource is one resource registration a monitor saw.
@@ -20,6 +22,8 @@ type Resource struct {
 	Name string
 	// ParentType is the type token of its parent, empty for the stack.
 	ParentType string
+	// ParentURN is its parent's URN: the stack's for a top-level resource.
+	ParentURN string
 	// ID is the physical id the monitor gave it, empty for components.
 	ID string
 	// Custom is false for component resources, which exist only in Pulumi.
@@ -31,12 +35,21 @@ type Resource struct {
 	Outputs resource.PropertyMap
 	// Dependencies are the URNs of explicit and implicit dependencies.
 	Dependencies []string
+	// PropertyDependencies are the implicit ones: for each input, the URNs
+	// of the resources its value came from.
+	PropertyDependencies map[string][]string
 	// URN is the resource's own URN.
 	URN string
-	// RetainOnDelete and Protect report those resource options.
-	RetainOnDelete, Protect bool
+	// RetainOnDelete, Protect and DeleteBeforeReplace report those
+	// resource options.
+	RetainOnDelete, Protect, DeleteBeforeReplace bool
 	// IgnoreChanges lists the properties the ignoreChanges option names.
 	IgnoreChanges []string
+	// ReplaceOnChanges lists the properties the replaceOnChanges option names.
+	ReplaceOnChanges []string
+	// Aliases are the resource's former identities, each as a URN or as
+	// the alias's fields.
+	Aliases []string
 	// Adjustments describe where what the monitor's backend got differs
 	// from the inputs, and why. Empty means it got exactly the inputs.
 	Adjustments []string
@@ -54,13 +67,48 @@ func FromArgs(args pulumi.MockResourceArgs) Resource {
 	}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.ParentType = TypeOfURN(rpc.GetParent())
+		r.ParentURN = rpc.GetParent()
 		r.Dependencies = rpc.GetDependencies()
+		for key, deps := range rpc.GetPropertyDependencies() {
+			if r.PropertyDependencies == nil {
+				r.PropertyDependencies = map[string][]string{}
+			}
+			r.PropertyDependencies[key] = deps.GetUrns()
+		}
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.Protect = rpc.GetProtect()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.ReplaceOnChanges = rpc.GetReplaceOnChanges()
+		r.Aliases = append(r.Aliases, rpc.GetAliasURNs()...)
+		for _, alias := range rpc.GetAliases() {
+			r.Aliases = append(r.Aliases, describeAlias(alias))
+		}
 		r.URN = ChildURN(rpc.GetParent(), args.TypeToken, args.Name)
 	}
 	return r
+}
+
+// describeAlias writes an alias as its URN, or as the fields its spec
+// sets, such as "name=old type=aws:ec2/eip:Eip".
+func describeAlias(a *pulumirpc.Alias) string {
+	if urn := a.GetUrn(); urn != "" {
+		return urn
+	}
+	spec := a.GetSpec()
+	var fields []string
+	for _, f := range []struct{ key, value string }{
+		{"name", spec.GetName()}, {"type", spec.GetType()}, {"stack", spec.GetStack()},
+		{"project", spec.GetProject()}, {"parent", spec.GetParentUrn()},
+	} {
+		if f.value != "" {
+			fields = append(fields, f.key+"="+f.value)
+		}
+	}
+	if spec.GetNoParent() {
+		fields = append(fields, "noParent")
+	}
+	return strings.Join(fields, " ")
 }
 
 // Recorder keeps registrations in order. It is safe for concurrent use, as

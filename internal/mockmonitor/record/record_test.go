@@ -1,6 +1,12 @@
 package record
 
-import "testing"
+import (
+	"slices"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+)
 
 func TestURNs(t *testing.T) {
 	stack := "urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev"
@@ -34,5 +40,25 @@ func TestRecorderKeepsOrderAndFiltersByType(t *testing.T) {
 	all[0].Name = "changed"
 	if rec.Resources()[0].Name != "1" {
 		t.Error("Resources returned the recorder's own slice")
+	}
+}
+
+func TestFromArgsKeepsEveryResourceOption(t *testing.T) {
+	protect := true
+	parent := "urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev"
+	dep := "urn:pulumi:dev::proj::aws:iam/role:Role::r"
+	r := FromArgs(pulumi.MockResourceArgs{TypeToken: "aws:ebs/volume:Volume", Name: "v", Custom: true, RegisterRPC: &pulumirpc.RegisterResourceRequest{
+		Parent: parent, Protect: &protect, RetainOnDelete: &protect, DeleteBeforeReplace: true,
+		IgnoreChanges: []string{"tags"}, ReplaceOnChanges: []string{"size"},
+		Dependencies:         []string{dep},
+		PropertyDependencies: map[string]*pulumirpc.RegisterResourceRequest_PropertyDependencies{"role": {Urns: []string{dep}}},
+		AliasURNs:            []string{"urn:pulumi:dev::proj::aws:ebs/volume:Volume::old"},
+		Aliases:              []*pulumirpc.Alias{{Alias: &pulumirpc.Alias_Spec_{Spec: &pulumirpc.Alias_Spec{Name: "older", Parent: &pulumirpc.Alias_Spec_NoParent{NoParent: true}}}}},
+	}})
+	if !r.Protect || !r.RetainOnDelete || !r.DeleteBeforeReplace || r.ParentURN != parent ||
+		!slices.Equal(r.IgnoreChanges, []string{"tags"}) || !slices.Equal(r.ReplaceOnChanges, []string{"size"}) ||
+		!slices.Equal(r.PropertyDependencies["role"], []string{dep}) ||
+		!slices.Equal(r.Aliases, []string{"urn:pulumi:dev::proj::aws:ebs/volume:Volume::old", "name=older noParent"}) {
+		t.Errorf("FromArgs = %+v", r)
 	}
 }

@@ -8,7 +8,7 @@ import * as outputs from "../types/output";
 import * as utilities from "../utilities";
 
 /**
- * AppHealthCheck checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After FailureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of URL and Command.
+ * AppHealthCheckArgs checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After failureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of url and command.
  */
 export interface AppHealthCheckArgs {
     /**
@@ -16,19 +16,19 @@ export interface AppHealthCheckArgs {
      */
     command?: pulumi.Input<string | undefined>;
     /**
-     * expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means DefaultAppHealthCheckExpectedStatus. Only with URL.
+     * expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means 200. Only with url.
      */
     expectedStatus?: number;
     /**
-     * failureThreshold is how many failures in a row make the instance unhealthy. Unset means DefaultAppHealthCheckFailureThreshold.
+     * failureThreshold is how many failures in a row make the instance unhealthy. Unset means 3.
      */
     failureThreshold?: number;
     /**
-     * intervalSeconds is the time between checks. Unset means DefaultAppHealthCheckIntervalSeconds.
+     * intervalSeconds is the time between checks. Unset means 15.
      */
     intervalSeconds?: number;
     /**
-     * timeoutSeconds bounds each check, and must be shorter than the interval. Unset means DefaultAppHealthCheckTimeoutSeconds.
+     * timeoutSeconds bounds each check, and must be shorter than the interval. Unset means 5.
      */
     timeoutSeconds?: number;
     /**
@@ -42,7 +42,6 @@ export interface AppHealthCheckArgs {
 export function appHealthCheckArgsProvideDefaults(val: AppHealthCheckArgs): AppHealthCheckArgs {
     return {
         ...val,
-        expectedStatus: (val.expectedStatus) ?? 0,
         failureThreshold: (val.failureThreshold) ?? 3,
         intervalSeconds: (val.intervalSeconds) ?? 15,
         timeoutSeconds: (val.timeoutSeconds) ?? 5,
@@ -58,7 +57,7 @@ export interface DNSArgs {
      */
     recordName: string;
     /**
-     * ttl is the record's time to live in seconds, 0 to 2147483647. Unset means DefaultDNSTTL.
+     * ttl is the record's time to live in seconds, 0 to 2147483647. Unset means 60.
      */
     ttl?: number;
     /**
@@ -81,7 +80,7 @@ export function dnsargsProvideDefaults(val: DNSArgs): DNSArgs {
  */
 export interface DataVolumeArgs {
     /**
-     * attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means DefaultDataVolumeAttachTimeoutSeconds.
+     * attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means 300.
      */
     attachTimeoutSeconds?: number;
     /**
@@ -97,7 +96,7 @@ export interface DataVolumeArgs {
      */
     forceDetach?: boolean;
     /**
-     * formatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
+     * formatIfBlank lets the boot script format an adopted volume (volumeId) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no "selfhealing:formatted" tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
      */
     formatIfBlank?: boolean;
     /**
@@ -117,11 +116,11 @@ export interface DataVolumeArgs {
      */
     mountPath?: string;
     /**
-     * sizeGiB sizes the volume the component creates; required without VolumeID.
+     * sizeGiB sizes the volume the component creates; required without volumeId.
      */
     sizeGiB?: number;
     /**
-     * Snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
+     * snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
      */
     snapshots?: inputs.SnapshotArgs;
     /**
@@ -153,7 +152,7 @@ export function dataVolumeArgsProvideDefaults(val: DataVolumeArgs): DataVolumeAr
 }
 
 /**
- * HTTPSArgs put nginx on the instance, in front of the application: it terminates TLS for DomainName with a Let's Encrypt certificate and forwards to the application's local port, with no load balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to the world.
+ * HTTPSArgs put nginx on the instance, in front of the application: it terminates TLS for domainName with a Let's Encrypt certificate and forwards to the application's local port, with no load balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to the world.
  */
 export interface HTTPSArgs {
     /**
@@ -175,7 +174,7 @@ export interface HTTPSArgs {
 }
 
 /**
- * IngressRule opens a port range to a set of CIDR blocks.
+ * IngressRuleArgs opens a port range to a set of CIDR blocks.
  */
 export interface IngressRuleArgs {
     /**
@@ -201,7 +200,7 @@ export interface IngressRuleArgs {
 }
 
 /**
- * LogsArgs ship the instance's logs to a CloudWatch Logs group that outlives it: the boot script's log, cloud-init's output (which holds the user script's) and ExtraFiles, one stream per instance and file.
+ * LogsArgs ship the instance's logs to a CloudWatch Logs group that outlives it: the boot script's log, cloud-init's output (which holds the user script's) and extraFiles, one stream per instance and file.
  */
 export interface LogsArgs {
     /**
@@ -213,7 +212,7 @@ export interface LogsArgs {
      */
     kmsKeyArn?: pulumi.Input<string | undefined>;
     /**
-     * retentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
+     * retentionDays is how long CloudWatch Logs keeps events: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
      */
     retentionDays: number;
 }
@@ -223,7 +222,7 @@ export interface LogsArgs {
  */
 export interface NotificationsArgs {
     /**
-     * Email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
+     * email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
      */
     email?: string;
     /**
@@ -237,11 +236,11 @@ export interface NotificationsArgs {
  */
 export interface ScheduleArgs {
     /**
-     * start is when the instance starts again, in the same form as Stop.
+     * start is when the instance starts again, in the same form as stop.
      */
     start: string;
     /**
-     * stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*&#47;15, 0-30/10), and JAN-DEC and SUN-SAT names.
+     * stop is when the instance stops, and start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*&#47;15, 0-30/10), and JAN-DEC and SUN-SAT names.
      */
     stop: string;
     /**
@@ -259,7 +258,7 @@ export interface SnapshotArgs {
      */
     executionRoleArn?: pulumi.Input<string | undefined>;
     /**
-     * retainCount is how many snapshots to keep, 1 to 1000. Unset means DefaultSnapshotRetainCount.
+     * retainCount is how many snapshots to keep, 1 to 1000. Unset means 7.
      */
     retainCount?: number;
     /**

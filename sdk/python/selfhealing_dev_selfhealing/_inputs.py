@@ -37,7 +37,7 @@ __all__ = [
 
 class AppHealthCheckArgsDict(TypedDict):
     """
-    AppHealthCheck checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After FailureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of URL and Command.
+    AppHealthCheckArgs checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After failureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of url and command.
     """
     command: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -45,19 +45,19 @@ class AppHealthCheckArgsDict(TypedDict):
     """
     expected_status: NotRequired[_builtins.int]
     """
-    expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means DefaultAppHealthCheckExpectedStatus. Only with URL.
+    expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means 200. Only with url.
     """
     failure_threshold: NotRequired[_builtins.int]
     """
-    failureThreshold is how many failures in a row make the instance unhealthy. Unset means DefaultAppHealthCheckFailureThreshold.
+    failureThreshold is how many failures in a row make the instance unhealthy. Unset means 3.
     """
     interval_seconds: NotRequired[_builtins.int]
     """
-    intervalSeconds is the time between checks. Unset means DefaultAppHealthCheckIntervalSeconds.
+    intervalSeconds is the time between checks. Unset means 15.
     """
     timeout_seconds: NotRequired[_builtins.int]
     """
-    timeoutSeconds bounds each check, and must be shorter than the interval. Unset means DefaultAppHealthCheckTimeoutSeconds.
+    timeoutSeconds bounds each check, and must be shorter than the interval. Unset means 5.
     """
     url: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -74,19 +74,17 @@ class AppHealthCheckArgs:
                  timeout_seconds: Optional[_builtins.int] = None,
                  url: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        AppHealthCheck checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After FailureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of URL and Command.
+        AppHealthCheckArgs checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After failureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of url and command.
 
         :param pulumi.Input[_builtins.str] command: command runs under bash on the instance; exit status 0 is healthy. One line, at most 1024 characters.
-        :param _builtins.int expected_status: expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means DefaultAppHealthCheckExpectedStatus. Only with URL.
-        :param _builtins.int failure_threshold: failureThreshold is how many failures in a row make the instance unhealthy. Unset means DefaultAppHealthCheckFailureThreshold.
-        :param _builtins.int interval_seconds: intervalSeconds is the time between checks. Unset means DefaultAppHealthCheckIntervalSeconds.
-        :param _builtins.int timeout_seconds: timeoutSeconds bounds each check, and must be shorter than the interval. Unset means DefaultAppHealthCheckTimeoutSeconds.
+        :param _builtins.int expected_status: expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means 200. Only with url.
+        :param _builtins.int failure_threshold: failureThreshold is how many failures in a row make the instance unhealthy. Unset means 3.
+        :param _builtins.int interval_seconds: intervalSeconds is the time between checks. Unset means 15.
+        :param _builtins.int timeout_seconds: timeoutSeconds bounds each check, and must be shorter than the interval. Unset means 5.
         :param pulumi.Input[_builtins.str] url: url is fetched with GET on the instance: http or https, and host localhost, 127.0.0.1 or [::1], such as "http://localhost:8080/healthz".
         """
         if command is not None:
             pulumi.set(__self__, "command", command)
-        if expected_status is None:
-            expected_status = 0
         if expected_status is not None:
             pulumi.set(__self__, "expected_status", expected_status)
         if failure_threshold is None:
@@ -120,7 +118,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="expectedStatus")
     def expected_status(self) -> Optional[_builtins.int]:
         """
-        expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means DefaultAppHealthCheckExpectedStatus. Only with URL.
+        expectedStatus is the HTTP status a healthy URL answers, 100 to 599. Unset means 200. Only with url.
         """
         return pulumi.get(self, "expected_status")
 
@@ -132,7 +130,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="failureThreshold")
     def failure_threshold(self) -> Optional[_builtins.int]:
         """
-        failureThreshold is how many failures in a row make the instance unhealthy. Unset means DefaultAppHealthCheckFailureThreshold.
+        failureThreshold is how many failures in a row make the instance unhealthy. Unset means 3.
         """
         return pulumi.get(self, "failure_threshold")
 
@@ -144,7 +142,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="intervalSeconds")
     def interval_seconds(self) -> Optional[_builtins.int]:
         """
-        intervalSeconds is the time between checks. Unset means DefaultAppHealthCheckIntervalSeconds.
+        intervalSeconds is the time between checks. Unset means 15.
         """
         return pulumi.get(self, "interval_seconds")
 
@@ -156,7 +154,7 @@ class AppHealthCheckArgs:
     @pulumi.getter(name="timeoutSeconds")
     def timeout_seconds(self) -> Optional[_builtins.int]:
         """
-        timeoutSeconds bounds each check, and must be shorter than the interval. Unset means DefaultAppHealthCheckTimeoutSeconds.
+        timeoutSeconds bounds each check, and must be shorter than the interval. Unset means 5.
         """
         return pulumi.get(self, "timeout_seconds")
 
@@ -191,7 +189,7 @@ class DNSArgsDict(TypedDict):
     """
     ttl: NotRequired[_builtins.int]
     """
-    ttl is the record's time to live in seconds, 0 to 2147483647. Unset means DefaultDNSTTL.
+    ttl is the record's time to live in seconds, 0 to 2147483647. Unset means 60.
     """
 
 @pulumi.input_type
@@ -205,7 +203,7 @@ class DNSArgs:
 
         :param _builtins.str record_name: recordName is the fully qualified name to publish, such as "app.example.com": the zone's own name or a name inside it. Case and one trailing dot are ignored. An existing record of that name and type is never overwritten; creating it then fails.
         :param pulumi.Input[_builtins.str] zone_id: zoneId is the hosted zone's id, such as "Z0123456789ABCDEFGHIJ", without the "/hostedzone/" prefix, or a zone created in the same program.
-        :param _builtins.int ttl: ttl is the record's time to live in seconds, 0 to 2147483647. Unset means DefaultDNSTTL.
+        :param _builtins.int ttl: ttl is the record's time to live in seconds, 0 to 2147483647. Unset means 60.
         """
         pulumi.set(__self__, "record_name", record_name)
         pulumi.set(__self__, "zone_id", zone_id)
@@ -242,7 +240,7 @@ class DNSArgs:
     @pulumi.getter
     def ttl(self) -> Optional[_builtins.int]:
         """
-        ttl is the record's time to live in seconds, 0 to 2147483647. Unset means DefaultDNSTTL.
+        ttl is the record's time to live in seconds, 0 to 2147483647. Unset means 60.
         """
         return pulumi.get(self, "ttl")
 
@@ -257,7 +255,7 @@ class DataVolumeArgsDict(TypedDict):
     """
     attach_timeout_seconds: NotRequired[_builtins.int]
     """
-    attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means DefaultDataVolumeAttachTimeoutSeconds.
+    attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means 300.
     """
     availability_zone: NotRequired[_builtins.str]
     """
@@ -273,7 +271,7 @@ class DataVolumeArgsDict(TypedDict):
     """
     format_if_blank: NotRequired[_builtins.bool]
     """
-    formatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
+    formatIfBlank lets the boot script format an adopted volume (volumeId) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no "selfhealing:formatted" tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
     """
     fs_type: NotRequired[_builtins.str]
     """
@@ -293,11 +291,11 @@ class DataVolumeArgsDict(TypedDict):
     """
     size_gi_b: NotRequired[_builtins.int]
     """
-    sizeGiB sizes the volume the component creates; required without VolumeID.
+    sizeGiB sizes the volume the component creates; required without volumeId.
     """
     snapshots: NotRequired['SnapshotArgsDict']
     """
-    Snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
+    snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
     """
     throughput_mi_bps: NotRequired[_builtins.int]
     """
@@ -332,17 +330,17 @@ class DataVolumeArgs:
         """
         DataVolumeArgs give the instance a persistent EBS volume that each replacement attaches and mounts at boot, before the user script runs. The volume lives in one Availability Zone, so the group launches only there: healing survives the loss of an instance, not of the zone.
 
-        :param _builtins.int attach_timeout_seconds: attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means DefaultDataVolumeAttachTimeoutSeconds.
+        :param _builtins.int attach_timeout_seconds: attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means 300.
         :param _builtins.str availability_zone: availabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
         :param _builtins.str deletion_policy: deletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
         :param _builtins.bool force_detach: forceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
-        :param _builtins.bool format_if_blank: formatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
+        :param _builtins.bool format_if_blank: formatIfBlank lets the boot script format an adopted volume (volumeId) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no "selfhealing:formatted" tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
         :param _builtins.str fs_type: fsType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
         :param _builtins.int iops: iops provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
         :param pulumi.Input[_builtins.str] kms_key_arn: kmsKeyArn encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
         :param _builtins.str mount_path: mountPath is where the volume is mounted. Default "/data".
-        :param _builtins.int size_gi_b: sizeGiB sizes the volume the component creates; required without VolumeID.
-        :param 'SnapshotArgs' snapshots: Snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
+        :param _builtins.int size_gi_b: sizeGiB sizes the volume the component creates; required without volumeId.
+        :param 'SnapshotArgs' snapshots: snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
         :param _builtins.int throughput_mi_bps: throughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
         :param _builtins.str volume_id: volumeId adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
         :param _builtins.str volume_type: volumeType is "gp3" (default), "gp2", "io1" or "io2".
@@ -392,7 +390,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="attachTimeoutSeconds")
     def attach_timeout_seconds(self) -> Optional[_builtins.int]:
         """
-        attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means DefaultDataVolumeAttachTimeoutSeconds.
+        attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means 300.
         """
         return pulumi.get(self, "attach_timeout_seconds")
 
@@ -440,7 +438,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="formatIfBlank")
     def format_if_blank(self) -> Optional[_builtins.bool]:
         """
-        formatIfBlank lets the boot script format an adopted volume (VolumeID) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no userdata.FormattedTagKey tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
+        formatIfBlank lets the boot script format an adopted volume (volumeId) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no "selfhealing:formatted" tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
         """
         return pulumi.get(self, "format_if_blank")
 
@@ -500,7 +498,7 @@ class DataVolumeArgs:
     @pulumi.getter(name="sizeGiB")
     def size_gi_b(self) -> Optional[_builtins.int]:
         """
-        sizeGiB sizes the volume the component creates; required without VolumeID.
+        sizeGiB sizes the volume the component creates; required without volumeId.
         """
         return pulumi.get(self, "size_gi_b")
 
@@ -512,7 +510,7 @@ class DataVolumeArgs:
     @pulumi.getter
     def snapshots(self) -> Optional['SnapshotArgs']:
         """
-        Snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
+        snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
         """
         return pulumi.get(self, "snapshots")
 
@@ -559,7 +557,7 @@ class DataVolumeArgs:
 
 class HTTPSArgsDict(TypedDict):
     """
-    HTTPSArgs put nginx on the instance, in front of the application: it terminates TLS for DomainName with a Let's Encrypt certificate and forwards to the application's local port, with no load balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to the world.
+    HTTPSArgs put nginx on the instance, in front of the application: it terminates TLS for domainName with a Let's Encrypt certificate and forwards to the application's local port, with no load balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to the world.
     """
     app_port: _builtins.int
     """
@@ -586,7 +584,7 @@ class HTTPSArgs:
                  email: _builtins.str,
                  staging: Optional[_builtins.bool] = None):
         """
-        HTTPSArgs put nginx on the instance, in front of the application: it terminates TLS for DomainName with a Let's Encrypt certificate and forwards to the application's local port, with no load balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to the world.
+        HTTPSArgs put nginx on the instance, in front of the application: it terminates TLS for domainName with a Let's Encrypt certificate and forwards to the application's local port, with no load balancer. Ports 80 (the ACME challenge, and a redirect) and 443 open to the world.
 
         :param _builtins.int app_port: appPort is the port the application listens on, on the instance; 1 to 65535, not 80 or 443, which nginx takes.
         :param _builtins.str domain_name: domainName is the name users reach the instance by, such as "app.example.com". It must resolve to the Elastic IP: Let's Encrypt checks that it reaches this instance over port 80.
@@ -650,7 +648,7 @@ class HTTPSArgs:
 
 class IngressRuleArgsDict(TypedDict):
     """
-    IngressRule opens a port range to a set of CIDR blocks.
+    IngressRuleArgs opens a port range to a set of CIDR blocks.
     """
     cidr_blocks: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
     """
@@ -682,7 +680,7 @@ class IngressRuleArgs:
                  to_port: _builtins.int,
                  description: Optional[_builtins.str] = None):
         """
-        IngressRule opens a port range to a set of CIDR blocks.
+        IngressRuleArgs opens a port range to a set of CIDR blocks.
 
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cidr_blocks: cidrBlocks are IPv4 or IPv6 CIDR blocks, such as "203.0.113.0/24", or a VPC's CIDR block from the same program.
         :param _builtins.int from_port: fromPort is the first port of the range (for ICMP, the type, or -1 for all).
@@ -760,11 +758,11 @@ class IngressRuleArgs:
 
 class LogsArgsDict(TypedDict):
     """
-    LogsArgs ship the instance's logs to a CloudWatch Logs group that outlives it: the boot script's log, cloud-init's output (which holds the user script's) and ExtraFiles, one stream per instance and file.
+    LogsArgs ship the instance's logs to a CloudWatch Logs group that outlives it: the boot script's log, cloud-init's output (which holds the user script's) and extraFiles, one stream per instance and file.
     """
     retention_days: _builtins.int
     """
-    retentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
+    retentionDays is how long CloudWatch Logs keeps events: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
     """
     extra_files: NotRequired[Sequence[_builtins.str]]
     """
@@ -782,9 +780,9 @@ class LogsArgs:
                  extra_files: Optional[Sequence[_builtins.str]] = None,
                  kms_key_arn: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        LogsArgs ship the instance's logs to a CloudWatch Logs group that outlives it: the boot script's log, cloud-init's output (which holds the user script's) and ExtraFiles, one stream per instance and file.
+        LogsArgs ship the instance's logs to a CloudWatch Logs group that outlives it: the boot script's log, cloud-init's output (which holds the user script's) and extraFiles, one stream per instance and file.
 
-        :param _builtins.int retention_days: retentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
+        :param _builtins.int retention_days: retentionDays is how long CloudWatch Logs keeps events: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
         :param Sequence[_builtins.str] extra_files: extraFiles are more absolute paths to ship, such as "/var/log/app.log": literal paths, not globs.
         :param pulumi.Input[_builtins.str] kms_key_arn: kmsKeyArn encrypts the group with a customer managed key, whose key policy must allow the CloudWatch Logs service principal of the region. Empty means CloudWatch Logs' own encryption.
         """
@@ -798,7 +796,7 @@ class LogsArgs:
     @pulumi.getter(name="retentionDays")
     def retention_days(self) -> _builtins.int:
         """
-        retentionDays is how long CloudWatch Logs keeps events: one of LogRetentionDays, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
+        retentionDays is how long CloudWatch Logs keeps events: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
         """
         return pulumi.get(self, "retention_days")
 
@@ -837,7 +835,7 @@ class NotificationsArgsDict(TypedDict):
     """
     email: NotRequired[_builtins.str]
     """
-    Email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
+    email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
     """
     topic_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -852,7 +850,7 @@ class NotificationsArgs:
         """
         NotificationsArgs has the Auto Scaling group announce every launch and termination of its instance, successful or not, on an SNS topic.
 
-        :param _builtins.str email: Email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
+        :param _builtins.str email: email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
         :param pulumi.Input[_builtins.str] topic_arn: topicArn is a standard SNS topic in the stack's region, such as "arn:aws:sns:us-east-1:123456789012:ops" or a topic created in the same program. Empty means the component creates a topic, which it deletes with the stack.
         """
         if email is not None:
@@ -864,7 +862,7 @@ class NotificationsArgs:
     @pulumi.getter
     def email(self) -> Optional[_builtins.str]:
         """
-        Email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
+        email, if set, is subscribed to the topic. AWS mails it a confirmation link, and delivers nothing until someone follows it.
         """
         return pulumi.get(self, "email")
 
@@ -891,11 +889,11 @@ class ScheduleArgsDict(TypedDict):
     """
     start: _builtins.str
     """
-    start is when the instance starts again, in the same form as Stop.
+    start is when the instance starts again, in the same form as stop.
     """
     stop: _builtins.str
     """
-    stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
+    stop is when the instance stops, and start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
     """
     time_zone: _builtins.str
     """
@@ -911,8 +909,8 @@ class ScheduleArgs:
         """
         ScheduleArgs runs the instance only in office hours: two scheduled actions on the Auto Scaling group, one that sets its size to 0 (the instance is terminated, the Elastic IP stays allocated) and one that sets it back to 1 (a fresh instance boots and takes the address).
 
-        :param _builtins.str start: start is when the instance starts again, in the same form as Stop.
-        :param _builtins.str stop: stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
+        :param _builtins.str start: start is when the instance starts again, in the same form as stop.
+        :param _builtins.str stop: stop is when the instance stops, and start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
         :param _builtins.str time_zone: timeZone is the IANA time zone both expressions are read in, such as "Europe/Berlin" or "Etc/UTC". Auto Scaling follows its daylight saving time.
         """
         pulumi.set(__self__, "start", start)
@@ -923,7 +921,7 @@ class ScheduleArgs:
     @pulumi.getter
     def start(self) -> _builtins.str:
         """
-        start is when the instance starts again, in the same form as Stop.
+        start is when the instance starts again, in the same form as stop.
         """
         return pulumi.get(self, "start")
 
@@ -935,7 +933,7 @@ class ScheduleArgs:
     @pulumi.getter
     def stop(self) -> _builtins.str:
         """
-        stop is when the instance stops, and Start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
+        stop is when the instance stops, and start when it starts again: 5-field Unix cron expressions, minute hour day-of-month month day-of-week, such as "0 19 * * MON-FRI" and "0 8 * * MON-FRI". Fields take numbers, *, lists (1,15), ranges (MON-FRI), steps (*/15, 0-30/10), and JAN-DEC and SUN-SAT names.
         """
         return pulumi.get(self, "stop")
 
@@ -970,7 +968,7 @@ class SnapshotArgsDict(TypedDict):
     """
     retain_count: NotRequired[_builtins.int]
     """
-    retainCount is how many snapshots to keep, 1 to 1000. Unset means DefaultSnapshotRetainCount.
+    retainCount is how many snapshots to keep, 1 to 1000. Unset means 7.
     """
 
 @pulumi.input_type
@@ -984,7 +982,7 @@ class SnapshotArgs:
 
         :param _builtins.str time_utc: timeUtc is when the daily snapshot starts, "HH:MM" in UTC. DLM starts it within the hour after.
         :param pulumi.Input[_builtins.str] execution_role_arn: executionRoleArn is the IAM role DLM acts as, such as a role created in the same program. Empty means the component creates one with AWSDataLifecycleManagerServiceRole.
-        :param _builtins.int retain_count: retainCount is how many snapshots to keep, 1 to 1000. Unset means DefaultSnapshotRetainCount.
+        :param _builtins.int retain_count: retainCount is how many snapshots to keep, 1 to 1000. Unset means 7.
         """
         pulumi.set(__self__, "time_utc", time_utc)
         if execution_role_arn is not None:
@@ -1020,7 +1018,7 @@ class SnapshotArgs:
     @pulumi.getter(name="retainCount")
     def retain_count(self) -> Optional[_builtins.int]:
         """
-        retainCount is how many snapshots to keep, 1 to 1000. Unset means DefaultSnapshotRetainCount.
+        retainCount is how many snapshots to keep, 1 to 1000. Unset means 7.
         """
         return pulumi.get(self, "retain_count")
 

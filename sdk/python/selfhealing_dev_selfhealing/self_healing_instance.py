@@ -53,32 +53,32 @@ class SelfHealingInstanceArgs:
 
         :param pulumi.Input[_builtins.str] allocation_id: allocationId brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
         :param _builtins.str ami_id: amiId pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
-        :param 'AppHealthCheckArgs' app_health_check: AppHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
-        :param 'DataVolumeArgs' data_volume: DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
-        :param 'DNSArgs' dns: DNS, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Nil publishes nothing.
-        :param _builtins.bool enable_session_manager: enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
-        :param _builtins.int health_check_grace_period_seconds: healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
-        :param 'HTTPSArgs' https: HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
+        :param 'AppHealthCheckArgs' app_health_check: appHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
+        :param 'DataVolumeArgs' data_volume: dataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
+        :param 'DNSArgs' dns: dns, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Unset, nothing is published.
+        :param _builtins.bool enable_session_manager: enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to the role instanceRoleName names yourself if you use those.
+        :param _builtins.int health_check_grace_period_seconds: healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means 300; 0 is allowed.
+        :param 'HTTPSArgs' https: https, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
         :param Sequence['IngressRuleArgs'] ingress: ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
         :param _builtins.bool instance_refresh: instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Unset means true. Off, a change applies to the next instance the group launches.
-        :param _builtins.str instance_type: instanceType is the EC2 instance type. Empty means DefaultInstanceType.
-        :param _builtins.bool launch_gate: launchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
-        :param _builtins.int launch_gate_timeout_seconds: launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
-        :param 'LogsArgs' logs: Logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
-        :param _builtins.int metadata_hop_limit: metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means DefaultMetadataHopLimit; containers on the host need 2.
-        :param 'NotificationsArgs' notifications: Notifications, if set, announces each launch and termination of the instance on an SNS topic. Nil announces nothing.
+        :param _builtins.str instance_type: instanceType is the EC2 instance type. Empty means "t3.micro".
+        :param _builtins.bool launch_gate: launchGate keeps each new instance out of service, behind a launch lifecycle hook ("selfhealing-launch-gate"), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
+        :param _builtins.int launch_gate_timeout_seconds: launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means 600. Only with the launch gate.
+        :param 'LogsArgs' logs: logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
+        :param _builtins.int metadata_hop_limit: metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means 1; containers on the host need 2.
+        :param 'NotificationsArgs' notifications: notifications, if set, announces each launch and termination of the instance on an SNS topic. Unset, nothing is announced.
         :param Mapping[str, pulumi.Input[_builtins.str]] parameters: parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
-        :param pulumi.Input[_builtins.str] parameters_kms_key_arn: parametersKmsKeyArn encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
+        :param pulumi.Input[_builtins.str] parameters_kms_key_arn: parametersKmsKeyArn encrypts secretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
         :param _builtins.bool retain_on_delete: retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
         :param _builtins.int root_volume_size_gi_b: rootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
-        :param 'ScheduleArgs' schedule: Schedule, if set, runs the instance only in office hours. Nil runs it around the clock.
-        :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: secretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
-        :param _builtins.bool spot: spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
-        :param Sequence[_builtins.str] spot_instance_types: spotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
+        :param 'ScheduleArgs' schedule: schedule, if set, runs the instance only in office hours. Unset, the instance runs around the clock.
+        :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: secretParameters are like parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
+        :param _builtins.bool spot: spot runs the instance on Spot capacity only, from instanceType and spotInstanceTypes. An interruption is healed like any other loss.
+        :param Sequence[_builtins.str] spot_instance_types: spotInstanceTypes are more instance types Spot may use after instanceType, of the same architecture. Only with spot.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: subnetIds are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Unset means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: tags are added to every resource that takes tags, and propagate to the instance and its volumes.
-        :param pulumi.Input[_builtins.str] user_script: userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
-        :param _builtins.bool warm_pool: warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
+        :param pulumi.Input[_builtins.str] user_script: userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        :param _builtins.bool warm_pool: warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with spot.
         """
         if allocation_id is not None:
             pulumi.set(__self__, "allocation_id", allocation_id)
@@ -179,7 +179,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="appHealthCheck")
     def app_health_check(self) -> Optional['AppHealthCheckArgs']:
         """
-        AppHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
+        appHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
         """
         return pulumi.get(self, "app_health_check")
 
@@ -191,7 +191,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="dataVolume")
     def data_volume(self) -> Optional['DataVolumeArgs']:
         """
-        DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
+        dataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
         """
         return pulumi.get(self, "data_volume")
 
@@ -203,7 +203,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter
     def dns(self) -> Optional['DNSArgs']:
         """
-        DNS, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Nil publishes nothing.
+        dns, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Unset, nothing is published.
         """
         return pulumi.get(self, "dns")
 
@@ -215,7 +215,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="enableSessionManager")
     def enable_session_manager(self) -> Optional[_builtins.bool]:
         """
-        enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
+        enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to the role instanceRoleName names yourself if you use those.
         """
         return pulumi.get(self, "enable_session_manager")
 
@@ -227,7 +227,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="healthCheckGracePeriodSeconds")
     def health_check_grace_period_seconds(self) -> Optional[_builtins.int]:
         """
-        healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
+        healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means 300; 0 is allowed.
         """
         return pulumi.get(self, "health_check_grace_period_seconds")
 
@@ -239,7 +239,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter
     def https(self) -> Optional['HTTPSArgs']:
         """
-        HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
+        https, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
         """
         return pulumi.get(self, "https")
 
@@ -275,7 +275,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="instanceType")
     def instance_type(self) -> Optional[_builtins.str]:
         """
-        instanceType is the EC2 instance type. Empty means DefaultInstanceType.
+        instanceType is the EC2 instance type. Empty means "t3.micro".
         """
         return pulumi.get(self, "instance_type")
 
@@ -287,7 +287,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="launchGate")
     def launch_gate(self) -> Optional[_builtins.bool]:
         """
-        launchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
+        launchGate keeps each new instance out of service, behind a launch lifecycle hook ("selfhealing-launch-gate"), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
         """
         return pulumi.get(self, "launch_gate")
 
@@ -299,7 +299,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="launchGateTimeoutSeconds")
     def launch_gate_timeout_seconds(self) -> Optional[_builtins.int]:
         """
-        launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
+        launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means 600. Only with the launch gate.
         """
         return pulumi.get(self, "launch_gate_timeout_seconds")
 
@@ -311,7 +311,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter
     def logs(self) -> Optional['LogsArgs']:
         """
-        Logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
+        logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
         """
         return pulumi.get(self, "logs")
 
@@ -323,7 +323,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="metadataHopLimit")
     def metadata_hop_limit(self) -> Optional[_builtins.int]:
         """
-        metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means DefaultMetadataHopLimit; containers on the host need 2.
+        metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means 1; containers on the host need 2.
         """
         return pulumi.get(self, "metadata_hop_limit")
 
@@ -335,7 +335,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter
     def notifications(self) -> Optional['NotificationsArgs']:
         """
-        Notifications, if set, announces each launch and termination of the instance on an SNS topic. Nil announces nothing.
+        notifications, if set, announces each launch and termination of the instance on an SNS topic. Unset, nothing is announced.
         """
         return pulumi.get(self, "notifications")
 
@@ -359,7 +359,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="parametersKmsKeyArn")
     def parameters_kms_key_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        parametersKmsKeyArn encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
+        parametersKmsKeyArn encrypts secretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
         """
         return pulumi.get(self, "parameters_kms_key_arn")
 
@@ -395,7 +395,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter
     def schedule(self) -> Optional['ScheduleArgs']:
         """
-        Schedule, if set, runs the instance only in office hours. Nil runs it around the clock.
+        schedule, if set, runs the instance only in office hours. Unset, the instance runs around the clock.
         """
         return pulumi.get(self, "schedule")
 
@@ -407,7 +407,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="secretParameters")
     def secret_parameters(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        secretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
+        secretParameters are like parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
         """
         return pulumi.get(self, "secret_parameters")
 
@@ -419,7 +419,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter
     def spot(self) -> Optional[_builtins.bool]:
         """
-        spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
+        spot runs the instance on Spot capacity only, from instanceType and spotInstanceTypes. An interruption is healed like any other loss.
         """
         return pulumi.get(self, "spot")
 
@@ -431,7 +431,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="spotInstanceTypes")
     def spot_instance_types(self) -> Optional[Sequence[_builtins.str]]:
         """
-        spotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
+        spotInstanceTypes are more instance types Spot may use after instanceType, of the same architecture. Only with spot.
         """
         return pulumi.get(self, "spot_instance_types")
 
@@ -467,7 +467,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="userScript")
     def user_script(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
         """
         return pulumi.get(self, "user_script")
 
@@ -479,7 +479,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="warmPool")
     def warm_pool(self) -> Optional[_builtins.bool]:
         """
-        warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
+        warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with spot.
         """
         return pulumi.get(self, "warm_pool")
 
@@ -530,32 +530,32 @@ class SelfHealingInstance(pulumi.ComponentResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] allocation_id: allocationId brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
         :param _builtins.str ami_id: amiId pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
-        :param Union['AppHealthCheckArgs', 'AppHealthCheckArgsDict'] app_health_check: AppHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
-        :param Union['DataVolumeArgs', 'DataVolumeArgsDict'] data_volume: DataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
-        :param Union['DNSArgs', 'DNSArgsDict'] dns: DNS, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Nil publishes nothing.
-        :param _builtins.bool enable_session_manager: enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without Ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to InstanceRoleName's role yourself if you use those.
-        :param _builtins.int health_check_grace_period_seconds: healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means DefaultHealthCheckGracePeriodSeconds; 0 is allowed.
-        :param Union['HTTPSArgs', 'HTTPSArgsDict'] https: HTTPS, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
+        :param Union['AppHealthCheckArgs', 'AppHealthCheckArgsDict'] app_health_check: appHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
+        :param Union['DataVolumeArgs', 'DataVolumeArgsDict'] data_volume: dataVolume, when set, gives the instance a persistent, encrypted EBS volume that every replacement attaches and mounts before the user script runs. It pins the group to the volume's Availability Zone.
+        :param Union['DNSArgs', 'DNSArgsDict'] dns: dns, if set, publishes the Elastic IP as an A record in a Route 53 hosted zone. Unset, nothing is published.
+        :param _builtins.bool enable_session_manager: enableSessionManager lets Session Manager replace SSH, with only the five actions AWS documents for it. Unset means true. Without it and without ingress rules, nobody can log in. The component never attaches AmazonSSMManagedInstanceCore, which also lets the instance read every parameter in the account and region; attach it, or what Run Command, Patch Manager or Inventory need, to the role instanceRoleName names yourself if you use those.
+        :param _builtins.int health_check_grace_period_seconds: healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means 300; 0 is allowed.
+        :param Union['HTTPSArgs', 'HTTPSArgsDict'] https: https, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
         :param Sequence[Union['IngressRuleArgs', 'IngressRuleArgsDict']] ingress: ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
         :param _builtins.bool instance_refresh: instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Unset means true. Off, a change applies to the next instance the group launches.
-        :param _builtins.str instance_type: instanceType is the EC2 instance type. Empty means DefaultInstanceType.
-        :param _builtins.bool launch_gate: launchGate keeps each new instance out of service, behind a launch lifecycle hook (LaunchGateHookName), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
-        :param _builtins.int launch_gate_timeout_seconds: launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
-        :param Union['LogsArgs', 'LogsArgsDict'] logs: Logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
-        :param _builtins.int metadata_hop_limit: metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means DefaultMetadataHopLimit; containers on the host need 2.
-        :param Union['NotificationsArgs', 'NotificationsArgsDict'] notifications: Notifications, if set, announces each launch and termination of the instance on an SNS topic. Nil announces nothing.
+        :param _builtins.str instance_type: instanceType is the EC2 instance type. Empty means "t3.micro".
+        :param _builtins.bool launch_gate: launchGate keeps each new instance out of service, behind a launch lifecycle hook ("selfhealing-launch-gate"), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
+        :param _builtins.int launch_gate_timeout_seconds: launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means 600. Only with the launch gate.
+        :param Union['LogsArgs', 'LogsArgsDict'] logs: logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
+        :param _builtins.int metadata_hop_limit: metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means 1; containers on the host need 2.
+        :param Union['NotificationsArgs', 'NotificationsArgsDict'] notifications: notifications, if set, announces each launch and termination of the instance on an SNS topic. Unset, nothing is announced.
         :param Mapping[str, pulumi.Input[_builtins.str]] parameters: parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
-        :param pulumi.Input[_builtins.str] parameters_kms_key_arn: parametersKmsKeyArn encrypts SecretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
+        :param pulumi.Input[_builtins.str] parameters_kms_key_arn: parametersKmsKeyArn encrypts secretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
         :param _builtins.bool retain_on_delete: retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
         :param _builtins.int root_volume_size_gi_b: rootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
-        :param Union['ScheduleArgs', 'ScheduleArgsDict'] schedule: Schedule, if set, runs the instance only in office hours. Nil runs it around the clock.
-        :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: secretParameters are like Parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
-        :param _builtins.bool spot: spot runs the instance on Spot capacity only, from InstanceType and SpotInstanceTypes. An interruption is healed like any other loss.
-        :param Sequence[_builtins.str] spot_instance_types: spotInstanceTypes are more instance types Spot may use after InstanceType, of the same architecture. Only with Spot.
+        :param Union['ScheduleArgs', 'ScheduleArgsDict'] schedule: schedule, if set, runs the instance only in office hours. Unset, the instance runs around the clock.
+        :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: secretParameters are like parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
+        :param _builtins.bool spot: spot runs the instance on Spot capacity only, from instanceType and spotInstanceTypes. An interruption is healed like any other loss.
+        :param Sequence[_builtins.str] spot_instance_types: spotInstanceTypes are more instance types Spot may use after instanceType, of the same architecture. Only with spot.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: subnetIds are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Unset means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: tags are added to every resource that takes tags, and propagate to the instance and its volumes.
-        :param pulumi.Input[_builtins.str] user_script: userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (pulumi.ToSecret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
-        :param _builtins.bool warm_pool: warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with Spot.
+        :param pulumi.Input[_builtins.str] user_script: userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        :param _builtins.bool warm_pool: warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with spot.
         """
         ...
     @overload
@@ -724,7 +724,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter(name="instanceRoleName")
     def instance_role_name(self) -> pulumi.Output[_builtins.str]:
         """
-        instanceRoleName is the instance role's name: attach more policies to it (iam.RolePolicyAttachment takes the name) to give the instance more permissions.
+        instanceRoleName is the instance role's name: attach more policies to it (an IAM role policy attachment takes the name) to give the instance more permissions.
         """
         return pulumi.get(self, "instance_role_name")
 
@@ -772,7 +772,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     @pulumi.getter
     def url(self) -> pulumi.Output[_builtins.str]:
         """
-        url reaches the instance: http:// and the DNS record's name, or the Elastic IP when DNS is off.
+        url reaches the instance: https:// with the HTTPS option, else http://, then the DNS record's name, or the Elastic IP when DNS is off.
         """
         return pulumi.get(self, "url")
 

@@ -1,0 +1,191 @@
+package heallab
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator"
+)
+
+// Instance is one of the group's instances, as EC2 describes it.
+type Instance struct {
+	ID               string
+	AvailabilityZone string
+	SubnetID         string
+	// LaunchTemplateVersion is the template version it was launched from.
+	LaunchTemplateVersion string
+}
+
+// GroupInstances returns the group's instances, in the order the group
+// lists them.
+func (l *Lab) GroupInstances(ctx context.Context) ([]Instance, error) {
+	name := l.Outputs["autoScalingGroupName"]
+	out, err := l.autoscaling().DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{
+		AutoScalingGroupNames: []string{name},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describing group %s: %w", name, err)
+	}
+	if len(out.AutoScalingGroups) != 1 {
+		return nil, fmt.Errorf("group %s: found %d groups", name, len(out.AutoScalingGroups))
+	}
+	var instances []Instance
+	for _, gi := range out.AutoScalingGroups[0].Instances {
+		inst, err := l.describeInstance(ctx, aws.ToString(gi.InstanceId))
+		if err != nil {
+			return nil, err
+		}
+		if gi.LaunchTemplate != nil {
+			inst.LaunchTemplateVersion = aws.ToString(gi.LaunchTemplate.Version)
+		}
+		instances = append(instances, inst)
+	}
+	return instances, nil
+}
+
+// OnlyInstance returns the group's one instance, or an error if the group
+// does not have exactly one.
+func (l *Lab) OnlyInstance(ctx context.Context) (Instance, error) {
+	instances, err := l.GroupInstances(ctx)
+	if err != nil {
+		return Instance{}, err
+	}
+	if len(instances) != 1 {
+		return Instance{}, fmt.Errorf("the group has %d instances, want exactly 1: %v", len(instances), instances)
+	}
+	return instances[0], nil
+}
+
+func (l *Lab) describeInstance(ctx context.Context, id string) (Instance, error) {
+	raw, err := l.rawInstance(ctx, id)
+	if err != nil {
+		return Instance{}, err
+	}
+	return Instance{
+		ID:               id,
+		AvailabilityZone: aws.ToString(raw.Placement.AvailabilityZone),
+		SubnetID:         aws.ToString(raw.SubnetId),
+	}, nil
+}
+
+func (l *Lab) rawInstance(ctx context.Context, id string) (ec2types.Instance, error) {
+	out, err := l.ec2().DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		return ec2types.Instance{}, fmt.Errorf("describing instance %s: %w", id, err)
+	}
+	for _, r := range out.Reservations {
+		for _, i := range r.Instances {
+			if aws.ToString(i.InstanceId) == id {
+				return i, nil
+			}
+		}
+	}
+	return ec2types.Instance{}, fmt.Errorf("instance %s: not found", id)
+}
+
+// InstanceState returns an instance's EC2 state name, such as "running".
+func (l *Lab) InstanceState(ctx context.Context, id string) (string, error) {
+	raw, err := l.rawInstance(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return string(raw.State.Name), nil
+}
+
+// Holder returns the instance the stack's Elastic IP is associated with, ""
+// for none.
+func (l *Lab) Holder(ctx context.Context) (string, error) {
+	addr, err := l.address(ctx)
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(addr.InstanceId), nil
+}
+
+func (l *Lab) address(ctx context.Context) (ec2types.Address, error) {
+	id := l.Outputs["allocationId"]
+	out, err := l.ec2().DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{id}})
+	if err != nil {
+		return ec2types.Address{}, fmt.Errorf("describing Elastic IP %s: %w", id, err)
+	}
+	if len(out.Addresses) != 1 {
+		return ec2types.Address{}, fmt.Errorf("Elastic IP %s: found %d addresses", id, len(out.Addresses))
+	}
+	return out.Addresses[0], nil
+}
+
+// KillOptions shape how an instance dies.
+type KillOptions struct {
+	// KeepAssociation leaves the dead instance's Elastic IP association in
+	// place, as moto does, instead of removing it as AWS does. It models an
+	// address still held by another instance, as during a Spot capacity
+	// rebalance, when the old instance lives on while the new one boots
+	// (emulator.TerminateOptions.KeepAssociation).
+	KeepAssociation bool
+	// VolumeHeldFor is how long the data volume stays in-use, attached to
+	// the dead instance (detaching), after the kill, if the instance had
+	// it attached; DefaultVolumeHeld if zero.
+	VolumeHeldFor time.Duration
+}
+
+// Kill terminates the instance through the EC2 API, ends it in the lab
+// (its mounts go with it), and returns the replacement the group launches.
+// As on AWS, and unlike moto, the data volume stays attached to the dead
+// instance for a while (KillOptions.VolumeHeldFor).
+func (l *Lab) Kill(ctx context.Context, id string, opts KillOptions) (Instance, error) {
+	if err := l.terminate(ctx, id, opts); err != nil {
+		return Instance{}, err
+	}
+	return l.awaitReplacement(ctx, id)
+}
+
+// terminate ends an instance as AWS does, which moto does only in part:
+// the instance goes, its Elastic IP association with it unless
+// opts.KeepAssociation (emulator.TerminateInstanceWith holds that rule),
+// its processes end in the lab, and its data volume stays attached to it
+// for a while before it comes free.
+func (l *Lab) terminate(ctx context.Context, id string, opts KillOptions) error {
+	hadVolume, err := l.volumeAttachedTo(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := emulator.TerminateInstanceWith(ctx, l.admin, id, emulator.TerminateOptions{KeepAssociation: opts.KeepAssociation}); err != nil {
+		return err
+	}
+	if err := l.stopInstance(id); err != nil {
+		return err
+	}
+	l.holdAfterKill(id, hadVolume, opts.VolumeHeldFor)
+	return nil
+}
+
+// awaitReplacement waits, within a bound, for the group to hold one
+// instance other than gone.
+func (l *Lab) awaitReplacement(ctx context.Context, gone string) (Instance, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		instances, err := l.GroupInstances(ctx)
+		if err != nil {
+			return Instance{}, err
+		}
+		fresh := slices.DeleteFunc(instances, func(i Instance) bool { return i.ID == gone })
+		if len(fresh) == 1 && len(instances) == 1 {
+			return fresh[0], nil
+		}
+		if time.Now().After(deadline) {
+			return Instance{}, fmt.Errorf("the group did not replace %s within 2 minutes: it holds %v", gone, instances)
+		}
+		select {
+		case <-ctx.Done():
+			return Instance{}, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
