@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/selfhealing-dev/selfhealing/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator"
 )
 
 // TestBootParsesTheCLIsOutputThoughItWarns: an AWS CLI that writes a
