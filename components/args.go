@@ -233,15 +233,3 @@ func orDefault[T any](p *T, def T) *T {
 	}
 	return p
 }
-
-// sessionManager, launchGate and instanceRefresh read switches after
-// WithDefaults.
-func (a SelfHealingInstanceArgs) sessionManager() bool {
-	return a.EnableSessionManager == nil || *a.EnableSessionManager
-}
-func (a SelfHealingInstanceArgs) launchGate() bool {
-	return a.EnableLaunchGate == nil || *a.EnableLaunchGate
-}
-func (a SelfHealingInstanceArgs) instanceRefresh() bool {
-	return a.EnableInstanceRefresh == nil || *a.EnableInstanceRefresh
-}

@@ -116,13 +116,6 @@ type SnapshotArgs struct {
 	ExecutionRoleARN pulumi.StringInput `pulumi:"executionRoleArn,optional"`
 }
 
-// mayFormat reports whether the boot script may format the volume when it
-// is new and blank: one the component creates, or an adopted one the user
-// allowed.
-func (v DataVolumeArgs) mayFormat() bool {
-	return v.VolumeID == "" || v.FormatIfBlank
-}
-
 // WithDefaults returns a copy of v with every unset field that has a
 // default filled in.
 func (v DataVolumeArgs) WithDefaults() DataVolumeArgs {
@@ -146,12 +139,6 @@ func (v DataVolumeArgs) WithDefaults() DataVolumeArgs {
 		v.Snapshots = &snapshots
 	}
 	return v
-}
-
-// forceDetach and attachTimeout read fields after WithDefaults.
-func (v DataVolumeArgs) forceDetach() bool { return v.ForceDetach == nil || *v.ForceDetach }
-func (v DataVolumeArgs) attachTimeout() int {
-	return *orDefault(v.AttachTimeoutSeconds, DefaultDataVolumeAttachTimeoutSeconds)
 }
 
 var (
@@ -206,14 +193,14 @@ func (v DataVolumeArgs) validate() []error {
 	if msg := userdata.FSTypeProblem(v.FSType); msg != "" {
 		bad("fsType %q: %s", v.FSType, msg)
 	}
-	if t := v.attachTimeout(); userdata.VolumeWaitProblem(t) != "" {
+	if t := *v.AttachTimeoutSeconds; userdata.VolumeWaitProblem(t) != "" {
 		bad("attachTimeoutSeconds %d: %s; AWS detaches a terminated instance's volume in an undocumented time", t, userdata.VolumeWaitProblem(t))
 	}
 	if s := v.Snapshots; s != nil {
 		if !snapshotTimePattern.MatchString(s.TimeUTC) {
 			bad("snapshots.timeUtc %q: want HH:MM in UTC, 00:00 to 23:59, such as 03:00", s.TimeUTC)
 		}
-		if n := *orDefault(s.RetainCount, DefaultSnapshotRetainCount); n < 1 || n > 1000 {
+		if n := *s.RetainCount; n < 1 || n > 1000 {
 			bad("snapshots.retainCount %d: want 1 to 1000 snapshots", n)
 		}
 		if role, known := knownString(s.ExecutionRoleARN); known {

@@ -22,15 +22,16 @@ type flows struct {
 // newFlows checks the inputs that several resources share. The others
 // (subnets, ingress blocks, the Elastic IP, the hosted zone, the topic,
 // the snapshot role, parameter values) are checked where they are used.
-func (a SelfHealingInstanceArgs) newFlows(groupName string, env awsEnvironment) flows {
+func newFlows(p *plan) flows {
+	a, env := p.args, p.env
 	f := flows{
 		tags: checkedStringMap(a.Tags, func(m map[string]string) error { return errors.Join(validateTags(m)...) }).
-			ApplyT(func(m map[string]string) map[string]string { return resourceTags(groupName, m) }).(pulumi.StringMapOutput),
+			ApplyT(func(m map[string]string) map[string]string { return resourceTags(p.groupName, m) }).(pulumi.StringMapOutput),
 		userScript:    checkedString(a.UserScript, func(string) error { return nil }), // its size is checked with the boot script
 		healthURL:     pulumi.String("").ToStringOutput(),
 		healthCommand: pulumi.String("").ToStringOutput(),
 		volumeKey:     pulumi.String("").ToStringOutput(),
-		parametersKey: checkedString(a.ParametersKMSKeyARN, a.parametersKeyRule(env)),
+		parametersKey: checkedString(a.ParametersKMSKeyARN, parametersKeyRule(env)),
 		logsKey:       pulumi.String("").ToStringOutput(),
 	}
 	if h := a.AppHealthCheck; h != nil {
@@ -46,13 +47,8 @@ func (a SelfHealingInstanceArgs) newFlows(groupName string, env awsEnvironment) 
 	return f
 }
 
-// bootInputs are the resolved values the boot script carries.
-type bootInputs struct {
-	AllocationID, VolumeID, UserScript, HealthURL, HealthCommand string
-}
-
-// bootInputsOutput waits for every value the boot script carries.
-func (f flows) bootInputsOutput(allocationID, volumeID pulumi.StringOutput) pulumi.AnyOutput {
+// bootInputs waits for every value the boot script carries.
+func (f flows) bootInputs(allocationID, volumeID pulumi.StringOutput) pulumi.AnyOutput {
 	return pulumi.All(allocationID, volumeID, f.userScript, f.healthURL, f.healthCommand).ApplyT(func(v []any) bootInputs {
 		return bootInputs{
 			AllocationID: v[0].(string), VolumeID: v[1].(string), UserScript: v[2].(string),

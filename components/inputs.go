@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -222,11 +221,6 @@ func optionalInput(in pulumi.StringInput, rule func(string) error) pulumi.String
 		}
 		return &s
 	}).(pulumi.StringPtrOutput)
-}
-
-// sortedMapKeys returns m's keys in order, for any map.
-func sortedMapKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 // optionalOutput is a checked string for an optional resource argument: ""

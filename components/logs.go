@@ -92,17 +92,16 @@ func logsKeyRule(env awsEnvironment) func(string) error {
 	}
 }
 
-// newLogGroup creates the log group. The instance may write to it, not
-// create it, so the group must exist before the first instance boots.
-func (c *SelfHealingInstance) newLogGroup(ctx *pulumi.Context, name string, l LogsArgs,
-	f flows, parent pulumi.ResourceOrInvokeOption,
-) (*cloudwatch.LogGroup, error) {
-	group, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(LogGroupName(ctx.Project(), ctx.Stack(), name)),
-		RetentionInDays: pulumi.Int(*l.RetentionDays), // 0: never expire
-		KmsKeyId:        optionalOutput(f.logsKey),
-		Tags:            f.tags,
-	}, parent)
+// logGroup creates the log group. The instance may write to it, not create
+// it, so the group must exist before the first instance boots.
+func (b *builder) logGroup() (*cloudwatch.LogGroup, error) {
+	p := b.p
+	group, err := cloudwatch.NewLogGroup(b.ctx, p.name+"-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(p.boot.Logs.LogGroupName),
+		RetentionInDays: pulumi.Int(*p.args.Logs.RetentionDays), // 0: never expire
+		KmsKeyId:        optionalOutput(p.flows.logsKey),
+		Tags:            p.flows.tags,
+	}, b.parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating the log group: %w", err)
 	}
