@@ -114,12 +114,12 @@ type SelfHealingInstanceArgs struct {
 	// instance on an SNS topic. Unset, nothing is announced.
 	Notifications *NotificationsArgs `pulumi:"notifications,optional"`
 
-	// EnableLaunchGate keeps each new instance out of service, behind a
+	// LaunchGate keeps each new instance out of service, behind a
 	// launch lifecycle hook (LaunchGateHookName), until its boot script
 	// reports it ready; `pulumi up` then succeeds only once a ready
 	// instance exists. Nil means true. Without it, a boot that fails marks
 	// its instance Unhealthy in its group, which replaces it.
-	EnableLaunchGate *bool `pulumi:"launchGate,optional"`
+	LaunchGate *bool `pulumi:"launchGate,optional"`
 	// LaunchGateTimeoutSeconds is how long a new instance may take to report
 	// ready before the group abandons (terminates) it, 30 to 7200. Nil
 	// means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
@@ -129,11 +129,11 @@ type SelfHealingInstanceArgs struct {
 	// mark itself unhealthy when the check keeps failing.
 	AppHealthCheck *AppHealthCheck `pulumi:"appHealthCheck,optional"`
 
-	// EnableInstanceRefresh replaces the running instance when the launch
+	// InstanceRefresh replaces the running instance when the launch
 	// template changes (a new AMI, a changed script) at `pulumi up`,
 	// terminating it before launching the new one. Nil means true. Off, a
 	// change applies to the next instance the group launches.
-	EnableInstanceRefresh *bool `pulumi:"instanceRefresh,optional"`
+	InstanceRefresh *bool `pulumi:"instanceRefresh,optional"`
 
 	// Spot runs the instance on Spot capacity only, from
 	// [SelfHealingInstanceArgs.InstanceType] and
@@ -206,11 +206,11 @@ func (a SelfHealingInstanceArgs) WithDefaults() SelfHealingInstanceArgs {
 	a.EnableSessionManager = orDefault(a.EnableSessionManager, true)
 	a.MetadataHopLimit = orDefault(a.MetadataHopLimit, DefaultMetadataHopLimit)
 	a.HealthCheckGracePeriodSeconds = orDefault(a.HealthCheckGracePeriodSeconds, DefaultHealthCheckGracePeriodSeconds)
-	a.EnableLaunchGate = orDefault(a.EnableLaunchGate, true)
-	if *a.EnableLaunchGate {
+	a.LaunchGate = orDefault(a.LaunchGate, true)
+	if *a.LaunchGate {
 		a.LaunchGateTimeoutSeconds = orDefault(a.LaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds)
 	}
-	a.EnableInstanceRefresh = orDefault(a.EnableInstanceRefresh, true)
+	a.InstanceRefresh = orDefault(a.InstanceRefresh, true)
 	if a.DataVolume != nil {
 		volume := a.DataVolume.WithDefaults()
 		a.DataVolume = &volume

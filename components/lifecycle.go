@@ -82,7 +82,7 @@ func (a SelfHealingInstanceArgs) validateLaunchGate() []error {
 	var errs []error
 	switch t := a.LaunchGateTimeoutSeconds; {
 	case t == nil:
-	case !*a.EnableLaunchGate:
+	case !*a.LaunchGate:
 		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: applies only to the launch gate, which launchGate false turns off; "+
 			"remove one of the two", *t))
 	case userdata.LaunchGateTimeoutProblem(*t) != "":
@@ -92,7 +92,7 @@ func (a SelfHealingInstanceArgs) validateLaunchGate() []error {
 	// A new instance may wait the whole attach timeout for its volume to
 	// leave its predecessor, then retry the address: the gate must outlast
 	// both, or it abandons an instance that would have come up.
-	if v := a.DataVolume; v != nil && *a.EnableLaunchGate {
+	if v := a.DataVolume; v != nil && *a.LaunchGate {
 		gate, attach := *a.LaunchGateTimeoutSeconds, *v.AttachTimeoutSeconds
 		if msg := userdata.GateOutlastsVolumeProblem(gate, attach); msg != "" {
 			errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d (dataVolume.attachTimeoutSeconds %d): %s",

@@ -51,7 +51,7 @@ func newPlan(a SelfHealingInstanceArgs, project, stack, name, groupName string) 
 	d := a.WithDefaults()
 	p := &plan{
 		project: project, stack: stack, name: name, groupName: groupName, args: d,
-		sessionManager: *d.EnableSessionManager, launchGate: *d.EnableLaunchGate, instanceRefresh: *d.EnableInstanceRefresh,
+		sessionManager: *d.EnableSessionManager, launchGate: *d.LaunchGate, instanceRefresh: *d.InstanceRefresh,
 		metadataHopLimit: *d.MetadataHopLimit, gracePeriod: *d.HealthCheckGracePeriodSeconds,
 		parameters: d.parameters(),
 	}

@@ -212,10 +212,13 @@ func (b *builder) instanceIdentity() (*iam.InstanceProfile, []pulumi.Resource, e
 		}
 		return policy.Instance(scope).JSON()
 	}).(pulumi.StringOutput)
-	rolePolicy, err := iam.NewRolePolicy(b.ctx, p.name+"-eip-policy", &iam.RolePolicyArgs{
+	// The policy holds every statement the instance needs; it was named
+	// "-eip-policy" when the Elastic IP's were all, and the alias keeps a
+	// stack created then from replacing it.
+	rolePolicy, err := iam.NewRolePolicy(b.ctx, p.name+"-policy", &iam.RolePolicyArgs{
 		Role:   role.ID(),
 		Policy: document,
-	}, b.parent)
+	}, b.parent, pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(p.name + "-eip-policy")}}))
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the instance role's policy: %w", err)
 	}
