@@ -59,7 +59,11 @@ type SelfHealingInstanceArgs struct {
 	AllocationID pulumi.StringInput `pulumi:"allocationId,optional"`
 
 	// RetainOnDelete keeps the Elastic IP the component allocates when the
-	// component is deleted, so the address survives `pulumi destroy`.
+	// component is deleted, so the address survives `pulumi destroy`. It
+	// covers the address only, the one thing a new stack cannot recreate
+	// as it was: the data volume follows
+	// [DataVolumeArgs.DeletionPolicy], and every other resource is
+	// created again as before by the next `pulumi up`.
 	RetainOnDelete bool `pulumi:"retainOnDelete,optional"`
 
 	// EnableSessionManager lets Session Manager replace SSH, with only the
