@@ -6,10 +6,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// flows are the args' input values as the resources take them: each one
-// checked by its field's rule when it resolves (see inputs.go). A literal
-// passed validate already, so its check at apply passes too; an output is
-// checked only here.
+// flows are the args' input values as the resources take them: an output
+// checked by its field's rule when it resolves (see inputs.go); a literal,
+// checked when the plan was made, as it is.
 type flows struct {
 	// tags are the user's tags plus Name (resourceTags).
 	tags pulumi.StringMapOutput

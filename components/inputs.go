@@ -100,11 +100,13 @@ func isSet(in pulumi.StringInput) bool {
 }
 
 // checkedString returns in as an output that fails with rule's error, if
-// any, once it resolves. rule is the same one validate runs on a literal.
-// A secret's value is never quoted in the error (see redact).
+// any, once it resolves. A literal passes unchecked: its rule, the same
+// one, ran when the plan was made (newPlan, or lookup for what needs the
+// stack's region), so each value is checked once. A secret's value is
+// never quoted in the error (see redact).
 func checkedString(in pulumi.StringInput, rule func(string) error) pulumi.StringOutput {
-	if in == nil {
-		in = pulumi.String("")
+	if s, known := knownString(in); known {
+		return pulumi.String(s).ToStringOutput()
 	}
 	return applyRedacted(in.ToStringOutput(), func(s string) []string { return []string{s} },
 		func(s string) (string, error) { return s, rule(s) }).(pulumi.StringOutput)
@@ -112,8 +114,8 @@ func checkedString(in pulumi.StringInput, rule func(string) error) pulumi.String
 
 // checkedStringArray is checkedString for arrays.
 func checkedStringArray(in pulumi.StringArrayInput, rule func([]string) error) pulumi.StringArrayOutput {
-	if in == nil {
-		in = pulumi.StringArray{}
+	if s, known := knownStringArray(in); known {
+		return pulumi.ToStringArray(s).ToStringArrayOutput()
 	}
 	return applyRedacted(in.ToStringArrayOutput(), func(s []string) []string { return s },
 		func(s []string) ([]string, error) { return s, rule(s) }).(pulumi.StringArrayOutput)
@@ -122,8 +124,8 @@ func checkedStringArray(in pulumi.StringArrayInput, rule func([]string) error) p
 // checkedStringMap is checkedString for maps. A secret map's keys are as
 // secret as its values.
 func checkedStringMap(in pulumi.StringMapInput, rule func(map[string]string) error) pulumi.StringMapOutput {
-	if in == nil {
-		in = pulumi.StringMap{}
+	if m, known := knownStringMap(in); known {
+		return pulumi.ToStringMap(m).ToStringMapOutput()
 	}
 	return applyRedacted(in.ToStringMapOutput(), mapParts,
 		func(m map[string]string) (map[string]string, error) { return m, rule(m) }).(pulumi.StringMapOutput)

@@ -10,7 +10,7 @@ import (
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
-// newLaunchTemplate creates the template every instance of the group is
+// launchTemplate creates the template every instance of the group is
 // launched from: the image, IMDSv2 required, an encrypted root volume, a
 // public IPv4 address, and the boot script as user data.
 func (b *builder) launchTemplate(profile *iam.InstanceProfile, securityGroup *ec2.SecurityGroup) (*ec2.LaunchTemplate, error) {

@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// newSecurityGroup creates the instance's security group: inbound only what
+// securityGroup creates the instance's security group: inbound only what
 // args list (and ports 80 and 443 with HTTPS), outbound open, so that the
 // instance reaches the AWS APIs and package mirrors.
 func (b *builder) securityGroup() (*ec2.SecurityGroup, error) {
