@@ -30,7 +30,7 @@ func newFlows(p *plan) flows {
 		healthURL:     pulumi.String("").ToStringOutput(),
 		healthCommand: pulumi.String("").ToStringOutput(),
 		volumeKey:     pulumi.String("").ToStringOutput(),
-		parametersKey: checkedString(a.ParametersKMSKeyARN, parametersKeyRule(env)),
+		parametersKey: checkedString(a.ParametersKMSKeyARN, parametersKMSKey.rule(env)),
 		logsKey:       pulumi.String("").ToStringOutput(),
 	}
 	if h := a.AppHealthCheck; h != nil {
@@ -38,10 +38,10 @@ func newFlows(p *plan) flows {
 		f.healthCommand = checkedString(h.Command, healthCommandRule("appHealthCheck"))
 	}
 	if v := a.DataVolume; v != nil {
-		f.volumeKey = checkedString(v.KMSKeyARN, volumeKeyRule(env))
+		f.volumeKey = checkedString(v.KMSKeyARN, volumeKMSKey.rule(env))
 	}
 	if l := a.Logs; l != nil {
-		f.logsKey = checkedString(l.KMSKeyARN, logsKeyRule(env))
+		f.logsKey = checkedString(l.KMSKeyARN, logsKMSKey.rule(env))
 	}
 	return f
 }

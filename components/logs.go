@@ -65,31 +65,11 @@ func (l LogsArgs) validate() []error {
 		}
 	}
 	if key, known := knownString(l.KMSKeyARN); known {
-		if err := checkLogsKeyPattern(key); err != nil {
+		if err := logsKMSKey.checkPattern(key); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errs
-}
-
-// checkLogsKeyPattern checks the form of logs.kmsKeyArn.
-func checkLogsKeyPattern(arn string) error {
-	if arn != "" && !kmsKeyARNPattern.MatchString(arn) {
-		return fmt.Errorf("logs.kmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab, "+
-			"or leave it unset for CloudWatch Logs' own encryption", arn)
-	}
-	return nil
-}
-
-// logsKeyRule is logs.kmsKeyArn's whole rule, once the stack's region is
-// known.
-func logsKeyRule(env awsEnvironment) func(string) error {
-	return func(arn string) error {
-		if err := checkLogsKeyPattern(arn); err != nil {
-			return err
-		}
-		return checkKeyRegion("logs.kmsKeyArn", arn, env, "the key must be in the stack's region")
-	}
 }
 
 // logGroup creates the log group. The instance may write to it, not create

@@ -94,7 +94,7 @@ func (a SelfHealingInstanceArgs) validateParameters() []error {
 		bad("parametersKmsKeyArn: set without secretParameters; it encrypts only those, so remove it or add some")
 	}
 	if key, known := knownString(a.ParametersKMSKeyARN); known {
-		if err := checkParametersKeyPattern(key); err != nil {
+		if err := parametersKMSKey.checkPattern(key); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -113,26 +113,6 @@ func (p parameter) valueRule(value string) error {
 		return fmt.Errorf("%s: the value holds a NUL byte or invalid UTF-8, which no environment variable can", p.field)
 	}
 	return nil
-}
-
-// checkParametersKeyPattern checks the form of parametersKmsKeyArn.
-func checkParametersKeyPattern(arn string) error {
-	if arn != "" && !kmsKeyARNPattern.MatchString(arn) {
-		return fmt.Errorf("parametersKmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "+
-			"(not an alias: the instance's kms:Decrypt is scoped to the key's ARN), or leave it unset for the AWS managed key alias/aws/ssm", arn)
-	}
-	return nil
-}
-
-// parametersKeyRule is parametersKmsKeyArn's whole rule, once the stack's
-// region is known.
-func parametersKeyRule(env awsEnvironment) func(string) error {
-	return func(arn string) error {
-		if err := checkParametersKeyPattern(arn); err != nil {
-			return err
-		}
-		return checkKeyRegion("parametersKmsKeyArn", arn, env, "the key must be in the stack's region")
-	}
 }
 
 // checkParametersPath refuses a project whose name Parameter Store would

@@ -42,12 +42,12 @@ func (b *builder) lookup() error {
 			errs = append(errs, rule(value))
 		}
 	}
-	check(a.ParametersKMSKeyARN, parametersKeyRule(p.env))
+	check(a.ParametersKMSKeyARN, parametersKMSKey.rule(p.env))
 	if a.Logs != nil {
-		check(a.Logs.KMSKeyARN, logsKeyRule(p.env))
+		check(a.Logs.KMSKeyARN, logsKMSKey.rule(p.env))
 	}
 	if a.DataVolume != nil {
-		check(a.DataVolume.KMSKeyARN, volumeKeyRule(p.env))
+		check(a.DataVolume.KMSKeyARN, volumeKMSKey.rule(p.env))
 	}
 	if a.Notifications != nil {
 		check(a.Notifications.TopicArn, topicRule(p.env))
