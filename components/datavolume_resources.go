@@ -166,7 +166,7 @@ func (b *builder) snapshotPolicy() error {
 					IntervalUnit: pulumi.String("HOURS"),
 					Times:        pulumi.String(v.Snapshots.TimeUTC),
 				},
-				RetainRule: &dlm.LifecyclePolicyPolicyDetailsScheduleRetainRuleArgs{Count: pulumi.Int(*v.Snapshots.RetainCount)},
+				RetainRule: &dlm.LifecyclePolicyPolicyDetailsScheduleRetainRuleArgs{Count: pulumi.Int(p.snapshotRetainCount)},
 				CopyTags:   pulumi.Bool(true),
 			}},
 		},

@@ -194,7 +194,7 @@ func (b *builder) dnsRecord() error {
 		ZoneId:  p.zone.ID,
 		Name:    p.zone.RecordName,
 		Type:    pulumi.String("A"),
-		Ttl:     pulumi.Int(*p.args.DNS.TTL),
+		Ttl:     pulumi.Int(p.dnsTTL),
 		Records: pulumi.StringArray{b.c.PublicIP},
 		// A name someone else already publishes is theirs: fail rather
 		// than take it over.

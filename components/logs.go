@@ -78,7 +78,7 @@ func (b *builder) logGroup() (*cloudwatch.LogGroup, error) {
 	p := b.p
 	group, err := cloudwatch.NewLogGroup(b.ctx, p.name+"-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(p.boot.Logs.LogGroupName),
-		RetentionInDays: pulumi.Int(*p.args.Logs.RetentionDays), // 0: never expire
+		RetentionInDays: pulumi.Int(p.logRetentionDays), // 0: never expire
 		KmsKeyId:        optionalOutput(p.flows.logsKey),
 		Tags:            p.flows.tags,
 	}, b.parent)

@@ -23,8 +23,10 @@ type plan struct {
 	args SelfHealingInstanceArgs
 
 	sessionManager, launchGate, instanceRefresh bool
-	// launchGateTimeout is 0 without the launch gate.
+	// launchGateTimeout is 0 without the launch gate; dnsTTL,
+	// logRetentionDays and snapshotRetainCount are 0 without their option.
 	launchGateTimeout, metadataHopLimit, gracePeriod int
+	dnsTTL, logRetentionDays, snapshotRetainCount    int
 	// parameters are Parameters and SecretParameters, sorted by key.
 	parameters []parameter
 	// boot is the boot script's parameters, less the values that may be
@@ -57,6 +59,15 @@ func newPlan(a SelfHealingInstanceArgs, project, stack, name, groupName string) 
 	}
 	if p.launchGate {
 		p.launchGateTimeout = *d.LaunchGateTimeoutSeconds
+	}
+	if d.DNS != nil {
+		p.dnsTTL = *d.DNS.TTL
+	}
+	if d.Logs != nil && d.Logs.RetentionDays != nil { // required: validate says so
+		p.logRetentionDays = *d.Logs.RetentionDays
+	}
+	if v := d.DataVolume; v != nil && v.Snapshots != nil {
+		p.snapshotRetainCount = *v.Snapshots.RetainCount
 	}
 	p.boot = p.bootScriptParams()
 	if err := errors.Join(validateName(name), d.validate(project)); err != nil {
