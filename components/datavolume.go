@@ -310,13 +310,24 @@ func (k kmsKey) checkPattern(arn string) error {
 		"or leave it unset for %s", k.field, arn, why, k.unset)
 }
 
-// rule is the key's whole rule, once the stack's partition and region are
-// known: the form, and a key from another partition or region than the
-// stack's is refused.
+// rule is the key's whole rule, for an output once it resolves.
 func (k kmsKey) rule(env awsEnvironment) func(string) error {
+	inRegion := k.inStackRegion(env)
 	return func(arn string) error {
-		if err := k.checkPattern(arn); err != nil || arn == "" {
+		if err := k.checkPattern(arn); err != nil {
 			return err
+		}
+		return inRegion(arn)
+	}
+}
+
+// inStackRegion is the part of the key's rule that needs the stack's
+// partition and region, and refuses a key from another: newPlan checked a
+// literal's form already.
+func (k kmsKey) inStackRegion(env awsEnvironment) func(string) error {
+	return func(arn string) error {
+		if arn == "" {
+			return nil
 		}
 		parts := strings.SplitN(arn, ":", 6)
 		if parts[1] != env.Partition || parts[3] != env.Region {

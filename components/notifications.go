@@ -95,9 +95,21 @@ func checkTopicPattern(arn string) error {
 // Auto Scaling notifications, and services that publish to SNS, such as
 // CloudWatch alarms, refuse topics in other regions.
 func topicRule(env awsEnvironment) func(string) error {
+	inRegion := topicInStackRegion(env)
 	return func(arn string) error {
-		if err := checkTopicPattern(arn); err != nil || arn == "" {
+		if err := checkTopicPattern(arn); err != nil {
 			return err
+		}
+		return inRegion(arn)
+	}
+}
+
+// topicInStackRegion is the part of topicRule that needs the stack's
+// partition and region: newPlan checked a literal's form already.
+func topicInStackRegion(env awsEnvironment) func(string) error {
+	return func(arn string) error {
+		if arn == "" {
+			return nil
 		}
 		m := snsTopicARN.FindStringSubmatch(arn)
 		if partition, region := m[1], m[2]; partition != env.Partition || region != env.Region {

@@ -35,22 +35,22 @@ func (b *builder) lookup() error {
 		return err
 	}
 	// The KMS keys and the topic must be in the stack's partition and
-	// region.
+	// region; newPlan checked the rest of a literal's rule.
 	var errs []error
 	check := func(in pulumi.StringInput, rule func(string) error) {
 		if value, known := knownString(in); known {
 			errs = append(errs, rule(value))
 		}
 	}
-	check(a.ParametersKMSKeyARN, parametersKMSKey.rule(p.env))
+	check(a.ParametersKMSKeyARN, parametersKMSKey.inStackRegion(p.env))
 	if a.Logs != nil {
-		check(a.Logs.KMSKeyARN, logsKMSKey.rule(p.env))
+		check(a.Logs.KMSKeyARN, logsKMSKey.inStackRegion(p.env))
 	}
 	if a.DataVolume != nil {
-		check(a.DataVolume.KMSKeyARN, volumeKMSKey.rule(p.env))
+		check(a.DataVolume.KMSKeyARN, volumeKMSKey.inStackRegion(p.env))
 	}
 	if a.Notifications != nil {
-		check(a.Notifications.TopicArn, topicRule(p.env))
+		check(a.Notifications.TopicArn, topicInStackRegion(p.env))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
