@@ -201,8 +201,8 @@ type IngressRule struct {
 }
 
 // WithDefaults returns a copy of a with every unset field that has a
-// default filled in, nested arguments included. NewSelfHealingInstance
-// applies it; the package schema reads the defaults from it.
+// default filled in, nested arguments included. The component's plan
+// applies it, once; the package schema reads the defaults from it.
 func (a SelfHealingInstanceArgs) WithDefaults() SelfHealingInstanceArgs {
 	if a.InstanceType == "" {
 		a.InstanceType = DefaultInstanceType

@@ -18,7 +18,8 @@ import (
 // output, known only once that resource exists.
 //
 // The component checks each one with a single rule, on one of two paths:
-//   - a literal is known while the program runs, so validate checks it
+//   - a literal is known while the program runs, so newPlan (or lookup,
+//     for the part of a rule that needs the stack's region) checks it
 //     before any resource is created, during `pulumi preview`;
 //   - an output is checked when it resolves: the value handed on to the
 //     resources that use it is the rule's result, so a bad value fails the

@@ -38,8 +38,8 @@ var NotificationTypes = []string{
 // and a name of 1 to 256 letters, digits, hyphens and underscores.
 var snsTopicARN = regexp.MustCompile(`^arn:(aws[a-z-]*):sns:([a-z]{2}(?:-[a-z]+)+-[0-9]+):([0-9]{12}):([A-Za-z0-9_-]{1,256})$`)
 
-// validate checks n's fields on their own; topicRule, at lookup, checks the
-// topic against the stack's partition and region.
+// validate checks n's fields on their own; topicInStackRegion, at lookup,
+// checks the topic against the stack's partition and region.
 func (n *NotificationsArgs) validate() []error {
 	if n == nil {
 		return nil

@@ -72,7 +72,11 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 	if err := b.build(); err != nil {
 		return nil, fmt.Errorf("SelfHealingInstance %q: %w", name, err)
 	}
-	if err := ctx.RegisterResourceOutputs(c, c.outputs()); err != nil {
+	outputs := pulumi.Map{}
+	for name, value := range c.Outputs() {
+		outputs[name] = value
+	}
+	if err := ctx.RegisterResourceOutputs(c, outputs); err != nil {
 		return nil, fmt.Errorf("registering outputs of SelfHealingInstance %q: %w", name, err)
 	}
 	return c, nil
@@ -121,25 +125,15 @@ func (b *builder) build() error {
 	return b.notifications(group)
 }
 
-// outputs are the component's outputs by name, read from the struct's
-// pulumi tags, so that they are listed once.
-func (c *SelfHealingInstance) outputs() pulumi.Map {
-	out := pulumi.Map{}
+// Outputs returns the component's outputs by name: its fields' pulumi
+// tags, which the package schema publishes, so that they are listed once.
+func (c *SelfHealingInstance) Outputs() map[string]pulumi.Output {
+	out := map[string]pulumi.Output{}
 	v := reflect.ValueOf(c).Elem()
 	for i := range v.NumField() {
 		if tag, ok := v.Type().Field(i).Tag.Lookup("pulumi"); ok {
-			out[tag] = v.Field(i).Interface().(pulumi.StringOutput)
+			out[tag] = v.Field(i).Interface().(pulumi.Output)
 		}
-	}
-	return out
-}
-
-// Outputs returns the component's outputs by name, as the package schema
-// and the program export them.
-func (c *SelfHealingInstance) Outputs() map[string]pulumi.Output {
-	out := map[string]pulumi.Output{}
-	for name, value := range c.outputs() {
-		out[name] = value.(pulumi.Output)
 	}
 	return out
 }
