@@ -3,7 +3,6 @@ package components
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -142,12 +141,18 @@ func (p *plan) bootParams(in bootInputs) userdata.Params {
 	return boot
 }
 
-// The longest ids EC2 issues stand in, when the boot script's size is
-// checked before anything exists, for the ids of the Elastic IP and the
-// volume the component has yet to create.
-var (
-	longestAllocationID = "eipalloc-" + strings.Repeat("f", 17)
-	longestVolumeID     = "vol-" + strings.Repeat("f", 17)
+// The ids of the Elastic IP and the volume the component has yet to
+// create are unknown before anything exists; these stand in for them when
+// the boot script's size is checked. They are as long as the longest ids
+// EC2 issues, and their digits follow no pattern, so that they compress as
+// badly as a real id, which is random: a run of one digit compresses to
+// almost nothing, and let through scripts that the real id then did not.
+// A real id can still compress a byte better or worse; within that of the
+// limit, the check with the real values, when the launch template is
+// created, has the last word, with the same message.
+const (
+	standInAllocationID = "eipalloc-09c4e1f7a2b8d3e65"
+	standInVolumeID     = "vol-05d2a8f0c7e1b946a"
 )
 
 // knownInputs are the boot script's values as far as they are literals.
@@ -175,7 +180,7 @@ func (p *plan) knownInputs(allocationID, volumeID string) bootInputs {
 // knows, so that a user script that does not fit, compressed, fails
 // before anything is created, during `pulumi preview`.
 func (p *plan) checkBootScriptSize() error {
-	allocationID, volumeID := longestAllocationID, longestVolumeID
+	allocationID, volumeID := standInAllocationID, standInVolumeID
 	if id, known := knownString(p.args.AllocationID); known && id != "" {
 		allocationID = id
 	}
