@@ -61,7 +61,7 @@ func (b *builder) dataVolume() error {
 			Iops:             optionalInt(v.IOPS),
 			Throughput:       optionalInt(v.ThroughputMiBps),
 			Encrypted:        pulumi.Bool(true),
-			KmsKeyId:         optionalInput(v.KMSKeyARN, volumeKMSKey.rule(p.env)),
+			KmsKeyId:         optionalInput(v.KMSKeyARN, p.flows.volumeKey),
 			// If the volume is ever deleted, with the snapshot-and-delete
 			// policy, EBS snapshots it first.
 			FinalSnapshot: pulumi.Bool(true),

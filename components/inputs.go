@@ -213,17 +213,13 @@ func setString(in pulumi.StringInput, field, want string, rule func(string) erro
 }
 
 // optionalInput is a string input for an optional resource argument: nil
-// and "" leave the argument unset.
-func optionalInput(in pulumi.StringInput, rule func(string) error) pulumi.StringPtrInput {
+// and "" leave the argument unset. A literal stays one; an output is
+// checked, its flow in the plan.
+func optionalInput(in pulumi.StringInput, checked pulumi.StringOutput) pulumi.StringPtrInput {
 	if s, known := knownString(in); known {
 		return optionalString(s)
 	}
-	return checkedString(in, rule).ApplyT(func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}).(pulumi.StringPtrOutput)
+	return optionalOutput(checked)
 }
 
 // optionalOutput is a checked string for an optional resource argument: ""
