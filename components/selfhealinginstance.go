@@ -73,8 +73,8 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 		return nil, fmt.Errorf("SelfHealingInstance %q: %w", name, err)
 	}
 	outputs := pulumi.Map{}
-	for name, value := range c.Outputs() {
-		outputs[name] = value
+	for key, value := range c.Outputs() {
+		outputs[key] = value
 	}
 	if err := ctx.RegisterResourceOutputs(c, outputs); err != nil {
 		return nil, fmt.Errorf("registering outputs of SelfHealingInstance %q: %w", name, err)
