@@ -59,7 +59,11 @@ type SelfHealingInstanceArgs struct {
 	AllocationID pulumi.StringInput `pulumi:"allocationId,optional"`
 
 	// RetainOnDelete keeps the Elastic IP the component allocates when the
-	// component is deleted, so the address survives `pulumi destroy`.
+	// component is deleted, so the address survives `pulumi destroy`. It
+	// covers the address only, the one thing a new stack cannot recreate
+	// as it was: the data volume follows
+	// [DataVolumeArgs.DeletionPolicy], and every other resource is
+	// created again as before by the next `pulumi up`.
 	RetainOnDelete bool `pulumi:"retainOnDelete,optional"`
 
 	// EnableSessionManager lets Session Manager replace SSH, with only the
@@ -114,12 +118,12 @@ type SelfHealingInstanceArgs struct {
 	// instance on an SNS topic. Unset, nothing is announced.
 	Notifications *NotificationsArgs `pulumi:"notifications,optional"`
 
-	// EnableLaunchGate keeps each new instance out of service, behind a
+	// LaunchGate keeps each new instance out of service, behind a
 	// launch lifecycle hook (LaunchGateHookName), until its boot script
 	// reports it ready; `pulumi up` then succeeds only once a ready
 	// instance exists. Nil means true. Without it, a boot that fails marks
 	// its instance Unhealthy in its group, which replaces it.
-	EnableLaunchGate *bool `pulumi:"launchGate,optional"`
+	LaunchGate *bool `pulumi:"launchGate,optional"`
 	// LaunchGateTimeoutSeconds is how long a new instance may take to report
 	// ready before the group abandons (terminates) it, 30 to 7200. Nil
 	// means DefaultLaunchGateTimeoutSeconds. Only with the launch gate.
@@ -129,11 +133,11 @@ type SelfHealingInstanceArgs struct {
 	// mark itself unhealthy when the check keeps failing.
 	AppHealthCheck *AppHealthCheck `pulumi:"appHealthCheck,optional"`
 
-	// EnableInstanceRefresh replaces the running instance when the launch
+	// InstanceRefresh replaces the running instance when the launch
 	// template changes (a new AMI, a changed script) at `pulumi up`,
 	// terminating it before launching the new one. Nil means true. Off, a
 	// change applies to the next instance the group launches.
-	EnableInstanceRefresh *bool `pulumi:"instanceRefresh,optional"`
+	InstanceRefresh *bool `pulumi:"instanceRefresh,optional"`
 
 	// Spot runs the instance on Spot capacity only, from
 	// [SelfHealingInstanceArgs.InstanceType] and
@@ -197,8 +201,8 @@ type IngressRule struct {
 }
 
 // WithDefaults returns a copy of a with every unset field that has a
-// default filled in, nested arguments included. NewSelfHealingInstance
-// applies it; the package schema reads the defaults from it.
+// default filled in, nested arguments included. The component's plan
+// applies it, once; the package schema reads the defaults from it.
 func (a SelfHealingInstanceArgs) WithDefaults() SelfHealingInstanceArgs {
 	if a.InstanceType == "" {
 		a.InstanceType = DefaultInstanceType
@@ -206,11 +210,11 @@ func (a SelfHealingInstanceArgs) WithDefaults() SelfHealingInstanceArgs {
 	a.EnableSessionManager = orDefault(a.EnableSessionManager, true)
 	a.MetadataHopLimit = orDefault(a.MetadataHopLimit, DefaultMetadataHopLimit)
 	a.HealthCheckGracePeriodSeconds = orDefault(a.HealthCheckGracePeriodSeconds, DefaultHealthCheckGracePeriodSeconds)
-	a.EnableLaunchGate = orDefault(a.EnableLaunchGate, true)
-	if *a.EnableLaunchGate {
+	a.LaunchGate = orDefault(a.LaunchGate, true)
+	if *a.LaunchGate {
 		a.LaunchGateTimeoutSeconds = orDefault(a.LaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds)
 	}
-	a.EnableInstanceRefresh = orDefault(a.EnableInstanceRefresh, true)
+	a.InstanceRefresh = orDefault(a.InstanceRefresh, true)
 	if a.DataVolume != nil {
 		volume := a.DataVolume.WithDefaults()
 		a.DataVolume = &volume
@@ -232,16 +236,4 @@ func orDefault[T any](p *T, def T) *T {
 		return &def
 	}
 	return p
-}
-
-// sessionManager, launchGate and instanceRefresh read switches after
-// WithDefaults.
-func (a SelfHealingInstanceArgs) sessionManager() bool {
-	return a.EnableSessionManager == nil || *a.EnableSessionManager
-}
-func (a SelfHealingInstanceArgs) launchGate() bool {
-	return a.EnableLaunchGate == nil || *a.EnableLaunchGate
-}
-func (a SelfHealingInstanceArgs) instanceRefresh() bool {
-	return a.EnableInstanceRefresh == nil || *a.EnableInstanceRefresh
 }

@@ -37,12 +37,12 @@ func TestBootParamsCarryTheGateAndTheHealthCheck(t *testing.T) {
 		},
 		{
 			name:       "no gate: a failed boot reports the instance to its group",
-			args:       components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)},
+			args:       components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)},
 			wantReport: &userdata.FailureReportParams{GroupName: group},
 		},
 		{
 			name: "no gate, a command check",
-			args: components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false),
+			args: components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false),
 				AppHealthCheck: &components.AppHealthCheck{Command: pulumi.String("systemctl is-active --quiet app"), IntervalSeconds: pulumi.IntRef(30), TimeoutSeconds: pulumi.IntRef(10), FailureThreshold: pulumi.IntRef(5)}},
 			wantReport: &userdata.FailureReportParams{GroupName: group},
 			wantHealth: &userdata.HealthCheckParams{Command: "systemctl is-active --quiet app", IntervalSeconds: 30, TimeoutSeconds: 10, FailureThreshold: 5},

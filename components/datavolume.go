@@ -116,13 +116,6 @@ type SnapshotArgs struct {
 	ExecutionRoleARN pulumi.StringInput `pulumi:"executionRoleArn,optional"`
 }
 
-// mayFormat reports whether the boot script may format the volume when it
-// is new and blank: one the component creates, or an adopted one the user
-// allowed.
-func (v DataVolumeArgs) mayFormat() bool {
-	return v.VolumeID == "" || v.FormatIfBlank
-}
-
 // WithDefaults returns a copy of v with every unset field that has a
 // default filled in.
 func (v DataVolumeArgs) WithDefaults() DataVolumeArgs {
@@ -146,12 +139,6 @@ func (v DataVolumeArgs) WithDefaults() DataVolumeArgs {
 		v.Snapshots = &snapshots
 	}
 	return v
-}
-
-// forceDetach and attachTimeout read fields after WithDefaults.
-func (v DataVolumeArgs) forceDetach() bool { return v.ForceDetach == nil || *v.ForceDetach }
-func (v DataVolumeArgs) attachTimeout() int {
-	return *orDefault(v.AttachTimeoutSeconds, DefaultDataVolumeAttachTimeoutSeconds)
 }
 
 var (
@@ -206,14 +193,14 @@ func (v DataVolumeArgs) validate() []error {
 	if msg := userdata.FSTypeProblem(v.FSType); msg != "" {
 		bad("fsType %q: %s", v.FSType, msg)
 	}
-	if t := v.attachTimeout(); userdata.VolumeWaitProblem(t) != "" {
+	if t := *v.AttachTimeoutSeconds; userdata.VolumeWaitProblem(t) != "" {
 		bad("attachTimeoutSeconds %d: %s; AWS detaches a terminated instance's volume in an undocumented time", t, userdata.VolumeWaitProblem(t))
 	}
 	if s := v.Snapshots; s != nil {
 		if !snapshotTimePattern.MatchString(s.TimeUTC) {
 			bad("snapshots.timeUtc %q: want HH:MM in UTC, 00:00 to 23:59, such as 03:00", s.TimeUTC)
 		}
-		if n := *orDefault(s.RetainCount, DefaultSnapshotRetainCount); n < 1 || n > 1000 {
+		if n := *s.RetainCount; n < 1 || n > 1000 {
 			bad("snapshots.retainCount %d: want 1 to 1000 snapshots", n)
 		}
 		if role, known := knownString(s.ExecutionRoleARN); known {
@@ -264,7 +251,7 @@ func (v DataVolumeArgs) validateNewVolume() []error {
 		}
 	}
 	if key, known := knownString(v.KMSKeyARN); known {
-		if err := checkVolumeKeyPattern(key); err != nil {
+		if err := volumeKMSKey.checkPattern(key); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -290,36 +277,63 @@ func checkSnapshotRole(arn string) error {
 	return nil
 }
 
-// checkVolumeKeyPattern checks the form of dataVolume.kmsKeyArn.
-func checkVolumeKeyPattern(arn string) error {
-	if arn != "" && !kmsKeyARNPattern.MatchString(arn) {
-		return fmt.Errorf("dataVolume.kmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "+
-			"(not an alias: the instance role's kms:CreateGrant is scoped to the key's ARN), or leave it unset for the account's default EBS key", arn)
-	}
-	return nil
+// kmsKey is a field that takes a customer managed KMS key, as its ARN.
+type kmsKey struct {
+	field string
+	// notAlias says why an alias will not do, where it would not.
+	notAlias string
+	// unset is what leaving the field unset means.
+	unset string
+	// inRegion says why the key must be in the stack's region.
+	inRegion string
 }
 
-// volumeKeyRule is dataVolume.kmsKeyArn's whole rule, once the stack's
-// region is known: EBS can only use a key in the volume's own region.
-func volumeKeyRule(env awsEnvironment) func(string) error {
-	return func(arn string) error {
-		if err := checkVolumeKeyPattern(arn); err != nil {
-			return err
-		}
-		return checkKeyRegion("dataVolume.kmsKeyArn", arn, env, "EBS needs a key in the volume's region")
-	}
-}
+// The component's KMS key fields.
+var (
+	volumeKMSKey = kmsKey{"dataVolume.kmsKeyArn", "the instance role's kms:CreateGrant is scoped to the key's ARN",
+		"the account's default EBS key", "EBS needs a key in the volume's region"}
+	logsKMSKey       = kmsKey{"logs.kmsKeyArn", "", "CloudWatch Logs' own encryption", "the key must be in the stack's region"}
+	parametersKMSKey = kmsKey{"parametersKmsKeyArn", "the instance's kms:Decrypt is scoped to the key's ARN",
+		"the AWS managed key alias/aws/ssm", "the key must be in the stack's region"}
+)
 
-// checkKeyRegion refuses a KMS key from another partition or region than
-// the stack's; field names it and why says what needs the key there.
-func checkKeyRegion(field, arn string, env awsEnvironment, why string) error {
-	if arn == "" {
+// checkPattern checks the form of the key's ARN; "" means unset.
+func (k kmsKey) checkPattern(arn string) error {
+	if arn == "" || kmsKeyARNPattern.MatchString(arn) {
 		return nil
 	}
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[1] != env.Partition || parts[3] != env.Region {
-		return fmt.Errorf("%s %q: is in %s/%s, but the stack deploys to %s/%s; %s",
-			field, arn, parts[1], parts[3], env.Partition, env.Region, why)
+	why := ""
+	if k.notAlias != "" {
+		why = " (not an alias: " + k.notAlias + ")"
 	}
-	return nil
+	return fmt.Errorf("%s %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab%s, "+
+		"or leave it unset for %s", k.field, arn, why, k.unset)
+}
+
+// rule is the key's whole rule, for an output once it resolves.
+func (k kmsKey) rule(env awsEnvironment) func(string) error {
+	inRegion := k.inStackRegion(env)
+	return func(arn string) error {
+		if err := k.checkPattern(arn); err != nil {
+			return err
+		}
+		return inRegion(arn)
+	}
+}
+
+// inStackRegion is the part of the key's rule that needs the stack's
+// partition and region, and refuses a key from another: newPlan checked a
+// literal's form already.
+func (k kmsKey) inStackRegion(env awsEnvironment) func(string) error {
+	return func(arn string) error {
+		if arn == "" {
+			return nil
+		}
+		parts := strings.SplitN(arn, ":", 6)
+		if parts[1] != env.Partition || parts[3] != env.Region {
+			return fmt.Errorf("%s %q: is in %s/%s, but the stack deploys to %s/%s; %s",
+				k.field, arn, parts[1], parts[3], env.Partition, env.Region, k.inRegion)
+		}
+		return nil
+	}
 }

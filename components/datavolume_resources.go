@@ -19,12 +19,6 @@ import (
 // snapshot policy; its value is the group's name.
 const SnapshotTagKey = "selfhealing:snapshots"
 
-// dataVolume is the volume the instance attaches, once it exists.
-type dataVolume struct {
-	ID   pulumi.StringOutput
-	args DataVolumeArgs
-}
-
 // dataVolumeZone is the Availability Zone the data volume lives in: the
 // adopted volume's, the configured one, or the first subnet's.
 func dataVolumeZone(v DataVolumeArgs, adopted existingVolume, where placement) string {
@@ -38,49 +32,50 @@ func dataVolumeZone(v DataVolumeArgs, adopted existingVolume, where placement) s
 	}
 }
 
-// newDataVolume creates the data volume, or adopts the existing one, and
-// its snapshot policy.
-func (c *SelfHealingInstance) newDataVolume(ctx *pulumi.Context, name, groupName string, v DataVolumeArgs, adopted existingVolume,
-	zone pulumi.StringInput, f flows, env awsEnvironment, parent pulumi.ResourceOrInvokeOption,
-) (*dataVolume, error) {
-	out := &dataVolume{args: v}
-	c.DataVolumeMountPath = pulumi.String(v.MountPath).ToStringOutput()
+// dataVolume creates the data volume, or adopts the existing one, and its
+// snapshot policy, when the plan has one; it sets the volume's outputs, to
+// "" without one.
+func (b *builder) dataVolume() error {
+	p := b.p
+	b.c.DataVolumeID = pulumi.String("").ToStringOutput()
+	b.c.DataVolumeMountPath = pulumi.String("").ToStringOutput()
+	v := p.args.DataVolume
+	if v == nil {
+		return nil
+	}
+	b.c.DataVolumeMountPath = pulumi.String(v.MountPath).ToStringOutput()
 	if v.VolumeID != "" {
-		out.ID = pulumi.String(adopted.ID).ToStringOutput()
+		b.c.DataVolumeID = pulumi.String(p.adopted.ID).ToStringOutput()
 	} else {
-		volumeTags := f.tags.ApplyT(func(tags map[string]string) map[string]string {
+		volumeTags := p.flows.tags.ApplyT(func(tags map[string]string) map[string]string {
 			out := maps.Clone(tags)
 			if v.Snapshots != nil {
-				out[SnapshotTagKey] = groupName
+				out[SnapshotTagKey] = p.groupName
 			}
 			return out
 		}).(pulumi.StringMapOutput)
-		volume, err := ebs.NewVolume(ctx, name+"-data", &ebs.VolumeArgs{
-			AvailabilityZone: zone,
+		volume, err := ebs.NewVolume(b.ctx, p.name+"-data", &ebs.VolumeArgs{
+			AvailabilityZone: p.where.VolumeZone,
 			Size:             pulumi.Int(v.SizeGiB),
 			Type:             pulumi.String(v.VolumeType),
 			Iops:             optionalInt(v.IOPS),
 			Throughput:       optionalInt(v.ThroughputMiBps),
 			Encrypted:        pulumi.Bool(true),
-			KmsKeyId:         optionalInput(v.KMSKeyARN, volumeKeyRule(env)),
+			KmsKeyId:         optionalInput(v.KMSKeyARN, p.flows.volumeKey),
 			// If the volume is ever deleted, with the snapshot-and-delete
 			// policy, EBS snapshots it first.
 			FinalSnapshot: pulumi.Bool(true),
 			Tags:          volumeTags,
-		}, append([]pulumi.ResourceOption{parent, formattedTagOwnedByTheInstance}, deletionOptions(v.DeletionPolicy)...)...)
+		}, append([]pulumi.ResourceOption{b.parent, formattedTagOwnedByTheInstance}, deletionOptions(v.DeletionPolicy)...)...)
 		if err != nil {
-			return nil, fmt.Errorf("creating the data volume: %w", err)
+			return fmt.Errorf("creating the data volume: %w", err)
 		}
-		out.ID = volume.ID().ToStringOutput()
+		b.c.DataVolumeID = volume.ID().ToStringOutput()
 	}
-	c.DataVolumeID = out.ID
-
 	if v.Snapshots != nil {
-		if err := c.newSnapshotPolicy(ctx, name, groupName, v, out.ID, env, f.tags, parent); err != nil {
-			return nil, err
-		}
+		return b.snapshotPolicy()
 	}
-	return out, nil
+	return nil
 }
 
 // formattedTagOwnedByTheInstance keeps Pulumi from removing the tag the boot
@@ -108,17 +103,17 @@ func deletionOptions(policy string) []pulumi.ResourceOption {
 // dlmTextUnsafe matches what DLM refuses in descriptions and schedule names.
 var dlmTextUnsafe = regexp.MustCompile(`[^0-9A-Za-z _-]+`)
 
-// newSnapshotPolicy takes daily snapshots of the data volume with Amazon
+// snapshotPolicy takes daily snapshots of the data volume with Amazon
 // Data Lifecycle Manager, which finds the volume by its tag.
-func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, groupName string, v DataVolumeArgs, volumeID pulumi.StringOutput,
-	env awsEnvironment, tags pulumi.StringMapOutput, parent pulumi.ResourceOrInvokeOption,
-) error {
+func (b *builder) snapshotPolicy() error {
+	ctx, p, parent := b.ctx, b.p, b.parent
+	name, groupName, v, tags := p.name, p.groupName, p.args.DataVolume, p.flows.tags
 	var dependsOn []pulumi.Resource
 	if v.VolumeID != "" {
 		// The component does not own an adopted volume's tags, so it adds
 		// the one the policy targets, and removes it with the stack.
 		tag, err := ec2.NewTag(ctx, name+"-data-snapshot-tag", &ec2.TagArgs{
-			ResourceId: volumeID,
+			ResourceId: b.c.DataVolumeID,
 			Key:        pulumi.String(SnapshotTagKey),
 			Value:      pulumi.String(groupName),
 		}, parent)
@@ -147,7 +142,7 @@ func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, group
 		}
 		attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-dlm-policy", &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
-			PolicyArn: pulumi.String(policy.DataLifecycleManagerPolicyARN(env.Partition)),
+			PolicyArn: pulumi.String(policy.DataLifecycleManagerPolicyARN(p.env.Partition)),
 		}, parent)
 		if err != nil {
 			return fmt.Errorf("attaching the snapshot role's policy: %w", err)
@@ -171,7 +166,7 @@ func (c *SelfHealingInstance) newSnapshotPolicy(ctx *pulumi.Context, name, group
 					IntervalUnit: pulumi.String("HOURS"),
 					Times:        pulumi.String(v.Snapshots.TimeUTC),
 				},
-				RetainRule: &dlm.LifecyclePolicyPolicyDetailsScheduleRetainRuleArgs{Count: pulumi.Int(*v.Snapshots.RetainCount)},
+				RetainRule: &dlm.LifecyclePolicyPolicyDetailsScheduleRetainRuleArgs{Count: pulumi.Int(p.snapshotRetainCount)},
 				CopyTags:   pulumi.Bool(true),
 			}},
 		},

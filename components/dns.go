@@ -61,13 +61,8 @@ func (d DNSArgs) WithDefaults() DNSArgs {
 	return d
 }
 
-// ttl returns the record's TTL with the default applied.
-func (d *DNSArgs) ttl() int {
-	return *orDefault(d.TTL, DefaultDNSTTL)
-}
-
-// validate checks d's fields on their own; lookupDNSZone checks the record
-// name against the zone.
+// validate checks d's fields (after defaults) on their own;
+// lookupRecordName checks the record name against the zone.
 func (d *DNSArgs) validate() []error {
 	if d == nil {
 		return nil
@@ -83,7 +78,7 @@ func (d *DNSArgs) validate() []error {
 	if err := checkHostname(normalizeDNSName(d.RecordName)); err != nil {
 		bad("recordName %q: %v", d.RecordName, err)
 	}
-	if ttl := d.ttl(); ttl < 0 || ttl > maxDNSTTL {
+	if ttl := *d.TTL; ttl < 0 || ttl > maxDNSTTL {
 		bad("ttl %d: want 0 to %d seconds (Route 53's range); unset means %d", ttl, maxDNSTTL, DefaultDNSTTL)
 	}
 	return errs
@@ -178,46 +173,36 @@ func resolveDNSZone(ctx *pulumi.Context, d *DNSArgs, opts ...pulumi.InvokeOption
 	}, nil
 }
 
-// urlScheme is the scheme of the component's URL output: https when the
-// instance terminates TLS itself (which requires the DNS record), else http.
-func urlScheme(a SelfHealingInstanceArgs) string {
-	if a.HTTPS != nil {
-		return "https"
+// dnsRecord publishes the Elastic IP as an A record when the plan has DNS,
+// and sets the URL output: the record's name, or else the Elastic IP
+// itself. The IP rather than the address's public DNS name: it needs no
+// resolver, and EC2 hands out public DNS names only in VPCs with DNS host
+// names on. The scheme is https when the instance terminates TLS itself
+// (which requires the DNS record), else http.
+func (b *builder) dnsRecord() error {
+	p := b.p
+	scheme := "http://"
+	if p.args.HTTPS != nil {
+		scheme = "https://"
 	}
-	return "http"
-}
-
-// serviceURL is the URL that reaches host with scheme.
-func serviceURL(scheme, host string) string {
-	return scheme + "://" + host
-}
-
-// newDNSRecord publishes the Elastic IP as an A record when a.DNS is set,
-// and sets the URL output: the record's name, or else the Elastic IP itself.
-// The IP rather than the address's public DNS name: it needs no resolver,
-// and EC2 hands out public DNS names only in VPCs with DNS host names on.
-func (c *SelfHealingInstance) newDNSRecord(ctx *pulumi.Context, name string, a SelfHealingInstanceArgs, zone resolvedZone,
-	parent pulumi.ResourceOrInvokeOption,
-) error {
-	scheme := urlScheme(a)
-	toURL := func(host string) string { return serviceURL(scheme, host) }
-	if a.DNS == nil {
-		c.URL = c.PublicIP.ApplyT(toURL).(pulumi.StringOutput)
+	toURL := func(host string) string { return scheme + host }
+	if p.args.DNS == nil {
+		b.c.URL = b.c.PublicIP.ApplyT(toURL).(pulumi.StringOutput)
 		return nil
 	}
-	record, err := route53.NewRecord(ctx, name+"-dns", &route53.RecordArgs{
-		ZoneId:  zone.ID,
-		Name:    zone.RecordName,
+	record, err := route53.NewRecord(b.ctx, p.name+"-dns", &route53.RecordArgs{
+		ZoneId:  p.zone.ID,
+		Name:    p.zone.RecordName,
 		Type:    pulumi.String("A"),
-		Ttl:     pulumi.Int(a.DNS.ttl()),
-		Records: pulumi.StringArray{c.PublicIP},
+		Ttl:     pulumi.Int(p.dnsTTL),
+		Records: pulumi.StringArray{b.c.PublicIP},
 		// A name someone else already publishes is theirs: fail rather
 		// than take it over.
 		AllowOverwrite: pulumi.Bool(false),
-	}, parent)
+	}, b.parent)
 	if err != nil {
 		return fmt.Errorf("creating the DNS record: %w", err)
 	}
-	c.URL = record.Name.ApplyT(toURL).(pulumi.StringOutput)
+	b.c.URL = record.Name.ApplyT(toURL).(pulumi.StringOutput)
 	return nil
 }

@@ -6,10 +6,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// flows are the args' input values as the resources take them: each one
-// checked by its field's rule when it resolves (see inputs.go). A literal
-// passed validate already, so its check at apply passes too; an output is
-// checked only here.
+// flows are the args' input values as the resources take them: an output
+// checked by its field's rule when it resolves (see inputs.go); a literal,
+// checked when the plan was made, as it is.
 type flows struct {
 	// tags are the user's tags plus Name (resourceTags).
 	tags pulumi.StringMapOutput
@@ -22,15 +21,16 @@ type flows struct {
 // newFlows checks the inputs that several resources share. The others
 // (subnets, ingress blocks, the Elastic IP, the hosted zone, the topic,
 // the snapshot role, parameter values) are checked where they are used.
-func (a SelfHealingInstanceArgs) newFlows(groupName string, env awsEnvironment) flows {
+func newFlows(p *plan) flows {
+	a, env := p.args, p.env
 	f := flows{
 		tags: checkedStringMap(a.Tags, func(m map[string]string) error { return errors.Join(validateTags(m)...) }).
-			ApplyT(func(m map[string]string) map[string]string { return resourceTags(groupName, m) }).(pulumi.StringMapOutput),
+			ApplyT(func(m map[string]string) map[string]string { return resourceTags(p.groupName, m) }).(pulumi.StringMapOutput),
 		userScript:    checkedString(a.UserScript, func(string) error { return nil }), // its size is checked with the boot script
 		healthURL:     pulumi.String("").ToStringOutput(),
 		healthCommand: pulumi.String("").ToStringOutput(),
 		volumeKey:     pulumi.String("").ToStringOutput(),
-		parametersKey: checkedString(a.ParametersKMSKeyARN, a.parametersKeyRule(env)),
+		parametersKey: checkedString(a.ParametersKMSKeyARN, parametersKMSKey.rule(env)),
 		logsKey:       pulumi.String("").ToStringOutput(),
 	}
 	if h := a.AppHealthCheck; h != nil {
@@ -38,21 +38,16 @@ func (a SelfHealingInstanceArgs) newFlows(groupName string, env awsEnvironment) 
 		f.healthCommand = checkedString(h.Command, healthCommandRule("appHealthCheck"))
 	}
 	if v := a.DataVolume; v != nil {
-		f.volumeKey = checkedString(v.KMSKeyARN, volumeKeyRule(env))
+		f.volumeKey = checkedString(v.KMSKeyARN, volumeKMSKey.rule(env))
 	}
 	if l := a.Logs; l != nil {
-		f.logsKey = checkedString(l.KMSKeyARN, logsKeyRule(env))
+		f.logsKey = checkedString(l.KMSKeyARN, logsKMSKey.rule(env))
 	}
 	return f
 }
 
-// bootInputs are the resolved values the boot script carries.
-type bootInputs struct {
-	AllocationID, VolumeID, UserScript, HealthURL, HealthCommand string
-}
-
-// bootInputsOutput waits for every value the boot script carries.
-func (f flows) bootInputsOutput(allocationID, volumeID pulumi.StringOutput) pulumi.AnyOutput {
+// bootInputs waits for every value the boot script carries.
+func (f flows) bootInputs(allocationID, volumeID pulumi.StringOutput) pulumi.AnyOutput {
 	return pulumi.All(allocationID, volumeID, f.userScript, f.healthURL, f.healthCommand).ApplyT(func(v []any) bootInputs {
 		return bootInputs{
 			AllocationID: v[0].(string), VolumeID: v[1].(string), UserScript: v[2].(string),

@@ -61,8 +61,8 @@ func (h AppHealthCheck) WithDefaults() AppHealthCheck {
 	return h
 }
 
-// healthURLRule and healthCommandRule check the two inputs, as validate
-// does a literal and the deployment an output, by the boot script's own
+// healthURLRule and healthCommandRule check the two inputs, newPlan a
+// literal and the deployment an output, by the boot script's own
 // rules (userdata.HealthURLProblem, userdata.HealthCommandProblem).
 func healthURLRule(field string) func(string) error {
 	return func(u string) error {

@@ -65,7 +65,7 @@ func TestHealthCheckMayReportOnlyToItsOwnGroup(t *testing.T) {
 	// health check. Always one statement, on this group alone.
 	for _, check := range []*components.AppHealthCheck{nil, {URL: pulumi.String("http://localhost/")}} {
 		for _, gateOff := range []bool{false, true} {
-			d := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(!gateOff), AppHealthCheck: check})
+			d := mustDeploy(t, &components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(!gateOff), AppHealthCheck: check})
 			if got := setHealth(d.rolePolicy()); len(got) != 1 || !slices.Equal(got[0], []string{groupARN}) {
 				t.Errorf("gate off=%v, check %v: SetInstanceHealth resources = %v, want [[%s]]", gateOff, check, got, groupARN)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,7 +18,8 @@ import (
 // output, known only once that resource exists.
 //
 // The component checks each one with a single rule, on one of two paths:
-//   - a literal is known while the program runs, so validate checks it
+//   - a literal is known while the program runs, so newPlan (or lookup,
+//     for the part of a rule that needs the stack's region) checks it
 //     before any resource is created, during `pulumi preview`;
 //   - an output is checked when it resolves: the value handed on to the
 //     resources that use it is the rule's result, so a bad value fails the
@@ -101,11 +101,13 @@ func isSet(in pulumi.StringInput) bool {
 }
 
 // checkedString returns in as an output that fails with rule's error, if
-// any, once it resolves. rule is the same one validate runs on a literal.
-// A secret's value is never quoted in the error (see redact).
+// any, once it resolves. A literal passes unchecked: its rule, the same
+// one, ran when the plan was made (newPlan, or lookup for what needs the
+// stack's region), so each value is checked once. A secret's value is
+// never quoted in the error (see redact).
 func checkedString(in pulumi.StringInput, rule func(string) error) pulumi.StringOutput {
-	if in == nil {
-		in = pulumi.String("")
+	if s, known := knownString(in); known {
+		return pulumi.String(s).ToStringOutput()
 	}
 	return applyRedacted(in.ToStringOutput(), func(s string) []string { return []string{s} },
 		func(s string) (string, error) { return s, rule(s) }).(pulumi.StringOutput)
@@ -113,8 +115,8 @@ func checkedString(in pulumi.StringInput, rule func(string) error) pulumi.String
 
 // checkedStringArray is checkedString for arrays.
 func checkedStringArray(in pulumi.StringArrayInput, rule func([]string) error) pulumi.StringArrayOutput {
-	if in == nil {
-		in = pulumi.StringArray{}
+	if s, known := knownStringArray(in); known {
+		return pulumi.ToStringArray(s).ToStringArrayOutput()
 	}
 	return applyRedacted(in.ToStringArrayOutput(), func(s []string) []string { return s },
 		func(s []string) ([]string, error) { return s, rule(s) }).(pulumi.StringArrayOutput)
@@ -123,8 +125,8 @@ func checkedStringArray(in pulumi.StringArrayInput, rule func([]string) error) p
 // checkedStringMap is checkedString for maps. A secret map's keys are as
 // secret as its values.
 func checkedStringMap(in pulumi.StringMapInput, rule func(map[string]string) error) pulumi.StringMapOutput {
-	if in == nil {
-		in = pulumi.StringMap{}
+	if m, known := knownStringMap(in); known {
+		return pulumi.ToStringMap(m).ToStringMapOutput()
 	}
 	return applyRedacted(in.ToStringMapOutput(), mapParts,
 		func(m map[string]string) (map[string]string, error) { return m, rule(m) }).(pulumi.StringMapOutput)
@@ -211,22 +213,13 @@ func setString(in pulumi.StringInput, field, want string, rule func(string) erro
 }
 
 // optionalInput is a string input for an optional resource argument: nil
-// and "" leave the argument unset.
-func optionalInput(in pulumi.StringInput, rule func(string) error) pulumi.StringPtrInput {
+// and "" leave the argument unset. A literal stays one; an output is
+// checked, its flow in the plan.
+func optionalInput(in pulumi.StringInput, checked pulumi.StringOutput) pulumi.StringPtrInput {
 	if s, known := knownString(in); known {
 		return optionalString(s)
 	}
-	return checkedString(in, rule).ApplyT(func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}).(pulumi.StringPtrOutput)
-}
-
-// sortedMapKeys returns m's keys in order, for any map.
-func sortedMapKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
+	return optionalOutput(checked)
 }
 
 // optionalOutput is a checked string for an optional resource argument: ""

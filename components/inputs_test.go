@@ -860,8 +860,8 @@ func TestTheZeroValueOfTheArgsIsValid(t *testing.T) {
 	}
 	d := components.SelfHealingInstanceArgs{}.WithDefaults()
 	if d.InstanceType != components.DefaultInstanceType || d.MetadataHopLimit == nil || *d.MetadataHopLimit != components.DefaultMetadataHopLimit ||
-		d.EnableSessionManager == nil || !*d.EnableSessionManager || d.EnableLaunchGate == nil || !*d.EnableLaunchGate ||
-		d.EnableInstanceRefresh == nil || !*d.EnableInstanceRefresh ||
+		d.EnableSessionManager == nil || !*d.EnableSessionManager || d.LaunchGate == nil || !*d.LaunchGate ||
+		d.InstanceRefresh == nil || !*d.InstanceRefresh ||
 		d.LaunchGateTimeoutSeconds == nil || *d.LaunchGateTimeoutSeconds != components.DefaultLaunchGateTimeoutSeconds {
 		t.Errorf("WithDefaults() = %+v, want every default filled in", d)
 	}

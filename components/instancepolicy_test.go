@@ -17,7 +17,7 @@ func TestInstancePolicyMovesOnlyItsOwnAddress(t *testing.T) {
 	// Without the launch gate (on by default) the policy is the address's,
 	// and the failure report's, which lifecycle_test.go checks with the
 	// gate's statement.
-	d := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)})
+	d := mustDeploy(t, &components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)})
 	allocation := d.one("aws:ec2/eip:Eip").ID
 	doc := d.rolePolicy()
 	if doc.Version != "2012-10-17" {
@@ -204,5 +204,19 @@ func TestPolicyDocumentsAreValidJSONForEveryPartition(t *testing.T) {
 		if got := path(generic, "Statement", 0, "Principal", "Service"); got != "ec2."+scope.DNSSuffix {
 			t.Errorf("%s trust principal = %v", scope.Partition, got)
 		}
+	}
+}
+
+// The instance role's one inline policy holds every statement, not only the
+// Elastic IP's, and is named for that; an alias to its former name,
+// "<name>-eip-policy", keeps an existing stack from replacing it.
+func TestTheInstancePolicyIsNamedForAllItHoldsAndKeepsItsFormerName(t *testing.T) {
+	d := mustDeploy(t, &components.SelfHealingInstanceArgs{})
+	r := d.one("aws:iam/rolePolicy:RolePolicy")
+	if r.Name != testName+"-policy" {
+		t.Errorf("the role policy is named %q, want %q", r.Name, testName+"-policy")
+	}
+	if want := "name=" + testName + "-eip-policy"; !slices.Contains(r.Aliases, want) {
+		t.Errorf("the role policy's aliases are %q, want %q among them", r.Aliases, want)
 	}
 }

@@ -6,25 +6,26 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
-// newLaunchTemplate creates the template every instance of the group is
+// launchTemplate creates the template every instance of the group is
 // launched from: the image, IMDSv2 required, an encrypted root volume, a
 // public IPv4 address, and the boot script as user data.
-func (c *SelfHealingInstance) newLaunchTemplate(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
-	image machineImage, profile *iam.InstanceProfile, securityGroup *ec2.SecurityGroup, bootScript pulumi.StringOutput,
-	tags pulumi.StringMapOutput, parent pulumi.ResourceOrInvokeOption,
-) (*ec2.LaunchTemplate, error) {
-	launchTemplate, err := ec2.NewLaunchTemplate(ctx, name+"-lt", &ec2.LaunchTemplateArgs{
-		Description:          pulumi.String("Self-healing instance " + groupName),
+func (b *builder) launchTemplate(profile *iam.InstanceProfile, securityGroup *ec2.SecurityGroup) (*ec2.LaunchTemplate, error) {
+	p := b.p
+	tags, image := p.flows.tags, p.image
+	launchTemplate, err := ec2.NewLaunchTemplate(b.ctx, p.name+"-lt", &ec2.LaunchTemplateArgs{
+		Description:          pulumi.String("Self-healing instance " + p.groupName),
 		ImageId:              pulumi.String(image.ID),
-		InstanceType:         pulumi.String(a.InstanceType),
+		InstanceType:         pulumi.String(p.args.InstanceType),
 		UpdateDefaultVersion: pulumi.Bool(true),
 		IamInstanceProfile:   &ec2.LaunchTemplateIamInstanceProfileArgs{Arn: profile.Arn},
 		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
 			HttpEndpoint:            pulumi.String("enabled"),
 			HttpTokens:              pulumi.String("required"),
-			HttpPutResponseHopLimit: pulumi.Int(*a.MetadataHopLimit),
+			HttpPutResponseHopLimit: pulumi.Int(p.metadataHopLimit),
 		},
 		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{ec2.LaunchTemplateBlockDeviceMappingArgs{
 			DeviceName: pulumi.String(image.RootDeviceName),
@@ -32,7 +33,7 @@ func (c *SelfHealingInstance) newLaunchTemplate(ctx *pulumi.Context, name, group
 				VolumeType:          pulumi.String("gp3"),
 				Encrypted:           pulumi.String("true"),
 				DeleteOnTermination: pulumi.String("true"),
-				VolumeSize:          rootVolumeSize(a.RootVolumeSizeGiB),
+				VolumeSize:          optionalInt(p.args.RootVolumeSizeGiB), // unset: the image's own size
 			},
 		}},
 		// The instance must reach the AWS APIs before it holds the Elastic
@@ -50,19 +51,22 @@ func (c *SelfHealingInstance) newLaunchTemplate(ctx *pulumi.Context, name, group
 			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tags},
 			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("network-interface"), Tags: tags},
 		},
-		UserData: bootScript,
+		UserData: b.bootScript(),
 		Tags:     tags,
-	}, parent)
+	}, b.parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating the launch template: %w", err)
 	}
-	c.LaunchTemplateID = launchTemplate.ID().ToStringOutput()
+	b.c.LaunchTemplateID = launchTemplate.ID().ToStringOutput()
 	return launchTemplate, nil
 }
 
-func rootVolumeSize(gib int) pulumi.IntPtrInput {
-	if gib == 0 {
-		return nil // the image's own size
-	}
-	return pulumi.Int(gib)
+// bootScript is the launch template's user data: the boot script, encoded
+// once every value it carries is known, and checked then with the real
+// values (plan.checkBootScriptSize checked it before with those known at
+// preview).
+func (b *builder) bootScript() pulumi.StringOutput {
+	return b.p.flows.bootInputs(b.c.AllocationID, b.c.DataVolumeID).ApplyT(func(in any) (string, error) {
+		return userdata.Encode(b.p.bootParams(in.(bootInputs)))
+	}).(pulumi.StringOutput)
 }

@@ -47,20 +47,6 @@ const (
 	launchTransition = "autoscaling:EC2_INSTANCE_LAUNCHING"
 )
 
-// launchGateParams is the launch gate as the boot script needs it, or nil
-// when args turn it off.
-func (a SelfHealingInstanceArgs) launchGateParams(groupName string) *userdata.LaunchGateParams {
-	if !a.launchGate() {
-		return nil
-	}
-	return &userdata.LaunchGateParams{HookName: LaunchGateHookName, GroupName: groupName, TimeoutSeconds: a.launchGateTimeout()}
-}
-
-// launchGateTimeout is LaunchGateTimeoutSeconds, or its default.
-func (a SelfHealingInstanceArgs) launchGateTimeout() int {
-	return *orDefault(a.LaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds)
-}
-
 // CapacityWaitTimeout is how long `pulumi up` waits, when it creates the
 // group, for the group's one instance to be InService and healthy: the
 // provider's waitForCapacityTimeout, as a Go duration. With the launch gate,
@@ -77,8 +63,8 @@ func CapacityWaitTimeout(launchGate bool, hookTimeoutSeconds int) string {
 // launchGateHooks is the group's initialLifecycleHooks: the launch gate, or
 // none. Only hooks given at creation catch the group's first instance; the
 // provider creates the group empty, puts these hooks, then sets its size.
-func launchGateHooks(a SelfHealingInstanceArgs) autoscaling.GroupInitialLifecycleHookArrayInput {
-	if !a.launchGate() {
+func (p *plan) launchGateHooks() autoscaling.GroupInitialLifecycleHookArrayInput {
+	if !p.launchGate {
 		return nil
 	}
 	return autoscaling.GroupInitialLifecycleHookArray{autoscaling.GroupInitialLifecycleHookArgs{
@@ -87,16 +73,16 @@ func launchGateHooks(a SelfHealingInstanceArgs) autoscaling.GroupInitialLifecycl
 		// ABANDON terminates an instance that never reports ready, so a
 		// broken boot is replaced, and never put in service.
 		DefaultResult:    pulumi.String("ABANDON"),
-		HeartbeatTimeout: pulumi.Int(a.launchGateTimeout()),
+		HeartbeatTimeout: pulumi.Int(p.launchGateTimeout),
 	}}
 }
 
-// validateLaunchGate checks the launch gate's arguments.
+// validateLaunchGate checks the launch gate's arguments (after defaults).
 func (a SelfHealingInstanceArgs) validateLaunchGate() []error {
 	var errs []error
 	switch t := a.LaunchGateTimeoutSeconds; {
 	case t == nil:
-	case !a.launchGate():
+	case !*a.LaunchGate:
 		errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d: applies only to the launch gate, which launchGate false turns off; "+
 			"remove one of the two", *t))
 	case userdata.LaunchGateTimeoutProblem(*t) != "":
@@ -106,10 +92,11 @@ func (a SelfHealingInstanceArgs) validateLaunchGate() []error {
 	// A new instance may wait the whole attach timeout for its volume to
 	// leave its predecessor, then retry the address: the gate must outlast
 	// both, or it abandons an instance that would have come up.
-	if v := a.DataVolume; v != nil && a.launchGate() {
-		if msg := userdata.GateOutlastsVolumeProblem(a.launchGateTimeout(), v.attachTimeout()); msg != "" {
+	if v := a.DataVolume; v != nil && *a.LaunchGate {
+		gate, attach := *a.LaunchGateTimeoutSeconds, *v.AttachTimeoutSeconds
+		if msg := userdata.GateOutlastsVolumeProblem(gate, attach); msg != "" {
 			errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d (dataVolume.attachTimeoutSeconds %d): %s",
-				a.launchGateTimeout(), v.attachTimeout(), msg))
+				gate, attach, msg))
 		}
 	}
 	return errs

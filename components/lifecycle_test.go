@@ -56,7 +56,7 @@ func TestLaunchGateHoldsEveryInstanceUntilReady(t *testing.T) {
 }
 
 func TestWithoutTheLaunchGateThereIsNoHookAndNoPermission(t *testing.T) {
-	d := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)})
+	d := mustDeploy(t, &components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)})
 	group := d.group()
 	if hooks, ok := group["initialLifecycleHooks"]; ok && len(hooks.([]any)) > 0 {
 		t.Errorf("initialLifecycleHooks = %v, want none", hooks)
@@ -76,7 +76,7 @@ func TestWithoutTheLaunchGateThereIsNoHookAndNoPermission(t *testing.T) {
 // Without the gate nothing abandons a failed boot: the boot script marks
 // its instance Unhealthy instead, which it may do in its own group only.
 func TestWithoutTheLaunchGateAFailedBootMayMarkItselfUnhealthy(t *testing.T) {
-	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)}).rolePolicy()
+	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)}).rolePolicy()
 	var found []policy.Statement
 	for _, st := range doc.Statement {
 		if slices.Contains(st.Action, "autoscaling:SetInstanceHealth") {
@@ -144,7 +144,7 @@ func TestLaunchGateParamsForTheBootScript(t *testing.T) {
 	if got := components.BootParamsInGroup(components.SelfHealingInstanceArgs{}, "g", "eipalloc-0123456789abcdef0", "").LaunchGate; got == nil || got.TimeoutSeconds != components.DefaultLaunchGateTimeoutSeconds {
 		t.Errorf("default LaunchGateParams = %+v, want the default timeout", got)
 	}
-	if got := components.BootParamsInGroup(components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false)}, "g", "eipalloc-0123456789abcdef0", "").LaunchGate; got != nil {
+	if got := components.BootParamsInGroup(components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)}, "g", "eipalloc-0123456789abcdef0", "").LaunchGate; got != nil {
 		t.Errorf("LaunchGateParams with the gate off = %+v, want nil", got)
 	}
 }

@@ -65,44 +65,23 @@ func (l LogsArgs) validate() []error {
 		}
 	}
 	if key, known := knownString(l.KMSKeyARN); known {
-		if err := checkLogsKeyPattern(key); err != nil {
+		if err := logsKMSKey.checkPattern(key); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errs
 }
 
-// checkLogsKeyPattern checks the form of logs.kmsKeyArn.
-func checkLogsKeyPattern(arn string) error {
-	if arn != "" && !kmsKeyARNPattern.MatchString(arn) {
-		return fmt.Errorf("logs.kmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab, "+
-			"or leave it unset for CloudWatch Logs' own encryption", arn)
-	}
-	return nil
-}
-
-// logsKeyRule is logs.kmsKeyArn's whole rule, once the stack's region is
-// known.
-func logsKeyRule(env awsEnvironment) func(string) error {
-	return func(arn string) error {
-		if err := checkLogsKeyPattern(arn); err != nil {
-			return err
-		}
-		return checkKeyRegion("logs.kmsKeyArn", arn, env, "the key must be in the stack's region")
-	}
-}
-
-// newLogGroup creates the log group. The instance may write to it, not
-// create it, so the group must exist before the first instance boots.
-func (c *SelfHealingInstance) newLogGroup(ctx *pulumi.Context, name string, l LogsArgs,
-	f flows, parent pulumi.ResourceOrInvokeOption,
-) (*cloudwatch.LogGroup, error) {
-	group, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(LogGroupName(ctx.Project(), ctx.Stack(), name)),
-		RetentionInDays: pulumi.Int(*l.RetentionDays), // 0: never expire
-		KmsKeyId:        optionalOutput(f.logsKey),
-		Tags:            f.tags,
-	}, parent)
+// logGroup creates the log group. The instance may write to it, not create
+// it, so the group must exist before the first instance boots.
+func (b *builder) logGroup() (*cloudwatch.LogGroup, error) {
+	p := b.p
+	group, err := cloudwatch.NewLogGroup(b.ctx, p.name+"-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(p.boot.Logs.LogGroupName),
+		RetentionInDays: pulumi.Int(p.logRetentionDays), // 0: never expire
+		KmsKeyId:        optionalOutput(p.flows.logsKey),
+		Tags:            p.flows.tags,
+	}, b.parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating the log group: %w", err)
 	}

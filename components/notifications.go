@@ -38,8 +38,8 @@ var NotificationTypes = []string{
 // and a name of 1 to 256 letters, digits, hyphens and underscores.
 var snsTopicARN = regexp.MustCompile(`^arn:(aws[a-z-]*):sns:([a-z]{2}(?:-[a-z]+)+-[0-9]+):([0-9]{12}):([A-Za-z0-9_-]{1,256})$`)
 
-// validate checks n's fields on their own; checkPlacement checks the topic
-// against the stack's partition and region.
+// validate checks n's fields on their own; topicInStackRegion, at lookup,
+// checks the topic against the stack's partition and region.
 func (n *NotificationsArgs) validate() []error {
 	if n == nil {
 		return nil
@@ -95,9 +95,21 @@ func checkTopicPattern(arn string) error {
 // Auto Scaling notifications, and services that publish to SNS, such as
 // CloudWatch alarms, refuse topics in other regions.
 func topicRule(env awsEnvironment) func(string) error {
+	inRegion := topicInStackRegion(env)
 	return func(arn string) error {
-		if err := checkTopicPattern(arn); err != nil || arn == "" {
+		if err := checkTopicPattern(arn); err != nil {
 			return err
+		}
+		return inRegion(arn)
+	}
+}
+
+// topicInStackRegion is the part of topicRule that needs the stack's
+// partition and region: newPlan checked a literal's form already.
+func topicInStackRegion(env awsEnvironment) func(string) error {
+	return func(arn string) error {
+		if arn == "" {
+			return nil
 		}
 		m := snsTopicARN.FindStringSubmatch(arn)
 		if partition, region := m[1], m[2]; partition != env.Partition || region != env.Region {
@@ -108,12 +120,11 @@ func topicRule(env awsEnvironment) func(string) error {
 	}
 }
 
-// newNotifications creates or adopts the topic, subscribes the email, and
-// has the group publish to the topic, when a.Notifications is set. It sets
+// notifications creates or adopts the topic, subscribes the email, and has
+// the group publish to the topic, when the plan has notifications. It sets
 // the NotificationTopicArn output, to "" when notifications are off.
-func (c *SelfHealingInstance) newNotifications(ctx *pulumi.Context, name string, n *NotificationsArgs, env awsEnvironment,
-	group *autoscaling.Group, tags pulumi.StringMapOutput, parent pulumi.ResourceOrInvokeOption,
-) error {
+func (b *builder) notifications(group *autoscaling.Group) error {
+	ctx, c, name, n, env, tags, parent := b.ctx, b.c, b.p.name, b.p.args.Notifications, b.p.env, b.p.flows.tags, b.parent
 	if n == nil {
 		c.NotificationTopicArn = pulumi.String("").ToStringOutput()
 		return nil

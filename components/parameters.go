@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -48,10 +49,10 @@ type parameter struct {
 // parameters returns every parameter, secret or not, sorted by key.
 func (a SelfHealingInstanceArgs) parameters() []parameter {
 	var out []parameter
-	for _, key := range sortedMapKeys(a.Parameters) {
+	for _, key := range slices.Sorted(maps.Keys(a.Parameters)) {
 		out = append(out, parameter{field: fmt.Sprintf("parameters[%q]", key), key: key, value: a.Parameters[key]})
 	}
-	for _, key := range sortedMapKeys(a.SecretParameters) {
+	for _, key := range slices.Sorted(maps.Keys(a.SecretParameters)) {
 		out = append(out, parameter{field: fmt.Sprintf("secretParameters[%q]", key), key: key, value: a.SecretParameters[key], secret: true})
 	}
 	slices.SortStableFunc(out, func(x, y parameter) int { return strings.Compare(x.key, y.key) })
@@ -93,7 +94,7 @@ func (a SelfHealingInstanceArgs) validateParameters() []error {
 		bad("parametersKmsKeyArn: set without secretParameters; it encrypts only those, so remove it or add some")
 	}
 	if key, known := knownString(a.ParametersKMSKeyARN); known {
-		if err := checkParametersKeyPattern(key); err != nil {
+		if err := parametersKMSKey.checkPattern(key); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -114,26 +115,6 @@ func (p parameter) valueRule(value string) error {
 	return nil
 }
 
-// checkParametersKeyPattern checks the form of parametersKmsKeyArn.
-func checkParametersKeyPattern(arn string) error {
-	if arn != "" && !kmsKeyARNPattern.MatchString(arn) {
-		return fmt.Errorf("parametersKmsKeyArn %q: want a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "+
-			"(not an alias: the instance's kms:Decrypt is scoped to the key's ARN), or leave it unset for the AWS managed key alias/aws/ssm", arn)
-	}
-	return nil
-}
-
-// parametersKeyRule is parametersKmsKeyArn's whole rule, once the stack's
-// region is known.
-func (a SelfHealingInstanceArgs) parametersKeyRule(env awsEnvironment) func(string) error {
-	return func(arn string) error {
-		if err := checkParametersKeyPattern(arn); err != nil {
-			return err
-		}
-		return checkKeyRegion("parametersKmsKeyArn", arn, env, "the key must be in the stack's region")
-	}
-}
-
 // checkParametersPath refuses a project whose name Parameter Store would
 // refuse at the head of a path: names may not begin with "aws" or "ssm".
 func checkParametersPath(project string) error {
@@ -145,35 +126,34 @@ func checkParametersPath(project string) error {
 	return nil
 }
 
-// newParameters creates one Parameter Store parameter per entry: String
-// for Parameters, SecureString for SecretParameters, whose values stay
-// Pulumi secrets in the state.
-func (c *SelfHealingInstance) newParameters(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
-	f flows, parent pulumi.ResourceOrInvokeOption,
-) ([]pulumi.Resource, error) {
-	path := ParametersPath(ctx.Project(), ctx.Stack(), name)
+// parameterResources creates one Parameter Store parameter per entry:
+// String for Parameters, SecureString for SecretParameters, whose values
+// stay Pulumi secrets in the state.
+func (b *builder) parameterResources() ([]pulumi.Resource, error) {
+	p := b.p
+	path := ParametersPath(p.project, p.stack, p.name)
 	var created []pulumi.Resource
-	for _, p := range a.parameters() {
-		value := checkedString(p.value, p.valueRule)
+	for _, entry := range p.parameters {
+		value := checkedString(entry.value, entry.valueRule)
 		args := &ssm.ParameterArgs{
-			Name:        pulumi.String(path + "/" + p.key),
-			Description: pulumi.String("Configuration of self-healing instance " + groupName + ", exported to its user script as $" + userdata.EnvName(p.key)),
+			Name:        pulumi.String(path + "/" + entry.key),
+			Description: pulumi.String("Configuration of self-healing instance " + p.groupName + ", exported to its user script as $" + userdata.EnvName(entry.key)),
 			Type:        pulumi.String("String"),
 			Tier:        pulumi.String("Standard"),
 			// A plain value shows in previews and diffs; the provider
 			// would otherwise hide every value as a secret.
 			InsecureValue: value,
-			Tags:          f.tags,
+			Tags:          p.flows.tags,
 		}
-		if p.secret {
+		if entry.secret {
 			args.Type = pulumi.String("SecureString")
 			args.InsecureValue = nil
 			args.Value = pulumi.ToSecret(value).(pulumi.StringOutput)
-			args.KeyId = optionalOutput(f.parametersKey) // empty: alias/aws/ssm
+			args.KeyId = optionalOutput(p.flows.parametersKey) // empty: alias/aws/ssm
 		}
-		param, err := ssm.NewParameter(ctx, name+"-param-"+p.key, args, parent)
+		param, err := ssm.NewParameter(b.ctx, p.name+"-param-"+entry.key, args, b.parent)
 		if err != nil {
-			return nil, fmt.Errorf("creating the parameter %s: %w", p.key, err)
+			return nil, fmt.Errorf("creating the parameter %s: %w", entry.key, err)
 		}
 		created = append(created, param)
 	}

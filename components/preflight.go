@@ -1,24 +1,11 @@
 package components
 
 import (
+	"errors"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
-
-// preflight is what the component learns from AWS, and checks, before it
-// creates anything. Lookups of literal values are plain invokes, so during
-// `pulumi preview` a wrong subnet, image, zone, volume or key fails with
-// nothing created. A value that is another resource's output is looked up
-// and checked once it resolves (see inputs.go).
-type preflight struct {
-	env     awsEnvironment
-	where   resolvedPlacement
-	image   machineImage
-	zone    resolvedZone
-	address existingAddress
-	// adopted is the existing data volume args adopt, if any.
-	adopted existingVolume
-}
 
 // resolvedPlacement is where the group launches its instance, as the
 // resources take it: literals when the subnets were literals, outputs when
@@ -36,64 +23,74 @@ type existingAddress struct {
 	ID, PublicIP, PublicDNS pulumi.StringOutput
 }
 
-// preflight runs every lookup, and every check that needs one.
-func (a SelfHealingInstanceArgs) preflight(ctx *pulumi.Context, name string, parent pulumi.ResourceOrInvokeOption) (preflight, error) {
-	var found preflight
+// lookup runs every lookup, and every check that needs one, and adds what
+// it finds to the plan. Lookups of literal values are plain invokes, so
+// during `pulumi preview` a wrong subnet, image, zone, volume or key fails
+// with nothing created. A value that is another resource's output is looked
+// up and checked once it resolves (see inputs.go).
+func (b *builder) lookup() error {
+	p, a := b.p, b.p.args
 	var err error
-	if found.env, err = lookupEnvironment(ctx, parent); err != nil {
-		return found, err
+	if p.env, err = lookupEnvironment(b.ctx, b.parent); err != nil {
+		return err
 	}
-	if err := a.checkSections(ctx, name, found.env); err != nil {
-		return found, err
-	}
-	if v := a.DataVolume; v != nil {
-		if v.VolumeID != "" {
-			if found.adopted, err = lookupExistingVolume(ctx, v.VolumeID, parent); err != nil {
-				return found, err
-			}
-		}
-		if key, known := knownString(v.KMSKeyARN); known {
-			if err := volumeKeyRule(found.env)(key); err != nil {
-				return found, err
-			}
+	// The KMS keys and the topic must be in the stack's partition and
+	// region; newPlan checked the rest of a literal's rule.
+	var errs []error
+	check := func(in pulumi.StringInput, rule func(string) error) {
+		if value, known := knownString(in); known {
+			errs = append(errs, rule(value))
 		}
 	}
-	if found.where, err = a.resolvePlacement(ctx, found.adopted, parent); err != nil {
-		return found, err
+	check(a.ParametersKMSKeyARN, parametersKMSKey.inStackRegion(p.env))
+	if a.Logs != nil {
+		check(a.Logs.KMSKeyARN, logsKMSKey.inStackRegion(p.env))
 	}
-	if found.image, err = lookupImage(ctx, a.InstanceType, a.AmiID, a.RootVolumeSizeGiB, parent); err != nil {
-		return found, err
+	if a.DataVolume != nil {
+		check(a.DataVolume.KMSKeyARN, volumeKMSKey.inStackRegion(p.env))
 	}
-	if found.zone, err = resolveDNSZone(ctx, a.DNS, parent); err != nil {
-		return found, err
+	if a.Notifications != nil {
+		check(a.Notifications.TopicArn, topicInStackRegion(p.env))
 	}
-	if found.address, err = resolveAddress(ctx, a.AllocationID, parent); err != nil {
-		return found, err
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	if n := a.Notifications; n != nil {
-		if topic, known := knownString(n.TopicArn); known {
-			if err := topicRule(found.env)(topic); err != nil {
-				return found, err
-			}
+	if v := a.DataVolume; v != nil && v.VolumeID != "" {
+		if p.adopted, err = lookupExistingVolume(b.ctx, v.VolumeID, b.parent); err != nil {
+			return err
 		}
 	}
-	if err := lookupSpotInstanceTypes(ctx, a, found.image, parent); err != nil {
-		return found, err
+	if p.where, err = b.resolvePlacement(); err != nil {
+		return err
 	}
-	return found, nil
+	if p.image, err = lookupImage(b.ctx, a.InstanceType, a.AmiID, a.RootVolumeSizeGiB, b.parent); err != nil {
+		return err
+	}
+	if p.zone, err = resolveDNSZone(b.ctx, a.DNS, b.parent); err != nil {
+		return err
+	}
+	if p.address, err = resolveAddress(b.ctx, a.AllocationID, b.parent); err != nil {
+		return err
+	}
+	if err := lookupSpotInstanceTypes(b.ctx, a, p.image, b.parent); err != nil {
+		return err
+	}
+	p.flows = newFlows(p)
+	return nil
 }
 
 // resolvePlacement looks up the subnets (or the default VPC's), checks they
 // share one VPC, and narrows them to the data volume's zone. With literal
 // subnet ids it does so now; with an output, when the output resolves,
 // where an error fails the deployment.
-func (a SelfHealingInstanceArgs) resolvePlacement(ctx *pulumi.Context, adopted existingVolume, parent pulumi.ResourceOrInvokeOption) (resolvedPlacement, error) {
+func (b *builder) resolvePlacement() (resolvedPlacement, error) {
+	a := b.p.args
 	place := func(ids []string) (placement, string, error) {
-		p, err := lookupPlacement(ctx, ids, parent)
+		p, err := lookupPlacement(b.ctx, ids, b.parent)
 		if err != nil || a.DataVolume == nil {
 			return p, "", err
 		}
-		zone := dataVolumeZone(*a.DataVolume, adopted, p)
+		zone := dataVolumeZone(*a.DataVolume, b.p.adopted, p)
 		p, err = p.inZone(zone)
 		return p, zone, err
 	}

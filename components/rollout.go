@@ -27,7 +27,7 @@ const (
 	maxSpotInstanceTypes = 39
 )
 
-// instanceRefresh is the group's instanceRefresh: unless args turn it off,
+// instanceRefreshArgs is the group's instanceRefresh: unless args turn it off,
 // the provider starts a refresh whenever the group's launchTemplate (here:
 // its version) or mixedInstancesPolicy changes, and does not wait for it to
 // end.
@@ -35,8 +35,8 @@ const (
 // MinHealthyPercentage 0 with MaxHealthyPercentage 100 terminates the old
 // instance before it launches the new one: there is one Elastic IP and
 // (later) one volume, and two instances must never hold them at once.
-func instanceRefresh(a SelfHealingInstanceArgs) autoscaling.GroupInstanceRefreshPtrInput {
-	if !a.instanceRefresh() {
+func (p *plan) instanceRefreshArgs() autoscaling.GroupInstanceRefreshPtrInput {
+	if !p.instanceRefresh {
 		return nil
 	}
 	return &autoscaling.GroupInstanceRefreshArgs{
@@ -56,25 +56,21 @@ func instanceRefresh(a SelfHealingInstanceArgs) autoscaling.GroupInstanceRefresh
 	}
 }
 
-// spotInstanceTypes is the Spot group's instance types: instanceType first,
-// then SpotInstanceTypes.
-func (a SelfHealingInstanceArgs) spotInstanceTypes() []string {
-	return append([]string{a.InstanceType}, a.SpotInstanceTypes...)
-}
-
 // groupLaunch returns what the group launches from: the launch template at
 // its exact version, or, for Spot, a mixed-instances policy over it. The
 // group takes one or the other, never both.
 //
 // The exact version, not "$Latest": the group sees a new template version as
 // a change only when the number changes, and only a change starts a refresh.
-func groupLaunch(a SelfHealingInstanceArgs, template *ec2.LaunchTemplate) (autoscaling.GroupLaunchTemplatePtrInput, autoscaling.GroupMixedInstancesPolicyPtrInput) {
+func (p *plan) groupLaunch(template *ec2.LaunchTemplate) (autoscaling.GroupLaunchTemplatePtrInput, autoscaling.GroupMixedInstancesPolicyPtrInput) {
+	a := p.args
 	version := template.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput)
 	if !a.Spot {
 		return &autoscaling.GroupLaunchTemplateArgs{Id: template.ID(), Version: version}, nil
 	}
 	var overrides autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArray
-	for _, instanceType := range a.spotInstanceTypes() {
+	// instanceType first, then the other Spot types.
+	for _, instanceType := range append([]string{a.InstanceType}, a.SpotInstanceTypes...) {
 		overrides = append(overrides, autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs{
 			InstanceType: pulumi.String(instanceType),
 		})
@@ -101,8 +97,8 @@ func groupLaunch(a SelfHealingInstanceArgs, template *ec2.LaunchTemplate) (autos
 // before it terminates the instance at risk, so two instances would exist
 // at once: the new one would take the Elastic IP while the old one still
 // serves, and could not attach a volume the old one still holds.
-func capacityRebalance(a SelfHealingInstanceArgs) pulumi.BoolPtrInput {
-	if !a.Spot {
+func (p *plan) capacityRebalance() pulumi.BoolPtrInput {
+	if !p.args.Spot {
 		return nil
 	}
 	return pulumi.Bool(false)
@@ -112,8 +108,8 @@ func capacityRebalance(a SelfHealingInstanceArgs) pulumi.BoolPtrInput {
 // kept ready, so a replacement starts it instead of launching a new one.
 // MinSize must be set: the pool's size defaults to max - desired, which is 0
 // for a group of one.
-func warmPool(a SelfHealingInstanceArgs) autoscaling.GroupWarmPoolPtrInput {
-	if !a.WarmPool {
+func (p *plan) warmPool() autoscaling.GroupWarmPoolPtrInput {
+	if !p.args.WarmPool {
 		return nil
 	}
 	return &autoscaling.GroupWarmPoolArgs{

@@ -43,9 +43,9 @@ func TestTemplateChangesRollOutTerminateThenLaunch(t *testing.T) {
 		t.Errorf("instanceRefresh.preferences = %v, want exactly %v (autoRollback stays off)", prefs, want)
 	}
 
-	off := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableInstanceRefresh: pulumi.BoolRef(false)}).group()
+	off := mustDeploy(t, &components.SelfHealingInstanceArgs{InstanceRefresh: pulumi.BoolRef(false)}).group()
 	if v, ok := off["instanceRefresh"]; ok && v != nil {
-		t.Errorf("EnableInstanceRefresh false: instanceRefresh = %v, want unset", v)
+		t.Errorf("InstanceRefresh false: instanceRefresh = %v, want unset", v)
 	}
 }
 
@@ -189,7 +189,7 @@ func TestCombinationsThatCannotWorkAreRefused(t *testing.T) {
 		{"too many spot types", components.SelfHealingInstanceArgs{Spot: true, SpotInstanceTypes: manyTypes(40)}, []string{"spotInstanceTypes", "40 types", "at most 39"}},
 		{"gate timeout too short", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(29)}, []string{"launchGateTimeoutSeconds", "29", "30 to 7200"}},
 		{"gate timeout too long", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(7201)}, []string{"launchGateTimeoutSeconds", "7201", "30 to 7200"}},
-		{"gate timeout without gate", components.SelfHealingInstanceArgs{EnableLaunchGate: pulumi.BoolRef(false), LaunchGateTimeoutSeconds: pulumi.IntRef(600)}, []string{"launchGateTimeoutSeconds", "launchGate false"}},
+		{"gate timeout without gate", components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false), LaunchGateTimeoutSeconds: pulumi.IntRef(600)}, []string{"launchGateTimeoutSeconds", "launchGate false"}},
 		{"gate shorter than the volume wait", components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: pulumi.IntRef(600)}},
 			[]string{"launchGateTimeoutSeconds 600", "dataVolume.attachTimeoutSeconds 600", "more than 780"}},
 		{"default gate, default volume wait plus a long one", components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(400), DataVolume: &components.DataVolumeArgs{SizeGiB: 20}},
@@ -275,10 +275,10 @@ func TestLaunchGateOutlastsTheDataVolumeWait(t *testing.T) {
 	for _, args := range []components.SelfHealingInstanceArgs{
 		{DataVolume: &components.DataVolumeArgs{SizeGiB: 20}}, // 600 > 300 + 180
 		{LaunchGateTimeoutSeconds: pulumi.IntRef(3800), DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: pulumi.IntRef(3600)}},
-		{EnableLaunchGate: pulumi.BoolRef(false), DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: pulumi.IntRef(3600)}},
+		{LaunchGate: pulumi.BoolRef(false), DataVolume: &components.DataVolumeArgs{SizeGiB: 20, AttachTimeoutSeconds: pulumi.IntRef(3600)}},
 	} {
 		if _, err := deploy(t, &args); err != nil {
-			t.Errorf("gate %s s (on: %s), volume wait %s s: refused: %v", show(args.LaunchGateTimeoutSeconds), show(args.EnableLaunchGate), show(args.DataVolume.AttachTimeoutSeconds), err)
+			t.Errorf("gate %s s (on: %s), volume wait %s s: refused: %v", show(args.LaunchGateTimeoutSeconds), show(args.LaunchGate), show(args.DataVolume.AttachTimeoutSeconds), err)
 		}
 	}
 }

@@ -83,7 +83,7 @@ func TestComponentAndRendererAgreeOnEveryBootScriptField(t *testing.T) {
 			v := components.DataVolumeArgs{VolumeID: agreeVolumeID}
 			change(&v)
 			a.DataVolume = &v
-			a.EnableLaunchGate = pulumi.BoolRef(false)
+			a.LaunchGate = pulumi.BoolRef(false)
 		}
 	}
 	for _, tc := range []struct {
@@ -124,7 +124,7 @@ func TestComponentAndRendererAgreeOnEveryBootScriptField(t *testing.T) {
 	}{{600, 419, true}, {600, 420, false}, {7200, 3600, true}} {
 		add("launchGateTimeoutSeconds/dataVolume.attachTimeoutSeconds", tc.accept, [2]int{tc.gate, tc.wait}, func(a *components.SelfHealingInstanceArgs) {
 			volume(func(v *components.DataVolumeArgs) { v.AttachTimeoutSeconds = pulumi.IntRef(tc.wait) })(a)
-			a.EnableLaunchGate, a.LaunchGateTimeoutSeconds = nil, pulumi.IntRef(tc.gate)
+			a.LaunchGate, a.LaunchGateTimeoutSeconds = nil, pulumi.IntRef(tc.gate)
 		})
 	}
 

@@ -345,10 +345,10 @@ func groupScheduleOptions(s *ScheduleArgs) []pulumi.ResourceOption {
 	return nil
 }
 
-// newSchedule creates the stop and start actions on group when s is set.
-func (c *SelfHealingInstance) newSchedule(ctx *pulumi.Context, name string, s *ScheduleArgs, group *autoscaling.Group,
-	parent pulumi.ResourceOrInvokeOption,
-) error {
+// schedule creates the stop and start actions on group when the plan has a
+// schedule.
+func (b *builder) schedule(group *autoscaling.Group) error {
+	ctx, name, s, parent := b.ctx, b.p.name, b.p.args.Schedule, b.parent
 	if s == nil {
 		return nil
 	}

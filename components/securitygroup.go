@@ -8,16 +8,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// newSecurityGroup creates the instance's security group: inbound only what
+// securityGroup creates the instance's security group: inbound only what
 // args list (and ports 80 and 443 with HTTPS), outbound open, so that the
 // instance reaches the AWS APIs and package mirrors.
-func (c *SelfHealingInstance) newSecurityGroup(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
-	vpcID pulumi.StringInput, tags pulumi.StringMapOutput, parent pulumi.ResourceOrInvokeOption,
-) (*ec2.SecurityGroup, error) {
-	securityGroup, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
-		Description: pulumi.String("Self-healing instance " + groupName + ": managed by Pulumi"),
-		VpcId:       vpcID,
-		Ingress:     a.ingressRules(),
+func (b *builder) securityGroup() (*ec2.SecurityGroup, error) {
+	p := b.p
+	securityGroup, err := ec2.NewSecurityGroup(b.ctx, p.name+"-sg", &ec2.SecurityGroupArgs{
+		Description: pulumi.String("Self-healing instance " + p.groupName + ": managed by Pulumi"),
+		VpcId:       p.where.VpcID,
+		Ingress:     p.args.ingressRules(),
 		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{
 			Description:    pulumi.String("AWS APIs, package mirrors and your own traffic"),
 			Protocol:       pulumi.String("-1"),
@@ -26,12 +25,12 @@ func (c *SelfHealingInstance) newSecurityGroup(ctx *pulumi.Context, name, groupN
 			CidrBlocks:     pulumi.StringArray{pulumi.String("0.0.0.0/0")},
 			Ipv6CidrBlocks: pulumi.StringArray{pulumi.String("::/0")},
 		}},
-		Tags: tags,
-	}, parent)
+		Tags: p.flows.tags,
+	}, b.parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating the security group: %w", err)
 	}
-	c.SecurityGroupID = securityGroup.ID().ToStringOutput()
+	b.c.SecurityGroupID = securityGroup.ID().ToStringOutput()
 	return securityGroup, nil
 }
 

@@ -1,9 +1,9 @@
 package components
 
 import (
-	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -11,7 +11,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/internal/policy"
-	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // TypeToken is the component's Pulumi type.
@@ -60,8 +59,8 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 	if args == nil {
 		args = &SelfHealingInstanceArgs{}
 	}
-	a := args.WithDefaults()
-	if err := errors.Join(validateName(name), a.validate()); err != nil {
+	p, err := newPlan(*args, ctx.Project(), ctx.Stack(), name, AutoScalingGroupName(ctx.Project(), ctx.Stack(), name))
+	if err != nil {
 		return nil, fmt.Errorf("SelfHealingInstance %q: invalid arguments:\n%w", name, err)
 	}
 
@@ -69,23 +68,15 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 	if err := ctx.RegisterComponentResource(TypeToken, name, c, opts...); err != nil {
 		return nil, fmt.Errorf("registering SelfHealingInstance %q: %w", name, err)
 	}
-	if err := c.build(ctx, name, a); err != nil {
+	b := &builder{ctx: ctx, c: c, p: p, parent: pulumi.Parent(c)}
+	if err := b.build(); err != nil {
 		return nil, fmt.Errorf("SelfHealingInstance %q: %w", name, err)
 	}
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"publicIp":             c.PublicIP,
-		"publicDns":            c.PublicDNS,
-		"allocationId":         c.AllocationID,
-		"autoScalingGroupName": c.AutoScalingGroupName,
-		"launchTemplateId":     c.LaunchTemplateID,
-		"instanceRoleArn":      c.InstanceRoleArn,
-		"instanceRoleName":     c.InstanceRoleName,
-		"securityGroupId":      c.SecurityGroupID,
-		"dataVolumeId":         c.DataVolumeID,
-		"dataVolumeMountPath":  c.DataVolumeMountPath,
-		"url":                  c.URL,
-		"notificationTopicArn": c.NotificationTopicArn,
-	}); err != nil {
+	outputs := pulumi.Map{}
+	for key, value := range c.Outputs() {
+		outputs[key] = value
+	}
+	if err := ctx.RegisterResourceOutputs(c, outputs); err != nil {
 		return nil, fmt.Errorf("registering outputs of SelfHealingInstance %q: %w", name, err)
 	}
 	return c, nil
@@ -93,109 +84,106 @@ func NewSelfHealingInstance(ctx *pulumi.Context, name string, args *SelfHealingI
 
 // build looks up and checks everything the component depends on, then
 // creates its children.
-func (c *SelfHealingInstance) build(ctx *pulumi.Context, name string, a SelfHealingInstanceArgs) error {
-	parent := pulumi.Parent(c)
-	found, err := a.preflight(ctx, name, parent)
+func (b *builder) build() error {
+	if err := b.lookup(); err != nil {
+		return err
+	}
+	if err := b.address(); err != nil {
+		return err
+	}
+	if err := b.dataVolume(); err != nil {
+		return err
+	}
+	profile, permissions, err := b.instanceIdentity()
 	if err != nil {
 		return err
 	}
-	groupName := AutoScalingGroupName(ctx.Project(), ctx.Stack(), name)
-	f := a.newFlows(groupName, found.env)
-	if err := c.newAddress(ctx, name, a, found.address, f.tags, parent); err != nil {
-		return err
-	}
-	c.DataVolumeID = pulumi.String("").ToStringOutput()
-	c.DataVolumeMountPath = pulumi.String("").ToStringOutput()
-	var volume *dataVolume
-	if a.DataVolume != nil {
-		if volume, err = c.newDataVolume(ctx, name, groupName, *a.DataVolume, found.adopted, found.where.VolumeZone, f, found.env, parent); err != nil {
-			return err
-		}
-	}
-	profile, permissions, err := c.newInstanceIdentity(ctx, name, groupName, a, volume, found.env, f, parent)
+	sectionResources, err := b.sectionResources()
 	if err != nil {
 		return err
 	}
-	sectionResources, err := c.newSectionResources(ctx, name, groupName, a, f, parent)
+	securityGroup, err := b.securityGroup()
 	if err != nil {
 		return err
 	}
-	securityGroup, err := c.newSecurityGroup(ctx, name, groupName, a, found.where.VpcID, f.tags, parent)
-	if err != nil {
-		return err
-	}
-
-	bootScript := f.bootInputsOutput(c.AllocationID, c.DataVolumeID).ApplyT(func(in any) (string, error) {
-		return userdata.Encode(withSections(bootParams(a, groupName, in.(bootInputs)), ctx.Project(), ctx.Stack(), name, a))
-	}).(pulumi.StringOutput)
-	launchTemplate, err := c.newLaunchTemplate(ctx, name, groupName, a, found.image, profile, securityGroup, bootScript, f.tags, parent)
+	launchTemplate, err := b.launchTemplate(profile, securityGroup)
 	if err != nil {
 		return err
 	}
 	// The first instance boots as soon as the group exists: its permissions
 	// and the resources its boot script reads must be in place first.
-	group, err := c.newGroup(ctx, name, groupName, a, found.where, launchTemplate, f.tags,
-		slices.Concat(permissions, sectionResources), parent)
+	group, err := b.group(launchTemplate, slices.Concat(permissions, sectionResources))
 	if err != nil {
 		return err
 	}
-	if err := c.newDNSRecord(ctx, name, a, found.zone, parent); err != nil {
+	if err := b.dnsRecord(); err != nil {
 		return err
 	}
-	if err := c.newSchedule(ctx, name, a.Schedule, group, parent); err != nil {
+	if err := b.schedule(group); err != nil {
 		return err
 	}
-	return c.newNotifications(ctx, name, a.Notifications, found.env, group, f.tags, parent)
+	return b.notifications(group)
 }
 
-// newAddress allocates the Elastic IP, or takes the one args bring, and sets
+// Outputs returns the component's outputs by name: its fields' pulumi
+// tags, which the package schema publishes, so that they are listed once.
+func (c *SelfHealingInstance) Outputs() map[string]pulumi.Output {
+	out := map[string]pulumi.Output{}
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		if tag, ok := v.Type().Field(i).Tag.Lookup("pulumi"); ok {
+			out[tag] = v.Field(i).Interface().(pulumi.Output)
+		}
+	}
+	return out
+}
+
+// address allocates the Elastic IP, or takes the one args bring, and sets
 // the address outputs.
-func (c *SelfHealingInstance) newAddress(ctx *pulumi.Context, name string, a SelfHealingInstanceArgs, existing existingAddress,
-	tags pulumi.StringMapInput, parent pulumi.ResourceOrInvokeOption,
-) error {
-	if isSet(a.AllocationID) {
-		c.AllocationID, c.PublicIP, c.PublicDNS = existing.ID, existing.PublicIP, existing.PublicDNS
+func (b *builder) address() error {
+	if isSet(b.p.args.AllocationID) {
+		existing := b.p.address
+		b.c.AllocationID, b.c.PublicIP, b.c.PublicDNS = existing.ID, existing.PublicIP, existing.PublicDNS
 		return nil
 	}
-	opts := []pulumi.ResourceOption{parent}
-	if a.RetainOnDelete {
+	opts := []pulumi.ResourceOption{b.parent}
+	if b.p.args.RetainOnDelete {
 		opts = append(opts, pulumi.RetainOnDelete(true))
 	}
-	eip, err := ec2.NewEip(ctx, name+"-eip", &ec2.EipArgs{
+	eip, err := ec2.NewEip(b.ctx, b.p.name+"-eip", &ec2.EipArgs{
 		Domain: pulumi.String("vpc"),
-		Tags:   tags,
+		Tags:   b.p.flows.tags,
 	}, opts...)
 	if err != nil {
 		return fmt.Errorf("creating the Elastic IP: %w", err)
 	}
-	c.AllocationID = eip.AllocationId
-	c.PublicIP = eip.PublicIp
-	c.PublicDNS = eip.PublicDns
+	b.c.AllocationID = eip.AllocationId
+	b.c.PublicIP = eip.PublicIp
+	b.c.PublicDNS = eip.PublicDns
 	return nil
 }
 
-// newInstanceIdentity creates the instance role, its policies and its
-// instance profile. It returns the profile, and every resource the first
-// instance needs in place before it boots.
-func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, groupName string, a SelfHealingInstanceArgs,
-	volume *dataVolume, env awsEnvironment, f flows, parent pulumi.ResourceOrInvokeOption,
-) (*iam.InstanceProfile, []pulumi.Resource, error) {
+// instanceIdentity creates the instance role, its policy and its instance
+// profile. It returns the profile, and every resource the first instance
+// needs in place before it boots.
+func (b *builder) instanceIdentity() (*iam.InstanceProfile, []pulumi.Resource, error) {
+	p, env := b.p, b.p.env
 	trust, err := policy.InstanceTrust(env.DNSSuffix).JSON()
 	if err != nil {
 		return nil, nil, err
 	}
-	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		Description:      pulumi.String(roleDescription(groupName, volume != nil)),
+	role, err := iam.NewRole(b.ctx, p.name+"-role", &iam.RoleArgs{
+		Description:      pulumi.String(roleDescription(p.groupName, p.args.DataVolume != nil)),
 		AssumeRolePolicy: pulumi.String(trust),
-		Tags:             f.tags,
-	}, parent)
+		Tags:             p.flows.tags,
+	}, b.parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the instance role: %w", err)
 	}
-	c.InstanceRoleArn = role.Arn
-	c.InstanceRoleName = role.Name
+	b.c.InstanceRoleArn = role.Arn
+	b.c.InstanceRoleName = role.Name
 
-	policy := pulumi.All(c.AllocationID, c.DataVolumeID, f.volumeKey, f.parametersKey).ApplyT(func(ids []any) (string, error) {
+	document := pulumi.All(b.c.AllocationID, b.c.DataVolumeID, p.flows.volumeKey, p.flows.parametersKey).ApplyT(func(ids []any) (string, error) {
 		scope := policy.Scope{
 			Partition:    env.Partition,
 			DNSSuffix:    env.DNSSuffix,
@@ -203,69 +191,40 @@ func (c *SelfHealingInstance) newInstanceIdentity(ctx *pulumi.Context, name, gro
 			AccountID:    env.AccountID,
 			AllocationID: ids[0].(string),
 
-			AutoScalingGroupName: groupName,
-			SessionManager:       a.sessionManager(),
-			LaunchGate:           a.launchGate(),
+			AutoScalingGroupName: p.groupName,
+			SessionManager:       p.sessionManager,
+			LaunchGate:           p.launchGate,
 		}
-		scope.Parameters, scope.Logs = sectionScopes(ctx.Project(), ctx.Stack(), name, a, ids[3].(string))
-		if volume != nil {
+		scope.Parameters, scope.Logs = p.sectionScopes(ids[3].(string))
+		if v := p.boot.DataVolume; v != nil {
 			scope.DataVolume = &policy.DataVolumeScope{
 				VolumeID:    ids[1].(string),
-				ForceDetach: volume.args.forceDetach(),
-				MayFormat:   volume.args.mayFormat(),
+				ForceDetach: v.ForceDetach,
+				MayFormat:   v.MayFormat,
 				KMSKeyARN:   ids[2].(string),
 			}
 		}
 		return policy.Instance(scope).JSON()
 	}).(pulumi.StringOutput)
-	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-eip-policy", &iam.RolePolicyArgs{
+	// The policy holds every statement the instance needs; it was named
+	// "-eip-policy" when the Elastic IP's were all, and the alias keeps a
+	// stack created then from replacing it.
+	rolePolicy, err := iam.NewRolePolicy(b.ctx, p.name+"-policy", &iam.RolePolicyArgs{
 		Role:   role.ID(),
-		Policy: policy,
-	}, parent)
+		Policy: document,
+	}, b.parent, pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(p.name + "-eip-policy")}}))
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the instance role's policy: %w", err)
 	}
-	needed := []pulumi.Resource{rolePolicy}
 
-	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{
+	profile, err := iam.NewInstanceProfile(b.ctx, p.name+"-profile", &iam.InstanceProfileArgs{
 		Role: role.Name,
-		Tags: f.tags,
-	}, parent)
+		Tags: p.flows.tags,
+	}, b.parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the instance profile: %w", err)
 	}
-	return profile, append(needed, profile), nil
-}
-
-// bootParams are the boot script's parameters, once the values it carries
-// are known.
-func bootParams(a SelfHealingInstanceArgs, groupName string, in bootInputs) userdata.Params {
-	p := userdata.Params{
-		AllocationID: in.AllocationID, UserScript: in.UserScript,
-		// Whenever no launch action waits to be abandoned (no gate, or a
-		// later boot), a failed boot marks its instance Unhealthy instead.
-		FailureReport: &userdata.FailureReportParams{GroupName: groupName},
-	}
-	p.LaunchGate = a.launchGateParams(groupName)
-	if h := a.AppHealthCheck; h != nil {
-		d := h.WithDefaults()
-		p.HealthCheck = &userdata.HealthCheckParams{
-			URL: in.HealthURL, ExpectedStatus: *d.ExpectedStatus, Command: in.HealthCommand,
-			IntervalSeconds: *d.IntervalSeconds, TimeoutSeconds: *d.TimeoutSeconds, FailureThreshold: *d.FailureThreshold,
-		}
-	}
-	if v := a.DataVolume; v != nil {
-		p.DataVolume = &userdata.DataVolumeParams{
-			VolumeID:    in.VolumeID,
-			DeviceName:  DataVolumeDeviceName,
-			MountPath:   v.MountPath,
-			FSType:      v.FSType,
-			WaitSeconds: v.attachTimeout(),
-			ForceDetach: v.forceDetach(),
-			MayFormat:   v.mayFormat(),
-		}
-	}
-	return p
+	return profile, []pulumi.Resource{rolePolicy, profile}, nil
 }
 
 func roleDescription(groupName string, withVolume bool) string {

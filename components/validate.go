@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -43,9 +41,10 @@ const sshPort = 22
 // the component adds itself.
 const maxUserTags = 45
 
-// validate checks every field of a (after defaults) and returns all problems
-// at once, each naming the field, the value, and what is allowed.
-func (a SelfHealingInstanceArgs) validate() error {
+// validate checks every field of a (after defaults), in project, and
+// returns all problems at once, each naming the field, the value, and what
+// is allowed.
+func (a SelfHealingInstanceArgs) validate(project string) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
@@ -77,13 +76,8 @@ func (a SelfHealingInstanceArgs) validate() error {
 	if a.RootVolumeSizeGiB < 0 || a.RootVolumeSizeGiB > 16384 {
 		bad("rootVolumeSizeGiB %d: want 1 to 16384 GiB for gp3, or 0 for the image's own size", a.RootVolumeSizeGiB)
 	}
-	var volumeErrs []error
 	if a.DataVolume != nil {
-		volumeErrs = a.DataVolume.validate()
-		errs = append(errs, volumeErrs...)
-	}
-	if err := validateUserScript(a, len(volumeErrs) == 0); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, a.DataVolume.validate()...)
 	}
 	if tags, known := knownStringMap(a.Tags); known {
 		errs = append(errs, validateTags(tags)...)
@@ -92,7 +86,7 @@ func (a SelfHealingInstanceArgs) validate() error {
 	errs = append(errs, a.Schedule.validate()...)
 	errs = append(errs, a.Notifications.validate()...)
 	errs = append(errs, a.validateHealing()...)
-	errs = append(errs, a.validateSections()...)
+	errs = append(errs, a.validateSections(project)...)
 	return errors.Join(errs...)
 }
 
@@ -188,66 +182,9 @@ func cidrBlocksRule(field string) func([]string) error {
 	}
 }
 
-// validateUserScript encodes the boot script as the launch template will
-// hold it, with the longest ids EC2 issues, so a user script that does not
-// fit, compressed, fails now, not at deploy time. The data volume is
-// included once its own checks passed (so no problem is reported twice):
-// its section takes room too, and the boot script checks its values again.
-// So are the launch gate and the health check, with the longest group name.
-func validateUserScript(a SelfHealingInstanceArgs, withVolume bool) error {
-	script, known := knownString(a.UserScript)
-	if !known {
-		return nil // the boot script's encoding checks it when it resolves
-	}
-	if !withVolume {
-		a.DataVolume = nil
-	}
-	if len(a.validateLaunchGate()) > 0 {
-		a.EnableLaunchGate = pulumi.BoolRef(false)
-	}
-	if a.AppHealthCheck != nil && len(a.AppHealthCheck.validate("appHealthCheck")) > 0 {
-		a.AppHealthCheck = nil
-	}
-	in := a.knownBootInputs(longestAllocationID, longestVolumeID)
-	in.UserScript = script
-	_, err := userdata.Encode(bootParams(a, strings.Repeat("g", maxGroupNameLength), in))
-	return err
-}
-
-// The longest ids EC2 issues stand in for those not known yet when the
-// boot script's size is checked.
-var (
-	longestAllocationID = "eipalloc-" + strings.Repeat("f", 17)
-	longestVolumeID     = "vol-" + strings.Repeat("f", 17)
-)
-
-// knownBootInputs are the values the boot script carries, as far as they are
-// literals: an output counts as "" here, and is checked when it resolves.
-func (a SelfHealingInstanceArgs) knownBootInputs(allocationID, volumeID string) bootInputs {
-	in := bootInputs{AllocationID: allocationID, VolumeID: volumeID}
-	in.UserScript, _ = knownString(a.UserScript)
-	if h := a.AppHealthCheck; h != nil {
-		// An output stands in as the shortest valid value: the boot script
-		// needs exactly one of the two, and checks the real one, and its
-		// size, when it resolves.
-		var known bool
-		if in.HealthURL, known = knownString(h.URL); !known {
-			in.HealthURL = "http://localhost/"
-		}
-		if in.HealthCommand, known = knownString(h.Command); !known {
-			in.HealthCommand = "true"
-		}
-	}
-	return in
-}
-
 func isIPv6(cidr string) bool {
 	prefix, err := netip.ParsePrefix(cidr)
 	return err == nil && prefix.Addr().Is6()
-}
-
-func sortedKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 func validateTags(tags map[string]string) []error {
@@ -255,7 +192,7 @@ func validateTags(tags map[string]string) []error {
 	if len(tags) > maxUserTags {
 		errs = append(errs, fmt.Errorf("tags: %d tags; want at most %d, since EC2 allows 50 per resource and the component adds its own", len(tags), maxUserTags))
 	}
-	for _, key := range sortedKeys(tags) {
+	for _, key := range slices.Sorted(maps.Keys(tags)) {
 		value := tags[key]
 		switch {
 		case key == "" || len(key) > 128:

@@ -2,6 +2,7 @@ package components_test
 
 import (
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 func TestInvalidArgumentsAreRefusedBeforeAnythingIsCreated(t *testing.T) {
@@ -191,6 +193,65 @@ func TestAnIngressProtocolIsNamedAsAllowed(t *testing.T) {
 		}
 		if err != nil && protocol != "-1" && strings.Contains(err.Error(), "22") {
 			t.Errorf("protocol %q: the error speaks of port 22: %v", protocol, err)
+		}
+	}
+}
+
+// When every value the boot script carries is known, the check before
+// anything is created renders it with the real values (the group's name,
+// the Elastic IP), so that it agrees with the launch template's user data
+// byte for byte: the longest user script that fits is accepted, and one
+// byte more is refused before any resource exists.
+func TestTheBootScriptIsCheckedWithTheRealValues(t *testing.T) {
+	group := components.AutoScalingGroupName(testProject, testStack, testName)
+	const existing = "eipalloc-0123456789abcdef0" // the fake account's spare address
+	fits := func(n int) bool {
+		args := components.SelfHealingInstanceArgs{UserScript: pulumi.String(randomText(n))}
+		_, err := userdata.Encode(components.BootParamsInGroup(args, group, existing, ""))
+		return err == nil
+	}
+	n := sort.Search(userdata.MaxBytes, func(n int) bool { return !fits(n) }) // the shortest that does not fit
+	if n <= 1 || !fits(n-1) || fits(n) {
+		t.Fatalf("test setup: no boundary found (n = %d)", n)
+	}
+	args := func(n int) *components.SelfHealingInstanceArgs {
+		return &components.SelfHealingInstanceArgs{AllocationID: pulumi.String(existing), UserScript: pulumi.String(randomText(n))}
+	}
+	if _, err := deploy(t, args(n-1)); err != nil {
+		t.Errorf("a %d-byte user script that fits the stack's boot script was refused: %v", n-1, err)
+	}
+	d, err := deploy(t, args(n))
+	if err == nil || !strings.Contains(err.Error(), "16384-byte user-data limit") {
+		t.Errorf("a %d-byte user script that does not fit: err = %v, want the user-data limit named", n, err)
+	}
+	for _, r := range d.monitor.Resources() {
+		if r.Custom {
+			t.Errorf("%s %s was created before the refusal", r.Type, r.Name)
+		}
+	}
+}
+
+// When the component allocates the Elastic IP, its id is unknown before
+// anything is created, and the check stands in an id for it. An id that
+// compresses as badly as a real one does: a user script that does not fit
+// with the id AWS then issues is refused before any resource exists, not
+// when the launch template is created.
+func TestTheStandInIDCompressesLikeARealOne(t *testing.T) {
+	group := components.AutoScalingGroupName(testProject, testStack, testName)
+	allocated := mustDeploy(t, &components.SelfHealingInstanceArgs{}).one("aws:ec2/eip:Eip").ID
+	fits := func(n int) bool {
+		args := components.SelfHealingInstanceArgs{UserScript: pulumi.String(randomText(n))}
+		_, err := userdata.Encode(components.BootParamsInGroup(args, group, allocated, ""))
+		return err == nil
+	}
+	n := sort.Search(userdata.MaxBytes, func(n int) bool { return !fits(n) }) // the shortest that does not fit
+	d, err := deploy(t, &components.SelfHealingInstanceArgs{UserScript: pulumi.String(randomText(n))})
+	if err == nil || !strings.Contains(err.Error(), "16384-byte user-data limit") {
+		t.Errorf("a %d-byte user script that does not fit beside %s: err = %v, want the user-data limit named", n, allocated, err)
+	}
+	for _, r := range d.monitor.Resources() {
+		if r.Custom {
+			t.Errorf("%s %s was created before the refusal", r.Type, r.Name)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -41,7 +42,7 @@ func EngineConfigKeys(ctx *pulumi.Context) ([]string, error) {
 	if err := json.Unmarshal([]byte(raw), &config); err != nil {
 		return nil, fmt.Errorf("reading the stack's configuration from %s: %w", pulumi.EnvConfig, err)
 	}
-	keys := sortedKeys(config)
+	keys := slices.Sorted(maps.Keys(config))
 	for _, key := range keys {
 		// Only the key is named: the value may be a secret.
 		if value, ok := ctx.GetConfig(key); !ok || value != config[key] {

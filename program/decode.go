@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -62,7 +62,7 @@ func Decode(project string, values map[string]string, isSecret func(key string) 
 			errs = append(errs, under("config "+project+":"+key, err))
 		}
 	}
-	for _, key := range sortedKeys(values) {
+	for _, key := range slices.Sorted(maps.Keys(values)) {
 		if !slices.Contains(Keys(), key) {
 			errs = append(errs, fmt.Errorf("config %s:%s: unknown key; %s", project, key, unknownName(key, Keys(), project+":")))
 		}
@@ -156,7 +156,7 @@ func (d decoder) value(value any, dst reflect.Value) error {
 			return d.want("an object of strings")
 		}
 		out := pulumi.StringMap{}
-		for _, key := range sortedKeys(m) {
+		for _, key := range slices.Sorted(maps.Keys(m)) {
 			s, err := d.text(m[key])
 			if err != nil {
 				return under(fmt.Sprintf("[%q]", key), err)
@@ -212,7 +212,7 @@ func (d decoder) value(value any, dst reflect.Value) error {
 			return d.want("an object")
 		}
 		out := reflect.MakeMapWithSize(t, len(m))
-		for _, key := range sortedKeys(m) {
+		for _, key := range slices.Sorted(maps.Keys(m)) {
 			element := reflect.New(t.Elem()).Elem()
 			if err := d.value(m[key], element); err != nil {
 				return under(fmt.Sprintf("[%q]", key), err)
@@ -254,9 +254,9 @@ func (d decoder) object(value any, dst reflect.Value) error {
 			}
 		}
 	}
-	for _, name := range sortedKeys(m) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		if !known[name] {
-			errs = append(errs, fmt.Errorf(": unknown field %q; %s", name, unknownName(name, sortedKeys(known), "")))
+			errs = append(errs, fmt.Errorf(": unknown field %q; %s", name, unknownName(name, slices.Sorted(maps.Keys(known)), "")))
 		}
 	}
 	for i := range t.NumField() {
@@ -307,15 +307,6 @@ func wholeNumber(value any) (int, error) {
 		return strconv.Atoi(v)
 	}
 	return 0, errors.New("not a whole number")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for key := range m {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // under puts path in front of each line of err, one problem per line, so

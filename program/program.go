@@ -60,24 +60,15 @@ func Deploy(ctx *pulumi.Context, keys []string) (map[string]pulumi.Output, error
 	if err != nil {
 		return nil, err
 	}
-	exports := map[string]pulumi.Output{
-		"publicIp":             inst.PublicIP,
-		"publicDns":            inst.PublicDNS,
-		"allocationId":         inst.AllocationID,
-		"autoScalingGroupName": inst.AutoScalingGroupName,
-		"launchTemplateId":     inst.LaunchTemplateID,
-		"instanceRoleArn":      inst.InstanceRoleArn,
-		"instanceRoleName":     inst.InstanceRoleName,
-		"securityGroupId":      inst.SecurityGroupID,
-		"url":                  inst.URL,
+	exports := inst.Outputs()
+	// An output whose option is off is not exported: empty, it would
+	// read as a topic or a volume with no name.
+	if args.Notifications == nil {
+		delete(exports, "notificationTopicArn")
 	}
-	// Only when on: an empty output would read as a topic with no name.
-	if args.Notifications != nil {
-		exports["notificationTopicArn"] = inst.NotificationTopicArn
-	}
-	if args.DataVolume != nil {
-		exports["dataVolumeId"] = inst.DataVolumeID
-		exports["dataVolumeMountPath"] = inst.DataVolumeMountPath
+	if args.DataVolume == nil {
+		delete(exports, "dataVolumeId")
+		delete(exports, "dataVolumeMountPath")
 	}
 	for name, value := range exports {
 		ctx.Export(name, value)

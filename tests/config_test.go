@@ -106,7 +106,7 @@ func TestConfigDecodesIntoTheArgsAndNamesEveryBadKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if args.InstanceType != "t4g.small" || *args.EnableLaunchGate || *args.MetadataHopLimit != 2 ||
+	if args.InstanceType != "t4g.small" || *args.LaunchGate || *args.MetadataHopLimit != 2 ||
 		args.DataVolume.SizeGiB != 8 || *args.DataVolume.ForceDetach || args.DataVolume.Snapshots.TimeUTC != "03:00" ||
 		args.Notifications == nil || args.Ingress[0].FromPort != 443 {
 		t.Errorf("decoded %+v", args)

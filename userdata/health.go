@@ -10,16 +10,11 @@ import (
 
 // The application health check on the instance.
 const (
-	// HealthCheckScript checks the application once per run; with
-	// --probe it only checks, and exits 0 if the application is healthy.
-	HealthCheckScript = InstallDir + "/health-check"
-	// HealthService runs HealthCheckScript; HealthTimer starts it every
-	// interval, from every boot on.
+	// HealthService runs the installed boot script (InstalledBootScript)
+	// with --health-check, which checks the application once; HealthTimer
+	// starts it every interval, from every boot on.
 	HealthService = "selfhealing-health.service"
 	HealthTimer   = "selfhealing-health.timer"
-	// HealthLogFile is where the check logs each change of the
-	// application's health, besides the journal.
-	HealthLogFile = "/var/log/selfhealing-health.log"
 	// HealthStateFile holds the check's state between runs: "healthy",
 	// "failing", "unhealthy" or "waiting", the failures in a row, and when
 	// it last reported the instance unhealthy (Unix seconds, 0 for never).

@@ -259,7 +259,7 @@ func TestOptionsModelTheConsumersAccount(t *testing.T) {
 	if got := monitor.Account.Subnets[0].AvailabilityZone; got != "eu-west-1a" {
 		t.Errorf("the default VPC's first subnet is in %s, want eu-west-1a: WithRegion must apply before the other options", got)
 	}
-	if got := mine.registered(t, "aws:iam/rolePolicy:RolePolicy", "web-eip-policy")["policy"].StringValue(); !strings.Contains(got, ":eu-west-1:210987654321:") {
+	if got := mine.registered(t, "aws:iam/rolePolicy:RolePolicy", "web-policy")["policy"].StringValue(); !strings.Contains(got, ":eu-west-1:210987654321:") {
 		t.Errorf("the instance's policy names no resource in eu-west-1 and account 210987654321:\n%s", got)
 	}
 }

@@ -131,7 +131,7 @@ func TestPreviewWithUnknownInputsRegistersEveryResource(t *testing.T) {
 	}
 	for _, child := range []string{"aws:autoscaling/group:Group::app-asg", "aws:ec2/launchTemplate:LaunchTemplate::app-lt",
 		"aws:ec2/securityGroup:SecurityGroup::app-sg", "aws:ebs/volume:Volume::app-data", "aws:route53/record:Record::app-dns",
-		"aws:iam/rolePolicy:RolePolicy::app-eip-policy"} {
+		"aws:iam/rolePolicy:RolePolicy::app-policy"} {
 		if !slices.Contains(preview.order, child) {
 			t.Errorf("the preview did not register %s: %v", child, preview.order)
 		}

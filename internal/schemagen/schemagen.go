@@ -535,7 +535,7 @@ func defaultsOf(t reflect.Type) (map[string]any, error) {
 
 // describe turns a Go doc comment into a property's description for every
 // language: a comment that starts with the Go field's name starts with the
-// property's instead ("EnableLaunchGate keeps ..." is "launchGate keeps
+// property's instead ("EnableSessionManager lets ..." is "enableSessionManager lets
 // ...", "DNS, if set, ..." is "dns, if set, ..."), "Nil means" reads
 // "Unset means", and names resolve as resolveNames says.
 func (g *generator) describe(doc, goName, propName string) (string, error) {

@@ -112,7 +112,7 @@ func TestTheReportShowsResourceOptions(t *testing.T) {
 	if !slices.Equal(jsonStrings(group["ignoreChanges"]), []string{"minSize", "maxSize", "desiredCapacity"}) {
 		t.Errorf("group ignoreChanges = %v, want the sizes the schedule sets", group["ignoreChanges"])
 	}
-	if deps := jsonStrings(group["dependsOn"]); !slices.Contains(deps, "aws:iam/rolePolicy:RolePolicy instance-eip-policy") {
+	if deps := jsonStrings(group["dependsOn"]); !slices.Contains(deps, "aws:iam/rolePolicy:RolePolicy instance-policy") {
 		t.Errorf("group dependsOn = %v, want the instance's role policy", deps)
 	}
 
@@ -122,7 +122,7 @@ func TestTheReportShowsResourceOptions(t *testing.T) {
 			t.Errorf("the volume's entry lacks %q:\n%s", want, b)
 		}
 	}
-	for _, want := range []string{"ignoreChanges:", "- minSize", "dependsOn:", "- aws:iam/rolePolicy:RolePolicy instance-eip-policy"} {
+	for _, want := range []string{"ignoreChanges:", "- minSize", "dependsOn:", "- aws:iam/rolePolicy:RolePolicy instance-policy"} {
 		if b := block(t, out, "aws:autoscaling/group:Group", "instance-asg"); !strings.Contains(b, want) {
 			t.Errorf("the group's entry lacks %q", want)
 		}

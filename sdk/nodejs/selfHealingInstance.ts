@@ -219,7 +219,7 @@ export interface SelfHealingInstanceArgs {
      */
     parametersKmsKeyArn?: pulumi.Input<string | undefined>;
     /**
-     * retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
+     * retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`. It covers the address only, the one thing a new stack cannot recreate as it was: the data volume follows deletionPolicy, and every other resource is created again as before by the next `pulumi up`.
      */
     retainOnDelete?: boolean;
     /**

@@ -69,7 +69,7 @@ class SelfHealingInstanceArgs:
         :param 'NotificationsArgs' notifications: notifications, if set, announces each launch and termination of the instance on an SNS topic. Unset, nothing is announced.
         :param Mapping[str, pulumi.Input[_builtins.str]] parameters: parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
         :param pulumi.Input[_builtins.str] parameters_kms_key_arn: parametersKmsKeyArn encrypts secretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
-        :param _builtins.bool retain_on_delete: retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
+        :param _builtins.bool retain_on_delete: retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`. It covers the address only, the one thing a new stack cannot recreate as it was: the data volume follows deletionPolicy, and every other resource is created again as before by the next `pulumi up`.
         :param _builtins.int root_volume_size_gi_b: rootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
         :param 'ScheduleArgs' schedule: schedule, if set, runs the instance only in office hours. Unset, the instance runs around the clock.
         :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: secretParameters are like parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.
@@ -371,7 +371,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="retainOnDelete")
     def retain_on_delete(self) -> Optional[_builtins.bool]:
         """
-        retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
+        retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`. It covers the address only, the one thing a new stack cannot recreate as it was: the data volume follows deletionPolicy, and every other resource is created again as before by the next `pulumi up`.
         """
         return pulumi.get(self, "retain_on_delete")
 
@@ -546,7 +546,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
         :param Union['NotificationsArgs', 'NotificationsArgsDict'] notifications: notifications, if set, announces each launch and termination of the instance on an SNS topic. Unset, nothing is announced.
         :param Mapping[str, pulumi.Input[_builtins.str]] parameters: parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
         :param pulumi.Input[_builtins.str] parameters_kms_key_arn: parametersKmsKeyArn encrypts secretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
-        :param _builtins.bool retain_on_delete: retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`.
+        :param _builtins.bool retain_on_delete: retainOnDelete keeps the Elastic IP the component allocates when the component is deleted, so the address survives `pulumi destroy`. It covers the address only, the one thing a new stack cannot recreate as it was: the data volume follows deletionPolicy, and every other resource is created again as before by the next `pulumi up`.
         :param _builtins.int root_volume_size_gi_b: rootVolumeSizeGiB sizes the encrypted gp3 root volume. Zero means the image's own size; a smaller size than the image's is an error.
         :param Union['ScheduleArgs', 'ScheduleArgsDict'] schedule: schedule, if set, runs the instance only in office hours. Unset, the instance runs around the clock.
         :param Mapping[str, pulumi.Input[_builtins.str]] secret_parameters: secretParameters are like parameters, stored as SecureStrings and kept as Pulumi secrets in the state. Their values are never logged nor quoted in errors.

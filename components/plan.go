@@ -1,0 +1,204 @@
+package components
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
+)
+
+// plan is the arguments resolved once, what every builder reads: newPlan
+// applies the defaults and runs every field's rule, and lookup adds what
+// AWS says. A default is applied here and nowhere else: the switches and
+// numbers below are plain values. A value that may be another resource's
+// output stays an input, and flows carries it, checked by its field's rule
+// when it resolves.
+type plan struct {
+	project, stack, name, groupName string
+	// args are the arguments with defaults applied: the resources read
+	// their plain fields and the sections' own arguments.
+	args SelfHealingInstanceArgs
+
+	sessionManager, launchGate, instanceRefresh bool
+	// launchGateTimeout is 0 without the launch gate; dnsTTL,
+	// logRetentionDays and snapshotRetainCount are 0 without their option.
+	launchGateTimeout, metadataHopLimit, gracePeriod int
+	dnsTTL, logRetentionDays, snapshotRetainCount    int
+	// parameters are Parameters and SecretParameters, sorted by key.
+	parameters []parameter
+	// boot is the boot script's parameters, less the values that may be
+	// outputs (bootInputs), which bootParams fills in.
+	boot userdata.Params
+
+	// What lookup adds: where the stack deploys, and what the arguments
+	// name in AWS.
+	env     awsEnvironment
+	where   resolvedPlacement
+	image   machineImage
+	zone    resolvedZone
+	address existingAddress
+	adopted existingVolume
+	flows   flows
+}
+
+// newPlan resolves a in project and stack, as component name, into a plan
+// whose group is groupName. It is a pure function: it applies the
+// defaults, runs every field's rule and then checks, once, that the boot
+// script fits EC2's user-data limit. It returns the plan even with an
+// error, so that tests can compare the rules with the boot script's own.
+func newPlan(a SelfHealingInstanceArgs, project, stack, name, groupName string) (*plan, error) {
+	d := a.WithDefaults()
+	p := &plan{
+		project: project, stack: stack, name: name, groupName: groupName, args: d,
+		sessionManager: *d.EnableSessionManager, launchGate: *d.LaunchGate, instanceRefresh: *d.InstanceRefresh,
+		metadataHopLimit: *d.MetadataHopLimit, gracePeriod: *d.HealthCheckGracePeriodSeconds,
+		parameters: d.parameters(),
+	}
+	if p.launchGate {
+		p.launchGateTimeout = *d.LaunchGateTimeoutSeconds
+	}
+	if d.DNS != nil {
+		p.dnsTTL = *d.DNS.TTL
+	}
+	if d.Logs != nil && d.Logs.RetentionDays != nil { // required: validate says so
+		p.logRetentionDays = *d.Logs.RetentionDays
+	}
+	if v := d.DataVolume; v != nil && v.Snapshots != nil {
+		p.snapshotRetainCount = *v.Snapshots.RetainCount
+	}
+	p.boot = p.bootScriptParams()
+	if err := errors.Join(validateName(name), d.validate(project)); err != nil {
+		return p, err
+	}
+	return p, p.checkBootScriptSize()
+}
+
+// bootScriptParams are the boot script's parameters that the plan knows.
+func (p *plan) bootScriptParams() userdata.Params {
+	a := p.args
+	boot := userdata.Params{
+		// Whenever no launch action waits to be abandoned (no gate, or a
+		// later boot), a failed boot marks its instance Unhealthy instead.
+		FailureReport: &userdata.FailureReportParams{GroupName: p.groupName},
+	}
+	if p.launchGate {
+		boot.LaunchGate = &userdata.LaunchGateParams{HookName: LaunchGateHookName, GroupName: p.groupName, TimeoutSeconds: p.launchGateTimeout}
+	}
+	if h := a.AppHealthCheck; h != nil {
+		boot.HealthCheck = &userdata.HealthCheckParams{
+			ExpectedStatus: *h.ExpectedStatus, IntervalSeconds: *h.IntervalSeconds,
+			TimeoutSeconds: *h.TimeoutSeconds, FailureThreshold: *h.FailureThreshold,
+		}
+	}
+	if v := a.DataVolume; v != nil {
+		boot.DataVolume = &userdata.DataVolumeParams{
+			DeviceName:  DataVolumeDeviceName,
+			MountPath:   v.MountPath,
+			FSType:      v.FSType,
+			WaitSeconds: *v.AttachTimeoutSeconds,
+			ForceDetach: *v.ForceDetach,
+			// A volume the component creates, or an adopted one the
+			// user allowed, may be formatted when it is new and blank.
+			MayFormat: v.VolumeID == "" || v.FormatIfBlank,
+		}
+	}
+	if a.Logs != nil {
+		boot.Logs = &userdata.LogsParams{LogGroupName: LogGroupName(p.project, p.stack, p.name), ExtraFiles: a.Logs.ExtraFiles}
+	}
+	if h := a.HTTPS; h != nil {
+		boot.HTTPS = &userdata.HTTPSParams{
+			DomainName: h.DomainName, Email: h.Email, AppPort: h.AppPort, Staging: h.Staging,
+			CertDir: h.certDir(a.DataVolume),
+		}
+	}
+	if len(p.parameters) > 0 {
+		boot.Parameters = &userdata.ParametersParams{Path: ParametersPath(p.project, p.stack, p.name)}
+	}
+	return boot
+}
+
+// bootInputs are the values the boot script carries that may be outputs.
+type bootInputs struct {
+	AllocationID, VolumeID, UserScript, HealthURL, HealthCommand string
+}
+
+// bootParams are the boot script's parameters once in's values are known.
+func (p *plan) bootParams(in bootInputs) userdata.Params {
+	boot := p.boot
+	boot.AllocationID, boot.UserScript = in.AllocationID, in.UserScript
+	if v := boot.DataVolume; v != nil {
+		volume := *v
+		volume.VolumeID = in.VolumeID
+		boot.DataVolume = &volume
+	}
+	if h := boot.HealthCheck; h != nil {
+		check := *h
+		check.URL, check.Command = in.HealthURL, in.HealthCommand
+		boot.HealthCheck = &check
+	}
+	return boot
+}
+
+// The ids of the Elastic IP and the volume the component has yet to
+// create are unknown before anything exists; these stand in for them when
+// the boot script's size is checked. They are as long as the longest ids
+// EC2 issues, and their digits follow no pattern, so that they compress as
+// badly as a real id, which is random: a run of one digit compresses to
+// almost nothing, and let through scripts that the real id then did not.
+// A real id can still compress a byte better or worse; within that of the
+// limit, the check with the real values, when the launch template is
+// created, has the last word, with the same message.
+const (
+	standInAllocationID = "eipalloc-09c4e1f7a2b8d3e65"
+	standInVolumeID     = "vol-05d2a8f0c7e1b946a"
+)
+
+// knownInputs are the boot script's values as far as they are literals.
+// allocationID and volumeID stand in for the ids that are not. An output
+// user script counts as "", and an output health URL or command as the
+// shortest valid one: the boot script is rendered again, and checked with
+// the real values, when they resolve.
+func (p *plan) knownInputs(allocationID, volumeID string) bootInputs {
+	a := p.args
+	in := bootInputs{AllocationID: allocationID, VolumeID: volumeID}
+	in.UserScript, _ = knownString(a.UserScript)
+	if h := a.AppHealthCheck; h != nil {
+		var known bool
+		if in.HealthURL, known = knownString(h.URL); !known {
+			in.HealthURL = "http://localhost/"
+		}
+		if in.HealthCommand, known = knownString(h.Command); !known {
+			in.HealthCommand = "true"
+		}
+	}
+	return in
+}
+
+// checkBootScriptSize renders the boot script with every value the plan
+// knows, so that a user script that does not fit, compressed, fails
+// before anything is created, during `pulumi preview`.
+func (p *plan) checkBootScriptSize() error {
+	allocationID, volumeID := standInAllocationID, standInVolumeID
+	if id, known := knownString(p.args.AllocationID); known && id != "" {
+		allocationID = id
+	}
+	if v := p.args.DataVolume; v != nil && v.VolumeID != "" {
+		volumeID = v.VolumeID
+	}
+	_, err := userdata.Encode(p.bootParams(p.knownInputs(allocationID, volumeID)))
+	if err != nil && (p.boot.Logs != nil || p.boot.HTTPS != nil || p.boot.Parameters != nil) {
+		return fmt.Errorf("the boot script with logs, https or parameters does not fit: %w", err)
+	}
+	return err
+}
+
+// builder creates the component's resources from a plan, one method per
+// AWS concern, each in that concern's file.
+type builder struct {
+	ctx    *pulumi.Context
+	c      *SelfHealingInstance
+	p      *plan
+	parent pulumi.ResourceOrInvokeOption
+}
