@@ -61,7 +61,7 @@ const (
 	tfParameter     = tfAWS + "ssm/parameter.go"
 )
 
-func update(page string) Rule { return Rule{Change: Update, Doc: registry + page} }
+func update(page string) Rule  { return Rule{Change: Update, Doc: registry + page} }
 func replace(page string) Rule { return Rule{Change: Replace, Doc: registry + page} }
 func replaceBySchema(page, source string) Rule {
 	return Rule{Change: Replace, Doc: registry + page, Source: source}
