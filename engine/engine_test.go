@@ -1,7 +1,9 @@
 package engine_test
 
 import (
+	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -47,7 +49,7 @@ func want(t *testing.T, s Step, ok bool, counts map[apitype.OpType]int) {
 // destroy that keeps the protected data volume.
 func TestDevStack(t *testing.T) {
 	l := newLab(t)
-	d := l.stack("dev")
+	d := l.stack("dev", "dev")
 	resources := synthResources(t, repoDir, "dev")
 	// The engine counts the stack itself too.
 	all := len(resources) + 1
@@ -144,4 +146,20 @@ func typeOfURN(urn string) string {
 	}
 	qualified := parts[2]
 	return qualified[strings.LastIndex(qualified, "$")+1:]
+}
+
+// TestTheCLIAcceptsTheProjectAsShipped previews the dev stack with the
+// repository's Pulumi.yaml unchanged. The CLI takes a config key declared
+// without a default as required of every stack
+// (https://www.pulumi.com/docs/iac/concepts/projects/project-file/#config-options),
+// so the optional keys Pulumi.yaml declares that way must get a default or
+// no declaration; the other tests run with a copy that leaves them out.
+func TestTheCLIAcceptsTheProjectAsShipped(t *testing.T) {
+	l := newLab(t)
+	copyFile(t, filepath.Join(repoDir, "Pulumi.yaml"), filepath.Join(l.dir, "Pulumi.yaml"))
+	d := l.stack("dev", "dev")
+	preview := d.preview("preview-as-shipped")
+	if !preview.OK {
+		t.Errorf("%s: the CLI refuses the dev stack with the repository's Pulumi.yaml: %v", preview, firstLines(fmt.Sprint(preview.Err), 6))
+	}
 }

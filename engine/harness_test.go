@@ -235,12 +235,13 @@ type deployment struct {
 	keys []string
 }
 
-// stack selects or creates the stack name in the lab; a stack file
-// Pulumi.<name>.yaml in the repository, if any, is its configuration.
-func (l *lab) stack(name string) *deployment {
+// stack selects or creates the stack name in the lab, with the
+// configuration of the repository's stack file Pulumi.<from>.yaml; an
+// empty from keeps the configuration the lab's project has for it.
+func (l *lab) stack(name, from string) *deployment {
 	l.t.Helper()
-	if _, err := os.Stat(filepath.Join(repoDir, "Pulumi."+name+".yaml")); err == nil {
-		copyFile(l.t, filepath.Join(repoDir, "Pulumi."+name+".yaml"), filepath.Join(l.dir, "Pulumi."+name+".yaml"))
+	if from != "" {
+		copyFile(l.t, filepath.Join(repoDir, "Pulumi."+from+".yaml"), filepath.Join(l.dir, "Pulumi."+name+".yaml"))
 	}
 	d := &deployment{lab: l, name: name}
 	// Inline programs get no PULUMI_CONFIG: the program is handed the
