@@ -163,3 +163,33 @@ func TestTheCLIAcceptsTheProjectAsShipped(t *testing.T) {
 		t.Errorf("%s: the CLI refuses the dev stack with the repository's Pulumi.yaml: %v", preview, firstLines(fmt.Sprint(preview.Err), 6))
 	}
 }
+
+// TestFullStack deploys the full stack: every option the stand-in models,
+// and the drift its schedule makes (the group stopped at night), which the
+// group's ignoreChanges must absorb.
+func TestFullStack(t *testing.T) {
+	l := newLab(t)
+	d := l.stack("full", "full")
+	resources := synthResources(t, repoDir, "full")
+	all := len(resources) + 1
+
+	preview := d.preview("preview")
+	want(t, preview, true, map[apitype.OpType]int{apitype.OpCreate: all})
+	if got := preview.resourcesStepped(); strings.Join(got, "\n") != strings.Join(resources, "\n") {
+		t.Errorf("preview shows\n%s\nsynth shows\n%s", strings.Join(got, "\n"), strings.Join(resources, "\n"))
+	}
+	want(t, d.up("up"), true, map[apitype.OpType]int{apitype.OpCreate: all})
+	want(t, d.up("up-again"), true, map[apitype.OpType]int{apitype.OpSame: all})
+
+	changed, err := standin.RunTheInstance(l.world)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changed) != 2 {
+		t.Fatalf("outside Pulumi: %v, want the volume tagged and the group stopped", changed)
+	}
+	t.Logf("outside Pulumi: %s", strings.Join(changed, "; "))
+	refresh := d.refresh("refresh")
+	want(t, refresh, true, map[apitype.OpType]int{apitype.OpUpdate: 2, apitype.OpSame: all - 2})
+	want(t, d.up("refresh-up"), true, map[apitype.OpType]int{apitype.OpSame: all})
+}
