@@ -208,21 +208,39 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
+// shOut runs a command line as sh does and returns its standard output
+// alone.
+func (l *lab) shOut(line string) string {
+	l.t.Helper()
+	cmd := l.shell(line)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		l.t.Fatalf("%s: %v\n%s", line, err, stderr.String())
+	}
+	return string(out)
+}
+
 // sh runs a command line as a user would type it, in the project, with the
 // built CLI first on PATH.
 func (l *lab) sh(line string) string {
 	l.t.Helper()
+	out, err := l.shell(line).CombinedOutput()
+	if err != nil {
+		l.t.Fatalf("%s: %v\n%s", line, err, out)
+	}
+	return string(out)
+}
+
+func (l *lab) shell(line string) *exec.Cmd {
 	cmd := exec.Command("bash", "-c", line)
 	cmd.Dir = l.dir
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(l.cli)+":"+os.Getenv("PATH"))
 	for k, v := range l.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		l.t.Fatalf("%s: %v\n%s", line, err, out)
-	}
-	return string(out)
+	return cmd
 }
 
 // deployment is one stack of the program in a lab, run as an Automation
