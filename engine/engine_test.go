@@ -148,6 +148,16 @@ func typeOfURN(urn string) string {
 	return qualified[strings.LastIndex(qualified, "$")+1:]
 }
 
+// cliError is the CLI's own "error:" line from an Automation API error.
+func cliError(err error) string {
+	for _, line := range strings.Split(fmt.Sprint(err), "\n") {
+		if i := strings.Index(line, "error: "); i >= 0 {
+			return strings.TrimSpace(line[i:])
+		}
+	}
+	return fmt.Sprint(err)
+}
+
 // TestTheCLIAcceptsTheProjectAsShipped previews the dev stack with the
 // repository's Pulumi.yaml unchanged. The CLI takes a config key declared
 // without a default as required of every stack
@@ -160,7 +170,7 @@ func TestTheCLIAcceptsTheProjectAsShipped(t *testing.T) {
 	d := l.stack("dev", "dev")
 	preview := d.preview("preview-as-shipped")
 	if !preview.OK {
-		t.Errorf("%s: the CLI refuses the dev stack with the repository's Pulumi.yaml: %v", preview, firstLines(fmt.Sprint(preview.Err), 6))
+		t.Errorf("%s: the CLI refuses the dev stack with the repository's Pulumi.yaml: %s", preview, cliError(preview.Err))
 	}
 }
 

@@ -41,6 +41,7 @@ var moduleDir, repoDir = func() (string, string) {
 }()
 
 var (
+	workaroundOnce    sync.Once
 	buildOnce         sync.Once
 	cliPath, awsStand string
 	buildErr          error
@@ -132,8 +133,10 @@ func newLab(t *testing.T) *lab {
 		standin.StateEnv:                              l.world,
 	}
 	dropped := writeProjectWithoutRequiredKeys(t, filepath.Join(repoDir, "Pulumi.yaml"), filepath.Join(l.dir, "Pulumi.yaml"))
-	t.Logf("WORKAROUND: the lab's Pulumi.yaml leaves out the keys the CLI would require of every stack (declared without a default): %s",
-		strings.Join(dropped, ", "))
+	workaroundOnce.Do(func() {
+		fmt.Printf("WORKAROUND: the labs' Pulumi.yaml leaves out the keys the CLI would require of every stack (declared without a default): %s\n",
+			strings.Join(dropped, ", "))
+	})
 	l.sh("pulumi plugin install resource aws v" + standin.Version + " --file " + plugin)
 	var err error
 	l.command, err = auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: moduleDir})
