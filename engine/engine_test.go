@@ -86,6 +86,16 @@ func TestDevStack(t *testing.T) {
 	want(t, tagChange, true, map[apitype.OpType]int{apitype.OpUpdate: len(tagged), apitype.OpSame: all - len(tagged)})
 	wantOps(t, tagChange, apitype.OpUpdate, tagged...)
 
+	// A new zone replaces the volume (Rules), which protect refuses, as
+	// docs/data-volume.md says.
+	d.config("--path dataVolume.availabilityZone us-east-1b")
+	zoneChange := d.up("change-volume-zone")
+	if zoneChange.OK || !strings.Contains(fmt.Sprint(zoneChange.Err), "marked for protection") {
+		t.Errorf("%s: a new zone should replace the protected volume, which the engine refuses, saying so; got %v", zoneChange, cliError(zoneChange.Err))
+	}
+	d.lab.sh("pulumi config rm --stack dev --path dataVolume.availabilityZone")
+	want(t, d.up("change-volume-zone-back"), true, map[apitype.OpType]int{apitype.OpSame: all})
+
 	destroy := d.destroy("destroy")
 	if destroy.OK || destroy.Err == nil || !strings.Contains(destroy.Err.Error(), "protected") {
 		t.Errorf("%s: destroy should refuse to delete the protected data volume, and say so; got %v", destroy, destroy.Err)

@@ -235,6 +235,7 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 		// that is already taken gets another seed, unless the id is the
 		// name (a group's, a scheduled action's).
 		for attempt := 0; ; attempt++ {
+			previous := id
 			var err error
 			id, outputs, err = p.invent(typ, urn.Name(), inputs, attempt)
 			if err != nil {
@@ -243,10 +244,7 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 			if _, taken := w[id]; !taken {
 				break
 			}
-			if attempt > 0 && id == firstID(p, typ, urn.Name(), inputs) {
-				return fmt.Errorf("creating %s %s: AlreadyExists: a resource with this name exists", typ, id)
-			}
-			if attempt > 8 {
+			if id == previous || attempt == 8 {
 				return fmt.Errorf("creating %s %s: AlreadyExists: a resource with this name exists", typ, id)
 			}
 		}
@@ -257,11 +255,6 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	}
 	props, err := marshal(outputs)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, err
-}
-
-func firstID(p *Provider, typ, name string, inputs resource.PropertyMap) string {
-	id, _, _ := p.invent(typ, name, inputs, 0)
-	return id
 }
 
 // invent asks the fake account for an id and attributes; attempt varies

@@ -53,7 +53,7 @@ func decodeProps(raw json.RawMessage) (resource.PropertyMap, error) {
 	return plugin.UnmarshalProperties(&s, marshalOptions)
 }
 
-// Inputs decodes the object's inputs.
+// InputMap decodes the object's inputs.
 func (o Object) InputMap() (resource.PropertyMap, error) { return decodeProps(o.Inputs) }
 
 // OutputMap decodes the object's attributes.
@@ -113,8 +113,8 @@ func ReadWorld(path string) (World, error) {
 // change the account; the next refresh reads the change.
 func Mutate(path string, f func(World) error) error { return withWorld(path, f) }
 
-// SetObject stores o's new inputs and outputs.
-func (w World) set(id string, typ, urn string, inputs, outputs resource.PropertyMap) error {
+// set stores the resource id's type, URN, inputs and attributes.
+func (w World) set(id, typ, urn string, inputs, outputs resource.PropertyMap) error {
 	in, err := encodeProps(inputs)
 	if err != nil {
 		return err
