@@ -26,8 +26,8 @@ test: lint examples/typescript/node_modules/.bin/tsc ## every test: unit, progra
 	cd sdkgen && $(GO) test -count=1 ./...
 	cd examples/vpc && $(GO) vet ./... && $(GO) test -count=1 ./...
 
-# Not part of `make test`: its first run builds the Pulumi CLI (about 11
-# minutes here); engine/bin/pulumi is rebuilt only when engine/go.mod or
+# Not part of `make test`: its first run builds the Pulumi CLI (5 to 11
+# minutes on 2 cores); engine/bin/pulumi is rebuilt only when engine/go.mod or
 # engine/go.sum changes.
 engine: ## the dev stack under the real Pulumi engine (CLI v3.274.1 from engine/go.mod) with a stand-in AWS provider; one ENGINE line per step
 	cd engine && $(GO) vet ./... && $(GO) test -count=1 -timeout 60m -v ./... | grep -E '^ENGINE |^WORKAROUND|^build|_test\.go:[0-9]+:|^ *--- |^(ok|FAIL|panic)'

@@ -55,7 +55,7 @@ func tools(t *testing.T) (cli, plugin string) {
 		cliPath = filepath.Join(moduleDir, "bin", "pulumi")
 		if stale(cliPath, filepath.Join(moduleDir, "go.sum"), filepath.Join(moduleDir, "go.mod")) {
 			start := time.Now()
-			fmt.Printf("building the Pulumi CLI %s into %s (a cold build takes about 11 minutes here)...\n", cliVersion, cliPath)
+			fmt.Printf("building the Pulumi CLI %s into %s (a cold build takes 5 to 11 minutes on 2 cores)...\n", cliVersion, cliPath)
 			buildErr = goBuild(cliPath, "-ldflags", "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version="+cliVersion,
 				"github.com/pulumi/pulumi/pkg/v3/cmd/pulumi")
 			fmt.Printf("built the Pulumi CLI in %s\n", time.Since(start).Round(time.Second))
