@@ -3,7 +3,7 @@ GO ?= go
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: help synth synth-json test lint demo demo-https heal-report schema sdks sdk-packages provider npm-ci engine
+.PHONY: help synth synth-json test lint demo demo-https heal-report schema sdks sdk-packages provider npm-ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,6 +29,7 @@ test: lint examples/typescript/node_modules/.bin/tsc ## every test: unit, progra
 # Not part of `make test`: its first run builds the Pulumi CLI (5 to 11
 # minutes on 2 cores); engine/bin/pulumi is rebuilt only when engine/go.mod or
 # engine/go.sum changes.
+.PHONY: engine
 engine: ## the dev stack under the real Pulumi engine (CLI v3.274.1 from engine/go.mod) with a stand-in AWS provider; one ENGINE line per step
 	cd engine && $(GO) vet ./... && $(GO) test -count=1 -timeout 60m -v ./... | grep -E '^ENGINE |^WORKAROUND|^build|_test\.go:[0-9]+:|^ *--- |^(ok|FAIL|panic)'
 
