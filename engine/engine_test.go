@@ -1,0 +1,215 @@
+package engine_test
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
+	"github.com/selfhealing-dev/selfhealing/engine/standin"
+	"github.com/selfhealing-dev/selfhealing/internal/synth"
+)
+
+// synthResources is what synth says the stack in dir registers, as
+// "type name", the stack resource left out.
+func synthResources(t *testing.T, dir, stack string) []string {
+	t.Helper()
+	report, err := synth.Run(dir, stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range report.Resources {
+		out = append(out, r.Type+" "+r.Name)
+	}
+	return sortedCopy(out)
+}
+
+// want fails the test unless the step ran as wanted: ok, and the engine's
+// counts of each operation exactly these (an operation not named: none).
+func want(t *testing.T, s Step, ok bool, counts map[apitype.OpType]int) {
+	t.Helper()
+	if s.OK != ok {
+		t.Fatalf("%s: ok=%t, want %t (%v)", s, s.OK, ok, s.Err)
+	}
+	for _, op := range []apitype.OpType{apitype.OpCreate, apitype.OpUpdate, apitype.OpReplace, apitype.OpDelete, apitype.OpSame} {
+		if s.Counts[op] != counts[op] {
+			t.Errorf("%s: %d %s, want %d", s, s.Counts[op], op, counts[op])
+		}
+	}
+}
+
+// TestDevStack deploys the dev stack under the real engine with the
+// stand-in AWS provider: what preview shows, no perpetual diff, drift
+// absorbed, changes that update what the provider's rules say, and a
+// destroy that keeps the protected data volume.
+func TestDevStack(t *testing.T) {
+	l := newLab(t)
+	d := l.stack("dev", "dev")
+	resources := synthResources(t, repoDir, "dev")
+	// The engine counts the stack itself too.
+	all := len(resources) + 1
+
+	preview := d.preview("preview")
+	want(t, preview, true, map[apitype.OpType]int{apitype.OpCreate: all})
+	if got := preview.resourcesStepped(); strings.Join(got, "\n") != strings.Join(resources, "\n") {
+		t.Errorf("preview shows\n%s\nsynth shows\n%s", strings.Join(got, "\n"), strings.Join(resources, "\n"))
+	}
+
+	want(t, d.up("up"), true, map[apitype.OpType]int{apitype.OpCreate: all})
+	want(t, d.up("up-again"), true, map[apitype.OpType]int{apitype.OpSame: all})
+
+	changed, err := standin.RunTheInstance(l.world)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("outside Pulumi: %s", strings.Join(changed, "; "))
+	refresh := d.refresh("refresh")
+	if !refresh.OK || refresh.Counts[apitype.OpUpdate] != 1 {
+		t.Errorf("%s: the refresh should read the volume's new tag, one update", refresh)
+	}
+	want(t, d.up("refresh-up"), true, map[apitype.OpType]int{apitype.OpSame: all})
+
+	d.config("instanceType t4g.medium")
+	typeChange := d.up("change-instance-type")
+	want(t, typeChange, true, map[apitype.OpType]int{apitype.OpUpdate: 2, apitype.OpSame: all - 2})
+	wantOps(t, typeChange, apitype.OpUpdate, "aws:autoscaling/group:Group", "aws:ec2/launchTemplate:LaunchTemplate")
+
+	// Tags change in place on every resource that has them (Rules).
+	d.config("--path 'tags.team' web")
+	tagChange := d.up("change-tag")
+	tagged := typesWithInput(t, repoDir, "dev", "tags")
+	want(t, tagChange, true, map[apitype.OpType]int{apitype.OpUpdate: len(tagged), apitype.OpSame: all - len(tagged)})
+	wantOps(t, tagChange, apitype.OpUpdate, tagged...)
+
+	// A new zone replaces the volume (Rules), which protect refuses, as
+	// docs/data-volume.md says.
+	d.config("--path dataVolume.availabilityZone us-east-1b")
+	zoneChange := d.up("change-volume-zone")
+	if zoneChange.OK || !strings.Contains(fmt.Sprint(zoneChange.Err), "marked for protection") {
+		t.Errorf("%s: a new zone should replace the protected volume, which the engine refuses, saying so; got %v", zoneChange, cliError(zoneChange.Err))
+	}
+	d.lab.sh("pulumi config rm --stack dev --path dataVolume.availabilityZone")
+	want(t, d.up("change-volume-zone-back"), true, map[apitype.OpType]int{apitype.OpSame: all})
+
+	destroy := d.destroy("destroy")
+	if destroy.OK || destroy.Err == nil || !strings.Contains(destroy.Err.Error(), "protected") {
+		t.Errorf("%s: destroy should refuse to delete the protected data volume, and say so; got %v", destroy, destroy.Err)
+	}
+	// The engine deletes everything else first: only the volume is left.
+	if w := d.world(); len(w) != 1 || !slices.Contains(slices.Collect(maps.Values(w)), "aws:ebs/volume:Volume") {
+		t.Errorf("after the refused destroy the stand-in holds %v, want the data volume alone", w)
+	}
+
+	// docs/data-volume.md: to delete the volume on purpose.
+	d.config("--path dataVolume.deletionPolicy snapshot-and-delete")
+	// The refused destroy deleted all but the volume; the up puts them back
+	// and only changes the volume's options.
+	want(t, d.up("change-deletion-policy"), true, map[apitype.OpType]int{apitype.OpCreate: all - 3, apitype.OpSame: 3})
+	gone := d.destroy("destroy-unprotected")
+	if !gone.OK {
+		t.Fatalf("%s: %v", gone, gone.Err)
+	}
+	if w := d.world(); len(w) != 0 {
+		t.Errorf("after destroy the stand-in still holds %v", w)
+	}
+}
+
+// typesWithInput lists the types of the stack's resources (as synth shows
+// them) that set input.
+func typesWithInput(t *testing.T, dir, stack, input string) []string {
+	t.Helper()
+	report, err := synth.Run(dir, stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range report.Resources {
+		if _, ok := r.Inputs[input]; ok {
+			out = append(out, r.Type)
+		}
+	}
+	return out
+}
+
+// wantOps fails unless exactly the resources of these types got op.
+func wantOps(t *testing.T, s Step, op apitype.OpType, types ...string) {
+	t.Helper()
+	var got []string
+	for _, urn := range s.ops()[op] {
+		got = append(got, typeOfURN(urn))
+	}
+	got = sortedCopy(got)
+	if strings.Join(got, ",") != strings.Join(sortedCopy(types), ",") {
+		t.Errorf("%s: %s on %v, want %v", s, op, got, sortedCopy(types))
+	}
+}
+
+func typeOfURN(urn string) string {
+	parts := strings.Split(urn, "::")
+	if len(parts) < 4 {
+		return urn
+	}
+	qualified := parts[2]
+	return qualified[strings.LastIndex(qualified, "$")+1:]
+}
+
+// cliError is the CLI's own "error:" line from an Automation API error.
+func cliError(err error) string {
+	for _, line := range strings.Split(fmt.Sprint(err), "\n") {
+		if i := strings.Index(line, "error: "); i >= 0 {
+			return strings.TrimSpace(line[i:])
+		}
+	}
+	return fmt.Sprint(err)
+}
+
+// TestTheCLIAcceptsTheProjectAsShipped previews the dev stack with the
+// repository's Pulumi.yaml unchanged. The CLI takes a config key declared
+// without a default as required of every stack
+// (https://www.pulumi.com/docs/iac/concepts/projects/project-file/#config-options),
+// so the optional keys Pulumi.yaml declares that way must get a default or
+// no declaration; the other tests run with a copy that leaves them out.
+func TestTheCLIAcceptsTheProjectAsShipped(t *testing.T) {
+	l := newLab(t)
+	copyFile(t, filepath.Join(repoDir, "Pulumi.yaml"), filepath.Join(l.dir, "Pulumi.yaml"))
+	d := l.stack("dev", "dev")
+	preview := d.preview("preview-as-shipped")
+	if !preview.OK {
+		t.Errorf("%s: the CLI refuses the dev stack with the repository's Pulumi.yaml: %s", preview, cliError(preview.Err))
+	}
+}
+
+// TestFullStack deploys the full stack: every option the stand-in models,
+// and the drift its schedule makes (the group stopped at night), which the
+// group's ignoreChanges must absorb.
+func TestFullStack(t *testing.T) {
+	l := newLab(t)
+	d := l.stack("full", "full")
+	resources := synthResources(t, repoDir, "full")
+	all := len(resources) + 1
+
+	preview := d.preview("preview")
+	want(t, preview, true, map[apitype.OpType]int{apitype.OpCreate: all})
+	if got := preview.resourcesStepped(); strings.Join(got, "\n") != strings.Join(resources, "\n") {
+		t.Errorf("preview shows\n%s\nsynth shows\n%s", strings.Join(got, "\n"), strings.Join(resources, "\n"))
+	}
+	want(t, d.up("up"), true, map[apitype.OpType]int{apitype.OpCreate: all})
+	want(t, d.up("up-again"), true, map[apitype.OpType]int{apitype.OpSame: all})
+
+	changed, err := standin.RunTheInstance(l.world)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changed) != 2 {
+		t.Fatalf("outside Pulumi: %v, want the volume tagged and the group stopped", changed)
+	}
+	t.Logf("outside Pulumi: %s", strings.Join(changed, "; "))
+	refresh := d.refresh("refresh")
+	want(t, refresh, true, map[apitype.OpType]int{apitype.OpUpdate: 2, apitype.OpSame: all - 2})
+	want(t, d.up("refresh-up"), true, map[apitype.OpType]int{apitype.OpSame: all})
+}
