@@ -3,7 +3,6 @@ package engine_test
 import (
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -169,14 +168,13 @@ func cliError(err error) string {
 }
 
 // TestTheCLIAcceptsTheProjectAsShipped previews the dev stack with the
-// repository's Pulumi.yaml unchanged. The CLI takes a config key declared
-// without a default as required of every stack
+// repository's Pulumi.yaml unchanged (every lab here copies it as it is).
+// The CLI takes a config key declared without a default as required of
+// every stack
 // (https://www.pulumi.com/docs/iac/concepts/projects/project-file/#config-options),
-// so the optional keys Pulumi.yaml declares that way must get a default or
-// no declaration; the other tests run with a copy that leaves them out.
+// so Pulumi.yaml declares only keys with a default.
 func TestTheCLIAcceptsTheProjectAsShipped(t *testing.T) {
 	l := newLab(t)
-	copyFile(t, filepath.Join(repoDir, "Pulumi.yaml"), filepath.Join(l.dir, "Pulumi.yaml"))
 	d := l.stack("dev", "dev")
 	preview := d.preview("preview-as-shipped")
 	if !preview.OK {

@@ -22,7 +22,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
 
 	"github.com/selfhealing-dev/selfhealing/engine/standin"
 	"github.com/selfhealing-dev/selfhealing/program"
@@ -41,7 +40,6 @@ var moduleDir, repoDir = func() (string, string) {
 }()
 
 var (
-	workaroundOnce    sync.Once
 	buildOnce         sync.Once
 	cliPath, awsStand string
 	buildErr          error
@@ -132,11 +130,7 @@ func newLab(t *testing.T) *lab {
 		"PULUMI_IGNORE_AMBIENT_PLUGINS":               "true",
 		standin.StateEnv:                              l.world,
 	}
-	dropped := writeProjectWithoutRequiredKeys(t, filepath.Join(repoDir, "Pulumi.yaml"), filepath.Join(l.dir, "Pulumi.yaml"))
-	workaroundOnce.Do(func() {
-		fmt.Printf("WORKAROUND: the labs' Pulumi.yaml leaves out the keys the CLI would require of every stack (declared without a default): %s\n",
-			strings.Join(dropped, ", "))
-	})
+	copyFile(t, filepath.Join(repoDir, "Pulumi.yaml"), filepath.Join(l.dir, "Pulumi.yaml"))
 	l.sh("pulumi plugin install resource aws v" + standin.Version + " --file " + plugin)
 	var err error
 	l.command, err = auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: moduleDir})
@@ -146,60 +140,7 @@ func newLab(t *testing.T) *lab {
 	return l
 }
 
-// writeProjectWithoutRequiredKeys copies the project file, leaving out each
-// config declaration without a default: the Pulumi CLI takes such a key as
-// required and refuses a stack that does not set it (see
-// TestTheCLIAcceptsTheProjectAsShipped). It returns the keys left out.
-func writeProjectWithoutRequiredKeys(t *testing.T, from, to string) []string {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var dropped []string
-	project := doc.Content[0]
-	for i := 0; i+1 < len(project.Content); i += 2 {
-		if project.Content[i].Value != "config" {
-			continue
-		}
-		config := project.Content[i+1]
-		var kept []*yaml.Node
-		for j := 0; j+1 < len(config.Content); j += 2 {
-			if requiredKey(config.Content[j+1]) {
-				dropped = append(dropped, config.Content[j].Value)
-				continue
-			}
-			kept = append(kept, config.Content[j], config.Content[j+1])
-		}
-		config.Content = kept
-	}
-	out, err := yaml.Marshal(&doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dropped
-}
-
-// requiredKey reports whether a config declaration has no default.
-func requiredKey(decl *yaml.Node) bool {
-	if decl.Kind != yaml.MappingNode {
-		return false
-	}
-	for k := 0; k+1 < len(decl.Content); k += 2 {
-		if decl.Content[k].Value == "default" {
-			return false
-		}
-	}
-	return true
-}
-
+// copyFile copies a file of the repository into a lab.
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)
