@@ -26,7 +26,7 @@ test: lint examples/typescript/node_modules/.bin/tsc ## every test: unit, progra
 	cd sdkgen && $(GO) test -count=1 ./...
 	cd examples/vpc && $(GO) vet ./... && $(GO) test -count=1 ./...
 
-# Not part of `make test`: its first run builds the Pulumi CLI (5 to 11
+# Not part of `make test` (.ci/run runs it after): its first run builds the Pulumi CLI (5 to 11
 # minutes on 2 cores); engine/bin/pulumi is rebuilt only when engine/go.mod or
 # engine/go.sum changes.
 .PHONY: engine
