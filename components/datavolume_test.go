@@ -31,16 +31,16 @@ func withVolume(v components.DataVolumeArgs) *components.SelfHealingInstanceArgs
 
 func TestNoDataVolumeByDefault(t *testing.T) {
 	d := mustDeploy(t, nil)
-	if n := len(d.monitor.ByType(typeVolume)); n != 0 {
+	if n := len(d.Monitor.ByType(typeVolume)); n != 0 {
 		t.Errorf("default args created %d volumes, want none", n)
 	}
-	if got := d.outputs["dataVolumeId"]; got != "" {
+	if got := d.Outputs["dataVolumeId"]; got != "" {
 		t.Errorf("dataVolumeId = %v, want empty without a data volume", got)
 	}
-	if got := len(d.group()["vpcZoneIdentifiers"].([]any)); got != 3 {
+	if got := len(d.Group()["vpcZoneIdentifiers"].([]any)); got != 3 {
 		t.Errorf("without a volume the group spans %d subnets, want all 3 zones", got)
 	}
-	for _, st := range d.rolePolicy().Statement {
+	for _, st := range d.RolePolicy().Statement {
 		for _, action := range st.Action {
 			if strings.Contains(action, "Volume") {
 				t.Errorf("without a volume the role may %s", action)
@@ -51,7 +51,7 @@ func TestNoDataVolumeByDefault(t *testing.T) {
 
 func TestDataVolumeIsEncryptedGP3AndProtected(t *testing.T) {
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 20}))
-	volume := d.one(typeVolume)
+	volume := d.One(typeVolume)
 	in := inputs(volume)
 	want := map[string]any{
 		"availabilityZone": "eu-west-1a", // the first default subnet's zone
@@ -76,8 +76,8 @@ func TestDataVolumeIsEncryptedGP3AndProtected(t *testing.T) {
 	if got := path(in, "tags", "Name"); got != "proj-test-bastion" {
 		t.Errorf("volume Name tag = %v", got)
 	}
-	if d.outputs["dataVolumeId"] != volume.ID {
-		t.Errorf("dataVolumeId = %v, want the volume's id %s", d.outputs["dataVolumeId"], volume.ID)
+	if d.Outputs["dataVolumeId"] != volume.ID {
+		t.Errorf("dataVolumeId = %v, want the volume's id %s", d.Outputs["dataVolumeId"], volume.ID)
 	}
 }
 
@@ -91,7 +91,7 @@ func TestDataVolumeDeletionPolicies(t *testing.T) {
 		{components.DeletionPolicySnapshotAndDelete, false, false},
 	} {
 		t.Run(tc.policy, func(t *testing.T) {
-			volume := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, DeletionPolicy: tc.policy})).one(typeVolume)
+			volume := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, DeletionPolicy: tc.policy})).One(typeVolume)
 			if volume.Protect != tc.protect || volume.RetainOnDelete != tc.retained {
 				t.Errorf("protect=%v retainOnDelete=%v, want %v %v", volume.Protect, volume.RetainOnDelete, tc.protect, tc.retained)
 			}
@@ -106,7 +106,7 @@ func TestDataVolumeDeletionPolicies(t *testing.T) {
 func TestDataVolumePerformanceAndKey(t *testing.T) {
 	in := inputs(mustDeploy(t, withVolume(components.DataVolumeArgs{
 		SizeGiB: 100, IOPS: 6000, ThroughputMiBps: 500, KMSKeyARN: pulumi.String(testKMSKeyARN),
-	})).one(typeVolume))
+	})).One(typeVolume))
 	if in["iops"] != 6000.0 || in["throughput"] != 500.0 || in["kmsKeyId"] != testKMSKeyARN {
 		t.Errorf("volume iops=%v throughput=%v kmsKeyId=%v", in["iops"], in["throughput"], in["kmsKeyId"])
 	}
@@ -114,36 +114,36 @@ func TestDataVolumePerformanceAndKey(t *testing.T) {
 
 func TestDataVolumePinsTheGroupToItsZone(t *testing.T) {
 	t.Run("first subnet's zone", func(t *testing.T) {
-		group := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5})).group()
+		group := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5})).Group()
 		if got := group["vpcZoneIdentifiers"]; !slices.Equal(toStrings(got), []string{defaultSubnetZoneA}) {
 			t.Errorf("vpcZoneIdentifiers = %v, want only the volume's zone's subnet %s", got, defaultSubnetZoneA)
 		}
 	})
 	t.Run("explicit zone", func(t *testing.T) {
 		d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, AvailabilityZone: "eu-west-1c"}))
-		if got := inputs(d.one(typeVolume))["availabilityZone"]; got != "eu-west-1c" {
+		if got := inputs(d.One(typeVolume))["availabilityZone"]; got != "eu-west-1c" {
 			t.Errorf("volume zone = %v", got)
 		}
-		if got := toStrings(d.group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{defaultSubnetZoneC}) {
+		if got := toStrings(d.Group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{defaultSubnetZoneC}) {
 			t.Errorf("vpcZoneIdentifiers = %v, want [%s]", got, defaultSubnetZoneC)
 		}
 	})
 	t.Run("adopted volume's zone", func(t *testing.T) {
 		d := mustDeploy(t, withVolume(components.DataVolumeArgs{VolumeID: adoptedVolumeID}))
-		if n := len(d.monitor.ByType(typeVolume)); n != 0 {
+		if n := len(d.Monitor.ByType(typeVolume)); n != 0 {
 			t.Errorf("adopting a volume created %d volumes", n)
 		}
-		if got := toStrings(d.group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{defaultSubnetZoneB}) {
+		if got := toStrings(d.Group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{defaultSubnetZoneB}) {
 			t.Errorf("vpcZoneIdentifiers = %v, want [%s], the adopted volume's zone", got, defaultSubnetZoneB)
 		}
-		if d.outputs["dataVolumeId"] != adoptedVolumeID {
-			t.Errorf("dataVolumeId = %v", d.outputs["dataVolumeId"])
+		if d.Outputs["dataVolumeId"] != adoptedVolumeID {
+			t.Errorf("dataVolumeId = %v", d.Outputs["dataVolumeId"])
 		}
 	})
 	t.Run("configured subnets keep only those in the zone", func(t *testing.T) {
 		args := withVolume(components.DataVolumeArgs{SizeGiB: 5, AvailabilityZone: "eu-west-1b"})
 		args.SubnetIDs = pulumi.ToStringArray([]string{defaultSubnetZoneA, defaultSubnetZoneB})
-		if got := toStrings(mustDeploy(t, args).group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{defaultSubnetZoneB}) {
+		if got := toStrings(mustDeploy(t, args).Group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{defaultSubnetZoneB}) {
 			t.Errorf("vpcZoneIdentifiers = %v, want [%s]", got, defaultSubnetZoneB)
 		}
 	})
@@ -155,7 +155,7 @@ func TestDataVolumeZoneMismatchFailsAtPreview(t *testing.T) {
 		args.SubnetIDs = pulumi.ToStringArray([]string{defaultSubnetZoneA, defaultSubnetZoneB})
 		d, err := deploy(t, args)
 		wantError(t, err, "subnetIds", "eu-west-1c", "data volume's Availability Zone", defaultSubnetZoneA+" (eu-west-1a)")
-		if n := len(d.monitor.ByType(typeVolume)); n != 0 {
+		if n := len(d.Monitor.ByType(typeVolume)); n != 0 {
 			t.Errorf("a refused configuration created %d volumes", n)
 		}
 	})
@@ -199,12 +199,12 @@ func TestDataVolumeKMSKeyMustBeInTheStacksRegion(t *testing.T) {
 
 func TestDataVolumePolicyIsScopedToTheVolume(t *testing.T) {
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, KMSKeyARN: pulumi.String(testKMSKeyARN)}))
-	volumeARN := volumeARNPrefix + d.one(typeVolume).ID
-	statements := statementsByAction(d.rolePolicy())
+	volumeARN := volumeARNPrefix + d.One(typeVolume).ID
+	statements := statementsByAction(d.RolePolicy())
 
 	// This volume, onto (and off) this group's instances only.
-	wantInstancesOfThisGroupOnly(t, d.rolePolicy(), "ec2:AttachVolume", volumeARN)
-	wantInstancesOfThisGroupOnly(t, d.rolePolicy(), "ec2:DetachVolume", volumeARN)
+	wantInstancesOfThisGroupOnly(t, d.RolePolicy(), "ec2:AttachVolume", volumeARN)
+	wantInstancesOfThisGroupOnly(t, d.RolePolicy(), "ec2:DetachVolume", volumeARN)
 	for _, read := range []string{"ec2:DescribeVolumes", "ec2:DescribeInstances"} {
 		if got := statements[read].Resource; !slices.Equal(got, []string{"*"}) {
 			t.Errorf("%s resources = %v, want [*] (no resource-level permissions exist)", read, got)
@@ -229,7 +229,7 @@ func TestDataVolumePolicyIsScopedToTheVolume(t *testing.T) {
 
 func TestDataVolumePolicyWithoutForceDetachOrKey(t *testing.T) {
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, ForceDetach: pulumi.BoolRef(false)}))
-	statements := statementsByAction(d.rolePolicy())
+	statements := statementsByAction(d.RolePolicy())
 	for _, absent := range []string{"ec2:DetachVolume", "kms:CreateGrant"} {
 		if _, ok := statements[absent]; ok {
 			t.Errorf("role may %s, but force-detach is off and the volume uses the default key", absent)
@@ -243,11 +243,11 @@ func TestDataVolumePolicyWithoutForceDetachOrKey(t *testing.T) {
 func TestBootScriptAttachesTheDataVolume(t *testing.T) {
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, MountPath: "/srv/app", FSType: "xfs", AttachTimeoutSeconds: pulumi.IntRef(120)}))
 	args := withVolume(components.DataVolumeArgs{SizeGiB: 5, MountPath: "/srv/app", FSType: "xfs", AttachTimeoutSeconds: pulumi.IntRef(120)})
-	got := components.BootParams(*args, "eipalloc-0123456789abcdef0", d.one(typeVolume).ID).DataVolume
+	got := components.BootParams(*args, "eipalloc-0123456789abcdef0", d.One(typeVolume).ID).DataVolume
 	if got == nil {
 		t.Fatal("boot parameters have no data volume")
 	}
-	if got.VolumeID != d.one(typeVolume).ID || got.MountPath != "/srv/app" || got.FSType != "xfs" ||
+	if got.VolumeID != d.One(typeVolume).ID || got.MountPath != "/srv/app" || got.FSType != "xfs" ||
 		got.WaitSeconds != 120 || !got.ForceDetach || got.DeviceName != components.DataVolumeDeviceName {
 		t.Errorf("boot data volume parameters = %+v", *got)
 	}
@@ -255,11 +255,11 @@ func TestBootScriptAttachesTheDataVolume(t *testing.T) {
 
 func TestSnapshotsWithDataLifecycleManager(t *testing.T) {
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, Snapshots: &components.SnapshotArgs{TimeUTC: "02:30"}}))
-	policy := inputs(d.one(typeSnapshotPolicy))
+	policy := inputs(d.One(typeSnapshotPolicy))
 	if got := path(policy, "policyDetails", "targetTags", components.SnapshotTagKey); got != "proj-test-bastion" {
 		t.Errorf("snapshot policy targets %v, want the group's tag", got)
 	}
-	if got := path(inputs(d.one(typeVolume)), "tags", components.SnapshotTagKey); got != "proj-test-bastion" {
+	if got := path(inputs(d.One(typeVolume)), "tags", components.SnapshotTagKey); got != "proj-test-bastion" {
 		t.Errorf("volume snapshot tag = %v, want the policy's target", got)
 	}
 	schedule := path(policy, "policyDetails", "schedules", 0)
@@ -286,7 +286,7 @@ func TestSnapshotsWithDataLifecycleManager(t *testing.T) {
 
 	// The component creates DLM's role: trusted by DLM only, with AWS's policy.
 	var roleFound bool
-	for _, role := range d.monitor.ByType("aws:iam/role:Role") {
+	for _, role := range d.Monitor.ByType("aws:iam/role:Role") {
 		if !strings.Contains(role.Name, "dlm") {
 			continue
 		}
@@ -303,7 +303,7 @@ func TestSnapshotsWithDataLifecycleManager(t *testing.T) {
 		t.Error("no DLM role was created")
 	}
 	var attached bool
-	for _, a := range d.monitor.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+	for _, a := range d.Monitor.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
 		attached = attached || inputs(a)["policyArn"] == "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole"
 	}
 	if !attached {
@@ -316,18 +316,18 @@ func TestSnapshotsOfAnAdoptedVolumeWithANamedRole(t *testing.T) {
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{
 		VolumeID: adoptedVolumeID, Snapshots: &components.SnapshotArgs{TimeUTC: "04:00", RetainCount: pulumi.IntRef(30), ExecutionRoleARN: pulumi.String(role)},
 	}))
-	policy := inputs(d.one(typeSnapshotPolicy))
+	policy := inputs(d.One(typeSnapshotPolicy))
 	if policy["executionRoleArn"] != role {
 		t.Errorf("executionRoleArn = %v, want the named role", policy["executionRoleArn"])
 	}
 	if got := path(policy, "policyDetails", "schedules", 0, "retainRule", "count"); got != 30.0 {
 		t.Errorf("retain count = %v", got)
 	}
-	tag := inputs(d.one("aws:ec2/tag:Tag"))
+	tag := inputs(d.One("aws:ec2/tag:Tag"))
 	if tag["resourceId"] != adoptedVolumeID || tag["key"] != components.SnapshotTagKey || tag["value"] != "proj-test-bastion" {
 		t.Errorf("adopted volume tag = %v", tag)
 	}
-	for _, r := range d.monitor.ByType("aws:iam/role:Role") {
+	for _, r := range d.Monitor.ByType("aws:iam/role:Role") {
 		if strings.Contains(r.Name, "dlm") {
 			t.Errorf("created DLM role %s although one was named", r.Name)
 		}
@@ -371,7 +371,7 @@ func TestDataVolumeValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := deploy(t, withVolume(tc.args))
 			wantError(t, err, tc.want...)
-			if n := len(d.monitor.Resources()); n != 0 {
+			if n := len(d.Monitor.Resources()); n != 0 {
 				t.Errorf("invalid args registered %d resources before failing", n)
 			}
 		})
@@ -417,14 +417,14 @@ func TestOnlyAVolumeTheStackMayFormatIsFormatted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := mustDeploy(t, withVolume(tc.args))
-			volumeID, _ := d.outputs["dataVolumeId"].(string)
+			volumeID, _ := d.Outputs["dataVolumeId"].(string)
 			if got := components.BootParams(*withVolume(tc.args), "eipalloc-0123456789abcdef0", volumeID).DataVolume.MayFormat; got != tc.want {
 				t.Errorf("boot script MayFormat = %v, want %v", got, tc.want)
 			}
-			if got := d.bootScript(); !strings.Contains(got, fmt.Sprintf("may_format='%t'", tc.want)) {
+			if got := d.BootScript(); !strings.Contains(got, fmt.Sprintf("may_format='%t'", tc.want)) {
 				t.Errorf("the launch template's boot script does not say may_format='%t'", tc.want)
 			}
-			tag, ok := statementsByAction(d.rolePolicy())["ec2:CreateTags"]
+			tag, ok := statementsByAction(d.RolePolicy())["ec2:CreateTags"]
 			if ok != tc.want {
 				t.Fatalf("role may ec2:CreateTags: %v, want %v", ok, tc.want)
 			}
@@ -447,7 +447,7 @@ func TestOnlyAVolumeTheStackMayFormatIsFormatted(t *testing.T) {
 func TestTheFormatRecordSurvivesARefresh(t *testing.T) {
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5}))
 	want := `tags["` + userdata.FormattedTagKey + `"]`
-	if got := d.one(typeVolume).IgnoreChanges; !slices.Equal(got, []string{want}) {
+	if got := d.One(typeVolume).IgnoreChanges; !slices.Equal(got, []string{want}) {
 		t.Errorf("volume ignoreChanges = %q, want exactly [%s]", got, want)
 	}
 }

@@ -18,8 +18,8 @@ func withDNS(d *components.DNSArgs) *components.SelfHealingInstanceArgs {
 
 func TestDNSRecordPointsAtTheElasticIP(t *testing.T) {
 	d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: pulumi.String(fake.StandInZoneID), RecordName: "app.example.com"}))
-	record := inputs(d.one(recordType))
-	eip := plainOutputs(d.one("aws:ec2/eip:Eip")).(map[string]any)
+	record := inputs(d.One(recordType))
+	eip := plainOutputs(d.One("aws:ec2/eip:Eip")).(map[string]any)
 	for field, want := range map[string]any{
 		"zoneId":         fake.StandInZoneID,
 		"name":           "app.example.com",
@@ -34,7 +34,7 @@ func TestDNSRecordPointsAtTheElasticIP(t *testing.T) {
 	if got := toStrings(record["records"]); len(got) != 1 || got[0] != eip["publicIp"] || got[0] == "" {
 		t.Errorf("record records = %v, want exactly the Elastic IP %v", record["records"], eip["publicIp"])
 	}
-	if got := d.outputs["url"]; got != "http://app.example.com" {
+	if got := d.Outputs["url"]; got != "http://app.example.com" {
 		t.Errorf("url = %v, want http://app.example.com", got)
 	}
 	// Route 53 records take no tags, and nothing else may appear in the
@@ -63,11 +63,11 @@ func TestDNSNamesAreNormalizedAndTTLIsConfigurable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: pulumi.String(fake.StandInZoneID), RecordName: tc.record, TTL: tc.ttl}),
 				func(a *fake.Account) { a.Zones[fake.StandInZoneID] = fake.Zone{Name: tc.zone} })
-			record := inputs(d.one(recordType))
+			record := inputs(d.One(recordType))
 			if record["name"] != tc.wantName || record["ttl"] != tc.wantTTL {
 				t.Errorf("record name %v ttl %v, want %s and %v", record["name"], record["ttl"], tc.wantName, tc.wantTTL)
 			}
-			if got := d.outputs["url"]; got != "http://"+tc.wantName {
+			if got := d.Outputs["url"]; got != "http://"+tc.wantName {
 				t.Errorf("url = %v, want http://%s", got, tc.wantName)
 			}
 		})
@@ -76,15 +76,15 @@ func TestDNSNamesAreNormalizedAndTTLIsConfigurable(t *testing.T) {
 
 func TestWithoutDNSTheURLIsTheElasticIP(t *testing.T) {
 	d := mustDeploy(t, nil)
-	if n := len(d.monitor.ByType(recordType)); n != 0 {
+	if n := len(d.Monitor.ByType(recordType)); n != 0 {
 		t.Errorf("%d DNS records without DNS args", n)
 	}
-	if got, ip := d.outputs["url"], d.outputs["publicIp"]; got != "http://"+ip.(string) || ip == "" {
+	if got, ip := d.Outputs["url"], d.Outputs["publicIp"]; got != "http://"+ip.(string) || ip == "" {
 		t.Errorf("url = %v, want http:// and the Elastic IP %v", got, ip)
 	}
 
 	existing := mustDeploy(t, &components.SelfHealingInstanceArgs{AllocationID: pulumi.String("eipalloc-0123456789abcdef0")})
-	if got := existing.outputs["url"]; got != "http://198.51.100.10" {
+	if got := existing.Outputs["url"]; got != "http://198.51.100.10" {
 		t.Errorf("url with an existing address = %v, want http://198.51.100.10", got)
 	}
 }
@@ -126,7 +126,7 @@ func TestDNSRecordOutsideTheZoneIsRefusedBeforeAnythingIsCreated(t *testing.T) {
 			if tc.absent != "" && strings.Contains(err.Error(), tc.absent) {
 				t.Errorf("error %q shows the zone name unnormalized (%q)", err, tc.absent)
 			}
-			for _, r := range d.monitor.Resources() {
+			for _, r := range d.Monitor.Resources() {
 				if r.Custom {
 					t.Errorf("%s %s was created before the error", r.Type, r.Name)
 				}
@@ -167,7 +167,7 @@ func TestInvalidDNSArgumentsNameTheFieldAndWhatIsAllowed(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			if n := len(d.monitor.Resources()); n != 0 {
+			if n := len(d.Monitor.Resources()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})

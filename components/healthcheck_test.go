@@ -66,7 +66,7 @@ func TestHealthCheckMayReportOnlyToItsOwnGroup(t *testing.T) {
 	for _, check := range []*components.AppHealthCheck{nil, {URL: pulumi.String("http://localhost/")}} {
 		for _, gateOff := range []bool{false, true} {
 			d := mustDeploy(t, &components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(!gateOff), AppHealthCheck: check})
-			if got := setHealth(d.rolePolicy()); len(got) != 1 || !slices.Equal(got[0], []string{groupARN}) {
+			if got := setHealth(d.RolePolicy()); len(got) != 1 || !slices.Equal(got[0], []string{groupARN}) {
 				t.Errorf("gate off=%v, check %v: SetInstanceHealth resources = %v, want [[%s]]", gateOff, check, got, groupARN)
 			}
 		}
@@ -124,7 +124,7 @@ func TestBadHealthChecksAreRefused(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			if n := len(d.monitor.Resources()); n != 0 {
+			if n := len(d.Monitor.Resources()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})

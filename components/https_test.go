@@ -22,7 +22,7 @@ var testHTTPSDNS = components.DNSArgs{ZoneID: pulumi.String(fake.StandInZoneID),
 // IPv4 and IPv6 blocks, and how many rules open that port.
 func ingressByPort(d *deployment) (blocks map[float64][]string, rules map[float64]int) {
 	blocks, rules = map[float64][]string{}, map[float64]int{}
-	sg := inputs(d.one("aws:ec2/securityGroup:SecurityGroup"))
+	sg := inputs(d.One("aws:ec2/securityGroup:SecurityGroup"))
 	ingress, _ := sg["ingress"].([]any)
 	for _, r := range ingress {
 		from, to := path(r, "fromPort"), path(r, "toPort")
@@ -100,7 +100,7 @@ func TestHTTPSRulesDoNotRepeatTheUsers(t *testing.T) {
 
 func TestHTTPSBootScriptProxiesToTheApp(t *testing.T) {
 	h := testHTTPS
-	script := mustDeploy(t, &components.SelfHealingInstanceArgs{HTTPS: &h, DNS: &testHTTPSDNS}).bootScript()
+	script := mustDeploy(t, &components.SelfHealingInstanceArgs{HTTPS: &h, DNS: &testHTTPSDNS}).BootScript()
 	for _, want := range []string{
 		"readonly https_domain='app.example.com' https_app_port='8080'",
 		"proxy_pass http://127.0.0.1:8080;",
@@ -119,7 +119,7 @@ func TestCertificatesLiveOnTheDataVolume(t *testing.T) {
 	args := withVolume(components.DataVolumeArgs{SizeGiB: 5, MountPath: "/srv/app"})
 	args.HTTPS = &h
 	args.DNS = &testHTTPSDNS
-	script := mustDeploy(t, args).bootScript()
+	script := mustDeploy(t, args).BootScript()
 	if !strings.Contains(script, "readonly tls_dir='/srv/app/.selfhealing/tls'") ||
 		!strings.Contains(script, "ssl_certificate /srv/app/.selfhealing/tls/live/app.example.com/fullchain.pem;") {
 		t.Errorf("with a data volume at /srv/app, certbot's directory is not on it")
@@ -172,7 +172,7 @@ func TestBadHTTPSIsRefusedNamingTheField(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			if n := len(d.monitor.Resources()); n != 0 {
+			if n := len(d.Monitor.Resources()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})
@@ -215,7 +215,7 @@ func TestSectionsThatDoNotFitAreRefusedBeforeAnythingIsCreated(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not fit") || !strings.Contains(err.Error(), "16384") {
 		t.Fatalf("err = %v, want a refusal naming the user-data limit", err)
 	}
-	for _, r := range d.monitor.Resources() {
+	for _, r := range d.Monitor.Resources() {
 		if r.Custom {
 			t.Errorf("%s was created before the error", r.Type)
 		}
@@ -228,7 +228,7 @@ func TestHTTPSNeedsTheDNSRecord(t *testing.T) {
 	wantError(t, err, "https: needs dns", `dns.recordName "app.example.com"`)
 
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{HTTPS: &h, DNS: &testHTTPSDNS})
-	if got := d.outputs["url"]; got != "https://app.example.com" {
+	if got := d.Outputs["url"]; got != "https://app.example.com" {
 		t.Errorf("url = %v, want https://app.example.com once the instance terminates TLS", got)
 	}
 }

@@ -564,10 +564,10 @@ func TestSubnetsAsAnOutputPlaceTheGroupAndTheSecurityGroup(t *testing.T) {
 	for _, kind := range []inputKind{outputInputs, elementOutputInputs} {
 		t.Run(kind.name, func(t *testing.T) {
 			d := mustDeploy(t, &components.SelfHealingInstanceArgs{SubnetIDs: kind.strs(subnets...)}, customVPC)
-			if got := toStrings(d.group()["vpcZoneIdentifiers"]); !slices.Equal(got, subnets) {
+			if got := toStrings(d.Group()["vpcZoneIdentifiers"]); !slices.Equal(got, subnets) {
 				t.Errorf("vpcZoneIdentifiers = %v, want %v", got, subnets)
 			}
-			if got := inputs(d.one(typeSecurityGroup))["vpcId"]; got != "vpc-0aaaaaaaaaaaaaaa0" {
+			if got := inputs(d.One(typeSecurityGroup))["vpcId"]; got != "vpc-0aaaaaaaaaaaaaaa0" {
 				t.Errorf("security group vpcId = %v, want the subnets' VPC vpc-0aaaaaaaaaaaaaaa0", got)
 			}
 		})
@@ -577,10 +577,10 @@ func TestSubnetsAsAnOutputPlaceTheGroupAndTheSecurityGroup(t *testing.T) {
 			SubnetIDs:  arrayOutputOf(defaultSubnetZoneA, defaultSubnetZoneB),
 			DataVolume: &components.DataVolumeArgs{SizeGiB: 5, AvailabilityZone: "eu-west-1b"},
 		})
-		if got := toStrings(d.group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{defaultSubnetZoneB}) {
+		if got := toStrings(d.Group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{defaultSubnetZoneB}) {
 			t.Errorf("vpcZoneIdentifiers = %v, want [%s]", got, defaultSubnetZoneB)
 		}
-		if got := inputs(d.one(typeVolume))["availabilityZone"]; got != "eu-west-1b" {
+		if got := inputs(d.One(typeVolume))["availabilityZone"]; got != "eu-west-1b" {
 			t.Errorf("volume availabilityZone = %v, want eu-west-1b", got)
 		}
 	})
@@ -592,12 +592,12 @@ func TestTagsAsAnOutputReachTheResources(t *testing.T) {
 			d := mustDeploy(t, &components.SelfHealingInstanceArgs{Tags: kind.strMap(map[string]string{"team": "ops"})})
 			want := map[string]any{"Name": "proj-test-bastion", "team": "ops"}
 			for _, typ := range []string{typeEip, typeRole, "aws:iam/instanceProfile:InstanceProfile", typeSecurityGroup, typeLaunchTemplate} {
-				got, _ := inputs(d.one(typ))["tags"].(map[string]any)
+				got, _ := inputs(d.One(typ))["tags"].(map[string]any)
 				if !maps.Equal(got, want) {
 					t.Errorf("%s tags = %v, want %v", typ, got, want)
 				}
 			}
-			specs, _ := d.launchTemplate()["tagSpecifications"].([]any)
+			specs, _ := d.LaunchTemplate()["tagSpecifications"].([]any)
 			if len(specs) == 0 {
 				t.Error("the launch template tags nothing it launches")
 			}
@@ -607,7 +607,7 @@ func TestTagsAsAnOutputReachTheResources(t *testing.T) {
 				}
 			}
 			var team any
-			groupTags, _ := d.group()["tags"].([]any)
+			groupTags, _ := d.Group()["tags"].([]any)
 			for _, tag := range groupTags {
 				if path(tag, "key") == "team" {
 					team = tag
@@ -634,11 +634,11 @@ func TestUserScriptAsAnOutput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := mustDeploy(t, &components.SelfHealingInstanceArgs{UserScript: tc.script})
-			userData := d.one(typeLaunchTemplate).Inputs["userData"]
+			userData := d.One(typeLaunchTemplate).Inputs["userData"]
 			if got := userData.ContainsSecrets(); got != tc.secret {
 				t.Errorf("user data secret = %v, want %v", got, tc.secret)
 			}
-			eip := d.one(typeEip)
+			eip := d.One(typeEip)
 			want, err := userdata.Render(components.BootParamsInGroup(components.SelfHealingInstanceArgs{UserScript: pulumi.String(script)}, "proj-test-bastion", eip.ID, ""))
 			if err != nil {
 				t.Fatal(err)
@@ -659,63 +659,63 @@ func TestUserScriptAsAnOutput(t *testing.T) {
 func TestGoodOutputsReachTheirResources(t *testing.T) {
 	t.Run("allocationId", func(t *testing.T) {
 		d := mustDeploy(t, &components.SelfHealingInstanceArgs{AllocationID: outputOf("eipalloc-0123456789abcdef0")})
-		if n := len(d.monitor.ByType(typeEip)); n != 0 {
+		if n := len(d.Monitor.ByType(typeEip)); n != 0 {
 			t.Errorf("allocated %d Elastic IPs, want none with an existing allocationId", n)
 		}
-		if d.outputs["allocationId"] != "eipalloc-0123456789abcdef0" || d.outputs["publicIp"] != "198.51.100.10" {
-			t.Errorf("outputs = %v, want the existing address", d.outputs)
+		if d.Outputs["allocationId"] != "eipalloc-0123456789abcdef0" || d.Outputs["publicIp"] != "198.51.100.10" {
+			t.Errorf("outputs = %v, want the existing address", d.Outputs)
 		}
-		if !strings.Contains(d.bootScript(), "eipalloc-0123456789abcdef0") {
+		if !strings.Contains(d.BootScript(), "eipalloc-0123456789abcdef0") {
 			t.Error("the boot script does not take the existing address")
 		}
 	})
 	t.Run("dns.zoneId", func(t *testing.T) {
 		d := mustDeploy(t, withDNS(&components.DNSArgs{ZoneID: outputOf(fake.StandInZoneID), RecordName: "App.Example.com."}))
-		record := inputs(d.one(recordType))
+		record := inputs(d.One(recordType))
 		if record["zoneId"] != fake.StandInZoneID || record["name"] != "app.example.com" {
 			t.Errorf("record zoneId %v name %v, want %s and the normalized app.example.com", record["zoneId"], record["name"], fake.StandInZoneID)
 		}
-		if got := d.outputs["url"]; got != "http://app.example.com" {
+		if got := d.Outputs["url"]; got != "http://app.example.com" {
 			t.Errorf("url = %v", got)
 		}
 	})
 	t.Run("dataVolume.kmsKeyArn", func(t *testing.T) {
 		d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, KMSKeyARN: outputOf(testKMSKeyARN)}))
-		if got := inputs(d.one(typeVolume))["kmsKeyId"]; got != testKMSKeyARN {
+		if got := inputs(d.One(typeVolume))["kmsKeyId"]; got != testKMSKeyARN {
 			t.Errorf("volume kmsKeyId = %v, want %s", got, testKMSKeyARN)
 		}
-		if _, ok := statementsByAction(d.rolePolicy())["kms:CreateGrant"]; !ok {
+		if _, ok := statementsByAction(d.RolePolicy())["kms:CreateGrant"]; !ok {
 			t.Error("the role may not use the volume's key")
 		}
 	})
 	t.Run("dataVolume.kmsKeyArn empty", func(t *testing.T) {
 		d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, KMSKeyARN: outputOf("")}))
-		if got, ok := inputs(d.one(typeVolume))["kmsKeyId"]; ok && got != nil {
+		if got, ok := inputs(d.One(typeVolume))["kmsKeyId"]; ok && got != nil {
 			t.Errorf("volume kmsKeyId = %v, want unset for the default key", got)
 		}
 	})
 	t.Run("notifications.topicArn", func(t *testing.T) {
 		d := mustDeploy(t, withNotifications(&components.NotificationsArgs{TopicArn: outputOf(existingTopic)}))
-		if n := len(d.monitor.ByType("aws:sns/topic:Topic")); n != 0 {
+		if n := len(d.Monitor.ByType("aws:sns/topic:Topic")); n != 0 {
 			t.Errorf("created %d topics, want none with a topicArn", n)
 		}
-		if got := inputs(d.one(typeNotification))["topicArn"]; got != existingTopic {
+		if got := inputs(d.One(typeNotification))["topicArn"]; got != existingTopic {
 			t.Errorf("notification topicArn = %v, want %s", got, existingTopic)
 		}
-		if got := d.outputs["notificationTopicArn"]; got != existingTopic {
+		if got := d.Outputs["notificationTopicArn"]; got != existingTopic {
 			t.Errorf("notificationTopicArn = %v, want %s", got, existingTopic)
 		}
 	})
 	t.Run("appHealthCheck.url", func(t *testing.T) {
 		const url = "http://localhost:8080/healthz"
-		if script := mustDeploy(t, &components.SelfHealingInstanceArgs{AppHealthCheck: &components.AppHealthCheck{URL: outputOf(url)}}).bootScript(); !strings.Contains(script, url) {
+		if script := mustDeploy(t, &components.SelfHealingInstanceArgs{AppHealthCheck: &components.AppHealthCheck{URL: outputOf(url)}}).BootScript(); !strings.Contains(script, url) {
 			t.Errorf("the boot script does not check %s", url)
 		}
 	})
 	t.Run("ingress cidrBlocks", func(t *testing.T) {
 		sg := inputs(mustDeploy(t, &components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{
 			{Protocol: "tcp", FromPort: 443, ToPort: 443, CidrBlocks: arrayOutputOf("203.0.113.0/24", "2001:db8::/32")},
-		}}).one(typeSecurityGroup))
+		}}).One(typeSecurityGroup))
 		rule := path(sg, "ingress", 0)
 		if got := toStrings(path(rule, "cidrBlocks")); !slices.Equal(got, []string{"203.0.113.0/24"}) {
 			t.Errorf("cidrBlocks = %v", got)
@@ -731,7 +731,7 @@ func TestGoodOutputsReachTheirResources(t *testing.T) {
 			ParametersKMSKeyARN: outputOf(ssmKeyARNInStack),
 		})
 		byName := map[string]resource.PropertyMap{}
-		for _, p := range d.monitor.ByType(typeParameter) {
+		for _, p := range d.Monitor.ByType(typeParameter) {
 			byName[reveal(p.Inputs["name"])] = p.Inputs
 		}
 		greeting, secret := byName["/proj/test/bastion/greeting"], byName["/proj/test/bastion/db-password"]
@@ -843,7 +843,7 @@ func TestTheZeroValueOfTheArgsIsValid(t *testing.T) {
 	none := mustDeploy(t, nil)
 	types := func(d *deployment) []string {
 		var out []string
-		for _, r := range d.monitor.Resources() {
+		for _, r := range d.Monitor.Resources() {
 			out = append(out, r.Type+" "+r.Name)
 		}
 		slices.Sort(out)
@@ -852,10 +852,10 @@ func TestTheZeroValueOfTheArgsIsValid(t *testing.T) {
 	if got, want := types(zero), types(none); !slices.Equal(got, want) {
 		t.Errorf("zero args registered %v, nil args %v", got, want)
 	}
-	if got := zero.launchTemplate()["instanceType"]; got != components.DefaultInstanceType {
+	if got := zero.LaunchTemplate()["instanceType"]; got != components.DefaultInstanceType {
 		t.Errorf("instanceType = %v, want %s", got, components.DefaultInstanceType)
 	}
-	if got := toStrings(zero.group()["vpcZoneIdentifiers"]); len(got) != 3 {
+	if got := toStrings(zero.Group()["vpcZoneIdentifiers"]); len(got) != 3 {
 		t.Errorf("vpcZoneIdentifiers = %v, want the default VPC's 3 default subnets", got)
 	}
 	d := components.SelfHealingInstanceArgs{}.WithDefaults()

@@ -18,8 +18,8 @@ func TestInstancePolicyMovesOnlyItsOwnAddress(t *testing.T) {
 	// and the failure report's, which lifecycle_test.go checks with the
 	// gate's statement.
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)})
-	allocation := d.one("aws:ec2/eip:Eip").ID
-	doc := d.rolePolicy()
+	allocation := d.One("aws:ec2/eip:Eip").ID
+	doc := d.RolePolicy()
 	if doc.Version != "2012-10-17" {
 		t.Errorf("Version = %q", doc.Version)
 	}
@@ -111,7 +111,7 @@ func TestNoStatementAllowsAnyInstance(t *testing.T) {
 		DataVolume:     &components.DataVolumeArgs{SizeGiB: 5, KMSKeyARN: pulumi.String(testKMSKeyARN)},
 		AppHealthCheck: &components.AppHealthCheck{URL: pulumi.String("http://localhost/")},
 	})
-	doc := d.rolePolicy()
+	doc := d.RolePolicy()
 	for _, st := range doc.Statement {
 		for _, r := range st.Resource {
 			if strings.Contains(r, ":instance/") && !reflect.DeepEqual(st.Condition, thisGroupsInstances) {
@@ -119,20 +119,20 @@ func TestNoStatementAllowsAnyInstance(t *testing.T) {
 			}
 		}
 	}
-	volume := volumeARNPrefix + d.one(typeVolume).ID
+	volume := volumeARNPrefix + d.One(typeVolume).ID
 	wantInstancesOfThisGroupOnly(t, doc, "ec2:AttachVolume", volume)
 	wantInstancesOfThisGroupOnly(t, doc, "ec2:DetachVolume", volume)
 }
 
 func TestSessionManagerNeedsNoManagedPolicy(t *testing.T) {
 	d := mustDeploy(t, nil)
-	for _, a := range d.monitor.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+	for _, a := range d.Monitor.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
 		t.Errorf("policy %v attached to the instance role; Session Manager needs no managed policy", inputs(a)["policyArn"])
 	}
 	want := []string{"ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
 		"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}
 	var found []policy.Statement
-	for _, st := range d.rolePolicy().Statement {
+	for _, st := range d.RolePolicy().Statement {
 		for _, action := range st.Action {
 			service, _, _ := strings.Cut(action, ":")
 			if service == "ssm" || service == "ssmmessages" || service == "ec2messages" {
@@ -152,21 +152,21 @@ func TestSessionManagerNeedsNoManagedPolicy(t *testing.T) {
 	}
 
 	off := mustDeploy(t, &components.SelfHealingInstanceArgs{EnableSessionManager: pulumi.BoolRef(false)})
-	for _, st := range off.rolePolicy().Statement {
+	for _, st := range off.RolePolicy().Statement {
 		for _, action := range st.Action {
 			if strings.HasPrefix(action, "ssm") {
 				t.Errorf("EnableSessionManager false: statement %s still allows %s", st.Sid, action)
 			}
 		}
 	}
-	if n := len(off.monitor.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")); n != 0 {
+	if n := len(off.Monitor.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")); n != 0 {
 		t.Errorf("DisableSessionManager: %d policy attachments, want none", n)
 	}
 }
 
 func TestInstanceTrustPolicyAdmitsOnlyEC2(t *testing.T) {
 	d := mustDeploy(t, nil)
-	doc := parsePolicy(t, inputs(d.one("aws:iam/role:Role"))["assumeRolePolicy"])
+	doc := parsePolicy(t, inputs(d.One("aws:iam/role:Role"))["assumeRolePolicy"])
 	if len(doc.Statement) != 1 {
 		t.Fatalf("want one statement, got %+v", doc.Statement)
 	}
@@ -212,7 +212,7 @@ func TestPolicyDocumentsAreValidJSONForEveryPartition(t *testing.T) {
 // "<name>-eip-policy", keeps an existing stack from replacing it.
 func TestTheInstancePolicyIsNamedForAllItHoldsAndKeepsItsFormerName(t *testing.T) {
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{})
-	r := d.one("aws:iam/rolePolicy:RolePolicy")
+	r := d.One("aws:iam/rolePolicy:RolePolicy")
 	if r.Name != testName+"-policy" {
 		t.Errorf("the role policy is named %q, want %q", r.Name, testName+"-policy")
 	}

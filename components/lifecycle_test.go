@@ -26,7 +26,7 @@ func TestLaunchGateHoldsEveryInstanceUntilReady(t *testing.T) {
 		{"configured timeout", &components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(1800)}, 1800, "2100s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			group := mustDeploy(t, tc.args).group()
+			group := mustDeploy(t, tc.args).Group()
 			hooks, _ := group["initialLifecycleHooks"].([]any)
 			if len(hooks) != 1 {
 				t.Fatalf("initialLifecycleHooks = %v, want exactly the launch gate", group["initialLifecycleHooks"])
@@ -57,14 +57,14 @@ func TestLaunchGateHoldsEveryInstanceUntilReady(t *testing.T) {
 
 func TestWithoutTheLaunchGateThereIsNoHookAndNoPermission(t *testing.T) {
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)})
-	group := d.group()
+	group := d.Group()
 	if hooks, ok := group["initialLifecycleHooks"]; ok && len(hooks.([]any)) > 0 {
 		t.Errorf("initialLifecycleHooks = %v, want none", hooks)
 	}
 	if got := group["waitForCapacityTimeout"]; got != "10m" {
 		t.Errorf("waitForCapacityTimeout = %v, want the provider's default 10m", got)
 	}
-	for _, st := range d.rolePolicy().Statement {
+	for _, st := range d.RolePolicy().Statement {
 		for _, action := range st.Action {
 			if action == "autoscaling:CompleteLifecycleAction" || action == "autoscaling:RecordLifecycleActionHeartbeat" {
 				t.Errorf("statement %s allows %s without a launch gate", st.Sid, action)
@@ -76,7 +76,7 @@ func TestWithoutTheLaunchGateThereIsNoHookAndNoPermission(t *testing.T) {
 // Without the gate nothing abandons a failed boot: the boot script marks
 // its instance Unhealthy instead, which it may do in its own group only.
 func TestWithoutTheLaunchGateAFailedBootMayMarkItselfUnhealthy(t *testing.T) {
-	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)}).rolePolicy()
+	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)}).RolePolicy()
 	var found []policy.Statement
 	for _, st := range doc.Statement {
 		if slices.Contains(st.Action, "autoscaling:SetInstanceHealth") {
@@ -112,7 +112,7 @@ func TestCapacityWaitCoversTheHookTimeout(t *testing.T) {
 }
 
 func TestLaunchGatePermissionIsThisGroupsAlone(t *testing.T) {
-	doc := mustDeploy(t, nil).rolePolicy()
+	doc := mustDeploy(t, nil).RolePolicy()
 	var found []policy.Statement
 	for _, st := range doc.Statement {
 		if slices.Contains(st.Action, "autoscaling:CompleteLifecycleAction") {

@@ -25,7 +25,7 @@ func withLogs(l components.LogsArgs) *components.SelfHealingInstanceArgs {
 
 func TestLogGroupOutlivesTheInstanceWithItsRetention(t *testing.T) {
 	d := mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(30), ExtraFiles: []string{"/var/log/app.log"}, KMSKeyARN: pulumi.String(logsKeyARN)}))
-	group := d.one(typeLogGroup)
+	group := d.One(typeLogGroup)
 	in := inputs(group)
 	if in["name"] != testLogGroup || in["retentionInDays"] != 30.0 || in["kmsKeyId"] != logsKeyARN {
 		t.Errorf("log group = %v, want %s, 30 days, key %s", in, testLogGroup, logsKeyARN)
@@ -33,13 +33,13 @@ func TestLogGroupOutlivesTheInstanceWithItsRetention(t *testing.T) {
 	if path(in, "tags", "Name") != "proj-test-bastion" {
 		t.Errorf("log group tags = %v", in["tags"])
 	}
-	if !slices.Contains(d.one("aws:autoscaling/group:Group").Dependencies, group.URN) {
+	if !slices.Contains(d.One("aws:autoscaling/group:Group").Dependencies, group.URN) {
 		t.Errorf("the group does not wait for the log group its first instance writes to")
 	}
 }
 
 func TestLogsNeverExpireAtZero(t *testing.T) {
-	in := inputs(mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(0)})).one(typeLogGroup))
+	in := inputs(mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(0)})).One(typeLogGroup))
 	if in["retentionInDays"] != 0.0 {
 		t.Errorf("retentionInDays = %v, want 0 (never expire)", in["retentionInDays"])
 	}
@@ -51,7 +51,7 @@ func TestLogsNeverExpireAtZero(t *testing.T) {
 // TestInstanceWritesOnlyToItsOwnLogGroup fails if the logs statement is
 // widened: another group, "*", logs:*, or creating groups.
 func TestInstanceWritesOnlyToItsOwnLogGroup(t *testing.T) {
-	doc := mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(7)})).rolePolicy()
+	doc := mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(7)})).RolePolicy()
 	st := statement(t, doc, "ShipLogsToThisLogGroup")
 	if !slices.Equal(st.Action, []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"}) {
 		t.Errorf("logs statement allows %v", st.Action)
@@ -72,7 +72,7 @@ func TestInstanceWritesOnlyToItsOwnLogGroup(t *testing.T) {
 }
 
 func TestBootScriptShipsToTheLogGroup(t *testing.T) {
-	script := mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: []string{"/srv/app/app.log"}})).bootScript()
+	script := mustDeploy(t, withLogs(components.LogsArgs{RetentionDays: pulumi.IntRef(0), ExtraFiles: []string{"/srv/app/app.log"}})).BootScript()
 	start := strings.Index(script, logsAgentJSON)
 	if start < 0 {
 		t.Fatalf("the boot script has no agent configuration")
@@ -90,10 +90,10 @@ func TestBootScriptShipsToTheLogGroup(t *testing.T) {
 
 func TestNoLogGroupByDefault(t *testing.T) {
 	d := mustDeploy(t, nil)
-	if n := len(d.monitor.ByType(typeLogGroup)); n != 0 {
+	if n := len(d.Monitor.ByType(typeLogGroup)); n != 0 {
 		t.Errorf("default args created %d log groups", n)
 	}
-	if strings.Contains(d.bootScript(), "cloudwatch") {
+	if strings.Contains(d.BootScript(), "cloudwatch") {
 		t.Errorf("the default boot script starts the CloudWatch agent")
 	}
 }
@@ -130,7 +130,7 @@ func TestBadLogsAreRefusedNamingTheField(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			if n := len(d.monitor.Resources()); n != 0 {
+			if n := len(d.Monitor.Resources()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})

@@ -31,10 +31,10 @@ var wantNotificationTypes = []string{
 // configuration.
 func checkNotification(t *testing.T, d *deployment, topicArn string) {
 	t.Helper()
-	n := d.one(notificationType)
+	n := d.One(notificationType)
 	in := inputs(n)
-	if got := toStrings(in["groupNames"]); !slices.Equal(got, []string{d.group()["name"].(string)}) {
-		t.Errorf("notification groupNames = %v, want the group %v", got, d.group()["name"])
+	if got := toStrings(in["groupNames"]); !slices.Equal(got, []string{d.Group()["name"].(string)}) {
+		t.Errorf("notification groupNames = %v, want the group %v", got, d.Group()["name"])
 	}
 	if got := toStrings(in["notifications"]); !slices.Equal(got, wantNotificationTypes) {
 		t.Errorf("notification types = %v, want %v", got, wantNotificationTypes)
@@ -48,14 +48,14 @@ func checkNotification(t *testing.T, d *deployment, topicArn string) {
 	if n.ParentType != components.TypeToken {
 		t.Errorf("notification parent = %q, want the component", n.ParentType)
 	}
-	if got := d.outputs["notificationTopicArn"]; got != topicArn {
+	if got := d.Outputs["notificationTopicArn"]; got != topicArn {
 		t.Errorf("notificationTopicArn output = %v, want %q", got, topicArn)
 	}
 }
 
 func TestNotificationsOnACreatedTopicWithAnEmail(t *testing.T) {
 	d := mustDeploy(t, withNotifications(&components.NotificationsArgs{Email: "ops@example.com"}))
-	topic := d.one(topicType)
+	topic := d.One(topicType)
 	topicArn := plainOutputs(topic).(map[string]any)["arn"].(string)
 	checkNotification(t, d, topicArn)
 
@@ -65,14 +65,14 @@ func TestNotificationsOnACreatedTopicWithAnEmail(t *testing.T) {
 	if v, ok := in["kmsMasterKeyId"]; ok {
 		t.Errorf("topic kmsMasterKeyId = %v, want unset", v)
 	}
-	if tags, _ := in["tags"].(map[string]any); tags["Name"] != d.group()["name"] {
+	if tags, _ := in["tags"].(map[string]any); tags["Name"] != d.Group()["name"] {
 		t.Errorf("topic tags = %v, want the component's tags", in["tags"])
 	}
 	if _, fifo := in["fifoTopic"]; fifo || len(in) != 1 {
 		t.Errorf("topic inputs = %v, want only tags", in)
 	}
 
-	sub := inputs(d.one(subscriptionType))
+	sub := inputs(d.One(subscriptionType))
 	for field, want := range map[string]any{"topic": topicArn, "protocol": "email", "endpoint": "ops@example.com"} {
 		if sub[field] != want {
 			t.Errorf("subscription %s = %v, want %v", field, sub[field], want)
@@ -85,13 +85,13 @@ func TestNotificationsOnACreatedTopicWithAnEmail(t *testing.T) {
 
 func TestNotificationsOnAnExistingTopic(t *testing.T) {
 	d := mustDeploy(t, withNotifications(&components.NotificationsArgs{TopicArn: pulumi.String(existingTopic)}))
-	if n := len(d.monitor.ByType(topicType)) + len(d.monitor.ByType(subscriptionType)); n != 0 {
+	if n := len(d.Monitor.ByType(topicType)) + len(d.Monitor.ByType(subscriptionType)); n != 0 {
 		t.Errorf("%d topics or subscriptions created for an existing topic without email", n)
 	}
 	checkNotification(t, d, existingTopic)
 
 	withEmail := mustDeploy(t, withNotifications(&components.NotificationsArgs{TopicArn: pulumi.String(existingTopic), Email: "oncall@example.org"}))
-	if got := inputs(withEmail.one(subscriptionType))["topic"]; got != existingTopic {
+	if got := inputs(withEmail.One(subscriptionType))["topic"]; got != existingTopic {
 		t.Errorf("subscription topic = %v, want the existing %s", got, existingTopic)
 	}
 }
@@ -99,11 +99,11 @@ func TestNotificationsOnAnExistingTopic(t *testing.T) {
 func TestNoNotificationsCreateNothing(t *testing.T) {
 	d := mustDeploy(t, nil)
 	for _, typ := range []string{topicType, subscriptionType, notificationType} {
-		if n := len(d.monitor.ByType(typ)); n != 0 {
+		if n := len(d.Monitor.ByType(typ)); n != 0 {
 			t.Errorf("%d %s without notifications", n, typ)
 		}
 	}
-	if got, ok := d.outputs["notificationTopicArn"]; !ok || got != "" {
+	if got, ok := d.Outputs["notificationTopicArn"]; !ok || got != "" {
 		t.Errorf("notificationTopicArn = %#v, want \"\"", got)
 	}
 }
@@ -117,7 +117,7 @@ func TestOptionsAddNoInstancePermissions(t *testing.T) {
 		Notifications: &components.NotificationsArgs{Email: "ops@example.com"},
 	})
 	for _, typ := range []string{"aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/role:Role"} {
-		before, after := plain.monitor.ByType(typ), all.monitor.ByType(typ)
+		before, after := plain.Monitor.ByType(typ), all.Monitor.ByType(typ)
 		if len(before) != len(after) {
 			t.Errorf("%s: %d without options, %d with", typ, len(before), len(after))
 			continue
@@ -137,7 +137,7 @@ func TestOptionResourcesAreChildrenOfTheComponent(t *testing.T) {
 		Notifications: &components.NotificationsArgs{Email: "ops@example.com"},
 	})
 	found := 0
-	for _, r := range d.monitor.Resources() {
+	for _, r := range d.Monitor.Resources() {
 		switch r.Type {
 		case recordType, scheduleType, topicType, subscriptionType, notificationType:
 			found++
@@ -178,7 +178,7 @@ func TestInvalidNotificationsNameTheFieldAndWhatIsAllowed(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			if n := len(d.monitor.Resources()); n != 0 {
+			if n := len(d.Monitor.Resources()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})
@@ -194,7 +194,7 @@ func TestATopicElsewhereIsRefusedBeforeAnythingIsCreated(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "notifications.topicArn") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("topic %s: err = %v, want one naming notifications.topicArn and saying %q", tc.arn, err, tc.want)
 		}
-		for _, r := range d.monitor.Resources() {
+		for _, r := range d.Monitor.Resources() {
 			if r.Custom {
 				t.Errorf("topic %s: %s %s was created before the error", tc.arn, r.Type, r.Name)
 			}

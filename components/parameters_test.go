@@ -33,7 +33,7 @@ func withParameters() *components.SelfHealingInstanceArgs {
 // Store name, with their raw inputs (secrets still marked).
 func parametersByName(d *deployment) map[string]resource.PropertyMap {
 	out := map[string]resource.PropertyMap{}
-	for _, r := range d.monitor.ByType(typeParameter) {
+	for _, r := range d.Monitor.ByType(typeParameter) {
 		out[r.Inputs["name"].StringValue()] = r.Inputs
 	}
 	return out
@@ -85,28 +85,16 @@ func TestSecretParametersWithACustomerKey(t *testing.T) {
 	if got := parametersByName(d)["/proj/test/bastion/greeting"]["keyId"]; !got.IsNull() {
 		t.Errorf("a String parameter has keyId %v", got)
 	}
-	st := statement(t, d.rolePolicy(), "DecryptThisInstancesSecureStringsThroughSSM")
+	st := statement(t, d.RolePolicy(), "DecryptThisInstancesSecureStringsThroughSSM")
 	if !slices.Equal(st.Resource, []string{ssmKeyARNInStack}) {
 		t.Errorf("kms:Decrypt on %v, want only the customer key %s", st.Resource, ssmKeyARNInStack)
 	}
 }
 
-// statement returns the policy's statement with sid, failing if absent.
-func statement(t *testing.T, doc policy.Document, sid string) policy.Statement {
-	t.Helper()
-	for _, st := range doc.Statement {
-		if st.Sid == sid {
-			return st
-		}
-	}
-	t.Fatalf("the policy has no statement %s: %+v", sid, doc.Statement)
-	return policy.Statement{}
-}
-
 // TestInstanceReadsOnlyItsOwnParameters fails if any resource, action or
 // condition of the parameters' statements is widened.
 func TestInstanceReadsOnlyItsOwnParameters(t *testing.T) {
-	doc := mustDeploy(t, withParameters()).rolePolicy()
+	doc := mustDeploy(t, withParameters()).RolePolicy()
 	read := statement(t, doc, "ReadThisInstancesParameters")
 	if !slices.Equal(read.Action, []string{"ssm:GetParametersByPath"}) {
 		t.Errorf("parameters statement allows %v, want only ssm:GetParametersByPath", read.Action)
@@ -149,7 +137,7 @@ func TestInstanceReadsOnlyItsOwnParameters(t *testing.T) {
 }
 
 func TestPlainParametersNeedNoDecrypt(t *testing.T) {
-	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(map[string]string{"greeting": "hello"})}).rolePolicy()
+	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{Parameters: pulumi.ToStringMap(map[string]string{"greeting": "hello"})}).RolePolicy()
 	statement(t, doc, "ReadThisInstancesParameters")
 	for _, st := range doc.Statement {
 		if slices.Contains(st.Action, "kms:Decrypt") {
@@ -160,10 +148,10 @@ func TestPlainParametersNeedNoDecrypt(t *testing.T) {
 
 func TestNoParametersByDefault(t *testing.T) {
 	d := mustDeploy(t, nil)
-	if n := len(d.monitor.ByType(typeParameter)); n != 0 {
+	if n := len(d.Monitor.ByType(typeParameter)); n != 0 {
 		t.Errorf("default args created %d parameters", n)
 	}
-	for _, st := range d.rolePolicy().Statement {
+	for _, st := range d.RolePolicy().Statement {
 		for _, action := range st.Action {
 			if slices.Contains(policy.SessionManagerActions, action) {
 				continue // TestSessionManagerNeedsNoManagedPolicy
@@ -173,22 +161,22 @@ func TestNoParametersByDefault(t *testing.T) {
 			}
 		}
 	}
-	if strings.Contains(d.bootScript(), "get-parameters-by-path") {
+	if strings.Contains(d.BootScript(), "get-parameters-by-path") {
 		t.Errorf("the default boot script reads Parameter Store")
 	}
 }
 
 func TestBootScriptLoadsTheComponentsPath(t *testing.T) {
 	d := mustDeploy(t, withParameters())
-	script := d.bootScript()
+	script := d.BootScript()
 	if !strings.Contains(script, "readonly parameters_path='/proj/test/bastion'") {
 		t.Errorf("the boot script does not load /proj/test/bastion")
 	}
 	if strings.Contains(script, secretTestValue) || strings.Contains(script, "hello") {
 		t.Errorf("a parameter's value is in the user data; it must stay in Parameter Store")
 	}
-	deps := d.one("aws:autoscaling/group:Group").Dependencies
-	for _, p := range d.monitor.ByType(typeParameter) {
+	deps := d.One("aws:autoscaling/group:Group").Dependencies
+	for _, p := range d.Monitor.ByType(typeParameter) {
 		if !slices.Contains(deps, p.URN) {
 			t.Errorf("the group does not wait for %s, which its first instance reads", p.Name)
 		}
@@ -233,7 +221,7 @@ func TestBadParametersAreRefusedNamingTheKey(t *testing.T) {
 			if strings.Contains(err.Error(), secretTestValue) || strings.Contains(err.Error(), long) {
 				t.Errorf("the error quotes a value")
 			}
-			if n := len(d.monitor.Resources()); n != 0 {
+			if n := len(d.Monitor.Resources()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})
@@ -279,7 +267,7 @@ func TestParametersKeyInAnotherRegionIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "parametersKmsKeyArn") || !strings.Contains(err.Error(), "us-east-1") {
 		t.Fatalf("err = %v, want a refusal of the us-east-1 key", err)
 	}
-	for _, r := range d.monitor.Resources() {
+	for _, r := range d.Monitor.Resources() {
 		if r.Custom {
 			t.Errorf("%s was created before the error", r.Type)
 		}

@@ -14,7 +14,7 @@ import (
 )
 
 func TestTemplateChangesRollOutTerminateThenLaunch(t *testing.T) {
-	group := mustDeploy(t, nil).group()
+	group := mustDeploy(t, nil).Group()
 	refresh, ok := group["instanceRefresh"].(map[string]any)
 	if !ok {
 		t.Fatalf("instanceRefresh = %v, want it on by default", group["instanceRefresh"])
@@ -43,14 +43,14 @@ func TestTemplateChangesRollOutTerminateThenLaunch(t *testing.T) {
 		t.Errorf("instanceRefresh.preferences = %v, want exactly %v (autoRollback stays off)", prefs, want)
 	}
 
-	off := mustDeploy(t, &components.SelfHealingInstanceArgs{InstanceRefresh: pulumi.BoolRef(false)}).group()
+	off := mustDeploy(t, &components.SelfHealingInstanceArgs{InstanceRefresh: pulumi.BoolRef(false)}).Group()
 	if v, ok := off["instanceRefresh"]; ok && v != nil {
 		t.Errorf("InstanceRefresh false: instanceRefresh = %v, want unset", v)
 	}
 }
 
 func TestOnDemandGroupHasNoSpotOrWarmPool(t *testing.T) {
-	group := mustDeploy(t, nil).group()
+	group := mustDeploy(t, nil).Group()
 	for _, field := range []string{"mixedInstancesPolicy", "warmPool", "capacityRebalance"} {
 		if v, ok := group[field]; ok && v != nil {
 			t.Errorf("default group sets %s = %v", field, v)
@@ -62,8 +62,8 @@ func TestSpotIsAMixedInstancesPolicyOfSpotOnly(t *testing.T) {
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{
 		InstanceType: "t3.small", Spot: true, SpotInstanceTypes: []string{"t3a.small", "m5.large"},
 	})
-	lt := d.one("aws:ec2/launchTemplate:LaunchTemplate")
-	group := d.group()
+	lt := d.One("aws:ec2/launchTemplate:LaunchTemplate")
+	group := d.Group()
 	if v, ok := group["launchTemplate"]; ok && v != nil {
 		t.Errorf("group sets launchTemplate = %v beside mixedInstancesPolicy; AWS takes one or the other", v)
 	}
@@ -103,13 +103,13 @@ func TestSpotIsAMixedInstancesPolicyOfSpotOnly(t *testing.T) {
 	if got, ok := group["capacityRebalance"]; !ok || got != false {
 		t.Errorf("capacityRebalance = %v (set %v), want an explicit false", got, ok)
 	}
-	if got := d.launchTemplate()["instanceType"]; got != "t3.small" {
+	if got := d.LaunchTemplate()["instanceType"]; got != "t3.small" {
 		t.Errorf("launch template instanceType = %v, want instanceType t3.small", got)
 	}
 }
 
 func TestSpotWithInstanceTypeAlone(t *testing.T) {
-	group := mustDeploy(t, &components.SelfHealingInstanceArgs{InstanceType: "t4g.small", Spot: true}).group()
+	group := mustDeploy(t, &components.SelfHealingInstanceArgs{InstanceType: "t4g.small", Spot: true}).Group()
 	overrides, _ := path(group, "mixedInstancesPolicy", "launchTemplate", "overrides").([]any)
 	if len(overrides) != 1 || path(overrides, 0, "instanceType") != "t4g.small" {
 		t.Errorf("overrides = %v, want [t4g.small]", overrides)
@@ -117,7 +117,7 @@ func TestSpotWithInstanceTypeAlone(t *testing.T) {
 }
 
 func TestWarmPoolKeepsOneStoppedInstance(t *testing.T) {
-	group := mustDeploy(t, &components.SelfHealingInstanceArgs{WarmPool: true}).group()
+	group := mustDeploy(t, &components.SelfHealingInstanceArgs{WarmPool: true}).Group()
 	pool, ok := group["warmPool"].(map[string]any)
 	if !ok {
 		t.Fatalf("warmPool = %v", group["warmPool"])
@@ -136,7 +136,7 @@ func TestWarmPoolKeepsOneStoppedInstance(t *testing.T) {
 func TestNoAutoScalingPermissionIsWidened(t *testing.T) {
 	doc := mustDeploy(t, &components.SelfHealingInstanceArgs{
 		AppHealthCheck: &components.AppHealthCheck{Command: pulumi.String("true")},
-	}).rolePolicy()
+	}).RolePolicy()
 	actions := map[string]bool{}
 	for _, st := range doc.Statement {
 		for _, action := range st.Action {
@@ -205,7 +205,7 @@ func TestCombinationsThatCannotWorkAreRefused(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			if n := len(d.monitor.Resources()); n != 0 {
+			if n := len(d.Monitor.Resources()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})
@@ -239,7 +239,7 @@ func TestSpotTypesMustRunTheImage(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			for _, r := range d.monitor.Resources() {
+			for _, r := range d.Monitor.Resources() {
 				if r.Custom {
 					t.Errorf("%s %s was created before the error", r.Type, r.Name)
 				}
@@ -262,11 +262,11 @@ func manyTypes(n int) []string {
 func TestGroupFollowsTheTemplatesLatestVersion(t *testing.T) {
 	seventh := func(a *fake.Account) { a.LaunchTemplateVersion = 7 }
 	d := mustDeploy(t, nil, seventh)
-	if got := path(d.group(), "launchTemplate", "version"); got != "7" {
+	if got := path(d.Group(), "launchTemplate", "version"); got != "7" {
 		t.Errorf("launchTemplate.version = %v, want the template's latestVersion \"7\"", got)
 	}
 	d = mustDeploy(t, &components.SelfHealingInstanceArgs{Spot: true}, seventh)
-	if got := path(d.group(), "mixedInstancesPolicy", "launchTemplate", "launchTemplateSpecification", "version"); got != "7" {
+	if got := path(d.Group(), "mixedInstancesPolicy", "launchTemplate", "launchTemplateSpecification", "version"); got != "7" {
 		t.Errorf("mixedInstancesPolicy launchTemplateSpecification.version = %v, want \"7\"", got)
 	}
 }

@@ -25,11 +25,11 @@ func withSchedule(s *components.ScheduleArgs) *components.SelfHealingInstanceArg
 
 func TestScheduleStopsAndStartsTheGroup(t *testing.T) {
 	d := mustDeploy(t, withSchedule(officeHours()))
-	actions := d.monitor.ByType(scheduleType)
+	actions := d.Monitor.ByType(scheduleType)
 	if len(actions) != 2 {
 		t.Fatalf("want 2 scheduled actions, got %d", len(actions))
 	}
-	group := d.group()
+	group := d.Group()
 	want := map[string]map[string]any{
 		"bastion-stop":  {"scheduledActionName": "office-hours-stop", "recurrence": "0 19 * * MON-FRI", "minSize": 0.0, "maxSize": 0.0, "desiredCapacity": 0.0},
 		"bastion-start": {"scheduledActionName": "office-hours-start", "recurrence": "0 8 * * MON-FRI", "minSize": 1.0, "maxSize": 1.0, "desiredCapacity": 1.0},
@@ -66,7 +66,7 @@ func TestScheduleStopsAndStartsTheGroup(t *testing.T) {
 func TestScheduleExpressionsAreSentInOneSpelling(t *testing.T) {
 	d := mustDeploy(t, withSchedule(&components.ScheduleArgs{Stop: "  30  18 *   * mon-fri ", Start: "0 7 1-31/2 jan,jul *", TimeZone: "America/New_York"}))
 	got := map[string]any{}
-	for _, r := range d.monitor.ByType(scheduleType) {
+	for _, r := range d.Monitor.ByType(scheduleType) {
 		got[r.Name] = inputs(r)["recurrence"]
 	}
 	if got["bastion-stop"] != "30 18 * * MON-FRI" || got["bastion-start"] != "0 7 1-31/2 JAN,JUL *" {
@@ -80,7 +80,7 @@ func TestAScheduleMakesPulumiLeaveTheGroupSizesAlone(t *testing.T) {
 	sizes := []string{"minSize", "maxSize", "desiredCapacity"}
 
 	d := mustDeploy(t, withSchedule(officeHours()))
-	group := d.one("aws:autoscaling/group:Group")
+	group := d.One("aws:autoscaling/group:Group")
 	if !slices.Equal(slices.Sorted(slices.Values(group.IgnoreChanges)), slices.Sorted(slices.Values(sizes))) {
 		t.Errorf("group ignoreChanges = %v, want exactly %v", group.IgnoreChanges, sizes)
 	}
@@ -92,17 +92,17 @@ func TestAScheduleMakesPulumiLeaveTheGroupSizesAlone(t *testing.T) {
 		}
 	}
 	// The schedule leaves the capacity wait as it is without one.
-	if got, want := inputs(group)["waitForCapacityTimeout"], mustDeploy(t, nil).group()["waitForCapacityTimeout"]; got != want {
+	if got, want := inputs(group)["waitForCapacityTimeout"], mustDeploy(t, nil).Group()["waitForCapacityTimeout"]; got != want {
 		t.Errorf("group waitForCapacityTimeout = %v, want %v, as without a schedule", got, want)
 	}
 
 	// Without a schedule nobody else changes the sizes, and Pulumi must
 	// put them back if someone does.
-	plain := mustDeploy(t, nil).one("aws:autoscaling/group:Group")
+	plain := mustDeploy(t, nil).One("aws:autoscaling/group:Group")
 	if len(plain.IgnoreChanges) != 0 {
 		t.Errorf("group without a schedule ignores changes to %v", plain.IgnoreChanges)
 	}
-	if n := len(mustDeploy(t, nil).monitor.ByType(scheduleType)); n != 0 {
+	if n := len(mustDeploy(t, nil).Monitor.ByType(scheduleType)); n != 0 {
 		t.Errorf("%d scheduled actions without a schedule", n)
 	}
 }
@@ -164,7 +164,7 @@ func TestInvalidSchedulesNameTheFieldAndWhatIsAllowed(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			if n := len(d.monitor.Resources()); n != 0 {
+			if n := len(d.Monitor.Resources()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})

@@ -14,7 +14,7 @@ func TestOptionalChildrenAreParentedToTheComponent(t *testing.T) {
 	args.Logs = &components.LogsArgs{RetentionDays: pulumi.IntRef(14)}
 	d := mustDeploy(t, args)
 	var seen int
-	for _, r := range d.monitor.Resources() {
+	for _, r := range d.Monitor.Resources() {
 		if r.Type != typeParameter && r.Type != typeLogGroup {
 			continue
 		}

@@ -14,7 +14,7 @@ import (
 )
 
 func TestGroupHoldsExactlyOneInstance(t *testing.T) {
-	group := mustDeploy(t, nil).group()
+	group := mustDeploy(t, nil).Group()
 	for _, field := range []string{"minSize", "maxSize", "desiredCapacity"} {
 		if got := group[field]; got != 1.0 {
 			t.Errorf("group %s = %v, want 1", field, got)
@@ -26,7 +26,7 @@ func TestGroupHoldsExactlyOneInstance(t *testing.T) {
 }
 
 func TestGroupNameIsDeterministic(t *testing.T) {
-	group := mustDeploy(t, nil).group()
+	group := mustDeploy(t, nil).Group()
 	want := components.AutoScalingGroupName(testProject, testStack, testName)
 	if group["name"] != want || want != "proj-test-bastion" {
 		t.Errorf("group name = %v, want %q (= proj-test-bastion)", group["name"], want)
@@ -35,8 +35,8 @@ func TestGroupNameIsDeterministic(t *testing.T) {
 
 func TestGroupLaunchesTheTemplatesExactVersion(t *testing.T) {
 	d := mustDeploy(t, nil)
-	lt := d.one("aws:ec2/launchTemplate:LaunchTemplate")
-	ref := d.group()["launchTemplate"]
+	lt := d.One("aws:ec2/launchTemplate:LaunchTemplate")
+	ref := d.Group()["launchTemplate"]
 	if got := path(ref, "id"); got != lt.ID {
 		t.Errorf("group launchTemplate.id = %v, want %s", got, lt.ID)
 	}
@@ -47,7 +47,7 @@ func TestGroupLaunchesTheTemplatesExactVersion(t *testing.T) {
 }
 
 func TestLaunchTemplateRequiresIMDSv2(t *testing.T) {
-	metadata := mustDeploy(t, nil).launchTemplate()["metadataOptions"]
+	metadata := mustDeploy(t, nil).LaunchTemplate()["metadataOptions"]
 	if got := path(metadata, "httpTokens"); got != "required" {
 		t.Errorf("metadataOptions.httpTokens = %v, want required", got)
 	}
@@ -58,7 +58,7 @@ func TestLaunchTemplateRequiresIMDSv2(t *testing.T) {
 		t.Errorf("default hop limit = %v, want 1", got)
 	}
 
-	metadata = mustDeploy(t, &components.SelfHealingInstanceArgs{MetadataHopLimit: pulumi.IntRef(2)}).launchTemplate()["metadataOptions"]
+	metadata = mustDeploy(t, &components.SelfHealingInstanceArgs{MetadataHopLimit: pulumi.IntRef(2)}).LaunchTemplate()["metadataOptions"]
 	if got := path(metadata, "httpPutResponseHopLimit"); got != 2.0 {
 		t.Errorf("configured hop limit = %v, want 2", got)
 	}
@@ -78,7 +78,7 @@ func TestRootVolumeIsEncryptedGP3OnTheImagesRootDevice(t *testing.T) {
 		{"pinned image with another root device", &components.SelfHealingInstanceArgs{AmiID: "ami-0ccccccccccccccc1", RootVolumeSizeGiB: 30}, "/dev/sda1", 30.0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mappings, _ := mustDeploy(t, tc.args, sdaImage).launchTemplate()["blockDeviceMappings"].([]any)
+			mappings, _ := mustDeploy(t, tc.args, sdaImage).LaunchTemplate()["blockDeviceMappings"].([]any)
 			if len(mappings) != 1 {
 				t.Fatalf("want one block device mapping, got %v", mappings)
 			}
@@ -97,7 +97,7 @@ func TestRootVolumeIsEncryptedGP3OnTheImagesRootDevice(t *testing.T) {
 
 func TestInstanceGetsAPublicIPv4AtLaunch(t *testing.T) {
 	d := mustDeploy(t, nil)
-	lt := d.launchTemplate()
+	lt := d.LaunchTemplate()
 	nic := path(lt, "networkInterfaces", 0)
 	if got := path(nic, "associatePublicIpAddress"); got != "true" {
 		t.Errorf("networkInterfaces[0].associatePublicIpAddress = %v, want \"true\"", got)
@@ -105,7 +105,7 @@ func TestInstanceGetsAPublicIPv4AtLaunch(t *testing.T) {
 	if got := path(nic, "deviceIndex"); got != 0.0 {
 		t.Errorf("networkInterfaces[0].deviceIndex = %v, want 0", got)
 	}
-	sg := d.one("aws:ec2/securityGroup:SecurityGroup")
+	sg := d.One("aws:ec2/securityGroup:SecurityGroup")
 	if got := path(nic, "securityGroups"); !slices.Equal(toStrings(got), []string{sg.ID}) {
 		t.Errorf("networkInterfaces[0].securityGroups = %v, want [%s]", got, sg.ID)
 	}
@@ -122,7 +122,7 @@ func TestInstanceGetsAPublicIPv4AtLaunch(t *testing.T) {
 }
 
 func TestLaunchTemplateTagsInstanceAndVolumes(t *testing.T) {
-	specs, _ := mustDeploy(t, &components.SelfHealingInstanceArgs{Tags: pulumi.ToStringMap(map[string]string{"team": "ops"})}).launchTemplate()["tagSpecifications"].([]any)
+	specs, _ := mustDeploy(t, &components.SelfHealingInstanceArgs{Tags: pulumi.ToStringMap(map[string]string{"team": "ops"})}).LaunchTemplate()["tagSpecifications"].([]any)
 	got := map[string]any{}
 	for _, spec := range specs {
 		got[path(spec, "resourceType").(string)] = path(spec, "tags")
@@ -135,7 +135,7 @@ func TestLaunchTemplateTagsInstanceAndVolumes(t *testing.T) {
 }
 
 func TestGroupTagsPropagateAtLaunch(t *testing.T) {
-	tags, _ := mustDeploy(t, &components.SelfHealingInstanceArgs{Tags: pulumi.ToStringMap(map[string]string{"team": "ops"})}).group()["tags"].([]any)
+	tags, _ := mustDeploy(t, &components.SelfHealingInstanceArgs{Tags: pulumi.ToStringMap(map[string]string{"team": "ops"})}).Group()["tags"].([]any)
 	keys := []string{}
 	for _, tag := range tags {
 		keys = append(keys, path(tag, "key").(string))
@@ -150,15 +150,15 @@ func TestGroupTagsPropagateAtLaunch(t *testing.T) {
 
 func TestUserDataTakesThisAllocation(t *testing.T) {
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{UserScript: pulumi.String("systemctl start app")})
-	eip := d.one("aws:ec2/eip:Eip")
-	group, _ := d.group()["name"].(string)
+	eip := d.One("aws:ec2/eip:Eip")
+	group, _ := d.Group()["name"].(string)
 	want, err := userdata.Render(userdata.Params{AllocationID: eip.ID, UserScript: "systemctl start app",
 		FailureReport: &userdata.FailureReportParams{GroupName: group},
 		LaunchGate:    &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := d.bootScript(); got != want {
+	if got := d.BootScript(); got != want {
 		t.Errorf("user data is not the boot script rendered for %s:\n%s", eip.ID, got)
 	}
 }
@@ -170,7 +170,7 @@ func TestSecretUserScriptsStaySecret(t *testing.T) {
 			script = pulumi.ToSecret(script).(pulumi.StringOutput)
 		}
 		d := mustDeploy(t, &components.SelfHealingInstanceArgs{UserScript: script})
-		userData := d.one("aws:ec2/launchTemplate:LaunchTemplate").Inputs["userData"]
+		userData := d.One("aws:ec2/launchTemplate:LaunchTemplate").Inputs["userData"]
 		if got := userData.ContainsSecrets(); got != secret {
 			t.Errorf("secret user script=%v: user data secret = %v", secret, got)
 		}
@@ -180,7 +180,7 @@ func TestSecretUserScriptsStaySecret(t *testing.T) {
 func TestEveryChildIsParentedToTheComponent(t *testing.T) {
 	// With every optional child: a data volume and its snapshot policy.
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5, Snapshots: &components.SnapshotArgs{TimeUTC: "03:00"}}))
-	resources := d.monitor.Resources()
+	resources := d.Monitor.Resources()
 	if len(resources) < 12 {
 		t.Fatalf("want the component and at least 11 children, got %d resources", len(resources))
 	}
@@ -200,43 +200,45 @@ func TestEveryChildIsParentedToTheComponent(t *testing.T) {
 
 func TestOutputsAreExportedAndRegistered(t *testing.T) {
 	d := mustDeploy(t, withVolume(components.DataVolumeArgs{SizeGiB: 5}))
-	eip := d.one("aws:ec2/eip:Eip")
+	eip := d.One("aws:ec2/eip:Eip")
 	want := map[string]any{
 		"publicIp":             path(fakeOutputs(eip), "publicIp"),
 		"publicDns":            path(fakeOutputs(eip), "publicDns"),
 		"allocationId":         eip.ID,
 		"autoScalingGroupName": "proj-test-bastion",
-		"launchTemplateId":     d.one("aws:ec2/launchTemplate:LaunchTemplate").ID,
-		"instanceRoleArn":      path(fakeOutputs(d.one("aws:iam/role:Role")), "arn"),
-		"securityGroupId":      d.one("aws:ec2/securityGroup:SecurityGroup").ID,
-		"dataVolumeId":         d.one(typeVolume).ID,
+		"launchTemplateId":     d.One("aws:ec2/launchTemplate:LaunchTemplate").ID,
+		"instanceRoleArn":      path(fakeOutputs(d.One("aws:iam/role:Role")), "arn"),
+		"instanceRoleName":     path(fakeOutputs(d.One("aws:iam/role:Role")), "name"),
+		"securityGroupId":      d.One("aws:ec2/securityGroup:SecurityGroup").ID,
+		"dataVolumeId":         d.One(typeVolume).ID,
+		"dataVolumeMountPath":  "/data",
 		"url":                  "http://" + path(fakeOutputs(eip), "publicIp").(string),
 	}
 	for name, value := range want {
 		if value == nil || value == "" {
 			t.Fatalf("test setup: no expected value for %s", name)
 		}
-		if d.outputs[name] != value {
-			t.Errorf("output %s = %v, want %v", name, d.outputs[name], value)
+		if d.Outputs[name] != value {
+			t.Errorf("output %s = %v, want %v", name, d.Outputs[name], value)
 		}
 	}
 	// Off by default, and empty rather than missing.
-	if got, ok := d.outputs["notificationTopicArn"]; !ok || got != "" {
+	if got, ok := d.Outputs["notificationTopicArn"]; !ok || got != "" {
 		t.Errorf("output notificationTopicArn = %#v, want \"\"", got)
 	}
-	if len(d.outputs) != len(want)+1 {
-		t.Errorf("outputs = %v, want exactly %d", d.outputs, len(want)+1)
+	if len(d.Outputs) != len(want)+1 {
+		t.Errorf("outputs = %v, want exactly %d", d.Outputs, len(want)+1)
 	}
 }
 
 func TestRetainOnDeleteKeepsTheAddress(t *testing.T) {
-	if mustDeploy(t, nil).one("aws:ec2/eip:Eip").RetainOnDelete {
+	if mustDeploy(t, nil).One("aws:ec2/eip:Eip").RetainOnDelete {
 		t.Error("the Elastic IP is retained on delete by default")
 	}
-	if !mustDeploy(t, &components.SelfHealingInstanceArgs{RetainOnDelete: true}).one("aws:ec2/eip:Eip").RetainOnDelete {
+	if !mustDeploy(t, &components.SelfHealingInstanceArgs{RetainOnDelete: true}).One("aws:ec2/eip:Eip").RetainOnDelete {
 		t.Error("retainOnDelete: the Elastic IP is not retained")
 	}
-	eip := inputs(mustDeploy(t, nil).one("aws:ec2/eip:Eip"))
+	eip := inputs(mustDeploy(t, nil).One("aws:ec2/eip:Eip"))
 	if eip["domain"] != "vpc" {
 		t.Errorf("eip domain = %v, want vpc", eip["domain"])
 	}
@@ -245,16 +247,16 @@ func TestRetainOnDeleteKeepsTheAddress(t *testing.T) {
 func TestExistingAllocationIsUsedNotCreated(t *testing.T) {
 	const existing = "eipalloc-0123456789abcdef0"
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{AllocationID: pulumi.String(existing)})
-	if eips := d.monitor.ByType("aws:ec2/eip:Eip"); len(eips) != 0 {
+	if eips := d.Monitor.ByType("aws:ec2/eip:Eip"); len(eips) != 0 {
 		t.Errorf("created %d Elastic IPs, want none with an existing allocationId", len(eips))
 	}
-	if d.outputs["allocationId"] != existing || d.outputs["publicIp"] != "198.51.100.10" {
-		t.Errorf("outputs allocationId=%v publicIp=%v, want %s and the address's own IP", d.outputs["allocationId"], d.outputs["publicIp"], existing)
+	if d.Outputs["allocationId"] != existing || d.Outputs["publicIp"] != "198.51.100.10" {
+		t.Errorf("outputs allocationId=%v publicIp=%v, want %s and the address's own IP", d.Outputs["allocationId"], d.Outputs["publicIp"], existing)
 	}
-	if !strings.Contains(d.bootScript(), "allocation_id='"+existing+"'") {
+	if !strings.Contains(d.BootScript(), "allocation_id='"+existing+"'") {
 		t.Error("the boot script does not take the existing allocation")
 	}
-	resources := d.rolePolicy().Statement[0].Resource
+	resources := d.RolePolicy().Statement[0].Resource
 	if !slices.Contains(resources, "arn:aws:ec2:eu-west-1:123456789012:elastic-ip/"+existing) {
 		t.Errorf("policy resources %v do not name the existing allocation", resources)
 	}
@@ -266,21 +268,21 @@ func TestSubnets(t *testing.T) {
 			// A non-default subnet in the default VPC must not be used.
 			a.Subnets = append(a.Subnets, fake.Subnet{ID: "subnet-0de1a0000000000d9", VpcID: a.DefaultVpcID, AvailabilityZone: "eu-west-1a"})
 		})
-		got := toStrings(d.group()["vpcZoneIdentifiers"])
+		got := toStrings(d.Group()["vpcZoneIdentifiers"])
 		want := []string{"subnet-0de1a0000000000a1", "subnet-0de1a0000000000b1", "subnet-0de1a0000000000c1"}
 		if !slices.Equal(got, want) {
 			t.Errorf("vpcZoneIdentifiers = %v, want the default subnets %v", got, want)
 		}
-		if sg := inputs(d.one("aws:ec2/securityGroup:SecurityGroup")); sg["vpcId"] != "vpc-0de1a0000000000f1" {
+		if sg := inputs(d.One("aws:ec2/securityGroup:SecurityGroup")); sg["vpcId"] != "vpc-0de1a0000000000f1" {
 			t.Errorf("security group vpcId = %v, want the default VPC", sg["vpcId"])
 		}
 	})
 	t.Run("configured", func(t *testing.T) {
 		d := mustDeploy(t, &components.SelfHealingInstanceArgs{SubnetIDs: pulumi.ToStringArray([]string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"})}, customVPC)
-		if got := toStrings(d.group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}) {
+		if got := toStrings(d.Group()["vpcZoneIdentifiers"]); !slices.Equal(got, []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}) {
 			t.Errorf("vpcZoneIdentifiers = %v, want the configured subnets", got)
 		}
-		if sg := inputs(d.one("aws:ec2/securityGroup:SecurityGroup")); sg["vpcId"] != "vpc-0aaaaaaaaaaaaaaa0" {
+		if sg := inputs(d.One("aws:ec2/securityGroup:SecurityGroup")); sg["vpcId"] != "vpc-0aaaaaaaaaaaaaaa0" {
 			t.Errorf("security group vpcId = %v, want the subnets' VPC", sg["vpcId"])
 		}
 	})
@@ -307,7 +309,7 @@ func TestImageFollowsTheInstanceTypesArchitecture(t *testing.T) {
 				a.ArchitectureFor = nil
 				a.InstanceTypes[tc.instanceType] = strings.Fields(tc.archs)
 			})
-			if got := d.launchTemplate()["imageId"]; got != tc.wantImage {
+			if got := d.LaunchTemplate()["imageId"]; got != tc.wantImage {
 				t.Errorf("imageId = %v, want %s (Amazon Linux 2023 for %s)", got, tc.wantImage, tc.archs)
 			}
 		})
@@ -316,7 +318,7 @@ func TestImageFollowsTheInstanceTypesArchitecture(t *testing.T) {
 		d := mustDeploy(t, &components.SelfHealingInstanceArgs{AmiID: "ami-0ccccccccccccccc2"}, func(a *fake.Account) {
 			a.Images["ami-0ccccccccccccccc2"] = fake.Image{Architecture: "x86_64", RootDeviceName: "/dev/xvda", SizeGiB: 8}
 		})
-		if got := d.launchTemplate()["imageId"]; got != "ami-0ccccccccccccccc2" {
+		if got := d.LaunchTemplate()["imageId"]; got != "ami-0ccccccccccccccc2" {
 			t.Errorf("imageId = %v, want the pinned AMI", got)
 		}
 	})
@@ -324,12 +326,12 @@ func TestImageFollowsTheInstanceTypesArchitecture(t *testing.T) {
 
 func TestGroupWaitsForTheInstancePermissions(t *testing.T) {
 	d := mustDeploy(t, nil)
-	deps := d.one("aws:autoscaling/group:Group").Dependencies
+	deps := d.One("aws:autoscaling/group:Group").Dependencies
 	for _, typeToken := range []string{
 		"aws:iam/rolePolicy:RolePolicy",
 		"aws:iam/instanceProfile:InstanceProfile",
 	} {
-		urn := d.one(typeToken).URN
+		urn := d.One(typeToken).URN
 		if urn == "" || !slices.Contains(deps, urn) {
 			t.Errorf("the group does not depend on %s (%s); its dependencies are %v", typeToken, urn, deps)
 		}
@@ -338,7 +340,7 @@ func TestGroupWaitsForTheInstancePermissions(t *testing.T) {
 
 func TestSecurityGroup(t *testing.T) {
 	t.Run("opens nothing by default", func(t *testing.T) {
-		sg := inputs(mustDeploy(t, nil).one("aws:ec2/securityGroup:SecurityGroup"))
+		sg := inputs(mustDeploy(t, nil).One("aws:ec2/securityGroup:SecurityGroup"))
 		if ingress, ok := sg["ingress"]; ok && len(ingress.([]any)) > 0 {
 			t.Errorf("default ingress = %v, want none", ingress)
 		}
@@ -350,7 +352,7 @@ func TestSecurityGroup(t *testing.T) {
 	t.Run("configured rules, IPv4 and IPv6 apart", func(t *testing.T) {
 		sg := inputs(mustDeploy(t, &components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{
 			{Description: "HTTPS", Protocol: "tcp", FromPort: 443, ToPort: 443, CidrBlocks: pulumi.ToStringArray([]string{"203.0.113.0/24", "2001:db8::/32"})},
-		}}).one("aws:ec2/securityGroup:SecurityGroup"))
+		}}).One("aws:ec2/securityGroup:SecurityGroup"))
 		rule := path(sg, "ingress", 0)
 		if path(rule, "fromPort") != 443.0 || path(rule, "toPort") != 443.0 || path(rule, "protocol") != "tcp" {
 			t.Errorf("ingress[0] = %v, want tcp 443", rule)
@@ -370,7 +372,7 @@ var ec2Text = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}$`
 func TestSecurityGroupTextsUseOnlyCharactersEC2Accepts(t *testing.T) {
 	sg := inputs(mustDeploy(t, &components.SelfHealingInstanceArgs{Ingress: []components.IngressRule{
 		{Description: "HTTPS (public)", Protocol: "tcp", FromPort: 443, ToPort: 443, CidrBlocks: pulumi.ToStringArray([]string{"0.0.0.0/0"})},
-	}}).one("aws:ec2/securityGroup:SecurityGroup"))
+	}}).One("aws:ec2/securityGroup:SecurityGroup"))
 	texts := []any{sg["description"], path(sg, "egress", 0, "description"), path(sg, "ingress", 0, "description")}
 	for _, text := range texts {
 		if s, ok := text.(string); !ok || !ec2Text.MatchString(s) {

@@ -52,7 +52,7 @@ func TestInvalidArgumentsAreRefusedBeforeAnythingIsCreated(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			if n := len(d.monitor.Resources()); n != 0 {
+			if n := len(d.Monitor.Resources()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})
@@ -112,7 +112,7 @@ func TestLookupsThatContradictTheArgumentsAreRefused(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			for _, r := range d.monitor.Resources() {
+			for _, r := range d.Monitor.Resources() {
 				if r.Custom {
 					t.Errorf("%s %s was created before the error", r.Type, r.Name)
 				}
@@ -162,7 +162,7 @@ func TestTheBootScriptChecksTheDataVolumeAtPreview(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
 			}
-			for _, r := range d.monitor.Resources() {
+			for _, r := range d.Monitor.Resources() {
 				if r.Custom {
 					t.Errorf("%s %s was created before the error", r.Type, r.Name)
 				}
@@ -224,7 +224,7 @@ func TestTheBootScriptIsCheckedWithTheRealValues(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "16384-byte user-data limit") {
 		t.Errorf("a %d-byte user script that does not fit: err = %v, want the user-data limit named", n, err)
 	}
-	for _, r := range d.monitor.Resources() {
+	for _, r := range d.Monitor.Resources() {
 		if r.Custom {
 			t.Errorf("%s %s was created before the refusal", r.Type, r.Name)
 		}
@@ -238,7 +238,7 @@ func TestTheBootScriptIsCheckedWithTheRealValues(t *testing.T) {
 // when the launch template is created.
 func TestTheStandInIDCompressesLikeARealOne(t *testing.T) {
 	group := components.AutoScalingGroupName(testProject, testStack, testName)
-	allocated := mustDeploy(t, &components.SelfHealingInstanceArgs{}).one("aws:ec2/eip:Eip").ID
+	allocated := mustDeploy(t, &components.SelfHealingInstanceArgs{}).One("aws:ec2/eip:Eip").ID
 	fits := func(n int) bool {
 		args := components.SelfHealingInstanceArgs{UserScript: pulumi.String(randomText(n))}
 		_, err := userdata.Encode(components.BootParamsInGroup(args, group, allocated, ""))
@@ -249,7 +249,7 @@ func TestTheStandInIDCompressesLikeARealOne(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "16384-byte user-data limit") {
 		t.Errorf("a %d-byte user script that does not fit beside %s: err = %v, want the user-data limit named", n, allocated, err)
 	}
-	for _, r := range d.monitor.Resources() {
+	for _, r := range d.Monitor.Resources() {
 		if r.Custom {
 			t.Errorf("%s %s was created before the refusal", r.Type, r.Name)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/internal/deploytest"
 	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/lab/internal/agentschema"
 	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator"
@@ -55,7 +56,7 @@ func TestLogGroupPolicyAndAgentConfigNameTheSameThings(t *testing.T) {
 				d := mustDeploy(t, args, func(a *fake.Account) { account = a })
 
 				// The stack: the one log group, and its name.
-				group := inputs(d.one(typeLogGroup))
+				group := deploytest.Inputs(d.One(typeLogGroup))
 				groupName, _ := group["name"].(string)
 				if groupName != components.LogGroupName(testProject, testStack, testName) {
 					t.Fatalf("log group %q, want %q", groupName, components.LogGroupName(testProject, testStack, testName))
@@ -65,7 +66,7 @@ func TestLogGroupPolicyAndAgentConfigNameTheSameThings(t *testing.T) {
 				}
 
 				// The agent configuration the boot script hands over.
-				h, err := agentschema.ConfigFromBootScript(context.Background(), emulator.InstanceRoot(t.TempDir()), d.bootScript())
+				h, err := agentschema.ConfigFromBootScript(context.Background(), emulator.InstanceRoot(t.TempDir()), d.BootScript())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -98,7 +99,7 @@ func TestLogGroupPolicyAndAgentConfigNameTheSameThings(t *testing.T) {
 				// The policy: the agent's calls, on this group and its
 				// streams, where a stream's ARN is
 				// <group ARN>:log-stream:<name>.
-				st := statement(t, d.rolePolicy(), "ShipLogsToThisLogGroup")
+				st := deploytest.Statement(t, d.RolePolicy(), "ShipLogsToThisLogGroup")
 				groupARN := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", account.Partition, account.Region, account.AccountID, groupName)
 				if !slices.Equal(st.Resource, []string{groupARN, groupARN + ":*"}) {
 					t.Errorf("the logs statement is on %v, want %s and %s:*", st.Resource, groupARN, groupARN)
