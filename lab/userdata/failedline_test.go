@@ -74,7 +74,7 @@ func TestFailedLineNamesTheSourceFileAndLine(t *testing.T) {
 // starts with command.
 func sourceLineOf(t *testing.T, file, command string) int {
 	t.Helper()
-	text, err := os.ReadFile(filepath.Join("sh", file))
+	text, err := os.ReadFile(filepath.Join("..", "..", "userdata", "sh", file))
 	if err != nil {
 		t.Fatal(err)
 	}
