@@ -1,6 +1,7 @@
 package components
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -107,6 +108,12 @@ func lookupDefaultPlacement(ctx *pulumi.Context, opts ...pulumi.InvokeOption) (p
 		return placement{}, fmt.Errorf("subnetIds: unset, so the default VPC is used, but looking it up failed "+
 			"(does this region have one?); set subnetIds to public subnets of one VPC: %w", err)
 	}
+	// AWS answers with a VPC or an error; an empty answer comes from test
+	// mocks that do not know the lookup.
+	if vpc.Id == "" {
+		return placement{}, errors.New("subnetIds: unset, and the lookup of the default VPC (aws:ec2/getVpc:getVpc) answered no VPC; " +
+			"set subnetIds, or, under Pulumi's mocks, answer the component's lookups (components/selfhealingtest)")
+	}
 	subnets, err := ec2.GetSubnets(ctx, &ec2.GetSubnetsArgs{Filters: []ec2.GetSubnetsFilter{
 		{Name: "vpc-id", Values: []string{vpc.Id}},
 		{Name: "default-for-az", Values: []string{"true"}},
@@ -191,6 +198,12 @@ func amazonLinuxArchitecture(supported []string) (string, error) {
 		if slices.Contains(supported, arch) {
 			return arch, nil
 		}
+	}
+	// AWS lists at least one architecture for every instance type; none
+	// comes from test mocks that do not know the lookup.
+	if len(supported) == 0 {
+		return "", errors.New("the lookup of the instance type (aws:ec2/getInstanceType:getInstanceType) answered no architecture; " +
+			"under Pulumi's mocks, answer the component's lookups (components/selfhealingtest)")
 	}
 	return "", fmt.Errorf("supports %v, and Amazon Linux 2023 is built only for x86_64 and arm64; set amiId", supported)
 }

@@ -102,13 +102,13 @@ func TestANaiveMockAloneFails(t *testing.T) {
 		message string
 	}{
 		{"echoing arguments, default args", newConsumerMocks(), &components.SelfHealingInstanceArgs{},
-			"subnetIds: unset, and the default VPC  has no default subnets"},
+			"subnetIds: unset, and the lookup of the default VPC (aws:ec2/getVpc:getVpc) answered no VPC; set subnetIds, or, under Pulumi's mocks, answer the component's lookups (components/selfhealingtest)"},
 		{"echoing arguments, subnets given", newConsumerMocks(), withSubnets,
-			`instanceType "t3.micro": supports [], and Amazon Linux 2023 is built only for x86_64 and arm64; set amiId`},
+			`instanceType "t3.micro": the lookup of the instance type (aws:ec2/getInstanceType:getInstanceType) answered no architecture; under Pulumi's mocks, answer the component's lookups (components/selfhealingtest)`},
 		{"empty outputs, default args", emptyMocks{newConsumerMocks()}, &components.SelfHealingInstanceArgs{},
-			"subnetIds: unset, and the default VPC  has no default subnets"},
+			"subnetIds: unset, and the lookup of the default VPC (aws:ec2/getVpc:getVpc) answered no VPC; set subnetIds, or, under Pulumi's mocks, answer the component's lookups (components/selfhealingtest)"},
 		{"empty outputs, subnets given", emptyMocks{newConsumerMocks()}, withSubnets,
-			`instanceType "t3.micro": supports [], and Amazon Linux 2023 is built only for x86_64 and arm64; set amiId`},
+			`instanceType "t3.micro": the lookup of the instance type (aws:ec2/getInstanceType:getInstanceType) answered no architecture; under Pulumi's mocks, answer the component's lookups (components/selfhealingtest)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := runComponent(tc.naive, tc.args)
