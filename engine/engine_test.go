@@ -42,6 +42,23 @@ func want(t *testing.T, s Step, ok bool, counts map[apitype.OpType]int) {
 	}
 }
 
+// deployAsSynthShows previews a new stack, which must show the resources
+// synth shows, creates them, and runs `up` again, which must change
+// nothing. It returns how many resources the engine counts: synth's and
+// the stack itself.
+func deployAsSynthShows(t *testing.T, d *deployment, resources []string) int {
+	t.Helper()
+	all := len(resources) + 1
+	preview := d.preview("preview")
+	want(t, preview, true, map[apitype.OpType]int{apitype.OpCreate: all})
+	if got := preview.resourcesStepped(); strings.Join(got, "\n") != strings.Join(resources, "\n") {
+		t.Errorf("preview shows\n%s\nsynth shows\n%s", strings.Join(got, "\n"), strings.Join(resources, "\n"))
+	}
+	want(t, d.up("up"), true, map[apitype.OpType]int{apitype.OpCreate: all})
+	want(t, d.up("up-again"), true, map[apitype.OpType]int{apitype.OpSame: all})
+	return all
+}
+
 // TestDevStack deploys the dev stack under the real engine with the
 // stand-in AWS provider: what preview shows, no perpetual diff, drift
 // absorbed, changes that update what the provider's rules say, and a
@@ -49,18 +66,7 @@ func want(t *testing.T, s Step, ok bool, counts map[apitype.OpType]int) {
 func TestDevStack(t *testing.T) {
 	l := newLab(t)
 	d := l.stack("dev", "dev")
-	resources := synthResources(t, repoDir, "dev")
-	// The engine counts the stack itself too.
-	all := len(resources) + 1
-
-	preview := d.preview("preview")
-	want(t, preview, true, map[apitype.OpType]int{apitype.OpCreate: all})
-	if got := preview.resourcesStepped(); strings.Join(got, "\n") != strings.Join(resources, "\n") {
-		t.Errorf("preview shows\n%s\nsynth shows\n%s", strings.Join(got, "\n"), strings.Join(resources, "\n"))
-	}
-
-	want(t, d.up("up"), true, map[apitype.OpType]int{apitype.OpCreate: all})
-	want(t, d.up("up-again"), true, map[apitype.OpType]int{apitype.OpSame: all})
+	all := deployAsSynthShows(t, d, synthResources(t, repoDir, "dev"))
 
 	changed, err := standin.RunTheInstance(l.world)
 	if err != nil {
@@ -188,16 +194,7 @@ func TestTheCLIAcceptsTheProjectAsShipped(t *testing.T) {
 func TestFullStack(t *testing.T) {
 	l := newLab(t)
 	d := l.stack("full", "full")
-	resources := synthResources(t, repoDir, "full")
-	all := len(resources) + 1
-
-	preview := d.preview("preview")
-	want(t, preview, true, map[apitype.OpType]int{apitype.OpCreate: all})
-	if got := preview.resourcesStepped(); strings.Join(got, "\n") != strings.Join(resources, "\n") {
-		t.Errorf("preview shows\n%s\nsynth shows\n%s", strings.Join(got, "\n"), strings.Join(resources, "\n"))
-	}
-	want(t, d.up("up"), true, map[apitype.OpType]int{apitype.OpCreate: all})
-	want(t, d.up("up-again"), true, map[apitype.OpType]int{apitype.OpSame: all})
+	all := deployAsSynthShows(t, d, synthResources(t, repoDir, "full"))
 
 	changed, err := standin.RunTheInstance(l.world)
 	if err != nil {

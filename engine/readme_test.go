@@ -58,15 +58,7 @@ func TestReadmeStack(t *testing.T) {
 	l.sh("pulumi config set --secret --path 'secretParameters.db-password' " + secretValue)
 	d := l.stack(name, "")
 
-	resources := synthResources(t, l.dir, name)
-	all := len(resources) + 1
-	preview := d.preview("preview")
-	want(t, preview, true, map[apitype.OpType]int{apitype.OpCreate: all})
-	if got := preview.resourcesStepped(); strings.Join(got, "\n") != strings.Join(resources, "\n") {
-		t.Errorf("preview shows\n%s\nsynth shows\n%s", strings.Join(got, "\n"), strings.Join(resources, "\n"))
-	}
-	want(t, d.up("up"), true, map[apitype.OpType]int{apitype.OpCreate: all})
-	want(t, d.up("up-again"), true, map[apitype.OpType]int{apitype.OpSame: all})
+	all := deployAsSynthShows(t, d, synthResources(t, l.dir, name))
 
 	// As a user runs it. (The Automation API's Stack.Export passes
 	// --show-secrets, so it is not what a user sees.)
