@@ -150,16 +150,7 @@ func (c *Client) run(ctx context.Context) {
 	deadline := time.After(clientMaxRun)
 	ticker := time.NewTicker(ClientInterval)
 	defer ticker.Stop()
-	for n := 0; ; n++ {
-		select {
-		case <-c.stop:
-			return
-		case <-ctx.Done():
-			return
-		case <-deadline:
-			return
-		case <-ticker.C:
-		}
+	for n := 0; c.nextTick(ctx, deadline, ticker); n++ {
 		c.mu.Lock()
 		routed, lookedAt := c.current(&r, time.Now())
 		c.mu.Unlock()
@@ -205,15 +196,24 @@ func (c *Client) lookups(ctx context.Context, r *router) {
 			c.observe(r, holder, time.Now())
 		}
 		c.mu.Unlock()
-		select {
-		case <-c.stop:
+		if !c.nextTick(ctx, deadline, ticker) {
 			return
-		case <-ctx.Done():
-			return
-		case <-deadline:
-			return
-		case <-ticker.C:
 		}
+	}
+}
+
+// nextTick waits for the ticker's next interval, and reports false instead
+// once the client is stopped, ctx is done or the deadline has passed.
+func (c *Client) nextTick(ctx context.Context, deadline <-chan time.Time, ticker *time.Ticker) bool {
+	select {
+	case <-c.stop:
+		return false
+	case <-ctx.Done():
+		return false
+	case <-deadline:
+		return false
+	case <-ticker.C:
+		return true
 	}
 }
 
