@@ -58,8 +58,19 @@ type DataVolumeArgs struct {
 	// component creates is formatted under the same checks without it.
 	FormatIfBlank bool `pulumi:"formatIfBlank,optional"`
 
+	// SnapshotID creates the volume from an EBS snapshot, such as
+	// "snap-0123456789abcdef0", instead of empty: a new stack that starts
+	// with another's data. It may be another resource's output. Not with
+	// [DataVolumeArgs.VolumeID]. The volume is encrypted either way; EBS
+	// encrypts a volume created from an unencrypted snapshot. EBS creates
+	// the volume once: a new snapshot id later would replace it, which the
+	// default deletion policy refuses. A restored volume is never
+	// formatted.
+	SnapshotID pulumi.StringInput `pulumi:"snapshotId,optional"`
 	// SizeGiB sizes the volume the component creates; required without
-	// [DataVolumeArgs.VolumeID].
+	// [DataVolumeArgs.VolumeID] or [DataVolumeArgs.SnapshotID]. From a
+	// snapshot, unset means the snapshot's size, and a size must be at
+	// least the snapshot's.
 	SizeGiB int `pulumi:"sizeGiB,optional"`
 	// VolumeType is "gp3" (default), "gp2", "io1" or "io2".
 	VolumeType string `pulumi:"volumeType,optional"`
@@ -100,6 +111,10 @@ type DataVolumeArgs struct {
 	// Snapshots, when set, takes daily snapshots of the volume with Amazon
 	// Data Lifecycle Manager.
 	Snapshots *SnapshotArgs `pulumi:"snapshots,optional"`
+	// EBSHealthCheck turns on the group's Amazon EBS health check: an
+	// instance whose attached volumes fail their I/O status checks, or
+	// cannot be reached, is replaced. Nil means true.
+	EBSHealthCheck *bool `pulumi:"ebsHealthCheck,optional"`
 }
 
 // SnapshotArgs schedule daily snapshots of the data volume.
@@ -130,6 +145,7 @@ func (v DataVolumeArgs) WithDefaults() DataVolumeArgs {
 	}
 	v.AttachTimeoutSeconds = orDefault(v.AttachTimeoutSeconds, DefaultDataVolumeAttachTimeoutSeconds)
 	v.ForceDetach = orDefault(v.ForceDetach, true)
+	v.EBSHealthCheck = orDefault(v.EBSHealthCheck, true)
 	if v.VolumeID == "" && v.DeletionPolicy == "" {
 		v.DeletionPolicy = DefaultDataVolumeDeletionPolicy
 	}
@@ -175,6 +191,7 @@ func (v DataVolumeArgs) validate() []error {
 			{"sizeGiB", v.SizeGiB != 0}, {"volumeType", v.VolumeType != ""}, {"iops", v.IOPS != 0},
 			{"throughputMiBps", v.ThroughputMiBps != 0}, {"kmsKeyArn", isSet(v.KMSKeyARN)},
 			{"availabilityZone", v.AvailabilityZone != ""}, {"deletionPolicy", v.DeletionPolicy != ""},
+			{"snapshotId", isSet(v.SnapshotID)},
 		} {
 			if field.set {
 				bad("%s: set together with volumeId %q; an existing volume keeps its own, so leave %s unset", field.name, v.VolumeID, field.name)
@@ -216,12 +233,21 @@ func (v DataVolumeArgs) validateNewVolume() []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("dataVolume."+format, args...)) }
 
+	fromSnapshot := isSet(v.SnapshotID)
+	if snapshot, known := knownString(v.SnapshotID); known && fromSnapshot {
+		if err := checkSnapshotID(snapshot); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// From a snapshot, an unset size is the snapshot's, which lookup knows.
+	sizeKnown := v.SizeGiB != 0 || !fromSnapshot
 	minSize := 1
 	if v.VolumeType == "io1" || v.VolumeType == "io2" {
 		minSize = 4
 	}
-	if v.SizeGiB < minSize || v.SizeGiB > 16384 {
-		bad("sizeGiB %d: want %d to 16384 GiB for %s (required unless volumeId adopts an existing volume)", v.SizeGiB, minSize, v.VolumeType)
+	if sizeKnown && (v.SizeGiB < minSize || v.SizeGiB > 16384) {
+		bad("sizeGiB %d: want %d to 16384 GiB for %s (required unless volumeId adopts an existing volume, or snapshotId gives the snapshot's size)",
+			v.SizeGiB, minSize, v.VolumeType)
 	}
 	iops, provisioned := provisionedIOPS[v.VolumeType]
 	switch {
@@ -233,9 +259,10 @@ func (v DataVolumeArgs) validateNewVolume() []error {
 		bad("iops: required for %s; want %d to %d", v.VolumeType, iops.min, iops.max)
 	case provisioned && v.IOPS != 0 && (v.IOPS < iops.min || v.IOPS > iops.max):
 		bad("iops %d: want %d to %d for %s", v.IOPS, iops.min, iops.max, v.VolumeType)
-	case provisioned && v.IOPS > iops.perGiB*max(v.SizeGiB, 1):
-		bad("iops %d: %s allows at most %d IOPS per GiB, so %d for %d GiB; raise sizeGiB or lower iops",
-			v.IOPS, v.VolumeType, iops.perGiB, iops.perGiB*v.SizeGiB, v.SizeGiB)
+	case sizeKnown:
+		if err := v.iopsPerGiB(max(v.SizeGiB, 1)); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if v.ThroughputMiBps != 0 {
 		effectiveIOPS := max(v.IOPS, 3000)
@@ -265,6 +292,31 @@ func (v DataVolumeArgs) validateNewVolume() []error {
 			v.DeletionPolicy, DeletionPolicyProtect, DeletionPolicyRetain, DeletionPolicySnapshotAndDelete)
 	}
 	return errs
+}
+
+// iopsPerGiB checks the provisioned IOPS against the most the volume type
+// allows per GiB of sizeGiB, the volume's size: the configured one, or,
+// when that is unset, the snapshot's it is created from.
+func (v DataVolumeArgs) iopsPerGiB(sizeGiB int) error {
+	iops, provisioned := provisionedIOPS[v.VolumeType]
+	if !provisioned || v.IOPS <= iops.perGiB*sizeGiB {
+		return nil
+	}
+	return fmt.Errorf("dataVolume.iops %d: %s allows at most %d IOPS per GiB, so %d for %d GiB; raise sizeGiB or lower iops",
+		v.IOPS, v.VolumeType, iops.perGiB, iops.perGiB*sizeGiB, sizeGiB)
+}
+
+// snapshotIDPattern is an EBS snapshot id: snap- and 8 or 17 hexadecimal
+// digits, as EC2 issues them.
+var snapshotIDPattern = regexp.MustCompile(`^snap-([0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// checkSnapshotID is the form of dataVolume.snapshotId.
+func checkSnapshotID(id string) error {
+	if !snapshotIDPattern.MatchString(id) {
+		return fmt.Errorf("dataVolume.snapshotId %q: want an EBS snapshot id such as snap-0123456789abcdef0 "+
+			"(snap- and 8 or 17 hexadecimal digits), or leave it unset to create an empty volume", id)
+	}
+	return nil
 }
 
 // checkSnapshotRole is snapshots.executionRoleArn's rule; "" means "create
@@ -336,4 +388,26 @@ func (k kmsKey) inStackRegion(env awsEnvironment) func(string) error {
 		}
 		return nil
 	}
+}
+
+// The group's health check types (HealthCheckType), as the Auto Scaling API
+// takes them: the EC2 status checks are always on, and "EBS" adds the
+// Amazon EBS health check to them
+// (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CreateAutoScalingGroup.html).
+const (
+	HealthCheckTypeEC2 = "EC2"
+	HealthCheckTypeEBS = "EBS"
+)
+
+// healthCheckType is the group's health check type: with a data volume,
+// unless switched off, the Amazon EBS health check as well as EC2's, so
+// that an instance whose volumes fail their I/O status checks is replaced
+// (https://docs.aws.amazon.com/autoscaling/ec2/userguide/health-checks-overview.html).
+// The application's health check marks its instance unhealthy itself
+// (SetInstanceHealth), which the group acts on whatever the type.
+func (p *plan) healthCheckType() string {
+	if v := p.args.DataVolume; v != nil && *v.EBSHealthCheck {
+		return HealthCheckTypeEBS
+	}
+	return HealthCheckTypeEC2
 }

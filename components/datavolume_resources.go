@@ -56,12 +56,14 @@ func (b *builder) dataVolume() error {
 		}).(pulumi.StringMapOutput)
 		volume, err := ebs.NewVolume(b.ctx, p.name+"-data", &ebs.VolumeArgs{
 			AvailabilityZone: p.where.VolumeZone,
-			Size:             pulumi.Int(v.SizeGiB),
-			Type:             pulumi.String(v.VolumeType),
-			Iops:             optionalInt(v.IOPS),
-			Throughput:       optionalInt(v.ThroughputMiBps),
-			Encrypted:        pulumi.Bool(true),
-			KmsKeyId:         optionalInput(v.KMSKeyARN, p.flows.volumeKey),
+			// From a snapshot, an unset size is the snapshot's.
+			Size:       optionalInt(v.SizeGiB),
+			SnapshotId: b.restoreSnapshotID(),
+			Type:       pulumi.String(v.VolumeType),
+			Iops:       optionalInt(v.IOPS),
+			Throughput: optionalInt(v.ThroughputMiBps),
+			Encrypted:  pulumi.Bool(true),
+			KmsKeyId:   optionalInput(v.KMSKeyARN, p.flows.volumeKey),
 			// If the volume is ever deleted, with the snapshot-and-delete
 			// policy, EBS snapshots it first.
 			FinalSnapshot: pulumi.Bool(true),
@@ -221,4 +223,67 @@ func lookupExistingVolume(ctx *pulumi.Context, volumeID string, opts ...pulumi.I
 		return existingVolume{}, fmt.Errorf("dataVolume.volumeId %q: has Multi-Attach enabled; a data volume must belong to one instance at a time", volumeID)
 	}
 	return existingVolume{ID: found.VolumeId, ARN: found.Arn, AvailabilityZone: found.AvailabilityZone}, nil
+}
+
+// checkRestoreSnapshot looks up the snapshot a new data volume is created
+// from, when its id is a literal, so that during `pulumi preview` a wrong
+// id or a size too small fails with nothing created. An output is looked
+// up once it resolves (restoreSnapshotID).
+func checkRestoreSnapshot(ctx *pulumi.Context, v *DataVolumeArgs, opts ...pulumi.InvokeOption) error {
+	if v == nil || v.VolumeID != "" {
+		return nil
+	}
+	if id, known := knownString(v.SnapshotID); known && id != "" {
+		return lookupRestoreSnapshot(ctx, *v, id, opts...)
+	}
+	return nil
+}
+
+// restoreSnapshotID is the volume's snapshotId: nil for an empty volume; a
+// literal as it is (checkRestoreSnapshot checked it); an output checked by
+// the same rules, and looked up, when it resolves.
+func (b *builder) restoreSnapshotID() pulumi.StringPtrInput {
+	ctx, parent, v := b.ctx, b.parent, b.p.args.DataVolume
+	if !isSet(v.SnapshotID) {
+		return nil
+	}
+	if id, known := knownString(v.SnapshotID); known {
+		return pulumi.String(id)
+	}
+	checked := setString(v.SnapshotID, "dataVolume.snapshotId", "an EBS snapshot id such as snap-0123456789abcdef0", checkSnapshotID)
+	return applyRedacted(checked, func(id string) []string { return []string{id} }, func(id string) (string, error) {
+		return id, lookupRestoreSnapshot(ctx, *v, id, parent)
+	}).(pulumi.StringOutput)
+}
+
+// lookupRestoreSnapshot reads snapshot id in this region and checks that
+// a volume of v's size may be created from it. Its encryption needs no
+// check: the volume asks for encryption, and EBS encrypts a volume created
+// from an unencrypted snapshot when asked to
+// (https://docs.aws.amazon.com/ebs/latest/userguide/encryption-examples.html).
+func lookupRestoreSnapshot(ctx *pulumi.Context, v DataVolumeArgs, id string, opts ...pulumi.InvokeOption) error {
+	found, err := ebs.LookupSnapshot(ctx, &ebs.LookupSnapshotArgs{SnapshotIds: []string{id}}, opts...)
+	if err != nil {
+		return fmt.Errorf("dataVolume.snapshotId %q: looking it up in this region: %w", id, err)
+	}
+	// AWS answers with a snapshot or an error; an empty answer comes from
+	// test mocks that do not know the lookup.
+	if found.Id == "" || found.VolumeSize == 0 {
+		return fmt.Errorf("dataVolume.snapshotId %q: the lookup (aws:ebs/getSnapshot:getSnapshot) answered no snapshot; "+
+			"under Pulumi's mocks, answer the component's lookups (components/selfhealingtest)", id)
+	}
+	return v.fitsSnapshot(id, found.VolumeSize)
+}
+
+// fitsSnapshot checks v's size against the snapshot's: EBS creates a volume
+// from a snapshot only as large as the snapshot's volume, or larger.
+func (v DataVolumeArgs) fitsSnapshot(id string, snapshotGiB int) error {
+	if v.SizeGiB == 0 {
+		return v.iopsPerGiB(snapshotGiB)
+	}
+	if v.SizeGiB < snapshotGiB {
+		return fmt.Errorf("dataVolume.sizeGiB %d: snapshot %s is of a %d GiB volume, and a volume created from it must be at least as large; "+
+			"raise sizeGiB, or leave sizeGiB unset for the snapshot's size", v.SizeGiB, id, snapshotGiB)
+	}
+	return nil
 }

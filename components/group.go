@@ -25,7 +25,7 @@ func (b *builder) group(launchTemplate *ec2.LaunchTemplate, dependsOn []pulumi.R
 		MixedInstancesPolicy:   spot,
 		CapacityRebalance:      p.capacityRebalance(),
 		VpcZoneIdentifiers:     p.where.SubnetIDs,
-		HealthCheckType:        pulumi.String("EC2"),
+		HealthCheckType:        pulumi.String(p.healthCheckType()),
 		HealthCheckGracePeriod: pulumi.Int(p.gracePeriod),
 		InitialLifecycleHooks:  p.launchGateHooks(),
 		WaitForCapacityTimeout: pulumi.String(CapacityWaitTimeout(p.launchGate, p.launchGateTimeout)),

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/components"
+	"github.com/selfhealing-dev/selfhealing/components/selfhealingtest"
 	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
@@ -378,6 +379,30 @@ var badInputCases = []struct {
 		},
 		want:          []string{"parametersKmsKeyArn", "us-east-1", "eu-west-1"},
 		notRegistered: []string{typeParameter, typeRolePolicy},
+	},
+	{
+		name: "dataVolume.snapshotId: not a snapshot id",
+		args: func(in inputKind) *components.SelfHealingInstanceArgs {
+			return withVolume(components.DataVolumeArgs{SnapshotID: in.str("snapshot-1")})
+		},
+		want:          []string{"dataVolume.snapshotId", `"snapshot-1"`, "snap-0123456789abcdef0"},
+		notRegistered: []string{typeVolume, typeLaunchTemplate, typeGroup},
+	},
+	{
+		name: "dataVolume.snapshotId: not in the account",
+		args: func(in inputKind) *components.SelfHealingInstanceArgs {
+			return withVolume(components.DataVolumeArgs{SnapshotID: in.str("snap-0fffffffffffffff1")})
+		},
+		want:          []string{"dataVolume.snapshotId", "snap-0fffffffffffffff1", "looking it up"},
+		notRegistered: []string{typeVolume, typeLaunchTemplate, typeGroup},
+	},
+	{
+		name: "dataVolume.snapshotId: larger than sizeGiB",
+		args: func(in inputKind) *components.SelfHealingInstanceArgs {
+			return withVolume(components.DataVolumeArgs{SnapshotID: in.str(selfhealingtest.ExistingSnapshotID), SizeGiB: 10})
+		},
+		want:          []string{"dataVolume.sizeGiB 10", "20 GiB", "leave sizeGiB unset"},
+		notRegistered: []string{typeVolume, typeLaunchTemplate, typeGroup},
 	},
 	{
 		name: "logs.kmsKeyArn: another region",

@@ -60,6 +60,9 @@ func (b *builder) lookup() error {
 			return err
 		}
 	}
+	if err := checkRestoreSnapshot(b.ctx, a.DataVolume, b.parent); err != nil {
+		return err
+	}
 	if p.where, err = b.resolvePlacement(); err != nil {
 		return err
 	}

@@ -53,6 +53,9 @@ const (
 	// zone b that exists before the deployment, for a data volume that
 	// adopts one.
 	ExistingVolumeID = "vol-0da7a000000000001"
+	// ExistingSnapshotID is a completed, encrypted snapshot of a 20 GiB EBS
+	// volume, for a data volume created from a snapshot.
+	ExistingSnapshotID = "snap-0da7a000000000001"
 )
 
 // Subnet is a subnet of the account.
@@ -78,6 +81,17 @@ type Volume struct {
 	Encrypted          bool
 	MultiAttachEnabled bool
 	SizeGiB            int
+}
+
+// Snapshot is an EBS snapshot that exists before the deployment.
+type Snapshot struct {
+	// VolumeSizeGiB is the size of the volume it was taken of, the least a
+	// volume created from it may have.
+	VolumeSizeGiB int
+	Encrypted     bool
+	// KMSKeyID is the ARN of the key it is encrypted with; empty if it is
+	// not encrypted.
+	KMSKeyID string
 }
 
 // Address is an Elastic IP that exists before the deployment.
@@ -120,6 +134,9 @@ type Account struct {
 	// Volumes maps volume ids to the EBS volumes that exist before the
 	// deployment.
 	Volumes map[string]Volume
+	// Snapshots maps snapshot ids to the EBS snapshots that exist before
+	// the deployment.
+	Snapshots map[string]Snapshot
 	// Zones maps hosted zone ids to zones.
 	Zones map[string]Zone
 	// LaunchTemplateVersion is every new launch template's latestVersion;
@@ -137,7 +154,8 @@ type Account struct {
 //     name AmazonLinux2023X86AMI and AmazonLinux2023ArmAMI, 8 GiB images
 //     with root device /dev/xvda;
 //   - the public hosted zone HostedZoneID for HostedZoneName;
-//   - the spare Elastic IP SpareAllocationID and the volume ExistingVolumeID.
+//   - the spare Elastic IP SpareAllocationID, the volume ExistingVolumeID
+//     and the snapshot ExistingSnapshotID.
 func NewAccount(region string) *Account {
 	return &Account{
 		Partition:    "aws",
@@ -164,6 +182,9 @@ func NewAccount(region string) *Account {
 		},
 		Volumes: map[string]Volume{
 			ExistingVolumeID: {AvailabilityZone: region + "b", Encrypted: true, SizeGiB: 20},
+		},
+		Snapshots: map[string]Snapshot{
+			ExistingSnapshotID: {VolumeSizeGiB: 20, Encrypted: true, KMSKeyID: "arn:aws:kms:" + region + ":" + DefaultAccountID + ":key/0da7a000-0000-0000-0000-000000000001"},
 		},
 		Zones: map[string]Zone{HostedZoneID: {Name: HostedZoneName}},
 	}

@@ -92,6 +92,20 @@ func (a *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"id": id, "volumeId": id, "arn": a.ARN("ec2", "volume/"+id), "availabilityZone": v.AvailabilityZone,
 			"encrypted": v.Encrypted, "multiAttachEnabled": v.MultiAttachEnabled, "size": v.SizeGiB, "volumeType": "gp3",
 		}), nil
+	case "aws:ebs/getSnapshot:getSnapshot":
+		id := ""
+		if ids, ok := in["snapshotIds"]; ok && ids.IsArray() && len(ids.ArrayValue()) == 1 && ids.ArrayValue()[0].IsString() {
+			id = ids.ArrayValue()[0].StringValue()
+		}
+		s, ok := a.Snapshots[id]
+		if !ok {
+			return nil, fmt.Errorf("reading EBS Snapshot: InvalidSnapshot.NotFound: The snapshot '%s' does not exist", id)
+		}
+		return props(map[string]any{
+			"id": id, "snapshotId": id, "arn": fmt.Sprintf("arn:%s:ec2:%s::snapshot/%s", a.Partition, a.Region, id),
+			"volumeSize": s.VolumeSizeGiB, "encrypted": s.Encrypted, "kmsKeyId": s.KMSKeyID, "state": "completed",
+			"ownerId": a.AccountID, "volumeId": "vol-ffffffff",
+		}), nil
 	case "aws:ec2/getElasticIp:getElasticIp":
 		id := stringArg(in, "id")
 		addr, ok := a.Addresses[id]

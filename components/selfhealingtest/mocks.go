@@ -84,6 +84,12 @@ func WithVolume(id string, volume Volume) Option {
 	return change(func(a *Account) { a.Volumes[id] = volume })
 }
 
+// WithSnapshot adds an EBS snapshot that exists before the deployment, for
+// a data volume created from it.
+func WithSnapshot(id string, snapshot Snapshot) Option {
+	return change(func(a *Account) { a.Snapshots[id] = snapshot })
+}
+
 func change(f func(*Account)) Option {
 	return func(o *options) { o.changes = append(o.changes, f) }
 }

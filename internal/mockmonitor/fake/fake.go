@@ -29,6 +29,8 @@ type (
 	Image = selfhealingtest.Image
 	// Volume is an EBS volume that already exists in the account.
 	Volume = selfhealingtest.Volume
+	// Snapshot is an EBS snapshot that already exists in the account.
+	Snapshot = selfhealingtest.Snapshot
 	// Address is an Elastic IP that exists before the deployment.
 	Address = selfhealingtest.Address
 	// Zone is a Route 53 hosted zone of the fake account.
