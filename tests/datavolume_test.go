@@ -61,3 +61,29 @@ func TestForceDetachCanBeTurnedOff(t *testing.T) {
 		t.Errorf("forceDetach false: policy = %s", policy)
 	}
 }
+
+func TestDataVolumeFromASnapshotAndItsHealthCheckFromConfig(t *testing.T) {
+	monitor, err := runProgram(t, loadDev(t), map[string]string{
+		"selfhealing:dataVolume": `{"snapshotId": "snap-0da7a000000000001", "ebsHealthCheck": false}`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	volume := only(t, monitor, "aws:ebs/volume:Volume")
+	if volume["snapshotId"] != "snap-0da7a000000000001" || volume["size"] != nil || volume["encrypted"] != true {
+		t.Errorf("volume = %v, want one created from the snapshot, at its size, encrypted", volume)
+	}
+	if got := only(t, monitor, "aws:autoscaling/group:Group")["healthCheckType"]; got != "EC2" {
+		t.Errorf("healthCheckType = %v with ebsHealthCheck false, want EC2", got)
+	}
+
+	monitor, err = runProgram(t, loadDev(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := only(t, monitor, "aws:autoscaling/group:Group")["healthCheckType"]; got != "EBS" {
+		t.Errorf("healthCheckType = %v for the dev stack's data volume, want EBS", got)
+	}
+	requireRejected(t, loadDev(t), map[string]string{"selfhealing:dataVolume": `{"snapshotID": "snap-0da7a000000000001"}`},
+		"selfhealing:dataVolume", `unknown field "snapshotID"`, `snapshotId`)
+}

@@ -121,6 +121,7 @@ var Rules = map[string]map[string]Rule{
 		"availabilityZone": replaceBySchema("ebs/volume/", tfVolume),
 		"encrypted":        replaceBySchema("ebs/volume/", tfVolume),
 		"kmsKeyId":         replaceBySchema("ebs/volume/", tfVolume),
+		"snapshotId":       replaceBySchema("ebs/volume/", tfVolume),
 		"finalSnapshot":    update("ebs/volume/"),
 		"iops":             update("ebs/volume/"),
 		"size":             update("ebs/volume/"),

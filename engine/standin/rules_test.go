@@ -58,9 +58,9 @@ func TestEveryRuleCitesItsDocumentation(t *testing.T) {
 }
 
 func TestRuleForNamesTheUnknownInput(t *testing.T) {
-	_, err := RuleFor("aws:ebs/volume:Volume", "snapshotId")
-	if err == nil || !strings.Contains(err.Error(), `"snapshotId"`) || !strings.Contains(err.Error(), "aws:ebs/volume:Volume") {
-		t.Fatalf("RuleFor(volume, snapshotId) = %v, want an error naming both", err)
+	_, err := RuleFor("aws:ebs/volume:Volume", "multiAttachEnabled")
+	if err == nil || !strings.Contains(err.Error(), `"multiAttachEnabled"`) || !strings.Contains(err.Error(), "aws:ebs/volume:Volume") {
+		t.Fatalf("RuleFor(volume, multiAttachEnabled) = %v, want an error naming both", err)
 	}
 	if _, err := RuleFor("aws:ec2/instance:Instance", "ami"); err == nil || !strings.Contains(err.Error(), "aws:ec2/instance:Instance") {
 		t.Fatalf("RuleFor(instance) = %v, want an error naming the type", err)
@@ -83,6 +83,9 @@ func TestDiffInputsFollowsTheRules(t *testing.T) {
 			map[string]any{"availabilityZone": "us-east-1a", "size": 9, "tags": map[string]any{"a": "c"}}, map[string]Change{"size": Update, "tags": Update}},
 		{"instance type", "aws:ec2/launchTemplate:LaunchTemplate",
 			map[string]any{"instanceType": "t4g.small"}, map[string]any{"instanceType": "t4g.medium"}, map[string]Change{"instanceType": Update}},
+		// A volume is created from a snapshot once (ForceNew upstream).
+		{"new snapshot", "aws:ebs/volume:Volume",
+			map[string]any{"snapshotId": "snap-0123456789abcdef0"}, map[string]any{"snapshotId": "snap-0fedcba9876543210"}, map[string]Change{"snapshotId": Replace}},
 		{"removed", "aws:ec2/eip:Eip",
 			map[string]any{"domain": "vpc", "tags": map[string]any{}}, map[string]any{"domain": "vpc"}, map[string]Change{"tags": Update}},
 	}
@@ -106,8 +109,8 @@ func TestDiffInputsFollowsTheRules(t *testing.T) {
 			}
 		})
 	}
-	_, err := DiffInputs("aws:ebs/volume:Volume", props(volume), props(map[string]any{"snapshotId": "snap-1"}))
-	if err == nil || !strings.Contains(err.Error(), "snapshotId") {
+	_, err := DiffInputs("aws:ebs/volume:Volume", props(volume), props(map[string]any{"multiAttachEnabled": true}))
+	if err == nil || !strings.Contains(err.Error(), "multiAttachEnabled") {
 		t.Fatalf("a changed input with no rule: %v, want an error naming it", err)
 	}
 }
