@@ -32,6 +32,7 @@ const (
 	invokeGetSubnets        = "aws:ec2/getSubnets:getSubnets"
 	invokeGetSubnet         = "aws:ec2/getSubnet:getSubnet"
 	invokeGetElasticIP      = "aws:ec2/getElasticIp:getElasticIp"
+	invokeGetSnapshot       = "aws:ebs/getSnapshot:getSnapshot"
 )
 
 // invoker answers one invoke from its arguments.
@@ -48,13 +49,14 @@ var invokers = map[string]invoker{
 	invokeGetSubnets:        (*Monitor).getSubnets,
 	invokeGetSubnet:         (*Monitor).getSubnet,
 	invokeGetElasticIP:      (*Monitor).getElasticIP,
+	invokeGetSnapshot:       (*Monitor).getSnapshot,
 }
 
 // SupportedInvokes lists the invoke tokens the monitor answers.
 func SupportedInvokes() []string {
 	return []string{
 		invokeGetPartition, invokeGetRegion, invokeGetCallerIdentity, invokeGetInstanceType, invokeGetParameter,
-		invokeGetAmi, invokeGetVpc, invokeGetSubnets, invokeGetSubnet, invokeGetElasticIP,
+		invokeGetAmi, invokeGetVpc, invokeGetSubnets, invokeGetSubnet, invokeGetElasticIP, invokeGetSnapshot,
 	}
 }
 
@@ -542,6 +544,48 @@ func (m *Monitor) getElasticIP(ctx context.Context, in *inputs) (map[string]any,
 		"publicDns":               m.publicDNS(ip),
 		"publicIpv4Pool":          aws.ToString(a.PublicIpv4Pool),
 		"tags":                    tagMap(a.Tags),
+	}, nil
+}
+
+// getSnapshot answers from EC2 DescribeSnapshots; it wants exactly one
+// snapshot, or the most recent with mostRecent, as the provider does.
+func (m *Monitor) getSnapshot(ctx context.Context, in *inputs) (map[string]any, error) {
+	req := &ec2.DescribeSnapshotsInput{
+		Filters:             ec2Filters(in.objects("filters")),
+		SnapshotIds:         in.strList("snapshotIds"),
+		OwnerIds:            in.strList("owners"),
+		RestorableByUserIds: in.strList("restorableByUserIds"),
+	}
+	mostRecent, _ := in.boolean("mostRecent")
+	if err := in.done(); err != nil {
+		return nil, err
+	}
+	out, err := m.ec2.DescribeSnapshots(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("reading EBS Snapshot: DescribeSnapshots: %w", err)
+	}
+	snapshots := out.Snapshots
+	switch {
+	case len(snapshots) == 0:
+		return nil, errors.New("your query returned no results. Please change your search criteria and try again")
+	case len(snapshots) > 1 && !mostRecent:
+		return nil, errors.New("your query returned more than one result. Please try a more specific search criteria, or set `most_recent` attribute to true")
+	}
+	slices.SortFunc(snapshots, func(a, b ec2types.Snapshot) int { return aws.ToTime(b.StartTime).Compare(aws.ToTime(a.StartTime)) })
+	s := snapshots[0]
+	id := aws.ToString(s.SnapshotId)
+	return map[string]any{
+		"id":          id,
+		"arn":         m.arn("ec2", m.region, "snapshot/"+id),
+		"snapshotId":  id,
+		"volumeId":    aws.ToString(s.VolumeId),
+		"volumeSize":  float64(aws.ToInt32(s.VolumeSize)),
+		"encrypted":   aws.ToBool(s.Encrypted),
+		"kmsKeyId":    aws.ToString(s.KmsKeyId),
+		"state":       string(s.State),
+		"ownerId":     aws.ToString(s.OwnerId),
+		"description": aws.ToString(s.Description),
+		"tags":        tagMap(s.Tags),
 	}, nil
 }
 

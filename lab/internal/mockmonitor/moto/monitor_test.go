@@ -39,6 +39,9 @@ const testTimeout = 5 * time.Minute
 // devStack is the stack the end-to-end test deploys.
 const devStack = "dev"
 
+// typeVolumeToken is the EBS volume's resource type.
+const typeVolumeToken = "aws:ebs/volume:Volume"
+
 func TestMotoPolicyDocument(t *testing.T) {
 	original := `{"Version":"2012-10-17","Statement":[` +
 		`{"Sid":"A","Effect":"Allow","Action":["ec2:AssociateAddress"],"Resource":["arn:aws:ec2:us-east-1:123456789012:elastic-ip/eipalloc-1","arn:aws:ec2:us-east-1:123456789012:instance/*"]},` +
@@ -463,8 +466,9 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		if lt := group.LaunchTemplate; lt == nil || aws.ToString(lt.LaunchTemplateId) != d.exports["launchTemplateId"] || aws.ToString(lt.Version) != "1" {
 			t.Errorf("launch template = %+v, want %s version 1", lt, d.exports["launchTemplateId"])
 		}
-		if aws.ToString(group.HealthCheckType) != "EC2" || aws.ToInt32(group.HealthCheckGracePeriod) != int32(components.DefaultHealthCheckGracePeriodSeconds) {
-			t.Errorf("health check = %s after %ds, want EC2 after %ds", aws.ToString(group.HealthCheckType), aws.ToInt32(group.HealthCheckGracePeriod), components.DefaultHealthCheckGracePeriodSeconds)
+		// The dev stack's data volume turns on the EBS health check.
+		if aws.ToString(group.HealthCheckType) != components.HealthCheckTypeEBS || aws.ToInt32(group.HealthCheckGracePeriod) != int32(components.DefaultHealthCheckGracePeriodSeconds) {
+			t.Errorf("health check = %s after %ds, want EBS after %ds", aws.ToString(group.HealthCheckType), aws.ToInt32(group.HealthCheckGracePeriod), components.DefaultHealthCheckGracePeriodSeconds)
 		}
 		hooks, err := d.autoscaling.DescribeLifecycleHooks(ctx, &autoscaling.DescribeLifecycleHooksInput{AutoScalingGroupName: &groupName})
 		if err != nil {
@@ -853,6 +857,48 @@ func TestDeployDevStackVariantsIntoMoto(t *testing.T) {
 		}
 		if eips[0].ID != d.exports["allocationId"] {
 			t.Errorf("Elastic IP id %s, want the exported allocation id %s", eips[0].ID, d.exports["allocationId"])
+		}
+	})
+
+	t.Run("a data volume from a snapshot is created from it, and a size below the snapshot's refused first", func(t *testing.T) {
+		if err := server.Reset(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cfg := server.AWSConfig()
+		cfg.Region = loadDevStack(t, nil).Config["aws:region"]
+		client := ec2.NewFromConfig(cfg)
+		source, err := client.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String(cfg.Region + "a"), Size: aws.Int32(12), Encrypted: aws.Bool(true)})
+		if err != nil {
+			t.Fatalf("CreateVolume: %v", err)
+		}
+		snap, err := client.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: source.VolumeId})
+		if err != nil {
+			t.Fatalf("CreateSnapshot: %v", err)
+		}
+		id := aws.ToString(snap.SnapshotId)
+
+		monitor, err := moto.New(ctx, cfg, cfg.Region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		small := loadDevStack(t, map[string]string{"selfhealing:dataVolume": `{"snapshotId": "` + id + `", "sizeGiB": 8}`})
+		if _, err := programrun.Run(small, monitor, programrun.Deploy); err == nil || !strings.Contains(err.Error(), "dataVolume.sizeGiB 8") ||
+			!strings.Contains(err.Error(), "12 GiB") {
+			t.Errorf("deploying a volume of 8 GiB from a snapshot of 12: %v, want the size refused", err)
+		}
+		if n := len(monitor.ByType(typeVolumeToken)); n != 0 {
+			t.Errorf("%d volumes registered before the refusal", n)
+		}
+
+		d := deployDevStack(t, ctx, server, loadDevStack(t, map[string]string{"selfhealing:dataVolume": `{"snapshotId": "` + id + `"}`}))
+		volumes, err := d.ec2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{d.exports["dataVolumeId"]}})
+		if err != nil || len(volumes.Volumes) != 1 {
+			t.Fatalf("moto holds %d volumes named %s (%v), want the data volume", len(volumes.Volumes), d.exports["dataVolumeId"], err)
+		}
+		v := volumes.Volumes[0]
+		if aws.ToString(v.SnapshotId) != id || aws.ToInt32(v.Size) != 12 || !aws.ToBool(v.Encrypted) {
+			t.Errorf("volume snapshot %s, size %d, encrypted %v; want created from %s at its 12 GiB, encrypted",
+				aws.ToString(v.SnapshotId), aws.ToInt32(v.Size), aws.ToBool(v.Encrypted), id)
 		}
 	})
 
