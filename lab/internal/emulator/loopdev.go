@@ -56,6 +56,12 @@ func NewLoopDeviceE(dir string, size int64) (*LoopDevice, error) {
 		_ = os.Remove(name)
 		return nil, fmt.Errorf("loop device: sizing %s: %w", name, err)
 	}
+	return attachLoopFile(name)
+}
+
+// attachLoopFile attaches the file name as a loop device, and removes the
+// file if it cannot.
+func attachLoopFile(name string) (*LoopDevice, error) {
 	out, err := losetup("--find", "--show", name)
 	if err != nil {
 		_ = os.Remove(name)

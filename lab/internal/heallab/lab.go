@@ -38,6 +38,10 @@ type Options struct {
 	// Shape names the stack's shape in reports: Stack if empty
 	// (SeedStackShape for SeedStackOverrides).
 	Shape string
+	// StackName deploys Stack's configuration as a stack of this name:
+	// Stack if empty. Lab.StartAnother needs a name of its own, for the
+	// group's and the parameters' names follow the stack's.
+	StackName string
 }
 
 // Lab is the program deployed into a private moto, with what it takes to
@@ -70,6 +74,10 @@ type Lab struct {
 	workDir string
 	ebs     *emulator.EBSModel // between the API proxy and moto
 	volume  *labVolume         // nil if the stack has no data volume
+	// snapshots hold the content of the EBS snapshots taken in the lab's
+	// moto, for volumes created from them; shared by every stack deployed
+	// into it.
+	snapshots *emulator.Snapshots
 
 	mu      sync.Mutex
 	booted  int
@@ -88,20 +96,9 @@ type Lab struct {
 // turns on IAM enforcement. It returns an error, never fails a test; call
 // Close when done, even after an error.
 func Start(ctx context.Context, opts Options) (*Lab, error) {
-	stack, err := stackconfig.Load(opts.Dir, opts.Stack)
+	stack, region, err := loadStack(opts)
 	if err != nil {
 		return nil, err
-	}
-	for key, value := range opts.Overrides {
-		if value == Unset {
-			delete(stack.Config, key)
-			continue
-		}
-		stack.Config[key] = value
-	}
-	region := stack.Config["aws:region"]
-	if region == "" {
-		return nil, fmt.Errorf("%s: aws:region is not set", stack.StackFile)
 	}
 
 	server, err := emulator.StartMotoE(emulator.MotoOptions{Region: region, LoadManagedPolicies: true})
@@ -114,6 +111,9 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	}
 	lab := &Lab{Stack: stack, Region: region, Shape: shape, moto: server, workDir: opts.WorkDir, admin: server.AWSConfig()}
 	lab.closers = append(lab.closers, server.Close)
+	if lab.snapshots, err = emulator.NewSnapshots(filepath.Join(opts.WorkDir, "snapshots")); err != nil {
+		return lab, err
+	}
 
 	if err := lab.deploy(ctx); err != nil {
 		return lab, err
@@ -121,28 +121,58 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	if err := lab.enforceIAM(ctx); err != nil {
 		return lab, err
 	}
+	return lab, lab.startAPI(ctx)
+}
+
+// loadStack reads the stack opts name, with its overrides, and returns it
+// and its region.
+func loadStack(opts Options) (*stackconfig.Stack, string, error) {
+	stack, err := stackconfig.Load(opts.Dir, opts.Stack)
+	if err != nil {
+		return nil, "", err
+	}
+	if opts.StackName != "" {
+		stack.Name = opts.StackName
+	}
+	for key, value := range opts.Overrides {
+		if value == Unset {
+			delete(stack.Config, key)
+			continue
+		}
+		stack.Config[key] = value
+	}
+	region := stack.Config["aws:region"]
+	if region == "" {
+		return nil, "", fmt.Errorf("%s: aws:region is not set", stack.StackFile)
+	}
+	return stack, region, nil
+}
+
+// startAPI starts what the deployed stack's instances reach AWS through,
+// and the data volume's stand-in disk.
+func (l *Lab) startAPI(ctx context.Context) error {
 	// Instances' requests go through the fault proxy (and its IAM
 	// inspector) first, then the Auto Scaling model (the lifecycle calls
 	// moto lacks), then the EBS model, then moto.
-	chain, err := emulator.StartAPIChainE(server.URL, lab.admin, emulator.AutoScalingModelOptions{Terminate: lab.terminateAsAWS})
+	chain, err := emulator.StartAPIChainE(l.moto.URL, l.admin, emulator.AutoScalingModelOptions{Terminate: l.terminateAsAWS})
 	if err != nil {
-		return lab, err
+		return err
 	}
-	lab.closers = append(lab.closers, func() error { chain.Close(); return nil })
-	lab.ebs, lab.Lifecycle = chain.EBS, chain.AutoScaling
-	if err := lab.startVolume(ctx); err != nil {
-		return lab, err
+	l.closers = append(l.closers, func() error { chain.Close(); return nil })
+	l.ebs, l.Lifecycle = chain.EBS, chain.AutoScaling
+	if err := l.startVolume(ctx); err != nil {
+		return err
 	}
 	api := chain.API
-	api.Inspect(lab.iamInspector().Inspect)
-	lab.API = api
+	api.Inspect(l.iamInspector().Inspect)
+	l.API = api
 	proxy, err := emulator.StartHTTPSProxyE(api.URL)
 	if err != nil {
-		return lab, err
+		return err
 	}
-	lab.closers = append(lab.closers, proxy.Close)
-	lab.Proxy = proxy
-	return lab, nil
+	l.closers = append(l.closers, proxy.Close)
+	l.Proxy = proxy
+	return nil
 }
 
 // Close stops everything the lab started, last started first.

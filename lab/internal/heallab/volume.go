@@ -48,6 +48,16 @@ type labVolume struct {
 	mu   sync.Mutex
 	want string        // sha256 of the file the lab last wrote, "" before
 	held time.Duration // the hold the last kill put on the volume, 0 if none
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// closeDisk detaches the stand-in disk, once: ReleaseDataVolumeDisk may
+// have done so before Close.
+func (v *labVolume) closeDisk() error {
+	v.closeOnce.Do(func() { v.closeErr = v.disk.Close() })
+	return v.closeErr
 }
 
 // VolumeResult is what a boot did with the stack's data volume, as the
@@ -141,10 +151,10 @@ func (l *Lab) startVolume(ctx context.Context) error {
 	if v.MountPath = l.Outputs["dataVolumeMountPath"]; v.MountPath == "" {
 		return fmt.Errorf("the stack exports dataVolumeId %s but no dataVolumeMountPath", id)
 	}
-	if v.disk, err = emulator.NewLoopDeviceE(l.workDir, int64(v.SizeGiB)<<30); err != nil {
+	if v.disk, err = l.newVolumeDisk(ctx, aws.ToString(out.Volumes[0].SnapshotId), int64(v.SizeGiB)<<30); err != nil {
 		return fmt.Errorf("the data volume's stand-in disk: %w", err)
 	}
-	l.addCloser(v.disk.Close)
+	l.addCloser(v.closeDisk)
 	if v.mkfs, err = emulator.NewMkfsShimsE(filepath.Join(l.workDir, "mkfs-shims")); err != nil {
 		return err
 	}

@@ -1,6 +1,10 @@
 package e2e
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -138,4 +142,90 @@ func TestTheInstanceRoleMayAttachOnlyItsOwnVolume(t *testing.T) {
 			}
 		})
 	}
+}
+
+// restoreMeBytes is what the first stack's user script writes on its data
+// volume at boot: 1 MiB of "restore me" lines, so that the test knows its
+// SHA-256 before the boot.
+const restoreMeBytes = 1 << 20
+
+// writeAtBoot is a user script's tail that writes restoreMeBytes into
+// heallab.VolumeFile on the dev stack's volume, mounted at /srv/data before
+// the user script runs, and syncs it.
+const writeAtBoot = `f=/srv/data/` + heallab.VolumeFile + `
+yes 'restore me' | head -c 1048576 >"$f.tmp" || true
+sync "$f.tmp"
+mv -f "$f.tmp" "$f"
+sync -f "$f"
+echo "user script: wrote $f"
+`
+
+func TestANewStackStartsWithTheDataOfASnapshot(t *testing.T) {
+	sum := sha256.Sum256(bytes.Repeat([]byte("restore me\n"), restoreMeBytes/11+1)[:restoreMeBytes])
+	written := hex.EncodeToString(sum[:])
+
+	// The first stack: its first boot formats the new volume, and its user
+	// script writes the data on it.
+	overrides := heallab.StandInOverrides()
+	overrides["selfhealing:userScript"] = heallab.StandInUserScript + writeAtBoot
+	lab, ctx := startLabShaped(t, heallab.Options{Overrides: overrides})
+	if err := lab.ExpectVolumeFile(written); err != nil {
+		t.Fatal(err)
+	}
+	first, err := lab.BootFirst(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Healed || first.Volume.Found != written || first.Volume.Formatted != 1 {
+		t.Fatalf("the first stack's boot did not format the volume and write the data (%+v):\n%s\n%s", first.Volume, first.CommandResult, first.Log)
+	}
+	sourceID, _, _, _, _ := lab.DataVolume()
+	snapshot, err := lab.SnapshotDataVolume(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.ReleaseDataVolumeDisk(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A new stack whose data volume EBS creates from the snapshot, at the
+	// snapshot's size; its user script writes nothing.
+	restoredOverrides := heallab.StandInOverrides()
+	restoredOverrides["selfhealing:dataVolume"] = `{"snapshotId": "` + snapshot + `", "mountPath": "/srv/data"}`
+	restored, err := lab.StartAnother(ctx, heallab.Options{
+		Dir: filepath.Join("..", "..", ".."), Stack: "dev", StackName: "restored", WorkDir: t.TempDir(), Overrides: restoredOverrides,
+	})
+	if restored != nil {
+		t.Cleanup(func() {
+			if err := restored.Close(); err != nil {
+				t.Errorf("closing the restored stack's lab: %v", err)
+			}
+		})
+	}
+	if err != nil {
+		t.Fatalf("deploying the restored stack into the same moto: %v", err)
+	}
+	volumeID, mountPath, device, sizeGiB, ok := restored.DataVolume()
+	if !ok || volumeID == sourceID || sizeGiB != 8 {
+		t.Fatalf("the restored stack's volume is %s of %d GiB (present %v), want a new volume of the snapshot's 8 GiB", volumeID, sizeGiB, ok)
+	}
+	if err := restored.ExpectVolumeFile(written); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := restored.BootFirst(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Healed || r.Volume.Found != written || r.Volume.MountedFrom != device {
+		t.Fatalf("the restored stack's first boot did not mount the snapshot's data (%+v), want %s from %s at %s:\n%s\n%s",
+			r.Volume, written, device, mountPath, r.CommandResult, r.Log)
+	}
+	if r.Volume.Formatted != 0 || restored.MkfsCalls() != 0 || strings.Contains(r.Log, "formatting it") {
+		t.Errorf("the restored volume was formatted (mkfs %d times):\n%s", r.Volume.Formatted, r.Log)
+	}
+	if !strings.Contains(r.Log, "data volume "+volumeID+" ("+device+") holds ext4 file system") {
+		t.Errorf("the boot log does not say it found the snapshot's file system on %s:\n%s", volumeID, r.Log)
+	}
+	t.Logf("REPORT restore snapshot=%s source=%s restored=%s", snapshot, sourceID, volumeID)
 }
