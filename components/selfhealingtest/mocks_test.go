@@ -347,3 +347,23 @@ func stringsOf(v resource.PropertyValue) []string {
 	}
 	return out
 }
+
+func TestWithSnapshotAddsOneToRestoreFrom(t *testing.T) {
+	const id = "snap-0aaaaaaaaaaaaaaa1"
+	mine := newConsumerMocks()
+	monitor := selfhealingtest.Mocks(mine, selfhealingtest.WithSnapshot(id, selfhealingtest.Snapshot{VolumeSizeGiB: 30, Encrypted: true}))
+	if err := runComponent(monitor, &components.SelfHealingInstanceArgs{
+		DataVolume: &components.DataVolumeArgs{SnapshotID: pulumi.String(id)},
+	}); err != nil {
+		t.Fatalf("the program failed: %v", err)
+	}
+	if got := mine.registered(t, "aws:ebs/volume:Volume", "web-data")["snapshotId"]; got.StringValue() != id {
+		t.Errorf("the volume's snapshotId = %v, want %s", got, id)
+	}
+	// A size below the snapshot's is refused, as AWS would refuse it.
+	err := runComponent(selfhealingtest.Mocks(newConsumerMocks(), selfhealingtest.WithSnapshot(id, selfhealingtest.Snapshot{VolumeSizeGiB: 30})),
+		&components.SelfHealingInstanceArgs{DataVolume: &components.DataVolumeArgs{SnapshotID: pulumi.String(id), SizeGiB: 20}})
+	if err == nil || !strings.Contains(err.Error(), "30 GiB") {
+		t.Errorf("a 20 GiB volume from a 30 GiB snapshot: %v, want it refused", err)
+	}
+}
