@@ -185,6 +185,10 @@ func wantInputsAsGo(t *testing.T, report *synth.Report, created []standin.Receiv
 	component := componentName(urns)
 	name := parts[1] + "-" + stack + "-" + component
 	for _, c := range created {
+		if c.Op != "create" {
+			t.Errorf("the stand-in received a %s of %s; the first up only creates", c.Op, c.URN)
+			continue
+		}
 		inputs, err := c.InputMap()
 		if err != nil {
 			t.Fatal(err)
