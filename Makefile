@@ -27,11 +27,12 @@ test: lint examples/typescript/node_modules/.bin/tsc ## every test: unit, progra
 	cd examples/vpc && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # Not part of `make test` (.ci/run runs it after): its first run builds the Pulumi CLI (5 to 11
-# minutes on 2 cores); engine/bin/pulumi is rebuilt only when engine/go.mod or
-# engine/go.sum changes.
+# minutes on 2 cores) and the YAML language host (about 2 minutes);
+# engine/bin/pulumi is rebuilt only when engine/go.mod or engine/go.sum
+# changes, engine/bin/pulumi-language-yaml when engine/yamlhost's do.
 .PHONY: engine
-engine: ## the dev, full and README stacks under the real Pulumi engine (CLI v3.274.1 from engine/go.mod) with a stand-in AWS provider; one ENGINE line per step
-	cd engine && $(GO) vet ./... && $(GO) test -count=1 -timeout 60m -v ./... | grep -E '^ENGINE |^build|_test\.go:[0-9]+:|^ *--- |^(ok|FAIL|panic)'
+engine: ## the dev, full and README stacks and examples/yaml under the real Pulumi engine (CLI v3.274.1 from engine/go.mod, YAML host from engine/yamlhost/go.mod) with a stand-in AWS provider; one ENGINE line per step
+	cd engine && $(GO) vet ./... && $(GO) test -count=1 -timeout 60m -v ./... | grep -E '^ENGINE |^buil|_test\.go:[0-9]+:|^ *--- |^(ok|FAIL|panic)'
 
 schema: ## write internal/pkgschema/schema.json from the component's Go types
 	$(GO) run ./cmd/schemagen

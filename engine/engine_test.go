@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/selfhealing-dev/selfhealing/engine/standin"
 	"github.com/selfhealing-dev/selfhealing/internal/synth"
@@ -79,10 +80,21 @@ func TestDevStack(t *testing.T) {
 	}
 	want(t, d.up("refresh-up"), true, map[apitype.OpType]int{apitype.OpSame: all})
 
+	// A new instance type or user script rolls the group: a new launch
+	// template version, and the group's update carries it with the
+	// instanceRefresh setting, as the stand-in receives them.
 	d.config("instanceType t4g.medium")
+	before := len(d.received())
 	typeChange := d.up("change-instance-type")
 	want(t, typeChange, true, map[apitype.OpType]int{apitype.OpUpdate: 2, apitype.OpSame: all - 2})
 	wantOps(t, typeChange, apitype.OpUpdate, "aws:autoscaling/group:Group", "aws:ec2/launchTemplate:LaunchTemplate")
+	wantRollout(t, d, typeChange, d.received()[before:], "instanceType")
+
+	d.config("userScript '#!/bin/bash\nset -euo pipefail\ndnf install -y httpd\n'")
+	before = len(d.received())
+	scriptChange := d.up("change-user-script")
+	want(t, scriptChange, true, map[apitype.OpType]int{apitype.OpUpdate: 2, apitype.OpSame: all - 2})
+	wantRollout(t, d, scriptChange, d.received()[before:], "userData")
 
 	// Tags change in place on every resource that has them (Rules).
 	d.config("--path 'tags.team' web")
@@ -122,6 +134,88 @@ func TestDevStack(t *testing.T) {
 	if w := d.world(); len(w) != 0 {
 		t.Errorf("after destroy the stand-in still holds %v", w)
 	}
+}
+
+// received lists what the stand-in has changed so far, oldest first.
+func (d *deployment) received() []standin.Received {
+	d.lab.t.Helper()
+	r, err := standin.ReadReceived(d.lab.world)
+	if err != nil {
+		d.lab.t.Fatal(err)
+	}
+	return r
+}
+
+// wantRollout fails unless the step's changes, as the stand-in received
+// them, roll the group: the launch template updated with a new input, and
+// the group updated to the template's new version with its
+// instanceRefresh setting, with which the Pulumi AWS provider starts an
+// instance refresh when the group's launchTemplate changes
+// (https://www.pulumi.com/registry/packages/aws/api-docs/autoscaling/group/#instancerefresh):
+// terminate the instance first, then launch its replacement.
+func wantRollout(t *testing.T, d *deployment, s Step, changes []standin.Received, input string) {
+	t.Helper()
+	var template, group *standin.Received
+	for i, r := range changes {
+		switch {
+		case r.Op == "update" && r.Type == "aws:ec2/launchTemplate:LaunchTemplate":
+			template = &changes[i]
+		case r.Op == "update" && r.Type == "aws:autoscaling/group:Group":
+			group = &changes[i]
+		default:
+			t.Errorf("%s: the stand-in received a %s of %s, want only the launch template's and the group's updates", s, r.Op, r.URN)
+		}
+	}
+	if template == nil || group == nil {
+		t.Fatalf("%s: the stand-in received %d changes, want an update of the launch template and one of the group", s, len(changes))
+	}
+	news, olds := receivedInputs(t, *template)
+	if news[resource.PropertyKey(input)].DeepEquals(olds[resource.PropertyKey(input)]) {
+		t.Errorf("%s: the launch template's update left %s as it was", s, input)
+	}
+
+	world, err := standin.ReadWorld(d.lab.world)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := world[template.ID].OutputMap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newVersion := attrs["latestVersion"]
+	news, olds = receivedInputs(t, *group)
+	launch, was := objectProp(news, "launchTemplate"), objectProp(olds, "launchTemplate")
+	if !newVersion.IsNumber() || fmt.Sprint(launch["version"].V) != fmt.Sprint(newVersion.NumberValue()) ||
+		launch["version"].DeepEquals(was["version"]) || launch["id"].V != template.ID {
+		t.Errorf("%s: the group's update has launchTemplate %v (was %v), want the template %s at its new version %v",
+			s, launch.Mappable(), was.Mappable(), template.ID, newVersion.V)
+	}
+	refresh := objectProp(news, "instanceRefresh")
+	preferences := objectProp(refresh, "preferences")
+	if refresh["strategy"].V != "Rolling" || preferences["minHealthyPercentage"].V != 0.0 || preferences["maxHealthyPercentage"].V != 100.0 {
+		t.Errorf("%s: the group's update has instanceRefresh %v, want a Rolling refresh that terminates first (minHealthyPercentage 0, maxHealthyPercentage 100)",
+			s, refresh.Mappable())
+	}
+}
+
+func receivedInputs(t *testing.T, r standin.Received) (news, olds resource.PropertyMap) {
+	t.Helper()
+	news, err := r.InputMap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if olds, err = r.OldInputMap(); err != nil {
+		t.Fatal(err)
+	}
+	return news, olds
+}
+
+// objectProp is the object m holds at key, empty if it holds none.
+func objectProp(m resource.PropertyMap, key resource.PropertyKey) resource.PropertyMap {
+	if v, ok := m[key]; ok && v.IsObject() {
+		return v.ObjectValue()
+	}
+	return resource.PropertyMap{}
 }
 
 // typesWithInput lists the types of the stack's resources (as synth shows

@@ -86,9 +86,12 @@ func stale(target string, sources ...string) bool {
 	return false
 }
 
-func goBuild(out string, args ...string) error {
+func goBuild(out string, args ...string) error { return goBuildIn(moduleDir, out, args...) }
+
+// goBuildIn builds in the module in dir.
+func goBuildIn(dir, out string, args ...string) error {
 	cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
-	cmd.Dir = moduleDir
+	cmd.Dir = dir
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %w\n%s", strings.Join(args, " "), err, b)
 	}
@@ -113,6 +116,14 @@ const passphrase = "engine-test-passphrase"
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
+	l := newEmptyLab(t)
+	copyFile(t, filepath.Join(repoDir, "Pulumi.yaml"), filepath.Join(l.dir, "Pulumi.yaml"))
+	return l
+}
+
+// newEmptyLab is a lab whose project directory holds no Pulumi.yaml yet.
+func newEmptyLab(t *testing.T) *lab {
+	t.Helper()
 	cli, plugin := tools(t)
 	root := t.TempDir()
 	l := &lab{t: t, cli: cli, dir: filepath.Join(root, "project"), world: filepath.Join(root, "aws-world.json")}
@@ -130,7 +141,6 @@ func newLab(t *testing.T) *lab {
 		"PULUMI_IGNORE_AMBIENT_PLUGINS":               "true",
 		standin.StateEnv:                              l.world,
 	}
-	copyFile(t, filepath.Join(repoDir, "Pulumi.yaml"), filepath.Join(l.dir, "Pulumi.yaml"))
 	l.sh("pulumi plugin install resource aws v" + standin.Version + " --file " + plugin)
 	var err error
 	l.command, err = auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: moduleDir})

@@ -4,7 +4,8 @@
 // invents ids and computed attributes as components/selfhealingtest's fake
 // account does, answers the component's lookups from that account, and
 // diffs inputs by Rules: which changes update a resource and which replace
-// it, as the provider's documentation says.
+// it, as the provider's documentation says. It logs every change it makes
+// with the inputs the engine sent (ReadReceived).
 //
 // What it does not model: the provider's autonaming (names are invented at
 // create, from the logical name), default tags and tagsAll, AWS's
@@ -206,7 +207,8 @@ func DiffInputs(typ string, olds, news resource.PropertyMap) ([]PropertyChange, 
 }
 
 // Create invents the resource's id and computed attributes as the fake
-// account does and stores it; in a preview the attributes are unknown.
+// account does, stores it and logs its inputs (ReadReceived); in a preview
+// the attributes are unknown.
 func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	typ := typeOf(req.GetType(), req.GetUrn())
 	urn := resource.URN(req.GetUrn())
@@ -247,6 +249,9 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 			if id == previous || attempt == 8 {
 				return fmt.Errorf("creating %s %s: AlreadyExists: a resource with this name exists", typ, id)
 			}
+		}
+		if err := w.received(p.statePath, "create", id, typ, string(urn), inputs, nil); err != nil {
+			return err
 		}
 		return w.set(id, typ, string(urn), inputs, outputs)
 	})
@@ -299,7 +304,7 @@ func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumir
 
 // Update applies the new inputs over the resource's attributes; a launch
 // template gets a new version, the default one when updateDefaultVersion
-// is set.
+// is set. It logs the old and new inputs (ReadReceived).
 func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
 	typ := typeOf(req.GetType(), req.GetUrn())
 	olds, err := unmarshal(req.GetOlds(), marshalOptions)
@@ -343,6 +348,9 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 			if _, ok := w[req.GetId()]; !ok {
 				return fmt.Errorf("updating %s %s: NotFound: it no longer exists", typ, req.GetId())
 			}
+			if err := w.received(p.statePath, "update", req.GetId(), typ, req.GetUrn(), news, oldInputs); err != nil {
+				return err
+			}
 			return w.set(req.GetId(), typ, req.GetUrn(), news, outputs)
 		})
 		if err != nil {
@@ -353,9 +361,14 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	return &pulumirpc.UpdateResponse{Properties: props}, err
 }
 
-// Delete removes the resource from the stand-in.
+// Delete removes the resource from the stand-in, and logs it.
 func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	err := withWorld(p.statePath, func(w World) error {
+		if _, ok := w[req.GetId()]; ok {
+			if err := w.received(p.statePath, "delete", req.GetId(), typeOf(req.GetType(), req.GetUrn()), req.GetUrn(), nil, nil); err != nil {
+				return err
+			}
+		}
 		delete(w, req.GetId())
 		return nil
 	})
