@@ -1,0 +1,407 @@
+package components
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
+)
+
+// AlarmsArgs create CloudWatch alarms that publish to the notifications
+// topic, each when its state changes, to ALARM and back to OK. Every alarm
+// reads a metric of the Auto Scaling group, never of an instance, so that
+// it follows the group across heals. An unset alarm is on, with its
+// defaults, wherever it applies: the CPU credits alarm on a burstable
+// instance type (t2, t3, t3a, t4g), the data disk alarm with a data volume.
+type AlarmsArgs struct {
+	// NoInstanceInService fires when fewer instances are in service than
+	// the group wants (none, for a group of one, outside its scheduled
+	// off hours) for PeriodSeconds × EvaluationPeriods: a heal loop, a
+	// launch that keeps failing. It reads the group's own metrics, which
+	// the group then publishes. It takes no threshold.
+	NoInstanceInService *AlarmArgs `pulumi:"noInstanceInService,optional"`
+	// StatusCheckFailed fires when the instance fails an EC2 status
+	// check (AWS/EC2 StatusCheckFailed of the group). It takes no
+	// threshold.
+	StatusCheckFailed *AlarmArgs `pulumi:"statusCheckFailed,optional"`
+	// CPUCredits fires when the instance's CPU credit balance falls below
+	// Threshold credits. Only on a burstable instance type.
+	CPUCredits *AlarmArgs `pulumi:"cpuCredits,optional"`
+	// RootDisk fires when the root file system is more than Threshold
+	// percent full. The CloudWatch agent publishes its use.
+	RootDisk *AlarmArgs `pulumi:"rootDisk,optional"`
+	// DataDisk fires when the data volume's file system is more than
+	// Threshold percent full. Only with a data volume. The CloudWatch
+	// agent publishes its use.
+	DataDisk *AlarmArgs `pulumi:"dataDisk,optional"`
+	// Memory fires when more than Threshold percent of the memory is in
+	// use. The CloudWatch agent publishes its use.
+	Memory *AlarmArgs `pulumi:"memory,optional"`
+}
+
+// AlarmArgs tune one alarm. The alarm fires when each of EvaluationPeriods
+// consecutive periods of PeriodSeconds breaches Threshold.
+type AlarmArgs struct {
+	// Disabled leaves the alarm out (and, for the agent's alarms, what
+	// the agent would publish only for it).
+	Disabled bool `pulumi:"disabled,optional"`
+	// Threshold is the alarm's limit, in the alarm's unit (percent,
+	// credits). Nil means the alarm's default.
+	Threshold *int `pulumi:"threshold,optional"`
+	// PeriodSeconds is the length of one period, a multiple of 60. Nil
+	// means the alarm's default.
+	PeriodSeconds *int `pulumi:"periodSeconds,optional"`
+	// EvaluationPeriods is how many consecutive periods must breach. Nil
+	// means the alarm's default.
+	EvaluationPeriods *int `pulumi:"evaluationPeriods,optional"`
+}
+
+// alarmKind is what one alarm reads and how, and the rules for its
+// settings: each alarm's defaults and ranges, in one place.
+type alarmKind struct {
+	// field is the alarm's key under alarms; suffix names it in AWS,
+	// after the group's name.
+	field, suffix string
+	// get picks the alarm's arguments.
+	get func(AlarmsArgs) *AlarmArgs
+	// unit names the threshold's unit; "" means the alarm takes none.
+	unit                       string
+	threshold, minT, maxT      int
+	period, minPeriod, periods int
+	// applies says whether the alarm can exist for these arguments, and
+	// if not, why not.
+	applies func(SelfHealingInstanceArgs) (bool, string)
+}
+
+// The limits CloudWatch puts on a metric alarm (PutMetricAlarm,
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html):
+// a standard-resolution period is a multiple of 60 seconds, and the
+// evaluation periods times the period may not exceed a day.
+const (
+	alarmPeriodStep   = 60
+	alarmMaxWindow    = 86400
+	burstableFamilies = "t2 t3 t3a t4g"
+)
+
+// isBurstable says whether instanceType earns CPU credits: the T2, T3,
+// T3a and T4g families (EC2 User Guide, "Burstable performance instances",
+// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html).
+func isBurstable(instanceType string) bool {
+	family, _, _ := strings.Cut(instanceType, ".")
+	return slices.Contains(strings.Fields(burstableFamilies), family)
+}
+
+func always(SelfHealingInstanceArgs) (bool, string) { return true, "" }
+
+// alarmKinds are the alarms, in the order they are created.
+var alarmKinds = []alarmKind{
+	{
+		field: "noInstanceInService", suffix: "no-instance-in-service",
+		get: func(a AlarmsArgs) *AlarmArgs { return a.NoInstanceInService },
+		// 15 minutes: a heal takes a few, and the launch gate lets a boot
+		// take up to its timeout, 10 minutes by default.
+		period: 60, minPeriod: 60, periods: 15, applies: always,
+	},
+	{
+		field: "statusCheckFailed", suffix: "status-check-failed",
+		get: func(a AlarmsArgs) *AlarmArgs { return a.StatusCheckFailed },
+		// Status checks are published every minute, with basic
+		// monitoring too (EC2 User Guide, "Status checks for your
+		// instances").
+		period: 60, minPeriod: 60, periods: 3, applies: always,
+	},
+	{
+		field: "cpuCredits", suffix: "cpu-credits-low",
+		get:  func(a AlarmsArgs) *AlarmArgs { return a.CPUCredits },
+		unit: "credits", threshold: 20, minT: 1, maxT: 100000,
+		// Credit metrics are published every 5 minutes (EC2 User Guide,
+		// "Monitor your CPU credits for burstable instances"): a shorter
+		// period would have no data.
+		period: 300, minPeriod: 300, periods: 3,
+		applies: func(a SelfHealingInstanceArgs) (bool, string) {
+			if isBurstable(a.InstanceType) {
+				return true, ""
+			}
+			return false, fmt.Sprintf("instanceType %s earns no CPU credits (only %s do)", a.InstanceType, burstableFamilies)
+		},
+	},
+	{
+		field: "rootDisk", suffix: "root-disk-full",
+		get:  func(a AlarmsArgs) *AlarmArgs { return a.RootDisk },
+		unit: "percent", threshold: 90, minT: 1, maxT: 99,
+		// The agent publishes every minute, its default interval.
+		period: 60, minPeriod: 60, periods: 5, applies: always,
+	},
+	{
+		field: "dataDisk", suffix: "data-disk-full",
+		get:  func(a AlarmsArgs) *AlarmArgs { return a.DataDisk },
+		unit: "percent", threshold: 90, minT: 1, maxT: 99,
+		period: 60, minPeriod: 60, periods: 5,
+		applies: func(a SelfHealingInstanceArgs) (bool, string) {
+			if a.DataVolume != nil {
+				return true, ""
+			}
+			return false, "there is no dataVolume"
+		},
+	},
+	{
+		field: "memory", suffix: "memory-high",
+		get:  func(a AlarmsArgs) *AlarmArgs { return a.Memory },
+		unit: "percent", threshold: 90, minT: 1, maxT: 99,
+		period: 60, minPeriod: 60, periods: 5, applies: always,
+	},
+}
+
+// validateAlarms checks the alarms option against the rest of the
+// arguments: it needs notifications, whose topic the alarms publish to;
+// an alarm set explicitly must apply; and each setting must be in range.
+func (a SelfHealingInstanceArgs) validateAlarms() []error {
+	if a.Alarms == nil {
+		return nil
+	}
+	var errs []error
+	if a.Notifications == nil {
+		errs = append(errs, fmt.Errorf("alarms: need notifications, the topic the alarms publish to; set notifications ({} creates a topic), or remove alarms"))
+	}
+	for _, k := range alarmKinds {
+		args := k.get(*a.Alarms)
+		if args == nil || args.Disabled {
+			continue
+		}
+		bad := func(format string, v ...any) {
+			errs = append(errs, fmt.Errorf("alarms."+k.field+"."+format, v...))
+		}
+		if ok, why := k.applies(a); !ok {
+			errs = append(errs, fmt.Errorf("alarms.%s: does not apply: %s; remove it, or set disabled", k.field, why))
+		}
+		switch t := args.Threshold; {
+		case t == nil:
+		case k.unit == "":
+			bad("threshold %d: this alarm takes no threshold; remove it", *t)
+		case *t < k.minT || *t > k.maxT:
+			bad("threshold %d: want %d to %d %s", *t, k.minT, k.maxT, k.unit)
+		}
+		period := k.period
+		if p := args.PeriodSeconds; p != nil {
+			period = *p
+			if *p < k.minPeriod || *p > alarmMaxWindow || *p%alarmPeriodStep != 0 {
+				bad("periodSeconds %d: want a multiple of %d from %d to %d", *p, alarmPeriodStep, k.minPeriod, alarmMaxWindow)
+				continue
+			}
+		}
+		if n := args.EvaluationPeriods; n != nil && (*n < 1 || *n*period > alarmMaxWindow) {
+			bad("evaluationPeriods %d: want 1 to %d, so that evaluationPeriods × periodSeconds (%d) is at most a day (%d seconds)",
+				*n, alarmMaxWindow/period, period, alarmMaxWindow)
+		}
+	}
+	return errs
+}
+
+// alarmMetric is one metric an alarm reads: its namespace, name and
+// dimensions, and the statistic over each period.
+type alarmMetric struct {
+	Namespace, Name, Statistic string
+	Dimensions                 map[string]string
+}
+
+// alarmSpec is one alarm, as CloudWatch takes it, computed from the plan.
+type alarmSpec struct {
+	// Field is the alarm's key under alarms; Suffix names its resource
+	// and, after the group's name, the alarm.
+	Field, Suffix string
+	// Name is the alarm's name in CloudWatch.
+	Name, Description string
+	// Metric is what a single-metric alarm reads; nil for Math.
+	Metric *alarmMetric
+	// Math, when set, is a metric math alarm: Expression over Metrics,
+	// by id.
+	Expression string
+	Metrics    map[string]alarmMetric
+
+	Comparison        string
+	Threshold         float64
+	Period            int
+	EvaluationPeriods int
+	// TreatMissingData is CloudWatch's: "breaching", "notBreaching".
+	TreatMissingData string
+}
+
+// Group metrics the no-instance alarm reads (EC2 Auto Scaling User Guide,
+// "Amazon CloudWatch metrics for Amazon EC2 Auto Scaling",
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-metrics.html).
+const (
+	autoScalingNamespace = "AWS/AutoScaling"
+	ec2Namespace         = "AWS/EC2"
+	// GroupMetricsGranularity is the one granularity Auto Scaling
+	// publishes group metrics at.
+	GroupMetricsGranularity = "1Minute"
+)
+
+// GroupMetrics are the group metrics the group publishes when the
+// no-instance alarm is on: what the alarm reads, and nothing else.
+var GroupMetrics = []string{"GroupDesiredCapacity", "GroupInServiceInstances"}
+
+// planAlarms returns the alarms for a, with defaults applied, whose group
+// is groupName: none without the alarms option, and of the rest those
+// that apply and are not disabled. It is a pure function.
+func planAlarms(a SelfHealingInstanceArgs, groupName string) []alarmSpec {
+	if a.Alarms == nil {
+		return nil
+	}
+	group := map[string]string{userdata.GroupDimension: groupName}
+	var specs []alarmSpec
+	for _, k := range alarmKinds {
+		args := k.get(*a.Alarms)
+		if args == nil {
+			args = &AlarmArgs{}
+		}
+		if ok, _ := k.applies(a); !ok || args.Disabled {
+			continue
+		}
+		s := alarmSpec{
+			Field:             k.field,
+			Suffix:            k.suffix,
+			Name:              groupName + "-" + k.suffix,
+			Threshold:         float64(*orDefault(args.Threshold, k.threshold)),
+			Period:            *orDefault(args.PeriodSeconds, k.period),
+			EvaluationPeriods: *orDefault(args.EvaluationPeriods, k.periods),
+			// An instance-fed metric has no data while there is no
+			// instance: during a heal, and in a schedule's off hours.
+			// That is not a failure of what the alarm watches, and the
+			// no-instance alarm covers the instance being gone.
+			TreatMissingData: "notBreaching",
+		}
+		minutes := s.Period * s.EvaluationPeriods / 60
+		agent := func(name string, dims map[string]string) *alarmMetric {
+			return &alarmMetric{Namespace: userdata.CloudWatchAgentNamespace, Name: name, Statistic: "Maximum", Dimensions: dims}
+		}
+		switch k.field {
+		case "noInstanceInService":
+			// In service below desired, rather than in service below 1,
+			// so that a schedule's off hours (desired 0) do not alarm.
+			// The largest in-service count of a minute against the
+			// smallest desired count: a minute with an instance in
+			// service, or with nothing wanted, does not breach.
+			s.Expression = "desired - inService"
+			s.Metrics = map[string]alarmMetric{
+				"desired":   {Namespace: autoScalingNamespace, Name: "GroupDesiredCapacity", Statistic: "Minimum", Dimensions: group},
+				"inService": {Namespace: autoScalingNamespace, Name: "GroupInServiceInstances", Statistic: "Maximum", Dimensions: group},
+			}
+			s.Comparison, s.Threshold = "GreaterThanThreshold", 0
+			// Auto Scaling publishes both every minute, instance or
+			// not: no data means the group no longer reports (its
+			// metrics were turned off, or it is gone), and then
+			// nothing shows that an instance is in service.
+			s.TreatMissingData = "breaching"
+			s.Description = fmt.Sprintf("No instance of %s has been in service, while the group wants one, for %d minutes: a heal loop or a launch that keeps failing. See the group's activity history and the boot log.", groupName, minutes)
+		case "statusCheckFailed":
+			s.Metric = &alarmMetric{Namespace: ec2Namespace, Name: "StatusCheckFailed", Statistic: "Maximum", Dimensions: group}
+			s.Comparison, s.Threshold = "GreaterThanOrEqualToThreshold", 1
+			s.Description = fmt.Sprintf("The instance of %s has failed an EC2 status check for %d minutes; the group replaces an impaired instance. See the instance's status checks and console output.", groupName, minutes)
+		case "cpuCredits":
+			s.Metric = &alarmMetric{Namespace: ec2Namespace, Name: "CPUCreditBalance", Statistic: "Minimum", Dimensions: group}
+			s.Comparison = "LessThanThreshold"
+			s.Description = fmt.Sprintf("The instance of %s has had fewer than %g CPU credits for %d minutes: it is throttled to its baseline (standard mode) or pays for surplus credits (unlimited mode).", groupName, s.Threshold, minutes)
+		case "rootDisk":
+			s.Metric = agent(userdata.DiskUsedPercentMetric, withDimension(group, userdata.PathDimension, "/"))
+			s.Comparison = "GreaterThanThreshold"
+			s.Description = fmt.Sprintf("The root file system of %s has been over %g%% full for %d minutes.", groupName, s.Threshold, minutes)
+		case "dataDisk":
+			mount := a.DataVolume.MountPath
+			s.Metric = agent(userdata.DiskUsedPercentMetric, withDimension(group, userdata.PathDimension, mount))
+			s.Comparison = "GreaterThanThreshold"
+			s.Description = fmt.Sprintf("The data volume of %s, on %s, has been over %g%% full for %d minutes.", groupName, mount, s.Threshold, minutes)
+		case "memory":
+			s.Metric = agent(userdata.MemoryUsedPercentMetric, group)
+			s.Comparison = "GreaterThanThreshold"
+			s.Description = fmt.Sprintf("Over %g%% of the memory of %s's instance has been in use for %d minutes.", s.Threshold, groupName, minutes)
+		}
+		specs = append(specs, s)
+	}
+	return specs
+}
+
+func withDimension(dims map[string]string, name, value string) map[string]string {
+	out := maps.Clone(dims)
+	out[name] = value
+	return out
+}
+
+// agentMetrics are what the CloudWatch agent must publish for alarms, or
+// nil when no alarm reads the agent's metrics.
+func agentMetrics(alarms []alarmSpec, groupName string) *userdata.AgentMetricsParams {
+	m := userdata.AgentMetricsParams{GroupName: groupName}
+	for _, s := range alarms {
+		if s.Metric == nil || s.Metric.Namespace != userdata.CloudWatchAgentNamespace {
+			continue
+		}
+		switch s.Metric.Name {
+		case userdata.MemoryUsedPercentMetric:
+			m.Memory = true
+		case userdata.DiskUsedPercentMetric:
+			m.DiskPaths = append(m.DiskPaths, s.Metric.Dimensions[userdata.PathDimension])
+		}
+	}
+	if !m.Memory && len(m.DiskPaths) == 0 {
+		return nil
+	}
+	return &m
+}
+
+// groupMetrics are the group's enabledMetrics and metricsGranularity:
+// what the no-instance alarm reads, or nothing without it.
+func (p *plan) groupMetrics() (pulumi.StringArrayInput, pulumi.StringPtrInput) {
+	for _, s := range p.alarms {
+		if s.Field == "noInstanceInService" {
+			return pulumi.ToStringArray(GroupMetrics), pulumi.String(GroupMetricsGranularity)
+		}
+	}
+	return nil, nil
+}
+
+// alarms creates the plan's alarms, each publishing to topicArn when it
+// goes into ALARM and when it is OK again.
+func (b *builder) alarms(topicArn pulumi.StringOutput) error {
+	for _, s := range b.p.alarms {
+		args := &cloudwatch.MetricAlarmArgs{
+			Name:               pulumi.String(s.Name),
+			AlarmDescription:   pulumi.String(s.Description),
+			ComparisonOperator: pulumi.String(s.Comparison),
+			Threshold:          pulumi.Float64(s.Threshold),
+			EvaluationPeriods:  pulumi.Int(s.EvaluationPeriods),
+			TreatMissingData:   pulumi.String(s.TreatMissingData),
+			AlarmActions:       pulumi.Array{topicArn},
+			OkActions:          pulumi.Array{topicArn},
+			Tags:               b.p.flows.tags,
+		}
+		if m := s.Metric; m != nil {
+			args.Namespace, args.MetricName, args.Statistic = pulumi.String(m.Namespace), pulumi.String(m.Name), pulumi.String(m.Statistic)
+			args.Dimensions = pulumi.ToStringMap(m.Dimensions)
+			args.Period = pulumi.Int(s.Period)
+		} else {
+			queries := cloudwatch.MetricAlarmMetricQueryArray{cloudwatch.MetricAlarmMetricQueryArgs{
+				Id: pulumi.String("e"), Expression: pulumi.String(s.Expression), ReturnData: pulumi.Bool(true),
+			}}
+			for _, id := range slices.Sorted(maps.Keys(s.Metrics)) {
+				m := s.Metrics[id]
+				queries = append(queries, cloudwatch.MetricAlarmMetricQueryArgs{
+					Id: pulumi.String(id),
+					Metric: cloudwatch.MetricAlarmMetricQueryMetricArgs{
+						Namespace: pulumi.String(m.Namespace), MetricName: pulumi.String(m.Name), Stat: pulumi.String(m.Statistic),
+						Dimensions: pulumi.ToStringMap(m.Dimensions), Period: pulumi.Int(s.Period),
+					},
+				})
+			}
+			args.MetricQueries = queries
+		}
+		if _, err := cloudwatch.NewMetricAlarm(b.ctx, b.p.name+"-"+s.Suffix, args, b.parent); err != nil {
+			return fmt.Errorf("creating the %s alarm: %w", s.Field, err)
+		}
+	}
+	return nil
+}
