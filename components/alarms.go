@@ -103,8 +103,10 @@ var alarmKinds = []alarmKind{
 	{
 		field: "noInstanceInService", suffix: "no-instance-in-service",
 		get: func(a AlarmsArgs) *AlarmArgs { return a.NoInstanceInService },
-		// 15 minutes: a heal takes a few, and the launch gate lets a boot
-		// take up to its timeout, 10 minutes by default.
+		// 15 minutes by default, or the launch gate's timeout and 5
+		// minutes more if that is longer (noInstanceDefaultPeriods): a
+		// heal takes a few minutes, and the gate lets a boot take up to
+		// its timeout.
 		period: 60, minPeriod: 60, periods: 15, applies: always,
 	},
 	{
@@ -269,7 +271,7 @@ func planAlarms(a SelfHealingInstanceArgs, groupName string) []alarmSpec {
 			Name:              groupName + "-" + k.suffix,
 			Threshold:         float64(*orDefault(args.Threshold, k.threshold)),
 			Period:            *orDefault(args.PeriodSeconds, k.period),
-			EvaluationPeriods: *orDefault(args.EvaluationPeriods, k.periods),
+			EvaluationPeriods: *orDefault(args.EvaluationPeriods, defaultPeriods(k, a, args)),
 			// An instance-fed metric has no data while there is no
 			// instance: during a heal, and in a schedule's off hours.
 			// That is not a failure of what the alarm watches, and the
@@ -324,6 +326,17 @@ func planAlarms(a SelfHealingInstanceArgs, groupName string) []alarmSpec {
 		specs = append(specs, s)
 	}
 	return specs
+}
+
+// defaultPeriods is k's default evaluation periods. The no-instance alarm,
+// at its default period of a minute, waits for as long as the launch gate
+// lets a boot take and 5 minutes more, so that one slow boot, which the
+// gate allows, is not an alarm; and for 15 minutes at least.
+func defaultPeriods(k alarmKind, a SelfHealingInstanceArgs, args *AlarmArgs) int {
+	if k.field != "noInstanceInService" || args.PeriodSeconds != nil || a.LaunchGateTimeoutSeconds == nil {
+		return k.periods
+	}
+	return max(k.periods, (*a.LaunchGateTimeoutSeconds+59)/60+5)
 }
 
 func withDimension(dims map[string]string, name, value string) map[string]string {

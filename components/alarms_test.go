@@ -252,3 +252,22 @@ func TestBadAlarmSettingsAreRefusedAtPreview(t *testing.T) {
 		CPUCredits: &components.AlarmArgs{Threshold: pulumi.IntRef(1), PeriodSeconds: intPtr(300)},
 	}, nil))
 }
+
+// TestTheNoInstanceAlarmOutwaitsTheLaunchGate: by default the alarm waits
+// as long as the launch gate lets a boot take and 5 minutes more, 15
+// minutes at least; without the gate, 15 minutes.
+func TestTheNoInstanceAlarmOutwaitsTheLaunchGate(t *testing.T) {
+	for _, tc := range []struct {
+		gate    *bool
+		timeout *int
+		want    float64
+	}{{nil, nil, 15}, {nil, intPtr(900), 20}, {nil, intPtr(61), 15}, {pulumi.BoolRef(false), nil, 15}, {nil, intPtr(7200), 125}} {
+		d := mustDeploy(t, withAlarms(components.AlarmsArgs{}, func(a *components.SelfHealingInstanceArgs) {
+			a.LaunchGate, a.LaunchGateTimeoutSeconds = tc.gate, tc.timeout
+		}))
+		in := alarmsByName(d)[d.Group()["name"].(string)+"-no-instance-in-service"]
+		if in["evaluationPeriods"] != tc.want {
+			t.Errorf("gate %s, timeout %s: evaluationPeriods %v, want %v", show(tc.gate), show(tc.timeout), in["evaluationPeriods"], tc.want)
+		}
+	}
+}
