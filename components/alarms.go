@@ -30,7 +30,8 @@ type AlarmsArgs struct {
 	// threshold.
 	StatusCheckFailed *AlarmArgs `pulumi:"statusCheckFailed,optional"`
 	// CPUCredits fires when the instance's CPU credit balance falls below
-	// Threshold credits. Only on a burstable instance type.
+	// Threshold credits. Only when every type the group may launch
+	// (InstanceType, and SpotInstanceTypes with Spot) is burstable.
 	CPUCredits *AlarmArgs `pulumi:"cpuCredits,optional"`
 	// RootDisk fires when the root file system is more than Threshold
 	// percent full. The CloudWatch agent publishes its use.
@@ -125,11 +126,23 @@ var alarmKinds = []alarmKind{
 		// "Monitor your CPU credits for burstable instances"): a shorter
 		// period would have no data.
 		period: 300, minPeriod: 300, periods: 3,
+		// Every type the group may launch must earn credits: on another,
+		// the alarm would have no data.
 		applies: func(a SelfHealingInstanceArgs) (bool, string) {
-			if isBurstable(a.InstanceType) {
-				return true, ""
+			types := []string{a.InstanceType}
+			if a.Spot {
+				types = append(types, a.SpotInstanceTypes...)
 			}
-			return false, fmt.Sprintf("instanceType %s earns no CPU credits (only %s do)", a.InstanceType, burstableFamilies)
+			for i, t := range types {
+				if !isBurstable(t) {
+					field := "instanceType"
+					if i > 0 {
+						field = fmt.Sprintf("spotInstanceTypes[%d]", i-1)
+					}
+					return false, fmt.Sprintf("%s %s earns no CPU credits (only the %s families do)", field, t, burstableFamilies)
+				}
+			}
+			return true, ""
 		},
 	},
 	{

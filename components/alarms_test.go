@@ -234,6 +234,9 @@ func TestBadAlarmSettingsAreRefusedAtPreview(t *testing.T) {
 		{"over a day", withAlarms(components.AlarmsArgs{Memory: &components.AlarmArgs{PeriodSeconds: intPtr(3600), EvaluationPeriods: intPtr(25)}}, nil), []string{"alarms.memory.evaluationPeriods 25", "1 to 24"}},
 		{"no evaluation period", withAlarms(components.AlarmsArgs{Memory: &components.AlarmArgs{EvaluationPeriods: intPtr(0)}}, nil), []string{"alarms.memory.evaluationPeriods 0", "1 to 1440"}},
 		{"credits on m5", withAlarms(components.AlarmsArgs{CPUCredits: &components.AlarmArgs{}}, func(a *components.SelfHealingInstanceArgs) { a.InstanceType = "m5.large" }), []string{"alarms.cpuCredits", "m5.large", "disabled"}},
+		{"credits with a Spot type that earns none", withAlarms(components.AlarmsArgs{CPUCredits: &components.AlarmArgs{}}, func(a *components.SelfHealingInstanceArgs) {
+			a.Spot, a.SpotInstanceTypes = true, []string{"t3a.micro", "c5.large"}
+		}), []string{"alarms.cpuCredits", "spotInstanceTypes[1] c5.large"}},
 		{"data disk without a volume", withAlarms(components.AlarmsArgs{DataDisk: &components.AlarmArgs{Threshold: intPtr(80)}}, nil), []string{"alarms.dataDisk", "dataVolume"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
