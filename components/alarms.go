@@ -21,32 +21,36 @@ import (
 type AlarmsArgs struct {
 	// NoInstanceInService fires when fewer instances are in service than
 	// the group wants (none, for a group of one, outside its scheduled
-	// off hours) for PeriodSeconds × EvaluationPeriods: a heal loop, a
-	// launch that keeps failing. It reads the group's own metrics, which
-	// the group then publishes. It takes no threshold.
+	// off hours) for the whole window, the period times the evaluation
+	// periods: a heal loop, a launch that keeps failing. It reads the
+	// group's own metrics, which the group then publishes. It takes no
+	// threshold.
 	NoInstanceInService *AlarmArgs `pulumi:"noInstanceInService,optional"`
 	// StatusCheckFailed fires when the instance fails an EC2 status
-	// check (AWS/EC2 StatusCheckFailed of the group). It takes no
+	// check (the group's status check metric in AWS/EC2). It takes no
 	// threshold.
 	StatusCheckFailed *AlarmArgs `pulumi:"statusCheckFailed,optional"`
 	// CPUCredits fires when the instance's CPU credit balance falls below
-	// Threshold credits. Only when every type the group may launch
-	// (InstanceType, and SpotInstanceTypes with Spot) is burstable.
+	// the threshold, in credits. Only when every type the group may
+	// launch ([SelfHealingInstanceArgs.InstanceType], and
+	// [SelfHealingInstanceArgs.SpotInstanceTypes] with Spot) is
+	// burstable.
 	CPUCredits *AlarmArgs `pulumi:"cpuCredits,optional"`
-	// RootDisk fires when the root file system is more than Threshold
-	// percent full. The CloudWatch agent publishes its use.
+	// RootDisk fires when the root file system is fuller than the
+	// threshold, in percent. The CloudWatch agent publishes its use.
 	RootDisk *AlarmArgs `pulumi:"rootDisk,optional"`
-	// DataDisk fires when the data volume's file system is more than
-	// Threshold percent full. Only with a data volume. The CloudWatch
+	// DataDisk fires when the data volume's file system is fuller than
+	// the threshold, in percent. Only with a data volume. The CloudWatch
 	// agent publishes its use.
 	DataDisk *AlarmArgs `pulumi:"dataDisk,optional"`
-	// Memory fires when more than Threshold percent of the memory is in
-	// use. The CloudWatch agent publishes its use.
+	// Memory fires when more of the memory is in use than the
+	// threshold, in percent. The CloudWatch agent publishes its use.
 	Memory *AlarmArgs `pulumi:"memory,optional"`
 }
 
-// AlarmArgs tune one alarm. The alarm fires when each of EvaluationPeriods
-// consecutive periods of PeriodSeconds breaches Threshold.
+// AlarmArgs tune one alarm. The alarm fires when each of
+// [AlarmArgs.EvaluationPeriods] consecutive periods of
+// [AlarmArgs.PeriodSeconds] breaches [AlarmArgs.Threshold].
 type AlarmArgs struct {
 	// Disabled leaves the alarm out (and, for the agent's alarms, what
 	// the agent would publish only for it).
