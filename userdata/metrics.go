@@ -58,7 +58,7 @@ func (m AgentMetricsParams) validate() []error {
 		errs = append(errs, fmt.Errorf("agent metrics: neither memory nor a disk; leave AgentMetrics nil instead"))
 	}
 	for i, p := range m.DiskPaths {
-		if !certDirPattern.MatchString(p) && p != "/" || path.Clean(p) != p || slices.Contains(m.DiskPaths[:i], p) {
+		if !mountPathPattern.MatchString(p) && p != "/" || path.Clean(p) != p || slices.Contains(m.DiskPaths[:i], p) {
 			errs = append(errs, fmt.Errorf("agent metrics disk path %q: want a clean absolute path of A-Z a-z 0-9 . _ - /, listed once", p))
 		}
 	}
