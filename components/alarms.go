@@ -117,18 +117,21 @@ var alarmKinds = []alarmKind{
 	{
 		field: "statusCheckFailed", suffix: "status-check-failed",
 		get: func(a AlarmsArgs) *AlarmArgs { return a.StatusCheckFailed },
-		// Status checks are published every minute, with basic
-		// monitoring too (EC2 User Guide, "Status checks for your
-		// instances").
+		// Status check metrics are published every minute with basic
+		// monitoring, and EC2 publishes its metrics of a group's
+		// instances by AutoScalingGroupName too, with basic or detailed
+		// monitoring (EC2 User Guide, "Status check metrics" and
+		// "Amazon EC2 metric dimensions",
+		// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/viewing_metrics_with_cloudwatch.html).
 		period: 60, minPeriod: 60, periods: 3, applies: always,
 	},
 	{
 		field: "cpuCredits", suffix: "cpu-credits-low",
 		get:  func(a AlarmsArgs) *AlarmArgs { return a.CPUCredits },
 		unit: "credits", threshold: 20, minT: 1, maxT: 100000,
-		// Credit metrics are published every 5 minutes (EC2 User Guide,
-		// "Monitor your CPU credits for burstable instances"): a shorter
-		// period would have no data.
+		// CPU credit metrics are available at a five-minute frequency
+		// only (EC2 User Guide, "CPU credit metrics", the page above): a
+		// shorter period would have no data.
 		period: 300, minPeriod: 300, periods: 3,
 		// Every type the group may launch must earn credits: on another,
 		// the alarm would have no data.
@@ -252,7 +255,9 @@ type alarmSpec struct {
 
 // Group metrics the no-instance alarm reads (EC2 Auto Scaling User Guide,
 // "Amazon CloudWatch metrics for Amazon EC2 Auto Scaling",
-// https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-metrics.html).
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-metrics.html):
+// once enabled, at one-minute granularity at no additional charge, sent
+// every minute on a best-effort basis.
 const (
 	autoScalingNamespace = "AWS/AutoScaling"
 	ec2Namespace         = "AWS/EC2"
