@@ -1,6 +1,8 @@
 package components
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -290,7 +292,7 @@ func planAlarms(a SelfHealingInstanceArgs, groupName string) []alarmSpec {
 		s := alarmSpec{
 			Field:             k.field,
 			Suffix:            k.suffix,
-			Name:              groupName + "-" + k.suffix,
+			Name:              alarmName(groupName, k.suffix),
 			Threshold:         float64(*orDefault(args.Threshold, k.threshold)),
 			Period:            *orDefault(args.PeriodSeconds, k.period),
 			EvaluationPeriods: *orDefault(args.EvaluationPeriods, defaultPeriods(k, a, args)),
@@ -348,6 +350,24 @@ func planAlarms(a SelfHealingInstanceArgs, groupName string) []alarmSpec {
 		specs = append(specs, s)
 	}
 	return specs
+}
+
+// maxAlarmNameLength is CloudWatch's limit on an alarm's name
+// (PutMetricAlarm, AlarmName).
+const maxAlarmNameLength = 255
+
+// alarmName is "<group name>-<suffix>". A group's name may take up to 255
+// characters itself; then the group's name is cut and ends in a hash of
+// the whole, as AutoScalingGroupName does, so that alarms of distinct
+// groups keep distinct names.
+func alarmName(groupName, suffix string) string {
+	name := groupName + "-" + suffix
+	if len(name) <= maxAlarmNameLength {
+		return name
+	}
+	sum := sha256.Sum256([]byte(groupName))
+	hash := "-" + hex.EncodeToString(sum[:])[:16]
+	return groupName[:maxAlarmNameLength-len(hash)-1-len(suffix)] + hash + "-" + suffix
 }
 
 // defaultPeriods is k's default evaluation periods. The no-instance alarm,

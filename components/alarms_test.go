@@ -274,3 +274,82 @@ func TestTheNoInstanceAlarmOutwaitsTheLaunchGate(t *testing.T) {
 		}
 	}
 }
+
+// TestAlarmNamesFitCloudWatchsLimit: a group's name may take all of Auto
+// Scaling's 255 characters; the alarm's name still fits CloudWatch's 255,
+// keeps its suffix, and differs between groups that differ only at the
+// end.
+func TestAlarmNamesFitCloudWatchsLimit(t *testing.T) {
+	if got := components.AlarmName("proj-dev-web", "memory-high"); got != "proj-dev-web-memory-high" {
+		t.Errorf("short name: %s", got)
+	}
+	long := strings.Repeat("g", 254)
+	a, b := components.AlarmName(long+"a", "no-instance-in-service"), components.AlarmName(long+"b", "no-instance-in-service")
+	if len(a) != 255 || !strings.HasSuffix(a, "-no-instance-in-service") || a == b {
+		t.Errorf("long names %q (%d) and %q", a, len(a), b)
+	}
+}
+
+// TestAlarmInputsMeetTheProvidersValidation: every registered alarm's
+// inputs pass the checks the AWS provider makes before it calls
+// PutMetricAlarm (terraform-provider-aws, internal/service/cloudwatch/
+// metric_alarm.go, which pulumi-aws 6.83.4 wraps): name 1 to 255,
+// description at most 1024, a comparison operator and statistics CloudWatch
+// knows, treatMissingData one of its four values, evaluation periods at
+// least 1, periods of a whole number of minutes, a namespace without ':',
+// and either a metric or metric queries, not both, each query an
+// expression or a metric, with an id that starts with a lowercase letter.
+func TestAlarmInputsMeetTheProvidersValidation(t *testing.T) {
+	d := mustDeploy(t, withAlarms(components.AlarmsArgs{}, func(a *components.SelfHealingInstanceArgs) {
+		a.DataVolume = &components.DataVolumeArgs{SizeGiB: 5}
+	}))
+	operators := []string{"GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"}
+	statistics := []string{"SampleCount", "Average", "Sum", "Minimum", "Maximum"}
+	missing := []string{"breaching", "notBreaching", "ignore", "missing"}
+	period := func(v any) bool { f, ok := v.(float64); return ok && f >= 60 && int(f)%60 == 0 }
+	for name, in := range alarmsByName(d) {
+		bad := func(format string, v ...any) { t.Errorf(name+": "+format, v...) }
+		if len(name) < 1 || len(name) > 255 || len(in["alarmDescription"].(string)) > 1024 {
+			bad("name or description too long")
+		}
+		if !slices.Contains(operators, in["comparisonOperator"].(string)) || !slices.Contains(missing, in["treatMissingData"].(string)) {
+			bad("comparisonOperator %v, treatMissingData %v", in["comparisonOperator"], in["treatMissingData"])
+		}
+		if n, _ := in["evaluationPeriods"].(float64); n < 1 {
+			bad("evaluationPeriods %v", in["evaluationPeriods"])
+		}
+		if _, ok := in["threshold"].(float64); !ok {
+			bad("threshold %v", in["threshold"])
+		}
+		queries, _ := in["metricQueries"].([]any)
+		if _, single := in["metricName"]; single == (len(queries) > 0) {
+			bad("both or neither of metricName and metricQueries: %v", in)
+		}
+		if len(queries) == 0 {
+			if !slices.Contains(statistics, in["statistic"].(string)) || !period(in["period"]) || strings.Contains(in["namespace"].(string), ":") {
+				bad("statistic %v, period %v, namespace %v", in["statistic"], in["period"], in["namespace"])
+			}
+			continue
+		}
+		returned := 0
+		for _, q := range queries {
+			id, _ := path(q, "id").(string)
+			if id == "" || id[0] < 'a' || id[0] > 'z' {
+				bad("query id %q", id)
+			}
+			m, _ := path(q, "metric").(map[string]any)
+			if _, expr := path(q, "expression").(string); expr == (m != nil) {
+				bad("query %v: want an expression or a metric", q)
+			}
+			if m != nil && (!slices.Contains(statistics, m["stat"].(string)) || !period(m["period"])) {
+				bad("query metric %v", m)
+			}
+			if path(q, "returnData") == true {
+				returned++
+			}
+		}
+		if returned != 1 {
+			bad("%d queries return data, want 1", returned)
+		}
+	}
+}
