@@ -111,9 +111,9 @@ var alarmKinds = []alarmKind{
 		field: "noInstanceInService", suffix: "no-instance-in-service",
 		get: func(a AlarmsArgs) *AlarmArgs { return a.NoInstanceInService },
 		// 15 minutes by default, or the launch gate's timeout and 5
-		// minutes more if that is longer (noInstanceDefaultPeriods): a
-		// heal takes a few minutes, and the gate lets a boot take up to
-		// its timeout.
+		// minutes more if that is longer (defaultPeriods): a heal takes
+		// a few minutes, and the gate lets a boot take up to its
+		// timeout.
 		period: 60, minPeriod: 60, periods: 15, applies: always,
 	},
 	{
@@ -129,7 +129,8 @@ var alarmKinds = []alarmKind{
 	},
 	{
 		field: "cpuCredits", suffix: "cpu-credits-low",
-		get:  func(a AlarmsArgs) *AlarmArgs { return a.CPUCredits },
+		get: func(a AlarmsArgs) *AlarmArgs { return a.CPUCredits },
+		// 100000 catches a typo: no burstable type accrues that many.
 		unit: "credits", threshold: 20, minT: 1, maxT: 100000,
 		// CPU credit metrics are available at a five-minute frequency
 		// only (EC2 User Guide, "CPU credit metrics", the page above): a
@@ -290,18 +291,18 @@ func planAlarms(a SelfHealingInstanceArgs, groupName string) []alarmSpec {
 			continue
 		}
 		s := alarmSpec{
-			Field:             k.field,
-			Suffix:            k.suffix,
-			Name:              alarmName(groupName, k.suffix),
-			Threshold:         float64(*orDefault(args.Threshold, k.threshold)),
-			Period:            *orDefault(args.PeriodSeconds, k.period),
-			EvaluationPeriods: *orDefault(args.EvaluationPeriods, defaultPeriods(k, a, args)),
+			Field:     k.field,
+			Suffix:    k.suffix,
+			Name:      alarmName(groupName, k.suffix),
+			Threshold: float64(*orDefault(args.Threshold, k.threshold)),
+			Period:    *orDefault(args.PeriodSeconds, k.period),
 			// An instance-fed metric has no data while there is no
 			// instance: during a heal, and in a schedule's off hours.
 			// That is not a failure of what the alarm watches, and the
 			// no-instance alarm covers the instance being gone.
 			TreatMissingData: "notBreaching",
 		}
+		s.EvaluationPeriods = *orDefault(args.EvaluationPeriods, defaultPeriods(k, a, s.Period))
 		minutes := s.Period * s.EvaluationPeriods / 60
 		agent := func(name string, dims map[string]string) *alarmMetric {
 			return &alarmMetric{Namespace: userdata.CloudWatchAgentNamespace, Name: name, Statistic: "Maximum", Dimensions: dims}
@@ -370,15 +371,20 @@ func alarmName(groupName, suffix string) string {
 	return groupName[:maxAlarmNameLength-len(hash)-1-len(suffix)] + hash + "-" + suffix
 }
 
-// defaultPeriods is k's default evaluation periods. The no-instance alarm,
-// at its default period of a minute, waits for as long as the launch gate
-// lets a boot take and 5 minutes more, so that one slow boot, which the
-// gate allows, is not an alarm; and for 15 minutes at least.
-func defaultPeriods(k alarmKind, a SelfHealingInstanceArgs, args *AlarmArgs) int {
-	if k.field != "noInstanceInService" || args.PeriodSeconds != nil || a.LaunchGateTimeoutSeconds == nil {
+// defaultPeriods is k's default evaluation periods for periods of period
+// seconds. The no-instance alarm waits for as long as the launch gate lets
+// a boot take and 5 minutes more, so that one slow boot, which the gate
+// allows, is not an alarm; and for k.periods default periods (15 minutes)
+// at least, whatever the period.
+func defaultPeriods(k alarmKind, a SelfHealingInstanceArgs, period int) int {
+	if k.field != "noInstanceInService" {
 		return k.periods
 	}
-	return max(k.periods, (*a.LaunchGateTimeoutSeconds+59)/60+5)
+	window := k.periods * k.period
+	if a.LaunchGateTimeoutSeconds != nil {
+		window = max(window, *a.LaunchGateTimeoutSeconds+300)
+	}
+	return (window + period - 1) / period
 }
 
 func withDimension(dims map[string]string, name, value string) map[string]string {

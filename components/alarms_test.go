@@ -258,19 +258,25 @@ func TestBadAlarmSettingsAreRefusedAtPreview(t *testing.T) {
 
 // TestTheNoInstanceAlarmOutwaitsTheLaunchGate: by default the alarm waits
 // as long as the launch gate lets a boot take and 5 minutes more, 15
-// minutes at least; without the gate, 15 minutes.
+// minutes at least; without the gate, 15 minutes; in whole periods of
+// whatever length.
 func TestTheNoInstanceAlarmOutwaitsTheLaunchGate(t *testing.T) {
 	for _, tc := range []struct {
 		gate    *bool
 		timeout *int
+		period  *int
 		want    float64
-	}{{nil, nil, 15}, {nil, intPtr(900), 20}, {nil, intPtr(61), 15}, {pulumi.BoolRef(false), nil, 15}, {nil, intPtr(7200), 125}} {
-		d := mustDeploy(t, withAlarms(components.AlarmsArgs{}, func(a *components.SelfHealingInstanceArgs) {
+	}{
+		{nil, nil, nil, 15}, {nil, intPtr(900), nil, 20}, {nil, intPtr(61), nil, 15}, {pulumi.BoolRef(false), nil, nil, 15}, {nil, intPtr(7200), nil, 125},
+		// A longer period keeps the window, rounded up to whole periods.
+		{nil, nil, intPtr(300), 3}, {nil, intPtr(900), intPtr(300), 4}, {nil, intPtr(900), intPtr(3600), 1},
+	} {
+		d := mustDeploy(t, withAlarms(components.AlarmsArgs{NoInstanceInService: &components.AlarmArgs{PeriodSeconds: tc.period}}, func(a *components.SelfHealingInstanceArgs) {
 			a.LaunchGate, a.LaunchGateTimeoutSeconds = tc.gate, tc.timeout
 		}))
 		in := alarmsByName(d)[d.Group()["name"].(string)+"-no-instance-in-service"]
 		if in["evaluationPeriods"] != tc.want {
-			t.Errorf("gate %s, timeout %s: evaluationPeriods %v, want %v", show(tc.gate), show(tc.timeout), in["evaluationPeriods"], tc.want)
+			t.Errorf("gate %s, timeout %s, period %s: evaluationPeriods %v, want %v", show(tc.gate), show(tc.timeout), show(tc.period), in["evaluationPeriods"], tc.want)
 		}
 	}
 }
