@@ -118,6 +118,11 @@ type SelfHealingInstanceArgs struct {
 	// instance on an SNS topic. Unset, nothing is announced.
 	Notifications *NotificationsArgs `pulumi:"notifications,optional"`
 
+	// Alarms, if set, creates CloudWatch alarms on the group that publish
+	// to the notifications topic; it needs
+	// [SelfHealingInstanceArgs.Notifications]. Unset, there are none.
+	Alarms *AlarmsArgs `pulumi:"alarms,optional"`
+
 	// LaunchGate keeps each new instance out of service, behind a
 	// launch lifecycle hook (LaunchGateHookName), until its boot script
 	// reports it ready; `pulumi up` then succeeds only once a ready

@@ -13,3 +13,6 @@ func BootParamsInGroup(a SelfHealingInstanceArgs, groupName, allocationID, volum
 	p, _ := newPlan(a, "selfhealing", "test", "instance", groupName)
 	return p.bootParams(p.knownInputs(allocationID, volumeID))
 }
+
+// AlarmName exposes the alarms' naming rule to the tests.
+func AlarmName(groupName, suffix string) string { return alarmName(groupName, suffix) }

@@ -16,6 +16,7 @@ import (
 func (b *builder) group(launchTemplate *ec2.LaunchTemplate, dependsOn []pulumi.Resource) (*autoscaling.Group, error) {
 	p := b.p
 	launchFrom, spot := p.groupLaunch(launchTemplate)
+	enabledMetrics, metricsGranularity := p.groupMetrics()
 	group, err := autoscaling.NewGroup(b.ctx, p.name+"-asg", &autoscaling.GroupArgs{
 		Name:                   pulumi.String(p.groupName),
 		MinSize:                pulumi.Int(1),
@@ -31,6 +32,8 @@ func (b *builder) group(launchTemplate *ec2.LaunchTemplate, dependsOn []pulumi.R
 		WaitForCapacityTimeout: pulumi.String(CapacityWaitTimeout(p.launchGate, p.launchGateTimeout)),
 		InstanceRefresh:        p.instanceRefreshArgs(),
 		WarmPool:               p.warmPool(),
+		EnabledMetrics:         enabledMetrics,
+		MetricsGranularity:     metricsGranularity,
 		Tags:                   p.flows.tags.ApplyT(groupTags).(autoscaling.GroupTagArrayOutput),
 	}, append([]pulumi.ResourceOption{b.parent, pulumi.DependsOn(dependsOn)}, groupScheduleOptions(p.args.Schedule)...)...)
 	if err != nil {

@@ -28,6 +28,8 @@ type plan struct {
 	dnsTTL, logRetentionDays, snapshotRetainCount    int
 	// parameters are Parameters and SecretParameters, sorted by key.
 	parameters []parameter
+	// alarms are the alarms to create, with their defaults applied.
+	alarms []alarmSpec
 	// boot is the boot script's parameters, less the values that may be
 	// outputs (bootInputs), which bootParams fills in.
 	boot userdata.Params
@@ -54,7 +56,7 @@ func newPlan(a SelfHealingInstanceArgs, project, stack, name, groupName string) 
 		project: project, stack: stack, name: name, groupName: groupName, args: d,
 		sessionManager: *d.EnableSessionManager, launchGate: *d.LaunchGate, instanceRefresh: *d.InstanceRefresh,
 		metadataHopLimit: *d.MetadataHopLimit, gracePeriod: *d.HealthCheckGracePeriodSeconds,
-		parameters: d.parameters(),
+		parameters: d.parameters(), alarms: planAlarms(d, groupName),
 	}
 	if p.launchGate {
 		p.launchGateTimeout = *d.LaunchGateTimeoutSeconds
@@ -113,6 +115,8 @@ func (p *plan) bootScriptParams() userdata.Params {
 			CertDir: h.certDir(a.DataVolume),
 		}
 	}
+	// The alarms on memory and disks read what the agent publishes.
+	boot.AgentMetrics = agentMetrics(p.alarms, p.groupName)
 	if len(p.parameters) > 0 {
 		boot.Parameters = &userdata.ParametersParams{Path: ParametersPath(p.project, p.stack, p.name)}
 	}
@@ -188,8 +192,8 @@ func (p *plan) checkBootScriptSize() error {
 		volumeID = v.VolumeID
 	}
 	_, err := userdata.Encode(p.bootParams(p.knownInputs(allocationID, volumeID)))
-	if err != nil && (p.boot.Logs != nil || p.boot.HTTPS != nil || p.boot.Parameters != nil) {
-		return fmt.Errorf("the boot script with logs, https or parameters does not fit: %w", err)
+	if err != nil && (p.boot.Logs != nil || p.boot.HTTPS != nil || p.boot.Parameters != nil || p.boot.AgentMetrics != nil) {
+		return fmt.Errorf("the boot script with logs, https, parameters or alarms does not fit: %w", err)
 	}
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/selfhealing-dev/selfhealing/internal/policy"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 // TypeToken is the component's Pulumi type.
@@ -122,7 +123,10 @@ func (b *builder) build() error {
 	if err := b.schedule(group); err != nil {
 		return err
 	}
-	return b.notifications(group)
+	if err := b.notifications(group); err != nil {
+		return err
+	}
+	return b.alarms(b.c.NotificationTopicArn)
 }
 
 // Outputs returns the component's outputs by name: its fields' pulumi
@@ -196,6 +200,9 @@ func (b *builder) instanceIdentity() (*iam.InstanceProfile, []pulumi.Resource, e
 			LaunchGate:           p.launchGate,
 		}
 		scope.Parameters, scope.Logs = p.sectionScopes(ids[3].(string))
+		if p.boot.AgentMetrics != nil {
+			scope.MetricsNamespace = userdata.CloudWatchAgentNamespace
+		}
 		if v := p.boot.DataVolume; v != nil {
 			scope.DataVolume = &policy.DataVolumeScope{
 				VolumeID:    ids[1].(string),

@@ -85,6 +85,7 @@ func (a SelfHealingInstanceArgs) validate(project string) error {
 	errs = append(errs, a.DNS.validate()...)
 	errs = append(errs, a.Schedule.validate()...)
 	errs = append(errs, a.Notifications.validate()...)
+	errs = append(errs, a.validateAlarms()...)
 	errs = append(errs, a.validateHealing()...)
 	errs = append(errs, a.validateSections(project)...)
 	return errors.Join(errs...)

@@ -25,7 +25,7 @@ import (
 // it can have no default, and the Pulumi CLI refuses every stack that does
 // not set a key declared without a default. The program still refuses a
 // key it does not know (tests/unknownkey_test.go).
-var undeclaredKeys = []string{"appHealthCheck", "dataVolume", "dns", "https", "launchGateTimeoutSeconds", "logs", "notifications", "schedule", "subnetIds"}
+var undeclaredKeys = []string{"alarms", "appHealthCheck", "dataVolume", "dns", "https", "launchGateTimeoutSeconds", "logs", "notifications", "schedule", "subnetIds"}
 
 func TestPulumiYamlDeclaresEveryArgsFieldWithADefault(t *testing.T) {
 	project := loadProject(t)
@@ -121,13 +121,16 @@ func TestConfigDecodesIntoTheArgsAndNamesEveryBadKey(t *testing.T) {
 		"secretParameters": `{"token":"s3cret"}`,
 		"dataVolume":       `{"sizeGiB":8,"forceDetach":false,"snapshots":{"timeUtc":"03:00"}}`,
 		"notifications":    `{}`,
+		"alarms":           `{"memory":{"threshold":85,"periodSeconds":120,"evaluationPeriods":3},"cpuCredits":{"disabled":true}}`,
 	}, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if args.InstanceType != "t4g.small" || *args.LaunchGate || *args.MetadataHopLimit != 2 ||
 		args.DataVolume.SizeGiB != 8 || *args.DataVolume.ForceDetach || args.DataVolume.Snapshots.TimeUTC != "03:00" ||
-		args.Notifications == nil || args.Ingress[0].FromPort != 443 {
+		args.Notifications == nil || args.Ingress[0].FromPort != 443 ||
+		*args.Alarms.Memory.Threshold != 85 || *args.Alarms.Memory.PeriodSeconds != 120 || *args.Alarms.Memory.EvaluationPeriods != 3 ||
+		!args.Alarms.CPUCredits.Disabled || args.Alarms.RootDisk != nil {
 		t.Errorf("decoded %+v", args)
 	}
 	if got := args.Parameters["port"]; got != pulumi.String("8080") {

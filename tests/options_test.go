@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +75,22 @@ func TestFullStackDeploys(t *testing.T) {
 	if notification["topicArn"] != topicArn || len(notification["notifications"].([]any)) != 4 ||
 		notification["groupNames"].([]any)[0] != groupName {
 		t.Errorf("notification = %v, want 4 event types on %s for %v", notification, topicArn, groupName)
+	}
+	alarms := map[string]map[string]any{}
+	for _, r := range monitor.ByType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+		in := synth.Plain(resource.NewProperty(r.Inputs)).(map[string]any)
+		alarms[in["name"].(string)] = in
+		if actions := in["alarmActions"].([]any); len(actions) != 1 || actions[0] != topicArn {
+			t.Errorf("alarm %v publishes to %v, want %s", in["name"], actions, topicArn)
+		}
+	}
+	for _, suffix := range []string{"no-instance-in-service", "status-check-failed", "root-disk-full", "data-disk-full", "memory-high"} {
+		if _, ok := alarms[groupName.(string)+"-"+suffix]; !ok {
+			t.Errorf("no %s alarm among %v", suffix, slices.Sorted(maps.Keys(alarms)))
+		}
+	}
+	if len(alarms) != 5 || alarms[groupName.(string)+"-memory-high"]["threshold"] != 85.0 {
+		t.Errorf("alarms %v, want the five that apply, memory at 85", slices.Sorted(maps.Keys(alarms)))
 	}
 }
 

@@ -20,6 +20,7 @@ func header(p Params) string {
 	h.flag("with_failure_report", p.FailureReport != nil)
 	h.flag("with_health_check", p.HealthCheck != nil)
 	h.flag("with_logs", p.Logs != nil)
+	h.flag("with_agent_metrics", p.AgentMetrics != nil)
 	h.flag("with_https", p.HTTPS != nil)
 	h.flag("with_parameters", p.Parameters != nil)
 	h.values("allocation_id", p.AllocationID)
@@ -50,13 +51,15 @@ func header(p Params) string {
 		h.values("health_timeout", strconv.Itoa(c.TimeoutSeconds))
 		h.values("health_threshold", strconv.Itoa(c.FailureThreshold))
 	}
-	if l := p.Logs; l != nil {
-		config, err := l.AgentConfig()
+	if p.Logs != nil || p.AgentMetrics != nil {
+		config, err := AgentConfig(p.Logs, p.AgentMetrics)
 		if err != nil {
 			panic(err) // marshalling a struct of strings: cannot happen
 		}
-		h.values("log_group", l.LogGroupName)
-		h.values("cloudwatch_agent_config_file", l.ConfigFile())
+		if l := p.Logs; l != nil {
+			h.values("log_group", l.LogGroupName)
+		}
+		h.values("cloudwatch_agent_config_file", CloudWatchAgentConfigFile)
 		h.values("cloudwatch_agent_config", config)
 	}
 	if s := p.HTTPS; s != nil {

@@ -91,13 +91,16 @@ type cloudWatchAgentConfig struct {
 		// as the boot script's.
 		RunAsUser string `json:"run_as_user"`
 	} `json:"agent"`
-	Logs struct {
-		LogsCollected struct {
-			Files struct {
-				CollectList []collectedFile `json:"collect_list"`
-			} `json:"files"`
-		} `json:"logs_collected"`
-	} `json:"logs"`
+	Metrics *metricsSection `json:"metrics,omitempty"`
+	Logs    *logsSection    `json:"logs,omitempty"`
+}
+
+type logsSection struct {
+	LogsCollected struct {
+		Files struct {
+			CollectList []collectedFile `json:"collect_list"`
+		} `json:"files"`
+	} `json:"logs_collected"`
 }
 
 type collectedFile struct {
@@ -111,12 +114,38 @@ type collectedFile struct {
 // retention_in_days, so the agent never calls logs:PutRetentionPolicy: the
 // stack owns the group's retention.
 func CloudWatchAgentConfig(logGroup string, files []string) (string, error) {
+	return agentConfig(&logsSectionFor{logGroup, files}, nil)
+}
+
+// logsSectionFor is what the logs section ships: files, to group.
+type logsSectionFor struct {
+	group string
+	files []string
+}
+
+// AgentConfig returns the agent configuration, as JSON, for the logs and
+// the metrics that are not nil: the logs section ships LogFiles, the
+// metrics section publishes what metrics asks for.
+func AgentConfig(logs *LogsParams, metrics *AgentMetricsParams) (string, error) {
+	if logs == nil {
+		return agentConfig(nil, metrics)
+	}
+	return agentConfig(&logsSectionFor{logs.LogGroupName, logs.LogFiles()}, metrics)
+}
+
+func agentConfig(logs *logsSectionFor, metrics *AgentMetricsParams) (string, error) {
 	var c cloudWatchAgentConfig
 	c.Agent.RunAsUser = "root"
-	c.Logs.LogsCollected.Files.CollectList = []collectedFile{}
-	for _, f := range files {
-		c.Logs.LogsCollected.Files.CollectList = append(c.Logs.LogsCollected.Files.CollectList,
-			collectedFile{FilePath: f, LogGroupName: logGroup, LogStreamName: LogStreamName(f)})
+	if logs != nil {
+		c.Logs = &logsSection{}
+		c.Logs.LogsCollected.Files.CollectList = []collectedFile{}
+		for _, f := range logs.files {
+			c.Logs.LogsCollected.Files.CollectList = append(c.Logs.LogsCollected.Files.CollectList,
+				collectedFile{FilePath: f, LogGroupName: logs.group, LogStreamName: LogStreamName(f)})
+		}
+	}
+	if metrics != nil {
+		c.Metrics = metrics.section()
 	}
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -127,7 +156,7 @@ func CloudWatchAgentConfig(logGroup string, files []string) (string, error) {
 
 // AgentConfig is CloudWatchAgentConfig for these parameters.
 func (l LogsParams) AgentConfig() (string, error) {
-	return CloudWatchAgentConfig(l.LogGroupName, l.LogFiles())
+	return AgentConfig(&l, nil)
 }
 
 // ConfigFile returns the package's CloudWatchAgentConfigFile, for the

@@ -30,8 +30,9 @@ func scriptFiles(p Params) []string {
 	files = append(files, "install.sh")
 	add(p.HealthCheck != nil, "health.sh")
 	add(p.DataVolume != nil, "volume.sh")
-	add(p.Logs != nil || p.HTTPS != nil, "packages.sh")
-	add(p.Logs != nil, "logs.sh")
+	agent := p.Logs != nil || p.AgentMetrics != nil
+	add(agent || p.HTTPS != nil, "packages.sh")
+	add(agent, "logs.sh")
 	add(p.HTTPS != nil, "https.sh")
 	add(p.Parameters != nil, "parameters.sh")
 	return append(files, "main.sh")

@@ -34,6 +34,9 @@ func (p Params) validateSections() error {
 			}
 		}
 	}
+	if s := p.AgentMetrics; s != nil {
+		errs = append(errs, s.validate()...)
+	}
 	if s := p.HTTPS; s != nil {
 		if problem := DomainNameProblem(s.DomainName); problem != "" {
 			errs = append(errs, fmt.Errorf("https domain name %q: %s", s.DomainName, problem))

@@ -60,9 +60,13 @@ type Params struct {
 	DataVolume *DataVolumeParams
 	// Logs, HTTPS and Parameters, when not nil, run in that order after
 	// the address and volume are in place, right before the user script.
-	Logs       *LogsParams
-	HTTPS      *HTTPSParams
-	Parameters *ParametersParams
+	Logs  *LogsParams
+	HTTPS *HTTPSParams
+	// AgentMetrics, when not nil, has the CloudWatch agent, which the
+	// logs section starts, publish memory and disk use; with it the
+	// agent starts without Logs too.
+	AgentMetrics *AgentMetricsParams
+	Parameters   *ParametersParams
 	// LaunchGate, when not nil, is the launch lifecycle hook the script
 	// completes: CONTINUE once the instance is ready, ABANDON if its boot
 	// fails.

@@ -51,6 +51,7 @@ const (
 	tfNotification  = tfAWS + "autoscaling/notification.go"
 	tfSchedule      = tfAWS + "autoscaling/schedule.go"
 	tfLogGroup      = tfAWS + "logs/group.go"
+	tfMetricAlarm   = tfAWS + "cloudwatch/metric_alarm.go"
 	tfVolume        = tfAWS + "ec2/ebs_volume.go"
 	tfEIP           = tfAWS + "ec2/vpc_eip.go"
 	tfSecurityGroup = tfAWS + "ec2/vpc_security_group.go"
@@ -77,6 +78,8 @@ var Rules = map[string]map[string]Rule{
 		"name":                   replaceBySchema("autoscaling/group/", tfGroup),
 		"capacityRebalance":      update("autoscaling/group/"),
 		"desiredCapacity":        update("autoscaling/group/"),
+		"enabledMetrics":         update("autoscaling/group/"),
+		"metricsGranularity":     update("autoscaling/group/"),
 		"healthCheckGracePeriod": update("autoscaling/group/"),
 		"healthCheckType":        update("autoscaling/group/"),
 		"initialLifecycleHooks":  update("autoscaling/group/"),
@@ -103,6 +106,23 @@ var Rules = map[string]map[string]Rule{
 		"minSize":              update("autoscaling/schedule/"),
 		"recurrence":           update("autoscaling/schedule/"),
 		"timeZone":             update("autoscaling/schedule/"),
+	},
+	"aws:cloudwatch/metricAlarm:MetricAlarm": {
+		"name":               replaceBySchema("cloudwatch/metricalarm/", tfMetricAlarm),
+		"alarmDescription":   update("cloudwatch/metricalarm/"),
+		"alarmActions":       update("cloudwatch/metricalarm/"),
+		"okActions":          update("cloudwatch/metricalarm/"),
+		"comparisonOperator": update("cloudwatch/metricalarm/"),
+		"threshold":          update("cloudwatch/metricalarm/"),
+		"evaluationPeriods":  update("cloudwatch/metricalarm/"),
+		"treatMissingData":   update("cloudwatch/metricalarm/"),
+		"namespace":          update("cloudwatch/metricalarm/"),
+		"metricName":         update("cloudwatch/metricalarm/"),
+		"statistic":          update("cloudwatch/metricalarm/"),
+		"dimensions":         update("cloudwatch/metricalarm/"),
+		"period":             update("cloudwatch/metricalarm/"),
+		"metricQueries":      update("cloudwatch/metricalarm/"),
+		"tags":               update("cloudwatch/metricalarm/"),
 	},
 	"aws:cloudwatch/logGroup:LogGroup": {
 		"name":            replaceBySchema("cloudwatch/loggroup/", tfLogGroup),

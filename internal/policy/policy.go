@@ -60,6 +60,9 @@ type Scope struct {
 	Parameters *ParametersScope
 	// Logs, when set, is the log group it may write to.
 	Logs *LogsScope
+	// MetricsNamespace, when not empty, is the one CloudWatch namespace
+	// it may publish metrics in.
+	MetricsNamespace string
 }
 
 // DataVolumeScope names the data volume the instance role may attach.
@@ -189,6 +192,9 @@ func Instance(s Scope) Document {
 	}
 	if s.Logs != nil {
 		doc.Statement = append(doc.Statement, logsStatements(s, *s.Logs)...)
+	}
+	if s.MetricsNamespace != "" {
+		doc.Statement = append(doc.Statement, metricsStatement(s.MetricsNamespace))
 	}
 	return doc
 }
@@ -349,6 +355,26 @@ func logsStatements(s Scope, l LogsScope) []Statement {
 		Action:   []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
 		Resource: []string{groupARN, groupARN + ":*"},
 	}}
+}
+
+// metricsStatement lets the CloudWatch agent publish metrics in namespace
+// and no other.
+func metricsStatement(namespace string) Statement {
+	return Statement{
+		// PutMetricData supports no resource type (Service Authorization
+		// Reference, Amazon CloudWatch:
+		// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html),
+		// so "*" is the only resource AWS accepts; its condition key
+		// cloudwatch:namespace narrows it to the agent's namespace
+		// (CloudWatch User Guide, "Use condition keys to limit access to
+		// CloudWatch namespaces",
+		// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
+		Sid:       "PublishTheAlarmsMetrics",
+		Effect:    "Allow",
+		Action:    []string{"cloudwatch:PutMetricData"},
+		Resource:  []string{"*"},
+		Condition: map[string]map[string]any{"StringEquals": {"cloudwatch:namespace": namespace}},
+	}
 }
 
 // ParametersScope names the Parameter Store path the instance role may read.

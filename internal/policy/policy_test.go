@@ -13,8 +13,9 @@ func fullScope() Scope {
 		SessionManager: true, LaunchGate: true,
 		DataVolume: &DataVolumeScope{VolumeID: "vol-0123456789abcdef0", ForceDetach: true, MayFormat: true,
 			KMSKeyARN: "arn:aws:kms:eu-west-1:123456789012:key/k"},
-		Parameters: &ParametersScope{Path: "/proj/dev/web", Decrypt: true},
-		Logs:       &LogsScope{LogGroupName: "/selfhealing/proj/dev/web"},
+		Parameters:       &ParametersScope{Path: "/proj/dev/web", Decrypt: true},
+		Logs:             &LogsScope{LogGroupName: "/selfhealing/proj/dev/web"},
+		MetricsNamespace: "CWAgent",
 	}
 }
 
@@ -38,7 +39,7 @@ func TestEachOptionAddsOnlyItsStatements(t *testing.T) {
 			t.Errorf("minimal policy lacks %s: %v", sid, got)
 		}
 	}
-	for _, sid := range []string{"LetSessionManagerIn", "AttachThisDataVolume", "ShipLogsToThisLogGroup", "ReadThisInstancesParameters", "CompleteThisGroupsLaunchGate"} {
+	for _, sid := range []string{"LetSessionManagerIn", "AttachThisDataVolume", "ShipLogsToThisLogGroup", "ReadThisInstancesParameters", "CompleteThisGroupsLaunchGate", "PublishTheAlarmsMetrics"} {
 		if slices.Contains(got, sid) {
 			t.Errorf("minimal policy has %s: %v", sid, got)
 		}
@@ -48,14 +49,18 @@ func TestEachOptionAddsOnlyItsStatements(t *testing.T) {
 	}
 }
 
-// "*" only where AWS allows nothing narrower: read-only Describe calls and
-// Session Manager's five actions, which support no resource type.
+// "*" only where AWS allows nothing narrower: read-only Describe calls,
+// Session Manager's five actions, which support no resource type, and
+// PutMetricData, which supports none either, held to one namespace.
 func TestWildcardResourcesOnlyWhereAWSAllowsNothingNarrower(t *testing.T) {
 	for _, st := range Instance(fullScope()).Statement {
 		if !slices.Contains(st.Resource, "*") {
 			continue
 		}
 		for _, action := range st.Action {
+			if action == "cloudwatch:PutMetricData" && st.Condition["StringEquals"]["cloudwatch:namespace"] == "CWAgent" && len(st.Action) == 1 {
+				continue
+			}
 			if !strings.Contains(action, ":Describe") && !slices.Contains(SessionManagerActions, action) {
 				t.Errorf("statement %s allows %s on *", st.Sid, action)
 			}

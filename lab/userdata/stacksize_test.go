@@ -10,7 +10,8 @@ import (
 // repository's two example stacks, as README's limits give them: the dev
 // stack (Pulumi.dev.yaml: launch gate, failure report, data volume and its
 // user script) and every option on (Pulumi.full.yaml's features), with the
-// dev stack's user script.
+// dev stack's user script, and the agent publishing memory and both
+// disks for the alarms.
 func TestStacksUserDataLeavesRoomForMore(t *testing.T) {
 	dev := userdata.Params{
 		AllocationID:  "eipalloc-0123456789abcdef0",
@@ -24,6 +25,7 @@ func TestStacksUserDataLeavesRoomForMore(t *testing.T) {
 	full.HealthCheck = &userdata.HealthCheckParams{URL: "http://localhost:8080/", ExpectedStatus: 200, IntervalSeconds: 20, TimeoutSeconds: 5, FailureThreshold: 3}
 	full.Parameters = &userdata.ParametersParams{Path: "/selfhealing/full/web"}
 	full.Logs = &userdata.LogsParams{LogGroupName: "/selfhealing/full/web", ExtraFiles: []string{"/var/log/nginx/access.log", "/var/log/nginx/error.log"}}
+	full.AgentMetrics = &userdata.AgentMetricsParams{GroupName: "selfhealing-full-web-asg", DiskPaths: []string{"/", "/srv/data"}, Memory: true}
 	full.HTTPS = &userdata.HTTPSParams{DomainName: "app.example.com", Email: "ops@example.com", AppPort: 8080, CertDir: "/data/.selfhealing/tls"}
 	for _, tc := range []struct {
 		name string

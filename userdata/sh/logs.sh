@@ -1,8 +1,10 @@
 # shellcheck shell=bash
-# Logs, in the script when with_logs is 1: the CloudWatch agent ships the
-# boot script's log, cloud-init's output and the configured files to the
-# log group log_group, configured by cloudwatch_agent_config (JSON), which
-# it writes to cloudwatch_agent_config_file.
+# Logs, in the script when with_logs or with_agent_metrics is 1: the
+# CloudWatch agent ships the boot script's log, cloud-init's output and the
+# configured files to the log group log_group (with_logs), and publishes
+# the memory and disk use the alarms read (with_agent_metrics), configured
+# by cloudwatch_agent_config (JSON), which it writes to
+# cloudwatch_agent_config_file.
 
 readonly cloudwatch_agent_ctl=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
 
@@ -20,15 +22,20 @@ start_cloudwatch_agent() {
   }
 }
 
-# set_up_logs: starts the CloudWatch agent. Logs are how a failure is seen,
-# not part of the service, and the address and volume are already in
-# place: if the agent cannot start, the boot says so and goes on rather
-# than withhold the application.
+# set_up_logs: starts the CloudWatch agent. Logs and metrics are how a
+# failure is seen, not part of the service, and the address and volume are
+# already in place: if the agent cannot start, the boot says so and goes on
+# rather than withhold the application.
 set_up_logs() {
-  step="starting the CloudWatch agent for ${log_group}"
+  step="starting the CloudWatch agent"
   if start_cloudwatch_agent; then
-    log "the CloudWatch agent ships this log and cloud-init's to ${log_group}, one stream per file named ${instance_id}/<path>"
+    if ((with_logs)); then
+      log "the CloudWatch agent ships this log and cloud-init's to ${log_group}, one stream per file named ${instance_id}/<path>"
+    fi
+    if ((with_agent_metrics)); then
+      log "the CloudWatch agent publishes memory and disk use to CloudWatch for the alarms"
+    fi
   else
-    log "WARNING: the CloudWatch agent did not start; logs stay on this instance and in its console output"
+    log "WARNING: the CloudWatch agent did not start; logs stay on this instance and in its console output, and the memory and disk alarms get no data"
   fi
 }

@@ -123,7 +123,7 @@ log "Elastic IP ${public_ip} (${allocation_id}) is associated with ${instance_id
 # NAME=value words for env(1): the configuration, which the parameters
 # section reads in, and only that.
 user_config=()
-if ((with_logs)); then
+if ((with_logs || with_agent_metrics)); then
   set_up_logs
 fi
 if ((with_https)); then

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Package installation, in the script when with_logs or with_https is 1.
+# Package installation, in the script when with_logs, with_agent_metrics or
+# with_https is 1.
 
 # dnf_install PACKAGE...: installs packages from the Amazon Linux repositories
 # the AMI is locked to (signed, and versioned with the AMI), up to 3 times

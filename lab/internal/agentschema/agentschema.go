@@ -193,6 +193,16 @@ type Config struct {
 			} `json:"files"`
 		} `json:"logs_collected"`
 	} `json:"logs"`
+	Metrics *struct {
+		Namespace             string     `json:"namespace"`
+		AggregationDimensions [][]string `json:"aggregation_dimensions"`
+		MetricsCollected      map[string]struct {
+			Measurement      []string          `json:"measurement"`
+			Resources        []string          `json:"resources"`
+			DropDevice       bool              `json:"drop_device"`
+			AppendDimensions map[string]string `json:"append_dimensions"`
+		} `json:"metrics_collected"`
+	} `json:"metrics"`
 }
 
 // ParseConfig decodes config, refusing any field Config does not name: a
