@@ -44,6 +44,9 @@ type Scope struct {
 	AllocationID string
 	// DataVolume, when set, is the volume the instance may attach.
 	DataVolume *DataVolumeScope
+	// NetworkInterface, when set, is the interface the instance may
+	// attach.
+	NetworkInterface *NetworkInterfaceScope
 
 	// AutoScalingGroupName is the instance's group. It scopes the
 	// instances the Elastic IP and the data volume may go to (by the tag
@@ -74,6 +77,15 @@ type DataVolumeScope struct {
 	// KMSKeyARN is the customer managed key the volume is encrypted with;
 	// empty for the account's default EBS key.
 	KMSKeyARN string
+}
+
+// NetworkInterfaceScope names the persistent network interface the
+// instance role may attach.
+type NetworkInterfaceScope struct {
+	// InterfaceID is the interface, such as "eni-0123456789abcdef0".
+	InterfaceID string
+	// ForceDetach allows detaching it from a dead predecessor.
+	ForceDetach bool
 }
 
 // JSON returns d as compact JSON.
@@ -181,6 +193,9 @@ func Instance(s Scope) Document {
 	}
 	if s.DataVolume != nil {
 		doc.Statement = append(doc.Statement, dataVolumeStatements(s, *s.DataVolume)...)
+	}
+	if s.NetworkInterface != nil {
+		doc.Statement = append(doc.Statement, networkInterfaceStatements(s, *s.NetworkInterface)...)
 	}
 	doc.Statement = append(doc.Statement, launchGateStatements(s)...)
 	doc.Statement = append(doc.Statement, reportHealthStatements(s)...)
@@ -305,6 +320,55 @@ func dataVolumeStatements(s Scope, v DataVolumeScope) []Statement {
 				"StringEquals": {"kms:ViaService": "ec2." + s.Region + "." + s.DNSSuffix},
 			},
 		})
+	}
+	return statements
+}
+
+// networkInterfaceStatements let the instance find its persistent network
+// interface and the instance holding it, attach it to its group's
+// instances, and free it from a dead predecessor in its group. The Service
+// Authorization Reference for Amazon EC2
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html)
+// lists two required resource types for both AttachNetworkInterface and
+// DetachNetworkInterface: instance, which takes the aws:ResourceTag/${TagKey}
+// condition key that scopes it to this group's instances, and
+// network-interface, scoped here to this interface's ARN.
+func networkInterfaceStatements(s Scope, n NetworkInterfaceScope) []Statement {
+	eni := s.ec2ARN("network-interface/" + n.InterfaceID)
+	statements := []Statement{
+		{
+			Sid:      "AttachThisNetworkInterface",
+			Effect:   "Allow",
+			Action:   []string{"ec2:AttachNetworkInterface"},
+			Resource: []string{eni},
+		},
+		thisGroupsInstances(s, "ItsInterfaceToThisGroupsInstances", "ec2:AttachNetworkInterface"),
+		{
+			// Neither action supports resource-level permissions (Service
+			// Authorization Reference: no resource type is listed for
+			// them), so "*" is the only resource AWS accepts. Both only
+			// read: the interface's state and address, and whether the
+			// instance holding it is still alive.
+			Sid:      "WaitForTheNetworkInterface",
+			Effect:   "Allow",
+			Action:   []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeInstances"},
+			Resource: []string{"*"},
+		},
+	}
+	if n.ForceDetach {
+		statements = append(statements,
+			Statement{
+				// The boot script detaches only from a terminated or
+				// shutting-down holder.
+				Sid:      "FreeThisNetworkInterfaceFromADeadInstance",
+				Effect:   "Allow",
+				Action:   []string{"ec2:DetachNetworkInterface"},
+				Resource: []string{eni},
+			},
+			// The dead holder was this group's; a terminated instance
+			// keeps its tags.
+			thisGroupsInstances(s, "ItsInterfaceFromThisGroupsInstances", "ec2:DetachNetworkInterface"),
+		)
 	}
 	return statements
 }
