@@ -220,6 +220,12 @@ func TestNetworkInterfacePolicyIsScopedToTheInterface(t *testing.T) {
 	eniARN := interfaceARNPrefix + d.One(typeInterface).ID
 	wantInstancesOfThisGroupOnly(t, d.RolePolicy(), "ec2:AttachNetworkInterface", eniARN)
 	wantInstancesOfThisGroupOnly(t, d.RolePolicy(), "ec2:DetachNetworkInterface", eniARN)
+	// The stack put the address on the interface: the instance never moves it.
+	for _, moves := range []string{"ec2:AssociateAddress", "ec2:DescribeAddresses"} {
+		if _, ok := statementsByAction(d.RolePolicy())[moves]; ok {
+			t.Errorf("with the interface, the role may %s", moves)
+		}
+	}
 	if got := statementsByAction(d.RolePolicy())["ec2:DescribeNetworkInterfaces"].Resource; !slices.Equal(got, []string{"*"}) {
 		t.Errorf("DescribeNetworkInterfaces resources = %v, want [*]", got)
 	}

@@ -184,7 +184,7 @@ func (b *builder) instanceIdentity() (*iam.InstanceProfile, []pulumi.Resource, e
 		return nil, nil, err
 	}
 	role, err := iam.NewRole(b.ctx, p.name+"-role", &iam.RoleArgs{
-		Description:      pulumi.String(roleDescription(p.groupName, p.args.DataVolume != nil)),
+		Description:      pulumi.String(roleDescription(p.groupName, p.args.DataVolume != nil, p.args.NetworkInterface != nil)),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             p.flows.tags,
 	}, b.parent)
@@ -241,7 +241,15 @@ func (b *builder) instanceIdentity() (*iam.InstanceProfile, []pulumi.Resource, e
 	return profile, []pulumi.Resource{rolePolicy, profile}, nil
 }
 
-func roleDescription(groupName string, withVolume bool) string {
+func roleDescription(groupName string, withVolume, withInterface bool) string {
+	if withInterface {
+		// The interface carries the address, which the instance never moves.
+		volume := ""
+		if withVolume {
+			volume = " and its own data volume"
+		}
+		return "Self-healing instance " + groupName + ": may attach only its own network interface, which carries its Elastic IP" + volume
+	}
 	if withVolume {
 		return "Self-healing instance " + groupName + ": may move only its own Elastic IP and attach only its own data volume"
 	}

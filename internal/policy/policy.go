@@ -143,50 +143,14 @@ func thisGroupsInstances(s Scope, sid string, action string) Statement {
 }
 
 // Instance is the instance role's inline policy: it may move this one
-// Elastic IP onto its group's instances, and read where addresses are; and,
-// as s asks, let Session Manager in, complete its group's launch gate, or
-// report its health to its group.
+// Elastic IP onto its group's instances, and read where addresses are
+// (with a network interface, which carries the address, it attaches that
+// instead); and, as s asks, let Session Manager in, complete its group's
+// launch gate, or report its health to its group.
 func Instance(s Scope) Document {
-	doc := Document{
-		Version: "2012-10-17",
-		Statement: []Statement{
-			{
-				// AssociateAddress authorizes every resource the call
-				// touches: the address, scoped to its own ARN here, and
-				// the instance and network interface, in the statements
-				// below.
-				Sid:      "MoveThisElasticIP",
-				Effect:   "Allow",
-				Action:   []string{"ec2:AssociateAddress"},
-				Resource: []string{s.ec2ARN("elastic-ip/" + s.AllocationID)},
-			},
-			// Onto an instance of this group only.
-			thisGroupsInstances(s, "OntoThisGroupsInstances", "ec2:AssociateAddress"),
-			{
-				// Whether EC2 also authorizes the instance's network
-				// interface on an --instance-id call is not settled
-				// (quickstart-linux-bastion PR #131), so it is allowed. An
-				// interface carries no Auto Scaling tag, and the Service
-				// Authorization Reference offers no condition key that
-				// ties it to the group's instances, so it cannot be
-				// narrowed further than this account and region. The
-				// address stays pinned by MoveThisElasticIP: at worst this
-				// address moves onto another interface.
-				Sid:      "OntoTheirNetworkInterfaces",
-				Effect:   "Allow",
-				Action:   []string{"ec2:AssociateAddress"},
-				Resource: []string{s.ec2ARN("network-interface/*")},
-			},
-			{
-				// DescribeAddresses supports no resource-level permissions
-				// (Service Authorization Reference), so "*" is the only
-				// resource AWS accepts. It reads; it changes nothing.
-				Sid:      "VerifyTheAssociation",
-				Effect:   "Allow",
-				Action:   []string{"ec2:DescribeAddresses"},
-				Resource: []string{"*"},
-			},
-		},
+	doc := Document{Version: "2012-10-17"}
+	if s.NetworkInterface == nil {
+		doc.Statement = addressStatements(s)
 	}
 	if s.SessionManager {
 		doc.Statement = append(doc.Statement, sessionManagerStatements()...)
@@ -206,6 +170,49 @@ func Instance(s Scope) Document {
 		doc.Statement = append(doc.Statement, logsStatements(s, *s.Logs)...)
 	}
 	return doc
+}
+
+// addressStatements let the instance move this one Elastic IP onto its
+// group's instances, and read where the address is.
+func addressStatements(s Scope) []Statement {
+	return []Statement{
+		{
+			// AssociateAddress authorizes every resource the call
+			// touches: the address, scoped to its own ARN here, and
+			// the instance and network interface, in the statements
+			// below.
+			Sid:      "MoveThisElasticIP",
+			Effect:   "Allow",
+			Action:   []string{"ec2:AssociateAddress"},
+			Resource: []string{s.ec2ARN("elastic-ip/" + s.AllocationID)},
+		},
+		// Onto an instance of this group only.
+		thisGroupsInstances(s, "OntoThisGroupsInstances", "ec2:AssociateAddress"),
+		{
+			// Whether EC2 also authorizes the instance's network
+			// interface on an --instance-id call is not settled
+			// (quickstart-linux-bastion PR #131), so it is allowed. An
+			// interface carries no Auto Scaling tag, and the Service
+			// Authorization Reference offers no condition key that
+			// ties it to the group's instances, so it cannot be
+			// narrowed further than this account and region. The
+			// address stays pinned by MoveThisElasticIP: at worst this
+			// address moves onto another interface.
+			Sid:      "OntoTheirNetworkInterfaces",
+			Effect:   "Allow",
+			Action:   []string{"ec2:AssociateAddress"},
+			Resource: []string{s.ec2ARN("network-interface/*")},
+		},
+		{
+			// DescribeAddresses supports no resource-level permissions
+			// (Service Authorization Reference), so "*" is the only
+			// resource AWS accepts. It reads; it changes nothing.
+			Sid:      "VerifyTheAssociation",
+			Effect:   "Allow",
+			Action:   []string{"ec2:DescribeAddresses"},
+			Resource: []string{"*"},
+		},
+	}
 }
 
 // SessionManagerActions are what the SSM agent needs for Session Manager,

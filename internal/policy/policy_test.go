@@ -116,6 +116,12 @@ func TestNetworkInterfaceStatementsScopeToThisInterfaceAndGroup(t *testing.T) {
 			t.Errorf("without forceDetach, statement %s still allows DetachNetworkInterface", st.Sid)
 		}
 	}
+	// The address stays on the interface: the instance never moves it.
+	for _, st := range Instance(s).Statement {
+		if slices.Contains(st.Action, "ec2:AssociateAddress") || slices.Contains(st.Action, "ec2:DescribeAddresses") {
+			t.Errorf("with the interface, statement %s still allows %v", st.Sid, st.Action)
+		}
+	}
 	if got := sids(Instance(fullScope())); slices.Contains(got, "AttachThisNetworkInterface") {
 		t.Errorf("a policy without a network interface has its statements: %v", got)
 	}
