@@ -7,8 +7,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/selfhealing-dev/selfhealing/internal/policy"
 	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator"
+	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator/iamcheck"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
@@ -24,6 +28,7 @@ import (
 // IP, and the interface it is associated with.
 type eniCloud struct {
 	t                    *testing.T
+	region               string
 	cfg                  aws.Config
 	ebs                  *emulator.EBSModel
 	api                  *emulator.FaultProxy
@@ -44,7 +49,7 @@ func newENICloud(t *testing.T) *eniCloud {
 	emulator.RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	t.Parallel()
 	moto := emulator.StartMoto(t, emulator.MotoOptions{})
-	c := &eniCloud{t: t, cfg: moto.AWSConfig()}
+	c := &eniCloud{t: t, cfg: moto.AWSConfig(), region: moto.Region}
 	chain := emulator.StartAPIChain(t, moto.URL, c.cfg, emulator.AutoScalingModelOptions{})
 	c.ebs, c.api = chain.EBS, chain.API
 	c.ebs.DetachDelay = time.Second
@@ -81,6 +86,30 @@ func (c *eniCloud) newHost() *eniHost {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	return c.hostFor(id)
+}
+
+// eniGroup is the group the IAM test's instances belong to, by their tag.
+const eniGroup = "proj-test-web"
+
+// newGroupHost is newHost for an instance that Auto Scaling launched into
+// eniGroup: it carries the group's aws:autoscaling:groupName tag.
+func (c *eniCloud) newGroupHost() *eniHost {
+	c.t.Helper()
+	out, err := ec2.NewFromConfig(c.cfg).RunInstances(context.Background(), &ec2.RunInstancesInput{
+		ImageId: aws.String(emulator.MotoAMI), InstanceType: ec2types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance,
+			Tags: []ec2types.Tag{{Key: aws.String(policy.AutoScalingGroupTagKey), Value: aws.String(eniGroup)}}}},
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return c.hostFor(aws.ToString(out.Instances[0].InstanceId))
+}
+
+// hostFor gives instance id metadata that shows what is attached to it.
+func (c *eniCloud) hostFor(id string) *eniHost {
+	c.t.Helper()
 	imds := emulator.StartIMDS(c.t, emulator.IMDSOptions{InstanceID: id, AvailabilityZone: c.zone})
 	front := emulator.StartInterfaceMetadata(c.t, imds.URL, c.cfg, id)
 	return &eniHost{id: id, metadata: emulator.NewFaultProxy(c.t, front.URL), fs: emulator.InstanceRoot(c.t.TempDir())}
@@ -159,6 +188,25 @@ func TestInterfaceIsAttachedAndVerifiedWithItsPrivateIP(t *testing.T) {
 	c.wantAttached(h, r)
 	if n := c.api.Calls("AttachNetworkInterface"); n != 1 {
 		t.Errorf("AttachNetworkInterface called %d times, want 1", n)
+	}
+}
+
+// The instance policy the component writes for the interface, enforced
+// resource by resource (iamcheck), lets a boot on one of the group's
+// instances attach the interface and read what it needs.
+func TestInterfaceBootNeedsOnlyWhatThePolicyAllows(t *testing.T) {
+	c := newENICloud(t)
+	doc := policy.Instance(policy.Scope{
+		Partition: "aws", DNSSuffix: "amazonaws.com", Region: c.region, AccountID: "123456789012",
+		AllocationID: c.alloc, AutoScalingGroupName: eniGroup,
+		NetworkInterface: &policy.NetworkInterfaceScope{InterfaceID: c.eni, ForceDetach: true},
+	})
+	c.api.Inspect(iamcheck.New(doc, "aws", c.region, "123456789012", c.cfg).Inspect)
+	h := c.newGroupHost()
+	r := c.boot(h, c.params())
+	c.wantAttached(h, r)
+	if strings.Contains(r.Stderr, "UnauthorizedOperation") {
+		t.Errorf("a call was refused by the policy:\n%s", r.Stderr)
 	}
 }
 
