@@ -45,15 +45,30 @@ type InterfaceMetadata struct {
 // cfg, and registers a t.Cleanup that closes it.
 func StartInterfaceMetadata(t testing.TB, imdsURL string, cfg aws.Config, instanceID string) *InterfaceMetadata {
 	t.Helper()
-	u, l, err := listenInFront("interface metadata: metadata mock", imdsURL)
+	m, err := StartInterfaceMetadataE(imdsURL, cfg, instanceID)
 	if err != nil {
 		t.Fatalf("StartInterfaceMetadata: %v", err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+// StartInterfaceMetadataE is StartInterfaceMetadata without a test: the
+// caller must Close it.
+func StartInterfaceMetadataE(imdsURL string, cfg aws.Config, instanceID string) (*InterfaceMetadata, error) {
+	u, l, err := listenInFront("interface metadata: metadata mock", imdsURL)
+	if err != nil {
+		return nil, err
 	}
 	m := &InterfaceMetadata{instanceID: instanceID, mock: imdsURL, ec2: ec2.NewFromConfig(cfg), proxy: httputil.NewSingleHostReverseProxy(u)}
 	m.srv = serveOn(l, m)
 	m.URL = m.srv.URL
-	t.Cleanup(m.srv.Close)
-	return m
+	return m, nil
+}
+
+// Close stops the front and waits for requests in flight.
+func (m *InterfaceMetadata) Close() {
+	m.srv.Close()
 }
 
 // ServeHTTP implements http.Handler.
