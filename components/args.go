@@ -102,6 +102,12 @@ type SelfHealingInstanceArgs struct {
 	// script runs. It pins the group to the volume's Availability Zone.
 	DataVolume *DataVolumeArgs `pulumi:"dataVolume,optional"`
 
+	// NetworkInterface, when set, gives the instance a persistent elastic
+	// network interface, whose private IPv4 address outlives instances and
+	// which carries the Elastic IP. It pins the group to the interface's
+	// subnet.
+	NetworkInterface *NetworkInterfaceArgs `pulumi:"networkInterface,optional"`
+
 	// Tags are added to every resource that takes tags, and propagate to the
 	// instance and its volumes.
 	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
@@ -223,6 +229,10 @@ func (a SelfHealingInstanceArgs) WithDefaults() SelfHealingInstanceArgs {
 	if a.DataVolume != nil {
 		volume := a.DataVolume.WithDefaults()
 		a.DataVolume = &volume
+	}
+	if a.NetworkInterface != nil {
+		eni := a.NetworkInterface.withDefaults(a.DataVolume != nil)
+		a.NetworkInterface = &eni
 	}
 	if a.AppHealthCheck != nil {
 		check := a.AppHealthCheck.WithDefaults()

@@ -18,5 +18,5 @@ func ValidateArgs(a SelfHealingInstanceArgs) error {
 // rendered from them in project "proj", stack "test", component "web".
 func RenderedParams(a SelfHealingInstanceArgs, allocationID, volumeID string) userdata.Params {
 	p, _ := newPlan(a, rulesProject, rulesStack, rulesName, AutoScalingGroupName(rulesProject, rulesStack, rulesName))
-	return p.bootParams(p.knownInputs(allocationID, volumeID))
+	return p.bootParams(p.knownInputs(allocationID, volumeID, standInInterfaceID))
 }

@@ -11,7 +11,7 @@ func BootParams(a SelfHealingInstanceArgs, allocationID, volumeID string) userda
 // BootParamsInGroup is BootParams for a group called groupName.
 func BootParamsInGroup(a SelfHealingInstanceArgs, groupName, allocationID, volumeID string) userdata.Params {
 	p, _ := newPlan(a, "selfhealing", "test", "instance", groupName)
-	return p.bootParams(p.knownInputs(allocationID, volumeID))
+	return p.bootParams(p.knownInputs(allocationID, volumeID, standInInterfaceID))
 }
 
 // AlarmName exposes the alarms' naming rule to the tests.

@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -92,11 +93,20 @@ func (a SelfHealingInstanceArgs) validateLaunchGate() []error {
 	// A new instance may wait the whole attach timeout for its volume to
 	// leave its predecessor, then retry the address: the gate must outlast
 	// both, or it abandons an instance that would have come up.
-	if v := a.DataVolume; v != nil && *a.LaunchGate {
-		gate, attach := *a.LaunchGateTimeoutSeconds, *v.AttachTimeoutSeconds
+	// The network interface's wait comes after the volume's.
+	if (a.DataVolume != nil || a.NetworkInterface != nil) && *a.LaunchGate {
+		gate, attach, fields := *a.LaunchGateTimeoutSeconds, 0, []string{}
+		if v := a.DataVolume; v != nil {
+			attach += *v.AttachTimeoutSeconds
+			fields = append(fields, fmt.Sprintf("dataVolume.attachTimeoutSeconds %d", *v.AttachTimeoutSeconds))
+		}
+		if n := a.NetworkInterface; n != nil {
+			attach += *n.AttachTimeoutSeconds
+			fields = append(fields, fmt.Sprintf("networkInterface.attachTimeoutSeconds %d", *n.AttachTimeoutSeconds))
+		}
 		if msg := userdata.GateOutlastsVolumeProblem(gate, attach); msg != "" {
-			errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d (dataVolume.attachTimeoutSeconds %d): %s",
-				gate, attach, msg))
+			errs = append(errs, fmt.Errorf("launchGateTimeoutSeconds %d (%s): %s",
+				gate, strings.Join(fields, ", "), msg))
 		}
 	}
 	return errs

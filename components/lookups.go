@@ -46,8 +46,9 @@ func lookupEnvironment(ctx *pulumi.Context, opts ...pulumi.InvokeOption) (awsEnv
 type placement struct {
 	VpcID     string
 	SubnetIDs []string
-	// Zones maps each subnet id to its Availability Zone.
-	Zones map[string]string
+	// Zones maps each subnet id to its Availability Zone, and CIDRs to its
+	// IPv4 CIDR block.
+	Zones, CIDRs map[string]string
 	// Configured says the subnets came from args, not the default VPC.
 	Configured bool
 }
@@ -83,7 +84,7 @@ func lookupPlacement(ctx *pulumi.Context, subnetIDs []string, opts ...pulumi.Inv
 	if subnetIDs == nil {
 		return lookupDefaultPlacement(ctx, opts...)
 	}
-	p := placement{Zones: map[string]string{}, Configured: true}
+	p := placement{Zones: map[string]string{}, CIDRs: map[string]string{}, Configured: true}
 	for i, id := range subnetIDs {
 		subnet, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: &id}, opts...)
 		if err != nil {
@@ -96,7 +97,7 @@ func lookupPlacement(ctx *pulumi.Context, subnetIDs []string, opts ...pulumi.Inv
 				i, id, subnet.VpcId, p.VpcID)
 		}
 		p.SubnetIDs = append(p.SubnetIDs, id)
-		p.Zones[id] = subnet.AvailabilityZone
+		p.Zones[id], p.CIDRs[id] = subnet.AvailabilityZone, subnet.CidrBlock
 	}
 	return p, nil
 }
@@ -126,13 +127,13 @@ func lookupDefaultPlacement(ctx *pulumi.Context, opts ...pulumi.InvokeOption) (p
 	}
 	// Sorted, so that a preview does not show a change when AWS lists the
 	// same subnets in another order.
-	p := placement{VpcID: vpc.Id, SubnetIDs: slices.Sorted(slices.Values(subnets.Ids)), Zones: map[string]string{}}
+	p := placement{VpcID: vpc.Id, SubnetIDs: slices.Sorted(slices.Values(subnets.Ids)), Zones: map[string]string{}, CIDRs: map[string]string{}}
 	for _, id := range p.SubnetIDs {
 		subnet, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: &id}, opts...)
 		if err != nil {
 			return placement{}, fmt.Errorf("subnetIds: looking up default subnet %s: %w", id, err)
 		}
-		p.Zones[id] = subnet.AvailabilityZone
+		p.Zones[id], p.CIDRs[id] = subnet.AvailabilityZone, subnet.CidrBlock
 	}
 	return p, nil
 }

@@ -42,7 +42,10 @@ type plan struct {
 	zone    resolvedZone
 	address existingAddress
 	adopted existingVolume
-	flows   flows
+	// adoptedInterface is the interface networkInterface.networkInterfaceId
+	// adopts.
+	adoptedInterface existingInterface
+	flows            flows
 }
 
 // newPlan resolves a in project and stack, as component name, into a plan
@@ -106,6 +109,12 @@ func (p *plan) bootScriptParams() userdata.Params {
 			MayFormat: v.VolumeID == "" || v.FormatIfBlank,
 		}
 	}
+	if n := a.NetworkInterface; n != nil {
+		boot.NetworkInterface = &userdata.NetworkInterfaceParams{
+			WaitSeconds: *n.AttachTimeoutSeconds,
+			ForceDetach: *n.ForceDetach,
+		}
+	}
 	if a.Logs != nil {
 		boot.Logs = &userdata.LogsParams{LogGroupName: LogGroupName(p.project, p.stack, p.name), ExtraFiles: a.Logs.ExtraFiles}
 	}
@@ -125,7 +134,7 @@ func (p *plan) bootScriptParams() userdata.Params {
 
 // bootInputs are the values the boot script carries that may be outputs.
 type bootInputs struct {
-	AllocationID, VolumeID, UserScript, HealthURL, HealthCommand string
+	AllocationID, VolumeID, NetworkInterfaceID, UserScript, HealthURL, HealthCommand string
 }
 
 // bootParams are the boot script's parameters once in's values are known.
@@ -137,6 +146,11 @@ func (p *plan) bootParams(in bootInputs) userdata.Params {
 		volume.VolumeID = in.VolumeID
 		boot.DataVolume = &volume
 	}
+	if n := boot.NetworkInterface; n != nil {
+		eni := *n
+		eni.InterfaceID = in.NetworkInterfaceID
+		boot.NetworkInterface = &eni
+	}
 	if h := boot.HealthCheck; h != nil {
 		check := *h
 		check.URL, check.Command = in.HealthURL, in.HealthCommand
@@ -145,7 +159,7 @@ func (p *plan) bootParams(in bootInputs) userdata.Params {
 	return boot
 }
 
-// The ids of the Elastic IP and the volume the component has yet to
+// The ids of the Elastic IP, the volume and the interface the component has yet to
 // create are unknown before anything exists; these stand in for them when
 // the boot script's size is checked. They are as long as the longest ids
 // EC2 issues, and their digits follow no pattern, so that they compress as
@@ -157,16 +171,17 @@ func (p *plan) bootParams(in bootInputs) userdata.Params {
 const (
 	standInAllocationID = "eipalloc-09c4e1f7a2b8d3e65"
 	standInVolumeID     = "vol-05d2a8f0c7e1b946a"
+	standInInterfaceID  = "eni-0b7e3d9a1f64c28e5"
 )
 
 // knownInputs are the boot script's values as far as they are literals.
-// allocationID and volumeID stand in for the ids that are not. An output
+// allocationID, volumeID and interfaceID stand in for the ids that are not. An output
 // user script counts as "", and an output health URL or command as the
 // shortest valid one: the boot script is rendered again, and checked with
 // the real values, when they resolve.
-func (p *plan) knownInputs(allocationID, volumeID string) bootInputs {
+func (p *plan) knownInputs(allocationID, volumeID, interfaceID string) bootInputs {
 	a := p.args
-	in := bootInputs{AllocationID: allocationID, VolumeID: volumeID}
+	in := bootInputs{AllocationID: allocationID, VolumeID: volumeID, NetworkInterfaceID: interfaceID}
 	in.UserScript, _ = knownString(a.UserScript)
 	if h := a.AppHealthCheck; h != nil {
 		var known bool
@@ -184,14 +199,17 @@ func (p *plan) knownInputs(allocationID, volumeID string) bootInputs {
 // knows, so that a user script that does not fit, compressed, fails
 // before anything is created, during `pulumi preview`.
 func (p *plan) checkBootScriptSize() error {
-	allocationID, volumeID := standInAllocationID, standInVolumeID
+	allocationID, volumeID, interfaceID := standInAllocationID, standInVolumeID, standInInterfaceID
 	if id, known := knownString(p.args.AllocationID); known && id != "" {
 		allocationID = id
 	}
 	if v := p.args.DataVolume; v != nil && v.VolumeID != "" {
 		volumeID = v.VolumeID
 	}
-	_, err := userdata.Encode(p.bootParams(p.knownInputs(allocationID, volumeID)))
+	if n := p.args.NetworkInterface; n != nil && n.NetworkInterfaceID != "" {
+		interfaceID = n.NetworkInterfaceID
+	}
+	_, err := userdata.Encode(p.bootParams(p.knownInputs(allocationID, volumeID, interfaceID)))
 	if err != nil && (p.boot.Logs != nil || p.boot.HTTPS != nil || p.boot.Parameters != nil || p.boot.AgentMetrics != nil) {
 		return fmt.Errorf("the boot script with logs, https, parameters or alarms does not fit: %w", err)
 	}

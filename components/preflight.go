@@ -16,6 +16,9 @@ type resolvedPlacement struct {
 	// VolumeZone is the data volume's Availability Zone, the only one the
 	// group then uses; nil without a data volume.
 	VolumeZone pulumi.StringInput
+	// InterfaceSubnet is the network interface's subnet, the only one the
+	// group then uses; nil without a network interface.
+	InterfaceSubnet pulumi.StringInput
 }
 
 // existingAddress is the Elastic IP args bring.
@@ -63,6 +66,11 @@ func (b *builder) lookup() error {
 	if err := checkRestoreSnapshot(b.ctx, a.DataVolume, b.parent); err != nil {
 		return err
 	}
+	if n := a.NetworkInterface; n != nil && n.NetworkInterfaceID != "" {
+		if p.adoptedInterface, err = lookupExistingInterface(b.ctx, n.NetworkInterfaceID, b.parent); err != nil {
+			return err
+		}
+	}
 	if p.where, err = b.resolvePlacement(); err != nil {
 		return err
 	}
@@ -83,15 +91,24 @@ func (b *builder) lookup() error {
 }
 
 // resolvePlacement looks up the subnets (or the default VPC's), checks they
-// share one VPC, and narrows them to the data volume's zone. With literal
+// share one VPC, and narrows them to the data volume's zone and the
+// network interface's subnet, which must agree. With literal
 // subnet ids it does so now; with an output, when the output resolves,
 // where an error fails the deployment.
 func (b *builder) resolvePlacement() (resolvedPlacement, error) {
 	a := b.p.args
 	place := func(ids []string) (placement, string, error) {
 		p, err := lookupPlacement(b.ctx, ids, b.parent)
-		if err != nil || a.DataVolume == nil {
+		if err != nil {
 			return p, "", err
+		}
+		if n := a.NetworkInterface; n != nil {
+			if p, err = b.p.pinToInterface(p); err != nil {
+				return p, "", err
+			}
+		}
+		if a.DataVolume == nil {
+			return p, "", nil
 		}
 		zone := dataVolumeZone(*a.DataVolume, b.p.adopted, p)
 		p, err = p.inZone(zone)
@@ -103,12 +120,21 @@ func (b *builder) resolvePlacement() (resolvedPlacement, error) {
 		}
 		return pulumi.String(zone)
 	}
+	optionalSubnet := func(p placement) pulumi.StringInput {
+		if a.NetworkInterface == nil {
+			return nil
+		}
+		return pulumi.String(p.SubnetIDs[0])
+	}
 	if ids, known := knownStringArray(a.SubnetIDs); known {
 		p, zone, err := place(ids)
 		if err != nil {
 			return resolvedPlacement{}, err
 		}
-		return resolvedPlacement{VpcID: pulumi.String(p.VpcID), SubnetIDs: pulumi.ToStringArray(p.SubnetIDs), VolumeZone: optionalZone(zone)}, nil
+		return resolvedPlacement{
+			VpcID: pulumi.String(p.VpcID), SubnetIDs: pulumi.ToStringArray(p.SubnetIDs),
+			VolumeZone: optionalZone(zone), InterfaceSubnet: optionalSubnet(p),
+		}, nil
 	}
 	type resolved struct {
 		p    placement
@@ -125,6 +151,9 @@ func (b *builder) resolvePlacement() (resolvedPlacement, error) {
 	}
 	if a.DataVolume != nil {
 		r.VolumeZone = out.ApplyT(func(v any) string { return v.(resolved).zone }).(pulumi.StringOutput)
+	}
+	if a.NetworkInterface != nil {
+		r.InterfaceSubnet = out.ApplyT(func(v any) string { return v.(resolved).p.SubnetIDs[0] }).(pulumi.StringOutput)
 	}
 	return r, nil
 }

@@ -45,6 +45,12 @@ type SelfHealingInstance struct {
 	// DataVolumeMountPath is where the instance mounts the data volume,
 	// defaults applied; empty without one.
 	DataVolumeMountPath pulumi.StringOutput `pulumi:"dataVolumeMountPath"`
+	// NetworkInterfaceID is the persistent network interface's id; empty
+	// without one.
+	NetworkInterfaceID pulumi.StringOutput `pulumi:"networkInterfaceId"`
+	// PrivateIP is the persistent network interface's private IPv4
+	// address, which follows the instance; empty without one.
+	PrivateIP pulumi.StringOutput `pulumi:"privateIp"`
 	// URL reaches the instance: https:// with the HTTPS option, else
 	// http://, then the DNS record's name, or the Elastic IP when DNS is off.
 	URL pulumi.StringOutput `pulumi:"url"`
@@ -95,15 +101,20 @@ func (b *builder) build() error {
 	if err := b.dataVolume(); err != nil {
 		return err
 	}
+	securityGroup, err := b.securityGroup()
+	if err != nil {
+		return err
+	}
+	// The interface comes before the instance's policy, which names it.
+	networkInterface, err := b.networkInterface(securityGroup)
+	if err != nil {
+		return err
+	}
 	profile, permissions, err := b.instanceIdentity()
 	if err != nil {
 		return err
 	}
 	sectionResources, err := b.sectionResources()
-	if err != nil {
-		return err
-	}
-	securityGroup, err := b.securityGroup()
 	if err != nil {
 		return err
 	}
@@ -113,7 +124,7 @@ func (b *builder) build() error {
 	}
 	// The first instance boots as soon as the group exists: its permissions
 	// and the resources its boot script reads must be in place first.
-	group, err := b.group(launchTemplate, slices.Concat(permissions, sectionResources))
+	group, err := b.group(launchTemplate, slices.Concat(permissions, sectionResources, networkInterface))
 	if err != nil {
 		return err
 	}
@@ -177,7 +188,7 @@ func (b *builder) instanceIdentity() (*iam.InstanceProfile, []pulumi.Resource, e
 		return nil, nil, err
 	}
 	role, err := iam.NewRole(b.ctx, p.name+"-role", &iam.RoleArgs{
-		Description:      pulumi.String(roleDescription(p.groupName, p.args.DataVolume != nil)),
+		Description:      pulumi.String(roleDescription(p.groupName, p.args.DataVolume != nil, p.args.NetworkInterface != nil)),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             p.flows.tags,
 	}, b.parent)
@@ -187,7 +198,7 @@ func (b *builder) instanceIdentity() (*iam.InstanceProfile, []pulumi.Resource, e
 	b.c.InstanceRoleArn = role.Arn
 	b.c.InstanceRoleName = role.Name
 
-	document := pulumi.All(b.c.AllocationID, b.c.DataVolumeID, p.flows.volumeKey, p.flows.parametersKey).ApplyT(func(ids []any) (string, error) {
+	document := pulumi.All(b.c.AllocationID, b.c.DataVolumeID, p.flows.volumeKey, p.flows.parametersKey, b.c.NetworkInterfaceID).ApplyT(func(ids []any) (string, error) {
 		scope := policy.Scope{
 			Partition:    env.Partition,
 			DNSSuffix:    env.DNSSuffix,
@@ -210,6 +221,9 @@ func (b *builder) instanceIdentity() (*iam.InstanceProfile, []pulumi.Resource, e
 				MayFormat:   v.MayFormat,
 				KMSKeyARN:   ids[2].(string),
 			}
+		}
+		if n := p.boot.NetworkInterface; n != nil {
+			scope.NetworkInterface = &policy.NetworkInterfaceScope{InterfaceID: ids[4].(string), ForceDetach: n.ForceDetach}
 		}
 		return policy.Instance(scope).JSON()
 	}).(pulumi.StringOutput)
@@ -234,7 +248,15 @@ func (b *builder) instanceIdentity() (*iam.InstanceProfile, []pulumi.Resource, e
 	return profile, []pulumi.Resource{rolePolicy, profile}, nil
 }
 
-func roleDescription(groupName string, withVolume bool) string {
+func roleDescription(groupName string, withVolume, withInterface bool) string {
+	if withInterface {
+		// The interface carries the address, which the instance never moves.
+		volume := ""
+		if withVolume {
+			volume = " and its own data volume"
+		}
+		return "Self-healing instance " + groupName + ": may attach only its own network interface, which carries its Elastic IP" + volume
+	}
 	if withVolume {
 		return "Self-healing instance " + groupName + ": may move only its own Elastic IP and attach only its own data volume"
 	}

@@ -223,11 +223,14 @@ func TestOutputsAreExportedAndRegistered(t *testing.T) {
 		}
 	}
 	// Off by default, and empty rather than missing.
-	if got, ok := d.Outputs["notificationTopicArn"]; !ok || got != "" {
-		t.Errorf("output notificationTopicArn = %#v, want \"\"", got)
+	off := []string{"notificationTopicArn", "networkInterfaceId", "privateIp"}
+	for _, name := range off {
+		if got, ok := d.Outputs[name]; !ok || got != "" {
+			t.Errorf("output %s = %#v, want \"\"", name, got)
+		}
 	}
-	if len(d.Outputs) != len(want)+1 {
-		t.Errorf("outputs = %v, want exactly %d", d.Outputs, len(want)+1)
+	if len(d.Outputs) != len(want)+len(off) {
+		t.Errorf("outputs = %v, want exactly %d", d.Outputs, len(want)+len(off))
 	}
 }
 

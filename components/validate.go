@@ -79,6 +79,9 @@ func (a SelfHealingInstanceArgs) validate(project string) error {
 	if a.DataVolume != nil {
 		errs = append(errs, a.DataVolume.validate()...)
 	}
+	if a.NetworkInterface != nil {
+		errs = append(errs, a.NetworkInterface.validate(a.SubnetIDs)...)
+	}
 	if tags, known := knownStringMap(a.Tags); known {
 		errs = append(errs, validateTags(tags)...)
 	}

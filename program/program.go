@@ -70,6 +70,10 @@ func Deploy(ctx *pulumi.Context, keys []string) (map[string]pulumi.Output, error
 		delete(exports, "dataVolumeId")
 		delete(exports, "dataVolumeMountPath")
 	}
+	if args.NetworkInterface == nil {
+		delete(exports, "networkInterfaceId")
+		delete(exports, "privateIp")
+	}
 	for name, value := range exports {
 		ctx.Export(name, value)
 	}

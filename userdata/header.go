@@ -23,6 +23,7 @@ func header(p Params) string {
 	h.flag("with_agent_metrics", p.AgentMetrics != nil)
 	h.flag("with_https", p.HTTPS != nil)
 	h.flag("with_parameters", p.Parameters != nil)
+	h.flag("with_network_interface", p.NetworkInterface != nil)
 	h.values("allocation_id", p.AllocationID)
 	h.values("user_script", p.UserScript)
 	if v := p.DataVolume; v != nil {
@@ -34,6 +35,10 @@ func header(p Params) string {
 		h.values("force_detach", strconv.FormatBool(v.ForceDetach))
 		h.values("may_format", strconv.FormatBool(v.MayFormat))
 		h.values("formatted_tag_key", FormattedTagKey)
+	}
+	if n := p.NetworkInterface; n != nil {
+		h.values("eni_id", n.InterfaceID, "eni_device_index", strconv.Itoa(NetworkInterfaceDeviceIndex))
+		h.values("eni_wait_seconds", strconv.Itoa(n.WaitSeconds), "eni_force_detach", strconv.FormatBool(n.ForceDetach))
 	}
 	if g := p.LaunchGate; g != nil {
 		h.values("gate_hook", g.HookName)

@@ -98,12 +98,12 @@ func LaunchGateTimeoutProblem(seconds int) string {
 
 // GateOutlastsVolumeProblem says why a launch gate of gateSeconds would
 // abandon an instance still within its bounds, waiting volumeWaitSeconds
-// for its data volume and then up to RetryWindowSeconds taking the
-// Elastic IP, or "".
+// for its data volume (and its network interface, whose wait the caller
+// adds) and then up to RetryWindowSeconds taking the Elastic IP, or "".
 func GateOutlastsVolumeProblem(gateSeconds, volumeWaitSeconds int) string {
 	if need := volumeWaitSeconds + RetryWindowSeconds; gateSeconds <= need {
-		return fmt.Sprintf("must exceed the data volume's wait of %d s plus the %d s the boot script may spend taking the Elastic IP, "+
-			"or the group abandons an instance still waiting for its volume; want more than %d, or a shorter wait for the volume",
+		return fmt.Sprintf("must exceed the boot's wait of %d s for its data volume (and network interface) to come free plus the %d s "+
+			"the boot script may spend taking the Elastic IP, or the group abandons an instance still waiting; want more than %d, or shorter attach timeouts",
 			volumeWaitSeconds, RetryWindowSeconds, need)
 	}
 	return ""

@@ -30,6 +30,7 @@ func scriptFiles(p Params) []string {
 	files = append(files, "install.sh")
 	add(p.HealthCheck != nil, "health.sh")
 	add(p.DataVolume != nil, "volume.sh")
+	add(p.NetworkInterface != nil, "eni.sh")
 	agent := p.Logs != nil || p.AgentMetrics != nil
 	add(agent || p.HTTPS != nil, "packages.sh")
 	add(agent, "logs.sh")

@@ -68,6 +68,9 @@ func allOn() Params {
 		HTTPS:         &HTTPSParams{DomainName: "app.example.com", Email: "ops@example.com", AppPort: 8080, CertDir: "/data/.selfhealing/tls", Staging: true},
 		Parameters:    &ParametersParams{Path: "/proj/dev/web"},
 		AgentMetrics:  &AgentMetricsParams{GroupName: "proj-dev-web", DiskPaths: []string{"/", "/data"}, Memory: true},
+		NetworkInterface: &NetworkInterfaceParams{
+			InterfaceID: "eni-0123456789abcdef0", WaitSeconds: 300, ForceDetach: true,
+		},
 	}
 }
 
@@ -116,7 +119,7 @@ func sameSet(a, b []string) bool {
 // is nothing but readonly assignments (and shellcheck directives).
 func TestHeaderFlagsSayWhichFeaturesAreOn(t *testing.T) {
 	testtool.RequireTool(t, "bash", "apt-get install bash")
-	flags := []string{"with_data_volume", "with_launch_gate", "with_failure_report", "with_health_check", "with_logs", "with_agent_metrics", "with_https", "with_parameters"}
+	flags := []string{"with_data_volume", "with_launch_gate", "with_failure_report", "with_health_check", "with_logs", "with_agent_metrics", "with_https", "with_parameters", "with_network_interface"}
 	for _, tc := range []struct {
 		p    Params
 		want string

@@ -58,6 +58,9 @@ type Params struct {
 	UserScript string
 	// DataVolume, when not nil, is attached and mounted before the user script runs.
 	DataVolume *DataVolumeParams
+	// NetworkInterface, when not nil, is attached after the data volume;
+	// it carries the Elastic IP, which the script then does not move.
+	NetworkInterface *NetworkInterfaceParams
 	// Logs, HTTPS and Parameters, when not nil, run in that order after
 	// the address and volume are in place, right before the user script.
 	Logs  *LogsParams
@@ -108,8 +111,11 @@ func (p Params) Validate() error {
 	if p.LaunchGate != nil {
 		errs = append(errs, p.LaunchGate.validate()...)
 	}
-	if p.LaunchGate != nil && p.DataVolume != nil {
-		if msg := GateOutlastsVolumeProblem(p.LaunchGate.TimeoutSeconds, p.DataVolume.WaitSeconds); msg != "" {
+	if p.NetworkInterface != nil {
+		errs = append(errs, p.NetworkInterface.validate()...)
+	}
+	if p.LaunchGate != nil && (p.DataVolume != nil || p.NetworkInterface != nil) {
+		if msg := GateOutlastsVolumeProblem(p.LaunchGate.TimeoutSeconds, p.attachWaitSeconds()); msg != "" {
 			errs = append(errs, fmt.Errorf("launchGate.timeoutSeconds %d: %s", p.LaunchGate.TimeoutSeconds, msg))
 		}
 	}
@@ -123,6 +129,19 @@ func (p Params) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// attachWaitSeconds is the longest a boot may wait, in all, for the data
+// volume and the network interface to come free of its predecessor.
+func (p Params) attachWaitSeconds() int {
+	seconds := 0
+	if v := p.DataVolume; v != nil {
+		seconds += v.WaitSeconds
+	}
+	if n := p.NetworkInterface; n != nil {
+		seconds += n.WaitSeconds
+	}
+	return seconds
 }
 
 // Render returns the boot script for p, as the instance runs it. It fails

@@ -56,11 +56,17 @@ const (
 	// ExistingSnapshotID is a completed, encrypted snapshot of a 20 GiB EBS
 	// volume, for a data volume created from a snapshot.
 	ExistingSnapshotID = "snap-0da7a000000000001"
+	// ExistingNetworkInterfaceID is a network interface in the default
+	// subnet of the region's zone b, attached to no instance, that exists
+	// before the deployment, for a network interface that adopts one.
+	ExistingNetworkInterfaceID = "eni-0da7a000000000001"
 )
 
 // Subnet is a subnet of the account.
 type Subnet struct {
 	ID, VpcID, AvailabilityZone string
+	// CidrBlock is the subnet's IPv4 CIDR block; empty answers none.
+	CidrBlock string
 	// DefaultForAZ marks the default VPC's default subnets, the ones the
 	// component launches into when SubnetIDs is unset.
 	DefaultForAZ bool
@@ -92,6 +98,18 @@ type Snapshot struct {
 	// KMSKeyID is the ARN of the key it is encrypted with; empty if it is
 	// not encrypted.
 	KMSKeyID string
+}
+
+// NetworkInterface is an elastic network interface that exists before the
+// deployment.
+type NetworkInterface struct {
+	SubnetID, VpcID, PrivateIP string
+	// InterfaceType is "interface" for an ordinary interface.
+	InterfaceType string
+	// AttachedTo is the instance it is attached to, at DeviceIndex; ""
+	// when it is free.
+	AttachedTo  string
+	DeviceIndex int
 }
 
 // Address is an Elastic IP that exists before the deployment.
@@ -137,6 +155,10 @@ type Account struct {
 	// Snapshots maps snapshot ids to the EBS snapshots that exist before
 	// the deployment.
 	Snapshots map[string]Snapshot
+
+	// NetworkInterfaces maps interface ids to the interfaces that exist
+	// before the deployment.
+	NetworkInterfaces map[string]NetworkInterface
 	// Zones maps hosted zone ids to zones.
 	Zones map[string]Zone
 	// LaunchTemplateVersion is every new launch template's latestVersion;
@@ -155,7 +177,8 @@ type Account struct {
 //     with root device /dev/xvda;
 //   - the public hosted zone HostedZoneID for HostedZoneName;
 //   - the spare Elastic IP SpareAllocationID, the volume ExistingVolumeID
-//     and the snapshot ExistingSnapshotID.
+//     the snapshot ExistingSnapshotID
+//     and the free network interface ExistingNetworkInterfaceID.
 func NewAccount(region string) *Account {
 	return &Account{
 		Partition:    "aws",
@@ -163,9 +186,9 @@ func NewAccount(region string) *Account {
 		AccountID:    DefaultAccountID,
 		DefaultVpcID: DefaultVpcID,
 		Subnets: []Subnet{
-			{ID: "subnet-0de1a0000000000a1", VpcID: DefaultVpcID, AvailabilityZone: region + "a", DefaultForAZ: true},
-			{ID: "subnet-0de1a0000000000b1", VpcID: DefaultVpcID, AvailabilityZone: region + "b", DefaultForAZ: true},
-			{ID: "subnet-0de1a0000000000c1", VpcID: DefaultVpcID, AvailabilityZone: region + "c", DefaultForAZ: true},
+			{ID: "subnet-0de1a0000000000a1", VpcID: DefaultVpcID, AvailabilityZone: region + "a", CidrBlock: "172.31.0.0/20", DefaultForAZ: true},
+			{ID: "subnet-0de1a0000000000b1", VpcID: DefaultVpcID, AvailabilityZone: region + "b", CidrBlock: "172.31.16.0/20", DefaultForAZ: true},
+			{ID: "subnet-0de1a0000000000c1", VpcID: DefaultVpcID, AvailabilityZone: region + "c", CidrBlock: "172.31.32.0/20", DefaultForAZ: true},
 		},
 		InstanceTypes:   map[string][]string{},
 		ArchitectureFor: GuessArchitecture,
@@ -185,6 +208,9 @@ func NewAccount(region string) *Account {
 		},
 		Snapshots: map[string]Snapshot{
 			ExistingSnapshotID: {VolumeSizeGiB: 20, Encrypted: true, KMSKeyID: "arn:aws:kms:" + region + ":" + DefaultAccountID + ":key/0da7a000-0000-0000-0000-000000000001"},
+		},
+		NetworkInterfaces: map[string]NetworkInterface{
+			ExistingNetworkInterfaceID: {SubnetID: "subnet-0de1a0000000000b1", VpcID: DefaultVpcID, PrivateIP: "172.31.16.20", InterfaceType: "interface"},
 		},
 		Zones: map[string]Zone{HostedZoneID: {Name: HostedZoneName}},
 	}

@@ -81,7 +81,26 @@ func (a *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			return nil, fmt.Errorf("no matching EC2 Subnet found (%s)", id)
 		}
 		s := a.Subnets[i]
-		return props(map[string]any{"id": s.ID, "vpcId": s.VpcID, "availabilityZone": s.AvailabilityZone}), nil
+		return props(map[string]any{"id": s.ID, "vpcId": s.VpcID, "availabilityZone": s.AvailabilityZone, "cidrBlock": s.CidrBlock}), nil
+	case "aws:ec2/getNetworkInterface:getNetworkInterface":
+		id := stringArg(in, "id")
+		n, ok := a.NetworkInterfaces[id]
+		if !ok {
+			return nil, fmt.Errorf("no matching EC2 Network Interface found (%s)", id)
+		}
+		zone := ""
+		if i := slices.IndexFunc(a.Subnets, func(s Subnet) bool { return s.ID == n.SubnetID }); i >= 0 {
+			zone = a.Subnets[i].AvailabilityZone
+		}
+		attachments := []any{}
+		if n.AttachedTo != "" {
+			attachments = append(attachments, map[string]any{"instanceId": n.AttachedTo, "deviceIndex": n.DeviceIndex, "attachmentId": "eni-attach-" + id[len("eni-"):]})
+		}
+		return props(map[string]any{
+			"id": id, "arn": a.ARN("ec2", "network-interface/"+id), "subnetId": n.SubnetID, "vpcId": n.VpcID,
+			"availabilityZone": zone, "privateIp": n.PrivateIP, "privateIps": []any{n.PrivateIP},
+			"interfaceType": n.InterfaceType, "attachments": attachments,
+		}), nil
 	case "aws:ebs/getVolume:getVolume":
 		id := filterValue(in, "volume-id")
 		v, ok := a.Volumes[id]

@@ -90,6 +90,12 @@ func WithSnapshot(id string, snapshot Snapshot) Option {
 	return change(func(a *Account) { a.Snapshots[id] = snapshot })
 }
 
+// WithNetworkInterface adds a network interface that exists before the
+// deployment, for a network interface that adopts it.
+func WithNetworkInterface(id string, n NetworkInterface) Option {
+	return change(func(a *Account) { a.NetworkInterfaces[id] = n })
+}
+
 func change(f func(*Account)) Option {
 	return func(o *options) { o.changes = append(o.changes, f) }
 }

@@ -90,6 +90,15 @@ func (a *Account) computeAttributes(typeToken, name string, out resource.Propert
 		out["defaultVersion"] = resource.NewProperty(1.0)
 		set("arn", a.ARN("ec2", "launch-template/"+id))
 		return id, nil
+	case "aws:ec2/networkInterface:NetworkInterface":
+		id := fakeID("eni-", name)
+		ip := "172.31.0.10"
+		if ips, ok := out["privateIps"]; ok && ips.IsArray() && len(ips.ArrayValue()) > 0 && ips.ArrayValue()[0].IsString() {
+			ip = ips.ArrayValue()[0].StringValue()
+		}
+		set("privateIp", ip)
+		set("arn", a.ARN("ec2", "network-interface/"+id))
+		return id, nil
 	case "aws:ebs/volume:Volume":
 		id := fakeID("vol-", name)
 		set("arn", a.ARN("ec2", "volume/"+id))

@@ -44,6 +44,9 @@ type Scope struct {
 	AllocationID string
 	// DataVolume, when set, is the volume the instance may attach.
 	DataVolume *DataVolumeScope
+	// NetworkInterface, when set, is the interface the instance may
+	// attach.
+	NetworkInterface *NetworkInterfaceScope
 
 	// AutoScalingGroupName is the instance's group. It scopes the
 	// instances the Elastic IP and the data volume may go to (by the tag
@@ -77,6 +80,15 @@ type DataVolumeScope struct {
 	// KMSKeyARN is the customer managed key the volume is encrypted with;
 	// empty for the account's default EBS key.
 	KMSKeyARN string
+}
+
+// NetworkInterfaceScope names the persistent network interface the
+// instance role may attach.
+type NetworkInterfaceScope struct {
+	// InterfaceID is the interface, such as "eni-0123456789abcdef0".
+	InterfaceID string
+	// ForceDetach allows detaching it from a dead predecessor.
+	ForceDetach bool
 }
 
 // JSON returns d as compact JSON.
@@ -134,56 +146,23 @@ func thisGroupsInstances(s Scope, sid string, action string) Statement {
 }
 
 // Instance is the instance role's inline policy: it may move this one
-// Elastic IP onto its group's instances, and read where addresses are; and,
-// as s asks, let Session Manager in, complete its group's launch gate, or
-// report its health to its group.
+// Elastic IP onto its group's instances, and read where addresses are
+// (with a network interface, which carries the address, it attaches that
+// instead); and, as s asks, let Session Manager in, complete its group's
+// launch gate, or report its health to its group.
 func Instance(s Scope) Document {
-	doc := Document{
-		Version: "2012-10-17",
-		Statement: []Statement{
-			{
-				// AssociateAddress authorizes every resource the call
-				// touches: the address, scoped to its own ARN here, and
-				// the instance and network interface, in the statements
-				// below.
-				Sid:      "MoveThisElasticIP",
-				Effect:   "Allow",
-				Action:   []string{"ec2:AssociateAddress"},
-				Resource: []string{s.ec2ARN("elastic-ip/" + s.AllocationID)},
-			},
-			// Onto an instance of this group only.
-			thisGroupsInstances(s, "OntoThisGroupsInstances", "ec2:AssociateAddress"),
-			{
-				// Whether EC2 also authorizes the instance's network
-				// interface on an --instance-id call is not settled
-				// (quickstart-linux-bastion PR #131), so it is allowed. An
-				// interface carries no Auto Scaling tag, and the Service
-				// Authorization Reference offers no condition key that
-				// ties it to the group's instances, so it cannot be
-				// narrowed further than this account and region. The
-				// address stays pinned by MoveThisElasticIP: at worst this
-				// address moves onto another interface.
-				Sid:      "OntoTheirNetworkInterfaces",
-				Effect:   "Allow",
-				Action:   []string{"ec2:AssociateAddress"},
-				Resource: []string{s.ec2ARN("network-interface/*")},
-			},
-			{
-				// DescribeAddresses supports no resource-level permissions
-				// (Service Authorization Reference), so "*" is the only
-				// resource AWS accepts. It reads; it changes nothing.
-				Sid:      "VerifyTheAssociation",
-				Effect:   "Allow",
-				Action:   []string{"ec2:DescribeAddresses"},
-				Resource: []string{"*"},
-			},
-		},
+	doc := Document{Version: "2012-10-17"}
+	if s.NetworkInterface == nil {
+		doc.Statement = addressStatements(s)
 	}
 	if s.SessionManager {
 		doc.Statement = append(doc.Statement, sessionManagerStatements()...)
 	}
 	if s.DataVolume != nil {
 		doc.Statement = append(doc.Statement, dataVolumeStatements(s, *s.DataVolume)...)
+	}
+	if s.NetworkInterface != nil {
+		doc.Statement = append(doc.Statement, networkInterfaceStatements(s, *s.NetworkInterface)...)
 	}
 	doc.Statement = append(doc.Statement, launchGateStatements(s)...)
 	doc.Statement = append(doc.Statement, reportHealthStatements(s)...)
@@ -197,6 +176,49 @@ func Instance(s Scope) Document {
 		doc.Statement = append(doc.Statement, metricsStatement(s.MetricsNamespace))
 	}
 	return doc
+}
+
+// addressStatements let the instance move this one Elastic IP onto its
+// group's instances, and read where the address is.
+func addressStatements(s Scope) []Statement {
+	return []Statement{
+		{
+			// AssociateAddress authorizes every resource the call
+			// touches: the address, scoped to its own ARN here, and
+			// the instance and network interface, in the statements
+			// below.
+			Sid:      "MoveThisElasticIP",
+			Effect:   "Allow",
+			Action:   []string{"ec2:AssociateAddress"},
+			Resource: []string{s.ec2ARN("elastic-ip/" + s.AllocationID)},
+		},
+		// Onto an instance of this group only.
+		thisGroupsInstances(s, "OntoThisGroupsInstances", "ec2:AssociateAddress"),
+		{
+			// Whether EC2 also authorizes the instance's network
+			// interface on an --instance-id call is not settled
+			// (quickstart-linux-bastion PR #131), so it is allowed. An
+			// interface carries no Auto Scaling tag, and the Service
+			// Authorization Reference offers no condition key that
+			// ties it to the group's instances, so it cannot be
+			// narrowed further than this account and region. The
+			// address stays pinned by MoveThisElasticIP: at worst this
+			// address moves onto another interface.
+			Sid:      "OntoTheirNetworkInterfaces",
+			Effect:   "Allow",
+			Action:   []string{"ec2:AssociateAddress"},
+			Resource: []string{s.ec2ARN("network-interface/*")},
+		},
+		{
+			// DescribeAddresses supports no resource-level permissions
+			// (Service Authorization Reference), so "*" is the only
+			// resource AWS accepts. It reads; it changes nothing.
+			Sid:      "VerifyTheAssociation",
+			Effect:   "Allow",
+			Action:   []string{"ec2:DescribeAddresses"},
+			Resource: []string{"*"},
+		},
+	}
 }
 
 // SessionManagerActions are what the SSM agent needs for Session Manager,
@@ -311,6 +333,55 @@ func dataVolumeStatements(s Scope, v DataVolumeScope) []Statement {
 				"StringEquals": {"kms:ViaService": "ec2." + s.Region + "." + s.DNSSuffix},
 			},
 		})
+	}
+	return statements
+}
+
+// networkInterfaceStatements let the instance find its persistent network
+// interface and the instance holding it, attach it to its group's
+// instances, and free it from a dead predecessor in its group. The Service
+// Authorization Reference for Amazon EC2
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html)
+// lists two required resource types for both AttachNetworkInterface and
+// DetachNetworkInterface: instance, which takes the aws:ResourceTag/${TagKey}
+// condition key that scopes it to this group's instances, and
+// network-interface, scoped here to this interface's ARN.
+func networkInterfaceStatements(s Scope, n NetworkInterfaceScope) []Statement {
+	eni := s.ec2ARN("network-interface/" + n.InterfaceID)
+	statements := []Statement{
+		{
+			Sid:      "AttachThisNetworkInterface",
+			Effect:   "Allow",
+			Action:   []string{"ec2:AttachNetworkInterface"},
+			Resource: []string{eni},
+		},
+		thisGroupsInstances(s, "ItsInterfaceToThisGroupsInstances", "ec2:AttachNetworkInterface"),
+		{
+			// Neither action supports resource-level permissions (Service
+			// Authorization Reference: no resource type is listed for
+			// them), so "*" is the only resource AWS accepts. Both only
+			// read: the interface's state and address, and whether the
+			// instance holding it is still alive.
+			Sid:      "WaitForTheNetworkInterface",
+			Effect:   "Allow",
+			Action:   []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeInstances"},
+			Resource: []string{"*"},
+		},
+	}
+	if n.ForceDetach {
+		statements = append(statements,
+			Statement{
+				// The boot script detaches only from a terminated or
+				// shutting-down holder.
+				Sid:      "FreeThisNetworkInterfaceFromADeadInstance",
+				Effect:   "Allow",
+				Action:   []string{"ec2:DetachNetworkInterface"},
+				Resource: []string{eni},
+			},
+			// The dead holder was this group's; a terminated instance
+			// keeps its tags.
+			thisGroupsInstances(s, "ItsInterfaceFromThisGroupsInstances", "ec2:DetachNetworkInterface"),
+		)
 	}
 	return statements
 }

@@ -75,3 +75,59 @@ func TestTrustPolicyTrustsOnlyTheService(t *testing.T) {
 		t.Errorf("trust policy = %+v", doc)
 	}
 }
+
+// The network interface's statements: attach and detach of this one
+// interface only, onto and from this group's instances only, and the two
+// reads that take no resource.
+func TestNetworkInterfaceStatementsScopeToThisInterfaceAndGroup(t *testing.T) {
+	s := fullScope()
+	s.NetworkInterface = &NetworkInterfaceScope{InterfaceID: "eni-0123456789abcdef0", ForceDetach: true}
+	eni := "arn:aws:ec2:eu-west-1:123456789012:network-interface/eni-0123456789abcdef0"
+	byAction := map[string][]Statement{}
+	for _, st := range Instance(s).Statement {
+		for _, action := range st.Action {
+			byAction[action] = append(byAction[action], st)
+		}
+	}
+	for _, action := range []string{"ec2:AttachNetworkInterface", "ec2:DetachNetworkInterface"} {
+		sts := byAction[action]
+		if len(sts) != 2 {
+			t.Fatalf("%s is in %d statements, want 2 (the interface, and this group's instances): %+v", action, len(sts), sts)
+		}
+		var sawInterface, sawInstances bool
+		for _, st := range sts {
+			switch {
+			case slices.Equal(st.Resource, []string{eni}) && st.Condition == nil:
+				sawInterface = true
+			case slices.Equal(st.Resource, []string{"arn:aws:ec2:eu-west-1:123456789012:instance/*"}) &&
+				st.Condition["StringEquals"]["aws:ResourceTag/aws:autoscaling:groupName"] == "proj-dev-web":
+				sawInstances = true
+			default:
+				t.Errorf("%s statement %s: resource %v, condition %v; want only the interface, or this group's instances",
+					action, st.Sid, st.Resource, st.Condition)
+			}
+		}
+		if !sawInterface || !sawInstances {
+			t.Errorf("%s: interface statement %v, group's instances statement %v; want both", action, sawInterface, sawInstances)
+		}
+	}
+	if sts := byAction["ec2:DescribeNetworkInterfaces"]; len(sts) != 1 || !slices.Equal(sts[0].Resource, []string{"*"}) {
+		t.Errorf("DescribeNetworkInterfaces statements %+v, want one on *", sts)
+	}
+
+	s.NetworkInterface.ForceDetach = false
+	for _, st := range Instance(s).Statement {
+		if slices.Contains(st.Action, "ec2:DetachNetworkInterface") {
+			t.Errorf("without forceDetach, statement %s still allows DetachNetworkInterface", st.Sid)
+		}
+	}
+	// The address stays on the interface: the instance never moves it.
+	for _, st := range Instance(s).Statement {
+		if slices.Contains(st.Action, "ec2:AssociateAddress") || slices.Contains(st.Action, "ec2:DescribeAddresses") {
+			t.Errorf("with the interface, statement %s still allows %v", st.Sid, st.Action)
+		}
+	}
+	if got := sids(Instance(fullScope())); slices.Contains(got, "AttachThisNetworkInterface") {
+		t.Errorf("a policy without a network interface has its statements: %v", got)
+	}
+}

@@ -190,6 +190,12 @@ func TestFailureReportRendersOnlyWhenAsked(t *testing.T) {
 	}
 }
 
+// goodInterface is a persistent network interface with the component's
+// defaults after a data volume.
+func goodInterface() *userdata.NetworkInterfaceParams {
+	return &userdata.NetworkInterfaceParams{InterfaceID: "eni-0123456789abcdef0", WaitSeconds: 90, ForceDetach: true}
+}
+
 // maxEverythingBytes keeps room for users' scripts with every option on:
 // the launch gate, the health check and a data volume. Users then get at
 // least 6 KB of compressed script.
@@ -204,6 +210,10 @@ func TestBootScriptWithEveryOptionLeavesRoomForUserScripts(t *testing.T) {
 		{"with the launch gate (the default)", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate()}, maxBootScriptBytes},
 		{"with the launch gate and a data volume", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(), DataVolume: goodVolume()}, maxBootScriptBytes},
 		{"with the launch gate, the health check and a data volume", everything(), maxEverythingBytes},
+		{"with the launch gate and a network interface", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(),
+			NetworkInterface: goodInterface()}, maxBootScriptBytes},
+		{"with the launch gate, a data volume and a network interface", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(),
+			DataVolume: goodVolume(), NetworkInterface: goodInterface()}, maxEverythingBytes},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plain, err := userdata.Render(tc.p)

@@ -219,6 +219,10 @@ func paramCombinations() []userdata.Params {
 			}
 		}
 	}
+	// The persistent network interface, alone and after a data volume.
+	for _, volume := range volumeCombinations()[:2] {
+		out = append(out, userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", DataVolume: volume, NetworkInterface: goodInterface()})
+	}
 	return append(out, sectionCombinations()...)
 }
 

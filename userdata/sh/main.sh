@@ -96,28 +96,37 @@ if ((with_data_volume)); then
   set_up_data_volume
 fi
 
-step="associating Elastic IP ${allocation_id} with ${instance_id}"
-# --allow-reassociation: moving the address off an instance that still holds
-# it (a terminating predecessor) is the point, not an accident.
-aws_retry "associate-address" ec2 associate-address --region "$region" --output text \
-  --allocation-id "$allocation_id" --instance-id "$instance_id" --allow-reassociation \
-  --query AssociationId
-log "associate-address returned association ${aws_output}"
+# The persistent network interface carries the Elastic IP, which the stack
+# associated with it once: attaching the interface brings the address, so
+# the address is not moved below.
+if ((with_network_interface)); then
+  set_up_network_interface
+fi
 
-step="verifying Elastic IP ${allocation_id} is on ${instance_id}"
-holder="" public_ip="" verify_started=$SECONDS
-for ((attempt = 1; ; attempt++)); do
-  aws_retry "describe-addresses" ec2 describe-addresses --region "$region" --output text \
-    --allocation-ids "$allocation_id" --query 'Addresses[0].[InstanceId,PublicIp]'
-  read -r holder public_ip <<<"$aws_output" || true
-  if [[ "$holder" == "$instance_id" ]]; then
-    break
-  fi
-  log "Elastic IP ${allocation_id} is on '${holder}', not ${instance_id} yet (attempt ${attempt}/${retry_attempts})"
-  retry_wait "$attempt" "$verify_started" "$aws_call_seconds" ||
-    fail "Elastic IP ${allocation_id} is on '${holder}', not this instance; gave up ${retry_stop}"
-done
-log "Elastic IP ${public_ip} (${allocation_id}) is associated with ${instance_id}"
+if ((!with_network_interface)); then
+  step="associating Elastic IP ${allocation_id} with ${instance_id}"
+  # --allow-reassociation: moving the address off an instance that still holds
+  # it (a terminating predecessor) is the point, not an accident.
+  aws_retry "associate-address" ec2 associate-address --region "$region" --output text \
+    --allocation-id "$allocation_id" --instance-id "$instance_id" --allow-reassociation \
+    --query AssociationId
+  log "associate-address returned association ${aws_output}"
+
+  step="verifying Elastic IP ${allocation_id} is on ${instance_id}"
+  holder="" public_ip="" verify_started=$SECONDS
+  for ((attempt = 1; ; attempt++)); do
+    aws_retry "describe-addresses" ec2 describe-addresses --region "$region" --output text \
+      --allocation-ids "$allocation_id" --query 'Addresses[0].[InstanceId,PublicIp]'
+    read -r holder public_ip <<<"$aws_output" || true
+    if [[ "$holder" == "$instance_id" ]]; then
+      break
+    fi
+    log "Elastic IP ${allocation_id} is on '${holder}', not ${instance_id} yet (attempt ${attempt}/${retry_attempts})"
+    retry_wait "$attempt" "$verify_started" "$aws_call_seconds" ||
+      fail "Elastic IP ${allocation_id} is on '${holder}', not this instance; gave up ${retry_stop}"
+  done
+  log "Elastic IP ${public_ip} (${allocation_id}) is associated with ${instance_id}"
+fi
 
 # What the user script gets in its environment besides this script's, as
 # NAME=value words for env(1): the configuration, which the parameters

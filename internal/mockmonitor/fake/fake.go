@@ -25,6 +25,8 @@ type (
 	Account = selfhealingtest.Account
 	// Subnet is a subnet of the fake account.
 	Subnet = selfhealingtest.Subnet
+	// NetworkInterface is a network interface that exists before the deployment.
+	NetworkInterface = selfhealingtest.NetworkInterface
 	// Image is an AMI of the fake account.
 	Image = selfhealingtest.Image
 	// Volume is an EBS volume that already exists in the account.

@@ -30,7 +30,11 @@
 //     device that stands in for the volume's disk, and a [VolumeDisk] shows
 //     it in the stand-in /dev of the instance it is attached to (by NVMe
 //     serial or Xen name, at once or after a delay), as udev would;
-//     [MkfsShims] count the boot's mkfs calls.
+//     [MkfsShims] count the boot's mkfs calls. It holds network interfaces
+//     the same way (an interface attached elsewhere refused with
+//     InvalidNetworkInterface.InUse, a dead instance's interface detaching
+//     for a while); [InterfaceMetadata] shows an instance the interfaces
+//     attached to it in its metadata, and only those.
 //   - [APIChain] is the way instances' API requests take, as the lab and the
 //     boot-script tests build it: fault proxy, [AutoScalingModel],
 //     [EBSModel], moto.

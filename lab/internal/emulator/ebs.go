@@ -62,6 +62,9 @@ const ebsCallTimeout = 15 * time.Second
 //     detach ends a stuck one. Every DetachVolume is counted
 //     ([EBSModel.DetachCalls]).
 //
+// It holds network interfaces as it holds volumes, and is as strict with
+// them; see eni.go.
+//
 // The model asks moto directly (not through itself) for volumes' and
 // instances' state, with the configuration it was started with. All
 // methods are safe for concurrent use.
@@ -81,7 +84,9 @@ type EBSModel struct {
 	holds       map[string]*volumeHold
 	released    map[string]time.Time
 	detachCalls int
-	onAttach    func(volumeID, instanceID, device string)
+	// interfaceDetachCalls counts DetachNetworkInterface (see eni.go).
+	interfaceDetachCalls int
+	onAttach             func(volumeID, instanceID, device string)
 }
 
 // VolumeHold is how the model reports a held volume.
@@ -151,7 +156,8 @@ func (m *EBSModel) Close() {
 	m.srv.Close()
 }
 
-// Hold makes the model report volumeID as in-use, attached to h.Instance,
+// Hold makes the model report volumeID (or a network interface's id; see
+// eni.go) as in-use, attached to h.Instance,
 // until h.For has passed or, if it is zero, until a forced DetachVolume.
 // Meanwhile AttachVolume of it is refused. The volume should be available
 // in moto. Hold replaces any earlier hold of the volume.
@@ -247,6 +253,10 @@ func (m *EBSModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case "DescribeVolumes":
 		if m.describeVolumes(w, r, form) {
+			return
+		}
+	default:
+		if m.serveInterface(w, r, action, form) {
 			return
 		}
 	}

@@ -101,11 +101,22 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	if err != nil {
 		return BootResult{}, fmt.Errorf("starting instance metadata for %s: %w", inst.ID, err)
 	}
-	metadata, err := emulator.NewFaultProxyE(imds.URL)
+	served, closeServed := imds.URL, func() {}
+	if l.Outputs["networkInterfaceId"] != "" {
+		// The instance's network interfaces show in its metadata once
+		// attached, as on EC2.
+		front, err := emulator.StartInterfaceMetadataE(imds.URL, l.admin, inst.ID)
+		if err != nil {
+			return BootResult{}, errors.Join(fmt.Errorf("starting the interface metadata: %w", err), imds.Close())
+		}
+		served, closeServed = front.URL, front.Close
+	}
+	metadata, err := emulator.NewFaultProxyE(served)
 	if err != nil {
+		closeServed()
 		return BootResult{}, errors.Join(fmt.Errorf("starting the metadata fault proxy: %w", err), imds.Close())
 	}
-	closeMetadata := func() error { metadata.Close(); return imds.Close() }
+	closeMetadata := func() error { metadata.Close(); closeServed(); return imds.Close() }
 	// Until the instance runs, its metadata service is this function's.
 	running := running{closeMetadata: closeMetadata}
 	defer func() {
@@ -180,7 +191,13 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	}
 	if res.ExitCode == 0 && r.HoldsAddress {
 		r.Associated = elapsed
-		if at, ok := logTime(r.Log, " is associated with "+inst.ID); ok {
+		at, ok := logTime(r.Log, " is associated with "+inst.ID)
+		if !ok {
+			// With a network interface, which carries the address: when
+			// the metadata showed it here.
+			at, ok = logTime(r.Log, " is on "+inst.ID+" with private address ")
+		}
+		if ok {
 			r.Associated = at.Sub(start)
 		}
 	}

@@ -110,6 +110,13 @@ func (l *Lab) Holder(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if eni := aws.ToString(addr.NetworkInterfaceId); eni != "" && aws.ToString(addr.InstanceId) == "" {
+		// An address on a network interface is on the instance the
+		// interface is attached to: EC2 says so in InstanceId, moto
+		// leaves it empty.
+		holder, _, err := emulator.InterfaceAttachment(ctx, l.admin, eni)
+		return holder, err
+	}
 	return aws.ToString(addr.InstanceId), nil
 }
 
@@ -137,6 +144,10 @@ type KillOptions struct {
 	// the dead instance (detaching), after the kill, if the instance had
 	// it attached; DefaultVolumeHeld if zero.
 	VolumeHeldFor time.Duration
+	// InterfaceHeldFor is how long the network interface, in a stack with
+	// one, stays attached to the dead instance (detaching) after the kill;
+	// DefaultVolumeHeld if zero.
+	InterfaceHeldFor time.Duration
 }
 
 // Kill terminates the instance through the EC2 API, ends it in the lab
@@ -167,6 +178,33 @@ func (l *Lab) terminate(ctx context.Context, id string, opts KillOptions) error 
 		return err
 	}
 	l.holdAfterKill(id, hadVolume, opts.VolumeHeldFor)
+	return l.holdInterfaceAfterKill(ctx, id, opts.InterfaceHeldFor)
+}
+
+// holdInterfaceAfterKill has the EBS model keep the stack's network
+// interface, if it has one, attached to the killed instance (detaching)
+// for held (DefaultVolumeHeld if zero), if the instance had it attached,
+// and detaches it in moto, as AWS does once that time is over.
+func (l *Lab) holdInterfaceAfterKill(ctx context.Context, id string, held time.Duration) error {
+	eni := l.Outputs["networkInterfaceId"]
+	if eni == "" {
+		return nil
+	}
+	out, err := l.ec2().DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eni}})
+	if err != nil || len(out.NetworkInterfaces) != 1 {
+		return fmt.Errorf("describing network interface %s: %v", eni, err)
+	}
+	a := out.NetworkInterfaces[0].Attachment
+	if a == nil || aws.ToString(a.InstanceId) != id {
+		return nil
+	}
+	if _, err := l.ec2().DetachNetworkInterface(ctx, &ec2.DetachNetworkInterfaceInput{AttachmentId: a.AttachmentId, Force: aws.Bool(true)}); err != nil {
+		return fmt.Errorf("detaching network interface %s from the dead %s in moto: %w", eni, id, err)
+	}
+	if held == 0 {
+		held = DefaultVolumeHeld
+	}
+	l.ebs.Hold(eni, emulator.VolumeHold{Instance: id, State: "detaching", For: held})
 	return nil
 }
 

@@ -357,6 +357,19 @@ func SeedStackOverrides() map[string]string {
 	return o
 }
 
+// NetworkInterfaceShape names the stack NetworkInterfaceOverrides shape.
+const NetworkInterfaceShape = "with-network-interface"
+
+// NetworkInterfaceOverrides shape the dev stack with a persistent network
+// interface, created in the group's first subnet, which carries the
+// Elastic IP: the group, the data volume and the launch gate stay the dev
+// stack's.
+func NetworkInterfaceOverrides() map[string]string {
+	o := StandInOverrides()
+	o["selfhealing:networkInterface"] = "{}"
+	return o
+}
+
 // hasLaunchGate reports whether the deployed group has the launch gate's
 // lifecycle hook: the lab asks the group, not the stack's config.
 func (l *Lab) hasLaunchGate() (bool, error) {

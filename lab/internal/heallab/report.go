@@ -3,6 +3,7 @@ package heallab
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -173,17 +174,20 @@ func Summary(measurements []Measurement, devStack string) string {
 		script Script
 		stack  string
 	}
+	columns := []key{{Ours, devStack}, {Seed, devStack}, {Seed, SeedStackShape}}
 	var names []string
 	cells := map[string]map[key]Measurement{}
 	for _, m := range measurements {
 		name := m.Scenario.Name
+		if !slices.Contains(columns, key{m.Result.Script, m.Stack}) {
+			continue // another stack's (a network interface's): not compared with the seed
+		}
 		if cells[name] == nil {
 			cells[name] = map[key]Measurement{}
 			names = append(names, name)
 		}
 		cells[name][key{m.Result.Script, m.Stack}] = m
 	}
-	columns := []key{{Ours, devStack}, {Seed, devStack}, {Seed, SeedStackShape}}
 	var b strings.Builder
 	fmt.Fprintf(&b, "| scenario | ours, %s stack | seed, %s stack | seed, %s stack |\n|---|---|---|---|\n", devStack, devStack, SeedStackShape)
 	for _, name := range names {

@@ -43,6 +43,9 @@ type Scenario struct {
 	// for it (SeedStackOverrides: no data volume, no launch gate); empty:
 	// not run there.
 	SeedStack Outcome
+	// InterfaceStack is our script's expected outcome in the stack with a
+	// network interface (NetworkInterfaceOverrides); empty: not run there.
+	InterfaceStack Outcome
 	// FailureMentions, for a scenario where our script is expected to fail,
 	// is what its one FAILED line must say.
 	FailureMentions []string
@@ -81,6 +84,15 @@ func Scenarios() []Scenario {
 			Kill:        KillOptions{VolumeHeldFor: 15 * time.Second},
 			Expect:      map[Script]Outcome{Ours: Healed},
 			Note:        seedHasNoVolumeStep,
+		},
+		{
+			Name: "interface-held",
+			Description: "in the stack with a persistent network interface, which carries the Elastic IP: the interface stays attached " +
+				"to the terminated instance (detaching) for 15 s after the kill; the replacement waits, attaches it, and checks in its " +
+				"metadata that the interface is there with its private address",
+			Kill:           KillOptions{InterfaceHeldFor: 15 * time.Second},
+			InterfaceStack: Healed,
+			Note:           "Only our script runs here: the seed has no interface step, and moves the address onto the instance's own interface.",
 		},
 		{
 			Name:        "replacement",

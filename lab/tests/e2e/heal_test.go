@@ -264,6 +264,35 @@ func TestHealScenarios(t *testing.T) {
 			})
 		}
 	})
+	t.Run(heallab.NetworkInterfaceShape, func(t *testing.T) {
+		lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.NetworkInterfaceOverrides(), Shape: heallab.NetworkInterfaceShape})
+		first, err := lab.BootFirst(ctx)
+		if err != nil || !first.Healed {
+			t.Fatalf("the first boot with the network interface did not heal (%v):\n%s", err, first.Log)
+		}
+		for _, sc := range heallab.Scenarios() {
+			if sc.InterfaceStack == "" {
+				continue
+			}
+			t.Run(sc.Name+"/ours", func(t *testing.T) {
+				m, old, err := lab.Heal(ctx, sc, heallab.Ours)
+				if err != nil {
+					t.Fatal(err)
+				}
+				measurements = append(measurements, m)
+				t.Log(m.HealLine())
+				wantNoHarnessRetrySettings(t, m.Result)
+				if n := lab.API.Calls("AssociateAddress"); n != 0 {
+					t.Errorf("AssociateAddress called %d times; the interface carries the address", n)
+				}
+				eni := lab.Outputs["networkInterfaceId"]
+				if !strings.Contains(m.Result.Log, "network interface "+eni+" is in-use, attached to "+old.ID+" (detaching)") {
+					t.Errorf("the boot did not wait for the dead %s to let go of interface %s:\n%s", old.ID, eni, m.Result.Log)
+				}
+				checkMeasurement(t, ctx, lab, m, old, sc.InterfaceStack)
+			})
+		}
+	})
 	if path := os.Getenv("HEAL_REPORT"); path != "" && !t.Failed() {
 		writeReport(t, path, os.Getenv("HEAL_README"), measurements, probes)
 	}
@@ -394,7 +423,8 @@ func writeReport(t *testing.T, path, readme string, measurements []heallab.Measu
 		"The dev stack has a data volume: the first boot formats it and a file is written on it in `data-survives`; every later boot of ours must mount it with that file intact. " +
 		"After each kill the volume stays in-use, attached to the dead instance, for " + heallab.DefaultVolumeHeld.String() + " (or as the scenario says), which our script's ready time includes. " +
 		"`" + heallab.SeedStackShape + "`: the same stack with `dataVolume: {}` and `launchGate: false`, the shape the seed article describes; only the seed runs there, its first instance booted with the seed too. " +
-		"In the dev stack a boot heals only if the address is on its instance and the volume is mounted with the data intact; in the seed-shaped stack, which has no volume, only the address counts.\n" +
+		"In the dev stack a boot heals only if the address is on its instance and the volume is mounted with the data intact; in the seed-shaped stack, which has no volume, only the address counts. " +
+		"`" + heallab.NetworkInterfaceShape + "`: the dev stack with `networkInterface: {}`, a persistent network interface that carries the Elastic IP; only ours runs there, and a boot heals only if the interface, with the address on it, is attached to its instance and the volume is mounted with the data intact.\n" +
 		"- **User data.** Ours: the launch template's, byte for byte. The seed: the article's script as published (`lab/internal/heallab/seed-userdata.published.sh`), " +
 		"with only the allocation id, the region and the metadata address filled in, executed as cloud-init executes it, so its `#!/bin/bash -ex` applies.\n" +
 		"- **Metadata.** Ours: IMDSv2 tokens required, as its launch template says. The seed: IMDSv1 allowed, as the article's launch template leaves it, except in `imdsv2-required`.\n" +

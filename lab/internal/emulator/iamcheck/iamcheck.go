@@ -169,6 +169,12 @@ func ec2RequestResources(partition, region, account, action string, form url.Val
 			resources = append(resources, arn("instance", id))
 		}
 		return resources, true
+	case "AttachNetworkInterface":
+		// Both the interface and the instance are required resources.
+		// (DetachNetworkInterface names only the attachment, whose
+		// interface and instance the inspector cannot see: moto's own
+		// enforcement decides it, on the action.)
+		return []string{arn("network-interface", form.Get("NetworkInterfaceId")), arn("instance", form.Get("InstanceId"))}, true
 	case "AssociateAddress":
 		if id := form.Get("AllocationId"); id != "" {
 			resources = append(resources, arn("elastic-ip", id))
@@ -189,7 +195,7 @@ func ec2RequestResources(partition, region, account, action string, form url.Val
 		return resources, true
 	case "DisassociateAddress", "ReleaseAddress":
 		return []string{arn("elastic-ip", "*")}, true
-	case "DescribeAddresses", "DescribeInstances", "DescribeTags", "DescribeVolumes", "DescribeInstanceStatus":
+	case "DescribeAddresses", "DescribeInstances", "DescribeTags", "DescribeVolumes", "DescribeInstanceStatus", "DescribeNetworkInterfaces":
 		// No resource-level permissions: IAM authorizes "*".
 		return []string{"*"}, true
 	}

@@ -73,6 +73,9 @@ func TestVolumeRequestsAreAuthorizedOnTheirResources(t *testing.T) {
 		{"DetachVolume", url.Values{"VolumeId": {"vol-0abc"}, "InstanceId": {"i-0dead"}, "Force": {"true"}},
 			[]string{prefix + "volume/vol-0abc", prefix + "instance/i-0dead"}},
 		{"DescribeVolumes", url.Values{"VolumeId.1": {"vol-0abc"}}, []string{"*"}},
+		{"AttachNetworkInterface", url.Values{"NetworkInterfaceId": {"eni-0abc"}, "InstanceId": {"i-0123"}, "DeviceIndex": {"1"}},
+			[]string{prefix + "network-interface/eni-0abc", prefix + "instance/i-0123"}},
+		{"DescribeNetworkInterfaces", url.Values{"NetworkInterfaceId.1": {"eni-0abc"}}, []string{"*"}},
 		{"DescribeInstances", url.Values{"Filter.1.Name": {"instance-id"}}, []string{"*"}},
 	} {
 		got, ok := ec2RequestResources("aws", "us-east-1", "123456789012", tc.action, tc.form)

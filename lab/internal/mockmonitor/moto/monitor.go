@@ -133,6 +133,8 @@ var creators = map[string]creator{
 	typeGroup:                (*Monitor).createGroup,
 	typeVolume:               (*Monitor).createVolume,
 	typeParameter:            (*Monitor).createParameter,
+	typeNetworkInterface:     (*Monitor).createNetworkInterface,
+	typeEipAssociation:       (*Monitor).createEipAssociation,
 }
 
 // SupportedTypes lists the custom resource types the monitor can create.
@@ -140,7 +142,7 @@ func SupportedTypes() []string {
 	return []string{
 		typeEip, typeSecurityGroup, typeLaunchTemplate,
 		typeRole, typeRolePolicy, typeRolePolicyAttachment, typeInstanceProfile,
-		typeGroup, typeVolume, typeParameter,
+		typeGroup, typeVolume, typeParameter, typeNetworkInterface, typeEipAssociation,
 	}
 }
 
