@@ -123,7 +123,7 @@ func TestHeaderFlagsSayWhichFeaturesAreOn(t *testing.T) {
 	for _, tc := range []struct {
 		p    Params
 		want string
-	}{{Params{AllocationID: "eipalloc-0123456789abcdef0"}, "0 0 0 0 0 0 0 0"}, {allOn(), "1 1 1 1 1 1 1 1"}} {
+	}{{Params{AllocationID: "eipalloc-0123456789abcdef0"}, strings.TrimSpace(strings.Repeat("0 ", len(flags)))}, {allOn(), strings.TrimSpace(strings.Repeat("1 ", len(flags)))}} {
 		head := header(tc.p)
 		// Run alone, the header only assigns: bash prints nothing but the
 		// flags echoed after it.
