@@ -104,6 +104,7 @@ func (p *plan) bootScriptParams() userdata.Params {
 			MayFormat: v.VolumeID == "" || v.FormatIfBlank,
 		}
 	}
+	boot.Handover = p.handoverParams()
 	if a.Logs != nil {
 		boot.Logs = &userdata.LogsParams{LogGroupName: LogGroupName(p.project, p.stack, p.name), ExtraFiles: a.Logs.ExtraFiles}
 	}

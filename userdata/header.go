@@ -22,6 +22,7 @@ func header(p Params) string {
 	h.flag("with_logs", p.Logs != nil)
 	h.flag("with_https", p.HTTPS != nil)
 	h.flag("with_parameters", p.Parameters != nil)
+	h.flag("with_handover", p.Handover != nil)
 	h.values("allocation_id", p.AllocationID)
 	h.values("user_script", p.UserScript)
 	if v := p.DataVolume; v != nil {
@@ -33,6 +34,11 @@ func header(p Params) string {
 		h.values("force_detach", strconv.FormatBool(v.ForceDetach))
 		h.values("may_format", strconv.FormatBool(v.MayFormat))
 		h.values("formatted_tag_key", FormattedTagKey)
+	}
+	if o := p.Handover; o != nil {
+		h.values("handover_hook", o.HookName, "handover_group", o.GroupName)
+		h.values("stop_script", o.StopScript, "stop_timeout", strconv.Itoa(o.StopTimeoutSeconds))
+		h.values("handover_detach_wait", strconv.Itoa(HandoverDetachWaitSeconds))
 	}
 	if g := p.LaunchGate; g != nil {
 		h.values("gate_hook", g.HookName)

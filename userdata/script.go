@@ -30,6 +30,7 @@ func scriptFiles(p Params) []string {
 	files = append(files, "install.sh")
 	add(p.HealthCheck != nil, "health.sh")
 	add(p.DataVolume != nil, "volume.sh")
+	add(p.Handover != nil, "handover.sh")
 	add(p.Logs != nil || p.HTTPS != nil, "packages.sh")
 	add(p.Logs != nil, "logs.sh")
 	add(p.HTTPS != nil, "https.sh")

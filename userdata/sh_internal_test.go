@@ -67,6 +67,7 @@ func allOn() Params {
 		Logs:          &LogsParams{LogGroupName: "/selfhealing/proj/dev/web", ExtraFiles: []string{"/var/log/app.log"}},
 		HTTPS:         &HTTPSParams{DomainName: "app.example.com", Email: "ops@example.com", AppPort: 8080, CertDir: "/data/.selfhealing/tls", Staging: true},
 		Parameters:    &ParametersParams{Path: "/proj/dev/web"},
+		Handover:      &HandoverParams{HookName: "handover", GroupName: "proj-dev-web", StopScript: "systemctl stop app\n", StopTimeoutSeconds: 60},
 	}
 }
 
@@ -115,11 +116,11 @@ func sameSet(a, b []string) bool {
 // is nothing but readonly assignments (and shellcheck directives).
 func TestHeaderFlagsSayWhichFeaturesAreOn(t *testing.T) {
 	testtool.RequireTool(t, "bash", "apt-get install bash")
-	flags := []string{"with_data_volume", "with_launch_gate", "with_failure_report", "with_health_check", "with_logs", "with_https", "with_parameters"}
+	flags := []string{"with_data_volume", "with_launch_gate", "with_failure_report", "with_health_check", "with_logs", "with_https", "with_parameters", "with_handover"}
 	for _, tc := range []struct {
 		p    Params
 		want string
-	}{{Params{AllocationID: "eipalloc-0123456789abcdef0"}, "0 0 0 0 0 0 0"}, {allOn(), "1 1 1 1 1 1 1"}} {
+	}{{Params{AllocationID: "eipalloc-0123456789abcdef0"}, "0 0 0 0 0 0 0 0"}, {allOn(), "1 1 1 1 1 1 1 1"}} {
 		head := header(tc.p)
 		// Run alone, the header only assigns: bash prints nothing but the
 		// flags echoed after it.

@@ -58,6 +58,10 @@ type Params struct {
 	UserScript string
 	// DataVolume, when not nil, is attached and mounted before the user script runs.
 	DataVolume *DataVolumeParams
+	// Handover, when not nil (only with DataVolume), is the termination
+	// lifecycle hook at which the instance lets go of the data volume,
+	// and how it stops the application first.
+	Handover *HandoverParams
 	// Logs, HTTPS and Parameters, when not nil, run in that order after
 	// the address and volume are in place, right before the user script.
 	Logs       *LogsParams
@@ -103,6 +107,12 @@ func (p Params) Validate() error {
 	}
 	if p.LaunchGate != nil {
 		errs = append(errs, p.LaunchGate.validate()...)
+	}
+	if p.Handover != nil {
+		errs = append(errs, p.Handover.validate(p.DataVolume)...)
+		if strings.ContainsRune(p.Handover.StopScript, 0) {
+			errs = append(errs, fmt.Errorf("dataVolume.stopScript: contains a NUL byte, which bash cannot hold in a variable"))
+		}
 	}
 	if p.LaunchGate != nil && p.DataVolume != nil {
 		if msg := GateOutlastsVolumeProblem(p.LaunchGate.TimeoutSeconds, p.DataVolume.WaitSeconds); msg != "" {
