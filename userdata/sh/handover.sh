@@ -206,6 +206,7 @@ handover_takeover() {
     return 0
   fi
   log "data volume ${volume_id} is on ${volume_holder}, in service in ${handover_group}: a planned replacement; it hands the volume over once the group terminates it"
+  volume_poll_cap_seconds=1
   if ((with_launch_gate)); then
     gate_complete CONTINUE
   fi
