@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,8 +48,25 @@ const handoverHookTimeoutFloor = 30 * time.Second
 
 // HandoverStopScript stops the downtime application, as a user's
 // dataVolume.stopScript would stop theirs: it ends the server and waits
-// until it has exited, so that nothing holds the volume.
-const HandoverStopScript = "pid=$(cat " + AppPidFile + ")\nkill \"$pid\"\nwhile kill -0 \"$pid\" 2>/dev/null; do sleep 0.1; done\n"
+// until it has exited, so that nothing holds the volume. It first sleeps
+// as many seconds as StopDelayFile says, if the lab wrote one
+// (SlowStop): an application slow to stop.
+const HandoverStopScript = "if [[ -s " + StopDelayFile + " ]]; then sleep \"$(cat " + StopDelayFile + ")\"; fi\n" +
+	"pid=$(cat " + AppPidFile + ")\nkill \"$pid\"\nwhile kill -0 \"$pid\" 2>/dev/null; do sleep 0.1; done\n"
+
+// StopDelayFile is where SlowStop has HandoverStopScript read its delay,
+// on the instance.
+const StopDelayFile = "/run/lab-stop-seconds"
+
+// SlowStop makes HandoverStopScript on inst sleep seconds before it stops
+// the application.
+func (l *Lab) SlowStop(inst Instance, seconds int) error {
+	root, err := l.instanceRoot(inst)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(root.Path(StopDelayFile), []byte(strconv.Itoa(seconds)), 0o644)
+}
 
 // HandoverOverrides deploy the dev stack for a downtime run with its data
 // volume, the application's stop as dataVolume.stopScript (none if
@@ -325,6 +344,13 @@ func (r *DowntimeRun) terminateThroughHook(ctx context.Context, id string, never
 		return err
 	}
 	l.holdAfterKill(id, hadVolume, EBSDetach.Scaled())
+	if hadVolume {
+		// The volume stays with the terminated instance for EBSDetach.
+		now := time.Now()
+		r.phases.mu.Lock()
+		r.phases.phases = append(r.phases.phases, Phase{Name: EBSDetach.Name, Start: now, End: now.Add(EBSDetach.Scaled()), Full: EBSDetach.Full})
+		r.phases.mu.Unlock()
+	}
 	if !neverLetsGo {
 		res.Handover = <-ran
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/lab/internal/heallab"
 )
 
@@ -74,4 +75,64 @@ func TestPlannedReplacementHandsTheVolumeOver(t *testing.T) {
 	t.Logf("HANDOVER terminate-first: refused_s=%.1f modelled_s=%.1f lost_writes=%d; hand-over: refused_s=%.1f modelled_s=%.1f lost_writes=%d; ratio %.1f",
 		first.Refused.Seconds(), first.Modelled.Seconds(), first.LostWrites, d.Refused.Seconds(), d.Modelled.Seconds(), d.LostWrites,
 		first.Refused.Seconds()/max(d.Refused.Seconds(), 0.001))
+}
+
+// TestHandoverSurvivesWhatTriesToBreakIt plays, in one run of one stack,
+// planned replacements that try to put two instances on the volume or
+// lose the address: the old instance slow to let go, the new one failing
+// after the old let go, and the old one never letting go (its stop script
+// outlasts the termination hook). Each time the service comes back, on
+// one instance at a time, with every acknowledged write.
+func TestHandoverSurvivesWhatTriesToBreakIt(t *testing.T) {
+	run, lab := startHandover(t, heallab.HandoverStopScript)
+	play := func(t *testing.T, stopSeconds int, opts heallab.HandoverOptions) heallab.HandoverResult {
+		t.Helper()
+		old, err := lab.OnlyInstance(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stopSeconds > 0 {
+			if err := lab.SlowStop(old, stopSeconds); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d, res, err := run.PlayHandover(t.Context(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkHandover(t, lab, d, res)
+		return res
+	}
+	t.Run("old slow to let go", func(t *testing.T) {
+		res := play(t, 5, heallab.HandoverOptions{})
+		if res.HookResult != "CONTINUE" {
+			t.Errorf("a stop script of 5 s within its 60 s ended the hook with %s, want CONTINUE:\n%s", res.HookResult, res.Handover)
+		}
+	})
+	t.Run("new fails after the old let go", func(t *testing.T) {
+		res := play(t, 0, heallab.HandoverOptions{NewFails: true, BeforeNewBoots: func(heallab.Instance) {
+			// Once, for the new instance: it fails after it mounted the
+			// volume the old one let go of.
+			lab.API.FailFirst("AssociateAddress", 1, emulator.APIError{Status: 400, Code: "InvalidParameterValue", Message: "harness: the new instance fails here"})
+		}})
+		if res.HookResult != "CONTINUE" {
+			t.Errorf("the old instance's hook ended with %s, want CONTINUE", res.HookResult)
+		}
+		failed := res.FailedBoot
+		if !strings.Contains(failed.Log, "mounted data volume") || !strings.Contains(failed.FailureLine, "associate-address") {
+			t.Errorf("the new instance did not fail after mounting the volume: %s\n%s", failed.FailureLine, failed.Log)
+		}
+		if reports := lab.Lifecycle.HealthReports(failed.Instance.ID); len(reports) != 1 || !reports[0].Terminated {
+			t.Errorf("the failed instance's health reports are %v, want one Unhealthy that had it replaced (its launch gate was completed early)", reports)
+		}
+	})
+	t.Run("old never lets go", func(t *testing.T) {
+		res := play(t, 600, heallab.HandoverOptions{})
+		if res.HookResult != "timeout" {
+			t.Errorf("a stop script of 600 s ended the hook with %s, want its timeout", res.HookResult)
+		}
+		if !strings.Contains(res.Boot.Log, "in service in") {
+			t.Errorf("the new instance did not find the old one in service:\n%s", res.Boot.Log)
+		}
+	})
 }
