@@ -51,7 +51,7 @@ instance_id=$imds_value
 imds_get meta-data/placement/region || fail "could not read meta-data/placement/region from ${imds_endpoint}"
 region=$imds_value
 log "instance ${instance_id} in region ${region}"
-if ((with_health_check)); then
+if ((with_health_check || with_handover)); then
   printf '%s %s\n' "$instance_id" "$region" >"${status_dir}/instance"
 fi
 

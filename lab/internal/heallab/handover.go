@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,8 +52,24 @@ const handoverHookTimeoutFloor = 30 * time.Second
 // until it has exited, so that nothing holds the volume. It first sleeps
 // as many seconds as StopDelayFile says, if the lab wrote one
 // (SlowStop): an application slow to stop.
-const HandoverStopScript = "if [[ -s " + StopDelayFile + " ]]; then sleep \"$(cat " + StopDelayFile + ")\"; fi\n" +
+const HandoverStopScript = "if [[ -e " + KeepOpenFile + " ]]; then (cd " + AppVolumeMount + " && exec sleep 3600) & exit 0; fi\n" +
+	"if [[ -s " + StopDelayFile + " ]]; then sleep \"$(cat " + StopDelayFile + ")\"; fi\n" +
 	"pid=$(cat " + AppPidFile + ")\nkill \"$pid\"\nwhile kill -0 \"$pid\" 2>/dev/null; do sleep 0.1; done\n"
+
+// KeepOpenFile, when it exists on the instance (KeepVolumeOpen), makes
+// HandoverStopScript leave the application running and a process in the
+// volume: the unmount then fails, as it does for an application that keeps
+// files open and no stop script.
+const KeepOpenFile = "/run/lab-keep-open"
+
+// KeepVolumeOpen makes HandoverStopScript on inst keep the volume in use.
+func (l *Lab) KeepVolumeOpen(inst Instance) error {
+	root, err := l.instanceRoot(inst)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(root.Path(KeepOpenFile), nil, 0o644)
+}
 
 // StopDelayFile is where SlowStop has HandoverStopScript read its delay,
 // on the instance.
@@ -340,6 +357,7 @@ func (r *DowntimeRun) terminateThroughHook(ctx context.Context, id string, never
 	l.recordTermination(id)
 	res.OldTerminated = time.Now()
 	stop()
+	killNamespace(live.Pid())
 	if err := l.stopInstance(id); err != nil {
 		return err
 	}
@@ -423,3 +441,24 @@ func handoverLogLines(out emulator.CommandResult) string {
 
 // HandoverLog is what the old instance's hand-over logged.
 func (res HandoverResult) HandoverLog() string { return handoverLogLines(res.Handover) }
+
+// killNamespace kills every process in the mount namespace of pid but pid
+// itself, as terminating an instance ends everything on it: processes the
+// lab started on the instance with LiveInstance.Run (nsenter) are not the
+// namespace's children, and would otherwise keep its mounts alive.
+func killNamespace(pid int) {
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	if err != nil {
+		return
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		other, err := strconv.Atoi(e.Name())
+		if err != nil || other == pid {
+			continue
+		}
+		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", other)); err == nil && link == ns {
+			_ = syscall.Kill(other, syscall.SIGKILL)
+		}
+	}
+}

@@ -126,12 +126,30 @@ func TestHandoverSurvivesWhatTriesToBreakIt(t *testing.T) {
 			t.Errorf("the failed instance's health reports are %v, want one Unhealthy that had it replaced (its launch gate was completed early)", reports)
 		}
 	})
+	t.Run("volume still in use: not detached", func(t *testing.T) {
+		old, err := lab.OnlyInstance(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lab.KeepVolumeOpen(old); err != nil {
+			t.Fatal(err)
+		}
+		res := play(t, 0, heallab.HandoverOptions{})
+		if res.HookResult != "CONTINUE" || !strings.Contains(res.HandoverLog(), "not detaching a volume in use") {
+			t.Errorf("with the volume in use the hand-over should refuse to detach it and still complete the hook (%s):\n%s", res.HookResult, res.Handover)
+		}
+		for _, e := range lab.VolumeHistory() {
+			if e.Kind == "detach" && e.Instance == old.ID {
+				t.Errorf("the volume was detached from %s while in use: %+v", old.ID, e)
+			}
+		}
+	})
 	t.Run("old never lets go", func(t *testing.T) {
 		res := play(t, 600, heallab.HandoverOptions{})
 		if res.HookResult != "timeout" {
 			t.Errorf("a stop script of 600 s ended the hook with %s, want its timeout", res.HookResult)
 		}
-		if !strings.Contains(res.Boot.Log, "in service in") {
+		if !strings.Contains(res.Boot.Log, "is on "+res.Old.ID+" ("+lab.Outputs["autoScalingGroupName"]+" InService)") {
 			t.Errorf("the new instance did not find the old one in service:\n%s", res.Boot.Log)
 		}
 	})
