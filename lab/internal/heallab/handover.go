@@ -110,6 +110,10 @@ type HandoverOptions struct {
 	// NewFails reports that the new instance's boot is meant to fail: the
 	// lab then waits for the group to replace it, and boots the next.
 	NewFails bool
+	// InterruptAfter, if positive, terminates the old instance this long
+	// after its hand-over began, whatever it is doing then, as a second
+	// event (a Spot interruption, a termination by hand) would.
+	InterruptAfter time.Duration
 }
 
 // HandoverResult is what one planned replacement did.
@@ -120,7 +124,7 @@ type HandoverResult struct {
 	Boot, FailedBoot BootResult
 	// Handover is what the old instance's hand-over printed; HookResult
 	// how its termination hook ended: CONTINUE or ABANDON as the old
-	// instance sent it, or "timeout".
+	// instance sent it, "timeout", or "interrupted" (InterruptAfter).
 	Handover   emulator.CommandResult
 	HookResult string
 	// OldTerminated is when the lab terminated the old instance.
@@ -189,7 +193,7 @@ func (r *DowntimeRun) PlayHandover(ctx context.Context, opts HandoverOptions) (D
 		return Downtime{}, res, err
 	}
 	handover := make(chan error, 1)
-	go func() { handover <- r.terminateThroughHook(ctx, old.ID, opts.OldNeverLetsGo, &res) }()
+	go func() { handover <- r.terminateThroughHook(ctx, old.ID, opts, &res) }()
 
 	var b booted
 	if early != nil {
@@ -303,8 +307,8 @@ func (r *DowntimeRun) awaitGateContinue(ctx context.Context, id string, bootDone
 // terminates it when the hook is completed or its timeout, scaled, runs
 // out. Then the instance goes as Kill ends it, its address with it, and
 // its volume, if still attached, held for EBSDetach.
-func (r *DowntimeRun) terminateThroughHook(ctx context.Context, id string, neverLetsGo bool, res *HandoverResult) error {
-	l := r.lab
+func (r *DowntimeRun) terminateThroughHook(ctx context.Context, id string, opts HandoverOptions, res *HandoverResult) error {
+	l, neverLetsGo := r.lab, opts.OldNeverLetsGo
 	live, ok := l.liveInstance(id)
 	if !ok {
 		return fmt.Errorf("instance %s is not running in this lab", id)
@@ -325,8 +329,14 @@ func (r *DowntimeRun) terminateThroughHook(ctx context.Context, id string, never
 		}()
 	}
 	start := time.Now()
+	var interrupt <-chan time.Time
+	if opts.InterruptAfter > 0 {
+		interrupt = time.After(opts.InterruptAfter)
+	}
 	select {
 	case res.HookResult = <-done:
+	case <-interrupt:
+		res.HookResult = "interrupted"
 	case <-time.After(max(HandoverHookTimeout.Scaled(), handoverHookTimeoutFloor)):
 		res.HookResult = "timeout"
 		r.phases.mu.Lock()

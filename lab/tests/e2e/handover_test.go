@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/lab/internal/heallab"
@@ -142,6 +143,14 @@ func TestHandoverSurvivesWhatTriesToBreakIt(t *testing.T) {
 			if e.Kind == "detach" && e.Instance == old.ID {
 				t.Errorf("the volume was detached from %s while in use: %+v", old.ID, e)
 			}
+		}
+	})
+	t.Run("hand-over interrupted by a termination", func(t *testing.T) {
+		// Terminated for good 2 s into a 20 s stop: the volume, still
+		// mounted, leaves with the instance, as after a failure.
+		res := play(t, 20, heallab.HandoverOptions{InterruptAfter: 2 * time.Second})
+		if res.HookResult != "interrupted" {
+			t.Errorf("the hook ended with %s, want the interruption", res.HookResult)
 		}
 	})
 	t.Run("old never lets go", func(t *testing.T) {
