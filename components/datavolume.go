@@ -104,6 +104,18 @@ type DataVolumeArgs struct {
 	// when the wait runs out. Nil means true; false fails such a boot
 	// instead. A running holder is never detached either way.
 	ForceDetach *bool `pulumi:"forceDetach,optional"`
+	// StopScript stops the application before the volume is handed over,
+	// on the instance the group terminates: it runs as root (under bash,
+	// unless it starts with "#!"), for at most StopTimeoutSeconds; then
+	// the volume is synced, unmounted and detached. Empty stops nothing:
+	// if the application still holds files open on the volume, the
+	// unmount fails, and the volume is left attached until the instance
+	// is terminated.
+	StopScript string `pulumi:"stopScript,optional"`
+	// StopTimeoutSeconds bounds StopScript, 10 to 7140; the termination
+	// hook waits 60 s more for the unmount and detach. Nil means
+	// DefaultStopTimeoutSeconds.
+	StopTimeoutSeconds *int `pulumi:"stopTimeoutSeconds,optional"`
 	// DeletionPolicy is what deleting the component does to a volume it
 	// created: "protect" (default), "retain" or "snapshot-and-delete".
 	DeletionPolicy string `pulumi:"deletionPolicy,optional"`
@@ -146,6 +158,7 @@ func (v DataVolumeArgs) WithDefaults() DataVolumeArgs {
 	v.AttachTimeoutSeconds = orDefault(v.AttachTimeoutSeconds, DefaultDataVolumeAttachTimeoutSeconds)
 	v.ForceDetach = orDefault(v.ForceDetach, true)
 	v.EBSHealthCheck = orDefault(v.EBSHealthCheck, true)
+	v.StopTimeoutSeconds = orDefault(v.StopTimeoutSeconds, DefaultStopTimeoutSeconds)
 	if v.VolumeID == "" && v.DeletionPolicy == "" {
 		v.DeletionPolicy = DefaultDataVolumeDeletionPolicy
 	}
@@ -213,6 +226,7 @@ func (v DataVolumeArgs) validate() []error {
 	if t := *v.AttachTimeoutSeconds; userdata.VolumeWaitProblem(t) != "" {
 		bad("attachTimeoutSeconds %d: %s; AWS detaches a terminated instance's volume in an undocumented time", t, userdata.VolumeWaitProblem(t))
 	}
+	errs = append(errs, v.validateHandover()...)
 	if s := v.Snapshots; s != nil {
 		if !snapshotTimePattern.MatchString(s.TimeUTC) {
 			bad("snapshots.timeUtc %q: want HH:MM in UTC, 00:00 to 23:59, such as 03:00", s.TimeUTC)

@@ -115,6 +115,7 @@ func (p *plan) bootScriptParams() userdata.Params {
 			ForceDetach: *n.ForceDetach,
 		}
 	}
+	boot.Handover = p.handoverParams()
 	if a.Logs != nil {
 		boot.Logs = &userdata.LogsParams{LogGroupName: LogGroupName(p.project, p.stack, p.name), ExtraFiles: a.Logs.ExtraFiles}
 	}

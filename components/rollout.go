@@ -39,11 +39,15 @@ func (p *plan) instanceRefreshArgs() autoscaling.GroupInstanceRefreshPtrInput {
 	if !p.instanceRefresh {
 		return nil
 	}
+	healthy := refreshPercentages{minHealthy: 0, maxHealthy: 100}
+	if p.boot.Handover != nil {
+		healthy, _ = volumeReplacementPreferences()
+	}
 	return &autoscaling.GroupInstanceRefreshArgs{
 		Strategy: pulumi.String("Rolling"),
 		Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
-			MinHealthyPercentage: pulumi.Int(0),
-			MaxHealthyPercentage: pulumi.Int(100),
+			MinHealthyPercentage: pulumi.Int(healthy.minHealthy),
+			MaxHealthyPercentage: pulumi.Int(healthy.maxHealthy),
 			// The warmup only delays moving on to the next instance, and
 			// there is none. With the launch gate, InService already
 			// means ready.

@@ -113,8 +113,22 @@ func TestComponentAndRendererAgreeOnEveryBootScriptField(t *testing.T) {
 	for _, tc := range []struct {
 		seconds int
 		accept  bool
-	}{{29, false}, {30, true}, {3600, true}, {3601, false}} {
-		add("dataVolume.attachTimeoutSeconds", tc.accept, tc.seconds, volume(func(v *components.DataVolumeArgs) { v.AttachTimeoutSeconds = pulumi.IntRef(tc.seconds) }))
+	}{{29, false}, {30, false}, {69, false}, {70, true}, {3600, true}, {3601, false}} {
+		// With the shortest stop timeout the wait must still outlast the
+		// hand-over, 70 s (below), within its own bounds of 30 to 3600.
+		add("dataVolume.attachTimeoutSeconds", tc.accept, tc.seconds, volume(func(v *components.DataVolumeArgs) {
+			v.AttachTimeoutSeconds, v.StopTimeoutSeconds = pulumi.IntRef(tc.seconds), pulumi.IntRef(userdata.MinStopTimeoutSeconds)
+		}))
+	}
+	// The stop script's bound, alone and against the wait for the volume,
+	// which must outlast the hand-over (the bound and 60 s).
+	for _, tc := range []struct {
+		stop, wait int
+		accept     bool
+	}{{9, 3600, false}, {10, 70, true}, {10, 69, false}, {240, 300, true}, {241, 300, false}, {3540, 3600, true}, {7141, 3600, false}} {
+		add("dataVolume.stopTimeoutSeconds/attachTimeoutSeconds", tc.accept, [2]int{tc.stop, tc.wait}, volume(func(v *components.DataVolumeArgs) {
+			v.StopTimeoutSeconds, v.AttachTimeoutSeconds = pulumi.IntRef(tc.stop), pulumi.IntRef(tc.wait)
+		}))
 	}
 	// With the launch gate, which must outlast the wait for the volume and
 	// the address's retries (RetryWindowSeconds, 180 s).

@@ -128,6 +128,9 @@ func (b *builder) build() error {
 	if err != nil {
 		return err
 	}
+	if err := b.handoverHook(group); err != nil {
+		return err
+	}
 	if err := b.dnsRecord(); err != nil {
 		return err
 	}
@@ -218,6 +221,7 @@ func (b *builder) instanceIdentity() (*iam.InstanceProfile, []pulumi.Resource, e
 			scope.DataVolume = &policy.DataVolumeScope{
 				VolumeID:    ids[1].(string),
 				ForceDetach: v.ForceDetach,
+				Handover:    p.boot.Handover != nil,
 				MayFormat:   v.MayFormat,
 				KMSKeyARN:   ids[2].(string),
 			}

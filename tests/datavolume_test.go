@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"github.com/selfhealing-dev/selfhealing/userdata"
 	"strings"
 	"testing"
 )
@@ -57,8 +58,14 @@ func TestForceDetachCanBeTurnedOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	policy := only(t, monitor, "aws:iam/rolePolicy:RolePolicy")["policy"].(string)
-	if strings.Contains(policy, "ec2:DetachVolume") || !strings.Contains(policy, "ec2:AttachVolume") {
+	if !strings.Contains(policy, "ec2:AttachVolume") {
 		t.Errorf("forceDetach false: policy = %s", policy)
+	}
+	// The hand-over still detaches the volume from the instance the group
+	// terminates; the boot script no longer force-detaches it.
+	script, err := userdata.Decode(only(t, monitor, "aws:ec2/launchTemplate:LaunchTemplate")["userData"].(string))
+	if err != nil || !strings.Contains(script, "readonly force_detach='false'") {
+		t.Errorf("forceDetach false did not reach the boot script (err %v)", err)
 	}
 }
 

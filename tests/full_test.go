@@ -66,8 +66,8 @@ func TestFullStackTurnsEveryHealingFeatureOn(t *testing.T) {
 			t.Errorf("the instance policy lacks %s", action)
 		}
 	}
-	if strings.Count(doc, want) != 2 {
-		t.Errorf("the instance policy names the group %d times, want 2 (launch gate, health):\n%s", strings.Count(doc, want), doc)
+	if strings.Count(doc, want) != 3 {
+		t.Errorf("the instance policy names the group %d times, want 3 (launch gate, the data volume's hand-over, health):\n%s", strings.Count(doc, want), doc)
 	}
 }
 
@@ -164,8 +164,9 @@ func TestWithoutGateOrHealthCheckAFailedBootIsTheOnlyHealthReport(t *testing.T) 
 	if err != nil || !strings.Contains(script, "readonly with_health_check=0") {
 		t.Errorf("the dev stack installed a health check (err %v)", err)
 	}
-	// Without the gate a failed boot marks the instance Unhealthy: that
-	// one autoscaling action, and no other.
+	// Without the gate a failed boot marks the instance Unhealthy; the
+	// data volume's hand-over completes its termination hook and asks the
+	// group who holds the volume: those autoscaling actions, and no other.
 	text := only(t, monitor, "aws:iam/rolePolicy:RolePolicy")["policy"].(string)
 	var doc policy.Document
 	if err := json.Unmarshal([]byte(text), &doc); err != nil {
@@ -179,8 +180,8 @@ func TestWithoutGateOrHealthCheckAFailedBootIsTheOnlyHealthReport(t *testing.T) 
 			}
 		}
 	}
-	if !slices.Equal(actions, []string{"autoscaling:SetInstanceHealth"}) {
-		t.Errorf("no gate and no health check: autoscaling actions %v, want only the failed boot's SetInstanceHealth:\n%s", actions, text)
+	if want := []string{"autoscaling:CompleteLifecycleAction", "autoscaling:DescribeAutoScalingInstances", "autoscaling:SetInstanceHealth"}; !slices.Equal(actions, want) {
+		t.Errorf("no gate and no health check: autoscaling actions %v, want %v (the hand-over's, and the failed boot's SetInstanceHealth):\n%s", actions, want, text)
 	}
 }
 

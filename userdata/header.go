@@ -24,6 +24,7 @@ func header(p Params) string {
 	h.flag("with_https", p.HTTPS != nil)
 	h.flag("with_parameters", p.Parameters != nil)
 	h.flag("with_network_interface", p.NetworkInterface != nil)
+	h.flag("with_handover", p.Handover != nil)
 	h.values("allocation_id", p.AllocationID)
 	h.values("user_script", p.UserScript)
 	if v := p.DataVolume; v != nil {
@@ -39,6 +40,11 @@ func header(p Params) string {
 	if n := p.NetworkInterface; n != nil {
 		h.values("eni_id", n.InterfaceID, "eni_device_index", strconv.Itoa(NetworkInterfaceDeviceIndex))
 		h.values("eni_wait_seconds", strconv.Itoa(n.WaitSeconds), "eni_force_detach", strconv.FormatBool(n.ForceDetach))
+	}
+	if o := p.Handover; o != nil {
+		h.values("handover_hook", o.HookName, "handover_group", o.GroupName)
+		h.values("stop_script", o.StopScript, "stop_timeout", strconv.Itoa(o.StopTimeoutSeconds))
+		h.values("handover_detach_wait", strconv.Itoa(HandoverDetachWaitSeconds))
 	}
 	if g := p.LaunchGate; g != nil {
 		h.values("gate_hook", g.HookName)

@@ -31,6 +31,7 @@ func scriptFiles(p Params) []string {
 	add(p.HealthCheck != nil, "health.sh")
 	add(p.DataVolume != nil, "volume.sh")
 	add(p.NetworkInterface != nil, "eni.sh")
+	add(p.Handover != nil, "handover.sh")
 	agent := p.Logs != nil || p.AgentMetrics != nil
 	add(agent || p.HTTPS != nil, "packages.sh")
 	add(agent, "logs.sh")

@@ -71,6 +71,7 @@ func allOn() Params {
 		NetworkInterface: &NetworkInterfaceParams{
 			InterfaceID: "eni-0123456789abcdef0", WaitSeconds: 300, ForceDetach: true,
 		},
+		Handover: &HandoverParams{HookName: "handover", GroupName: "proj-dev-web", StopScript: "systemctl stop app\n", StopTimeoutSeconds: 60},
 	}
 }
 
@@ -119,7 +120,7 @@ func sameSet(a, b []string) bool {
 // is nothing but readonly assignments (and shellcheck directives).
 func TestHeaderFlagsSayWhichFeaturesAreOn(t *testing.T) {
 	testtool.RequireTool(t, "bash", "apt-get install bash")
-	flags := []string{"with_data_volume", "with_launch_gate", "with_failure_report", "with_health_check", "with_logs", "with_agent_metrics", "with_https", "with_parameters", "with_network_interface"}
+	flags := []string{"with_data_volume", "with_launch_gate", "with_failure_report", "with_health_check", "with_logs", "with_agent_metrics", "with_https", "with_parameters", "with_network_interface", "with_handover"}
 	for _, tc := range []struct {
 		p    Params
 		want string

@@ -61,6 +61,10 @@ type Params struct {
 	// NetworkInterface, when not nil, is attached after the data volume;
 	// it carries the Elastic IP, which the script then does not move.
 	NetworkInterface *NetworkInterfaceParams
+	// Handover, when not nil (only with DataVolume), is the termination
+	// lifecycle hook at which the instance lets go of the data volume,
+	// and how it stops the application first.
+	Handover *HandoverParams
 	// Logs, HTTPS and Parameters, when not nil, run in that order after
 	// the address and volume are in place, right before the user script.
 	Logs  *LogsParams
@@ -110,6 +114,12 @@ func (p Params) Validate() error {
 	}
 	if p.LaunchGate != nil {
 		errs = append(errs, p.LaunchGate.validate()...)
+	}
+	if p.Handover != nil {
+		errs = append(errs, p.Handover.validate(p.DataVolume)...)
+		if strings.ContainsRune(p.Handover.StopScript, 0) {
+			errs = append(errs, fmt.Errorf("dataVolume.stopScript: contains a NUL byte, which bash cannot hold in a variable"))
+		}
 	}
 	if p.NetworkInterface != nil {
 		errs = append(errs, p.NetworkInterface.validate()...)

@@ -50,6 +50,7 @@ const (
 	tfGroup         = tfAWS + "autoscaling/group.go"
 	tfNotification  = tfAWS + "autoscaling/notification.go"
 	tfSchedule      = tfAWS + "autoscaling/schedule.go"
+	tfLifecycleHook = tfAWS + "autoscaling/lifecycle_hook.go"
 	tfLogGroup      = tfAWS + "logs/group.go"
 	tfMetricAlarm   = tfAWS + "cloudwatch/metric_alarm.go"
 	tfVolume        = tfAWS + "ec2/ebs_volume.go"
@@ -97,6 +98,13 @@ var Rules = map[string]map[string]Rule{
 		"groupNames":    update("autoscaling/notification/"),
 		"notifications": update("autoscaling/notification/"),
 		"topicArn":      replaceBySchema("autoscaling/notification/", tfNotification),
+	},
+	"aws:autoscaling/lifecycleHook:LifecycleHook": {
+		"autoscalingGroupName": replaceBySchema("autoscaling/lifecyclehook/", tfLifecycleHook),
+		"name":                 replaceBySchema("autoscaling/lifecyclehook/", tfLifecycleHook),
+		"defaultResult":        update("autoscaling/lifecyclehook/"),
+		"heartbeatTimeout":     update("autoscaling/lifecyclehook/"),
+		"lifecycleTransition":  update("autoscaling/lifecyclehook/"),
 	},
 	"aws:autoscaling/schedule:Schedule": {
 		"autoscalingGroupName": replaceBySchema("autoscaling/schedule/", tfSchedule),

@@ -74,6 +74,11 @@ type DataVolumeScope struct {
 	VolumeID string
 	// ForceDetach allows detaching it from a dead predecessor.
 	ForceDetach bool
+	// Handover allows what the hand-over needs: detaching the volume from
+	// the instance the group terminates, completing the group's
+	// termination hook, and asking the group whether the instance holding
+	// the volume is in service.
+	Handover bool
 	// MayFormat allows tagging it userdata.FormattedTagKey, the record
 	// that an instance formatted it.
 	MayFormat bool
@@ -287,22 +292,27 @@ func dataVolumeStatements(s Scope, v DataVolumeScope) []Statement {
 			Resource: []string{"*"},
 		},
 	}
-	if v.ForceDetach {
+	if v.ForceDetach || v.Handover {
 		statements = append(statements,
 			Statement{
 				// DetachVolume requires the volume, scoped to this one. The
-				// boot script detaches only from a terminated or
-				// shutting-down holder.
+				// boot script force-detaches only from a terminated or
+				// shutting-down holder; the hand-over detaches only from
+				// its own instance, after unmounting.
 				Sid:      "FreeThisDataVolumeFromADeadInstance",
 				Effect:   "Allow",
 				Action:   []string{"ec2:DetachVolume"},
 				Resource: []string{volume},
 			},
 			// The Service Authorization Reference also lists the instance
-			// for DetachVolume: the dead holder, which was this group's.
-			// A terminated instance keeps its tags.
+			// for DetachVolume, with the aws:ResourceTag condition key:
+			// the holder, dead or handing over, which is this group's. A
+			// terminated instance keeps its tags.
 			thisGroupsInstances(s, "FromThisGroupsInstances", "ec2:DetachVolume"),
 		)
+	}
+	if v.Handover {
+		statements = append(statements, handoverStatements(s)...)
 	}
 	if v.MayFormat {
 		statements = append(statements, Statement{
@@ -529,10 +539,10 @@ func autoScalingGroupARN(s Scope) string {
 // require the autoScalingGroup resource (Service Authorization Reference),
 // so they are scoped to this group alone.
 //
-// autoscaling:DescribeAutoScalingInstances is not granted: the boot script
-// is given the hook's and group's names and reads its instance id from the
-// metadata service, so it has nothing to look up. (Were it needed, it would
-// have to be allowed on "*": Describe actions take no resource.)
+// The gate needs no autoscaling:DescribeAutoScalingInstances: the boot
+// script is given the hook's and group's names and reads its instance id
+// from the metadata service. (The hand-over asks about another instance,
+// and so is granted it, on "*": see handoverStatements.)
 func launchGateStatements(s Scope) []Statement {
 	if !s.LaunchGate {
 		return nil
@@ -543,4 +553,31 @@ func launchGateStatements(s Scope) []Statement {
 		Action:   []string{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"},
 		Resource: []string{autoScalingGroupARN(s)},
 	}}
+}
+
+// handoverStatements let the instance complete its own group's termination
+// hook once it has let go of the data volume, and let a new instance ask
+// the group whether the instance holding the volume is still in service (a
+// planned replacement) or terminating (a failure).
+// CompleteLifecycleAction requires the autoScalingGroup resource (Service
+// Authorization Reference), so it is scoped to this group; no condition
+// key names a hook, so the launch gate's hook, if any, is in the same
+// scope. DescribeAutoScalingInstances, like every Auto Scaling Describe
+// action, supports no resource type, so "*" is the only resource AWS
+// accepts; it only reads.
+func handoverStatements(s Scope) []Statement {
+	return []Statement{
+		{
+			Sid:      "CompleteThisGroupsHandover",
+			Effect:   "Allow",
+			Action:   []string{"autoscaling:CompleteLifecycleAction"},
+			Resource: []string{autoScalingGroupARN(s)},
+		},
+		{
+			Sid:      "FindTheInstanceHoldingTheDataVolume",
+			Effect:   "Allow",
+			Action:   []string{"autoscaling:DescribeAutoScalingInstances"},
+			Resource: []string{"*"},
+		},
+	}
 }

@@ -131,3 +131,59 @@ func TestNetworkInterfaceStatementsScopeToThisInterfaceAndGroup(t *testing.T) {
 		t.Errorf("a policy without a network interface has its statements: %v", got)
 	}
 }
+
+// allows reports whether a statement of d allows action on resource, and
+// returns its conditions.
+func allows(d Document, action, resource string) (bool, map[string]map[string]any) {
+	for _, st := range d.Statement {
+		if st.Effect == "Allow" && slices.Contains(st.Action, action) && slices.Contains(st.Resource, resource) {
+			return true, st.Condition
+		}
+	}
+	return false, nil
+}
+
+// The hand-over, without the launch gate and without forceDetach: the
+// instance may detach its data volume only, from this group's instances
+// only, complete this group's lifecycle hooks only, and ask the group
+// which instance holds the volume, which Describe allows only on "*".
+func TestHandoverDetachesThisVolumeFromThisGroupsInstancesOnly(t *testing.T) {
+	s := Scope{Partition: "aws", DNSSuffix: "amazonaws.com", Region: "eu-west-1", AccountID: "123456789012",
+		AllocationID: "eipalloc-0123456789abcdef0", AutoScalingGroupName: "proj-dev-web",
+		DataVolume: &DataVolumeScope{VolumeID: "vol-0123456789abcdef0", Handover: true}}
+	doc := Instance(s)
+	if ok, cond := allows(doc, "ec2:DetachVolume", "arn:aws:ec2:eu-west-1:123456789012:volume/vol-0123456789abcdef0"); !ok || cond != nil {
+		t.Errorf("DetachVolume of the data volume: allowed %v, conditions %v; want allowed, unconditioned", ok, cond)
+	}
+	ok, cond := allows(doc, "ec2:DetachVolume", "arn:aws:ec2:eu-west-1:123456789012:instance/*")
+	if got := cond["StringEquals"]["aws:ResourceTag/"+AutoScalingGroupTagKey]; !ok || got != "proj-dev-web" {
+		t.Errorf("DetachVolume from instances: allowed %v, conditions %v; want only this group's", ok, cond)
+	}
+	for _, st := range doc.Statement {
+		if slices.Contains(st.Action, "ec2:DetachVolume") {
+			for _, r := range st.Resource {
+				if r != "arn:aws:ec2:eu-west-1:123456789012:volume/vol-0123456789abcdef0" && r != "arn:aws:ec2:eu-west-1:123456789012:instance/*" {
+					t.Errorf("statement %s allows DetachVolume on %s", st.Sid, r)
+				}
+			}
+		}
+	}
+	group := "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/proj-dev-web"
+	if ok, _ := allows(doc, "autoscaling:CompleteLifecycleAction", group); !ok {
+		t.Errorf("CompleteLifecycleAction on this group is not allowed: %v", sids(doc))
+	}
+	if ok, _ := allows(doc, "autoscaling:DescribeAutoScalingInstances", "*"); !ok {
+		t.Errorf("DescribeAutoScalingInstances is not allowed: %v", sids(doc))
+	}
+	// Without the hand-over (and without forceDetach and the gate), none
+	// of it.
+	s.DataVolume.Handover = false
+	doc = Instance(s)
+	for _, action := range []string{"ec2:DetachVolume", "autoscaling:CompleteLifecycleAction", "autoscaling:DescribeAutoScalingInstances"} {
+		for _, st := range doc.Statement {
+			if slices.Contains(st.Action, action) {
+				t.Errorf("without the hand-over, statement %s allows %s", st.Sid, action)
+			}
+		}
+	}
+}

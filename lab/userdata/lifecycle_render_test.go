@@ -35,7 +35,13 @@ func goodCommandCheck() *userdata.HealthCheckParams {
 
 // everything is the script with every option on.
 func everything() userdata.Params {
-	return userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", DataVolume: goodVolume(), LaunchGate: goodGate(), HealthCheck: goodURLCheck()}
+	return userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", DataVolume: goodVolume(), Handover: goodHandover(), LaunchGate: goodGate(), HealthCheck: goodURLCheck()}
+}
+
+// goodHandover is the hand-over the component gives every data volume,
+// with the group name as long as AWS allows.
+func goodHandover() *userdata.HandoverParams {
+	return &userdata.HandoverParams{HookName: "selfhealing-handover", GroupName: strings.Repeat("g", 255), StopTimeoutSeconds: 60}
 }
 
 func TestRenderedScriptWithGateAndHealthPassesBashAndShellcheck(t *testing.T) {
@@ -197,9 +203,9 @@ func goodInterface() *userdata.NetworkInterfaceParams {
 }
 
 // maxEverythingBytes keeps room for users' scripts with every option on:
-// the launch gate, the health check and a data volume. Users then get at
-// least 6 KB of compressed script.
-const maxEverythingBytes = 10 * 1024
+// the launch gate, the health check and a data volume with its hand-over.
+// Users then get at least 5.75 KB of compressed script.
+const maxEverythingBytes = 10*1024 + 256
 
 func TestBootScriptWithEveryOptionLeavesRoomForUserScripts(t *testing.T) {
 	for _, tc := range []struct {
@@ -208,7 +214,7 @@ func TestBootScriptWithEveryOptionLeavesRoomForUserScripts(t *testing.T) {
 		limit int
 	}{
 		{"with the launch gate (the default)", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate()}, maxBootScriptBytes},
-		{"with the launch gate and a data volume", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(), DataVolume: goodVolume()}, maxBootScriptBytes},
+		{"with the launch gate and a data volume (and its hand-over)", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(), DataVolume: goodVolume(), Handover: goodHandover()}, maxBootScriptBytes},
 		{"with the launch gate, the health check and a data volume", everything(), maxEverythingBytes},
 		{"with the launch gate and a network interface", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(),
 			NetworkInterface: goodInterface()}, maxBootScriptBytes},

@@ -254,9 +254,9 @@ func run(name, stdin string, args ...string) (string, error) {
 
 // maxBootScriptBytes keeps room under EC2's 16 KB limit for users'
 // scripts: a change that grows the compressed boot script, with a data
-// volume, past it fails here, not on EC2. Users then get at least 7.5 KB of
-// compressed script, some 20 KB of typical shell.
-const maxBootScriptBytes = 8*1024 + 512
+// volume (and its hand-over), past it fails here, not on EC2. Users then
+// get at least 7 KB of compressed script, some 20 KB of typical shell.
+const maxBootScriptBytes = 9 * 1024
 
 // incompressible returns n bytes of printable text that gzip cannot shrink
 // much, the worst case for the room a user script has, the same each time.

@@ -20,6 +20,7 @@ func TestStacksUserDataLeavesRoomForMore(t *testing.T) {
 		LaunchGate:    &userdata.LaunchGateParams{HookName: "selfhealing-launch-gate", GroupName: "selfhealing-dev-web-asg", TimeoutSeconds: 600},
 		DataVolume: &userdata.DataVolumeParams{VolumeID: "vol-0123456789abcdef0", DeviceName: "/dev/sdf", MountPath: "/srv/data",
 			FSType: "ext4", WaitSeconds: 300, ForceDetach: true, MayFormat: true},
+		Handover: &userdata.HandoverParams{HookName: "selfhealing-handover", GroupName: "selfhealing-dev-web-asg", StopTimeoutSeconds: 60},
 	}
 	full := dev
 	full.HealthCheck = &userdata.HealthCheckParams{URL: "http://localhost:8080/", ExpectedStatus: 200, IntervalSeconds: 20, TimeoutSeconds: 5, FailureThreshold: 3}

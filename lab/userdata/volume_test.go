@@ -706,3 +706,31 @@ func TestVolumeAttachRetriesThrottlingAndWaitsOutIncorrectState(t *testing.T) {
 		t.Errorf("AttachVolume called %d times, want IncorrectState, throttled, then success", n)
 	}
 }
+
+// With the hand-over, a new instance that finds the volume on a running
+// instance outside its group's service (no group, here) takes it for a
+// failure replacement: it waits, and at the bound fails without detaching
+// a volume a live instance may still write.
+func TestVolumeWithHandoverIsNeverTakenFromALiveInstance(t *testing.T) {
+	c := newCloud(t, diskBytes)
+	c.seed("ext4")
+	holder := c.newHost()
+	if err := emulator.AttachVolume(context.Background(), c.cfg, c.volumeID, holder.id, "/dev/sdf"); err != nil {
+		t.Fatal(err)
+	}
+	h := c.newHost()
+	p := c.params()
+	p.DataVolume.WaitSeconds = userdata.HandoverHookTimeoutSeconds(userdata.MinStopTimeoutSeconds)
+	p.Handover = &userdata.HandoverParams{HookName: "selfhealing-handover", GroupName: "proj-dev-web", StopTimeoutSeconds: userdata.MinStopTimeoutSeconds}
+	r := c.boot1(h, p)
+	c.wantFailedOnce(r, "data volume "+c.volumeID, "attached to "+holder.id, "which is running", "never taken from a live instance")
+	if !strings.Contains(r.Log, "is on "+holder.id) {
+		t.Errorf("the boot did not look the holder up in the group:\n%s", r.Log)
+	}
+	if n, m := c.api.Calls("DetachVolume"), c.ebs.DetachCalls(); n != 0 || m != 0 {
+		t.Errorf("DetachVolume calls: %d at the proxy, %d at the model; want none", n, m)
+	}
+	if id, state := c.attachment(); id != holder.id || state != "attached" {
+		t.Errorf("the volume is on %q (%s), want still on %s", id, state, holder.id)
+	}
+}

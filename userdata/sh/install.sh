@@ -75,5 +75,8 @@ UNIT
   if ((with_health_check)); then
     install_health_units
   fi
+  if ((with_handover)); then
+    install_handover_unit
+  fi
   [[ "$installed_changed" == true ]] || log "the boot script and its units are installed already"
 }

@@ -8,6 +8,11 @@ if ((with_health_check)) && [[ "${1:-}" == --health-check ]]; then
   health_tick
   exit 0
 fi
+# selfhealing-handover.service runs it with --handover-watch (handover.sh).
+if ((with_handover)) && [[ "${1:-}" == --handover* ]]; then
+  handover_main "$1"
+  exit 0
+fi
 
 # ------------------------------------------------------------------ main --
 mkdir -p "$state_dir" "$status_dir" "$(dirname "$log_file")"
@@ -46,7 +51,7 @@ instance_id=$imds_value
 imds_get meta-data/placement/region || fail "could not read meta-data/placement/region from ${imds_endpoint}"
 region=$imds_value
 log "instance ${instance_id} in region ${region}"
-if ((with_health_check)); then
+if ((with_health_check || with_handover)); then
   printf '%s %s\n' "$instance_id" "$region" >"${status_dir}/instance"
 fi
 
@@ -92,6 +97,9 @@ Warmed:*)
 *) ;;
 esac
 
+if ((with_handover)); then
+  handover_takeover
+fi
 if ((with_data_volume)); then
   set_up_data_volume
 fi
@@ -171,4 +179,7 @@ if ((with_launch_gate)); then
 fi
 if ((with_health_check)); then
   start_health_timer
+fi
+if ((with_handover)); then
+  start_handover_watch
 fi

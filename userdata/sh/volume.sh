@@ -20,7 +20,11 @@
 
 # Tests point this at a directory of stand-in devices; on EC2 it is /dev.
 readonly dev_dir="${SELFHEALING_DEV_DIR:-/dev}"
-readonly volume_poll_cap_seconds=3 device_wait_seconds=120
+readonly device_wait_seconds=120
+# The longest pause between two looks at the volume: 3 s, or 1 s while a
+# predecessor hands the volume over (handover.sh), for it comes free then
+# within seconds, and every second of the wait is an outage.
+volume_poll_cap_seconds=3
 
 # describe_volume: sets volume_state (available, in-use, creating, ...),
 # volume_holder (the instance it is attached to, or ""), volume_attachment

@@ -29,8 +29,14 @@ const (
 	HealthHealthy     = "Healthy"
 )
 
-// launchTransition is the only lifecycle transition the model serves.
-const launchTransition = "autoscaling:EC2_INSTANCE_LAUNCHING"
+// The lifecycle transitions the model serves: a launch action waits for
+// every instance it meets first; a termination action waits only for an
+// instance the harness is terminating through the group's termination
+// hook ([AutoScalingModel.BeginTermination]).
+const (
+	launchTransition    = "autoscaling:EC2_INSTANCE_LAUNCHING"
+	terminateTransition = "autoscaling:EC2_INSTANCE_TERMINATING"
+)
 
 // autoscalingNamespace is the XML namespace of Auto Scaling's 2011-01-01
 // API answers.
@@ -132,7 +138,16 @@ type AutoScalingModel struct {
 
 	mu      sync.Mutex
 	pending map[string]bool // instance id: does a launch action wait for it?
-	calls   []LifecycleCall
+	// terminating holds, by instance id, the termination action that waits
+	// for it: its hook, and the channel that receives its result.
+	terminating map[string]terminationAction
+	calls       []LifecycleCall
+}
+
+// terminationAction is a termination lifecycle action in progress.
+type terminationAction struct {
+	hook   string
+	result chan string
 }
 
 // StartAutoScalingModel starts an [AutoScalingModel] like
@@ -158,10 +173,11 @@ func StartAutoScalingModelE(targetURL string, cfg aws.Config, opts AutoScalingMo
 		return nil, err
 	}
 	m := &AutoScalingModel{
-		asg:       autoscaling.NewFromConfig(cfg),
-		ec2:       ec2.NewFromConfig(cfg),
-		terminate: opts.Terminate,
-		pending:   map[string]bool{},
+		asg:         autoscaling.NewFromConfig(cfg),
+		ec2:         ec2.NewFromConfig(cfg),
+		terminate:   opts.Terminate,
+		pending:     map[string]bool{},
+		terminating: map[string]terminationAction{},
 	}
 	if m.terminate == nil {
 		m.terminate = func(ctx context.Context, id string) error { return TerminateInstance(ctx, cfg, id) }
@@ -218,6 +234,29 @@ func (m *AutoScalingModel) BeginLaunch(instanceID string) {
 	m.pending[instanceID] = true
 }
 
+// BeginTermination makes a termination action of hook wait for
+// instanceID, as when the group starts to terminate an instance and its
+// termination hook holds it in Terminating:Wait. The channel receives the
+// result of the CompleteLifecycleAction that ends it (CONTINUE or
+// ABANDON); the harness, which plays the hook's timeout, then terminates
+// the instance. Heartbeats are taken and recorded, but the timeout is the
+// harness's.
+func (m *AutoScalingModel) BeginTermination(instanceID, hook string) <-chan string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a := terminationAction{hook: hook, result: make(chan string, 1)}
+	m.terminating[instanceID] = a
+	return a.result
+}
+
+// EndTermination ends the termination action waiting for instanceID, if
+// any, as its timeout does: later calls for it find no action.
+func (m *AutoScalingModel) EndTermination(instanceID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.terminating, instanceID)
+}
+
 // ServeHTTP implements http.Handler.
 func (m *AutoScalingModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	action, form, ok := readAction(w, r, "Auto Scaling model")
@@ -250,8 +289,10 @@ func (m *AutoScalingModel) lifecycleAction(w http.ResponseWriter, r *http.Reques
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), ebsCallTimeout)
 	defer cancel()
-	apiErr := m.checkLifecycleAction(ctx, action, form)
-	if apiErr == nil && action == "CompleteLifecycleAction" && call.Result == LifecycleAbandon {
+	transition, apiErr := m.checkLifecycleAction(ctx, action, form)
+	// A termination action's result, ABANDON too, goes to the harness
+	// that began it, which terminates the instance.
+	if apiErr == nil && action == "CompleteLifecycleAction" && call.Result == LifecycleAbandon && transition == launchTransition {
 		// AWS terminates an abandoned launching instance; the group
 		// then launches another.
 		if err := m.terminate(ctx, call.Instance); err != nil {
@@ -264,54 +305,65 @@ func (m *AutoScalingModel) lifecycleAction(w http.ResponseWriter, r *http.Reques
 	m.answer(w, r, &call, apiErr)
 }
 
-// checkLifecycleAction returns AWS's error for a lifecycle call, or nil
-// after taking it: a completion ends the instance's waiting action.
-func (m *AutoScalingModel) checkLifecycleAction(ctx context.Context, action string, form url.Values) *APIError {
+// checkLifecycleAction returns the transition of the call's hook, and
+// AWS's error for the call, or nil after taking it: a completion ends the
+// instance's waiting action.
+func (m *AutoScalingModel) checkLifecycleAction(ctx context.Context, action string, form url.Values) (transition string, apiErr *APIError) {
 	group, hook, instance := form.Get("AutoScalingGroupName"), form.Get("LifecycleHookName"), form.Get("InstanceId")
 	switch {
 	case group == "" || hook == "":
-		return validationError("AutoScalingGroupName and LifecycleHookName are required")
+		return transition, validationError("AutoScalingGroupName and LifecycleHookName are required")
 	case instance == "" && form.Get("LifecycleActionToken") != "":
-		return validationError("harness: the model knows lifecycle actions by InstanceId only, not by LifecycleActionToken")
+		return transition, validationError("harness: the model knows lifecycle actions by InstanceId only, not by LifecycleActionToken")
 	case instance == "":
-		return validationError("Either InstanceId or LifecycleActionToken is required")
+		return transition, validationError("Either InstanceId or LifecycleActionToken is required")
 	}
 	if action == "CompleteLifecycleAction" {
 		if result := form.Get("LifecycleActionResult"); result != LifecycleContinue && result != LifecycleAbandon {
-			return validationError("LifecycleActionResult %q: must be CONTINUE or ABANDON", result)
+			return transition, validationError("LifecycleActionResult %q: must be CONTINUE or ABANDON", result)
 		}
 	}
 	groups, err := m.asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
 	if err != nil {
-		return &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "harness: describing group " + group + ": " + err.Error()}
+		return transition, &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "harness: describing group " + group + ": " + err.Error()}
 	}
 	if len(groups.AutoScalingGroups) != 1 {
-		return validationError("AutoScalingGroup name not found - Group %s not found", group)
+		return transition, validationError("AutoScalingGroup name not found - Group %s not found", group)
 	}
 	hooks, err := m.asg.DescribeLifecycleHooks(ctx, &autoscaling.DescribeLifecycleHooksInput{
 		AutoScalingGroupName: aws.String(group), LifecycleHookNames: []string{hook},
 	})
 	if err != nil {
-		return &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "harness: describing hooks of " + group + ": " + err.Error()}
+		return transition, &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "harness: describing hooks of " + group + ": " + err.Error()}
 	}
-	found := false
 	for _, h := range hooks.LifecycleHooks {
 		if aws.ToString(h.LifecycleHookName) != hook {
 			continue
 		}
-		if t := aws.ToString(h.LifecycleTransition); t != launchTransition {
-			return validationError("harness: lifecycle hook %s of group %s is for %s; the model serves launch hooks only", hook, group, t)
+		transition = aws.ToString(h.LifecycleTransition)
+		if transition != launchTransition && transition != terminateTransition {
+			return transition, validationError("harness: lifecycle hook %s of group %s is for %s; the model serves launch and termination hooks only", hook, group, transition)
 		}
-		found = true
 	}
-	if !found {
-		return validationError("No Lifecycle Hook named %s found for group %s", hook, group)
+	if transition == "" {
+		return transition, validationError("No Lifecycle Hook named %s found for group %s", hook, group)
 	}
 	inGroup := slices.ContainsFunc(groups.AutoScalingGroups[0].Instances, func(i asgtypes.Instance) bool {
 		return aws.ToString(i.InstanceId) == instance
 	})
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if transition == terminateTransition {
+		a, waiting := m.terminating[instance]
+		if !inGroup || !waiting || a.hook != hook {
+			return transition, apiErrorf(NoActiveLifecycleAction, instance)
+		}
+		if action == "CompleteLifecycleAction" {
+			delete(m.terminating, instance)
+			a.result <- form.Get("LifecycleActionResult")
+		}
+		return transition, nil
+	}
 	waiting, seen := m.pending[instance]
 	if !seen && inGroup {
 		// Met for the first time: launched by the group, with the hook in
@@ -320,12 +372,12 @@ func (m *AutoScalingModel) checkLifecycleAction(ctx context.Context, action stri
 		m.pending[instance] = true
 	}
 	if !inGroup || !waiting {
-		return apiErrorf(NoActiveLifecycleAction, instance)
+		return transition, apiErrorf(NoActiveLifecycleAction, instance)
 	}
 	if action == "CompleteLifecycleAction" {
 		m.pending[instance] = false
 	}
-	return nil
+	return transition, nil
 }
 
 // setInstanceHealth answers SetInstanceHealth.

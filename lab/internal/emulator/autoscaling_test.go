@@ -181,3 +181,37 @@ func TestAutoScalingModelTerminatesAbandonedAndUnhealthyInstances(t *testing.T) 
 		t.Errorf("DescribeLifecycleHooks through the model: %v, %v", out, err)
 	}
 }
+
+// A termination hook's action waits only for an instance the harness
+// terminates through it: before BeginTermination AWS's answer is "no
+// active action"; after it, CONTINUE (or ABANDON) is taken once, goes to
+// the harness, and terminates nothing by itself.
+func TestAutoScalingModelServesATerminationHook(t *testing.T) {
+	w := newASGWorld(t)
+	id := w.group.InstanceID
+	ctx := testContext(t, 30*time.Second)
+	if _, err := autoscaling.NewFromConfig(w.cfg).PutLifecycleHook(ctx, &autoscaling.PutLifecycleHookInput{
+		AutoScalingGroupName: aws.String(w.group.Name), LifecycleHookName: aws.String("handover"),
+		LifecycleTransition: aws.String(terminateTransition), DefaultResult: aws.String(LifecycleContinue),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantAPIError(t, w.complete(t, w.group.Name, "handover", id, LifecycleContinue), "ValidationError", "No active Lifecycle Action found with instance ID "+id)
+	done := w.model.BeginTermination(id, "handover")
+	wantAPIError(t, w.complete(t, w.group.Name, w.group.Hook+"-other", id, LifecycleContinue), "ValidationError", "No Lifecycle Hook named")
+	if err := w.complete(t, w.group.Name, "handover", id, LifecycleContinue); err != nil {
+		t.Fatalf("CONTINUE of the termination action: %v", err)
+	}
+	select {
+	case result := <-done:
+		if result != LifecycleContinue {
+			t.Errorf("the harness got %q, want CONTINUE", result)
+		}
+	default:
+		t.Error("the harness got no result")
+	}
+	wantAPIError(t, w.complete(t, w.group.Name, "handover", id, LifecycleContinue), "ValidationError", "No active Lifecycle Action found with instance ID "+id)
+	if got := w.model.Completions(id); len(got) != 1 || got[0].Terminated {
+		t.Errorf("completions %v, want one that terminated nothing: the harness terminates the instance", got)
+	}
+}

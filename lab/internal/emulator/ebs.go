@@ -74,6 +74,11 @@ type EBSModel struct {
 	// DetachDelay is how long a held volume keeps detaching after a
 	// forced DetachVolume; DefaultDetachDelay unless changed before use.
 	DetachDelay time.Duration
+	// CleanDetachDelay, if positive, is how long an attached volume keeps
+	// detaching after a DetachVolume of it that moto accepted (moto
+	// detaches at once; EBS takes a while). Zero leaves it to moto. Set it
+	// before use.
+	CleanDetachDelay time.Duration
 
 	ec2   *ec2.Client
 	proxy *httputil.ReverseProxy
@@ -87,6 +92,34 @@ type EBSModel struct {
 	// interfaceDetachCalls counts DetachNetworkInterface (see eni.go).
 	interfaceDetachCalls int
 	onAttach             func(volumeID, instanceID, device string)
+	history              []VolumeEvent
+}
+
+// VolumeEvent is an attachment the model let through, or a detachment it
+// was asked for: the history of who held which volume.
+type VolumeEvent struct {
+	Time             time.Time
+	Volume, Instance string
+	// Kind is "attach" (an AttachVolume moto accepted) or "detach" (a
+	// DetachVolume, Forced or not, that was accepted).
+	Kind   string
+	Forced bool
+}
+
+// History returns the attachments and detachments the model let through,
+// in order.
+func (m *EBSModel) History() []VolumeEvent {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]VolumeEvent(nil), m.history...)
+}
+
+// record appends an event to the history.
+func (m *EBSModel) record(e VolumeEvent) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e.Time = m.now()
+	m.history = append(m.history, e)
 }
 
 // VolumeHold is how the model reports a held volume.
@@ -243,6 +276,9 @@ func (m *EBSModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
 		onAttach := m.onAttach
 		m.mu.Unlock()
+		if rec.status == http.StatusOK {
+			m.record(VolumeEvent{Volume: form.Get("VolumeId"), Instance: form.Get("InstanceId"), Kind: "attach"})
+		}
 		if rec.status == http.StatusOK && onAttach != nil {
 			onAttach(form.Get("VolumeId"), form.Get("InstanceId"), form.Get("Device"))
 		}
@@ -251,6 +287,8 @@ func (m *EBSModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if m.detach(w, r, form) {
 			return
 		}
+		m.cleanDetach(w, r, form)
+		return
 	case "DescribeVolumes":
 		if m.describeVolumes(w, r, form) {
 			return
@@ -336,15 +374,43 @@ func (m *EBSModel) detach(w http.ResponseWriter, r *http.Request, form url.Value
 		writeAPIError(w, r, *apiErrorf(AttachmentNotFound, volumeID, instanceID))
 		return true
 	}
-	if strings.EqualFold(form.Get("Force"), "true") {
+	forced := strings.EqualFold(form.Get("Force"), "true")
+	if forced {
 		hold.until = m.now().Add(m.DetachDelay)
 	}
 	hold.State = "detaching"
+	m.history = append(m.history, VolumeEvent{Time: m.now(), Volume: volumeID, Instance: hold.Instance, Kind: "detach", Forced: forced})
 	writeXML(w, detachVolumeResponse{
 		Xmlns: ec2Namespace, RequestID: requestID(),
 		VolumeID: volumeID, InstanceID: hold.Instance, Device: hold.Device, Status: hold.State,
 	})
 	return true
+}
+
+// cleanDetach forwards a DetachVolume of a volume the model does not hold
+// to moto, records it if moto took it, and, with CleanDetachDelay, holds
+// the volume detaching from its instance for that long, as EBS takes a
+// while to detach a volume.
+func (m *EBSModel) cleanDetach(w http.ResponseWriter, r *http.Request, form url.Values) {
+	volumeID, instanceID := form.Get("VolumeId"), form.Get("InstanceId")
+	holder := instanceID
+	if holder == "" {
+		ctx, cancel := context.WithTimeout(r.Context(), ebsCallTimeout)
+		out, err := m.ec2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{volumeID}})
+		cancel()
+		if err == nil && len(out.Volumes) == 1 && len(out.Volumes[0].Attachments) == 1 {
+			holder = aws.ToString(out.Volumes[0].Attachments[0].InstanceId)
+		}
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	m.proxy.ServeHTTP(rec, r)
+	if rec.status != http.StatusOK {
+		return
+	}
+	m.record(VolumeEvent{Volume: volumeID, Instance: holder, Kind: "detach", Forced: strings.EqualFold(form.Get("Force"), "true")})
+	if m.CleanDetachDelay > 0 && holder != "" {
+		m.Hold(volumeID, VolumeHold{Instance: holder, State: "detaching", For: m.CleanDetachDelay})
+	}
 }
 
 // describeVolumes answers DescribeVolumes if it names a held volume by id,

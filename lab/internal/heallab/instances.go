@@ -3,6 +3,7 @@ package heallab
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -174,6 +175,7 @@ func (l *Lab) terminate(ctx context.Context, id string, opts KillOptions) error 
 	if err := emulator.TerminateInstanceWith(ctx, l.admin, id, emulator.TerminateOptions{KeepAssociation: opts.KeepAssociation}); err != nil {
 		return err
 	}
+	l.recordTermination(id)
 	if err := l.stopInstance(id); err != nil {
 		return err
 	}
@@ -230,4 +232,21 @@ func (l *Lab) awaitReplacement(ctx context.Context, gone string) (Instance, erro
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// recordTermination records that the lab terminated instance id now.
+func (l *Lab) recordTermination(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.terminatedAt == nil {
+		l.terminatedAt = map[string]time.Time{}
+	}
+	l.terminatedAt[id] = time.Now()
+}
+
+// Terminations returns when the lab terminated each instance it did.
+func (l *Lab) Terminations() map[string]time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.terminatedAt)
 }

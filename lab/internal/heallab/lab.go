@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -79,10 +80,12 @@ type Lab struct {
 	// into it.
 	snapshots *emulator.Snapshots
 
-	mu      sync.Mutex
-	booted  int
-	live    map[string]running // booted and not killed, by id
-	closers []func() error
+	mu     sync.Mutex
+	booted int
+	live   map[string]running // booted and not killed, by id
+	// terminatedAt is when the lab terminated each instance it did.
+	terminatedAt map[string]time.Time
+	closers      []func() error
 
 	// downtimeKill shapes the Auto Scaling model's terminations during a
 	// downtime run (StartDowntime); zero otherwise. Guarded by mu.

@@ -1,6 +1,9 @@
 package moto
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 )
@@ -39,4 +42,34 @@ func sizeAfterHooks(req *autoscaling.CreateAutoScalingGroupInput) *autoscaling.U
 	}
 	req.MinSize, req.MaxSize, req.DesiredCapacity = aws.Int32(0), aws.Int32(0), nil
 	return size
+}
+
+const typeLifecycleHook = "aws:autoscaling/lifecycleHook:LifecycleHook"
+
+// createLifecycleHook puts a lifecycle hook of its own on an existing
+// group, as the provider's aws_autoscaling_lifecycle_hook does (one
+// PutLifecycleHook; its id is the hook's name).
+func (m *Monitor) createLifecycleHook(ctx context.Context, name string, in *inputs) (created, error) {
+	hookName, autoNamed := physicalName(in, name)
+	req := &autoscaling.PutLifecycleHookInput{
+		AutoScalingGroupName:  aws.String(in.required("autoscalingGroupName")),
+		LifecycleHookName:     aws.String(hookName),
+		LifecycleTransition:   aws.String(in.required("lifecycleTransition")),
+		DefaultResult:         nonEmpty(in.strOr("defaultResult", "")),
+		HeartbeatTimeout:      in.integerPtr("heartbeatTimeout"),
+		NotificationMetadata:  nonEmpty(in.strOr("notificationMetadata", "")),
+		NotificationTargetARN: nonEmpty(in.strOr("notificationTargetArn", "")),
+		RoleARN:               nonEmpty(in.strOr("roleArn", "")),
+	}
+	if err := in.done(); err != nil {
+		return created{}, err
+	}
+	if _, err := m.autoscaling.PutLifecycleHook(ctx, req); err != nil {
+		return created{}, fmt.Errorf("PutLifecycleHook %s: %w", hookName, err)
+	}
+	attrs := map[string]any{}
+	if autoNamed {
+		attrs["name"] = hookName
+	}
+	return created{id: hookName, attrs: attrs}, nil
 }

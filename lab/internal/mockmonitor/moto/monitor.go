@@ -131,6 +131,7 @@ var creators = map[string]creator{
 	typeRolePolicyAttachment: (*Monitor).createRolePolicyAttachment,
 	typeInstanceProfile:      (*Monitor).createInstanceProfile,
 	typeGroup:                (*Monitor).createGroup,
+	typeLifecycleHook:        (*Monitor).createLifecycleHook,
 	typeVolume:               (*Monitor).createVolume,
 	typeParameter:            (*Monitor).createParameter,
 	typeNetworkInterface:     (*Monitor).createNetworkInterface,
@@ -142,7 +143,7 @@ func SupportedTypes() []string {
 	return []string{
 		typeEip, typeSecurityGroup, typeLaunchTemplate,
 		typeRole, typeRolePolicy, typeRolePolicyAttachment, typeInstanceProfile,
-		typeGroup, typeVolume, typeParameter, typeNetworkInterface, typeEipAssociation,
+		typeGroup, typeLifecycleHook, typeVolume, typeParameter, typeNetworkInterface, typeEipAssociation,
 	}
 }
 

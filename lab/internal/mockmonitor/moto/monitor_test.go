@@ -200,6 +200,8 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 			"aws:iam/rolePolicyAttachment:RolePolicyAttachment": 0, "aws:iam/instanceProfile:InstanceProfile": 1,
 			"aws:ec2/securityGroup:SecurityGroup": 1, "aws:ec2/launchTemplate:LaunchTemplate": 1,
 			"aws:autoscaling/group:Group": 1, "aws:ebs/volume:Volume": 1,
+			// The data volume's hand-over hook, a resource of its own.
+			"aws:autoscaling/lifecycleHook:LifecycleHook": 1,
 		}
 		for typ, n := range want {
 			if counts[typ] != n {
@@ -277,9 +279,9 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 			AccountID: d.monitor.AccountID(), AllocationID: allocationID,
 			// The dev stack keeps the launch gate and Session Manager, on
 			// by default, and has a data volume, with forceDetach on by
-			// default.
+			// default, and its hand-over.
 			AutoScalingGroupName: groupName, LaunchGate: true, SessionManager: true,
-			DataVolume: &policy.DataVolumeScope{VolumeID: d.exports["dataVolumeId"], ForceDetach: true, MayFormat: true},
+			DataVolume: &policy.DataVolumeScope{VolumeID: d.exports["dataVolumeId"], ForceDetach: true, MayFormat: true, Handover: true},
 		}).JSON()
 		if err != nil {
 			t.Fatal(err)
@@ -474,10 +476,20 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		if err != nil {
 			t.Fatalf("DescribeLifecycleHooks: %v", err)
 		}
-		if h := hooks.LifecycleHooks; len(h) != 1 || aws.ToString(h[0].LifecycleHookName) != components.LaunchGateHookName ||
-			aws.ToString(h[0].LifecycleTransition) != "autoscaling:EC2_INSTANCE_LAUNCHING" || aws.ToString(h[0].DefaultResult) != "ABANDON" ||
-			aws.ToInt32(h[0].HeartbeatTimeout) != components.DefaultLaunchGateTimeoutSeconds {
-			t.Errorf("lifecycle hooks = %+v, want the launch gate: launching, ABANDON after %ds", h, components.DefaultLaunchGateTimeoutSeconds)
+		byName := map[string]asgtypes.LifecycleHook{}
+		for _, h := range hooks.LifecycleHooks {
+			byName[aws.ToString(h.LifecycleHookName)] = h
+		}
+		if h, ok := byName[components.LaunchGateHookName]; len(byName) != 2 || !ok ||
+			aws.ToString(h.LifecycleTransition) != "autoscaling:EC2_INSTANCE_LAUNCHING" || aws.ToString(h.DefaultResult) != "ABANDON" ||
+			aws.ToInt32(h.HeartbeatTimeout) != components.DefaultLaunchGateTimeoutSeconds {
+			t.Errorf("lifecycle hooks = %+v, want the launch gate: launching, ABANDON after %ds, and the hand-over's", hooks.LifecycleHooks, components.DefaultLaunchGateTimeoutSeconds)
+		}
+		// The data volume's hand-over: terminating, CONTINUE after the stop
+		// timeout and the reserve.
+		if h, ok := byName[components.HandoverHookName]; !ok || aws.ToString(h.LifecycleTransition) != "autoscaling:EC2_INSTANCE_TERMINATING" ||
+			aws.ToString(h.DefaultResult) != "CONTINUE" || aws.ToInt32(h.HeartbeatTimeout) != int32(components.DefaultStopTimeoutSeconds+userdata.HandoverReserveSeconds) {
+			t.Errorf("the hand-over hook = %+v, want terminating, CONTINUE after %ds", h, components.DefaultStopTimeoutSeconds+userdata.HandoverReserveSeconds)
 		}
 		// The data volume pins the group to the volume's zone.
 		zone := volumeZone(t, ctx, d.ec2, d.exports["dataVolumeId"])
@@ -721,6 +733,13 @@ func devBootParams(t *testing.T, d *deployment) userdata.Params {
 			WaitSeconds: components.DefaultDataVolumeAttachTimeoutSeconds,
 			ForceDetach: true,
 			MayFormat:   true, // the dev stack creates its volume
+		},
+		// Every data volume has its hand-over, with the default stop
+		// timeout and no stop script in the dev stack.
+		Handover: &userdata.HandoverParams{
+			HookName:           components.HandoverHookName,
+			GroupName:          d.exports["autoScalingGroupName"],
+			StopTimeoutSeconds: components.DefaultStopTimeoutSeconds,
 		},
 		// The dev stack keeps the launch gate, on by default.
 		LaunchGate: &userdata.LaunchGateParams{
