@@ -192,8 +192,10 @@ func wantRollout(t *testing.T, d *deployment, s Step, changes []standin.Received
 	}
 	refresh := objectProp(news, "instanceRefresh")
 	preferences := objectProp(refresh, "preferences")
-	if refresh["strategy"].V != "Rolling" || preferences["minHealthyPercentage"].V != 0.0 || preferences["maxHealthyPercentage"].V != 100.0 {
-		t.Errorf("%s: the group's update has instanceRefresh %v, want a Rolling refresh that terminates first (minHealthyPercentage 0, maxHealthyPercentage 100)",
+	if refresh["strategy"].V != "Rolling" || preferences["minHealthyPercentage"].V != 100.0 || preferences["maxHealthyPercentage"].V != 200.0 {
+		// The dev stack has a data volume: a rollout launches first and
+		// the old instance hands the volume over.
+		t.Errorf("%s: the group's update has instanceRefresh %v, want a Rolling refresh that launches first (minHealthyPercentage 100, maxHealthyPercentage 200)",
 			s, refresh.Mappable())
 	}
 }
