@@ -106,13 +106,13 @@ type DataVolumeArgs struct {
 	ForceDetach *bool `pulumi:"forceDetach,optional"`
 	// StopScript stops the application before the volume is handed over,
 	// on the instance the group terminates: it runs as root (under bash,
-	// unless it starts with "#!"), for at most StopTimeoutSeconds; then
+	// unless it starts with "#!"), for at most [DataVolumeArgs.StopTimeoutSeconds]; then
 	// the volume is synced, unmounted and detached. Empty stops nothing:
 	// if the application still holds files open on the volume, the
 	// unmount fails, and the volume is left attached until the instance
 	// is terminated.
 	StopScript string `pulumi:"stopScript,optional"`
-	// StopTimeoutSeconds bounds StopScript, 10 to 7140; the termination
+	// StopTimeoutSeconds bounds [DataVolumeArgs.StopScript], 10 to 7140; the termination
 	// hook waits 60 s more for the unmount and detach. Nil means
 	// DefaultStopTimeoutSeconds.
 	StopTimeoutSeconds *int `pulumi:"stopTimeoutSeconds,optional"`

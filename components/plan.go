@@ -1,8 +1,10 @@
 package components
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -196,21 +198,44 @@ func (p *plan) knownInputs(allocationID, volumeID, interfaceID string) bootInput
 	return in
 }
 
+// standInSlack is how much of EC2's limit the size check keeps free for
+// each id it stood in for: two random ids of one length compress to within a
+// few bytes of each other, so a script this close to the limit with a
+// stand-in may not fit with the id AWS issues, and is refused at preview
+// rather than when the launch template is created.
+const standInSlack = 8
+
 // checkBootScriptSize renders the boot script with every value the plan
 // knows, so that a user script that does not fit, compressed, fails
 // before anything is created, during `pulumi preview`.
 func (p *plan) checkBootScriptSize() error {
 	allocationID, volumeID, interfaceID := standInAllocationID, standInVolumeID, standInInterfaceID
+	standIns := 3
 	if id, known := knownString(p.args.AllocationID); known && id != "" {
-		allocationID = id
+		allocationID, standIns = id, standIns-1
 	}
-	if v := p.args.DataVolume; v != nil && v.VolumeID != "" {
-		volumeID = v.VolumeID
+	if v := p.args.DataVolume; v == nil || v.VolumeID != "" {
+		standIns--
+		if v != nil {
+			volumeID = v.VolumeID
+		}
 	}
-	if n := p.args.NetworkInterface; n != nil && n.NetworkInterfaceID != "" {
-		interfaceID = n.NetworkInterfaceID
+	if n := p.args.NetworkInterface; n == nil || n.NetworkInterfaceID != "" {
+		standIns--
+		if n != nil {
+			interfaceID = n.NetworkInterfaceID
+		}
 	}
-	_, err := userdata.Encode(p.bootParams(p.knownInputs(allocationID, volumeID, interfaceID)))
+	encoded, err := userdata.Encode(p.bootParams(p.knownInputs(allocationID, volumeID, interfaceID)))
+	if err == nil && standIns > 0 {
+		limit := userdata.MaxBytes - standIns*standInSlack
+		if size := base64.StdEncoding.DecodedLen(len(encoded)) - strings.Count(encoded, "="); size > limit {
+			err = fmt.Errorf("userScript: the boot script is %d bytes gzip-compressed with stand-ins for the %d ids AWS has yet to issue, "+
+				"too close to EC2's %d-byte user-data limit for the real ids to be sure to fit; "+
+				"shorten the user script by about %d compressed bytes, or have it download the rest",
+				size, standIns, userdata.MaxBytes, size-limit)
+		}
+	}
 	if err != nil && (p.boot.Logs != nil || p.boot.HTTPS != nil || p.boot.Parameters != nil || p.boot.AgentMetrics != nil) {
 		return fmt.Errorf("the boot script with logs, https, parameters or alarms does not fit: %w", err)
 	}
