@@ -133,6 +133,7 @@ var creators = map[string]creator{
 	typeGroup:                (*Monitor).createGroup,
 	typeVolume:               (*Monitor).createVolume,
 	typeParameter:            (*Monitor).createParameter,
+	typeSchedule:             (*Monitor).createSchedule,
 }
 
 // SupportedTypes lists the custom resource types the monitor can create.
@@ -140,7 +141,7 @@ func SupportedTypes() []string {
 	return []string{
 		typeEip, typeSecurityGroup, typeLaunchTemplate,
 		typeRole, typeRolePolicy, typeRolePolicyAttachment, typeInstanceProfile,
-		typeGroup, typeVolume, typeParameter,
+		typeGroup, typeVolume, typeParameter, typeSchedule,
 	}
 }
 
