@@ -103,7 +103,7 @@ func scheduleAndZoneReport() string {
 		"the start sets them to 1 and the group launches the instance the lab boots. With a data volume no acknowledged write is lost across the night; " +
 		"without one the counter was on the instance's own disk, gone with it.\n\n" +
 		"`" + string(EventZoneLost) + "`, for the stack without a data volume, whose group uses every default subnet and so spans the region's zones: the instance's zone goes away. " +
-		"The lab models the instance there as impaired (as `" + string(EventImpaired) + "`) and replaced after `" + ImpairmentNoticed.Name + "`; " +
+		"The lab models the instance there as for `" + string(EventImpaired) + "`: it stops answering and is replaced after `" + ImpairmentNoticed.Name + "`; " +
 		"the replacement must come up elsewhere: with the default zone distribution, balanced best effort, a group whose launch fails in one zone " +
 		"\"attempts to launch instances in another healthy Availability Zone\" (<" + emulator.ZoneDistributionDoc + ">). " +
 		"moto launches every replacement into the group's first subnet, the lost zone's, so the lab refuses that launch as AWS would and the group tries another zone. " +
