@@ -49,7 +49,7 @@ const zoneOutageAttempts = 5
 // order is put back once the replacement is up. A group whose subnets are
 // all in lostZone is an error: on AWS it stays empty until the zone
 // returns.
-func ReplaceOutsideZone(ctx context.Context, cfg aws.Config, group, gone, lostZone string, failLaunch func(context.Context, string) error) (ZoneReplacement, error) {
+func ReplaceOutsideZone(ctx context.Context, cfg aws.Config, group, gone, lostZone string, failLaunch func(context.Context, string) error) (_ ZoneReplacement, err error) {
 	asg := autoscaling.NewFromConfig(cfg)
 	subnets, zones, err := groupSubnetZones(ctx, cfg, group)
 	if err != nil {
@@ -68,11 +68,14 @@ func ReplaceOutsideZone(ctx context.Context, cfg aws.Config, group, gone, lostZo
 	}
 	reordered := false
 	defer func() {
-		if reordered {
-			// The group's own subnet list, as the stack set it.
-			_, _ = asg.UpdateAutoScalingGroup(context.WithoutCancel(ctx), &autoscaling.UpdateAutoScalingGroupInput{
-				AutoScalingGroupName: aws.String(group), VPCZoneIdentifier: aws.String(strings.Join(subnets, ",")),
-			})
+		if !reordered {
+			return
+		}
+		// The group's own subnet list, as the stack set it.
+		if _, restoreErr := asg.UpdateAutoScalingGroup(context.WithoutCancel(ctx), &autoscaling.UpdateAutoScalingGroupInput{
+			AutoScalingGroupName: aws.String(group), VPCZoneIdentifier: aws.String(strings.Join(subnets, ",")),
+		}); restoreErr != nil && err == nil {
+			err = fmt.Errorf("group %s: putting its subnet order back: %w", group, restoreErr)
 		}
 	}()
 	var r ZoneReplacement
