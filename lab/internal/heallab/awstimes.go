@@ -38,6 +38,7 @@ const (
 	eipDoc           = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html"
 	instanceRefresh  = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/instance-refresh-overview.html"
 	terminateDocPage = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/how-ec2-instance-termination-works.html"
+	scheduledDoc     = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-scheduled-scaling.html"
 )
 
 var (
@@ -66,6 +67,10 @@ var (
 	// EIPEdge: from AssociateAddress succeeding to traffic to the address
 	// reaching the new instance. Not documented.
 	EIPEdge = AWSTime{Name: "eip-edge", Full: 2 * time.Second, Source: eipDoc, Assumption: true}
+	// ScheduleLateness: from a scheduled action's time to Auto Scaling
+	// running it. The Auto Scaling User Guide: actions may run up to 2
+	// minutes late; the lab takes the bound, the worst morning.
+	ScheduleLateness = AWSTime{Name: "schedule-lateness", Full: 2 * time.Minute, Source: scheduledDoc}
 )
 
 // DefaultVolumeHeld is how long the lab's EBS keeps a killed instance's
@@ -76,5 +81,5 @@ const DefaultVolumeHeld = 5 * time.Second
 
 // AWSTimes lists every modelled time, for reports.
 func AWSTimes() []AWSTime {
-	return []AWSTime{TerminationNoticed, ImpairmentNoticed, Launch, OSBoot, Shutdown, EBSDetach, EIPEdge}
+	return []AWSTime{TerminationNoticed, ImpairmentNoticed, Launch, OSBoot, Shutdown, EBSDetach, EIPEdge, ScheduleLateness}
 }

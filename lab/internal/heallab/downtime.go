@@ -102,6 +102,8 @@ type DowntimeRun struct {
 	script Script
 	// rollouts counts the rollouts, to name their launch templates.
 	rollouts int
+	// zoneLoss is where the last zone-lost event moved the instance.
+	zoneLoss ZoneLoss
 }
 
 // StartDowntime boots the group's first instance with our script, starts
@@ -176,6 +178,9 @@ func (r *DowntimeRun) awaitAnswerFrom(ctx context.Context, id string, since time
 // measures what the client saw.
 func (r *DowntimeRun) Play(ctx context.Context, event DowntimeEvent) (Downtime, BootResult, error) {
 	l := r.lab
+	if event == EventOfficeHours {
+		return r.playOfficeHours(ctx)
+	}
 	old, err := l.OnlyInstance(ctx)
 	if err != nil {
 		return Downtime{}, BootResult{}, err
@@ -197,6 +202,8 @@ func (r *DowntimeRun) Play(ctx context.Context, event DowntimeEvent) (Downtime, 
 		replacement, err = r.appDies(ctx, old)
 	case EventRollout:
 		replacement, err = r.rollout(ctx, old)
+	case EventZoneLost:
+		replacement, err = r.zoneLost(ctx, old)
 	default:
 		err = fmt.Errorf("no downtime event is called %q", event)
 	}
@@ -238,7 +245,7 @@ func (r *DowntimeRun) Events() []DowntimeEvent {
 	if r.script == Seed {
 		return []DowntimeEvent{EventTerminated, EventImpaired, EventRollout}
 	}
-	return DowntimeEvents()
+	return append(DowntimeEvents(), r.scheduleAndZoneEvents()...)
 }
 
 // appDies kills the application and runs the stack's health check, tick by

@@ -39,6 +39,7 @@ func DowntimeSection(ds []Downtime) string {
 		fmt.Sprintf("(every %d s, %d failures)", AppHealthCheckInterval, AppHealthCheckThreshold) +
 		" marks the instance unhealthy, modelled as the longest wait, two whole intervals; `impaired`, the application is frozen (it accepts connections, never answers) and Auto Scaling replaces the instance after `" +
 		ImpairmentNoticed.Name + "`; `rollout`, a new launch template version, executed by the group's instance refresh.\n\n")
+	b.WriteString(scheduleAndZoneReport())
 	b.WriteString(DowntimeTable(ds))
 	b.WriteString("\nAWS's times the lab models (`lab/internal/heallab/awstimes.go`):\n\n| time | length | source |\n|---|---:|---|\n")
 	for _, t := range AWSTimes() {
@@ -53,7 +54,7 @@ func DowntimeSection(ds []Downtime) string {
 	}
 	b.WriteString("\nThe lab does not model the group's health check grace period: on AWS a report within it of the instance going in service is ignored, so the `app-dies` rows are for an application that dies after it. " +
 		"A rollout here gives the group a copy of its launch template, standing in for a new version, which the emulator cannot launch from. " +
-		"Not measured yet: a Spot rebalance, an office-hours stop and start, the loss of a zone.\n")
+		"Not measured yet: a Spot rebalance.\n")
 	return b.String()
 }
 

@@ -10,11 +10,13 @@ import (
 )
 
 // TestDowntimeReport plays every downtime event with and without the data
-// volume, and those the seed's stack can take part in with the seed's
+// volume (the office-hours schedule deployed, so that its night is among
+// them; the zone loss without the volume only), and those the seed's stack can take part in with the seed's
 // script, and prints one DOWNTIME line each; with DOWNTIME_REPORT naming the
 // heal report, it writes its downtime section there. `make
 // downtime-report` runs it; it takes minutes, so it is built only with the
-// report tag, and `make test` runs TestDowntimeIsMeasuredFromOutside.
+// report tag, and `make test` runs TestDowntimeIsMeasuredFromOutside, TestDowntimeOfficeHours
+// and TestDowntimeZoneLost.
 func TestDowntimeReport(t *testing.T) {
 	path := os.Getenv("DOWNTIME_REPORT")
 	if path == "" {
@@ -26,8 +28,8 @@ func TestDowntimeReport(t *testing.T) {
 		overrides map[string]string
 		script    heallab.Script
 	}{
-		{"ours-with-volume", heallab.DowntimeOverrides(true), heallab.Ours},
-		{"ours-without-volume", heallab.DowntimeOverrides(false), heallab.Ours},
+		{"ours-with-volume", heallab.OfficeHoursOverrides(true), heallab.Ours},
+		{"ours-without-volume", heallab.OfficeHoursOverrides(false), heallab.Ours},
 		{"seed", heallab.DowntimeSeedOverrides(), heallab.Seed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -136,6 +136,7 @@ var creators = map[string]creator{
 	typeParameter:            (*Monitor).createParameter,
 	typeNetworkInterface:     (*Monitor).createNetworkInterface,
 	typeEipAssociation:       (*Monitor).createEipAssociation,
+	typeSchedule:             (*Monitor).createSchedule,
 }
 
 // SupportedTypes lists the custom resource types the monitor can create.
@@ -143,7 +144,7 @@ func SupportedTypes() []string {
 	return []string{
 		typeEip, typeSecurityGroup, typeLaunchTemplate,
 		typeRole, typeRolePolicy, typeRolePolicyAttachment, typeInstanceProfile,
-		typeGroup, typeLifecycleHook, typeVolume, typeParameter, typeNetworkInterface, typeEipAssociation,
+		typeGroup, typeLifecycleHook, typeVolume, typeParameter, typeNetworkInterface, typeEipAssociation, typeSchedule,
 	}
 }
 

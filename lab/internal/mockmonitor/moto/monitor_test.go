@@ -3,6 +3,7 @@ package moto_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/url"
 	"path/filepath"
@@ -918,6 +919,51 @@ func TestDeployDevStackVariantsIntoMoto(t *testing.T) {
 		if aws.ToString(v.SnapshotId) != id || aws.ToInt32(v.Size) != 12 || !aws.ToBool(v.Encrypted) {
 			t.Errorf("volume snapshot %s, size %d, encrypted %v; want created from %s at its 12 GiB, encrypted",
 				aws.ToString(v.SnapshotId), aws.ToInt32(v.Size), aws.ToBool(v.Encrypted), id)
+		}
+	})
+
+	t.Run("the office-hours schedule's actions are put on the group, which without a volume spans zones", func(t *testing.T) {
+		if err := server.Reset(ctx); err != nil {
+			t.Fatal(err)
+		}
+		stack := loadDevStack(t, map[string]string{"selfhealing:schedule": `{"stop": "0 19 * * mon-fri", "start": "0 8 * * MON-FRI", "timeZone": "Europe/Berlin"}`})
+		delete(stack.Config, "selfhealing:dataVolume")
+		d := deployDevStack(t, ctx, server, stack)
+		group := d.exports["autoScalingGroupName"]
+		out, err := d.autoscaling.DescribeScheduledActions(ctx, &autoscaling.DescribeScheduledActionsInput{AutoScalingGroupName: aws.String(group)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, a := range out.ScheduledUpdateGroupActions {
+			got[aws.ToString(a.ScheduledActionName)] = fmt.Sprintf("%s %s %d/%d/%d", aws.ToString(a.Recurrence), aws.ToString(a.TimeZone),
+				aws.ToInt32(a.MinSize), aws.ToInt32(a.MaxSize), aws.ToInt32(a.DesiredCapacity))
+		}
+		want := map[string]string{
+			"office-hours-stop":  "0 19 * * MON-FRI Europe/Berlin 0/0/0",
+			"office-hours-start": "0 8 * * MON-FRI Europe/Berlin 1/1/1",
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("scheduled actions of %s: %v, want %v", group, got, want)
+		}
+		groups := d.monitor.ByType("aws:autoscaling/group:Group")
+		if len(groups) != 1 {
+			t.Fatalf("%d groups", len(groups))
+		}
+		var ids []string
+		for _, v := range groups[0].Inputs["vpcZoneIdentifiers"].ArrayValue() {
+			ids = append(ids, v.StringValue())
+		}
+		subnets, err := d.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		zones := map[string]bool{}
+		for _, s := range subnets.Subnets {
+			zones[aws.ToString(s.AvailabilityZone)] = true
+		}
+		if len(zones) < 2 {
+			t.Errorf("without a data volume the group's subnets %v span zones %v, want two at least (the lab's zone loss needs them)", ids, zones)
 		}
 	})
 
