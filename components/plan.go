@@ -22,6 +22,12 @@ type plan struct {
 	args SelfHealingInstanceArgs
 
 	sessionManager, launchGate, instanceRefresh bool
+	// launchFirst is how the group replaces its instance: true when only
+	// the Elastic IP has to move (launchesFirst), so the replacement
+	// launches, boots and takes the address before the old instance is
+	// terminated; false when the stack holds something only one instance
+	// can have at a time, so the old one goes first.
+	launchFirst bool
 	// launchGateTimeout is 0 without the launch gate; dnsTTL,
 	// logRetentionDays and snapshotRetainCount are 0 without their option.
 	launchGateTimeout, metadataHopLimit, gracePeriod int
@@ -54,7 +60,8 @@ func newPlan(a SelfHealingInstanceArgs, project, stack, name, groupName string) 
 		project: project, stack: stack, name: name, groupName: groupName, args: d,
 		sessionManager: *d.EnableSessionManager, launchGate: *d.LaunchGate, instanceRefresh: *d.InstanceRefresh,
 		metadataHopLimit: *d.MetadataHopLimit, gracePeriod: *d.HealthCheckGracePeriodSeconds,
-		parameters: d.parameters(),
+		parameters:  d.parameters(),
+		launchFirst: launchesFirst(d),
 	}
 	if p.launchGate {
 		p.launchGateTimeout = *d.LaunchGateTimeoutSeconds
@@ -73,6 +80,16 @@ func newPlan(a SelfHealingInstanceArgs, project, stack, name, groupName string) 
 		return p, err
 	}
 	return p, p.checkBootScriptSize()
+}
+
+// launchesFirst is the rule for how the group replaces its instance: it
+// launches the replacement first whenever nothing but the Elastic IP has
+// to move, which any number of instances can take turns at. A data volume
+// attaches to one instance at a time, so with one the old instance is
+// terminated first. A persistent network interface, which also moves by
+// itself, is to join this rule here, and only here.
+func launchesFirst(a SelfHealingInstanceArgs) bool {
+	return a.DataVolume == nil
 }
 
 // bootScriptParams are the boot script's parameters that the plan knows.

@@ -27,23 +27,73 @@ const (
 	maxSpotInstanceTypes = 39
 )
 
+// The documentation the replacement rules below rest on.
+const (
+	maintenancePolicyDoc  = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html"
+	maintenanceOptionsDoc = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/instance-maintenance-policy-overview-and-considerations.html"
+	capacityRebalanceDoc  = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-capacity-rebalancing.html"
+)
+
+// healthyPercentages are a replacement's bounds, as a percentage of the
+// group's one instance: Min of it kept in service, Max of it in service
+// or pending.
+type healthyPercentages struct{ Min, Max int }
+
+// replacementBounds are the bounds of every replacement the group makes,
+// both in its instance maintenance policy and in its instance refresh, so
+// that a rollout and a health-check replacement go the same way.
+//
+// Launch first (p.launchFirst) is 100/200: the group keeps its one
+// instance in service while it launches the second, and "first launches a
+// new instance and then waits for it to be fully ready before terminating
+// the unhealthy instance" (maintenancePolicyDoc); with the launch gate,
+// ready is after the new instance's boot completes the launch action, by
+// which time it holds the Elastic IP.
+func (p *plan) replacementBounds() healthyPercentages {
+	if p.launchFirst {
+		return healthyPercentages{Min: 100, Max: 200}
+	}
+	return terminateFirstBounds()
+}
+
+// terminateFirstBounds are the bounds when the stack holds what only one
+// instance can have at a time, its data volume: 0/100, what the console
+// calls "Terminate and launch" (maintenanceOptionsDoc). The old instance
+// is terminated and lets go of the volume before its replacement can
+// attach it. Set explicitly, though a group without a policy also
+// terminates first to replace an instance that failed its health checks
+// (maintenanceOptionsDoc): so that it says what the volume needs.
+func terminateFirstBounds() healthyPercentages {
+	return healthyPercentages{Min: 0, Max: 100}
+}
+
+// instanceMaintenancePolicy is the group's instanceMaintenancePolicy, which
+// governs the replacements of instances that fail their health checks
+// (maintenancePolicyDoc): replacementBounds.
+func (p *plan) instanceMaintenancePolicy() autoscaling.GroupInstanceMaintenancePolicyPtrInput {
+	b := p.replacementBounds()
+	return &autoscaling.GroupInstanceMaintenancePolicyArgs{
+		MinHealthyPercentage: pulumi.Int(b.Min),
+		MaxHealthyPercentage: pulumi.Int(b.Max),
+	}
+}
+
 // instanceRefreshArgs is the group's instanceRefresh: unless args turn it off,
 // the provider starts a refresh whenever the group's launchTemplate (here:
 // its version) or mixedInstancesPolicy changes, and does not wait for it to
-// end.
-//
-// MinHealthyPercentage 0 with MaxHealthyPercentage 100 terminates the old
-// instance before it launches the new one: there is one Elastic IP and
-// (later) one volume, and two instances must never hold them at once.
+// end. Its preferences repeat replacementBounds, which the maintenance
+// policy also holds, so that the refresh goes the same way whichever of
+// the two AWS reads.
 func (p *plan) instanceRefreshArgs() autoscaling.GroupInstanceRefreshPtrInput {
 	if !p.instanceRefresh {
 		return nil
 	}
+	b := p.replacementBounds()
 	return &autoscaling.GroupInstanceRefreshArgs{
 		Strategy: pulumi.String("Rolling"),
 		Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
-			MinHealthyPercentage: pulumi.Int(0),
-			MaxHealthyPercentage: pulumi.Int(100),
+			MinHealthyPercentage: pulumi.Int(b.Min),
+			MaxHealthyPercentage: pulumi.Int(b.Max),
 			// The warmup only delays moving on to the next instance, and
 			// there is none. With the launch gate, InService already
 			// means ready.
@@ -92,16 +142,21 @@ func (p *plan) groupLaunch(template *ec2.LaunchTemplate) (autoscaling.GroupLaunc
 	}
 }
 
-// capacityRebalance is the group's capacityRebalance: false, said out loud
-// for Spot, where it matters. Capacity Rebalancing launches the replacement
-// before it terminates the instance at risk, so two instances would exist
-// at once: the new one would take the Elastic IP while the old one still
-// serves, and could not attach a volume the old one still holds.
+// capacityRebalance is the group's capacityRebalance, for Spot only.
+// Capacity Rebalancing launches a replacement when EC2 says a Spot
+// instance is at elevated risk of interruption, "waits until the new
+// instance passes its health check before it proceeds with terminating the
+// old instance", and may exceed the group's maximum to do so
+// (capacityRebalanceDoc). That is launch first, so it is on exactly when
+// the group launches first (p.launchFirst). With a data volume it is off:
+// the new instance could not attach the volume the old one holds, so the
+// instance is replaced only after EC2 interrupts it, with its two-minute
+// notice.
 func (p *plan) capacityRebalance() pulumi.BoolPtrInput {
 	if !p.args.Spot {
 		return nil
 	}
-	return pulumi.Bool(false)
+	return pulumi.Bool(p.launchFirst)
 }
 
 // warmPool is the group's warm pool: one stopped instance, booted once and
