@@ -47,11 +47,11 @@ func newFlows(p *plan) flows {
 }
 
 // bootInputs waits for every value the boot script carries.
-func (f flows) bootInputs(allocationID, volumeID pulumi.StringOutput) pulumi.AnyOutput {
-	return pulumi.All(allocationID, volumeID, f.userScript, f.healthURL, f.healthCommand).ApplyT(func(v []any) bootInputs {
+func (f flows) bootInputs(allocationID, publicIP, volumeID pulumi.StringOutput) pulumi.AnyOutput {
+	return pulumi.All(allocationID, volumeID, f.userScript, f.healthURL, f.healthCommand, publicIP).ApplyT(func(v []any) bootInputs {
 		return bootInputs{
 			AllocationID: v[0].(string), VolumeID: v[1].(string), UserScript: v[2].(string),
-			HealthURL: v[3].(string), HealthCommand: v[4].(string),
+			HealthURL: v[3].(string), HealthCommand: v[4].(string), PublicIP: v[5].(string),
 		}
 	}).(pulumi.AnyOutput)
 }

@@ -1,6 +1,9 @@
 package components_test
 
 import (
+	"strings"
+
+	"github.com/selfhealing-dev/selfhealing/userdata"
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/components"
@@ -62,5 +65,18 @@ func TestGroupLaunchesFirstWhenOnlyTheAddressMoves(t *testing.T) {
 				t.Errorf("capacityRebalance = %v (set %v), want %v", got, set, tc.capacityRebalance)
 			}
 		})
+	}
+}
+
+// The instance takes the address after the user script, which gets it from
+// the stack instead: the boot script carries the Elastic IP's address.
+func TestBootScriptCarriesTheAddressForTheUserScript(t *testing.T) {
+	d := mustDeploy(t, nil)
+	publicIP, _ := d.Outputs["publicIp"].(string)
+	if publicIP == "" {
+		t.Fatalf("publicIp = %v, want the Elastic IP's address", d.Outputs["publicIp"])
+	}
+	if want := "elastic_ip=" + userdata.ShellQuote(publicIP); !strings.Contains(d.BootScript(), want) {
+		t.Errorf("the boot script lacks %s", want)
 	}
 }

@@ -138,13 +138,13 @@ func (p *plan) bootScriptParams() userdata.Params {
 
 // bootInputs are the values the boot script carries that may be outputs.
 type bootInputs struct {
-	AllocationID, VolumeID, UserScript, HealthURL, HealthCommand string
+	AllocationID, PublicIP, VolumeID, UserScript, HealthURL, HealthCommand string
 }
 
 // bootParams are the boot script's parameters once in's values are known.
 func (p *plan) bootParams(in bootInputs) userdata.Params {
 	boot := p.boot
-	boot.AllocationID, boot.UserScript = in.AllocationID, in.UserScript
+	boot.AllocationID, boot.PublicIP, boot.UserScript = in.AllocationID, in.PublicIP, in.UserScript
 	if v := boot.DataVolume; v != nil {
 		volume := *v
 		volume.VolumeID = in.VolumeID
@@ -170,6 +170,9 @@ func (p *plan) bootParams(in bootInputs) userdata.Params {
 const (
 	standInAllocationID = "eipalloc-09c4e1f7a2b8d3e65"
 	standInVolumeID     = "vol-05d2a8f0c7e1b946a"
+	// standInPublicIP is as long as an IPv4 address gets, in the range
+	// RFC 5737 keeps for documentation.
+	standInPublicIP = "203.0.113.217"
 )
 
 // knownInputs are the boot script's values as far as they are literals.
@@ -179,7 +182,7 @@ const (
 // the real values, when they resolve.
 func (p *plan) knownInputs(allocationID, volumeID string) bootInputs {
 	a := p.args
-	in := bootInputs{AllocationID: allocationID, VolumeID: volumeID}
+	in := bootInputs{AllocationID: allocationID, PublicIP: standInPublicIP, VolumeID: volumeID}
 	in.UserScript, _ = knownString(a.UserScript)
 	if h := a.AppHealthCheck; h != nil {
 		var known bool

@@ -22,7 +22,7 @@ func header(p Params) string {
 	h.flag("with_logs", p.Logs != nil)
 	h.flag("with_https", p.HTTPS != nil)
 	h.flag("with_parameters", p.Parameters != nil)
-	h.values("allocation_id", p.AllocationID)
+	h.values("allocation_id", p.AllocationID, "elastic_ip", p.PublicIP)
 	h.values("user_script", p.UserScript)
 	if v := p.DataVolume; v != nil {
 		h.values("volume_id", v.VolumeID)

@@ -313,9 +313,9 @@ func TestBootFailsLoudlyWhenTheUserScriptFails(t *testing.T) {
 	if !strings.Contains(r.Stdout+r.Stderr, "starting app") {
 		t.Errorf("the user script's output is not in the console log")
 	}
-	// The address is in place; only readiness is withheld.
-	if got := in.holder(); got != in.fixture.InstanceID {
-		t.Errorf("Elastic IP on %q", got)
+	// The address is taken last: a failed boot leaves it where it was.
+	if got := in.holder(); got == in.fixture.InstanceID {
+		t.Errorf("Elastic IP on %q, which failed its boot", got)
 	}
 }
 
