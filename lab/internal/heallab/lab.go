@@ -82,6 +82,11 @@ type Lab struct {
 	// seedApp appends the application's start to the seed's user data
 	// (seedAppTail) during a downtime run of the seed. Guarded by mu.
 	seedApp bool
+	// launchFirst makes the Auto Scaling model leave an unhealthy instance
+	// running for the downtime run to replace launch first; false outside
+	// a downtime run, whose tests expect the model to terminate it.
+	// Guarded by mu.
+	launchFirst bool
 }
 
 // Start starts moto, deploys the stack into it with the real program, and
@@ -124,7 +129,7 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	// Instances' requests go through the fault proxy (and its IAM
 	// inspector) first, then the Auto Scaling model (the lifecycle calls
 	// moto lacks), then the EBS model, then moto.
-	chain, err := emulator.StartAPIChainE(server.URL, lab.admin, emulator.AutoScalingModelOptions{Terminate: lab.terminateAsAWS})
+	chain, err := emulator.StartAPIChainE(server.URL, lab.admin, emulator.AutoScalingModelOptions{Terminate: lab.terminateAsAWS, LaunchFirst: lab.launchesFirst})
 	if err != nil {
 		return lab, err
 	}

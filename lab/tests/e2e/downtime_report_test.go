@@ -10,7 +10,8 @@ import (
 )
 
 // TestDowntimeReport plays every downtime event with and without the data
-// volume, and those the seed's stack can take part in with the seed's
+// volume, each in every way the run has (ours, and terminate first beside
+// ours where ours launches first), and those the seed's stack can take part in with the seed's
 // script, and prints one DOWNTIME line each; with DOWNTIME_REPORT naming the
 // heal report, it writes its downtime section there. `make
 // downtime-report` runs it; it takes minutes, so it is built only with the
@@ -38,16 +39,19 @@ func TestDowntimeReport(t *testing.T) {
 			}
 			t.Cleanup(run.Stop)
 			for _, event := range run.Events() {
-				old, err := lab.OnlyInstance(ctx)
-				if err != nil {
-					t.Fatal(err)
+				// Each way in turn, side by side in the report.
+				for _, way := range run.Ways() {
+					old, err := lab.OnlyInstance(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					d, boot, err := run.PlayWay(ctx, event, way)
+					if err != nil {
+						t.Fatal(err)
+					}
+					checkDowntime(t, d, old.ID, boot.Instance.ID)
+					all = append(all, d)
 				}
-				d, boot, err := run.Play(ctx, event)
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkDowntime(t, d, old.ID, boot.Instance.ID)
-				all = append(all, d)
 			}
 		})
 	}
