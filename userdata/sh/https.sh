@@ -33,6 +33,7 @@ set_up_https() {
 # obtain_certificate: once the address is here, obtains the certificate
 # set_up_https had none of.
 obtain_certificate() {
+  ((!https_served)) || return 0
   step="setting up HTTPS for ${https_domain}"
   # Each failed validation counts against Let's Encrypt's limit of 5 an
   # hour, so first wait (bounded) for the name to point here.

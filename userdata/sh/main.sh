@@ -155,7 +155,7 @@ done
 log "Elastic IP ${public_ip} (${allocation_id}) is associated with ${instance_id}"
 
 # Let's Encrypt's HTTP-01 challenge comes through the address.
-if ((with_https && !https_served)); then
+if ((with_https)); then
   obtain_certificate
 fi
 
