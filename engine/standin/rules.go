@@ -80,19 +80,20 @@ var Rules = map[string]map[string]Rule{
 		"healthCheckGracePeriod": update("autoscaling/group/"),
 		"healthCheckType":        update("autoscaling/group/"),
 		"initialLifecycleHooks":  update("autoscaling/group/"),
+		"instanceRefresh":        update("autoscaling/group/"),
+		"launchTemplate":         update("autoscaling/group/"),
+		"maxSize":                update("autoscaling/group/"),
+		"minSize":                update("autoscaling/group/"),
+		"mixedInstancesPolicy":   update("autoscaling/group/"),
+		"tags":                   update("autoscaling/group/"),
+		"vpcZoneIdentifiers":     update("autoscaling/group/"),
+		"waitForCapacityTimeout": update("autoscaling/group/"),
+		"warmPool":               update("autoscaling/group/"),
+
 		// Not "forces new resource" on the page; CloudFormation's
 		// InstanceMaintenancePolicy says "Update requires: No
 		// interruption" (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-autoscalinggroup-instancemaintenancepolicy.html).
 		"instanceMaintenancePolicy": update("autoscaling/group/"),
-		"instanceRefresh":           update("autoscaling/group/"),
-		"launchTemplate":            update("autoscaling/group/"),
-		"maxSize":                   update("autoscaling/group/"),
-		"minSize":                   update("autoscaling/group/"),
-		"mixedInstancesPolicy":      update("autoscaling/group/"),
-		"tags":                      update("autoscaling/group/"),
-		"vpcZoneIdentifiers":        update("autoscaling/group/"),
-		"waitForCapacityTimeout":    update("autoscaling/group/"),
-		"warmPool":                  update("autoscaling/group/"),
 	},
 	"aws:autoscaling/notification:Notification": {
 		"groupNames":    update("autoscaling/notification/"),
