@@ -89,7 +89,8 @@ type SelfHealingInstanceArgs struct {
 	// image's own size; a smaller size than the image's is an error.
 	RootVolumeSizeGiB int `pulumi:"rootVolumeSizeGiB,optional"`
 
-	// UserScript runs as root after the Elastic IP is in place. A script that
+	// UserScript runs as root before the instance takes the Elastic IP,
+	// whose address it gets as SELFHEALING_PUBLIC_IP. A script that
 	// starts with "#!" runs with that interpreter, otherwise with bash. With
 	// the boot script it must fit EC2's 16 KB user-data limit. A secret
 	// output (a Pulumi secret) keeps the launch template's user data a

@@ -7,8 +7,8 @@ import (
 )
 
 // A Pulumi Go program that runs a self-healing web server: the latest Amazon
-// Linux 2023 on Graviton, HTTP open to the world, nginx installed at boot
-// once the Elastic IP is in place.
+// Linux 2023 on Graviton, HTTP open to the world, nginx installed at boot,
+// before the instance takes the Elastic IP.
 func ExampleNewSelfHealingInstance() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
 		web, err := components.NewSelfHealingInstance(ctx, "web", &components.SelfHealingInstanceArgs{

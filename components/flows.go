@@ -47,11 +47,11 @@ func newFlows(p *plan) flows {
 }
 
 // bootInputs waits for every value the boot script carries.
-func (f flows) bootInputs(allocationID, volumeID, interfaceID pulumi.StringOutput) pulumi.AnyOutput {
-	return pulumi.All(allocationID, volumeID, f.userScript, f.healthURL, f.healthCommand, interfaceID).ApplyT(func(v []any) bootInputs {
+func (f flows) bootInputs(allocationID, publicIP, volumeID, interfaceID pulumi.StringOutput) pulumi.AnyOutput {
+	return pulumi.All(allocationID, volumeID, f.userScript, f.healthURL, f.healthCommand, interfaceID, publicIP).ApplyT(func(v []any) bootInputs {
 		return bootInputs{
 			AllocationID: v[0].(string), VolumeID: v[1].(string), UserScript: v[2].(string),
-			HealthURL: v[3].(string), HealthCommand: v[4].(string), NetworkInterfaceID: v[5].(string),
+			HealthURL: v[3].(string), HealthCommand: v[4].(string), NetworkInterfaceID: v[5].(string), PublicIP: v[6].(string),
 		}
 	}).(pulumi.AnyOutput)
 }

@@ -31,10 +31,13 @@ func (b *builder) group(launchTemplate *ec2.LaunchTemplate, dependsOn []pulumi.R
 		InitialLifecycleHooks:  p.launchGateHooks(),
 		WaitForCapacityTimeout: pulumi.String(CapacityWaitTimeout(p.launchGate, p.launchGateTimeout)),
 		InstanceRefresh:        p.instanceRefreshArgs(),
-		WarmPool:               p.warmPool(),
-		EnabledMetrics:         enabledMetrics,
-		MetricsGranularity:     metricsGranularity,
-		Tags:                   p.flows.tags.ApplyT(groupTags).(autoscaling.GroupTagArrayOutput),
+		// Health-check replacements launch first or terminate first as
+		// rollouts do (rollout.go).
+		InstanceMaintenancePolicy: p.instanceMaintenancePolicy(),
+		WarmPool:                  p.warmPool(),
+		EnabledMetrics:            enabledMetrics,
+		MetricsGranularity:        metricsGranularity,
+		Tags:                      p.flows.tags.ApplyT(groupTags).(autoscaling.GroupTagArrayOutput),
 	}, append([]pulumi.ResourceOption{b.parent, pulumi.DependsOn(dependsOn)}, groupScheduleOptions(p.args.Schedule)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Auto Scaling group: %w", err)

@@ -69,29 +69,6 @@ func (b *builder) handoverHook(group *autoscaling.Group) error {
 	return nil
 }
 
-// refreshPercentages are an instance refresh's (or an instance maintenance
-// policy's) MinHealthyPercentage and MaxHealthyPercentage.
-type refreshPercentages struct{ minHealthy, maxHealthy int }
-
-// volumeReplacementPreferences are how the group replaces its instance
-// when the stack has a data volume (the stack without one has its own
-// rule, beside the group's instance refresh):
-//
-//   - a planned replacement (instance refresh) launches first, 100/200:
-//     the new instance prepares everything that needs no volume while the
-//     old one serves, completes its launch gate, and the group then
-//     terminates the old one, which hands the volume over at its
-//     termination hook;
-//   - a replacement after a failed health check terminates first, 0/100
-//     (the group's instance maintenance policy): the failing instance may
-//     still be writing, so no new instance waits beside it.
-//
-// Either way only one instance ever holds the volume: the new one attaches
-// it only once the old one has let go, or is terminated.
-func volumeReplacementPreferences() (refresh, maintenance refreshPercentages) {
-	return refreshPercentages{minHealthy: 100, maxHealthy: 200}, refreshPercentages{minHealthy: 0, maxHealthy: 100}
-}
-
 // validateHandover checks the hand-over's arguments (after defaults).
 func (v DataVolumeArgs) validateHandover() []error {
 	var errs []error

@@ -664,7 +664,9 @@ func TestUserScriptAsAnOutput(t *testing.T) {
 				t.Errorf("user data secret = %v, want %v", got, tc.secret)
 			}
 			eip := d.One(typeEip)
-			want, err := userdata.Render(components.BootParamsInGroup(components.SelfHealingInstanceArgs{UserScript: pulumi.String(script)}, "proj-test-bastion", eip.ID, ""))
+			params := components.BootParamsInGroup(components.SelfHealingInstanceArgs{UserScript: pulumi.String(script)}, "proj-test-bastion", eip.ID, "")
+			params.PublicIP, _ = d.Outputs["publicIp"].(string)
+			want, err := userdata.Render(params)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -66,7 +66,7 @@ func (b *builder) launchTemplate(profile *iam.InstanceProfile, securityGroup *ec
 // values (plan.checkBootScriptSize checked it before with those known at
 // preview).
 func (b *builder) bootScript() pulumi.StringOutput {
-	return b.p.flows.bootInputs(b.c.AllocationID, b.c.DataVolumeID, b.c.NetworkInterfaceID).ApplyT(func(in any) (string, error) {
+	return b.p.flows.bootInputs(b.c.AllocationID, b.c.PublicIP, b.c.DataVolumeID, b.c.NetworkInterfaceID).ApplyT(func(in any) (string, error) {
 		return userdata.Encode(b.p.bootParams(in.(bootInputs)))
 	}).(pulumi.StringOutput)
 }

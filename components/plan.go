@@ -24,6 +24,12 @@ type plan struct {
 	args SelfHealingInstanceArgs
 
 	sessionManager, launchGate, instanceRefresh bool
+	// launchFirst is how the group replaces its instance: true when only
+	// the Elastic IP has to move (launchesFirst), so the replacement
+	// launches, boots and takes the address before the old instance is
+	// terminated; false when the stack holds something only one instance
+	// can have at a time, so the old one goes first.
+	launchFirst bool
 	// launchGateTimeout is 0 without the launch gate; dnsTTL,
 	// logRetentionDays and snapshotRetainCount are 0 without their option.
 	launchGateTimeout, metadataHopLimit, gracePeriod int
@@ -62,6 +68,7 @@ func newPlan(a SelfHealingInstanceArgs, project, stack, name, groupName string) 
 		sessionManager: *d.EnableSessionManager, launchGate: *d.LaunchGate, instanceRefresh: *d.InstanceRefresh,
 		metadataHopLimit: *d.MetadataHopLimit, gracePeriod: *d.HealthCheckGracePeriodSeconds,
 		parameters: d.parameters(), alarms: planAlarms(d, groupName),
+		launchFirst: launchesFirst(d),
 	}
 	if p.launchGate {
 		p.launchGateTimeout = *d.LaunchGateTimeoutSeconds
@@ -80,6 +87,15 @@ func newPlan(a SelfHealingInstanceArgs, project, stack, name, groupName string) 
 		return p, err
 	}
 	return p, p.checkBootScriptSize()
+}
+
+// launchesFirst is the rule for how the group replaces its instance: it
+// launches the replacement first whenever nothing but the Elastic IP has
+// to move, which any number of instances can take turns at. A data volume
+// and a persistent network interface attach to one instance at a time, so
+// with either the old instance lets go first (replacementBounds says how).
+func launchesFirst(a SelfHealingInstanceArgs) bool {
+	return a.DataVolume == nil && a.NetworkInterface == nil
 }
 
 // bootScriptParams are the boot script's parameters that the plan knows.
@@ -137,13 +153,13 @@ func (p *plan) bootScriptParams() userdata.Params {
 
 // bootInputs are the values the boot script carries that may be outputs.
 type bootInputs struct {
-	AllocationID, VolumeID, NetworkInterfaceID, UserScript, HealthURL, HealthCommand string
+	AllocationID, PublicIP, VolumeID, NetworkInterfaceID, UserScript, HealthURL, HealthCommand string
 }
 
 // bootParams are the boot script's parameters once in's values are known.
 func (p *plan) bootParams(in bootInputs) userdata.Params {
 	boot := p.boot
-	boot.AllocationID, boot.UserScript = in.AllocationID, in.UserScript
+	boot.AllocationID, boot.PublicIP, boot.UserScript = in.AllocationID, in.PublicIP, in.UserScript
 	if v := boot.DataVolume; v != nil {
 		volume := *v
 		volume.VolumeID = in.VolumeID
@@ -175,6 +191,9 @@ const (
 	standInAllocationID = "eipalloc-09c4e1f7a2b8d3e65"
 	standInVolumeID     = "vol-05d2a8f0c7e1b946a"
 	standInInterfaceID  = "eni-0b7e3d9a1f64c28e5"
+	// standInPublicIP is as long as an IPv4 address gets, in the range
+	// RFC 5737 keeps for documentation.
+	standInPublicIP = "203.0.113.217"
 )
 
 // knownInputs are the boot script's values as far as they are literals.
@@ -184,7 +203,7 @@ const (
 // the real values, when they resolve.
 func (p *plan) knownInputs(allocationID, volumeID, interfaceID string) bootInputs {
 	a := p.args
-	in := bootInputs{AllocationID: allocationID, VolumeID: volumeID, NetworkInterfaceID: interfaceID}
+	in := bootInputs{AllocationID: allocationID, PublicIP: standInPublicIP, VolumeID: volumeID, NetworkInterfaceID: interfaceID}
 	in.UserScript, _ = knownString(a.UserScript)
 	if h := a.AppHealthCheck; h != nil {
 		var known bool

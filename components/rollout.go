@@ -27,27 +27,93 @@ const (
 	maxSpotInstanceTypes = 39
 )
 
+// The documentation the replacement rules below rest on.
+const (
+	maintenancePolicyDoc  = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html"
+	maintenanceOptionsDoc = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/instance-maintenance-policy-overview-and-considerations.html"
+	capacityRebalanceDoc  = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-capacity-rebalancing.html"
+)
+
+// healthyPercentages are a replacement's bounds, as a percentage of the
+// group's one instance: Min of it kept in service, Max of it in service
+// or pending.
+type healthyPercentages struct{ Min, Max int }
+
+// replacementBounds are the bounds of the group's replacements: refresh
+// for a planned one (the instance refresh of a rollout), health for one
+// after a failed health check (the group's instance maintenance policy,
+// which "an instance refresh or the health check process" both follow,
+// maintenancePolicyDoc, unless the refresh sets its own).
+//
+//   - Launch first (p.launchFirst: only the Elastic IP moves) is 100/200
+//     for both: the group keeps its one instance in service while it
+//     launches the second, and "first launches a new instance and then
+//     waits for it to be fully ready before terminating the unhealthy
+//     instance" (maintenancePolicyDoc); with the launch gate, ready is
+//     after the new instance's boot completes the launch action, by which
+//     time it holds the Elastic IP.
+//   - With a data volume's hand-over, a planned replacement launches first
+//     too: the new instance prepares what needs no volume while the old one
+//     serves, completes its launch gate, and the group then terminates the
+//     old one, which hands the volume over at its termination hook
+//     (handover.go). A replacement after a failed health check terminates
+//     first: the failing instance may still be writing, so no new instance
+//     waits beside it.
+//   - With a network interface, both terminate first: the interface
+//     leaves an instance only when it is terminated, and a new instance
+//     launched beside the old one would wait for it in vain.
+//
+// Either way only one instance ever holds the volume or the interface: the
+// new one attaches it only once the old one has let go, or is terminated.
+func (p *plan) replacementBounds() (refresh, health healthyPercentages) {
+	launchFirst := healthyPercentages{Min: 100, Max: 200}
+	switch {
+	case p.launchFirst:
+		return launchFirst, launchFirst
+	case p.boot.Handover != nil && p.args.NetworkInterface == nil:
+		return launchFirst, terminateFirstBounds()
+	default:
+		return terminateFirstBounds(), terminateFirstBounds()
+	}
+}
+
+// terminateFirstBounds are the bounds when the old instance must let go
+// before its replacement can have what it holds: 0/100, what the console
+// calls "Terminate and launch" (maintenanceOptionsDoc). Set explicitly,
+// though a group without a policy also terminates first to replace an
+// instance that failed its health checks (maintenanceOptionsDoc): so that
+// it says what the volume needs.
+func terminateFirstBounds() healthyPercentages {
+	return healthyPercentages{Min: 0, Max: 100}
+}
+
+// instanceMaintenancePolicy is the group's instanceMaintenancePolicy, which
+// governs the replacements of instances that fail their health checks
+// (maintenancePolicyDoc): replacementBounds' health.
+func (p *plan) instanceMaintenancePolicy() autoscaling.GroupInstanceMaintenancePolicyPtrInput {
+	_, b := p.replacementBounds()
+	return &autoscaling.GroupInstanceMaintenancePolicyArgs{
+		MinHealthyPercentage: pulumi.Int(b.Min),
+		MaxHealthyPercentage: pulumi.Int(b.Max),
+	}
+}
+
 // instanceRefreshArgs is the group's instanceRefresh: unless args turn it off,
 // the provider starts a refresh whenever the group's launchTemplate (here:
 // its version) or mixedInstancesPolicy changes, and does not wait for it to
-// end.
-//
-// MinHealthyPercentage 0 with MaxHealthyPercentage 100 terminates the old
-// instance before it launches the new one: there is one Elastic IP and
-// (later) one volume, and two instances must never hold them at once.
+// end. Its preferences are replacementBounds' refresh, set on the refresh
+// itself so that they override the maintenance policy's where the two
+// differ.
 func (p *plan) instanceRefreshArgs() autoscaling.GroupInstanceRefreshPtrInput {
 	if !p.instanceRefresh {
 		return nil
 	}
-	healthy := refreshPercentages{minHealthy: 0, maxHealthy: 100}
-	if p.boot.Handover != nil {
-		healthy, _ = volumeReplacementPreferences()
-	}
+	b, _ := p.replacementBounds()
 	return &autoscaling.GroupInstanceRefreshArgs{
 		Strategy: pulumi.String("Rolling"),
 		Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
-			MinHealthyPercentage: pulumi.Int(healthy.minHealthy),
-			MaxHealthyPercentage: pulumi.Int(healthy.maxHealthy),
+			MinHealthyPercentage: pulumi.Int(b.Min),
+			MaxHealthyPercentage: pulumi.Int(b.Max),
 			// The warmup only delays moving on to the next instance, and
 			// there is none. With the launch gate, InService already
 			// means ready.
@@ -96,16 +162,21 @@ func (p *plan) groupLaunch(template *ec2.LaunchTemplate) (autoscaling.GroupLaunc
 	}
 }
 
-// capacityRebalance is the group's capacityRebalance: false, said out loud
-// for Spot, where it matters. Capacity Rebalancing launches the replacement
-// before it terminates the instance at risk, so two instances would exist
-// at once: the new one would take the Elastic IP while the old one still
-// serves, and could not attach a volume the old one still holds.
+// capacityRebalance is the group's capacityRebalance, for Spot only.
+// Capacity Rebalancing launches a replacement when EC2 says a Spot
+// instance is at elevated risk of interruption, "waits until the new
+// instance passes its health check before it proceeds with terminating the
+// old instance", and may exceed the group's maximum to do so
+// (capacityRebalanceDoc). That is launch first, so it is on exactly when
+// the group launches first (p.launchFirst). With a data volume it is off:
+// the new instance could not attach the volume the old one holds, so the
+// instance is replaced only after EC2 interrupts it, with its two-minute
+// notice.
 func (p *plan) capacityRebalance() pulumi.BoolPtrInput {
 	if !p.args.Spot {
 		return nil
 	}
-	return pulumi.Bool(false)
+	return pulumi.Bool(p.launchFirst)
 }
 
 // warmPool is the group's warm pool: one stopped instance, booted once and

@@ -13,7 +13,7 @@ import (
 	"github.com/selfhealing-dev/selfhealing/internal/policy"
 )
 
-func TestTemplateChangesRollOutTerminateThenLaunch(t *testing.T) {
+func TestTemplateChangesRollOut(t *testing.T) {
 	group := mustDeploy(t, nil).Group()
 	refresh, ok := group["instanceRefresh"].(map[string]any)
 	if !ok {
@@ -27,9 +27,11 @@ func TestTemplateChangesRollOutTerminateThenLaunch(t *testing.T) {
 	if triggers, ok := refresh["triggers"]; ok && len(triggers.([]any)) > 0 {
 		t.Errorf("instanceRefresh.triggers = %v, want none beyond the provider's own", triggers)
 	}
+	// The healthy percentages are the replacement rule's:
+	// TestGroupLaunchesFirstWhenOnlyTheAddressMoves.
 	want := map[string]any{
-		"minHealthyPercentage": 0.0,   // terminate first...
-		"maxHealthyPercentage": 100.0, // ...and never two at once
+		"minHealthyPercentage": 100.0,
+		"maxHealthyPercentage": 200.0,
 		"instanceWarmup":       "0",
 		"skipMatching":         true,
 	}
@@ -98,11 +100,7 @@ func TestSpotIsAMixedInstancesPolicyOfSpotOnly(t *testing.T) {
 	if !slices.Equal(types, []string{"t3.small", "t3a.small", "m5.large"}) {
 		t.Errorf("overrides = %v, want instanceType first, then spotInstanceTypes", types)
 	}
-	// Capacity Rebalancing would launch a second instance before the first
-	// one goes: it must be off, and say so.
-	if got, ok := group["capacityRebalance"]; !ok || got != false {
-		t.Errorf("capacityRebalance = %v (set %v), want an explicit false", got, ok)
-	}
+	// capacityRebalance: TestGroupLaunchesFirstWhenOnlyTheAddressMoves.
 	if got := d.LaunchTemplate()["instanceType"]; got != "t3.small" {
 		t.Errorf("launch template instanceType = %v, want instanceType t3.small", got)
 	}

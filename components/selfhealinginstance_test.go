@@ -152,7 +152,8 @@ func TestUserDataTakesThisAllocation(t *testing.T) {
 	d := mustDeploy(t, &components.SelfHealingInstanceArgs{UserScript: pulumi.String("systemctl start app")})
 	eip := d.One("aws:ec2/eip:Eip")
 	group, _ := d.Group()["name"].(string)
-	want, err := userdata.Render(userdata.Params{AllocationID: eip.ID, UserScript: "systemctl start app",
+	publicIP, _ := d.Outputs["publicIp"].(string)
+	want, err := userdata.Render(userdata.Params{AllocationID: eip.ID, PublicIP: publicIP, UserScript: "systemctl start app",
 		FailureReport: &userdata.FailureReportParams{GroupName: group},
 		LaunchGate:    &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds}})
 	if err != nil {

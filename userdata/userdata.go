@@ -10,6 +10,7 @@ package userdata
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -52,7 +53,12 @@ var allocationIDPattern = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
 type Params struct {
 	// AllocationID is the Elastic IP to take, such as "eipalloc-0123456789abcdef0".
 	AllocationID string
-	// UserScript runs after the address is in place. A script that starts
+	// PublicIP is the Elastic IP's address, known when the stack is
+	// written: the user script gets it as SELFHEALING_PUBLIC_IP, since it
+	// runs before the instance takes the address. Empty gives it none.
+	PublicIP string
+	// UserScript runs before the instance takes the address, after
+	// everything else that does not need it. A script that starts
 	// with "#!" runs with that interpreter; otherwise bash runs it. Empty
 	// means none.
 	UserScript string
@@ -66,7 +72,8 @@ type Params struct {
 	// and how it stops the application first.
 	Handover *HandoverParams
 	// Logs, HTTPS and Parameters, when not nil, run in that order after
-	// the address and volume are in place, right before the user script.
+	// the volume is in place, right before the user script. HTTPS asks for
+	// a certificate it has none of only once the address is here.
 	Logs  *LogsParams
 	HTTPS *HTTPSParams
 	// AgentMetrics, when not nil, has the CloudWatch agent, which the
@@ -105,6 +112,11 @@ func (p Params) Validate() error {
 	var errs []error
 	if msg := AllocationIDProblem(p.AllocationID); msg != "" {
 		errs = append(errs, fmt.Errorf("allocationId %q: %s", p.AllocationID, msg))
+	}
+	if p.PublicIP != "" {
+		if ip, err := netip.ParseAddr(p.PublicIP); err != nil || !ip.Is4() {
+			errs = append(errs, fmt.Errorf("publicIp %q: want the Elastic IP's IPv4 address, such as 203.0.113.10", p.PublicIP))
+		}
 	}
 	if strings.ContainsRune(p.UserScript, 0) {
 		errs = append(errs, fmt.Errorf("userScript: contains a NUL byte, which bash cannot hold in a variable"))

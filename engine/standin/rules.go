@@ -93,6 +93,11 @@ var Rules = map[string]map[string]Rule{
 		"vpcZoneIdentifiers":     update("autoscaling/group/"),
 		"waitForCapacityTimeout": update("autoscaling/group/"),
 		"warmPool":               update("autoscaling/group/"),
+
+		// Not "forces new resource" on the page; CloudFormation's
+		// InstanceMaintenancePolicy says "Update requires: No
+		// interruption" (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-autoscalinggroup-instancemaintenancepolicy.html).
+		"instanceMaintenancePolicy": update("autoscaling/group/"),
 	},
 	"aws:autoscaling/notification:Notification": {
 		"groupNames":    update("autoscaling/notification/"),

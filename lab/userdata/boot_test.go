@@ -178,6 +178,16 @@ func (in *instance) wantFailed(r bootResult, want ...string) {
 	wantFailedBeforeTheUserScript(in.t, r, want...)
 }
 
+// wantFailedAtTheAddress is wantOneFailure for a failure in taking the
+// address, which comes last: after the user script, which ran.
+func (in *instance) wantFailedAtTheAddress(r bootResult, want ...string) {
+	in.t.Helper()
+	wantOneFailure(in.t, r, want...)
+	if !r.UserScriptRan {
+		in.t.Errorf("the user script did not run before the address (status %q)", r.Status)
+	}
+}
+
 // wantFailedBeforeTheUserScript is wantOneFailure, and the user script did
 // not run.
 func wantFailedBeforeTheUserScript(t *testing.T, r bootResult, want ...string) {
@@ -275,7 +285,7 @@ func TestBootFailsAtOnceOnAPermanentError(t *testing.T) {
 	p := in.params()
 	p.AllocationID = "eipalloc-0000000000000000f" // not in this account
 	r := in.boot(p)
-	in.wantFailed(r, "associating Elastic IP eipalloc-0000000000000000f", "associate-address", "InvalidAllocationID.NotFound")
+	in.wantFailedAtTheAddress(r, "associating Elastic IP eipalloc-0000000000000000f", "associate-address", "InvalidAllocationID.NotFound")
 	if got := in.api.Calls("AssociateAddress"); got != 1 {
 		t.Errorf("AssociateAddress called %d times; a permanent error must not be retried", got)
 	}
@@ -288,7 +298,7 @@ func TestBootGivesUpLoudlyWhenIAMNeverAllows(t *testing.T) {
 	in := newInstance(t)
 	in.api.FailFirst("AssociateAddress", 1000, emulator.UnauthorizedOperation)
 	r := in.boot(in.params())
-	in.wantFailed(r, "associate-address", "gave up after 10 attempts", "UnauthorizedOperation")
+	in.wantFailedAtTheAddress(r, "associate-address", "gave up after 10 attempts", "UnauthorizedOperation")
 	if got := in.api.Calls("AssociateAddress"); got != 10 {
 		t.Errorf("AssociateAddress called %d times, want the bound of 10", got)
 	}
@@ -313,9 +323,9 @@ func TestBootFailsLoudlyWhenTheUserScriptFails(t *testing.T) {
 	if !strings.Contains(r.Stdout+r.Stderr, "starting app") {
 		t.Errorf("the user script's output is not in the console log")
 	}
-	// The address is in place; only readiness is withheld.
-	if got := in.holder(); got != in.fixture.InstanceID {
-		t.Errorf("Elastic IP on %q", got)
+	// The address is taken last: a failed boot leaves it where it was.
+	if got := in.holder(); got == in.fixture.InstanceID {
+		t.Errorf("Elastic IP on %q, which failed its boot", got)
 	}
 }
 

@@ -454,15 +454,16 @@ func logSpan(t *testing.T, log, from, to string) time.Duration {
 // certificate (here pebble validates on a port nothing listens on, as when
 // port 80 is closed to the CA or the name points elsewhere), the boot fails
 // loudly, once, saying so, and abandons the launch gate, so the group
-// replaces the instance; the application is not started.
+// replaces the instance. The user script has run: it comes before the
+// instance takes the address, which the certificate's challenge needs.
 func TestHTTPSCertificateFailureAbandonsTheLaunch(t *testing.T) {
 	g := newGated(t)
 	unreachable := emulator.ReserveLoopbackPort(t)
 	a := newACMESite(t, userdata.DefaultCertDir, t.TempDir(), 0, unreachable)
 	r := a.gatedBoot(g)
 	line := wantOneFailure(t, r, "setting up HTTPS for "+httpsDomain, "certbot could not obtain a certificate for "+httpsDomain)
-	if r.UserScriptRan {
-		t.Errorf("the user script ran after the certificate failed")
+	if !r.UserScriptRan {
+		t.Errorf("the user script did not run before the address, which the certificate waits for")
 	}
 	g.wantAbandoned(r)
 	// It asked once, and pebble's reason reaches the log.
@@ -519,15 +520,17 @@ func (g *gated) wantAbandoned(r bootResult) {
 // the launch gate; it does not report HTTPS up while the other program
 // answers there. For the HTTPS port, the boot's second start of nginx,
 // with the TLS server, is what fails: a reload would have left nginx on
-// its port 80 configuration and reported success.
+// its port 80 configuration and reported success. That start comes with a
+// new certificate, after the user script and the address.
 func TestHTTPSNginxThatCannotListenFailsTheBoot(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		port func(userdata.HTTPSParams) int
-		want string
+		name          string
+		port          func(userdata.HTTPSParams) int
+		want          string
+		userScriptRan bool
 	}{
-		{"HTTP port", func(h userdata.HTTPSParams) int { return h.HTTPPort }, "nginx could not start on its HTTP port"},
-		{"HTTPS port", func(h userdata.HTTPSParams) int { return h.HTTPSPort }, "nginx could not start serving HTTPS"},
+		{"HTTP port", func(h userdata.HTTPSParams) int { return h.HTTPPort }, "nginx could not start on its HTTP port", false},
+		{"HTTPS port", func(h userdata.HTTPSParams) int { return h.HTTPSPort }, "nginx could not start serving HTTPS", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newGated(t)
@@ -548,8 +551,8 @@ func TestHTTPSNginxThatCannotListenFailsTheBoot(t *testing.T) {
 			if strings.Contains(r.Log, "HTTPS: https://") {
 				t.Errorf("the boot reports HTTPS up:\n%s", r.Log)
 			}
-			if r.UserScriptRan {
-				t.Errorf("the user script ran after nginx failed")
+			if r.UserScriptRan != tc.userScriptRan {
+				t.Errorf("the user script ran: %v, want %v", r.UserScriptRan, tc.userScriptRan)
 			}
 			g.wantAbandoned(r)
 			if !strings.Contains(r.Stderr, fmt.Sprintf(":%d failed (98: Address already in use)", port)) {

@@ -49,10 +49,11 @@ func TestSectionsRenderNothingWhenOff(t *testing.T) {
 	}
 }
 
-// TestSectionsRunAfterTheAddressAndBeforeTheUserScript: the logs ship from
-// the start, HTTPS is up before the app is, and the parameters' variables
-// are exported to the user script, not to dnf, certbot or nginx.
-func TestSectionsRunAfterTheAddressAndBeforeTheUserScript(t *testing.T) {
+// TestSectionsRunBeforeTheUserScriptAndTheAddress: the logs ship from the
+// start, HTTPS is set up before the app is, and the parameters' variables
+// are exported to the user script, not to dnf, certbot or nginx; the
+// address comes last, then a certificate HTTPS had none of.
+func TestSectionsRunBeforeTheUserScriptAndTheAddress(t *testing.T) {
 	https := testHTTPS
 	for _, p := range []userdata.Params{
 		{AllocationID: "eipalloc-0123456789abcdef0", UserScript: "true", Logs: testLogs, HTTPS: &https},
@@ -64,7 +65,7 @@ func TestSectionsRunAfterTheAddressAndBeforeTheUserScript(t *testing.T) {
 		}
 		// Each section is a function of its own file, which main.sh calls
 		// in this order.
-		order := []string{`is associated with ${instance_id}"`}
+		var order []string
 		steps := map[string]string{
 			"\nset_up_logs\n":     `step="starting the CloudWatch agent`,
 			"\nset_up_https\n":    `step="setting up HTTPS`,
@@ -79,12 +80,16 @@ func TestSectionsRunAfterTheAddressAndBeforeTheUserScript(t *testing.T) {
 		if p.Parameters != nil {
 			order = append(order, "\nload_parameters\n")
 		}
-		for _, call := range order[1:] {
+		for _, call := range order {
 			if !strings.Contains(script, steps[call]) {
 				t.Errorf("the script calls %q but lacks its %q", call, steps[call])
 			}
 		}
-		order = append(order, `step="running the user script"`, `set_status "ready"`)
+		order = append(order, `step="running the user script"`, `is associated with ${instance_id}"`)
+		if p.HTTPS != nil {
+			order = append(order, "\nobtain_certificate\n")
+		}
+		order = append(order, `set_status "ready"`)
 		last := -1
 		for _, marker := range order {
 			at := strings.Index(script, marker)

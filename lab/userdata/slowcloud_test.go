@@ -20,7 +20,7 @@ func TestBootGivesUpOnASilentEndpointWithinItsTimeBound(t *testing.T) {
 	in := newInstance(t)
 	in.api.DelayFirstRequests(1000, time.Hour)
 	r := in.boot(in.params())
-	in.wantFailed(r, "associating Elastic IP", "associate-address: gave up after", "could not end within 180s", "Read timeout")
+	in.wantFailedAtTheAddress(r, "associating Elastic IP", "associate-address: gave up after", "could not end within 180s", "Read timeout")
 	if n := in.api.Calls("AssociateAddress"); n == 0 || n >= 10 {
 		t.Errorf("AssociateAddress tried %d times; want fewer than the 10 attempts, the time bound ending them", n)
 	}

@@ -1,24 +1,16 @@
 # shellcheck shell=bash
-# HTTPS, in the script when with_https is 1: nginx terminates TLS for
-# https_domain with a Let's Encrypt certificate, kept in tls_dir, and
-# forwards to 127.0.0.1:https_app_port. The nginx configuration
-# (nginx_http_config, nginx_tls_config), certbot's arguments (certbot_args)
-# and the renewal units (renew_service, renew_timer) come whole from the
-# header.
-
-# pause_before_retry ATTEMPT: backs off unless ATTEMPT was the last one.
-pause_before_retry() {
-  retry_wait "$1" "$SECONDS" 0 || true
-}
+# HTTPS, when with_https is 1: nginx terminates TLS for https_domain with a
+# Let's Encrypt certificate in tls_dir and forwards to https_app_port; its
+# configuration, certbot's arguments and the renewal units come whole from
+# the header.
 
 # set_up_https: installs nginx and certbot, serves the ACME challenge on
-# port 80, reuses or obtains the certificate, then serves HTTPS and
-# installs the renewal timer.
+# port 80, and serves HTTPS at once with a certificate it can reuse.
 set_up_https() {
   step="setting up HTTPS for ${https_domain}"
+  https_served=0
   dnf_install nginx certbot || fail "could not install nginx and certbot from the Amazon Linux repositories"
-  mkdir -p "$tls_dir"
-  chmod 0700 "$tls_dir"
+  install -d -m 0700 "$tls_dir"
   install -d -m 0755 "$acme_webroot"
   # Port 80 first: it answers Let's Encrypt's challenge. nginx refuses a
   # certificate file that does not exist, so 443 comes once there is one.
@@ -32,29 +24,39 @@ set_up_https() {
   # has 30 days or more to run, so a heal asks Let's Encrypt for nothing.
   if [[ -s "$tls_cert" ]] && openssl x509 -checkend 2592000 -noout -in "$tls_cert" >/dev/null 2>&1; then
     log "reusing the certificate for ${https_domain} in ${tls_dir}"
+    serve_https
   else
-    # Each failed validation counts against Let's Encrypt's limit of 5 an
-    # hour, so first wait (bounded) for the name to point here.
-    resolved=""
-    for ((attempt = 1; attempt <= retry_attempts; attempt++)); do
-      resolved="$(getent ahostsv4 -- "$https_domain" | awk '{ print $1 }' | sort -u | tr '\n' ' ')" || resolved=""
-      if [[ " ${resolved}" == *" ${public_ip} "* ]]; then
-        break
-      fi
-      log "${https_domain} resolves to '${resolved% }', not ${public_ip} yet (attempt ${attempt}/${retry_attempts})"
-      pause_before_retry "$attempt"
-    done
-    if [[ " ${resolved}" != *" ${public_ip} "* ]]; then
-      log "WARNING: ${https_domain} does not resolve to ${public_ip}; asking Let's Encrypt anyway"
-    fi
-    local staging=""
-    if ((certbot_staging)); then
-      staging=" (staging)"
-    fi
-    log "obtaining a certificate for ${https_domain} from Let's Encrypt${staging}"
-    out="$(certbot "${certbot_args[@]}" 2>&1)" || fail "certbot could not obtain a certificate for ${https_domain}: ${out}"
+    log "no certificate to reuse; one comes once the Elastic IP is here"
   fi
+}
 
+# obtain_certificate: once the address is here, obtains the certificate
+# set_up_https had none of.
+obtain_certificate() {
+  ((!https_served)) || return 0
+  step="setting up HTTPS for ${https_domain}"
+  # Each failed validation counts against Let's Encrypt's limit of 5 an
+  # hour, so first wait (bounded) for the name to point here.
+  resolved=""
+  for ((attempt = 1; attempt <= retry_attempts; attempt++)); do
+    resolved="$(getent ahostsv4 -- "$https_domain" | awk '{ print $1 }' | sort -u | tr '\n' ' ')" || resolved=""
+    if [[ " ${resolved}" == *" ${public_ip} "* ]]; then
+      break
+    fi
+    log "${https_domain} resolves to '${resolved% }', not ${public_ip} yet (attempt ${attempt}/${retry_attempts})"
+    # Backs off unless it was the last attempt.
+    retry_wait "$attempt" "$SECONDS" 0 || true
+  done
+  if [[ " ${resolved}" != *" ${public_ip} "* ]]; then
+    log "WARNING: ${https_domain} does not resolve to ${public_ip}; asking Let's Encrypt anyway"
+  fi
+  log "obtaining a certificate for ${https_domain} from Let's Encrypt (staging: ${certbot_staging})"
+  out="$(certbot "${certbot_args[@]}" 2>&1)" || fail "certbot could not obtain a certificate for ${https_domain}: ${out}"
+  serve_https
+}
+
+# serve_https: adds HTTPS to nginx, installs the renewal timer.
+serve_https() {
   printf '%s' "$nginx_tls_config" >>"$nginx_conf"
   out="$(nginx -t 2>&1)" || fail "nginx rejects its HTTPS configuration: ${out}"
   # A restart, not a reload: a reload that cannot bind the HTTPS port leaves
@@ -66,5 +68,6 @@ set_up_https() {
   chmod 0644 "/etc/systemd/system/${renew_unit}.service" "/etc/systemd/system/${renew_unit}.timer"
   systemctl daemon-reload
   systemctl enable --now "${renew_unit}.timer"
+  https_served=1
   log "HTTPS: https://${https_domain} -> 127.0.0.1:${https_app_port}, renewed by ${renew_unit}.timer"
 }

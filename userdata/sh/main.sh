@@ -30,13 +30,10 @@ if [[ "${1:-}" != --holding-lock ]]; then
 
   step="waiting for any other run of this script to end"
   # One run at a time: user data and the every-boot unit both run it, should
-  # an image made from an instance ever carry the unit into a first boot.
-  # flock takes the lock, then runs this script again (--holding-lock) and
-  # holds the lock until that run ends. -o keeps the lock's descriptor from
-  # the run and so from all it starts: a process the user script leaves
-  # running would otherwise hold the lock after the run, and the next run
-  # wait for it. The lock file is made here so that any trouble with it
-  # fails here.
+  # an image made from an instance carry the unit into a first boot. flock
+  # holds the lock while this script runs again (--holding-lock); -o keeps
+  # its descriptor from what the user script leaves running, which would
+  # hold the lock after the run. Trouble with the lock file fails here.
   : >>"${status_dir}/boot.lock"
   run_rc=0
   flock -o -E 75 -w 3600 "${status_dir}/boot.lock" "$BASH" "${BASH_SOURCE[0]}" --holding-lock || run_rc=$?
@@ -111,6 +108,44 @@ if ((with_network_interface)); then
   set_up_network_interface
 fi
 
+# All that does not need the Elastic IP comes first: the instance holding
+# it serves until this one takes it. The user script's environment besides
+# this script's, as NAME=value words for env(1): the parameters, the address.
+user_config=()
+if ((with_logs || with_agent_metrics)); then
+  set_up_logs
+fi
+if ((with_https)); then
+  set_up_https
+fi
+if ((with_parameters)); then
+  load_parameters
+fi
+[[ -z "$elastic_ip" ]] || user_config+=("SELFHEALING_PUBLIC_IP=${elastic_ip}")
+
+# Once per instance: a reboot does not run it again, and an instance that
+# skipped it in the warm pool runs it when it goes into service.
+if [[ -n "$user_script" && -e "$user_script_done" ]]; then
+  log "the user script already succeeded on this instance; not running it again"
+elif [[ -n "$user_script" ]]; then
+  step="running the user script"
+  printf '%s\n' "$user_script" >"$state_dir/user-script"
+  chmod 0700 "$state_dir/user-script"
+  log "running the user script"
+  user_command=("$state_dir/user-script")
+  # By absolute path: env(1) searches the PATH of the environment it makes.
+  [[ "$user_script" == '#!'* ]] || user_command=("$BASH" "$state_dir/user-script")
+  user_rc=0
+  env -- "${user_config[@]}" "${user_command[@]}" || user_rc=$?
+  ((user_rc == 0)) || fail "the user script exited ${user_rc}"
+  : >"$user_script_done"
+fi
+
+if ((with_health_check)); then
+  await_first_health_check
+fi
+
+# Last, the address (with the network interface, it came with it).
 if ((!with_network_interface)); then
   step="associating Elastic IP ${allocation_id} with ${instance_id}"
   # --allow-reassociation: moving the address off an instance that still holds
@@ -136,40 +171,9 @@ if ((!with_network_interface)); then
   log "Elastic IP ${public_ip} (${allocation_id}) is associated with ${instance_id}"
 fi
 
-# What the user script gets in its environment besides this script's, as
-# NAME=value words for env(1): the configuration, which the parameters
-# section reads in, and only that.
-user_config=()
-if ((with_logs || with_agent_metrics)); then
-  set_up_logs
-fi
+# Let's Encrypt's HTTP-01 challenge comes through the address.
 if ((with_https)); then
-  set_up_https
-fi
-if ((with_parameters)); then
-  load_parameters
-fi
-
-# Once per instance: a reboot does not run it again, and an instance that
-# skipped it in the warm pool runs it when it goes into service.
-if [[ -n "$user_script" && -e "$user_script_done" ]]; then
-  log "the user script already succeeded on this instance; not running it again"
-elif [[ -n "$user_script" ]]; then
-  step="running the user script"
-  printf '%s\n' "$user_script" >"$state_dir/user-script"
-  chmod 0700 "$state_dir/user-script"
-  log "running the user script"
-  user_command=("$state_dir/user-script")
-  # By absolute path: env(1) searches the PATH of the environment it makes.
-  [[ "$user_script" == '#!'* ]] || user_command=("$BASH" "$state_dir/user-script")
-  user_rc=0
-  env -- "${user_config[@]}" "${user_command[@]}" || user_rc=$?
-  ((user_rc == 0)) || fail "the user script exited ${user_rc}"
-  : >"$user_script_done"
-fi
-
-if ((with_health_check)); then
-  await_first_health_check
+  obtain_certificate
 fi
 
 set_status "ready"

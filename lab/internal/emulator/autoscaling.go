@@ -72,6 +72,10 @@ type LifecycleCall struct {
 	// Terminated reports that the call made the model terminate the
 	// instance: an accepted ABANDON, or Unhealthy.
 	Terminated bool
+	// LaunchFirst reports an accepted Unhealthy that the model left the
+	// instance running for: its group launches first
+	// (AutoScalingModelOptions.LaunchFirst).
+	LaunchFirst bool
 }
 
 // String describes c in one line, for test failures.
@@ -82,6 +86,9 @@ func (c LifecycleCall) String() string {
 	}
 	if c.Terminated {
 		s += " (terminated)"
+	}
+	if c.LaunchFirst {
+		s += " (replaced launch first)"
 	}
 	return s
 }
@@ -94,6 +101,13 @@ type AutoScalingModelOptions struct {
 	// harness that models more of a termination (the dead instance's
 	// volumes held, its processes ended) passes its own.
 	Terminate func(ctx context.Context, instanceID string) error
+	// LaunchFirst reports whether a group replaces an instance launch
+	// first: its instance maintenance policy is 100/200, which moto does
+	// not keep. Then an Unhealthy report leaves the instance running, as
+	// AWS does until the replacement is in service; the harness plays the
+	// replacement (ReplaceLaunchFirst), as it plays every launch. Nil:
+	// every group terminates first.
+	LaunchFirst func(group string) bool
 }
 
 // AutoScalingModel serves the Auto Scaling calls an instance makes about
@@ -120,7 +134,9 @@ type AutoScalingModelOptions struct {
 //   - SetInstanceHealth is refused for an instance in no group, or a status
 //     other than Healthy or Unhealthy; Unhealthy terminates the instance,
 //     and the group replaces it, as AWS does at once for a health-check
-//     replacement. The grace period is not modelled.
+//     replacement, unless the group launches first (the option
+//     LaunchFirst), when the instance runs on until the harness has
+//     launched its replacement. The grace period is not modelled.
 //
 // The hook's heartbeat timeout is not modelled either: an action never
 // expires by itself. Every call is recorded ([AutoScalingModel.Calls]). The
@@ -130,11 +146,12 @@ type AutoScalingModel struct {
 	// URL is the model's base URL, http://127.0.0.1:PORT.
 	URL string
 
-	asg       *autoscaling.Client
-	ec2       *ec2.Client
-	terminate func(ctx context.Context, instanceID string) error
-	proxy     *httputil.ReverseProxy
-	srv       *httptest.Server
+	asg         *autoscaling.Client
+	ec2         *ec2.Client
+	terminate   func(ctx context.Context, instanceID string) error
+	launchFirst func(group string) bool
+	proxy       *httputil.ReverseProxy
+	srv         *httptest.Server
 
 	mu      sync.Mutex
 	pending map[string]bool // instance id: does a launch action wait for it?
@@ -176,6 +193,7 @@ func StartAutoScalingModelE(targetURL string, cfg aws.Config, opts AutoScalingMo
 		asg:         autoscaling.NewFromConfig(cfg),
 		ec2:         ec2.NewFromConfig(cfg),
 		terminate:   opts.Terminate,
+		launchFirst: opts.LaunchFirst,
 		pending:     map[string]bool{},
 		terminating: map[string]terminationAction{},
 	}
@@ -223,6 +241,27 @@ func (m *AutoScalingModel) HealthReports(instanceID string) []LifecycleCall {
 		}
 	}
 	return out
+}
+
+// AwaitContinue waits, within timeout, until a boot of instanceID
+// completed its launch action with CONTINUE: when AWS puts it InService.
+func (m *AutoScalingModel) AwaitContinue(ctx context.Context, instanceID string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, c := range m.Completions(instanceID) {
+			if c.Result == LifecycleContinue {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s completed no launch action with CONTINUE within %v", instanceID, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // BeginLaunch makes a launch action wait for instanceID again, as when a
@@ -406,7 +445,9 @@ func (m *AutoScalingModel) setInstanceHealth(w http.ResponseWriter, r *http.Requ
 			call.Group = aws.ToString(out.AutoScalingInstances[0].AutoScalingGroupName)
 		}
 	}
-	if apiErr == nil && call.Result == HealthUnhealthy {
+	if apiErr == nil && call.Result == HealthUnhealthy && m.launchFirst != nil && m.launchFirst(call.Group) {
+		call.LaunchFirst = true
+	} else if apiErr == nil && call.Result == HealthUnhealthy {
 		if err := m.terminate(ctx, call.Instance); err != nil {
 			apiErr = &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure",
 				Message: fmt.Sprintf("harness: terminating unhealthy %s: %v", call.Instance, err)}

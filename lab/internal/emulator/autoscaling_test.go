@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -213,5 +214,49 @@ func TestAutoScalingModelServesATerminationHook(t *testing.T) {
 	wantAPIError(t, w.complete(t, w.group.Name, "handover", id, LifecycleContinue), "ValidationError", "No active Lifecycle Action found with instance ID "+id)
 	if got := w.model.Completions(id); len(got) != 1 || got[0].Terminated {
 		t.Errorf("completions %v, want one that terminated nothing: the harness terminates the instance", got)
+	}
+}
+
+// A group that launches first keeps its unhealthy instance running: the
+// harness launches the replacement, and AwaitContinue sees it go in
+// service; then ReplaceLaunchFirst terminates the old one.
+func TestAutoScalingModelLeavesAnUnhealthyInstanceToALaunchFirstReplacement(t *testing.T) {
+	RequireTool(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	t.Parallel()
+	m := StartMoto(t, MotoOptions{})
+	w := &asgWorld{cfg: m.AWSConfig()}
+	w.model = StartAutoScalingModel(t, m.URL, w.cfg, AutoScalingModelOptions{LaunchFirst: func(string) bool { return true }})
+	through := AWSConfig(w.model.URL, m.Region, TestCredentials)
+	through.RetryMaxAttempts = 1
+	w.client = autoscaling.NewFromConfig(through)
+	w.group = NewLaunchGroup(t, w.cfg, "app", "gate", "")
+	ctx := testContext(t, time.Minute)
+	old := w.group.InstanceID
+	if err := w.complete(t, w.group.Name, w.group.Hook, old, LifecycleContinue); err != nil {
+		t.Fatalf("CONTINUE: %v", err)
+	}
+	if err := w.setHealth(t, old, HealthUnhealthy); err != nil {
+		t.Fatalf("SetInstanceHealth: %v", err)
+	}
+	if got := w.model.HealthReports(old); len(got) != 1 || got[0].Terminated || !got[0].LaunchFirst {
+		t.Errorf("health reports %v, want one Unhealthy left for a launch-first replacement", got)
+	}
+	if ids, err := GroupInstanceIDs(ctx, w.cfg, w.group.Name); err != nil || !slices.Equal(ids, []string{old}) {
+		t.Fatalf("after Unhealthy, launch first, the group holds %v (%v), want still %s", ids, err, old)
+	}
+	step, err := ReplaceLaunchFirst(ctx, w.cfg, w.group.Name, old, RefreshHooks{
+		InService: func(ctx context.Context, id string) error {
+			if err := w.complete(t, w.group.Name, w.group.Hook, id, LifecycleContinue); err != nil {
+				return err
+			}
+			return w.model.AwaitContinue(ctx, id, 10*time.Second)
+		},
+		Terminate: func(ctx context.Context, id string) error { return TerminateInstance(ctx, w.cfg, id) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := GroupInstanceIDs(ctx, w.cfg, w.group.Name); err != nil || !slices.Equal(ids, []string{step.New}) {
+		t.Errorf("after the replacement the group holds %v (%v), want only %s", ids, err, step.New)
 	}
 }

@@ -57,11 +57,50 @@ func CopyLaunchTemplate(ctx context.Context, cfg aws.Config, templateID, version
 	return aws.ToString(created.LaunchTemplate.LaunchTemplateId), nil
 }
 
-// RefreshPreferences are the instance refresh preferences the model
-// executes: only terminate-first, MinHealthyPercentage 0 with
-// MaxHealthyPercentage 100, is modelled.
+// RefreshPreferences are an instance refresh's preferences, or an instance
+// maintenance policy's, which take the same two numbers. The model
+// executes two: terminate first (TerminateFirst, 0/100) and launch first
+// (LaunchFirst, 100/200), for a group of one.
 type RefreshPreferences struct {
 	MinHealthyPercentage, MaxHealthyPercentage int
+}
+
+// The two replacements the model executes.
+var (
+	// TerminateFirst: the old instance goes, then the new one launches.
+	TerminateFirst = RefreshPreferences{MinHealthyPercentage: 0, MaxHealthyPercentage: 100}
+	// LaunchFirst: the new instance launches and goes in service, then
+	// the old one goes. For a group of one, 100 % must stay in service and
+	// 200 % may be, so one more instance.
+	LaunchFirst = RefreshPreferences{MinHealthyPercentage: 100, MaxHealthyPercentage: 200}
+)
+
+// String is the preferences as "min/max".
+func (p RefreshPreferences) String() string {
+	return fmt.Sprintf("%d/%d", p.MinHealthyPercentage, p.MaxHealthyPercentage)
+}
+
+// Check refuses preferences the model does not execute, naming them.
+func (p RefreshPreferences) Check() error {
+	if p != TerminateFirst && p != LaunchFirst {
+		return fmt.Errorf("MinHealthyPercentage %d, MaxHealthyPercentage %d: the model executes only 0 and 100 (terminate first) and 100 and 200 (launch first), for a group of one",
+			p.MinHealthyPercentage, p.MaxHealthyPercentage)
+	}
+	return nil
+}
+
+// RefreshHooks are the caller's parts of a replacement, which EC2 and the
+// instance play on AWS.
+type RefreshHooks struct {
+	// Terminate ends an instance as AWS does (its address, its volumes).
+	Terminate func(ctx context.Context, instanceID string) error
+	// InService, for launch first only, boots the new instance and returns
+	// once it is InService: with a launch lifecycle hook, once its boot
+	// completed the hook with CONTINUE (AutoScalingModel.AwaitContinue
+	// waits for that). It may leave the boot running in the background,
+	// whose end is then the caller's to wait for: AWS terminates the old
+	// instance at InService, whatever the new one still does.
+	InService func(ctx context.Context, instanceID string) error
 }
 
 // RefreshStep is one instance the refresh replaced.
@@ -78,19 +117,19 @@ const refreshWait = 2 * time.Minute
 
 // RefreshInstances executes an instance refresh of group as AWS does with
 // prefs, for a group whose desired capacity is 1, after its launch
-// settings changed: each of the instances launched before the change
-// (before) still in the group is terminated first, with terminate (which
-// ends it as AWS does: its address and its volumes), then the group
-// launches its replacement from the current settings. moto reports every
-// instance of a group as launched from the group's current template, so
-// the caller names the instances launched before. It returns each
-// replacement once the group lists it; booting it is the caller's part, as
-// EC2's. Any preferences other than 0/100 are refused: launching before
-// terminating is not modelled.
-func RefreshInstances(ctx context.Context, cfg aws.Config, group string, prefs RefreshPreferences, before []string, terminate func(ctx context.Context, instanceID string) error) ([]RefreshStep, error) {
-	if prefs.MinHealthyPercentage != 0 || prefs.MaxHealthyPercentage != 100 {
-		return nil, fmt.Errorf("instance refresh preferences MinHealthyPercentage %d, MaxHealthyPercentage %d: the model executes only 0 and 100 (terminate first)",
-			prefs.MinHealthyPercentage, prefs.MaxHealthyPercentage)
+// settings changed. moto reports every instance of a group as launched
+// from the group's current template, so the caller names the instances
+// launched before (before). Each of them still in the group is replaced:
+//
+//   - terminate first (0/100): terminated with hooks.Terminate, then the
+//     group launches its replacement from the current settings; booting
+//     it is the caller's part, as EC2's, after RefreshInstances returns;
+//   - launch first (100/200): as ReplaceLaunchFirst.
+//
+// Any other preferences are refused before anything changes.
+func RefreshInstances(ctx context.Context, cfg aws.Config, group string, prefs RefreshPreferences, before []string, hooks RefreshHooks) ([]RefreshStep, error) {
+	if err := prefs.Check(); err != nil {
+		return nil, fmt.Errorf("instance refresh preferences %w", err)
 	}
 	client := autoscaling.NewFromConfig(cfg)
 	g, err := describeGroup(ctx, client, group)
@@ -103,7 +142,15 @@ func RefreshInstances(ctx context.Context, cfg aws.Config, group string, prefs R
 		if !slices.Contains(before, old) {
 			continue
 		}
-		if err := terminate(ctx, old); err != nil {
+		if prefs == LaunchFirst {
+			step, err := ReplaceLaunchFirst(ctx, cfg, group, old, hooks)
+			if err != nil {
+				return steps, fmt.Errorf("instance refresh of %s: %w", group, err)
+			}
+			steps = append(steps, step)
+			continue
+		}
+		if err := hooks.Terminate(ctx, old); err != nil {
 			return steps, fmt.Errorf("instance refresh of %s: terminating %s: %w", group, old, err)
 		}
 		step := RefreshStep{Old: old, Terminated: time.Now()}
@@ -113,6 +160,87 @@ func RefreshInstances(ctx context.Context, cfg aws.Config, group string, prefs R
 		steps = append(steps, step)
 	}
 	return steps, nil
+}
+
+// ReplaceLaunchFirst replaces old, in group, launch first, as AWS does for
+// a group of one with an instance maintenance policy of 100/200 (an
+// instance refresh, a health-check replacement) and as Capacity
+// Rebalancing does: the group launches one instance more, even past its
+// maximum, from its current settings; hooks.InService boots it and returns
+// once it is InService; then old is detached from the group, its capacity
+// back to what it was, and terminated with hooks.Terminate; last, the
+// maximum is restored. moto would launch the extra instance only within
+// the maximum and would replace old if it were terminated in the group, so
+// the model raises the maximum for the while and detaches old first.
+func ReplaceLaunchFirst(ctx context.Context, cfg aws.Config, group, old string, hooks RefreshHooks) (RefreshStep, error) {
+	if hooks.InService == nil || hooks.Terminate == nil {
+		return RefreshStep{}, fmt.Errorf("launch first: the caller must boot the new instance (InService) and terminate the old one (Terminate)")
+	}
+	client := autoscaling.NewFromConfig(cfg)
+	g, err := describeGroup(ctx, client, group)
+	if err != nil {
+		return RefreshStep{}, err
+	}
+	desired, maxSize := aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MaxSize)
+	var ids []string
+	for _, i := range g.Instances {
+		ids = append(ids, aws.ToString(i.InstanceId))
+	}
+	if !slices.Contains(ids, old) {
+		return RefreshStep{}, fmt.Errorf("launch first: %s is not in group %s, which holds %v", old, group, ids)
+	}
+	if _, err := client.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(group), MaxSize: aws.Int32(max(maxSize, desired+1)), DesiredCapacity: aws.Int32(desired + 1),
+	}); err != nil {
+		return RefreshStep{}, fmt.Errorf("launch first: raising group %s to %d instances: %w", group, desired+1, err)
+	}
+	step := RefreshStep{Old: old}
+	if step.New, err = awaitGroupLaunch(ctx, client, group, ids); err != nil {
+		return step, err
+	}
+	if err := hooks.InService(ctx, step.New); err != nil {
+		return step, fmt.Errorf("launch first: bringing %s in service: %w", step.New, err)
+	}
+	if _, err := client.DetachInstances(ctx, &autoscaling.DetachInstancesInput{
+		AutoScalingGroupName: aws.String(group), InstanceIds: []string{old}, ShouldDecrementDesiredCapacity: aws.Bool(true),
+	}); err != nil {
+		return step, fmt.Errorf("launch first: taking %s out of group %s: %w", old, group, err)
+	}
+	if err := hooks.Terminate(ctx, old); err != nil {
+		return step, fmt.Errorf("launch first: terminating %s: %w", old, err)
+	}
+	step.Terminated = time.Now()
+	if _, err := client.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(group), MaxSize: aws.Int32(maxSize),
+	}); err != nil {
+		return step, fmt.Errorf("launch first: restoring group %s's maximum %d: %w", group, maxSize, err)
+	}
+	return step, nil
+}
+
+// awaitGroupLaunch waits, within refreshWait, for group to list an
+// instance not in known, and returns it.
+func awaitGroupLaunch(ctx context.Context, client *autoscaling.Client, group string, known []string) (string, error) {
+	deadline := time.Now().Add(refreshWait)
+	for {
+		g, err := describeGroup(ctx, client, group)
+		if err != nil {
+			return "", err
+		}
+		for _, i := range g.Instances {
+			if id := aws.ToString(i.InstanceId); !slices.Contains(known, id) {
+				return id, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("group %s launched no instance beside %v within %v", group, known, refreshWait)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func describeGroup(ctx context.Context, client *autoscaling.Client, group string) (asgtypes.AutoScalingGroup, error) {

@@ -31,14 +31,16 @@ func (t AWSTime) Scaled() time.Duration {
 }
 
 const (
-	healthChecksDoc  = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/health-checks-overview.html"
-	statusChecksDoc  = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-system-instance-status-check.html"
-	launchTimesBlog  = "https://www.martysweet.co.uk/ec2-launch-times/"
-	ebsDetachDoc     = "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-detaching-volume.html"
-	eipDoc           = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html"
-	instanceRefresh  = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/instance-refresh-overview.html"
-	terminateDocPage = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/how-ec2-instance-termination-works.html"
-	scheduledDoc     = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-scheduled-scaling.html"
+	healthChecksDoc   = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/health-checks-overview.html"
+	statusChecksDoc   = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-system-instance-status-check.html"
+	launchTimesBlog   = "https://www.martysweet.co.uk/ec2-launch-times/"
+	ebsDetachDoc      = "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-detaching-volume.html"
+	eipDoc            = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html"
+	instanceRefresh   = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/instance-refresh-overview.html"
+	terminateDocPage  = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/how-ec2-instance-termination-works.html"
+	capacityRebalance = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-capacity-rebalancing.html"
+	spotNoticeDoc     = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html"
+	scheduledDoc      = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-scheduled-scaling.html"
 )
 
 var (
@@ -71,6 +73,12 @@ var (
 	// running it. The Auto Scaling User Guide: actions may run up to 2
 	// minutes late; the lab takes the bound, the worst morning.
 	ScheduleLateness = AWSTime{Name: "schedule-lateness", Full: 2 * time.Minute, Source: scheduledDoc}
+	// SpotInterruptionNotice: from EC2's interruption notice to its
+	// interrupting the Spot instance, two minutes. Without Capacity
+	// Rebalancing, Auto Scaling replaces the instance only after that
+	// (capacityRebalance's note); the rebalance recommendation can arrive
+	// with the notice, no earlier, which the lab plays.
+	SpotInterruptionNotice = AWSTime{Name: "spot-interruption-notice", Full: 2 * time.Minute, Source: spotNoticeDoc + " " + capacityRebalance}
 )
 
 // DefaultVolumeHeld is how long the lab's EBS keeps a killed instance's
@@ -81,5 +89,5 @@ const DefaultVolumeHeld = 5 * time.Second
 
 // AWSTimes lists every modelled time, for reports.
 func AWSTimes() []AWSTime {
-	return []AWSTime{TerminationNoticed, ImpairmentNoticed, Launch, OSBoot, Shutdown, EBSDetach, EIPEdge, ScheduleLateness}
+	return []AWSTime{TerminationNoticed, ImpairmentNoticed, Launch, OSBoot, Shutdown, EBSDetach, EIPEdge, SpotInterruptionNotice, ScheduleLateness}
 }

@@ -3,6 +3,8 @@ package heallab
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -41,21 +43,31 @@ const (
 	// EventRollout: a new launch template version, executed by the
 	// group's instance refresh.
 	EventRollout DowntimeEvent = "rollout"
+	// EventRebalance: EC2 recommends rebalancing a Spot instance, the
+	// recommendation arriving with the two-minute interruption notice (it
+	// may come no earlier). With Capacity Rebalancing the group launches
+	// the replacement first; without, the instance serves out the notice,
+	// is interrupted, and then replaced. Played on the lab's stack as on
+	// the same stack with spot on.
+	EventRebalance DowntimeEvent = "rebalance"
 )
 
 // DowntimeEvents are the events every downtime run plays, in order.
 func DowntimeEvents() []DowntimeEvent {
-	return []DowntimeEvent{EventTerminated, EventAppDies, EventImpaired, EventRollout}
+	return []DowntimeEvent{EventTerminated, EventAppDies, EventImpaired, EventRollout, EventRebalance}
 }
 
-// WayOurs names today's replacement in DOWNTIME lines: the group's own,
-// which terminates before it launches (the instance refresh's
-// MinHealthyPercentage 0, MaxHealthyPercentage 100).
-const WayOurs = "ours"
-
-// refreshPreferences are the instance refresh preferences the component
-// configures (components/rollout.go).
-var refreshPreferences = emulator.RefreshPreferences{MinHealthyPercentage: 0, MaxHealthyPercentage: 100}
+// The ways the group replaces the instance, in DOWNTIME lines.
+const (
+	// WayOurs: as the component configures the group: launch first
+	// (instance maintenance policy and refresh 100/200, Capacity
+	// Rebalancing on) without a data volume, terminate first with one.
+	WayOurs = "ours"
+	// WayTerminateFirst: the same stack with every replacement terminate
+	// first (0/100, no Capacity Rebalancing), played in the same run for
+	// comparison.
+	WayTerminateFirst = "terminate-first"
+)
 
 // recoveryWait bounds the wait for the client's first answer from the
 // replacement.
@@ -173,145 +185,311 @@ func (r *DowntimeRun) awaitAnswerFrom(ctx context.Context, id string, since time
 	}
 }
 
-// Play plays event and the group's replacement of the instance, waits
-// until the client has an answer and a write from the replacement, and
-// measures what the client saw.
+// Play plays event with the group's own way (WayOurs, or the seed's);
+// see PlayWay.
 func (r *DowntimeRun) Play(ctx context.Context, event DowntimeEvent) (Downtime, BootResult, error) {
+	return r.PlayWay(ctx, event, r.Ways()[0])
+}
+
+// Ways are the ways the run plays each event, ours first: terminate
+// first beside it when ours launches first; the seed's alone.
+func (r *DowntimeRun) Ways() []string {
+	switch {
+	case r.script == Seed:
+		return []string{string(Seed)}
+	case r.lab.MaintenancePolicy() == emulator.LaunchFirst:
+		return []string{WayOurs, WayTerminateFirst}
+	}
+	return []string{WayOurs}
+}
+
+// WaysOf are the ways event is played in: Ways, but one for the office
+// hours, whose stop and start are the schedule's, not a replacement.
+func (r *DowntimeRun) WaysOf(event DowntimeEvent) []string {
+	if event == EventOfficeHours {
+		return r.Ways()[:1]
+	}
+	return r.Ways()
+}
+
+// replacementFor is how the group replaces the instance in way: for ours,
+// the stack's instance maintenance policy, which the instance refresh's
+// preferences repeat and Capacity Rebalancing follows
+// (components/rollout.go).
+func (r *DowntimeRun) replacementFor(way string) emulator.RefreshPreferences {
+	if way == WayOurs {
+		return r.lab.MaintenancePolicy()
+	}
+	return emulator.TerminateFirst
+}
+
+// PlayWay plays event and the group's replacement of the instance in way,
+// waits until the client has an answer and a write from the replacement,
+// and measures what the client saw. Downtime.OldGone is when the old
+// instance's termination returned.
+func (r *DowntimeRun) PlayWay(ctx context.Context, event DowntimeEvent, way string) (Downtime, BootResult, error) {
 	l := r.lab
 	if event == EventOfficeHours {
 		return r.playOfficeHours(ctx)
 	}
+	if !slices.Contains(r.Ways(), way) {
+		return Downtime{}, BootResult{}, fmt.Errorf("this run plays %v, not %q", r.Ways(), way)
+	}
+	prefs := r.replacementFor(way)
+	launchFirst := prefs == emulator.LaunchFirst
+	l.mu.Lock()
+	l.launchFirst = launchFirst
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.launchFirst = false
+		l.mu.Unlock()
+	}()
 	old, err := l.OnlyInstance(ctx)
 	if err != nil {
 		return Downtime{}, BootResult{}, err
 	}
 	from := time.Now()
-	var replacement Instance
+	var rep replaced
 	switch event {
 	case EventTerminated:
-		if replacement, err = l.Kill(ctx, old.ID, KillOptions{VolumeHeldFor: EBSDetach.Scaled()}); err == nil {
-			err = r.phases.wait(ctx, TerminationNoticed)
-		}
+		// Nothing to launch first: the instance is gone.
+		rep, err = r.terminateFirst(ctx, old, TerminationNoticed)
 	case EventImpaired:
 		if err = l.signalApp(old.ID, syscall.SIGSTOP); err == nil {
 			if err = r.phases.wait(ctx, ImpairmentNoticed); err == nil {
-				replacement, err = l.Kill(ctx, old.ID, KillOptions{VolumeHeldFor: EBSDetach.Scaled()})
+				rep, err = r.replace(ctx, old, launchFirst)
 			}
 		}
 	case EventAppDies:
-		replacement, err = r.appDies(ctx, old)
+		rep, err = r.appDies(ctx, old, launchFirst)
 	case EventRollout:
-		replacement, err = r.rollout(ctx, old)
+		rep, err = r.rollout(ctx, old, prefs)
+	case EventRebalance:
+		rep, err = r.rebalance(ctx, old, launchFirst)
 	case EventZoneLost:
-		replacement, err = r.zoneLost(ctx, old)
+		rep.inst, err = r.zoneLost(ctx, old)
+		rep.oldGone = time.Now()
 	default:
 		err = fmt.Errorf("no downtime event is called %q", event)
 	}
 	if err != nil {
-		return Downtime{}, BootResult{}, fmt.Errorf("event %s: %w", event, err)
+		return Downtime{}, rep.boot, fmt.Errorf("event %s (%s): %w", event, way, err)
 	}
-	for _, t := range []AWSTime{Launch, OSBoot} {
-		if err := r.phases.wait(ctx, t); err != nil {
-			return Downtime{}, BootResult{}, err
+	if !rep.booted {
+		if rep.boot, err = r.bootReplacement(ctx, rep.inst); err != nil {
+			return Downtime{}, rep.boot, fmt.Errorf("event %s (%s): %w", event, way, err)
 		}
 	}
-	boot, err := l.Boot(ctx, replacement, BootOptions{Script: r.script})
-	if err != nil {
-		return Downtime{}, boot, fmt.Errorf("event %s: %w", event, err)
-	}
-	if !boot.Healed {
-		return Downtime{}, boot, fmt.Errorf("event %s: the replacement %s did not heal:\n%s\n%s", event, replacement.ID, boot.CommandResult, boot.Log)
-	}
-	if err := r.awaitAnswerFrom(ctx, replacement.ID, from, true); err != nil {
-		return Downtime{}, boot, fmt.Errorf("event %s: %w", event, err)
+	if err := r.awaitAnswerFrom(ctx, rep.inst.ID, from, true); err != nil {
+		return Downtime{}, rep.boot, fmt.Errorf("event %s (%s): %w", event, way, err)
 	}
 	to := time.Now()
 	phases := append(r.phases.all(), r.client.Phases()...)
-	return MeasureDowntime(string(event), r.volume, r.way(), r.client.Probes(), phases, from, to), boot, nil
+	d := MeasureDowntime(string(event), r.volume, way, r.client.Probes(), phases, from, to)
+	d.OldGone, d.HolderWhenOldGoes = rep.oldGone, rep.holderAtEnd
+	return d, rep.boot, nil
 }
 
-// way names how the instance was replaced, for DOWNTIME lines: the
-// group's own way (WayOurs) with our script, "seed" with the seed's.
-func (r *DowntimeRun) way() string {
-	if r.script == Seed {
-		return string(Seed)
+// replaced is how an event's replacement went: the new instance, its
+// boot if it is booted already (launch first), and when the old instance's
+// termination returned.
+type replaced struct {
+	inst    Instance
+	boot    BootResult
+	booted  bool
+	oldGone time.Time
+	// holderAtEnd is the Elastic IP's holder when the old instance's
+	// termination began, launch first.
+	holderAtEnd string
+}
+
+// bootReplacement waits out the launch and the OS boot, then boots inst
+// with the run's script, and fails unless it healed; with the launch
+// gate, its boot completed the gate with CONTINUE, when the group puts it
+// InService.
+func (r *DowntimeRun) bootReplacement(ctx context.Context, inst Instance) (BootResult, error) {
+	for _, t := range []AWSTime{Launch, OSBoot} {
+		if err := r.phases.wait(ctx, t); err != nil {
+			return BootResult{}, err
+		}
 	}
-	return WayOurs
+	boot, err := r.lab.Boot(ctx, inst, BootOptions{Script: r.script})
+	if err != nil {
+		return boot, err
+	}
+	if !boot.Healed {
+		return boot, fmt.Errorf("the replacement %s did not heal:\n%s\n%s", inst.ID, boot.CommandResult, boot.Log)
+	}
+	if gate := r.lab.Gate(inst.ID); gate != NoGate && !strings.Contains(gate, emulator.LifecycleContinue) {
+		return boot, fmt.Errorf("the replacement %s healed, yet completed the launch gate with %q, not CONTINUE", inst.ID, gate)
+	}
+	return boot, nil
+}
+
+// terminateFirst terminates old as AWS does, waits out noticed, and
+// returns the replacement the group launches, not yet booted.
+func (r *DowntimeRun) terminateFirst(ctx context.Context, old Instance, noticed AWSTime) (replaced, error) {
+	inst, err := r.lab.Kill(ctx, old.ID, KillOptions{VolumeHeldFor: EBSDetach.Scaled()})
+	rep := replaced{inst: inst, oldGone: time.Now()}
+	if err != nil {
+		return rep, err
+	}
+	return rep, r.phases.wait(ctx, noticed)
+}
+
+// replace replaces old as the group does in a health-check replacement:
+// launch first, or terminate first (noticed at once).
+func (r *DowntimeRun) replace(ctx context.Context, old Instance, launchFirst bool) (replaced, error) {
+	if launchFirst {
+		return r.launchFirst(ctx, old)
+	}
+	return r.terminateFirst(ctx, old, TerminationNoticed)
+}
+
+// launchFirst replaces old launch first (emulator.ReplaceLaunchFirst): the
+// group launches the replacement, which boots while old still serves,
+// takes the address last and completes the launch gate; then old is
+// terminated.
+func (r *DowntimeRun) launchFirst(ctx context.Context, old Instance) (replaced, error) {
+	var rep replaced
+	step, err := emulator.ReplaceLaunchFirst(ctx, r.lab.admin, r.lab.Outputs["autoScalingGroupName"], old.ID, r.launchFirstHooks(&rep))
+	rep.oldGone = step.Terminated
+	return rep, err
+}
+
+// launchFirstHooks boot the new instance into rep, and terminate the old
+// one as AWS does.
+func (r *DowntimeRun) launchFirstHooks(rep *replaced) emulator.RefreshHooks {
+	l := r.lab
+	return emulator.RefreshHooks{
+		// The lab's boot returns when the script ends, right after it
+		// completed the launch gate.
+		InService: func(ctx context.Context, id string) error {
+			inst, err := l.groupInstance(ctx, id)
+			if err != nil {
+				return err
+			}
+			rep.inst = inst
+			rep.boot, err = r.bootReplacement(ctx, inst)
+			rep.booted = err == nil
+			return err
+		},
+		Terminate: func(ctx context.Context, id string) error {
+			holder, err := l.Holder(ctx)
+			if err != nil {
+				return err
+			}
+			rep.holderAtEnd = holder
+			return l.terminate(ctx, id, KillOptions{VolumeHeldFor: EBSDetach.Scaled()})
+		},
+	}
+}
+
+// rebalance plays a rebalance recommendation that arrives with the
+// two-minute interruption notice. With Capacity Rebalancing (launch
+// first) the group replaces the instance launch first at once; without,
+// it serves out the notice, EC2 interrupts it, and the group replaces it
+// as an instance that is not running.
+func (r *DowntimeRun) rebalance(ctx context.Context, old Instance, launchFirst bool) (replaced, error) {
+	if launchFirst {
+		return r.launchFirst(ctx, old)
+	}
+	if err := r.phases.wait(ctx, SpotInterruptionNotice); err != nil {
+		return replaced{}, err
+	}
+	return r.terminateFirst(ctx, old, TerminationNoticed)
 }
 
 // Events returns the events the run can play: the seed's stack has no
 // health check, so an application that dies there is never replaced.
 func (r *DowntimeRun) Events() []DowntimeEvent {
 	if r.script == Seed {
-		return []DowntimeEvent{EventTerminated, EventImpaired, EventRollout}
+		return []DowntimeEvent{EventTerminated, EventImpaired, EventRollout, EventRebalance}
 	}
 	return append(DowntimeEvents(), r.scheduleAndZoneEvents()...)
 }
 
 // appDies kills the application and runs the stack's health check, tick by
 // tick, one interval apart (waited scaled), until it reports the instance
-// unhealthy and the Auto Scaling model terminates it.
-func (r *DowntimeRun) appDies(ctx context.Context, old Instance) (Instance, error) {
+// unhealthy; then the Auto Scaling model terminates it, or, launch first,
+// leaves it to be replaced launch first.
+func (r *DowntimeRun) appDies(ctx context.Context, old Instance, launchFirst bool) (replaced, error) {
 	l := r.lab
 	if err := l.signalApp(old.ID, syscall.SIGKILL); err != nil {
-		return Instance{}, err
+		return replaced{}, err
 	}
 	interval := AppHealthCheckInterval * time.Second
 	for tick := 1; tick <= AppHealthCheckThreshold; tick++ {
 		if err := r.phases.waitFor(ctx, "health-check-interval", time.Duration(float64(interval)*ModelledTimeScale), interval); err != nil {
-			return Instance{}, err
+			return replaced{}, err
 		}
 		if _, lines, err := l.HealthTick(ctx, old); err != nil {
-			return Instance{}, fmt.Errorf("health check tick %d: %w (%q)", tick, err, lines)
+			return replaced{}, fmt.Errorf("health check tick %d: %w (%q)", tick, err, lines)
 		}
 	}
-	if reports := l.Lifecycle.HealthReports(old.ID); len(reports) != 1 || !reports[0].Terminated {
-		return Instance{}, fmt.Errorf("after %d failed checks the health reports of %s are %v, want one that terminated it", AppHealthCheckThreshold, old.ID, reports)
+	reports := l.Lifecycle.HealthReports(old.ID)
+	if len(reports) != 1 || reports[0].LaunchFirst != launchFirst || reports[0].Terminated == launchFirst {
+		return replaced{}, fmt.Errorf("after %d failed checks the health reports of %s are %v, want one that %s", AppHealthCheckThreshold, old.ID, reports,
+			map[bool]string{true: "left it for a launch-first replacement", false: "terminated it"}[launchFirst])
 	}
 	// SetInstanceHealth Unhealthy: Auto Scaling replaces the instance at
 	// once, so no noticing time.
-	return l.awaitReplacement(ctx, old.ID)
+	if launchFirst {
+		return r.launchFirst(ctx, old)
+	}
+	inst, err := l.awaitReplacement(ctx, old.ID)
+	return replaced{inst: inst, oldGone: reports[0].Time}, err
 }
 
 // rollout gives the group new launch settings, as `pulumi up` does after
 // a change to the stack (a copy of its launch template, which stands in
 // for a new version: see emulator.CopyLaunchTemplate), and executes the
-// instance refresh the component configures: terminate first, the old
-// instance shut down, then the launch.
-func (r *DowntimeRun) rollout(ctx context.Context, old Instance) (Instance, error) {
+// instance refresh with prefs: terminate first, the old instance shut
+// down, then the launch; or launch first.
+func (r *DowntimeRun) rollout(ctx context.Context, old Instance, prefs emulator.RefreshPreferences) (replaced, error) {
 	l := r.lab
 	r.rollouts++
 	template, err := emulator.CopyLaunchTemplate(ctx, l.admin, old.launchTemplateID(l), old.LaunchTemplateVersion, fmt.Sprintf("%s-rollout-%d", l.Outputs["autoScalingGroupName"], r.rollouts))
 	if err != nil {
-		return Instance{}, err
+		return replaced{}, err
 	}
 	group := l.Outputs["autoScalingGroupName"]
 	if _, err := l.autoscaling().UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(group),
 		LaunchTemplate:       &asgtypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(template), Version: aws.String("1")},
 	}); err != nil {
-		return Instance{}, fmt.Errorf("pointing group %s at launch template %s: %w", group, template, err)
+		return replaced{}, fmt.Errorf("pointing group %s at launch template %s: %w", group, template, err)
 	}
-	steps, err := emulator.RefreshInstances(ctx, l.admin, group, refreshPreferences, []string{old.ID}, func(ctx context.Context, id string) error {
-		if err := l.terminate(ctx, id, KillOptions{VolumeHeldFor: EBSDetach.Scaled()}); err != nil {
-			return err
+	var rep replaced
+	hooks := r.launchFirstHooks(&rep)
+	if prefs == emulator.TerminateFirst {
+		// The refresh waits for the old instance to be terminated before
+		// it launches the next.
+		hooks.Terminate = func(ctx context.Context, id string) error {
+			if err := l.terminate(ctx, id, KillOptions{VolumeHeldFor: EBSDetach.Scaled()}); err != nil {
+				return err
+			}
+			return r.phases.wait(ctx, Shutdown)
 		}
-		return r.phases.wait(ctx, Shutdown)
-	})
+	}
+	steps, err := emulator.RefreshInstances(ctx, l.admin, group, prefs, []string{old.ID}, hooks)
 	if err != nil {
-		return Instance{}, err
+		return rep, err
 	}
 	if len(steps) != 1 || steps[0].Old != old.ID {
-		return Instance{}, fmt.Errorf("the instance refresh replaced %v, want %s", steps, old.ID)
+		return rep, fmt.Errorf("the instance refresh replaced %v, want %s", steps, old.ID)
 	}
+	rep.oldGone = steps[0].Terminated
 	inst, err := l.OnlyInstance(ctx)
 	if err != nil {
-		return Instance{}, err
+		return rep, err
 	}
 	if inst.ID != steps[0].New || inst.LaunchTemplateID != template {
-		return Instance{}, fmt.Errorf("after the refresh the group holds %s from launch template %q, want %s from %s", inst.ID, inst.LaunchTemplateID, steps[0].New, template)
+		return rep, fmt.Errorf("after the refresh the group holds %s from launch template %q, want %s from %s", inst.ID, inst.LaunchTemplateID, steps[0].New, template)
 	}
-	return inst, nil
+	rep.inst = inst
+	return rep, nil
 }
 
 // launchTemplateID is the launch template inst was launched from: the

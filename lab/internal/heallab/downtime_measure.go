@@ -66,12 +66,18 @@ type Downtime struct {
 	// Misrouted counts answers from an instance other than the one the
 	// address led to.
 	Misrouted int
-	// Recovered reports that an answer came after the event's refusals.
+	// Recovered reports that the last request of the event was
+	// answered, after any refusals.
 	Recovered bool
 	// Spacing is the longest real time between two requests the client
 	// sent during the event, and Staleness the oldest lookup a request
 	// was routed by.
 	Spacing, Staleness time.Duration
+	// OldGone is when the old instance's termination returned, and
+	// HolderWhenOldGoes the Elastic IP's holder as it began, launch first
+	// ("" otherwise); both set by the run, not measured from probes.
+	OldGone           time.Time
+	HolderWhenOldGoes string
 }
 
 // Line is the measurement as one line:
@@ -177,7 +183,6 @@ func MeasureDowntime(event string, volume bool, way string, probes []Probe, phas
 			if refusedSince {
 				d.Refused += total
 				d.Modelled += modelled
-				d.Recovered = true
 			}
 		}
 		prev, refusedSince = p, false
@@ -188,8 +193,10 @@ func MeasureDowntime(event string, volume bool, way string, probes []Probe, phas
 		d.Refused += total
 		d.Modelled += modelled
 		d.LongestGap = max(d.LongestGap, total)
-		d.Recovered = false
 	}
+	// An event launch first may cost no refusal at all: recovered is
+	// answering at the end.
+	d.Recovered = prev != nil && !refusedSince
 
 	// The writes the event can lose are those the instance answering
 	// before it acknowledged; earlier instances' were judged at earlier

@@ -123,3 +123,14 @@ func TestEveryModelledTimeNamesItsSource(t *testing.T) {
 		}
 	}
 }
+
+// Launch first, the address can move from one answering instance to the
+// next without a refusal: nothing refused, and recovered all the same.
+func TestMeasureDowntimeWithoutARefusalIsRecovered(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	probes := slices.Concat(probesAt(t0, 0, 2, "i-a", 3), probesAt(t0, 2, 3, "i-b", 0))
+	d := MeasureDowntime("rollout", false, WayOurs, probes, nil, t0.Add(sec(1)), t0.Add(sec(3)))
+	if d.Refused != 0 || !d.Recovered || !slices.Equal(d.Instances, []string{"i-a", "i-b"}) {
+		t.Errorf("refused %v, recovered %v, instances %v; want 0, recovered, i-a then i-b", d.Refused, d.Recovered, d.Instances)
+	}
+}

@@ -31,14 +31,21 @@ func DowntimeSection(ds []Downtime) string {
 		"the lab waits " + fmt.Sprintf("%g", ModelledTimeScale) + " of each and reports it at its full length. The rest is measured here, on a shared machine against emulators.\n" +
 		"- **lost writes**: of the writes the old instance acknowledged, those the replacement's counter does not include. " +
 		"Without a data volume the counter is on the instance's own disk, which goes with it.\n" +
-		"- **way**: `ours` is the group's own replacement, which today terminates the old instance before it launches the new one " +
-		"(for a rollout, the instance refresh's MinHealthyPercentage 0, MaxHealthyPercentage 100), so `ours` is terminate-first. " +
+		"- **way**: `ours` is the group's own replacement as the component configures it: without a data volume it launches first " +
+		"(instance maintenance policy and instance refresh at MinHealthyPercentage 100, MaxHealthyPercentage 200, and Capacity Rebalancing for Spot): " +
+		"the new instance boots beside the old one, takes the Elastic IP last, and only then is the old one terminated; with a data volume it terminates first (0/100, no Capacity Rebalancing). " +
+		"`terminate-first` is the same stack without a data volume, in the same run, with every replacement terminate first, as before; " +
+		"a `terminated` event has nothing to launch first, so its two rows differ only by chance. " +
 		"`seed` is the seed article's user data as published, in the stack shaped for it (no data volume, no launch gate, no health check), " +
 		"followed by the same application's start, as a user of the article would add theirs; it has no `app-dies` row, since nothing there notices a dead application.\n\n")
 	b.WriteString("Events: `terminated`, the instance is terminated; `app-dies`, the application is killed and the stack's health check " +
 		fmt.Sprintf("(every %d s, %d failures)", AppHealthCheckInterval, AppHealthCheckThreshold) +
 		" marks the instance unhealthy, modelled as the longest wait, two whole intervals; `impaired`, the application is frozen (it accepts connections, never answers) and Auto Scaling replaces the instance after `" +
-		ImpairmentNoticed.Name + "`; `rollout`, a new launch template version, executed by the group's instance refresh.\n\n")
+		ImpairmentNoticed.Name + "`; `rollout`, a new launch template version, executed by the group's instance refresh; " +
+		"`rebalance`, a Spot rebalance recommendation arriving with the two-minute interruption notice (it can come no earlier), played on this On-Demand lab stack as on the same stack with Spot: " +
+		"launch first, Capacity Rebalancing replaces the instance at once; terminate first, the instance serves out `" + SpotInterruptionNotice.Name + "`, is interrupted and then replaced.\n\n" +
+		"Target without a data volume: a rollout and a rebalance refuse requests for at most the Elastic IP's move plus one probe interval (" +
+		fmt.Sprint(ClientInterval.Milliseconds()) + " ms). On AWS the move itself is `" + EIPEdge.Name + "` (below), which AWS does not document: an assumption.\n\n")
 	b.WriteString(scheduleAndZoneReport())
 	b.WriteString(DowntimeTable(ds))
 	b.WriteString("\nAWS's times the lab models (`lab/internal/heallab/awstimes.go`):\n\n| time | length | source |\n|---|---:|---|\n")
@@ -54,7 +61,7 @@ func DowntimeSection(ds []Downtime) string {
 	}
 	b.WriteString("\nThe lab does not model the group's health check grace period: on AWS a report within it of the instance going in service is ignored, so the `app-dies` rows are for an application that dies after it. " +
 		"A rollout here gives the group a copy of its launch template, standing in for a new version, which the emulator cannot launch from. " +
-		"Not measured yet: a Spot rebalance.\n")
+		"The lab's health-check replacement launches first only in these downtime runs; elsewhere its Auto Scaling model terminates first.\n")
 	return b.String()
 }
 

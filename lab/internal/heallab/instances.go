@@ -68,6 +68,21 @@ func (l *Lab) OnlyInstance(ctx context.Context) (Instance, error) {
 	return instances[0], nil
 }
 
+// groupInstance returns the group's instance id, with the launch template
+// the group says it was launched from.
+func (l *Lab) groupInstance(ctx context.Context, id string) (Instance, error) {
+	instances, err := l.GroupInstances(ctx)
+	if err != nil {
+		return Instance{}, err
+	}
+	for _, inst := range instances {
+		if inst.ID == id {
+			return inst, nil
+		}
+	}
+	return Instance{}, fmt.Errorf("instance %s is not in the group, which holds %v", id, instances)
+}
+
 func (l *Lab) describeInstance(ctx context.Context, id string) (Instance, error) {
 	raw, err := l.rawInstance(ctx, id)
 	if err != nil {

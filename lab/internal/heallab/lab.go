@@ -93,6 +93,11 @@ type Lab struct {
 	// seedApp appends the application's start to the seed's user data
 	// (seedAppTail) during a downtime run of the seed. Guarded by mu.
 	seedApp bool
+	// launchFirst makes the Auto Scaling model leave an unhealthy instance
+	// running for the downtime run to replace launch first; false outside
+	// a downtime run, whose tests expect the model to terminate it.
+	// Guarded by mu.
+	launchFirst bool
 }
 
 // Start starts moto, deploys the stack into it with the real program, and
@@ -157,7 +162,7 @@ func (l *Lab) startAPI(ctx context.Context) error {
 	// Instances' requests go through the fault proxy (and its IAM
 	// inspector) first, then the Auto Scaling model (the lifecycle calls
 	// moto lacks), then the EBS model, then moto.
-	chain, err := emulator.StartAPIChainE(l.moto.URL, l.admin, emulator.AutoScalingModelOptions{Terminate: l.terminateAsAWS})
+	chain, err := emulator.StartAPIChainE(l.moto.URL, l.admin, emulator.AutoScalingModelOptions{Terminate: l.terminateAsAWS, LaunchFirst: l.launchesFirst})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"os"
 	"path/filepath"
 	"sort"
@@ -27,6 +28,25 @@ func (l *Lab) terminateAsAWS(ctx context.Context, id string) error {
 	opts := l.downtimeKill
 	l.mu.Unlock()
 	return l.terminate(ctx, id, opts)
+}
+
+// launchesFirst is the Auto Scaling model's LaunchFirst: whether a
+// downtime run plays the group's replacements launch first.
+func (l *Lab) launchesFirst(string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.launchFirst
+}
+
+// MaintenancePolicy is the instance maintenance policy the program gave
+// the group, which moto does not keep; TerminateFirst if it gave none, as
+// a group without one replaces an unhealthy instance.
+func (l *Lab) MaintenancePolicy() emulator.RefreshPreferences {
+	p, ok := l.monitor.MaintenancePolicy(l.Outputs["autoScalingGroupName"])
+	if !ok {
+		return emulator.TerminateFirst
+	}
+	return emulator.RefreshPreferences{MinHealthyPercentage: int(aws.ToInt32(p.MinHealthyPercentage)), MaxHealthyPercentage: int(aws.ToInt32(p.MaxHealthyPercentage))}
 }
 
 // NoGate is Gate's answer for a stack without the launch gate.

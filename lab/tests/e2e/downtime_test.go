@@ -3,6 +3,7 @@ package e2e
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/selfhealing-dev/selfhealing/lab/internal/heallab"
 )
@@ -71,5 +72,52 @@ func TestDowntimeIsMeasuredFromOutside(t *testing.T) {
 			}
 			checkDowntime(t, d, old.ID, boot.Instance.ID)
 		})
+	}
+}
+
+// firstAnswerFrom is when the client first heard from id.
+func firstAnswerFrom(probes []heallab.Probe, id string) (time.Time, bool) {
+	for _, p := range probes {
+		if p.From == id {
+			return p.Sent, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// TestDowntimeLaunchFirstWithoutAVolume plays every event but a
+// termination (TestDowntimeIsMeasuredFromOutside) on the stack without a
+// data volume, ours (launch first) and terminate first, in the same run.
+// Launch first, the replacement holds the address before the old instance
+// is terminated: it booted beside it and took the address last. Terminate
+// first, it answers only after the old instance is gone. The figures are
+// in the DOWNTIME lines; `make downtime-report` plays every event in every
+// stack.
+func TestDowntimeLaunchFirstWithoutAVolume(t *testing.T) {
+	run, lab := startDowntime(t, false)
+	if ways := run.Ways(); !slices.Equal(ways, []string{heallab.WayOurs, heallab.WayTerminateFirst}) {
+		t.Fatalf("ways %v, want ours (launch first) and terminate-first: the stack without a volume should launch first (maintenance policy %v)", ways, lab.MaintenancePolicy())
+	}
+	for _, event := range []heallab.DowntimeEvent{heallab.EventAppDies, heallab.EventImpaired, heallab.EventRollout, heallab.EventRebalance} {
+		for _, way := range run.Ways() {
+			old, err := lab.OnlyInstance(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, boot, err := run.PlayWay(t.Context(), event, way)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkDowntime(t, d, old.ID, boot.Instance.ID)
+			first, ok := firstAnswerFrom(run.Probes(), boot.Instance.ID)
+			switch {
+			case !ok || d.OldGone.IsZero():
+				t.Errorf("%s %s: no answer from %s, or the old instance was never terminated (%v)", event, way, boot.Instance.ID, d.OldGone)
+			case way == heallab.WayOurs && d.HolderWhenOldGoes != boot.Instance.ID:
+				t.Errorf("%s launch first: when the old instance's termination began the address was on %q, want the replacement %s", event, d.HolderWhenOldGoes, boot.Instance.ID)
+			case way == heallab.WayTerminateFirst && first.Before(d.OldGone):
+				t.Errorf("%s terminate first: the replacement answered %v before the old instance was terminated", event, d.OldGone.Sub(first))
+			}
+		}
 	}
 }

@@ -89,6 +89,8 @@ func (m *Monitor) createGroup(ctx context.Context, name string, in *inputs) (cre
 	// monitor only creates.
 	in.ignore("instanceRefresh")
 	hooks := initialLifecycleHooks(in, groupName)
+	policy := maintenancePolicy(in)
+	req.InstanceMaintenancePolicy = policy
 	if err := in.done(); err != nil {
 		return created{}, err
 	}
@@ -124,7 +126,34 @@ func (m *Monitor) createGroup(ctx context.Context, name string, in *inputs) (cre
 	if autoNamed {
 		attrs["name"] = groupName
 	}
+	if policy != nil {
+		m.mu.Lock()
+		m.maintenancePolicies[groupName] = *policy
+		m.mu.Unlock()
+	}
 	return created{id: groupName, attrs: attrs}, nil
+}
+
+// maintenancePolicy reads instanceMaintenancePolicy as AWS checks it (the
+// API reference's InstanceMaintenancePolicy): both percentages, the
+// minimum 0 to 100, the maximum 100 to 200, at most 100 apart. moto
+// 5.2.1 neither checks nor keeps it; the monitor keeps it for the harness
+// (Monitor.MaintenancePolicy).
+func maintenancePolicy(in *inputs) *asgtypes.InstanceMaintenancePolicy {
+	p := in.object("instanceMaintenancePolicy")
+	if p == nil {
+		return nil
+	}
+	minimum, maximum := p.integerPtr("minHealthyPercentage"), p.integerPtr("maxHealthyPercentage")
+	switch {
+	case minimum == nil || maximum == nil:
+		in.fail("instanceMaintenancePolicy", "want both minHealthyPercentage and maxHealthyPercentage")
+	case *minimum < 0 || *minimum > 100 || *maximum < 100 || *maximum > 200 || *maximum-*minimum > 100:
+		in.fail("instanceMaintenancePolicy", "minHealthyPercentage %d, maxHealthyPercentage %d: want 0 to 100 and 100 to 200, at most 100 apart", *minimum, *maximum)
+	default:
+		return &asgtypes.InstanceMaintenancePolicy{MinHealthyPercentage: minimum, MaxHealthyPercentage: maximum}
+	}
+	return nil
 }
 
 // waitForCapacity waits, up to timeout (0: not at all), until the group

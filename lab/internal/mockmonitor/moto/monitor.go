@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -48,6 +49,9 @@ type Monitor struct {
 
 	mu           sync.Mutex
 	rolePolicies []RolePolicy
+	// maintenancePolicies are the groups' instance maintenance policies,
+	// which moto does not keep.
+	maintenancePolicies map[string]asgtypes.InstanceMaintenancePolicy
 }
 
 var _ pulumi.MockResourceMonitor = (*Monitor)(nil)
@@ -74,6 +78,8 @@ func New(ctx context.Context, cfg aws.Config, region string) (*Monitor, error) {
 		autoscaling: autoscaling.NewFromConfig(cfg),
 		ssm:         ssm.NewFromConfig(cfg),
 		sts:         sts.NewFromConfig(cfg),
+
+		maintenancePolicies: map[string]asgtypes.InstanceMaintenancePolicy{},
 	}
 	callCtx, cancel := context.WithTimeout(ctx, CallTimeout)
 	defer cancel()
@@ -100,6 +106,15 @@ func (m *Monitor) AccountID() string { return m.accountID }
 
 // Partition is the region's partition, such as "aws".
 func (m *Monitor) Partition() string { return m.partition }
+
+// MaintenancePolicy returns the instance maintenance policy the program
+// gave group, which moto does not keep, and whether it gave one.
+func (m *Monitor) MaintenancePolicy(group string) (asgtypes.InstanceMaintenancePolicy, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.maintenancePolicies[group]
+	return p, ok
+}
 
 // RolePolicies returns every inline role policy the monitor put into moto,
 // in order, each with the document exactly as the program wrote it.

@@ -177,6 +177,13 @@ func TestDeployDevStackIntoMoto(t *testing.T) {
 		}
 	})
 
+	t.Run("the maintenance policy moto drops is kept", func(t *testing.T) {
+		// The dev stack has a data volume: terminate first, 0/100.
+		p, ok := d.monitor.MaintenancePolicy(groupName)
+		if !ok || aws.ToInt32(p.MinHealthyPercentage) != 0 || aws.ToInt32(p.MaxHealthyPercentage) != 100 {
+			t.Errorf("MaintenancePolicy(%s) = %v/%v (kept %v), want 0/100", groupName, aws.ToInt32(p.MinHealthyPercentage), aws.ToInt32(p.MaxHealthyPercentage), ok)
+		}
+	})
 	t.Run("registrations are recorded", func(t *testing.T) {
 		counts := map[string]int{}
 		for _, r := range d.monitor.Resources() {
@@ -725,6 +732,7 @@ func devBootParams(t *testing.T, d *deployment) userdata.Params {
 	}
 	return userdata.Params{
 		AllocationID: d.exports["allocationId"],
+		PublicIP:     d.exports["publicIp"],
 		UserScript:   d.stack.Config["selfhealing:userScript"],
 		DataVolume: &userdata.DataVolumeParams{
 			VolumeID:    d.exports["dataVolumeId"],
