@@ -14,11 +14,11 @@ import (
 // the instance refresh's preferences (rollouts) and, for Spot,
 // capacityRebalance.
 type replacementCase struct {
-	name              string
-	args              *components.SelfHealingInstanceArgs
-	minHealthy        float64
-	maxHealthy        float64
-	capacityRebalance any // nil: unset (On-Demand)
+	name                          string
+	args                          *components.SelfHealingInstanceArgs
+	minHealthy, maxHealthy        float64
+	refreshMinHealthy, refreshMax float64
+	capacityRebalance             any // nil: unset (On-Demand)
 }
 
 func replacementCases() []replacementCase {
@@ -30,12 +30,21 @@ func replacementCases() []replacementCase {
 	return []replacementCase{
 		// Nothing but the address moves: launch the new instance, let it
 		// do all it can, then let it take the address.
-		{"no volume", nil, 100, 200, nil},
-		{"no volume, Spot", &components.SelfHealingInstanceArgs{Spot: true}, 100, 200, true},
-		// One volume, attachable to one instance at a time: terminate
-		// first, as today.
-		{"volume", volume(false), 0, 100, nil},
-		{"volume, Spot", volume(true), 0, 100, false},
+		{"no volume", nil, 100, 200, 100, 200, nil},
+		{"no volume, Spot", &components.SelfHealingInstanceArgs{Spot: true}, 100, 200, 100, 200, true},
+		// One volume, attachable to one instance at a time: a failing
+		// instance is terminated first, as it may still write; a rollout
+		// launches first and the old instance hands the volume over.
+		{"volume", volume(false), 0, 100, 100, 200, nil},
+		{"volume, Spot", volume(true), 0, 100, 100, 200, false},
+		// A network interface leaves an instance only when it is
+		// terminated: every replacement terminates first.
+		{"network interface", &components.SelfHealingInstanceArgs{NetworkInterface: &components.NetworkInterfaceArgs{}}, 0, 100, 0, 100, nil},
+		{"network interface and volume", func() *components.SelfHealingInstanceArgs {
+			a := volume(false)
+			a.NetworkInterface = &components.NetworkInterfaceArgs{}
+			return a
+		}(), 0, 100, 0, 100, nil},
 	}
 }
 
@@ -52,8 +61,10 @@ func TestGroupLaunchesFirstWhenOnlyTheAddressMoves(t *testing.T) {
 				if got := policy[field]; got != value {
 					t.Errorf("instanceMaintenancePolicy.%s = %v, want %v", field, got, value)
 				}
+			}
+			for field, value := range map[string]any{"minHealthyPercentage": tc.refreshMinHealthy, "maxHealthyPercentage": tc.refreshMax} {
 				if got := path(group, "instanceRefresh", "preferences", field); got != value {
-					t.Errorf("instanceRefresh.preferences.%s = %v, want %v, as the maintenance policy", field, got, value)
+					t.Errorf("instanceRefresh.preferences.%s = %v, want %v", field, got, value)
 				}
 			}
 			got, set := group["capacityRebalance"]
