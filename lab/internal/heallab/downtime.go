@@ -204,10 +204,15 @@ func (r *DowntimeRun) Ways() []string {
 }
 
 // WaysOf are the ways event is played in: Ways, but one for the office
-// hours, whose stop and start are the schedule's, not a replacement.
+// hours, whose stop and start are the schedule's, not a replacement; and,
+// with a data volume, terminate first beside ours for a rollout, which
+// ours plays launch first with the hand-over (PlayHandover).
 func (r *DowntimeRun) WaysOf(event DowntimeEvent) []string {
-	if event == EventOfficeHours {
+	switch {
+	case event == EventOfficeHours:
 		return r.Ways()[:1]
+	case event == EventRollout && r.volume && r.script != Seed:
+		return []string{WayOurs, WayTerminateFirst}
 	}
 	return r.Ways()
 }
@@ -232,8 +237,19 @@ func (r *DowntimeRun) PlayWay(ctx context.Context, event DowntimeEvent, way stri
 	if event == EventOfficeHours {
 		return r.playOfficeHours(ctx)
 	}
-	if !slices.Contains(r.Ways(), way) {
-		return Downtime{}, BootResult{}, fmt.Errorf("this run plays %v, not %q", r.Ways(), way)
+	if !slices.Contains(r.WaysOf(event), way) {
+		return Downtime{}, BootResult{}, fmt.Errorf("this run plays %s %v, not %q", event, r.WaysOf(event), way)
+	}
+	if event == EventRollout && r.volume && way == WayOurs {
+		// The group's refresh launches first, and the old instance hands
+		// the volume over at its termination hook. A new launch template
+		// is not made for it: the hand-over does not depend on one.
+		d, res, err := r.PlayHandover(ctx, HandoverOptions{})
+		if err != nil {
+			return Downtime{}, res.Boot, fmt.Errorf("event %s (%s): %w", event, way, err)
+		}
+		d.Event, d.Way = string(event), way
+		return d, res.Boot, nil
 	}
 	prefs := r.replacementFor(way)
 	launchFirst := prefs == emulator.LaunchFirst
