@@ -53,9 +53,17 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly launchTemplateId: pulumi.Output<string>;
     /**
+     * networkInterfaceId is the persistent network interface's id; empty without one.
+     */
+    declare public /*out*/ readonly networkInterfaceId: pulumi.Output<string>;
+    /**
      * notificationTopicArn is the SNS topic the group announces launches and terminations on; empty when notifications are off.
      */
     declare public /*out*/ readonly notificationTopicArn: pulumi.Output<string>;
+    /**
+     * privateIp is the persistent network interface's private IPv4 address, which follows the instance; empty without one.
+     */
+    declare public /*out*/ readonly privateIp: pulumi.Output<string>;
     /**
      * publicDns is the Elastic IP's public DNS name.
      */
@@ -84,6 +92,7 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         if (!opts.id) {
+            resourceInputs["alarms"] = args?.alarms;
             resourceInputs["allocationId"] = args?.allocationId;
             resourceInputs["amiId"] = args?.amiId;
             resourceInputs["appHealthCheck"] = args ? (args.appHealthCheck ? inputs.appHealthCheckArgsProvideDefaults(args.appHealthCheck) : undefined) : undefined;
@@ -99,6 +108,7 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
             resourceInputs["launchGateTimeoutSeconds"] = (args?.launchGateTimeoutSeconds) ?? 600;
             resourceInputs["logs"] = args?.logs;
             resourceInputs["metadataHopLimit"] = (args?.metadataHopLimit) ?? 1;
+            resourceInputs["networkInterface"] = args ? (args.networkInterface ? inputs.networkInterfaceArgsProvideDefaults(args.networkInterface) : undefined) : undefined;
             resourceInputs["notifications"] = args?.notifications;
             resourceInputs["parameters"] = args?.parameters;
             resourceInputs["parametersKmsKeyArn"] = args?.parametersKmsKeyArn;
@@ -118,7 +128,9 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
             resourceInputs["instanceRoleArn"] = undefined /*out*/;
             resourceInputs["instanceRoleName"] = undefined /*out*/;
             resourceInputs["launchTemplateId"] = undefined /*out*/;
+            resourceInputs["networkInterfaceId"] = undefined /*out*/;
             resourceInputs["notificationTopicArn"] = undefined /*out*/;
+            resourceInputs["privateIp"] = undefined /*out*/;
             resourceInputs["publicDns"] = undefined /*out*/;
             resourceInputs["publicIp"] = undefined /*out*/;
             resourceInputs["securityGroupId"] = undefined /*out*/;
@@ -131,7 +143,9 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
             resourceInputs["instanceRoleArn"] = undefined /*out*/;
             resourceInputs["instanceRoleName"] = undefined /*out*/;
             resourceInputs["launchTemplateId"] = undefined /*out*/;
+            resourceInputs["networkInterfaceId"] = undefined /*out*/;
             resourceInputs["notificationTopicArn"] = undefined /*out*/;
+            resourceInputs["privateIp"] = undefined /*out*/;
             resourceInputs["publicDns"] = undefined /*out*/;
             resourceInputs["publicIp"] = undefined /*out*/;
             resourceInputs["securityGroupId"] = undefined /*out*/;
@@ -146,6 +160,10 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
  * The set of arguments for constructing a SelfHealingInstance resource.
  */
 export interface SelfHealingInstanceArgs {
+    /**
+     * alarms, if set, creates CloudWatch alarms on the group that publish to the notifications topic; it needs notifications. Unset, there are none.
+     */
+    alarms?: inputs.AlarmsArgs;
     /**
      * allocationId brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
      */
@@ -207,6 +225,10 @@ export interface SelfHealingInstanceArgs {
      */
     metadataHopLimit?: number;
     /**
+     * networkInterface, when set, gives the instance a persistent elastic network interface, whose private IPv4 address outlives instances and which carries the Elastic IP. It pins the group to the interface's subnet.
+     */
+    networkInterface?: inputs.NetworkInterfaceArgs;
+    /**
      * notifications, if set, announces each launch and termination of the instance on an SNS topic. Unset, nothing is announced.
      */
     notifications?: inputs.NotificationsArgs;
@@ -251,7 +273,7 @@ export interface SelfHealingInstanceArgs {
      */
     tags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
-     * userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+     * userScript runs as root before the instance takes the Elastic IP, whose address it gets as SELFHEALING_PUBLIC_IP. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
      */
     userScript?: pulumi.Input<string | undefined>;
     /**

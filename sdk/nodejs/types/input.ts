@@ -8,6 +8,58 @@ import * as outputs from "../types/output";
 import * as utilities from "../utilities";
 
 /**
+ * AlarmArgs tune one alarm. The alarm fires when each of evaluationPeriods consecutive periods of periodSeconds breaches threshold.
+ */
+export interface AlarmArgs {
+    /**
+     * disabled leaves the alarm out (and, for the agent's alarms, what the agent would publish only for it).
+     */
+    disabled?: boolean;
+    /**
+     * evaluationPeriods is how many consecutive periods must breach. Unset means the alarm's default.
+     */
+    evaluationPeriods?: number;
+    /**
+     * periodSeconds is the length of one period, a multiple of 60. Unset means the alarm's default.
+     */
+    periodSeconds?: number;
+    /**
+     * threshold is the alarm's limit, in the alarm's unit (percent, credits). Unset means the alarm's default.
+     */
+    threshold?: number;
+}
+
+/**
+ * AlarmsArgs create CloudWatch alarms that publish to the notifications topic, each when its state changes, to ALARM and back to OK. Every alarm reads a metric of the Auto Scaling group, never of an instance, so that it follows the group across heals. An unset alarm is on, with its defaults, wherever it applies: the CPU credits alarm on a burstable instance type (t2, t3, t3a, t4g), the data disk alarm with a data volume.
+ */
+export interface AlarmsArgs {
+    /**
+     * cpuCredits fires when the instance's CPU credit balance falls below the threshold, in credits. Only when every type the group may launch (instanceType, and spotInstanceTypes with Spot) is burstable.
+     */
+    cpuCredits?: inputs.AlarmArgs;
+    /**
+     * dataDisk fires when the data volume's file system is fuller than the threshold, in percent. Only with a data volume. The CloudWatch agent publishes its use.
+     */
+    dataDisk?: inputs.AlarmArgs;
+    /**
+     * memory fires when more of the memory is in use than the threshold, in percent. The CloudWatch agent publishes its use.
+     */
+    memory?: inputs.AlarmArgs;
+    /**
+     * noInstanceInService fires when fewer instances are in service than the group wants (none, for a group of one, outside its scheduled off hours) for the whole window, the period times the evaluation periods: a heal loop, a launch that keeps failing. It reads the group's own metrics, which the group then publishes. It takes no threshold.
+     */
+    noInstanceInService?: inputs.AlarmArgs;
+    /**
+     * rootDisk fires when the root file system is fuller than the threshold, in percent. The CloudWatch agent publishes its use.
+     */
+    rootDisk?: inputs.AlarmArgs;
+    /**
+     * statusCheckFailed fires when the instance fails an EC2 status check (the group's status check metric in AWS/EC2). It takes no threshold.
+     */
+    statusCheckFailed?: inputs.AlarmArgs;
+}
+
+/**
  * AppHealthCheckArgs checks the application on the instance itself, where EC2's status checks cannot see: a process that died, a port that stopped answering. After failureThreshold failures in a row the instance marks itself unhealthy (autoscaling:SetInstanceHealth) and the group replaces it. Set exactly one of url and command.
  */
 export interface AppHealthCheckArgs {
@@ -92,6 +144,10 @@ export interface DataVolumeArgs {
      */
     deletionPolicy?: string;
     /**
+     * ebsHealthCheck turns on the group's Amazon EBS health check: an instance whose attached volumes fail their I/O status checks, or cannot be reached, is replaced. Unset means true.
+     */
+    ebsHealthCheck?: boolean;
+    /**
      * forceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
      */
     forceDetach?: boolean;
@@ -116,13 +172,25 @@ export interface DataVolumeArgs {
      */
     mountPath?: string;
     /**
-     * sizeGiB sizes the volume the component creates; required without volumeId.
+     * sizeGiB sizes the volume the component creates; required without volumeId or snapshotId. From a snapshot, unset means the snapshot's size, and a size must be at least the snapshot's.
      */
     sizeGiB?: number;
+    /**
+     * snapshotId creates the volume from an EBS snapshot, such as "snap-0123456789abcdef0", instead of empty: a new stack that starts with another's data. It may be another resource's output. Not with volumeId. The volume is encrypted either way; EBS encrypts a volume created from an unencrypted snapshot. EBS creates the volume once: a new snapshot id later would replace it, which the default deletion policy refuses. A restored volume is never formatted.
+     */
+    snapshotId?: pulumi.Input<string | undefined>;
     /**
      * snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
      */
     snapshots?: inputs.SnapshotArgs;
+    /**
+     * stopScript stops the application before the volume is handed over, on the instance the group terminates: it runs as root (under bash, unless it starts with "#!"), for at most stopTimeoutSeconds; then the volume is synced, unmounted and detached. Empty stops nothing: if the application still holds files open on the volume, the unmount fails, and the volume is left attached until the instance is terminated.
+     */
+    stopScript?: string;
+    /**
+     * stopTimeoutSeconds bounds stopScript, 10 to 7140; the termination hook waits 60 s more for the unmount and detach. Unset means 60.
+     */
+    stopTimeoutSeconds?: number;
     /**
      * throughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
      */
@@ -144,9 +212,11 @@ export function dataVolumeArgsProvideDefaults(val: DataVolumeArgs): DataVolumeAr
         ...val,
         attachTimeoutSeconds: (val.attachTimeoutSeconds) ?? 300,
         deletionPolicy: (val.deletionPolicy) ?? "protect",
+        ebsHealthCheck: (val.ebsHealthCheck) ?? true,
         forceDetach: (val.forceDetach) ?? true,
         fsType: (val.fsType) ?? "ext4",
         mountPath: (val.mountPath) ?? "/data",
+        stopTimeoutSeconds: (val.stopTimeoutSeconds) ?? 60,
         volumeType: (val.volumeType) ?? "gp3",
     };
 }
@@ -215,6 +285,41 @@ export interface LogsArgs {
      * retentionDays is how long CloudWatch Logs keeps events: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 to keep them forever. Required: keeping logs forever costs storage forever, so the choice is explicit.
      */
     retentionDays: number;
+}
+
+/**
+ * NetworkInterfaceArgs give the instance a persistent elastic network interface, with a private IPv4 address that outlives instances: each replacement attaches it at boot, as its second interface (device index 1), and the Elastic IP, which the stack associates with the interface once, comes with it. An interface lives in one subnet, so the group launches only there: healing survives the loss of an instance, not of the zone.
+ */
+export interface NetworkInterfaceArgs {
+    /**
+     * attachTimeoutSeconds bounds how long a booting instance waits for the interface to come free of its predecessor, 30 to 3600. Unset means 300 (300), or, with a data volume, 90 (90).
+     */
+    attachTimeoutSeconds?: number;
+    /**
+     * forceDetach lets the boot script force-detach the interface from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
+     */
+    forceDetach?: boolean;
+    /**
+     * networkInterfaceId adopts an existing interface, such as "eni-0123456789abcdef0", instead of creating one. It must be in one of the group's subnets and not be an instance's primary interface. The component never deletes it; it adds the stack's security group to it, and removes that with the stack.
+     */
+    networkInterfaceId?: string;
+    /**
+     * privateIp fixes the interface's private IPv4 address, such as "10.0.1.10", which must be in the subnet and not one of the five addresses AWS reserves in it. Empty means EC2 picks one. Not with networkInterfaceId.
+     */
+    privateIp?: string;
+    /**
+     * subnetId is the subnet the component creates the interface in, one of the group's subnets. Empty means the group's first subnet. Not with networkInterfaceId.
+     */
+    subnetId?: string;
+}
+/**
+ * networkInterfaceArgsProvideDefaults sets the appropriate defaults for NetworkInterfaceArgs
+ */
+export function networkInterfaceArgsProvideDefaults(val: NetworkInterfaceArgs): NetworkInterfaceArgs {
+    return {
+        ...val,
+        forceDetach: (val.forceDetach) ?? true,
+    };
 }
 
 /**

@@ -15,6 +15,10 @@ else:
 from . import _utilities
 
 __all__ = [
+    'AlarmArgs',
+    'AlarmArgsDict',
+    'AlarmsArgs',
+    'AlarmsArgsDict',
     'AppHealthCheckArgs',
     'AppHealthCheckArgsDict',
     'DNSArgs',
@@ -27,6 +31,8 @@ __all__ = [
     'IngressRuleArgsDict',
     'LogsArgs',
     'LogsArgsDict',
+    'NetworkInterfaceArgs',
+    'NetworkInterfaceArgsDict',
     'NotificationsArgs',
     'NotificationsArgsDict',
     'ScheduleArgs',
@@ -34,6 +40,234 @@ __all__ = [
     'SnapshotArgs',
     'SnapshotArgsDict',
 ]
+
+class AlarmArgsDict(TypedDict):
+    """
+    AlarmArgs tune one alarm. The alarm fires when each of evaluationPeriods consecutive periods of periodSeconds breaches threshold.
+    """
+    disabled: NotRequired[_builtins.bool]
+    """
+    disabled leaves the alarm out (and, for the agent's alarms, what the agent would publish only for it).
+    """
+    evaluation_periods: NotRequired[_builtins.int]
+    """
+    evaluationPeriods is how many consecutive periods must breach. Unset means the alarm's default.
+    """
+    period_seconds: NotRequired[_builtins.int]
+    """
+    periodSeconds is the length of one period, a multiple of 60. Unset means the alarm's default.
+    """
+    threshold: NotRequired[_builtins.int]
+    """
+    threshold is the alarm's limit, in the alarm's unit (percent, credits). Unset means the alarm's default.
+    """
+
+@pulumi.input_type
+class AlarmArgs:
+    def __init__(__self__, *,
+                 disabled: Optional[_builtins.bool] = None,
+                 evaluation_periods: Optional[_builtins.int] = None,
+                 period_seconds: Optional[_builtins.int] = None,
+                 threshold: Optional[_builtins.int] = None):
+        """
+        AlarmArgs tune one alarm. The alarm fires when each of evaluationPeriods consecutive periods of periodSeconds breaches threshold.
+
+        :param _builtins.bool disabled: disabled leaves the alarm out (and, for the agent's alarms, what the agent would publish only for it).
+        :param _builtins.int evaluation_periods: evaluationPeriods is how many consecutive periods must breach. Unset means the alarm's default.
+        :param _builtins.int period_seconds: periodSeconds is the length of one period, a multiple of 60. Unset means the alarm's default.
+        :param _builtins.int threshold: threshold is the alarm's limit, in the alarm's unit (percent, credits). Unset means the alarm's default.
+        """
+        if disabled is not None:
+            pulumi.set(__self__, "disabled", disabled)
+        if evaluation_periods is not None:
+            pulumi.set(__self__, "evaluation_periods", evaluation_periods)
+        if period_seconds is not None:
+            pulumi.set(__self__, "period_seconds", period_seconds)
+        if threshold is not None:
+            pulumi.set(__self__, "threshold", threshold)
+
+    @_builtins.property
+    @pulumi.getter
+    def disabled(self) -> Optional[_builtins.bool]:
+        """
+        disabled leaves the alarm out (and, for the agent's alarms, what the agent would publish only for it).
+        """
+        return pulumi.get(self, "disabled")
+
+    @disabled.setter
+    def disabled(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "disabled", value)
+
+    @_builtins.property
+    @pulumi.getter(name="evaluationPeriods")
+    def evaluation_periods(self) -> Optional[_builtins.int]:
+        """
+        evaluationPeriods is how many consecutive periods must breach. Unset means the alarm's default.
+        """
+        return pulumi.get(self, "evaluation_periods")
+
+    @evaluation_periods.setter
+    def evaluation_periods(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "evaluation_periods", value)
+
+    @_builtins.property
+    @pulumi.getter(name="periodSeconds")
+    def period_seconds(self) -> Optional[_builtins.int]:
+        """
+        periodSeconds is the length of one period, a multiple of 60. Unset means the alarm's default.
+        """
+        return pulumi.get(self, "period_seconds")
+
+    @period_seconds.setter
+    def period_seconds(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "period_seconds", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def threshold(self) -> Optional[_builtins.int]:
+        """
+        threshold is the alarm's limit, in the alarm's unit (percent, credits). Unset means the alarm's default.
+        """
+        return pulumi.get(self, "threshold")
+
+    @threshold.setter
+    def threshold(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "threshold", value)
+
+
+class AlarmsArgsDict(TypedDict):
+    """
+    AlarmsArgs create CloudWatch alarms that publish to the notifications topic, each when its state changes, to ALARM and back to OK. Every alarm reads a metric of the Auto Scaling group, never of an instance, so that it follows the group across heals. An unset alarm is on, with its defaults, wherever it applies: the CPU credits alarm on a burstable instance type (t2, t3, t3a, t4g), the data disk alarm with a data volume.
+    """
+    cpu_credits: NotRequired['AlarmArgsDict']
+    """
+    cpuCredits fires when the instance's CPU credit balance falls below the threshold, in credits. Only when every type the group may launch (instanceType, and spotInstanceTypes with Spot) is burstable.
+    """
+    data_disk: NotRequired['AlarmArgsDict']
+    """
+    dataDisk fires when the data volume's file system is fuller than the threshold, in percent. Only with a data volume. The CloudWatch agent publishes its use.
+    """
+    memory: NotRequired['AlarmArgsDict']
+    """
+    memory fires when more of the memory is in use than the threshold, in percent. The CloudWatch agent publishes its use.
+    """
+    no_instance_in_service: NotRequired['AlarmArgsDict']
+    """
+    noInstanceInService fires when fewer instances are in service than the group wants (none, for a group of one, outside its scheduled off hours) for the whole window, the period times the evaluation periods: a heal loop, a launch that keeps failing. It reads the group's own metrics, which the group then publishes. It takes no threshold.
+    """
+    root_disk: NotRequired['AlarmArgsDict']
+    """
+    rootDisk fires when the root file system is fuller than the threshold, in percent. The CloudWatch agent publishes its use.
+    """
+    status_check_failed: NotRequired['AlarmArgsDict']
+    """
+    statusCheckFailed fires when the instance fails an EC2 status check (the group's status check metric in AWS/EC2). It takes no threshold.
+    """
+
+@pulumi.input_type
+class AlarmsArgs:
+    def __init__(__self__, *,
+                 cpu_credits: Optional['AlarmArgs'] = None,
+                 data_disk: Optional['AlarmArgs'] = None,
+                 memory: Optional['AlarmArgs'] = None,
+                 no_instance_in_service: Optional['AlarmArgs'] = None,
+                 root_disk: Optional['AlarmArgs'] = None,
+                 status_check_failed: Optional['AlarmArgs'] = None):
+        """
+        AlarmsArgs create CloudWatch alarms that publish to the notifications topic, each when its state changes, to ALARM and back to OK. Every alarm reads a metric of the Auto Scaling group, never of an instance, so that it follows the group across heals. An unset alarm is on, with its defaults, wherever it applies: the CPU credits alarm on a burstable instance type (t2, t3, t3a, t4g), the data disk alarm with a data volume.
+
+        :param 'AlarmArgs' cpu_credits: cpuCredits fires when the instance's CPU credit balance falls below the threshold, in credits. Only when every type the group may launch (instanceType, and spotInstanceTypes with Spot) is burstable.
+        :param 'AlarmArgs' data_disk: dataDisk fires when the data volume's file system is fuller than the threshold, in percent. Only with a data volume. The CloudWatch agent publishes its use.
+        :param 'AlarmArgs' memory: memory fires when more of the memory is in use than the threshold, in percent. The CloudWatch agent publishes its use.
+        :param 'AlarmArgs' no_instance_in_service: noInstanceInService fires when fewer instances are in service than the group wants (none, for a group of one, outside its scheduled off hours) for the whole window, the period times the evaluation periods: a heal loop, a launch that keeps failing. It reads the group's own metrics, which the group then publishes. It takes no threshold.
+        :param 'AlarmArgs' root_disk: rootDisk fires when the root file system is fuller than the threshold, in percent. The CloudWatch agent publishes its use.
+        :param 'AlarmArgs' status_check_failed: statusCheckFailed fires when the instance fails an EC2 status check (the group's status check metric in AWS/EC2). It takes no threshold.
+        """
+        if cpu_credits is not None:
+            pulumi.set(__self__, "cpu_credits", cpu_credits)
+        if data_disk is not None:
+            pulumi.set(__self__, "data_disk", data_disk)
+        if memory is not None:
+            pulumi.set(__self__, "memory", memory)
+        if no_instance_in_service is not None:
+            pulumi.set(__self__, "no_instance_in_service", no_instance_in_service)
+        if root_disk is not None:
+            pulumi.set(__self__, "root_disk", root_disk)
+        if status_check_failed is not None:
+            pulumi.set(__self__, "status_check_failed", status_check_failed)
+
+    @_builtins.property
+    @pulumi.getter(name="cpuCredits")
+    def cpu_credits(self) -> Optional['AlarmArgs']:
+        """
+        cpuCredits fires when the instance's CPU credit balance falls below the threshold, in credits. Only when every type the group may launch (instanceType, and spotInstanceTypes with Spot) is burstable.
+        """
+        return pulumi.get(self, "cpu_credits")
+
+    @cpu_credits.setter
+    def cpu_credits(self, value: Optional['AlarmArgs']):
+        pulumi.set(self, "cpu_credits", value)
+
+    @_builtins.property
+    @pulumi.getter(name="dataDisk")
+    def data_disk(self) -> Optional['AlarmArgs']:
+        """
+        dataDisk fires when the data volume's file system is fuller than the threshold, in percent. Only with a data volume. The CloudWatch agent publishes its use.
+        """
+        return pulumi.get(self, "data_disk")
+
+    @data_disk.setter
+    def data_disk(self, value: Optional['AlarmArgs']):
+        pulumi.set(self, "data_disk", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def memory(self) -> Optional['AlarmArgs']:
+        """
+        memory fires when more of the memory is in use than the threshold, in percent. The CloudWatch agent publishes its use.
+        """
+        return pulumi.get(self, "memory")
+
+    @memory.setter
+    def memory(self, value: Optional['AlarmArgs']):
+        pulumi.set(self, "memory", value)
+
+    @_builtins.property
+    @pulumi.getter(name="noInstanceInService")
+    def no_instance_in_service(self) -> Optional['AlarmArgs']:
+        """
+        noInstanceInService fires when fewer instances are in service than the group wants (none, for a group of one, outside its scheduled off hours) for the whole window, the period times the evaluation periods: a heal loop, a launch that keeps failing. It reads the group's own metrics, which the group then publishes. It takes no threshold.
+        """
+        return pulumi.get(self, "no_instance_in_service")
+
+    @no_instance_in_service.setter
+    def no_instance_in_service(self, value: Optional['AlarmArgs']):
+        pulumi.set(self, "no_instance_in_service", value)
+
+    @_builtins.property
+    @pulumi.getter(name="rootDisk")
+    def root_disk(self) -> Optional['AlarmArgs']:
+        """
+        rootDisk fires when the root file system is fuller than the threshold, in percent. The CloudWatch agent publishes its use.
+        """
+        return pulumi.get(self, "root_disk")
+
+    @root_disk.setter
+    def root_disk(self, value: Optional['AlarmArgs']):
+        pulumi.set(self, "root_disk", value)
+
+    @_builtins.property
+    @pulumi.getter(name="statusCheckFailed")
+    def status_check_failed(self) -> Optional['AlarmArgs']:
+        """
+        statusCheckFailed fires when the instance fails an EC2 status check (the group's status check metric in AWS/EC2). It takes no threshold.
+        """
+        return pulumi.get(self, "status_check_failed")
+
+    @status_check_failed.setter
+    def status_check_failed(self, value: Optional['AlarmArgs']):
+        pulumi.set(self, "status_check_failed", value)
+
 
 class AppHealthCheckArgsDict(TypedDict):
     """
@@ -265,6 +499,10 @@ class DataVolumeArgsDict(TypedDict):
     """
     deletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
     """
+    ebs_health_check: NotRequired[_builtins.bool]
+    """
+    ebsHealthCheck turns on the group's Amazon EBS health check: an instance whose attached volumes fail their I/O status checks, or cannot be reached, is replaced. Unset means true.
+    """
     force_detach: NotRequired[_builtins.bool]
     """
     forceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
@@ -291,11 +529,23 @@ class DataVolumeArgsDict(TypedDict):
     """
     size_gi_b: NotRequired[_builtins.int]
     """
-    sizeGiB sizes the volume the component creates; required without volumeId.
+    sizeGiB sizes the volume the component creates; required without volumeId or snapshotId. From a snapshot, unset means the snapshot's size, and a size must be at least the snapshot's.
+    """
+    snapshot_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    snapshotId creates the volume from an EBS snapshot, such as "snap-0123456789abcdef0", instead of empty: a new stack that starts with another's data. It may be another resource's output. Not with volumeId. The volume is encrypted either way; EBS encrypts a volume created from an unencrypted snapshot. EBS creates the volume once: a new snapshot id later would replace it, which the default deletion policy refuses. A restored volume is never formatted.
     """
     snapshots: NotRequired['SnapshotArgsDict']
     """
     snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
+    """
+    stop_script: NotRequired[_builtins.str]
+    """
+    stopScript stops the application before the volume is handed over, on the instance the group terminates: it runs as root (under bash, unless it starts with "#!"), for at most stopTimeoutSeconds; then the volume is synced, unmounted and detached. Empty stops nothing: if the application still holds files open on the volume, the unmount fails, and the volume is left attached until the instance is terminated.
+    """
+    stop_timeout_seconds: NotRequired[_builtins.int]
+    """
+    stopTimeoutSeconds bounds stopScript, 10 to 7140; the termination hook waits 60 s more for the unmount and detach. Unset means 60.
     """
     throughput_mi_bps: NotRequired[_builtins.int]
     """
@@ -316,6 +566,7 @@ class DataVolumeArgs:
                  attach_timeout_seconds: Optional[_builtins.int] = None,
                  availability_zone: Optional[_builtins.str] = None,
                  deletion_policy: Optional[_builtins.str] = None,
+                 ebs_health_check: Optional[_builtins.bool] = None,
                  force_detach: Optional[_builtins.bool] = None,
                  format_if_blank: Optional[_builtins.bool] = None,
                  fs_type: Optional[_builtins.str] = None,
@@ -323,7 +574,10 @@ class DataVolumeArgs:
                  kms_key_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  mount_path: Optional[_builtins.str] = None,
                  size_gi_b: Optional[_builtins.int] = None,
+                 snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,
                  snapshots: Optional['SnapshotArgs'] = None,
+                 stop_script: Optional[_builtins.str] = None,
+                 stop_timeout_seconds: Optional[_builtins.int] = None,
                  throughput_mi_bps: Optional[_builtins.int] = None,
                  volume_id: Optional[_builtins.str] = None,
                  volume_type: Optional[_builtins.str] = None):
@@ -333,14 +587,18 @@ class DataVolumeArgs:
         :param _builtins.int attach_timeout_seconds: attachTimeoutSeconds bounds how long a booting instance waits for the volume to come free of its predecessor, 30 to 3600. Unset means 300.
         :param _builtins.str availability_zone: availabilityZone places the volume, such as "eu-west-1a". Empty means the zone of the first subnet the group may use.
         :param _builtins.str deletion_policy: deletionPolicy is what deleting the component does to a volume it created: "protect" (default), "retain" or "snapshot-and-delete".
+        :param _builtins.bool ebs_health_check: ebsHealthCheck turns on the group's Amazon EBS health check: an instance whose attached volumes fail their I/O status checks, or cannot be reached, is replaced. Unset means true.
         :param _builtins.bool force_detach: forceDetach lets the boot script force-detach the volume from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
         :param _builtins.bool format_if_blank: formatIfBlank lets the boot script format an adopted volume (volumeId) that shows no file system, if AWS and the disk both show it new and blank: EBS did not restore it from a snapshot, no instance has formatted it (the volume carries no "selfhealing:formatted" tag), and its disk reads as zeros. Off, such a volume fails the boot instead, for it may hold data the disk no longer shows. A volume the component creates is formatted under the same checks without it.
         :param _builtins.str fs_type: fsType is the file system the boot script creates on a blank volume: "ext4" (default) or "xfs". A volume that has a file system is never formatted, whatever this says.
         :param _builtins.int iops: iops provisions IOPS: for gp3, 3000 to 16000 (0 means the 3000 gp3 includes); for io1 and io2, required. Not allowed for gp2.
         :param pulumi.Input[_builtins.str] kms_key_arn: kmsKeyArn encrypts the volume with a customer managed key, given as a key ARN (not an alias, which IAM cannot scope to), such as a key created in the same program. Empty means the account's default EBS key. The volume is encrypted either way.
         :param _builtins.str mount_path: mountPath is where the volume is mounted. Default "/data".
-        :param _builtins.int size_gi_b: sizeGiB sizes the volume the component creates; required without volumeId.
+        :param _builtins.int size_gi_b: sizeGiB sizes the volume the component creates; required without volumeId or snapshotId. From a snapshot, unset means the snapshot's size, and a size must be at least the snapshot's.
+        :param pulumi.Input[_builtins.str] snapshot_id: snapshotId creates the volume from an EBS snapshot, such as "snap-0123456789abcdef0", instead of empty: a new stack that starts with another's data. It may be another resource's output. Not with volumeId. The volume is encrypted either way; EBS encrypts a volume created from an unencrypted snapshot. EBS creates the volume once: a new snapshot id later would replace it, which the default deletion policy refuses. A restored volume is never formatted.
         :param 'SnapshotArgs' snapshots: snapshots, when set, takes daily snapshots of the volume with Amazon Data Lifecycle Manager.
+        :param _builtins.str stop_script: stopScript stops the application before the volume is handed over, on the instance the group terminates: it runs as root (under bash, unless it starts with "#!"), for at most stopTimeoutSeconds; then the volume is synced, unmounted and detached. Empty stops nothing: if the application still holds files open on the volume, the unmount fails, and the volume is left attached until the instance is terminated.
+        :param _builtins.int stop_timeout_seconds: stopTimeoutSeconds bounds stopScript, 10 to 7140; the termination hook waits 60 s more for the unmount and detach. Unset means 60.
         :param _builtins.int throughput_mi_bps: throughputMiBps provisions gp3 throughput, 125 to 1000 MiB/s (0 means the 125 gp3 includes). Only for gp3.
         :param _builtins.str volume_id: volumeId adopts an existing volume, such as "vol-0123456789abcdef0", instead of creating one. It must be encrypted. The component never deletes it, and the size, type and zone fields must be left unset.
         :param _builtins.str volume_type: volumeType is "gp3" (default), "gp2", "io1" or "io2".
@@ -355,6 +613,10 @@ class DataVolumeArgs:
             deletion_policy = 'protect'
         if deletion_policy is not None:
             pulumi.set(__self__, "deletion_policy", deletion_policy)
+        if ebs_health_check is None:
+            ebs_health_check = True
+        if ebs_health_check is not None:
+            pulumi.set(__self__, "ebs_health_check", ebs_health_check)
         if force_detach is None:
             force_detach = True
         if force_detach is not None:
@@ -375,8 +637,16 @@ class DataVolumeArgs:
             pulumi.set(__self__, "mount_path", mount_path)
         if size_gi_b is not None:
             pulumi.set(__self__, "size_gi_b", size_gi_b)
+        if snapshot_id is not None:
+            pulumi.set(__self__, "snapshot_id", snapshot_id)
         if snapshots is not None:
             pulumi.set(__self__, "snapshots", snapshots)
+        if stop_script is not None:
+            pulumi.set(__self__, "stop_script", stop_script)
+        if stop_timeout_seconds is None:
+            stop_timeout_seconds = 60
+        if stop_timeout_seconds is not None:
+            pulumi.set(__self__, "stop_timeout_seconds", stop_timeout_seconds)
         if throughput_mi_bps is not None:
             pulumi.set(__self__, "throughput_mi_bps", throughput_mi_bps)
         if volume_id is not None:
@@ -421,6 +691,18 @@ class DataVolumeArgs:
     @deletion_policy.setter
     def deletion_policy(self, value: Optional[_builtins.str]):
         pulumi.set(self, "deletion_policy", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ebsHealthCheck")
+    def ebs_health_check(self) -> Optional[_builtins.bool]:
+        """
+        ebsHealthCheck turns on the group's Amazon EBS health check: an instance whose attached volumes fail their I/O status checks, or cannot be reached, is replaced. Unset means true.
+        """
+        return pulumi.get(self, "ebs_health_check")
+
+    @ebs_health_check.setter
+    def ebs_health_check(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "ebs_health_check", value)
 
     @_builtins.property
     @pulumi.getter(name="forceDetach")
@@ -498,13 +780,25 @@ class DataVolumeArgs:
     @pulumi.getter(name="sizeGiB")
     def size_gi_b(self) -> Optional[_builtins.int]:
         """
-        sizeGiB sizes the volume the component creates; required without volumeId.
+        sizeGiB sizes the volume the component creates; required without volumeId or snapshotId. From a snapshot, unset means the snapshot's size, and a size must be at least the snapshot's.
         """
         return pulumi.get(self, "size_gi_b")
 
     @size_gi_b.setter
     def size_gi_b(self, value: Optional[_builtins.int]):
         pulumi.set(self, "size_gi_b", value)
+
+    @_builtins.property
+    @pulumi.getter(name="snapshotId")
+    def snapshot_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        snapshotId creates the volume from an EBS snapshot, such as "snap-0123456789abcdef0", instead of empty: a new stack that starts with another's data. It may be another resource's output. Not with volumeId. The volume is encrypted either way; EBS encrypts a volume created from an unencrypted snapshot. EBS creates the volume once: a new snapshot id later would replace it, which the default deletion policy refuses. A restored volume is never formatted.
+        """
+        return pulumi.get(self, "snapshot_id")
+
+    @snapshot_id.setter
+    def snapshot_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "snapshot_id", value)
 
     @_builtins.property
     @pulumi.getter
@@ -517,6 +811,30 @@ class DataVolumeArgs:
     @snapshots.setter
     def snapshots(self, value: Optional['SnapshotArgs']):
         pulumi.set(self, "snapshots", value)
+
+    @_builtins.property
+    @pulumi.getter(name="stopScript")
+    def stop_script(self) -> Optional[_builtins.str]:
+        """
+        stopScript stops the application before the volume is handed over, on the instance the group terminates: it runs as root (under bash, unless it starts with "#!"), for at most stopTimeoutSeconds; then the volume is synced, unmounted and detached. Empty stops nothing: if the application still holds files open on the volume, the unmount fails, and the volume is left attached until the instance is terminated.
+        """
+        return pulumi.get(self, "stop_script")
+
+    @stop_script.setter
+    def stop_script(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "stop_script", value)
+
+    @_builtins.property
+    @pulumi.getter(name="stopTimeoutSeconds")
+    def stop_timeout_seconds(self) -> Optional[_builtins.int]:
+        """
+        stopTimeoutSeconds bounds stopScript, 10 to 7140; the termination hook waits 60 s more for the unmount and detach. Unset means 60.
+        """
+        return pulumi.get(self, "stop_timeout_seconds")
+
+    @stop_timeout_seconds.setter
+    def stop_timeout_seconds(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "stop_timeout_seconds", value)
 
     @_builtins.property
     @pulumi.getter(name="throughputMiBps")
@@ -827,6 +1145,122 @@ class LogsArgs:
     @kms_key_arn.setter
     def kms_key_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "kms_key_arn", value)
+
+
+class NetworkInterfaceArgsDict(TypedDict):
+    """
+    NetworkInterfaceArgs give the instance a persistent elastic network interface, with a private IPv4 address that outlives instances: each replacement attaches it at boot, as its second interface (device index 1), and the Elastic IP, which the stack associates with the interface once, comes with it. An interface lives in one subnet, so the group launches only there: healing survives the loss of an instance, not of the zone.
+    """
+    attach_timeout_seconds: NotRequired[_builtins.int]
+    """
+    attachTimeoutSeconds bounds how long a booting instance waits for the interface to come free of its predecessor, 30 to 3600. Unset means 300 (300), or, with a data volume, 90 (90).
+    """
+    force_detach: NotRequired[_builtins.bool]
+    """
+    forceDetach lets the boot script force-detach the interface from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
+    """
+    network_interface_id: NotRequired[_builtins.str]
+    """
+    networkInterfaceId adopts an existing interface, such as "eni-0123456789abcdef0", instead of creating one. It must be in one of the group's subnets and not be an instance's primary interface. The component never deletes it; it adds the stack's security group to it, and removes that with the stack.
+    """
+    private_ip: NotRequired[_builtins.str]
+    """
+    privateIp fixes the interface's private IPv4 address, such as "10.0.1.10", which must be in the subnet and not one of the five addresses AWS reserves in it. Empty means EC2 picks one. Not with networkInterfaceId.
+    """
+    subnet_id: NotRequired[_builtins.str]
+    """
+    subnetId is the subnet the component creates the interface in, one of the group's subnets. Empty means the group's first subnet. Not with networkInterfaceId.
+    """
+
+@pulumi.input_type
+class NetworkInterfaceArgs:
+    def __init__(__self__, *,
+                 attach_timeout_seconds: Optional[_builtins.int] = None,
+                 force_detach: Optional[_builtins.bool] = None,
+                 network_interface_id: Optional[_builtins.str] = None,
+                 private_ip: Optional[_builtins.str] = None,
+                 subnet_id: Optional[_builtins.str] = None):
+        """
+        NetworkInterfaceArgs give the instance a persistent elastic network interface, with a private IPv4 address that outlives instances: each replacement attaches it at boot, as its second interface (device index 1), and the Elastic IP, which the stack associates with the interface once, comes with it. An interface lives in one subnet, so the group launches only there: healing survives the loss of an instance, not of the zone.
+
+        :param _builtins.int attach_timeout_seconds: attachTimeoutSeconds bounds how long a booting instance waits for the interface to come free of its predecessor, 30 to 3600. Unset means 300 (300), or, with a data volume, 90 (90).
+        :param _builtins.bool force_detach: forceDetach lets the boot script force-detach the interface from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
+        :param _builtins.str network_interface_id: networkInterfaceId adopts an existing interface, such as "eni-0123456789abcdef0", instead of creating one. It must be in one of the group's subnets and not be an instance's primary interface. The component never deletes it; it adds the stack's security group to it, and removes that with the stack.
+        :param _builtins.str private_ip: privateIp fixes the interface's private IPv4 address, such as "10.0.1.10", which must be in the subnet and not one of the five addresses AWS reserves in it. Empty means EC2 picks one. Not with networkInterfaceId.
+        :param _builtins.str subnet_id: subnetId is the subnet the component creates the interface in, one of the group's subnets. Empty means the group's first subnet. Not with networkInterfaceId.
+        """
+        if attach_timeout_seconds is not None:
+            pulumi.set(__self__, "attach_timeout_seconds", attach_timeout_seconds)
+        if force_detach is None:
+            force_detach = True
+        if force_detach is not None:
+            pulumi.set(__self__, "force_detach", force_detach)
+        if network_interface_id is not None:
+            pulumi.set(__self__, "network_interface_id", network_interface_id)
+        if private_ip is not None:
+            pulumi.set(__self__, "private_ip", private_ip)
+        if subnet_id is not None:
+            pulumi.set(__self__, "subnet_id", subnet_id)
+
+    @_builtins.property
+    @pulumi.getter(name="attachTimeoutSeconds")
+    def attach_timeout_seconds(self) -> Optional[_builtins.int]:
+        """
+        attachTimeoutSeconds bounds how long a booting instance waits for the interface to come free of its predecessor, 30 to 3600. Unset means 300 (300), or, with a data volume, 90 (90).
+        """
+        return pulumi.get(self, "attach_timeout_seconds")
+
+    @attach_timeout_seconds.setter
+    def attach_timeout_seconds(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "attach_timeout_seconds", value)
+
+    @_builtins.property
+    @pulumi.getter(name="forceDetach")
+    def force_detach(self) -> Optional[_builtins.bool]:
+        """
+        forceDetach lets the boot script force-detach the interface from a predecessor that is terminated or shutting down but still holds it when the wait runs out. Unset means true; false fails such a boot instead. A running holder is never detached either way.
+        """
+        return pulumi.get(self, "force_detach")
+
+    @force_detach.setter
+    def force_detach(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "force_detach", value)
+
+    @_builtins.property
+    @pulumi.getter(name="networkInterfaceId")
+    def network_interface_id(self) -> Optional[_builtins.str]:
+        """
+        networkInterfaceId adopts an existing interface, such as "eni-0123456789abcdef0", instead of creating one. It must be in one of the group's subnets and not be an instance's primary interface. The component never deletes it; it adds the stack's security group to it, and removes that with the stack.
+        """
+        return pulumi.get(self, "network_interface_id")
+
+    @network_interface_id.setter
+    def network_interface_id(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "network_interface_id", value)
+
+    @_builtins.property
+    @pulumi.getter(name="privateIp")
+    def private_ip(self) -> Optional[_builtins.str]:
+        """
+        privateIp fixes the interface's private IPv4 address, such as "10.0.1.10", which must be in the subnet and not one of the five addresses AWS reserves in it. Empty means EC2 picks one. Not with networkInterfaceId.
+        """
+        return pulumi.get(self, "private_ip")
+
+    @private_ip.setter
+    def private_ip(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "private_ip", value)
+
+    @_builtins.property
+    @pulumi.getter(name="subnetId")
+    def subnet_id(self) -> Optional[_builtins.str]:
+        """
+        subnetId is the subnet the component creates the interface in, one of the group's subnets. Empty means the group's first subnet. Not with networkInterfaceId.
+        """
+        return pulumi.get(self, "subnet_id")
+
+    @subnet_id.setter
+    def subnet_id(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "subnet_id", value)
 
 
 class NotificationsArgsDict(TypedDict):

@@ -20,6 +20,7 @@ __all__ = ['SelfHealingInstanceArgs', 'SelfHealingInstance']
 @pulumi.input_type
 class SelfHealingInstanceArgs:
     def __init__(__self__, *,
+                 alarms: Optional['AlarmsArgs'] = None,
                  allocation_id: pulumi.Input[Optional[_builtins.str]] = None,
                  ami_id: Optional[_builtins.str] = None,
                  app_health_check: Optional['AppHealthCheckArgs'] = None,
@@ -35,6 +36,7 @@ class SelfHealingInstanceArgs:
                  launch_gate_timeout_seconds: Optional[_builtins.int] = None,
                  logs: Optional['LogsArgs'] = None,
                  metadata_hop_limit: Optional[_builtins.int] = None,
+                 network_interface: Optional['NetworkInterfaceArgs'] = None,
                  notifications: Optional['NotificationsArgs'] = None,
                  parameters: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
                  parameters_kms_key_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -51,6 +53,7 @@ class SelfHealingInstanceArgs:
         """
         The set of arguments for constructing a SelfHealingInstance resource.
 
+        :param 'AlarmsArgs' alarms: alarms, if set, creates CloudWatch alarms on the group that publish to the notifications topic; it needs notifications. Unset, there are none.
         :param pulumi.Input[_builtins.str] allocation_id: allocationId brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
         :param _builtins.str ami_id: amiId pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
         :param 'AppHealthCheckArgs' app_health_check: appHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
@@ -66,6 +69,7 @@ class SelfHealingInstanceArgs:
         :param _builtins.int launch_gate_timeout_seconds: launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means 600. Only with the launch gate.
         :param 'LogsArgs' logs: logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
         :param _builtins.int metadata_hop_limit: metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means 1; containers on the host need 2.
+        :param 'NetworkInterfaceArgs' network_interface: networkInterface, when set, gives the instance a persistent elastic network interface, whose private IPv4 address outlives instances and which carries the Elastic IP. It pins the group to the interface's subnet.
         :param 'NotificationsArgs' notifications: notifications, if set, announces each launch and termination of the instance on an SNS topic. Unset, nothing is announced.
         :param Mapping[str, pulumi.Input[_builtins.str]] parameters: parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
         :param pulumi.Input[_builtins.str] parameters_kms_key_arn: parametersKmsKeyArn encrypts secretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
@@ -77,9 +81,11 @@ class SelfHealingInstanceArgs:
         :param Sequence[_builtins.str] spot_instance_types: spotInstanceTypes are more instance types Spot may use after instanceType, of the same architecture. Only with spot.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: subnetIds are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Unset means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: tags are added to every resource that takes tags, and propagate to the instance and its volumes.
-        :param pulumi.Input[_builtins.str] user_script: userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        :param pulumi.Input[_builtins.str] user_script: userScript runs as root before the instance takes the Elastic IP, whose address it gets as SELFHEALING_PUBLIC_IP. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
         :param _builtins.bool warm_pool: warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with spot.
         """
+        if alarms is not None:
+            pulumi.set(__self__, "alarms", alarms)
         if allocation_id is not None:
             pulumi.set(__self__, "allocation_id", allocation_id)
         if ami_id is not None:
@@ -124,6 +130,8 @@ class SelfHealingInstanceArgs:
             metadata_hop_limit = 1
         if metadata_hop_limit is not None:
             pulumi.set(__self__, "metadata_hop_limit", metadata_hop_limit)
+        if network_interface is not None:
+            pulumi.set(__self__, "network_interface", network_interface)
         if notifications is not None:
             pulumi.set(__self__, "notifications", notifications)
         if parameters is not None:
@@ -150,6 +158,18 @@ class SelfHealingInstanceArgs:
             pulumi.set(__self__, "user_script", user_script)
         if warm_pool is not None:
             pulumi.set(__self__, "warm_pool", warm_pool)
+
+    @_builtins.property
+    @pulumi.getter
+    def alarms(self) -> Optional['AlarmsArgs']:
+        """
+        alarms, if set, creates CloudWatch alarms on the group that publish to the notifications topic; it needs notifications. Unset, there are none.
+        """
+        return pulumi.get(self, "alarms")
+
+    @alarms.setter
+    def alarms(self, value: Optional['AlarmsArgs']):
+        pulumi.set(self, "alarms", value)
 
     @_builtins.property
     @pulumi.getter(name="allocationId")
@@ -332,6 +352,18 @@ class SelfHealingInstanceArgs:
         pulumi.set(self, "metadata_hop_limit", value)
 
     @_builtins.property
+    @pulumi.getter(name="networkInterface")
+    def network_interface(self) -> Optional['NetworkInterfaceArgs']:
+        """
+        networkInterface, when set, gives the instance a persistent elastic network interface, whose private IPv4 address outlives instances and which carries the Elastic IP. It pins the group to the interface's subnet.
+        """
+        return pulumi.get(self, "network_interface")
+
+    @network_interface.setter
+    def network_interface(self, value: Optional['NetworkInterfaceArgs']):
+        pulumi.set(self, "network_interface", value)
+
+    @_builtins.property
     @pulumi.getter
     def notifications(self) -> Optional['NotificationsArgs']:
         """
@@ -467,7 +499,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="userScript")
     def user_script(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        userScript runs as root before the instance takes the Elastic IP, whose address it gets as SELFHEALING_PUBLIC_IP. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
         """
         return pulumi.get(self, "user_script")
 
@@ -494,6 +526,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 alarms: Optional[Union['AlarmsArgs', 'AlarmsArgsDict']] = None,
                  allocation_id: pulumi.Input[Optional[_builtins.str]] = None,
                  ami_id: Optional[_builtins.str] = None,
                  app_health_check: Optional[Union['AppHealthCheckArgs', 'AppHealthCheckArgsDict']] = None,
@@ -509,6 +542,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
                  launch_gate_timeout_seconds: Optional[_builtins.int] = None,
                  logs: Optional[Union['LogsArgs', 'LogsArgsDict']] = None,
                  metadata_hop_limit: Optional[_builtins.int] = None,
+                 network_interface: Optional[Union['NetworkInterfaceArgs', 'NetworkInterfaceArgsDict']] = None,
                  notifications: Optional[Union['NotificationsArgs', 'NotificationsArgsDict']] = None,
                  parameters: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
                  parameters_kms_key_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -528,6 +562,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param Union['AlarmsArgs', 'AlarmsArgsDict'] alarms: alarms, if set, creates CloudWatch alarms on the group that publish to the notifications topic; it needs notifications. Unset, there are none.
         :param pulumi.Input[_builtins.str] allocation_id: allocationId brings an existing Elastic IP (such as "eipalloc-0123456789abcdef0") instead of allocating one, so that the address can outlive this stack. The component never releases it.
         :param _builtins.str ami_id: amiId pins the image. Empty means the latest Amazon Linux 2023 for the instance type's architecture, looked up at each deployment. A pinned image must have the instance type's architecture and must provide bash, curl and the AWS CLI, which the boot script needs.
         :param Union['AppHealthCheckArgs', 'AppHealthCheckArgsDict'] app_health_check: appHealthCheck, if set, has the instance check its application and mark itself unhealthy when the check keeps failing.
@@ -543,6 +578,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
         :param _builtins.int launch_gate_timeout_seconds: launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means 600. Only with the launch gate.
         :param Union['LogsArgs', 'LogsArgsDict'] logs: logs, when set, ships the instance's logs to a CloudWatch Logs group that outlives it.
         :param _builtins.int metadata_hop_limit: metadataHopLimit is the IMDSv2 PUT response hop limit, 1 to 64. Unset means 1; containers on the host need 2.
+        :param Union['NetworkInterfaceArgs', 'NetworkInterfaceArgsDict'] network_interface: networkInterface, when set, gives the instance a persistent elastic network interface, whose private IPv4 address outlives instances and which carries the Elastic IP. It pins the group to the interface's subnet.
         :param Union['NotificationsArgs', 'NotificationsArgsDict'] notifications: notifications, if set, announces each launch and termination of the instance on an SNS topic. Unset, nothing is announced.
         :param Mapping[str, pulumi.Input[_builtins.str]] parameters: parameters are configuration values, stored as Parameter Store Strings under "/<project>/<stack>/<name>/<key>". At boot, before the user script, the instance loads every parameter under that path and gives each to the user script as an environment variable named after its key: "db-host" becomes DB_HOST. The boot script's own shell never sees them, and keys whose variable bash, the loader or the locale give a meaning (PATH, IFS, BASH_ENV, LD_PRELOAD, LANG, ...) are refused. Keys are plain (each is a resource); values are inputs.
         :param pulumi.Input[_builtins.str] parameters_kms_key_arn: parametersKmsKeyArn encrypts secretParameters with a customer managed key, given as a key ARN. Empty means the AWS managed key alias/aws/ssm.
@@ -554,7 +590,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
         :param Sequence[_builtins.str] spot_instance_types: spotInstanceTypes are more instance types Spot may use after instanceType, of the same architecture. Only with spot.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: subnetIds are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Unset means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: tags are added to every resource that takes tags, and propagate to the instance and its volumes.
-        :param pulumi.Input[_builtins.str] user_script: userScript runs as root after the Elastic IP is in place. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
+        :param pulumi.Input[_builtins.str] user_script: userScript runs as root before the instance takes the Elastic IP, whose address it gets as SELFHEALING_PUBLIC_IP. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
         :param _builtins.bool warm_pool: warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with spot.
         """
         ...
@@ -581,6 +617,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 alarms: Optional[Union['AlarmsArgs', 'AlarmsArgsDict']] = None,
                  allocation_id: pulumi.Input[Optional[_builtins.str]] = None,
                  ami_id: Optional[_builtins.str] = None,
                  app_health_check: Optional[Union['AppHealthCheckArgs', 'AppHealthCheckArgsDict']] = None,
@@ -596,6 +633,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
                  launch_gate_timeout_seconds: Optional[_builtins.int] = None,
                  logs: Optional[Union['LogsArgs', 'LogsArgsDict']] = None,
                  metadata_hop_limit: Optional[_builtins.int] = None,
+                 network_interface: Optional[Union['NetworkInterfaceArgs', 'NetworkInterfaceArgsDict']] = None,
                  notifications: Optional[Union['NotificationsArgs', 'NotificationsArgsDict']] = None,
                  parameters: Optional[Mapping[str, pulumi.Input[_builtins.str]]] = None,
                  parameters_kms_key_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -620,6 +658,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = SelfHealingInstanceArgs.__new__(SelfHealingInstanceArgs)
 
+            __props__.__dict__["alarms"] = alarms
             __props__.__dict__["allocation_id"] = allocation_id
             __props__.__dict__["ami_id"] = ami_id
             __props__.__dict__["app_health_check"] = app_health_check
@@ -649,6 +688,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
             if metadata_hop_limit is None:
                 metadata_hop_limit = 1
             __props__.__dict__["metadata_hop_limit"] = metadata_hop_limit
+            __props__.__dict__["network_interface"] = network_interface
             __props__.__dict__["notifications"] = notifications
             __props__.__dict__["parameters"] = parameters
             __props__.__dict__["parameters_kms_key_arn"] = parameters_kms_key_arn
@@ -668,7 +708,9 @@ class SelfHealingInstance(pulumi.ComponentResource):
             __props__.__dict__["instance_role_arn"] = None
             __props__.__dict__["instance_role_name"] = None
             __props__.__dict__["launch_template_id"] = None
+            __props__.__dict__["network_interface_id"] = None
             __props__.__dict__["notification_topic_arn"] = None
+            __props__.__dict__["private_ip"] = None
             __props__.__dict__["public_dns"] = None
             __props__.__dict__["public_ip"] = None
             __props__.__dict__["security_group_id"] = None
@@ -737,12 +779,28 @@ class SelfHealingInstance(pulumi.ComponentResource):
         return pulumi.get(self, "launch_template_id")
 
     @_builtins.property
+    @pulumi.getter(name="networkInterfaceId")
+    def network_interface_id(self) -> pulumi.Output[_builtins.str]:
+        """
+        networkInterfaceId is the persistent network interface's id; empty without one.
+        """
+        return pulumi.get(self, "network_interface_id")
+
+    @_builtins.property
     @pulumi.getter(name="notificationTopicArn")
     def notification_topic_arn(self) -> pulumi.Output[_builtins.str]:
         """
         notificationTopicArn is the SNS topic the group announces launches and terminations on; empty when notifications are off.
         """
         return pulumi.get(self, "notification_topic_arn")
+
+    @_builtins.property
+    @pulumi.getter(name="privateIp")
+    def private_ip(self) -> pulumi.Output[_builtins.str]:
+        """
+        privateIp is the persistent network interface's private IPv4 address, which follows the instance; empty without one.
+        """
+        return pulumi.get(self, "private_ip")
 
     @_builtins.property
     @pulumi.getter(name="publicDns")
