@@ -58,14 +58,16 @@ func TestJSONIsExactlyOneObject(t *testing.T) {
 			t.Errorf("the launch template's boot script is not in the JSON whole")
 		}
 	}
-	// The dev stack: the component, its eight children (the data volume
-	// among them; no policy attachment, since Session Manager's statement
-	// is inline), and the volume's id among the outputs.
+	// The dev stack: the component, its nine children (the data volume
+	// and its hand-over's termination hook among them; no policy
+	// attachment, since Session Manager's statement is inline), and the
+	// volume's id among the outputs.
 	want := map[string]int{
 		"selfhealing:index:SelfHealingInstance": 1, "aws:ec2/eip:Eip": 1, "aws:ebs/volume:Volume": 1,
 		"aws:iam/role:Role": 1, "aws:iam/instanceProfile:InstanceProfile": 1, "aws:iam/rolePolicy:RolePolicy": 1,
 		"aws:ec2/securityGroup:SecurityGroup":   1,
 		"aws:ec2/launchTemplate:LaunchTemplate": 1, "aws:autoscaling/group:Group": 1,
+		"aws:autoscaling/lifecycleHook:LifecycleHook": 1,
 	}
 	if !maps.Equal(counts, want) {
 		t.Errorf("resources by type = %v, want %v", counts, want)
