@@ -146,9 +146,11 @@ type SelfHealingInstanceArgs struct {
 	AppHealthCheck *AppHealthCheck `pulumi:"appHealthCheck,optional"`
 
 	// InstanceRefresh replaces the running instance when the launch
-	// template changes (a new AMI, a changed script) at `pulumi up`,
-	// terminating it before launching the new one. Nil means true. Off, a
-	// change applies to the next instance the group launches.
+	// template changes (a new AMI, a changed script) at `pulumi up`:
+	// launching the new one first, which takes the address (and the data
+	// volume, handed over) from the old one, unless a network interface
+	// makes it terminate the old one first. Nil means true. Off, a change
+	// applies to the next instance the group launches.
 	InstanceRefresh *bool `pulumi:"instanceRefresh,optional"`
 
 	// Spot runs the instance on Spot capacity only, from

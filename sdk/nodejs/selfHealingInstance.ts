@@ -201,7 +201,7 @@ export interface SelfHealingInstanceArgs {
      */
     ingress?: inputs.IngressRuleArgs[];
     /**
-     * instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Unset means true. Off, a change applies to the next instance the group launches.
+     * instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`: launching the new one first, which takes the address (and the data volume, handed over) from the old one, unless a network interface makes it terminate the old one first. Unset means true. Off, a change applies to the next instance the group launches.
      */
     instanceRefresh?: boolean;
     /**

@@ -63,7 +63,7 @@ class SelfHealingInstanceArgs:
         :param _builtins.int health_check_grace_period_seconds: healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means 300; 0 is allowed.
         :param 'HTTPSArgs' https: https, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
         :param Sequence['IngressRuleArgs'] ingress: ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
-        :param _builtins.bool instance_refresh: instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Unset means true. Off, a change applies to the next instance the group launches.
+        :param _builtins.bool instance_refresh: instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`: launching the new one first, which takes the address (and the data volume, handed over) from the old one, unless a network interface makes it terminate the old one first. Unset means true. Off, a change applies to the next instance the group launches.
         :param _builtins.str instance_type: instanceType is the EC2 instance type. Empty means "t3.micro".
         :param _builtins.bool launch_gate: launchGate keeps each new instance out of service, behind a launch lifecycle hook ("selfhealing-launch-gate"), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
         :param _builtins.int launch_gate_timeout_seconds: launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means 600. Only with the launch gate.
@@ -283,7 +283,7 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="instanceRefresh")
     def instance_refresh(self) -> Optional[_builtins.bool]:
         """
-        instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Unset means true. Off, a change applies to the next instance the group launches.
+        instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`: launching the new one first, which takes the address (and the data volume, handed over) from the old one, unless a network interface makes it terminate the old one first. Unset means true. Off, a change applies to the next instance the group launches.
         """
         return pulumi.get(self, "instance_refresh")
 
@@ -572,7 +572,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
         :param _builtins.int health_check_grace_period_seconds: healthCheckGracePeriodSeconds is how long the group waits after launch before it acts on health checks. Unset means 300; 0 is allowed.
         :param Union['HTTPSArgs', 'HTTPSArgsDict'] https: https, when set, terminates TLS on the instance with nginx and a Let's Encrypt certificate, in front of the application, and opens ports 80 and 443.
         :param Sequence[Union['IngressRuleArgs', 'IngressRuleArgsDict']] ingress: ingress lists what may reach the instance. Empty, the default, opens nothing. Port 22 is refused: use Session Manager instead.
-        :param _builtins.bool instance_refresh: instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`, terminating it before launching the new one. Unset means true. Off, a change applies to the next instance the group launches.
+        :param _builtins.bool instance_refresh: instanceRefresh replaces the running instance when the launch template changes (a new AMI, a changed script) at `pulumi up`: launching the new one first, which takes the address (and the data volume, handed over) from the old one, unless a network interface makes it terminate the old one first. Unset means true. Off, a change applies to the next instance the group launches.
         :param _builtins.str instance_type: instanceType is the EC2 instance type. Empty means "t3.micro".
         :param _builtins.bool launch_gate: launchGate keeps each new instance out of service, behind a launch lifecycle hook ("selfhealing-launch-gate"), until its boot script reports it ready; `pulumi up` then succeeds only once a ready instance exists. Unset means true. Without it, a boot that fails marks its instance Unhealthy in its group, which replaces it.
         :param _builtins.int launch_gate_timeout_seconds: launchGateTimeoutSeconds is how long a new instance may take to report ready before the group abandons (terminates) it, 30 to 7200. Unset means 600. Only with the launch gate.
