@@ -204,8 +204,8 @@ func goodInterface() *userdata.NetworkInterfaceParams {
 
 // maxEverythingBytes keeps room for users' scripts with every option on:
 // the launch gate, the health check and a data volume with its hand-over.
-// Users then get at least 5.75 KB of compressed script.
-const maxEverythingBytes = 10*1024 + 256
+// Users then get at least 5.5 KB of compressed script.
+const maxEverythingBytes = 10*1024 + 512
 
 func TestBootScriptWithEveryOptionLeavesRoomForUserScripts(t *testing.T) {
 	for _, tc := range []struct {
