@@ -36,7 +36,8 @@ func replacementCases() []replacementCase {
 		// instance is terminated first, as it may still write; a rollout
 		// launches first and the old instance hands the volume over.
 		{"volume", volume(false), 0, 100, 100, 200, nil},
-		{"volume, Spot", volume(true), 0, 100, 100, 200, false},
+		{"volume, Spot", volume(true), 0, 100, 100, 200, true},
+		{"network interface, Spot", &components.SelfHealingInstanceArgs{Spot: true, NetworkInterface: &components.NetworkInterfaceArgs{}}, 0, 100, 0, 100, false},
 		// A network interface leaves an instance only when it is
 		// terminated: every replacement terminates first.
 		{"network interface", &components.SelfHealingInstanceArgs{NetworkInterface: &components.NetworkInterfaceArgs{}}, 0, 100, 0, 100, nil},

@@ -167,16 +167,19 @@ func (p *plan) groupLaunch(template *ec2.LaunchTemplate) (autoscaling.GroupLaunc
 // instance is at elevated risk of interruption, "waits until the new
 // instance passes its health check before it proceeds with terminating the
 // old instance", and may exceed the group's maximum to do so
-// (capacityRebalanceDoc). That is launch first, so it is on exactly when
-// the group launches first (p.launchFirst). With a data volume it is off:
-// the new instance could not attach the volume the old one holds, so the
-// instance is replaced only after EC2 interrupts it, with its two-minute
-// notice.
+// (capacityRebalanceDoc). That is a planned replacement, launched first, so
+// it is on exactly when a rollout launches first (replacementBounds): the
+// new instance takes the address last, or, with a data volume, completes
+// its launch gate early and the old one hands the volume over at its
+// termination hook. With a network interface it is off: the new instance
+// could not have the interface while the old one holds it, so the instance
+// is replaced only after EC2 interrupts it, with its two-minute notice.
 func (p *plan) capacityRebalance() pulumi.BoolPtrInput {
 	if !p.args.Spot {
 		return nil
 	}
-	return pulumi.Bool(p.launchFirst)
+	refresh, _ := p.replacementBounds()
+	return pulumi.Bool(refresh == healthyPercentages{Min: 100, Max: 200})
 }
 
 // warmPool is the group's warm pool: one stopped instance, booted once and

@@ -50,8 +50,10 @@ func TestFullStackTurnsEveryHealingFeatureOn(t *testing.T) {
 	if !slices.Equal(types, []string{"t4g.small", "t4g.medium", "m7g.medium", "c7g.medium"}) {
 		t.Errorf("Spot instance types = %v", types)
 	}
-	if group["capacityRebalance"] != false {
-		t.Errorf("capacityRebalance = %v, want false", group["capacityRebalance"])
+	// With the data volume a rebalance launches first and the old
+	// instance hands the volume over, as a rollout does.
+	if group["capacityRebalance"] != true {
+		t.Errorf("capacityRebalance = %v, want true", group["capacityRebalance"])
 	}
 	// The data volume pins Spot to one zone's subnet; the features combine.
 	only(t, monitor, "aws:ebs/volume:Volume")

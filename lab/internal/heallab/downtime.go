@@ -205,16 +205,25 @@ func (r *DowntimeRun) Ways() []string {
 
 // WaysOf are the ways event is played in: Ways, but one for the office
 // hours, whose stop and start are the schedule's, not a replacement; and,
-// with a data volume, terminate first beside ours for a rollout, which
-// ours plays launch first with the hand-over (PlayHandover).
+// with a data volume, terminate first beside ours for a planned
+// replacement, which ours plays launch first with the hand-over
+// (PlayHandover).
 func (r *DowntimeRun) WaysOf(event DowntimeEvent) []string {
 	switch {
 	case event == EventOfficeHours:
 		return r.Ways()[:1]
-	case event == EventRollout && r.volume && r.script != Seed:
+	case r.handsOver(event, WayOurs):
 		return []string{WayOurs, WayTerminateFirst}
 	}
 	return r.Ways()
+}
+
+// handsOver reports whether event, in way, is a planned replacement the
+// group makes launch first with the data volume's hand-over: a rollout
+// (the refresh's preferences) or a Spot rebalance (Capacity Rebalancing),
+// ours, with a data volume.
+func (r *DowntimeRun) handsOver(event DowntimeEvent, way string) bool {
+	return (event == EventRollout || event == EventRebalance) && r.volume && r.script != Seed && way == WayOurs
 }
 
 // replacementFor is how the group replaces the instance in way: for ours,
@@ -240,10 +249,11 @@ func (r *DowntimeRun) PlayWay(ctx context.Context, event DowntimeEvent, way stri
 	if !slices.Contains(r.WaysOf(event), way) {
 		return Downtime{}, BootResult{}, fmt.Errorf("this run plays %s %v, not %q", event, r.WaysOf(event), way)
 	}
-	if event == EventRollout && r.volume && way == WayOurs {
-		// The group's refresh launches first, and the old instance hands
-		// the volume over at its termination hook. A new launch template
-		// is not made for it: the hand-over does not depend on one.
+	if r.handsOver(event, way) {
+		// The group's refresh, or Capacity Rebalancing, launches first,
+		// and the old instance hands the volume over at its termination
+		// hook. A new launch template is not made for a rollout: the
+		// hand-over does not depend on one.
 		d, res, err := r.PlayHandover(ctx, HandoverOptions{})
 		if err != nil {
 			return Downtime{}, res.Boot, fmt.Errorf("event %s (%s): %w", event, way, err)

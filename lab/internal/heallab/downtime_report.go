@@ -33,8 +33,11 @@ func DowntimeSection(ds []Downtime) string {
 		"Without a data volume the counter is on the instance's own disk, which goes with it.\n" +
 		"- **way**: `ours` is the group's own replacement as the component configures it: without a data volume it launches first " +
 		"(instance maintenance policy and instance refresh at MinHealthyPercentage 100, MaxHealthyPercentage 200, and Capacity Rebalancing for Spot): " +
-		"the new instance boots beside the old one, takes the Elastic IP last, and only then is the old one terminated; with a data volume it terminates first (0/100, no Capacity Rebalancing). " +
-		"`terminate-first` is the same stack without a data volume, in the same run, with every replacement terminate first, as before; " +
+		"the new instance boots beside the old one, takes the Elastic IP last, and only then is the old one terminated. " +
+		"With a data volume a failed instance is terminated first (maintenance policy 0/100), and a planned replacement (a rollout, a rebalance) launches first: " +
+		"the new instance completes its launch gate as soon as it finds the volume on an instance in service, the old one hands the volume over at its termination hook " +
+		"(stop script, unmount, detach), and the new one attaches it, starts the application and takes the address. " +
+		"`terminate-first` is the same stack, in the same run, with the replacement terminate first, as before: every event without a data volume, the planned ones with one; " +
 		"a `terminated` event has nothing to launch first, so its two rows differ only by chance. " +
 		"`seed` is the seed article's user data as published, in the stack shaped for it (no data volume, no launch gate, no health check), " +
 		"followed by the same application's start, as a user of the article would add theirs; it has no `app-dies` row, since nothing there notices a dead application.\n\n")
@@ -44,8 +47,9 @@ func DowntimeSection(ds []Downtime) string {
 		ImpairmentNoticed.Name + "`; `rollout`, a new launch template version, executed by the group's instance refresh; " +
 		"`rebalance`, a Spot rebalance recommendation arriving with the two-minute interruption notice (it can come no earlier), played on this On-Demand lab stack as on the same stack with Spot: " +
 		"launch first, Capacity Rebalancing replaces the instance at once; terminate first, the instance serves out `" + SpotInterruptionNotice.Name + "`, is interrupted and then replaced.\n\n" +
-		"Target without a data volume: a rollout and a rebalance refuse requests for at most the Elastic IP's move plus one probe interval (" +
-		fmt.Sprint(ClientInterval.Milliseconds()) + " ms). On AWS the move itself is `" + EIPEdge.Name + "` (below), which AWS does not document: an assumption.\n\n")
+		"Targets: without a data volume, a rollout and a rebalance refuse requests for at most the Elastic IP's move plus one probe interval (" +
+		fmt.Sprint(ClientInterval.Milliseconds()) + " ms), the move itself being `" + EIPEdge.Name + "` on AWS (below), which AWS does not document: an assumption; " +
+		"with one, for no longer than the modelled detach and attach plus the measured mount, application start and address move, and at least 3 times shorter than terminate first.\n\n")
 	b.WriteString(scheduleAndZoneReport())
 	b.WriteString(DowntimeTable(ds))
 	b.WriteString("\nAWS's times the lab models (`lab/internal/heallab/awstimes.go`):\n\n| time | length | source |\n|---|---:|---|\n")
