@@ -60,7 +60,7 @@ func TestPlannedReplacementHandsTheVolumeOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, boot, err := run.Play(t.Context(), heallab.EventRollout)
+	first, boot, err := run.PlayWay(t.Context(), heallab.EventRollout, heallab.WayTerminateFirst)
 	if err != nil {
 		t.Fatal(err)
 	}
