@@ -413,20 +413,23 @@ func (m *EBSModel) cleanDetach(w http.ResponseWriter, r *http.Request, form url.
 	}
 }
 
-// describeVolumes answers DescribeVolumes if it names a held volume by id,
-// reporting whether it did.
-func (m *EBSModel) describeVolumes(w http.ResponseWriter, r *http.Request, form url.Values) bool {
+// heldByID returns the ids a Describe call names by id (the form's keys
+// that start with idPrefix), sorted, and those of them the model holds,
+// starting each hold's clock at its first description. A call with a
+// filter names none: moto answers it.
+func (m *EBSModel) heldByID(form url.Values, idPrefix string) ([]string, map[string]VolumeHold) {
 	var ids []string
 	for key, values := range form {
 		switch {
 		case strings.HasPrefix(key, "Filter."):
-			return false
-		case strings.HasPrefix(key, "VolumeId."):
+			return nil, nil
+		case strings.HasPrefix(key, idPrefix):
 			ids = append(ids, values...)
 		}
 	}
 	sort.Strings(ids)
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	held := map[string]VolumeHold{}
 	for _, id := range ids {
 		if h := m.heldLocked(id); h != nil {
@@ -436,7 +439,13 @@ func (m *EBSModel) describeVolumes(w http.ResponseWriter, r *http.Request, form 
 			held[id] = h.VolumeHold
 		}
 	}
-	m.mu.Unlock()
+	return ids, held
+}
+
+// describeVolumes answers DescribeVolumes if it names a held volume by id,
+// reporting whether it did.
+func (m *EBSModel) describeVolumes(w http.ResponseWriter, r *http.Request, form url.Values) bool {
+	ids, held := m.heldByID(form, "VolumeId.")
 	if len(held) == 0 {
 		return false
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -124,27 +123,7 @@ func (m *EBSModel) detachInterface(w http.ResponseWriter, r *http.Request, form 
 // describeInterfaces answers DescribeNetworkInterfaces if it names a held
 // interface by id, reporting whether it did.
 func (m *EBSModel) describeInterfaces(w http.ResponseWriter, r *http.Request, form url.Values) bool {
-	var ids []string
-	for key, values := range form {
-		switch {
-		case strings.HasPrefix(key, "Filter."):
-			return false
-		case strings.HasPrefix(key, "NetworkInterfaceId."):
-			ids = append(ids, values...)
-		}
-	}
-	sort.Strings(ids)
-	m.mu.Lock()
-	held := map[string]VolumeHold{}
-	for _, id := range ids {
-		if h := m.heldLocked(id); h != nil {
-			if h.For > 0 && !h.started {
-				h.start(m.now())
-			}
-			held[id] = h.VolumeHold
-		}
-	}
-	m.mu.Unlock()
+	ids, held := m.heldByID(form, "NetworkInterfaceId.")
 	if len(held) == 0 {
 		return false
 	}
