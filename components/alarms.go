@@ -395,8 +395,8 @@ func withDimension(dims map[string]string, name, value string) map[string]string
 
 // agentMetrics are what the CloudWatch agent must publish for alarms, or
 // nil when no alarm reads the agent's metrics.
-func agentMetrics(alarms []alarmSpec, groupName string) *userdata.AgentMetricsParams {
-	m := userdata.AgentMetricsParams{GroupName: groupName}
+func agentMetrics(alarms []alarmSpec) *userdata.AgentMetricsParams {
+	var m userdata.AgentMetricsParams
 	for _, s := range alarms {
 		if s.Metric == nil || s.Metric.Namespace != userdata.CloudWatchAgentNamespace {
 			continue

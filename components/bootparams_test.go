@@ -19,32 +19,27 @@ func TestBootParamsCarryTheGateAndTheHealthCheck(t *testing.T) {
 		name       string
 		args       components.SelfHealingInstanceArgs
 		wantGate   *userdata.LaunchGateParams
-		wantReport *userdata.FailureReportParams
 		wantHealth *userdata.HealthCheckParams
 	}{
 		{
-			name:       "defaults: the gate, no check; a failed later boot reports the instance",
-			wantGate:   &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: 600},
-			wantReport: &userdata.FailureReportParams{GroupName: group},
+			name:     "defaults: the gate, no check; a failed later boot reports the instance",
+			wantGate: &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, TimeoutSeconds: 600},
 		},
 		{
-			name:       "gate timeout and a URL check",
-			args:       components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(900), AppHealthCheck: &components.AppHealthCheck{URL: pulumi.String("http://localhost:8080/healthz")}},
-			wantGate:   &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: 900},
-			wantReport: &userdata.FailureReportParams{GroupName: group},
+			name:     "gate timeout and a URL check",
+			args:     components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(900), AppHealthCheck: &components.AppHealthCheck{URL: pulumi.String("http://localhost:8080/healthz")}},
+			wantGate: &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, TimeoutSeconds: 900},
 			wantHealth: &userdata.HealthCheckParams{URL: "http://localhost:8080/healthz", ExpectedStatus: 200,
 				IntervalSeconds: 15, TimeoutSeconds: 5, FailureThreshold: 3},
 		},
 		{
-			name:       "no gate: a failed boot reports the instance to its group",
-			args:       components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)},
-			wantReport: &userdata.FailureReportParams{GroupName: group},
+			name: "no gate: a failed boot reports the instance to its group",
+			args: components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false)},
 		},
 		{
 			name: "no gate, a command check",
 			args: components.SelfHealingInstanceArgs{LaunchGate: pulumi.BoolRef(false),
 				AppHealthCheck: &components.AppHealthCheck{Command: pulumi.String("systemctl is-active --quiet app"), IntervalSeconds: pulumi.IntRef(30), TimeoutSeconds: pulumi.IntRef(10), FailureThreshold: pulumi.IntRef(5)}},
-			wantReport: &userdata.FailureReportParams{GroupName: group},
 			wantHealth: &userdata.HealthCheckParams{Command: "systemctl is-active --quiet app", IntervalSeconds: 30, TimeoutSeconds: 10, FailureThreshold: 5},
 		},
 	} {
@@ -53,8 +48,8 @@ func TestBootParamsCarryTheGateAndTheHealthCheck(t *testing.T) {
 			if !reflect.DeepEqual(p.LaunchGate, tc.wantGate) {
 				t.Errorf("LaunchGate = %+v, want %+v", p.LaunchGate, tc.wantGate)
 			}
-			if !reflect.DeepEqual(p.FailureReport, tc.wantReport) {
-				t.Errorf("FailureReport = %+v, want %+v", p.FailureReport, tc.wantReport)
+			if p.GroupName != group {
+				t.Errorf("GroupName = %q, want %q: a failed boot reports the instance to its group", p.GroupName, group)
 			}
 			if !reflect.DeepEqual(p.HealthCheck, tc.wantHealth) {
 				t.Errorf("HealthCheck = %+v, want %+v", p.HealthCheck, tc.wantHealth)

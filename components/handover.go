@@ -38,8 +38,7 @@ func (p *plan) handoverParams() *userdata.HandoverParams {
 		return nil
 	}
 	return &userdata.HandoverParams{
-		HookName: HandoverHookName, GroupName: p.groupName,
-		StopScript: v.StopScript, StopTimeoutSeconds: *v.StopTimeoutSeconds,
+		HookName: HandoverHookName, StopScript: v.StopScript, StopTimeoutSeconds: *v.StopTimeoutSeconds,
 	}
 }
 

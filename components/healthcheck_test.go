@@ -39,9 +39,9 @@ func TestHealthCheckParamsFillEveryDefault(t *testing.T) {
 			if (got == nil) != (tc.want == nil) || (got != nil && *got != *tc.want) {
 				t.Errorf("HealthCheckParams = %+v, want %+v", got, tc.want)
 			}
-			// The check reports to the group the failure report names.
-			if got != nil && (p.FailureReport == nil || p.FailureReport.GroupName != "p-s-web") {
-				t.Errorf("FailureReport = %+v, want the group p-s-web", p.FailureReport)
+			// The check reports to the instance's group.
+			if p.GroupName != "p-s-web" {
+				t.Errorf("GroupName = %q, want p-s-web", p.GroupName)
 			}
 		})
 	}

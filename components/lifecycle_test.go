@@ -137,7 +137,7 @@ func TestLaunchGatePermissionIsThisGroupsAlone(t *testing.T) {
 
 func TestLaunchGateParamsForTheBootScript(t *testing.T) {
 	got := components.BootParamsInGroup(components.SelfHealingInstanceArgs{LaunchGateTimeoutSeconds: pulumi.IntRef(900)}, "p-s-web", "eipalloc-0123456789abcdef0", "").LaunchGate
-	want := userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: "p-s-web", TimeoutSeconds: 900}
+	want := userdata.LaunchGateParams{HookName: components.LaunchGateHookName, TimeoutSeconds: 900}
 	if got == nil || *got != want {
 		t.Errorf("LaunchGateParams = %+v, want %+v", got, want)
 	}

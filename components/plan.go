@@ -101,13 +101,9 @@ func launchesFirst(a SelfHealingInstanceArgs) bool {
 // bootScriptParams are the boot script's parameters that the plan knows.
 func (p *plan) bootScriptParams() userdata.Params {
 	a := p.args
-	boot := userdata.Params{
-		// Whenever no launch action waits to be abandoned (no gate, or a
-		// later boot), a failed boot marks its instance Unhealthy instead.
-		FailureReport: &userdata.FailureReportParams{GroupName: p.groupName},
-	}
+	boot := userdata.Params{GroupName: p.groupName}
 	if p.launchGate {
-		boot.LaunchGate = &userdata.LaunchGateParams{HookName: LaunchGateHookName, GroupName: p.groupName, TimeoutSeconds: p.launchGateTimeout}
+		boot.LaunchGate = &userdata.LaunchGateParams{HookName: LaunchGateHookName, TimeoutSeconds: p.launchGateTimeout}
 	}
 	if h := a.AppHealthCheck; h != nil {
 		boot.HealthCheck = &userdata.HealthCheckParams{
@@ -144,7 +140,7 @@ func (p *plan) bootScriptParams() userdata.Params {
 		}
 	}
 	// The alarms on memory and disks read what the agent publishes.
-	boot.AgentMetrics = agentMetrics(p.alarms, p.groupName)
+	boot.AgentMetrics = agentMetrics(p.alarms)
 	if len(p.parameters) > 0 {
 		boot.Parameters = &userdata.ParametersParams{Path: ParametersPath(p.project, p.stack, p.name)}
 	}

@@ -154,8 +154,8 @@ func TestUserDataTakesThisAllocation(t *testing.T) {
 	group, _ := d.Group()["name"].(string)
 	publicIP, _ := d.Outputs["publicIp"].(string)
 	want, err := userdata.Render(userdata.Params{AllocationID: eip.ID, PublicIP: publicIP, UserScript: "systemctl start app",
-		FailureReport: &userdata.FailureReportParams{GroupName: group},
-		LaunchGate:    &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, GroupName: group, TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds}})
+		GroupName:  group,
+		LaunchGate: &userdata.LaunchGateParams{HookName: components.LaunchGateHookName, TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds}})
 	if err != nil {
 		t.Fatal(err)
 	}

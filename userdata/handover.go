@@ -38,9 +38,9 @@ const (
 // HandoverParams describe the termination lifecycle hook the script
 // completes once it has let go of the data volume.
 type HandoverParams struct {
-	// HookName is the termination lifecycle hook's name; GroupName the
-	// group it belongs to.
-	HookName, GroupName string
+	// HookName is the termination lifecycle hook's name, in the group
+	// Params.GroupName.
+	HookName string
 	// StopScript, if not empty, stops the application before the volume
 	// is unmounted: it runs as root, under bash unless it starts with
 	// "#!", for at most StopTimeoutSeconds.
@@ -86,8 +86,8 @@ func (h *HandoverParams) validate(volume *DataVolumeParams) []error {
 	if volume == nil {
 		errs = append(errs, fmt.Errorf("dataVolume.stopScript: the hand-over needs a data volume"))
 	}
-	if h.HookName == "" || h.GroupName == "" {
-		errs = append(errs, fmt.Errorf("the hand-over needs its termination hook's name and group"))
+	if !hookNamePattern.MatchString(h.HookName) {
+		errs = append(errs, fmt.Errorf("handover.hookName %q: want 1 to 255 of A-Z a-z 0-9 - _ /, as Auto Scaling allows", h.HookName))
 	}
 	if msg := StopTimeoutProblem(h.StopTimeoutSeconds); msg != "" {
 		errs = append(errs, fmt.Errorf("dataVolume.stopTimeoutSeconds %d: %s", h.StopTimeoutSeconds, msg))

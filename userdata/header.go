@@ -17,7 +17,6 @@ func header(p Params) string {
 	h.b.WriteString("#!/bin/bash\n")
 	h.flag("with_data_volume", p.DataVolume != nil)
 	h.flag("with_launch_gate", p.LaunchGate != nil)
-	h.flag("with_failure_report", p.FailureReport != nil)
 	h.flag("with_health_check", p.HealthCheck != nil)
 	h.flag("with_logs", p.Logs != nil)
 	h.flag("with_agent_metrics", p.AgentMetrics != nil)
@@ -25,7 +24,7 @@ func header(p Params) string {
 	h.flag("with_parameters", p.Parameters != nil)
 	h.flag("with_network_interface", p.NetworkInterface != nil)
 	h.flag("with_handover", p.Handover != nil)
-	h.values("allocation_id", p.AllocationID, "elastic_ip", p.PublicIP)
+	h.values("allocation_id", p.AllocationID, "elastic_ip", p.PublicIP, "group_name", p.GroupName)
 	h.values("user_script", p.UserScript)
 	if v := p.DataVolume; v != nil {
 		h.values("volume_id", v.VolumeID)
@@ -42,17 +41,13 @@ func header(p Params) string {
 		h.values("eni_wait_seconds", strconv.Itoa(n.WaitSeconds), "eni_force_detach", strconv.FormatBool(n.ForceDetach))
 	}
 	if o := p.Handover; o != nil {
-		h.values("handover_hook", o.HookName, "handover_group", o.GroupName)
+		h.values("handover_hook", o.HookName)
 		h.values("stop_script", o.StopScript, "stop_timeout", strconv.Itoa(o.StopTimeoutSeconds))
 		h.values("handover_detach_wait", strconv.Itoa(HandoverDetachWaitSeconds))
 	}
 	if g := p.LaunchGate; g != nil {
 		h.values("gate_hook", g.HookName)
-		h.values("gate_group", g.GroupName)
 		h.values("gate_timeout", strconv.Itoa(g.TimeoutSeconds))
-	}
-	if r := p.FailureReport; r != nil {
-		h.values("report_group", r.GroupName)
 	}
 	if c := p.HealthCheck; c != nil {
 		h.values("health_url", c.URL)
@@ -63,7 +58,7 @@ func header(p Params) string {
 		h.values("health_threshold", strconv.Itoa(c.FailureThreshold))
 	}
 	if p.Logs != nil || p.AgentMetrics != nil {
-		config, err := AgentConfig(p.Logs, p.AgentMetrics)
+		config, err := p.AgentConfig()
 		if err != nil {
 			panic(err) // marshalling a struct of strings: cannot happen
 		}

@@ -3,7 +3,6 @@ package userdata
 import (
 	"fmt"
 	"regexp"
-	"strings"
 )
 
 // Where the boot script installs itself on the instance, to run again at
@@ -33,40 +32,12 @@ const (
 // LaunchGateParams describe the launch lifecycle hook the script completes
 // once the instance is ready: CONTINUE then, ABANDON when the boot fails.
 type LaunchGateParams struct {
-	// HookName is the lifecycle hook's name.
+	// HookName is the lifecycle hook's name, in the group Params.GroupName.
 	HookName string
-	// GroupName is the Auto Scaling group the hook belongs to.
-	GroupName string
 	// TimeoutSeconds is the hook's heartbeat timeout: the script sends a
 	// heartbeat every third of it during long waits, and gives the first
 	// health check what is left of it.
 	TimeoutSeconds int
-}
-
-// FailureReportParams describe how a boot that fails gets its instance
-// replaced when no launch action waits to be abandoned (there is no launch
-// gate, or it is a later boot): it marks the instance Unhealthy in its
-// group (SetInstanceHealth), which replaces it.
-type FailureReportParams struct {
-	// GroupName is the instance's Auto Scaling group. SetInstanceHealth
-	// names only the instance; the script names the group in its log.
-	GroupName string
-}
-
-// validate reports every field of r the script cannot use.
-func (r *FailureReportParams) validate() []error {
-	if err := checkGroupName("failureReport.groupName", r.GroupName); err != nil {
-		return []error{err}
-	}
-	return nil
-}
-
-// checkGroupName checks an Auto Scaling group's name, as field.
-func checkGroupName(field, name string) error {
-	if name == "" || len(name) > 255 || strings.ContainsFunc(name, isControl) {
-		return fmt.Errorf("%s %q: want 1 to 255 characters and no control characters", field, name)
-	}
-	return nil
 }
 
 // hookNamePattern is LifecycleHookName's pattern in the Auto Scaling API.
@@ -77,9 +48,6 @@ func (g *LaunchGateParams) validate() []error {
 	var errs []error
 	if !hookNamePattern.MatchString(g.HookName) {
 		errs = append(errs, fmt.Errorf("launchGate.hookName %q: want 1 to 255 of A-Z a-z 0-9 - _ /, as Auto Scaling allows", g.HookName))
-	}
-	if err := checkGroupName("launchGate.groupName", g.GroupName); err != nil {
-		errs = append(errs, err)
 	}
 	if msg := LaunchGateTimeoutProblem(g.TimeoutSeconds); msg != "" {
 		errs = append(errs, fmt.Errorf("launchGate.timeoutSeconds %d: %s", g.TimeoutSeconds, msg))
@@ -107,10 +75,4 @@ func GateOutlastsVolumeProblem(gateSeconds, volumeWaitSeconds int) string {
 			volumeWaitSeconds, RetryWindowSeconds, need)
 	}
 	return ""
-}
-
-// isControl reports ASCII control characters and DEL, which no AWS name
-// holds and no log line should.
-func isControl(r rune) bool {
-	return r < 0x20 || r == 0x7f
 }

@@ -114,7 +114,7 @@ type collectedFile struct {
 // retention_in_days, so the agent never calls logs:PutRetentionPolicy: the
 // stack owns the group's retention.
 func CloudWatchAgentConfig(logGroup string, files []string) (string, error) {
-	return agentConfig(&logsSectionFor{logGroup, files}, nil)
+	return agentConfig(&logsSectionFor{logGroup, files}, nil, "")
 }
 
 // logsSectionFor is what the logs section ships: files, to group.
@@ -123,17 +123,19 @@ type logsSectionFor struct {
 	files []string
 }
 
-// AgentConfig returns the agent configuration, as JSON, for the logs and
-// the metrics that are not nil: the logs section ships LogFiles, the
-// metrics section publishes what metrics asks for.
-func AgentConfig(logs *LogsParams, metrics *AgentMetricsParams) (string, error) {
-	if logs == nil {
-		return agentConfig(nil, metrics)
+// AgentConfig returns the agent configuration, as JSON, for p's Logs and
+// AgentMetrics, those that are not nil: the logs section ships LogFiles,
+// the metrics section publishes what AgentMetrics asks for, under the
+// group's name.
+func (p Params) AgentConfig() (string, error) {
+	var logs *logsSectionFor
+	if l := p.Logs; l != nil {
+		logs = &logsSectionFor{l.LogGroupName, l.LogFiles()}
 	}
-	return agentConfig(&logsSectionFor{logs.LogGroupName, logs.LogFiles()}, metrics)
+	return agentConfig(logs, p.AgentMetrics, p.GroupName)
 }
 
-func agentConfig(logs *logsSectionFor, metrics *AgentMetricsParams) (string, error) {
+func agentConfig(logs *logsSectionFor, metrics *AgentMetricsParams, groupName string) (string, error) {
 	var c cloudWatchAgentConfig
 	c.Agent.RunAsUser = "root"
 	if logs != nil {
@@ -145,7 +147,7 @@ func agentConfig(logs *logsSectionFor, metrics *AgentMetricsParams) (string, err
 		}
 	}
 	if metrics != nil {
-		c.Metrics = metrics.section()
+		c.Metrics = metrics.section(groupName)
 	}
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -156,7 +158,7 @@ func agentConfig(logs *logsSectionFor, metrics *AgentMetricsParams) (string, err
 
 // AgentConfig is CloudWatchAgentConfig for these parameters.
 func (l LogsParams) AgentConfig() (string, error) {
-	return AgentConfig(&l, nil)
+	return Params{Logs: &l}.AgentConfig()
 }
 
 // ConfigFile returns the package's CloudWatchAgentConfigFile, for the

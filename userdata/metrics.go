@@ -34,9 +34,6 @@ const (
 // use that the component's alarms read, under the group's name rather than
 // the instance's id, which changes at every heal.
 type AgentMetricsParams struct {
-	// GroupName is the Auto Scaling group's name, the value of the
-	// GroupDimension every metric carries.
-	GroupName string
 	// DiskPaths are the mount paths whose used space is published, such
 	// as "/" and the data volume's.
 	DiskPaths []string
@@ -51,9 +48,6 @@ var groupNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,255}$`)
 
 func (m AgentMetricsParams) validate() []error {
 	var errs []error
-	if !groupNamePattern.MatchString(m.GroupName) {
-		errs = append(errs, fmt.Errorf("agent metrics group name %q: want 1 to 255 of A-Z a-z 0-9 . _ -", m.GroupName))
-	}
 	if !m.Memory && len(m.DiskPaths) == 0 {
 		errs = append(errs, fmt.Errorf("agent metrics: neither memory nor a disk; leave AgentMetrics nil instead"))
 	}
@@ -104,9 +98,9 @@ type collectedMetric struct {
 // change with the instance; aggregation_dimensions has the agent publish
 // it once more with only the dimensions named there: the group's name for
 // memory, the group's name and the path for a disk.
-func (m AgentMetricsParams) section() *metricsSection {
+func (m AgentMetricsParams) section(groupName string) *metricsSection {
 	s := &metricsSection{Namespace: CloudWatchAgentNamespace}
-	group := map[string]string{GroupDimension: m.GroupName}
+	group := map[string]string{GroupDimension: groupName}
 	if m.Memory {
 		s.AggregationDimensions = append(s.AggregationDimensions, []string{GroupDimension})
 		s.Collected.Mem = &collectedMetric{Measurement: []string{"used_percent"}, AppendDimensions: group}

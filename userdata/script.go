@@ -26,8 +26,7 @@ func scriptFiles(p Params) []string {
 		}
 	}
 	add(p.LaunchGate != nil, "gate.sh")
-	add(p.FailureReport != nil, "failure_report.sh")
-	files = append(files, "install.sh")
+	files = append(files, "failure_report.sh", "install.sh")
 	add(p.HealthCheck != nil, "health.sh")
 	add(p.DataVolume != nil, "volume.sh")
 	add(p.NetworkInterface != nil, "eni.sh")

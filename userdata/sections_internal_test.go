@@ -17,6 +17,7 @@ import (
 func TestScriptWithEveryOptionPassesShellcheck(t *testing.T) {
 	testtool.RequireTool(t, "shellcheck", "apt-get install shellcheck")
 	p := Params{
+		GroupName:    "proj-dev-web",
 		AllocationID: "eipalloc-0123456789abcdef0",
 		UserScript:   "systemctl start app",
 		Logs:         &LogsParams{LogGroupName: "/selfhealing/proj/dev/web", ExtraFiles: []string{"/var/log/app.log"}},

@@ -58,20 +58,20 @@ func TestStaticFilesPassBashAndShellcheck(t *testing.T) {
 // allOn turns on every feature.
 func allOn() Params {
 	return Params{
-		AllocationID:  "eipalloc-0123456789abcdef0",
-		UserScript:    "#!/bin/bash\necho \"$HOME\"\n",
-		DataVolume:    &DataVolumeParams{VolumeID: "vol-0123456789abcdef0", DeviceName: "/dev/sdf", MountPath: "/data", FSType: "ext4", WaitSeconds: 300, ForceDetach: true, MayFormat: true},
-		LaunchGate:    &LaunchGateParams{HookName: "launch-gate", GroupName: "proj-dev-web", TimeoutSeconds: 900},
-		FailureReport: &FailureReportParams{GroupName: "proj-dev-web"},
-		HealthCheck:   &HealthCheckParams{URL: "http://localhost:8080/", ExpectedStatus: 200, IntervalSeconds: 20, TimeoutSeconds: 5, FailureThreshold: 3},
-		Logs:          &LogsParams{LogGroupName: "/selfhealing/proj/dev/web", ExtraFiles: []string{"/var/log/app.log"}},
-		HTTPS:         &HTTPSParams{DomainName: "app.example.com", Email: "ops@example.com", AppPort: 8080, CertDir: "/data/.selfhealing/tls", Staging: true},
-		Parameters:    &ParametersParams{Path: "/proj/dev/web"},
-		AgentMetrics:  &AgentMetricsParams{GroupName: "proj-dev-web", DiskPaths: []string{"/", "/data"}, Memory: true},
+		AllocationID: "eipalloc-0123456789abcdef0",
+		UserScript:   "#!/bin/bash\necho \"$HOME\"\n",
+		DataVolume:   &DataVolumeParams{VolumeID: "vol-0123456789abcdef0", DeviceName: "/dev/sdf", MountPath: "/data", FSType: "ext4", WaitSeconds: 300, ForceDetach: true, MayFormat: true},
+		LaunchGate:   &LaunchGateParams{HookName: "launch-gate", TimeoutSeconds: 900},
+		GroupName:    "proj-dev-web",
+		HealthCheck:  &HealthCheckParams{URL: "http://localhost:8080/", ExpectedStatus: 200, IntervalSeconds: 20, TimeoutSeconds: 5, FailureThreshold: 3},
+		Logs:         &LogsParams{LogGroupName: "/selfhealing/proj/dev/web", ExtraFiles: []string{"/var/log/app.log"}},
+		HTTPS:        &HTTPSParams{DomainName: "app.example.com", Email: "ops@example.com", AppPort: 8080, CertDir: "/data/.selfhealing/tls", Staging: true},
+		Parameters:   &ParametersParams{Path: "/proj/dev/web"},
+		AgentMetrics: &AgentMetricsParams{DiskPaths: []string{"/", "/data"}, Memory: true},
 		NetworkInterface: &NetworkInterfaceParams{
 			InterfaceID: "eni-0123456789abcdef0", WaitSeconds: 300, ForceDetach: true,
 		},
-		Handover: &HandoverParams{HookName: "handover", GroupName: "proj-dev-web", StopScript: "systemctl stop app\n", StopTimeoutSeconds: 60},
+		Handover: &HandoverParams{HookName: "handover", StopScript: "systemctl stop app\n", StopTimeoutSeconds: 60},
 	}
 }
 
@@ -80,7 +80,7 @@ func allOn() Params {
 // lines and indentation; every file is in the script with every feature
 // on, and common.sh and main.sh in every script.
 func TestScriptIsTheHeaderThenTheStaticFiles(t *testing.T) {
-	for _, p := range []Params{{AllocationID: "eipalloc-0123456789abcdef0"}, allOn()} {
+	for _, p := range []Params{{AllocationID: "eipalloc-0123456789abcdef0", GroupName: "proj-dev-web"}, allOn()} {
 		script, err := Render(p)
 		if err != nil {
 			t.Fatal(err)
@@ -120,11 +120,11 @@ func sameSet(a, b []string) bool {
 // is nothing but readonly assignments (and shellcheck directives).
 func TestHeaderFlagsSayWhichFeaturesAreOn(t *testing.T) {
 	testtool.RequireTool(t, "bash", "apt-get install bash")
-	flags := []string{"with_data_volume", "with_launch_gate", "with_failure_report", "with_health_check", "with_logs", "with_agent_metrics", "with_https", "with_parameters", "with_network_interface", "with_handover"}
+	flags := []string{"with_data_volume", "with_launch_gate", "with_health_check", "with_logs", "with_agent_metrics", "with_https", "with_parameters", "with_network_interface", "with_handover"}
 	for _, tc := range []struct {
 		p    Params
 		want string
-	}{{Params{AllocationID: "eipalloc-0123456789abcdef0"}, strings.TrimSpace(strings.Repeat("0 ", len(flags)))}, {allOn(), strings.TrimSpace(strings.Repeat("1 ", len(flags)))}} {
+	}{{Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0"}, strings.TrimSpace(strings.Repeat("0 ", len(flags)))}, {allOn(), strings.TrimSpace(strings.Repeat("1 ", len(flags)))}} {
 		head := header(tc.p)
 		// Run alone, the header only assigns: bash prints nothing but the
 		// flags echoed after it.

@@ -53,6 +53,12 @@ var allocationIDPattern = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
 type Params struct {
 	// AllocationID is the Elastic IP to take, such as "eipalloc-0123456789abcdef0".
 	AllocationID string
+	// GroupName is the instance's Auto Scaling group: the group of the
+	// launch gate's and the hand-over's hooks, the one a failed boot marks
+	// the instance Unhealthy in when no launch action waits for an ABANDON
+	// (no gate, or a later boot), and the dimension of the agent's
+	// metrics.
+	GroupName string
 	// PublicIP is the Elastic IP's address, known when the stack is
 	// written: the user script gets it as SELFHEALING_PUBLIC_IP, since it
 	// runs before the instance takes the address. Empty gives it none.
@@ -85,12 +91,6 @@ type Params struct {
 	// completes: CONTINUE once the instance is ready, ABANDON if its boot
 	// fails.
 	LaunchGate *LaunchGateParams
-	// FailureReport, when not nil, is the group a failed boot marks the
-	// instance Unhealthy in, so that the group replaces it, whenever no
-	// launch action waits for an ABANDON: without a launch gate, and at
-	// later boots with one. Nil leaves a failed instance to the launch
-	// gate's ABANDON alone.
-	FailureReport *FailureReportParams
 	// HealthCheck, when not nil, is installed with a timer once the
 	// instance is ready; with a launch gate, the instance is ready only
 	// once it passes.
@@ -112,6 +112,9 @@ func (p Params) Validate() error {
 	var errs []error
 	if msg := AllocationIDProblem(p.AllocationID); msg != "" {
 		errs = append(errs, fmt.Errorf("allocationId %q: %s", p.AllocationID, msg))
+	}
+	if !groupNamePattern.MatchString(p.GroupName) {
+		errs = append(errs, fmt.Errorf("groupName %q: want 1 to 255 of A-Z a-z 0-9 . _ -, as the component names its group (AutoScalingGroupName)", p.GroupName))
 	}
 	if p.PublicIP != "" {
 		if ip, err := netip.ParseAddr(p.PublicIP); err != nil || !ip.Is4() {
@@ -140,9 +143,6 @@ func (p Params) Validate() error {
 		if msg := GateOutlastsVolumeProblem(p.LaunchGate.TimeoutSeconds, p.attachWaitSeconds()); msg != "" {
 			errs = append(errs, fmt.Errorf("launchGate.timeoutSeconds %d: %s", p.LaunchGate.TimeoutSeconds, msg))
 		}
-	}
-	if p.FailureReport != nil {
-		errs = append(errs, p.FailureReport.validate()...)
 	}
 	if p.HealthCheck != nil {
 		errs = append(errs, p.HealthCheck.validate()...)

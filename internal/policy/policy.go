@@ -510,7 +510,7 @@ func parametersStatements(s Scope, p ParametersScope) []Statement {
 // group, and in no other, when something on it fails: the app health
 // check, and a boot that no launch action waits to ABANDON (without the
 // launch gate, and at every later boot with it; see
-// userdata.FailureReportParams), so a failed instance never stays in
+// userdata/sh/failure_report.sh), so a failed instance never stays in
 // service. SetInstanceHealth requires the autoScalingGroup resource
 // (Service Authorization Reference). Within a group of one (and its warm
 // pool) the only instance it can mark unhealthy is, in effect, itself.

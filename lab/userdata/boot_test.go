@@ -144,7 +144,7 @@ func (in *instance) holder() string {
 // params are the boot script's parameters for this instance, with a user
 // script that leaves a mark on the instance's disk.
 func (in *instance) params() userdata.Params {
-	return userdata.Params{AllocationID: in.fixture.AllocationID, UserScript: "touch /var/lib/user-script-ran"}
+	return userdata.Params{GroupName: "proj-dev-web", AllocationID: in.fixture.AllocationID, UserScript: "touch /var/lib/user-script-ran"}
 }
 
 // wantHealed fails the test unless the script succeeded, the address is on

@@ -47,7 +47,7 @@ func TestEncodeIsGzipOfTheRenderedScript(t *testing.T) {
 }
 
 func TestDecodeReadsWhatEncodeAndOtherToolsWrite(t *testing.T) {
-	p := userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: "echo hi", DataVolume: goodVolume()}
+	p := userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: "echo hi", DataVolume: goodVolume()}
 	script, _ := userdata.Render(p)
 	encoded, err := userdata.Encode(p)
 	if err != nil {

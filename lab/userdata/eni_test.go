@@ -119,6 +119,7 @@ func (c *eniCloud) hostFor(id string) *eniHost {
 // shortest wait allowed, and a user script that leaves a mark.
 func (c *eniCloud) params() userdata.Params {
 	return userdata.Params{
+		GroupName:        "proj-dev-web",
 		AllocationID:     c.alloc,
 		UserScript:       "touch " + userScriptMarker,
 		NetworkInterface: &userdata.NetworkInterfaceParams{InterfaceID: c.eni, WaitSeconds: userdata.MinVolumeWaitSeconds, ForceDetach: true},

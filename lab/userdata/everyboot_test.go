@@ -102,15 +102,14 @@ func newGated(t *testing.T) *gated {
 	return g
 }
 
-// params are the boot script's parameters with the gate, and the failure
-// report for boots no launch action waits for, as the component renders
-// them, and a user script that counts its runs on the instance's disk.
+// params are the boot script's parameters with the gate, in g's group,
+// as the component renders them, and a user script that counts its runs on the instance's disk.
 func (g *gated) params() userdata.Params {
 	return userdata.Params{
-		AllocationID:  g.alloc,
-		UserScript:    "echo run >>/var/lib/user-script-runs",
-		LaunchGate:    &userdata.LaunchGateParams{HookName: gateHook, GroupName: g.group.Name, TimeoutSeconds: 600},
-		FailureReport: &userdata.FailureReportParams{GroupName: g.group.Name},
+		AllocationID: g.alloc,
+		UserScript:   "echo run >>/var/lib/user-script-runs",
+		LaunchGate:   &userdata.LaunchGateParams{HookName: gateHook, TimeoutSeconds: 600},
+		GroupName:    g.group.Name,
 	}
 }
 
@@ -545,7 +544,7 @@ func (c *cloud) inService() *host {
 
 // gate is the launch gate of newGroupHost's group.
 func (c *cloud) gate() *userdata.LaunchGateParams {
-	return &userdata.LaunchGateParams{HookName: gateHook, GroupName: groupName, TimeoutSeconds: 600}
+	return &userdata.LaunchGateParams{HookName: gateHook, TimeoutSeconds: 600}
 }
 
 // env is what c.boot runs the script on h with.

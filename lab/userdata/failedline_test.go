@@ -44,7 +44,7 @@ func TestFailedLineNamesTheSourceFileAndLine(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(bin, "aws"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			script, err := userdata.Render(userdata.Params{AllocationID: "eipalloc-0123456789abcdef0"})
+			script, err := userdata.Render(userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0"})
 			if err != nil {
 				t.Fatal(err)
 			}

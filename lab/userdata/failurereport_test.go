@@ -19,7 +19,6 @@ import (
 func (g *gated) ungatedParams() userdata.Params {
 	p := g.params()
 	p.LaunchGate = nil
-	p.FailureReport = &userdata.FailureReportParams{GroupName: g.group.Name}
 	return p
 }
 

@@ -31,8 +31,7 @@ func TestHandoverWatcherLetsGoWhenTheGroupTerminates(t *testing.T) {
 
 	p := c.params()
 	p.DataVolume.WaitSeconds = userdata.HandoverHookTimeoutSeconds(userdata.MinStopTimeoutSeconds)
-	p.Handover = &userdata.HandoverParams{HookName: "selfhealing-handover", GroupName: "proj-dev-web",
-		StopScript: "touch /var/lib/stop-script-ran", StopTimeoutSeconds: userdata.MinStopTimeoutSeconds}
+	p.Handover = &userdata.HandoverParams{HookName: "selfhealing-handover", StopScript: "touch /var/lib/stop-script-ran", StopTimeoutSeconds: userdata.MinStopTimeoutSeconds}
 	script, err := userdata.Render(p)
 	if err != nil {
 		t.Fatal(err)

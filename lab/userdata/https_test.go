@@ -216,7 +216,7 @@ func TestNginxListensOnTheGivenPorts(t *testing.T) {
 	} {
 		b := testHTTPS
 		b.HTTPPort, b.HTTPSPort = bad.HTTPPort, bad.HTTPSPort
-		if _, err := userdata.Render(userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", HTTPS: &b}); err == nil {
+		if _, err := userdata.Render(userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", HTTPS: &b}); err == nil {
 			t.Errorf("Render accepts nginx ports %d and %d with the application on %d", b.HTTPPort, b.HTTPSPort, b.AppPort)
 		}
 	}

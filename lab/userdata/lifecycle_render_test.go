@@ -12,15 +12,11 @@ import (
 
 // goodGate and goodHealth are valid, with long values.
 func goodGate() *userdata.LaunchGateParams {
-	return &userdata.LaunchGateParams{HookName: "selfhealing-launch-gate", GroupName: strings.Repeat("g", 255), TimeoutSeconds: 7200}
+	return &userdata.LaunchGateParams{HookName: "selfhealing-launch-gate", TimeoutSeconds: 7200}
 }
 
 func goodURLCheck() *userdata.HealthCheckParams {
 	return &userdata.HealthCheckParams{URL: "https://[::1]:8443/healthz?deep=1", ExpectedStatus: 204, IntervalSeconds: 15, TimeoutSeconds: 5, FailureThreshold: 3}
-}
-
-func goodReport() *userdata.FailureReportParams {
-	return &userdata.FailureReportParams{GroupName: strings.Repeat("r", 255)}
 }
 
 // globURLCheck's URL holds what bash or curl could read as their own: a
@@ -33,39 +29,35 @@ func goodCommandCheck() *userdata.HealthCheckParams {
 	return &userdata.HealthCheckParams{Command: `systemctl is-active --quiet app && [ "$(cat /run/x)" = 'ok' ]`, IntervalSeconds: 2, TimeoutSeconds: 1, FailureThreshold: 1}
 }
 
-// everything is the script with every option on.
+// everything is the script with every option on, and the group's name as
+// long as AWS allows.
 func everything() userdata.Params {
-	return userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", DataVolume: goodVolume(), Handover: goodHandover(), LaunchGate: goodGate(), HealthCheck: goodURLCheck()}
+	return userdata.Params{GroupName: strings.Repeat("g", 255), AllocationID: "eipalloc-0123456789abcdef0", DataVolume: goodVolume(), Handover: goodHandover(), LaunchGate: goodGate(), HealthCheck: goodURLCheck()}
 }
 
-// goodHandover is the hand-over the component gives every data volume,
-// with the group name as long as AWS allows.
+// goodHandover is the hand-over the component gives every data volume.
 func goodHandover() *userdata.HandoverParams {
-	return &userdata.HandoverParams{HookName: "selfhealing-handover", GroupName: strings.Repeat("g", 255), StopTimeoutSeconds: 60}
+	return &userdata.HandoverParams{HookName: "selfhealing-handover", StopTimeoutSeconds: 60}
 }
 
 func TestRenderedScriptWithGateAndHealthPassesBashAndShellcheck(t *testing.T) {
 	emulator.RequireTool(t, "bash", "apt-get install bash")
 	emulator.RequireTool(t, "shellcheck", "apt-get install shellcheck")
-	// A failed boot ends with the gate's ABANDON, a report, or neither.
-	ends := []struct {
-		gate   *userdata.LaunchGateParams
-		report *userdata.FailureReportParams
-	}{{nil, nil}, {goodGate(), nil}, {nil, goodReport()}}
+	// A failed boot ends with the gate's ABANDON, or the report.
 	for _, volume := range volumeCombinations() {
-		for _, end := range ends {
+		for _, gate := range []*userdata.LaunchGateParams{nil, goodGate()} {
 			for _, check := range []*userdata.HealthCheckParams{nil, goodURLCheck(), globURLCheck(), goodCommandCheck()} {
-				p := userdata.Params{AllocationID: "eipalloc-12345678", UserScript: "#!/bin/sh\n# kept\necho hi\n", DataVolume: volume,
-					LaunchGate: end.gate, FailureReport: end.report, HealthCheck: check}
+				p := userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-12345678", UserScript: "#!/bin/sh\n# kept\necho hi\n", DataVolume: volume,
+					LaunchGate: gate, HealthCheck: check}
 				script, err := userdata.Render(p)
 				if err != nil {
 					t.Fatalf("Render: %v", err)
 				}
 				if out, err := run("bash", script, "-n"); err != nil {
-					t.Errorf("bash -n, volume %v gate %v report %v check %v: %v\n%s", volume != nil, end.gate != nil, end.report != nil, check, err, out)
+					t.Errorf("bash -n, volume %v gate %v check %v: %v\n%s", volume != nil, gate != nil, check, err, out)
 				}
 				if out, err := run("shellcheck", script, "-s", "bash", "-S", "style", "-o", "add-default-case,quote-safe-variables,require-double-brackets", "-"); err != nil {
-					t.Errorf("shellcheck, volume %v gate %v report %v check %v: %v\n%s", volume != nil, end.gate != nil, end.report != nil, check, err, out)
+					t.Errorf("shellcheck, volume %v gate %v check %v: %v\n%s", volume != nil, gate != nil, check, err, out)
 				}
 			}
 		}
@@ -79,17 +71,12 @@ func TestGateAndHealthValuesCannotEscapeTheirQuoting(t *testing.T) {
 			continue // refused below
 		}
 		p := everything()
-		p.LaunchGate.GroupName = value
 		p.HealthCheck = goodCommandCheck()
 		p.HealthCheck.Command = value
-		got := templatedVariables(t, p, "gate_hook", "gate_group", "gate_timeout", "health_command", "health_interval", "health_timeout", "health_threshold")
-		want := []string{p.LaunchGate.HookName, value, "7200", value, "2", "1", "1"}
+		got := templatedVariables(t, p, "gate_hook", "gate_timeout", "health_command", "health_interval", "health_timeout", "health_threshold")
+		want := []string{p.LaunchGate.HookName, "7200", value, "2", "1", "1"}
 		if !slices.Equal(got, want) {
 			t.Errorf("bash holds %q, want %q", got, want)
-		}
-		p.LaunchGate, p.FailureReport = nil, &userdata.FailureReportParams{GroupName: value}
-		if got := templatedVariables(t, p, "report_group"); !slices.Equal(got, []string{value}) {
-			t.Errorf("bash holds report_group %q, want %q", got, value)
 		}
 	}
 	for _, check := range []*userdata.HealthCheckParams{goodURLCheck(), globURLCheck()} {
@@ -109,15 +96,12 @@ func TestRenderRefusesBadGateAndHealthParams(t *testing.T) {
 	}{
 		{func(p *userdata.Params) { p.LaunchGate.HookName = "gate; id" }, `launchGate.hookName "gate; id"`},
 		{func(p *userdata.Params) { p.LaunchGate.HookName = "" }, "launchGate.hookName"},
-		{func(p *userdata.Params) { p.LaunchGate.GroupName = "" }, "launchGate.groupName"},
-		{func(p *userdata.Params) { p.LaunchGate.GroupName = "a\nb" }, "no control characters"},
-		{func(p *userdata.Params) { p.LaunchGate.GroupName = strings.Repeat("g", 256) }, "launchGate.groupName"},
+		{func(p *userdata.Params) { p.GroupName = "" }, `groupName ""`},
+		{func(p *userdata.Params) { p.GroupName = "a\nb" }, "groupName"},
+		{func(p *userdata.Params) { p.GroupName = strings.Repeat("g", 256) }, "groupName"},
+		{func(p *userdata.Params) { p.Handover.HookName = "" }, "handover.hookName"},
 		{func(p *userdata.Params) { p.LaunchGate.TimeoutSeconds = 29 }, "launchGate.timeoutSeconds 29: want 30 to 7200"},
 		{func(p *userdata.Params) { p.LaunchGate.TimeoutSeconds = 7201 }, "launchGate.timeoutSeconds 7201"},
-		{func(p *userdata.Params) { p.LaunchGate, p.FailureReport = nil, &userdata.FailureReportParams{} }, `failureReport.groupName ""`},
-		{func(p *userdata.Params) {
-			p.LaunchGate, p.FailureReport = nil, &userdata.FailureReportParams{GroupName: "a\tb"}
-		}, "no control characters"},
 		{func(p *userdata.Params) { p.HealthCheck.Command = "true" }, "appHealthCheck.url/command: set exactly one"},
 		{func(p *userdata.Params) { p.HealthCheck.URL = "" }, "appHealthCheck.url/command: set exactly one"},
 		{func(p *userdata.Params) { p.HealthCheck.URL = "ftp://localhost/" }, "appHealthCheck.url"},
@@ -142,10 +126,11 @@ func TestRenderRefusesBadGateAndHealthParams(t *testing.T) {
 	}
 	// All at once, each named.
 	p := everything()
+	p.GroupName = ""
 	p.LaunchGate = &userdata.LaunchGateParams{}
 	p.HealthCheck = &userdata.HealthCheckParams{}
 	err := p.Validate()
-	for _, field := range []string{"launchGate.hookName", "launchGate.groupName", "launchGate.timeoutSeconds", "appHealthCheck.url/command",
+	for _, field := range []string{"groupName", "launchGate.hookName", "launchGate.timeoutSeconds", "appHealthCheck.url/command",
 		"appHealthCheck.intervalSeconds", "appHealthCheck.timeoutSeconds", "appHealthCheck.failureThreshold"} {
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("Validate does not name %s: %v", field, err)
@@ -153,40 +138,36 @@ func TestRenderRefusesBadGateAndHealthParams(t *testing.T) {
 	}
 }
 
-// Only a script given FailureReport marks its instance Unhealthy when it
-// fails, and then without waiting out the grace period; the health check
-// alone keeps respecting it.
-func TestFailureReportRendersOnlyWhenAsked(t *testing.T) {
+// Every script reports a failed boot to its group, once, without waiting
+// out the grace period, whether or not it has a launch gate (whose ABANDON
+// ends a first boot instead, when a launch action waits).
+func TestEveryScriptReportsAFailedBoot(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		p     userdata.Params
-		calls int
+		name string
+		p    userdata.Params
 	}{
-		{"neither", userdata.Params{AllocationID: "eipalloc-12345678"}, 0},
-		{"the launch gate", userdata.Params{AllocationID: "eipalloc-12345678", LaunchGate: goodGate()}, 0},
-		{"the report", userdata.Params{AllocationID: "eipalloc-12345678", FailureReport: &userdata.FailureReportParams{GroupName: "proj-dev-web"}}, 1},
-		{"the launch gate and the report", userdata.Params{AllocationID: "eipalloc-12345678", LaunchGate: goodGate(),
-			FailureReport: &userdata.FailureReportParams{GroupName: "proj-dev-web"}}, 1},
+		{"no launch gate", userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-12345678"}},
+		{"the launch gate", userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-12345678", LaunchGate: goodGate()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			script, err := userdata.Render(tc.p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := strings.Count(script, "autoscaling set-instance-health"); n != tc.calls {
-				t.Errorf("the script calls set-instance-health %d times, want %d", n, tc.calls)
+			if n := strings.Count(script, "autoscaling set-instance-health"); n != 1 {
+				t.Errorf("the script calls set-instance-health %d times, want 1", n)
 			}
-			if n := strings.Count(script, "--no-should-respect-grace-period"); n != tc.calls {
-				t.Errorf("the script ignores the grace period %d times, want %d", n, tc.calls)
+			if n := strings.Count(script, "--no-should-respect-grace-period"); n != 1 {
+				t.Errorf("the script ignores the grace period %d times, want 1", n)
 			}
-			if has := strings.Contains(script, "report_group='proj-dev-web'"); has != (tc.calls == 1) {
-				t.Errorf("report_group rendered: %v, want %v", has, tc.calls == 1)
+			if !strings.Contains(script, "group_name='proj-dev-web'") {
+				t.Errorf("group_name not rendered")
 			}
 		})
 	}
 	// With the app health check as well, its own report still respects
 	// the grace period: an application may still be starting.
-	p := userdata.Params{AllocationID: "eipalloc-12345678", FailureReport: &userdata.FailureReportParams{GroupName: "g"}, HealthCheck: goodURLCheck()}
+	p := userdata.Params{AllocationID: "eipalloc-12345678", GroupName: "g", HealthCheck: goodURLCheck()}
 	script, err := userdata.Render(p)
 	if err != nil {
 		t.Fatal(err)
@@ -213,12 +194,12 @@ func TestBootScriptWithEveryOptionLeavesRoomForUserScripts(t *testing.T) {
 		p     userdata.Params
 		limit int
 	}{
-		{"with the launch gate (the default)", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate()}, maxBootScriptBytes},
-		{"with the launch gate and a data volume (and its hand-over)", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(), DataVolume: goodVolume(), Handover: goodHandover()}, maxBootScriptBytes},
+		{"with the launch gate (the default)", userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate()}, maxBootScriptBytes},
+		{"with the launch gate and a data volume (and its hand-over)", userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(), DataVolume: goodVolume(), Handover: goodHandover()}, maxBootScriptBytes},
 		{"with the launch gate, the health check and a data volume", everything(), maxEverythingBytes},
-		{"with the launch gate and a network interface", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(),
+		{"with the launch gate and a network interface", userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(),
 			NetworkInterface: goodInterface()}, maxBootScriptBytes},
-		{"with the launch gate, a data volume and a network interface", userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(),
+		{"with the launch gate, a data volume and a network interface", userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", LaunchGate: goodGate(),
 			DataVolume: goodVolume(), NetworkInterface: goodInterface()}, maxEverythingBytes},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,8 +54,7 @@ func withOtherSections() map[string]func(*userdata.Params) {
 		"https":      func(p *userdata.Params) { p.HTTPS = &https },
 		"parameters": func(p *userdata.Params) { p.Parameters = testParameters },
 		"gate and report and health check": func(p *userdata.Params) {
-			p.LaunchGate = &userdata.LaunchGateParams{HookName: "proj-dev-web-launch", GroupName: "proj-dev-web", TimeoutSeconds: 600}
-			p.FailureReport = &userdata.FailureReportParams{GroupName: "proj-dev-web"}
+			p.LaunchGate = &userdata.LaunchGateParams{HookName: "proj-dev-web-launch", TimeoutSeconds: 600}
 			p.HealthCheck = goodURLCheck()
 		},
 		"every option": func(p *userdata.Params) {
@@ -64,8 +63,7 @@ func withOtherSections() map[string]func(*userdata.Params) {
 			h.CertDir = "/data/.selfhealing/tls"
 			p.HTTPS = &h
 			p.Parameters = testParameters
-			p.LaunchGate = &userdata.LaunchGateParams{HookName: "proj-dev-web-launch", GroupName: "proj-dev-web", TimeoutSeconds: 600}
-			p.FailureReport = &userdata.FailureReportParams{GroupName: "proj-dev-web"}
+			p.LaunchGate = &userdata.LaunchGateParams{HookName: "proj-dev-web-launch", TimeoutSeconds: 600}
 			p.HealthCheck = goodURLCheck()
 		},
 	}
@@ -96,7 +94,7 @@ func TestLogsAgentConfigMeetsTheAgentsSchema(t *testing.T) {
 	for logsName, logs := range logsSchemaVariants() {
 		for otherName, set := range withOtherSections() {
 			t.Run(logsName+"/"+otherName, func(t *testing.T) {
-				p := userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: "systemctl start app", Logs: logs}
+				p := userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: "systemctl start app", Logs: logs}
 				set(&p)
 				h := handedConfig(t, p)
 				if err := agentschema.Validate(h.Config); err != nil {
@@ -126,7 +124,7 @@ func TestLogsAgentConfigMeetsTheAgentsSchema(t *testing.T) {
 // above can fail.
 func TestLogsSchemaCheckRefusesABrokenRenderedConfig(t *testing.T) {
 	agentschema.RequireRoot(t)
-	p := userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", Logs: testLogs}
+	p := userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", Logs: testLogs}
 	script, err := userdata.Render(p)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +157,7 @@ func TestLogsSchemaCheckRefusesABrokenRenderedConfig(t *testing.T) {
 // document, nothing after it, as the agent reads it.
 func TestLogsAgentConfigIsOneJSONDocument(t *testing.T) {
 	agentschema.RequireRoot(t)
-	h := handedConfig(t, userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", Logs: testLogs})
+	h := handedConfig(t, userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", Logs: testLogs})
 	dec := json.NewDecoder(strings.NewReader(string(h.Config)))
 	var v any
 	if err := dec.Decode(&v); err != nil {

@@ -94,7 +94,7 @@ func templatedVariables(t *testing.T, p userdata.Params, names ...string) []stri
 func TestTemplatedValuesCannotEscapeTheirQuoting(t *testing.T) {
 	emulator.RequireTool(t, "bash", "apt-get install bash")
 	for _, value := range hostile {
-		gotID, gotScript := templatedValues(t, userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: value})
+		gotID, gotScript := templatedValues(t, userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: value})
 		if gotID != "eipalloc-0123456789abcdef0" || gotScript != value {
 			t.Errorf("user script %q became %q (allocation %q)", value, gotScript, gotID)
 		}
@@ -107,7 +107,7 @@ func FuzzUserScriptStaysQuoted(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, value string) {
 		if strings.ContainsRune(value, 0) {
-			if _, err := userdata.Render(userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: value}); err == nil {
+			if _, err := userdata.Render(userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: value}); err == nil {
 				t.Fatal("a NUL byte was accepted; bash would cut the script there")
 			}
 			return
@@ -115,7 +115,7 @@ func FuzzUserScriptStaysQuoted(f *testing.F) {
 		if len(value) > 4096 {
 			return
 		}
-		if _, got := templatedValues(t, userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: value}); got != value {
+		if _, got := templatedValues(t, userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: value}); got != value {
 			t.Errorf("user script %q became %q", value, got)
 		}
 	})
@@ -138,7 +138,7 @@ func goodVolume() *userdata.DataVolumeParams {
 func withVolume(change func(v *userdata.DataVolumeParams)) userdata.Params {
 	v := goodVolume()
 	change(v)
-	return userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", DataVolume: v}
+	return userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", DataVolume: v}
 }
 
 func TestRenderRefusesBadParams(t *testing.T) {
@@ -146,11 +146,11 @@ func TestRenderRefusesBadParams(t *testing.T) {
 		params userdata.Params
 		want   string
 	}{
-		{userdata.Params{AllocationID: "eipalloc-0123456789abcdef0'; id; '"}, "allocationId"},
-		{userdata.Params{AllocationID: ""}, "allocationId"},
-		{userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: "a\x00b"}, "NUL"},
-		{userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: incompressible(userdata.MaxBytes)}, "16384-byte"},
-		{userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: incompressible(userdata.MaxBytes)}, "userScript: the boot script is"},
+		{userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0'; id; '"}, "allocationId"},
+		{userdata.Params{GroupName: "proj-dev-web", AllocationID: ""}, "allocationId"},
+		{userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: "a\x00b"}, "NUL"},
+		{userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: incompressible(userdata.MaxBytes)}, "16384-byte"},
+		{userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: incompressible(userdata.MaxBytes)}, "userScript: the boot script is"},
 		{withVolume(func(v *userdata.DataVolumeParams) { v.VolumeID = "vol-0123'; id; '" }), `dataVolume.volumeId "vol-0123'; id; '": want an EBS volume id`},
 		{withVolume(func(v *userdata.DataVolumeParams) { v.VolumeID = "vol-0123456789abcdef" }), "dataVolume.volumeId"},
 		{withVolume(func(v *userdata.DataVolumeParams) { v.VolumeID = "" }), "dataVolume.volumeId"},
@@ -180,6 +180,7 @@ func TestRenderRefusesBadParams(t *testing.T) {
 
 func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 	p := userdata.Params{
+		GroupName:    "proj-dev-web",
 		AllocationID: "eip",
 		UserScript:   "\x00",
 		DataVolume:   &userdata.DataVolumeParams{VolumeID: "v", DeviceName: "d", MountPath: "m", FSType: "f"},
@@ -193,7 +194,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 			t.Errorf("the error does not name %s:\n%v", field, err)
 		}
 	}
-	if err := (userdata.Params{AllocationID: "eipalloc-12345678", DataVolume: goodVolume()}).Validate(); err != nil {
+	if err := (userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-12345678", DataVolume: goodVolume()}).Validate(); err != nil {
 		t.Errorf("a good data volume was refused: %v", err)
 	}
 }
@@ -215,13 +216,13 @@ func paramCombinations() []userdata.Params {
 	for _, id := range []string{"eipalloc-12345678", "eipalloc-0123456789abcdef0"} {
 		for _, script := range []string{"", "systemctl start app", "#!/usr/bin/env python3\nprint('hi')\n", hostile[3] + hostile[9]} {
 			for _, volume := range volumeCombinations() {
-				out = append(out, userdata.Params{AllocationID: id, UserScript: script, DataVolume: volume})
+				out = append(out, userdata.Params{GroupName: "proj-dev-web", AllocationID: id, UserScript: script, DataVolume: volume})
 			}
 		}
 	}
 	// The persistent network interface, alone and after a data volume.
 	for _, volume := range volumeCombinations()[:2] {
-		out = append(out, userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", DataVolume: volume, NetworkInterface: goodInterface()})
+		out = append(out, userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", DataVolume: volume, NetworkInterface: goodInterface()})
 	}
 	return append(out, sectionCombinations()...)
 }
@@ -289,7 +290,7 @@ func TestBootScriptLeavesRoomForUserScripts(t *testing.T) {
 		volume *userdata.DataVolumeParams
 	}{{"without a data volume", nil}, {"with a data volume", goodVolume()}} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", DataVolume: tc.volume}
+			p := userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", DataVolume: tc.volume}
 			plain, err := userdata.Render(p)
 			if err != nil {
 				t.Fatal(err)
@@ -325,7 +326,7 @@ func TestBootScriptLeavesRoomForUserScripts(t *testing.T) {
 }
 
 func TestScriptDefaultsToTheLinkLocalMetadataService(t *testing.T) {
-	script, err := userdata.Render(userdata.Params{AllocationID: "eipalloc-0123456789abcdef0"})
+	script, err := userdata.Render(userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +342,7 @@ func TestScriptDefaultsToTheLinkLocalMetadataService(t *testing.T) {
 	if n := reads(script); n != 1 {
 		t.Errorf("the script reads %d SELFHEALING_ variables, want exactly the one documented test override", n)
 	}
-	withVolume, err := userdata.Render(userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", DataVolume: goodVolume()})
+	withVolume, err := userdata.Render(userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", DataVolume: goodVolume()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +358,7 @@ func TestScriptDefaultsToTheLinkLocalMetadataService(t *testing.T) {
 func TestDataVolumeValuesCannotEscapeTheirQuoting(t *testing.T) {
 	emulator.RequireTool(t, "bash", "apt-get install bash")
 	for _, v := range volumeCombinations()[1:] {
-		got := templatedVariables(t, userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: hostile[2], DataVolume: v}, volumeVariables...)
+		got := templatedVariables(t, userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: hostile[2], DataVolume: v}, volumeVariables...)
 		want := []string{v.VolumeID, v.DeviceName, v.MountPath, v.FSType, strconv.Itoa(v.WaitSeconds), strconv.FormatBool(v.ForceDetach)}
 		if !slices.Equal(got, want) {
 			t.Errorf("bash holds %q, want %q", got, want)
@@ -380,7 +381,7 @@ func FuzzDataVolumeStaysQuoted(f *testing.F) {
 		v := goodVolume()
 		target := []*string{&v.VolumeID, &v.DeviceName, &v.MountPath, &v.FSType}[field]
 		*target = value
-		p := userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", DataVolume: v}
+		p := userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", DataVolume: v}
 		if err := p.Validate(); err != nil {
 			if !strings.Contains(err.Error(), "dataVolume."+fields[field]) {
 				t.Errorf("%s %q refused without naming the field: %v", fields[field], value, err)

@@ -20,7 +20,7 @@ func sectionCombinations() []userdata.Params {
 	https := testHTTPS
 	staging := testHTTPS
 	staging.Staging = true
-	base := userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", UserScript: "systemctl start app"}
+	base := userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: "systemctl start app"}
 	var out []userdata.Params
 	for _, set := range []func(*userdata.Params){
 		func(p *userdata.Params) { p.Logs = testLogs },
@@ -38,7 +38,7 @@ func sectionCombinations() []userdata.Params {
 }
 
 func TestSectionsRenderNothingWhenOff(t *testing.T) {
-	script, err := userdata.Render(userdata.Params{AllocationID: "eipalloc-0123456789abcdef0"})
+	script, err := userdata.Render(userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestRenderRefusesSectionValuesTheScriptCannotCarry(t *testing.T) {
 
 func TestEveryTemplatedSectionValueIsQuoted(t *testing.T) {
 	https := testHTTPS
-	script, err := userdata.Render(userdata.Params{AllocationID: "eipalloc-0123456789abcdef0", HTTPS: &https, Logs: testLogs})
+	script, err := userdata.Render(userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", HTTPS: &https, Logs: testLogs})
 	if err != nil {
 		t.Fatal(err)
 	}

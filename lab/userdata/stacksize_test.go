@@ -14,19 +14,19 @@ import (
 // disks for the alarms.
 func TestStacksUserDataLeavesRoomForMore(t *testing.T) {
 	dev := userdata.Params{
-		AllocationID:  "eipalloc-0123456789abcdef0",
-		UserScript:    "#!/bin/bash\nset -euo pipefail\ndnf install -y nginx\nsystemctl enable --now nginx\n",
-		FailureReport: &userdata.FailureReportParams{GroupName: "selfhealing-dev-web-asg"},
-		LaunchGate:    &userdata.LaunchGateParams{HookName: "selfhealing-launch-gate", GroupName: "selfhealing-dev-web-asg", TimeoutSeconds: 600},
+		AllocationID: "eipalloc-0123456789abcdef0",
+		UserScript:   "#!/bin/bash\nset -euo pipefail\ndnf install -y nginx\nsystemctl enable --now nginx\n",
+		GroupName:    "selfhealing-dev-web-asg",
+		LaunchGate:   &userdata.LaunchGateParams{HookName: "selfhealing-launch-gate", TimeoutSeconds: 600},
 		DataVolume: &userdata.DataVolumeParams{VolumeID: "vol-0123456789abcdef0", DeviceName: "/dev/sdf", MountPath: "/srv/data",
 			FSType: "ext4", WaitSeconds: 300, ForceDetach: true, MayFormat: true},
-		Handover: &userdata.HandoverParams{HookName: "selfhealing-handover", GroupName: "selfhealing-dev-web-asg", StopTimeoutSeconds: 60},
+		Handover: &userdata.HandoverParams{HookName: "selfhealing-handover", StopTimeoutSeconds: 60},
 	}
 	full := dev
 	full.HealthCheck = &userdata.HealthCheckParams{URL: "http://localhost:8080/", ExpectedStatus: 200, IntervalSeconds: 20, TimeoutSeconds: 5, FailureThreshold: 3}
 	full.Parameters = &userdata.ParametersParams{Path: "/selfhealing/full/web"}
 	full.Logs = &userdata.LogsParams{LogGroupName: "/selfhealing/full/web", ExtraFiles: []string{"/var/log/nginx/access.log", "/var/log/nginx/error.log"}}
-	full.AgentMetrics = &userdata.AgentMetricsParams{GroupName: "selfhealing-full-web-asg", DiskPaths: []string{"/", "/srv/data"}, Memory: true}
+	full.AgentMetrics = &userdata.AgentMetricsParams{DiskPaths: []string{"/", "/srv/data"}, Memory: true}
 	full.HTTPS = &userdata.HTTPSParams{DomainName: "app.example.com", Email: "ops@example.com", AppPort: 8080, CertDir: "/data/.selfhealing/tls"}
 	for _, tc := range []struct {
 		name string

@@ -146,6 +146,7 @@ func (c *cloud) showTo(h *host) {
 // payload file, if there is one.
 func (c *cloud) params() userdata.Params {
 	return userdata.Params{
+		GroupName:    "proj-dev-web",
 		AllocationID: c.alloc,
 		UserScript: "set -e\ntouch /var/lib/user-script-ran\n" +
 			"if [ -f " + mountPath + "/payload ]; then sha256sum " + mountPath + "/payload | cut -d' ' -f1 >/var/lib/payload.sha256; fi\n",
@@ -721,7 +722,7 @@ func TestVolumeWithHandoverIsNeverTakenFromALiveInstance(t *testing.T) {
 	h := c.newHost()
 	p := c.params()
 	p.DataVolume.WaitSeconds = userdata.HandoverHookTimeoutSeconds(userdata.MinStopTimeoutSeconds)
-	p.Handover = &userdata.HandoverParams{HookName: "selfhealing-handover", GroupName: "proj-dev-web", StopTimeoutSeconds: userdata.MinStopTimeoutSeconds}
+	p.Handover = &userdata.HandoverParams{HookName: "selfhealing-handover", StopTimeoutSeconds: userdata.MinStopTimeoutSeconds}
 	r := c.boot1(h, p)
 	c.wantFailedOnce(r, "data volume "+c.volumeID, "attached to "+holder.id, "which is running", "never taken from a live instance")
 	if !strings.Contains(r.Log, "is on "+holder.id) {

@@ -66,7 +66,7 @@ fail() {
   trap - ERR
   log "FAILED: ${step}: $*"
   set_status "failed: ${step}: $*" || true
-  if ! { ((with_launch_gate)) && gate_abandon; } && ((with_failure_report)); then
+  if ! { ((with_launch_gate)) && gate_abandon; }; then
     report_failed_boot || true
   fi
   exit 1

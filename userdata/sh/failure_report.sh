@@ -1,7 +1,6 @@
 # shellcheck shell=bash
-# The failure report, in the script when with_failure_report is 1: a boot
-# that fails with no launch action waiting marks the instance Unhealthy in
-# its group, report_group.
+# The failure report, in every script: a boot that fails with no launch
+# action waiting marks the instance Unhealthy in its group, group_name.
 
 # report_failed_boot: called by fail when no launch action waits to be
 # abandoned (no launch gate, or a later boot). A failed boot would leave
@@ -20,18 +19,18 @@
 # one FAILED line stays the first failure's.
 report_failed_boot() {
   if [[ -z "${instance_id:-}" || -z "${region:-}" ]]; then
-    log "without its instance id this instance cannot mark itself Unhealthy in ${report_group}; it stays in service, failed, until it is replaced by hand"
+    log "without its instance id this instance cannot mark itself Unhealthy in ${group_name}; it stays in service, failed, until it is replaced by hand"
     return 0
   fi
   local attempt out
   for ((attempt = 1; attempt <= 3; attempt++)); do
     if out="$(aws_call autoscaling set-instance-health --region "$region" --instance-id "$instance_id" \
       --health-status Unhealthy --no-should-respect-grace-period 2>&1)"; then
-      log "marked this instance Unhealthy in ${report_group}; the group terminates it and launches another"
+      log "marked this instance Unhealthy in ${group_name}; the group terminates it and launches another"
       return 0
     fi
-    log "could not mark this instance Unhealthy in ${report_group} (attempt ${attempt}/3): ${out}"
+    log "could not mark this instance Unhealthy in ${group_name} (attempt ${attempt}/3): ${out}"
     ((attempt == 3)) || sleep_backoff "$attempt"
   done
-  log "gave up marking this instance Unhealthy in ${report_group}; it stays in service, failed, until it is replaced by hand"
+  log "gave up marking this instance Unhealthy in ${group_name}; it stays in service, failed, until it is replaced by hand"
 }

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The launch gate, in the script when with_launch_gate is 1: it completes
-# the launch lifecycle hook gate_hook of the group gate_group, CONTINUE
+# the launch lifecycle hook gate_hook of the group group_name, CONTINUE
 # once the instance is ready, ABANDON (from fail) when its boot fails.
 
 # ----------------------------------------------------------- launch gate --
@@ -22,7 +22,7 @@ gate_call() {
   local operation=$1
   shift
   if aws_try "$operation" autoscaling "$operation" --region "$region" --output text \
-    --lifecycle-hook-name "$gate_hook" --auto-scaling-group-name "$gate_group" --instance-id "$instance_id" "$@"; then
+    --lifecycle-hook-name "$gate_hook" --auto-scaling-group-name "$group_name" --instance-id "$instance_id" "$@"; then
     return 0
   fi
   grep -Eq "$gate_no_action" <<<"$aws_error" || fail "${operation}: ${aws_error}"
@@ -34,7 +34,7 @@ gate_call() {
 # gate_timeout from here, however long the operating system took to boot.
 # A gate that is misconfigured fails here, before anything is taken.
 gate_probe() {
-  step="checking the launch gate ${gate_hook} of ${gate_group}"
+  step="checking the launch gate ${gate_hook} of ${group_name}"
   local rc=0
   gate_call record-lifecycle-action-heartbeat || rc=$?
   if ((rc == 0)); then
@@ -96,7 +96,7 @@ gate_abandon() {
   local attempt out
   for ((attempt = 1; attempt <= 3; attempt++)); do
     if out="$(aws_call autoscaling complete-lifecycle-action --region "$region" --output text \
-      --lifecycle-hook-name "$gate_hook" --auto-scaling-group-name "$gate_group" --instance-id "$instance_id" \
+      --lifecycle-hook-name "$gate_hook" --auto-scaling-group-name "$group_name" --instance-id "$instance_id" \
       --lifecycle-action-result ABANDON 2>&1)"; then
       log "launch gate ${gate_hook}: ABANDON sent; the group terminates this instance and launches another"
       return 0

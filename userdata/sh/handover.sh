@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The hand-over, in the script when with_handover is 1 (only with a data
 # volume): the instance lets go of the data volume when its group
-# terminates it, at the termination hook handover_hook of handover_group,
+# terminates it, at the termination hook handover_hook of group_name,
 # and a new instance launched before its predecessor is terminated
 # completes its launch gate early, so that the predecessor is terminated
 # and hands the volume over.
@@ -63,7 +63,7 @@ handover() {
   ((rc == 0)) || log "hand-over: FAILED; EBS detaches the volume at termination"
   step="completing ${handover_hook}"
   aws_try complete-lifecycle-action autoscaling complete-lifecycle-action --region "$region" --output text \
-    --lifecycle-hook-name "$handover_hook" --auto-scaling-group-name "$handover_group" --instance-id "$instance_id" \
+    --lifecycle-hook-name "$handover_hook" --auto-scaling-group-name "$group_name" --instance-id "$instance_id" \
     --lifecycle-action-result CONTINUE || log "hand-over: ${aws_error}"
 }
 
@@ -160,7 +160,7 @@ handover_takeover() {
     --instance-ids "$volume_holder" --query 'AutoScalingInstances[0].[AutoScalingGroupName, LifecycleState]'
   read -r group lifecycle <<<"$aws_output" || true
   log "data volume ${volume_id} is on ${volume_holder} (${group} ${lifecycle})"
-  [[ "$group" == "$handover_group" && "$lifecycle" == InService ]] || return 0
+  [[ "$group" == "$group_name" && "$lifecycle" == InService ]] || return 0
   volume_poll_cap_seconds=1
   if ((with_launch_gate)); then
     gate_complete CONTINUE

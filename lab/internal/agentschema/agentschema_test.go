@@ -67,7 +67,7 @@ func TestABrokenConfigurationIsRefused(t *testing.T) {
 // script says, with what the script wrote.
 func TestConfigFromBootScriptRunsTheScriptsOwnFunction(t *testing.T) {
 	agentschema.RequireRoot(t)
-	p := userdata.Params{AllocationID: "eipalloc-0123456789abcdef0",
+	p := userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0",
 		Logs: &userdata.LogsParams{LogGroupName: "/selfhealing/p/s/c", ExtraFiles: []string{"/var/log/app.log"}}}
 	script, err := userdata.Render(p)
 	if err != nil {

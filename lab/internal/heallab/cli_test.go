@@ -43,7 +43,7 @@ func TestAnInstanceGetsNoRetrySettingsFromTheHarness(t *testing.T) {
 // script must set the CLI's retries itself, since its own loop does the
 // retrying.
 func TestOurScriptSetsItsOwnRetries(t *testing.T) {
-	script, err := userdata.Render(userdata.Params{AllocationID: "eipalloc-0123456789abcdef0"})
+	script, err := userdata.Render(userdata.Params{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0"})
 	if err != nil {
 		t.Fatal(err)
 	}

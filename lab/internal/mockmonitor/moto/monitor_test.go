@@ -747,17 +747,15 @@ func devBootParams(t *testing.T, d *deployment) userdata.Params {
 		// timeout and no stop script in the dev stack.
 		Handover: &userdata.HandoverParams{
 			HookName:           components.HandoverHookName,
-			GroupName:          d.exports["autoScalingGroupName"],
 			StopTimeoutSeconds: components.DefaultStopTimeoutSeconds,
 		},
 		// The dev stack keeps the launch gate, on by default.
 		LaunchGate: &userdata.LaunchGateParams{
 			HookName:       components.LaunchGateHookName,
-			GroupName:      d.exports["autoScalingGroupName"],
 			TimeoutSeconds: components.DefaultLaunchGateTimeoutSeconds,
 		},
 		// A failed boot that no launch action waits for reports itself.
-		FailureReport: &userdata.FailureReportParams{GroupName: d.exports["autoScalingGroupName"]},
+		GroupName: d.exports["autoScalingGroupName"],
 	}
 }
 
