@@ -81,7 +81,16 @@ case "$lifecycle_state" in
 Warmed:*)
   # It takes nothing now: the address, the volume and the user script
   # wait for the boot that puts it in service, which this script's unit
-  # runs. The group holds it in Warmed:Pending:Wait meanwhile.
+  # runs. The group holds it in Warmed:Pending:Wait meanwhile. What needs
+  # none of them is done now, so that going into service costs less: the
+  # agent, and HTTPS's packages (its configuration waits for the volume,
+  # which may hold the certificate). That boot finds them installed.
+  if ((with_logs || with_agent_metrics)); then
+    set_up_logs
+  fi
+  if ((with_https)); then
+    install_https_packages
+  fi
   left="the Elastic IP"
   ((!with_data_volume)) || left+=" and the data volume"
   log "instance is headed for the warm pool (${lifecycle_state}); leaving ${left} where they are"
