@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,6 +46,41 @@ func BootInstanceE(ctx context.Context, root InstanceRoot, userData []byte, env 
 	if err != nil {
 		return nil, err
 	}
+	return startLive(ctx, root, setup, script, outputs, env)
+}
+
+// StartInstanceE starts root again, as EC2 starts a stopped instance: /run
+// is empty ([InstanceRoot.Reboot]), its disk is as it was, cloud-init runs
+// no user data, and systemd runs what the instance installed: script,
+// under bash (what a unit's ExecStart runs, such as "exec
+// /usr/local/libexec/selfhealing/boot"). It leaves the user data alone and
+// keeps the namespace as [BootInstanceE] does; the caller must Stop the
+// instance.
+func StartInstanceE(ctx context.Context, root InstanceRoot, script string, env []string) (*LiveInstance, error) {
+	if err := root.Reboot(); err != nil {
+		return nil, err
+	}
+	commands, err := namespaceSetup(root)
+	if err != nil {
+		return nil, err
+	}
+	outputs, err := os.MkdirTemp(string(root), ".boot-runs-")
+	if err != nil {
+		return nil, fmt.Errorf("preparing the run outputs: %w", err)
+	}
+	// Outside the instance's directories, as RunOnInstance keeps its
+	// command.
+	path := filepath.Join(outputs, "start.sh")
+	if err := os.WriteFile(path, []byte("#!/bin/bash\n"+script), 0o700); err != nil {
+		return nil, fmt.Errorf("writing the start command: %w", err)
+	}
+	return startLive(ctx, root, strings.Join(commands, " && "), path, outputs, env)
+}
+
+// startLive runs the executable script in a private mount namespace set
+// up by setup, its output and exit status going to outputs, and keeps the
+// namespace once it exits, for [BootInstanceE] and [StartInstanceE].
+func startLive(ctx context.Context, root InstanceRoot, setup, script, outputs string, env []string) (*LiveInstance, error) {
 	// The namespace lives as long as its last process: once the user data
 	// has exited, the wrapper becomes a sleep that Stop ends. The exit
 	// status appears by rename, so it is never read half-written.

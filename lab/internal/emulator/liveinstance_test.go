@@ -85,3 +85,38 @@ func TestABootHonoursTheScriptsInterpreterLine(t *testing.T) {
 		t.Errorf("boot result:\n%s\nwant bash -e to stop at false (exit 1) and -x to trace it", inst.Boot)
 	}
 }
+
+// TestStartingAStoppedInstanceRunsWhatItInstalled: a start empties /run,
+// keeps the disk and the user data, and runs the given command, not the
+// user data.
+func TestStartingAStoppedInstanceRunsWhatItInstalled(t *testing.T) {
+	RequireFirstBoot(t)
+	ctx := testContext(t, time.Minute)
+	root := InstanceRoot(t.TempDir())
+	userData := "#!/bin/bash\necho first >>/var/lib/boots\ntouch /run/booted\nprintf '#!/bin/bash\\necho later >>/var/lib/boots\\n' >/usr/local/bin/later\nchmod +x /usr/local/bin/later\n"
+	env := []string{"PATH=" + os.Getenv("PATH")}
+	first, err := BootInstanceE(ctx, root, []byte(userData), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	started, err := StartInstanceE(ctx, root, "exec /usr/local/bin/later\n", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = started.Stop() })
+	if started.Boot.ExitCode != 0 {
+		t.Fatalf("the start's command:\n%s", started.Boot)
+	}
+	if got := root.ReadFile("/var/lib/boots"); got != "first\nlater\n" {
+		t.Errorf("/var/lib/boots = %q, want the first boot's line and the start's", got)
+	}
+	if _, err := os.Stat(root.Path("/run/booted")); !os.IsNotExist(err) {
+		t.Errorf("/run survived the stop and start (stat: %v)", err)
+	}
+	if got := root.ReadFile(userDataPath); got != userData {
+		t.Errorf("the user data changed at the start: %q", got)
+	}
+}
