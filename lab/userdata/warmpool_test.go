@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
@@ -159,5 +160,63 @@ func TestBootNeverInAPoolInstallsInService(t *testing.T) {
 		if !strings.Contains(got, pkg) {
 			t.Errorf("the boot did not install %s; dnf calls:\n%s", pkg, got)
 		}
+	}
+}
+
+// TestWarmPoolRunningInstanceIsWatchedIntoService: kept running in the
+// pool (warmPoolState Running), the instance is not booted again when the
+// group takes it; the watcher its pool boot installed runs the script once
+// the state says InService, and disables itself.
+func TestWarmPoolRunningInstanceIsWatchedIntoService(t *testing.T) {
+	g := newGated(t)
+	p := g.params()
+	p.WarmWatch = true
+	g.lifecycle.set("Warmed:Running")
+	pool := g.firstBoot(p)
+	if pool.ExitCode != 0 || pool.Status != "warm" || g.holder() != "" || pool.UserScriptRan {
+		t.Fatalf("exit %d, status %q, address on %q, user script ran %v; want a warm boot that took nothing:\n%s",
+			pool.ExitCode, pool.Status, g.holder(), pool.UserScriptRan, pool.Stderr)
+	}
+	unit := filepath.Join(userdata.UnitDir, "selfhealing-warm-watch.service")
+	link := filepath.Join(userdata.UnitDir, "multi-user.target.wants", "selfhealing-warm-watch.service")
+	if !strings.Contains(g.fs.ReadFile(unit), "ExecStart="+userdata.InstalledBootScript+" --warm-watch\n") {
+		t.Fatalf("the pool boot installed no watcher unit:\n%s", g.fs.ReadFile(unit))
+	}
+	if _, err := os.Lstat(g.fs.Path(link)); err != nil {
+		t.Errorf("the watcher is not enabled (%v): a reboot in the pool would not start it", err)
+	}
+
+	// The watcher, as its unit runs it, while the instance waits in the
+	// pool; then the group takes it.
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
+	defer cancel()
+	done := make(chan []emulator.CommandResult, 1)
+	go func() {
+		results, err := emulator.RunOnInstance(ctx, g.fs, "exec "+userdata.InstalledBootScript+" --warm-watch\n", g.env(), 1)
+		if err != nil {
+			t.Errorf("running the watcher: %v", err)
+		}
+		done <- results
+	}()
+	time.Sleep(3 * time.Second) // a poll or two in the pool
+	if g.userScriptRuns() != 0 || g.holder() != "" {
+		t.Fatalf("the watcher ran the script while the instance is still in the pool")
+	}
+	g.asg.BeginLaunch(g.group.InstanceID)
+	g.lifecycle.set("InService")
+	results := <-done
+	if len(results) != 1 {
+		t.Fatal("the watcher did not finish")
+	}
+	t.Logf("watcher: exit %d\n%s", results[0].ExitCode, results[0].Stderr)
+	g.wantReady(g.result(results[0]))
+	if g.userScriptRuns() != 1 {
+		t.Errorf("the user script ran %d times, want once, in service", g.userScriptRuns())
+	}
+	if done := g.asg.Completions(g.group.InstanceID); len(done) != 2 || done[1].Result != emulator.LifecycleContinue {
+		t.Errorf("completions %v, want CONTINUE into the pool and out of it", done)
+	}
+	if _, err := os.Lstat(g.fs.Path(link)); !os.IsNotExist(err) {
+		t.Errorf("the watcher is still enabled after the instance went into service (%v)", err)
 	}
 }

@@ -14,6 +14,12 @@ if ((with_handover)) && [[ "${1:-}" == --handover* ]]; then
   exit 0
 fi
 
+# selfhealing-warm-watch.service runs it with --warm-watch (warmwatch.sh).
+if ((with_warm_watch)) && [[ "${1:-}" == --warm-watch ]]; then
+  warm_watch
+  exit 0
+fi
+
 # ------------------------------------------------------------------ main --
 mkdir -p "$state_dir" "$status_dir" "$(dirname "$log_file")"
 if [[ "${1:-}" != --holding-lock ]]; then
@@ -90,6 +96,11 @@ Warmed:*)
   fi
   if ((with_https)); then
     install_https_packages
+  fi
+  # Kept running in the pool, it is not booted again when the group
+  # takes it: the watcher runs this script then.
+  if ((with_warm_watch)) && [[ "$lifecycle_state" == Warmed:Running ]]; then
+    start_warm_watch
   fi
   left="the Elastic IP"
   ((!with_data_volume)) || left+=" and the data volume"
