@@ -4,7 +4,9 @@
 # without starting it again, so no boot runs the script. The boot in the
 # pool installs selfhealing-warm-watch.service, which reads the target
 # lifecycle state until the instance is headed InService, then runs the
-# script, once.
+# script, once. Type=oneshot with RemainAfterExit, as the boot unit: what
+# the user script starts stays in the unit's cgroup, which a unit that
+# ends would have systemd kill.
 
 readonly warm_watch_unit=selfhealing-warm-watch.service warm_watch_poll_seconds=2
 
@@ -18,10 +20,10 @@ Description=Self-healing instance: runs the boot script when the group takes thi
 After=selfhealing-boot.service
 
 [Service]
-Type=simple
+Type=oneshot
+RemainAfterExit=yes
 ExecStart=${install_dir}/boot --warm-watch
-Restart=on-failure
-RestartSec=2
+TimeoutStartSec=infinity
 
 [Install]
 WantedBy=multi-user.target

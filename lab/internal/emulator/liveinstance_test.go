@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -119,4 +121,38 @@ func TestStartingAStoppedInstanceRunsWhatItInstalled(t *testing.T) {
 	if got := root.ReadFile(userDataPath); got != userData {
 		t.Errorf("the user data changed at the start: %q", got)
 	}
+}
+
+// TestAServiceLeavesWhatItStartsRunningUntilTheInstanceStops: as under
+// systemd, a service's background child outlives the service's command,
+// and ends with the instance.
+func TestAServiceLeavesWhatItStartsRunningUntilTheInstanceStops(t *testing.T) {
+	RequireFirstBoot(t)
+	RequireTool(t, "nsenter", "apt-get install util-linux")
+	ctx := testContext(t, time.Minute)
+	root := InstanceRoot(t.TempDir())
+	inst, err := BootInstanceE(ctx, root, []byte("#!/bin/bash\ntrue\n"), []string{"PATH=" + os.Getenv("PATH")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Stop() })
+	done, err := inst.Service("sleep 600 & echo $! >/run/child; echo started")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if res.ExitCode != 0 || res.Stdout != "started\n" {
+		t.Fatalf("the service's command:\n%s", res)
+	}
+	child, err := strconv.Atoi(strings.TrimSpace(root.ReadFile("/run/child")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(child, 0); err != nil {
+		t.Fatalf("the service's child %d ended with the service's command: %v", child, err)
+	}
+	if err := inst.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, child)
 }

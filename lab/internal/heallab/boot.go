@@ -121,8 +121,9 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 		}
 		served, closeServed = front.URL, front.Close
 	}
+	var front *emulator.LifecycleFront
 	if opts.LifecycleState != "" {
-		front, err := emulator.StartLifecycleFrontE(served, opts.LifecycleState)
+		front, err = emulator.StartLifecycleFrontE(served, opts.LifecycleState)
 		if err != nil {
 			closeServed()
 			return BootResult{}, errors.Join(fmt.Errorf("starting the lifecycle state's front: %w", err), imds.Close())
@@ -137,7 +138,7 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	}
 	closeMetadata := func() error { metadata.Close(); closeServed(); return imds.Close() }
 	// Until the instance runs, its metadata service is this function's.
-	running := running{closeMetadata: closeMetadata}
+	running := running{closeMetadata: closeMetadata, lifecycle: front}
 	defer func() {
 		if running.inst == nil {
 			_ = closeMetadata()

@@ -60,9 +60,16 @@ func TestDowntimeReport(t *testing.T) {
 	}
 	// The warm pool's stacks: the same events, the group taking the pool's
 	// instance; the cold rows above are the comparison.
-	for _, volume := range []bool{true, false} {
-		t.Run(map[bool]string{true: "warm-pool-with-volume", false: "warm-pool-without-volume"}[volume], func(t *testing.T) {
-			lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.WarmPoolOverrides(volume)})
+	for _, tc := range []struct {
+		name   string
+		volume bool
+		state  string
+	}{
+		{"warm-pool-with-volume", true, ""}, {"warm-pool-without-volume", false, ""},
+		{"warm-pool-running-with-volume", true, "Running"}, {"warm-pool-running-without-volume", false, "Running"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.WarmPoolOverrides(tc.volume, tc.state)})
 			run, err := lab.StartDowntime(ctx)
 			if err != nil {
 				t.Fatal(err)

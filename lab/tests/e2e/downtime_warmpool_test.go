@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/selfhealing-dev/selfhealing/lab/internal/heallab"
@@ -13,7 +14,7 @@ import (
 // (TestDowntimeReport) plays it without the volume too, beside the cold
 // replacement.
 func TestDowntimeWarmPool(t *testing.T) {
-	lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.WarmPoolOverrides(true)})
+	lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.WarmPoolOverrides(true, "")})
 	run, err := lab.StartDowntime(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -46,5 +47,37 @@ func TestDowntimeWarmPool(t *testing.T) {
 	}
 	if res.Boot.Log == pool.Log || !res.Boot.UserScriptRan {
 		t.Errorf("the boot into service did not run the installed script again, or not the user script:\n%s", res.Boot.Log)
+	}
+}
+
+// TestDowntimeWarmPoolRunning is TestDowntimeWarmPool with the pool's
+// instance kept running (warmPoolState Running): nothing boots it again
+// when the group takes it; the watcher its boot in the pool started runs
+// the boot script once its metadata says InService.
+func TestDowntimeWarmPoolRunning(t *testing.T) {
+	lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.WarmPoolOverrides(true, "Running")})
+	run, err := lab.StartDowntime(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(run.Stop)
+	old, err := lab.OnlyInstance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, res, err := run.PlayWarmPool(ctx, heallab.EventTerminated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDowntime(t, d, old.ID, res.Boot.Instance.ID)
+	if d.Event != "terminated-warm-pool-running" {
+		t.Errorf("measured as event=%s, want terminated-warm-pool-running", d.Event)
+	}
+	if res.Pool.Instance.ID != res.Boot.Instance.ID || res.Pool.Status != "warm" || res.Pool.HoldsAddress || res.Pool.UserScriptRan {
+		t.Errorf("the pool's %s (status %q, address %v, user script %v) is not the warm instance that went into service, %s",
+			res.Pool.Instance.ID, res.Pool.Status, res.Pool.HoldsAddress, res.Pool.UserScriptRan, res.Boot.Instance.ID)
+	}
+	if !strings.Contains(res.Boot.Log, "warm pool watcher: target lifecycle state InService") {
+		t.Errorf("the watcher did not run the boot into service:\n%s", res.Boot.Log)
 	}
 }
