@@ -167,6 +167,10 @@ type SelfHealingInstanceArgs struct {
 	// start instead of launching a new one. Not with
 	// [SelfHealingInstanceArgs.Spot].
 	WarmPool bool `pulumi:"warmPool,optional"`
+	// WarmPoolState is how the warm pool keeps its instance: "Stopped"
+	// (the default) or "Running", which costs a running instance and saves
+	// the start and the boot. Only with [SelfHealingInstanceArgs.WarmPool].
+	WarmPoolState string `pulumi:"warmPoolState,optional"`
 
 	// Parameters are configuration values, stored as Parameter Store
 	// Strings under "/<project>/<stack>/<name>/<key>". At boot, before the
@@ -229,6 +233,9 @@ func (a SelfHealingInstanceArgs) WithDefaults() SelfHealingInstanceArgs {
 		a.LaunchGateTimeoutSeconds = orDefault(a.LaunchGateTimeoutSeconds, DefaultLaunchGateTimeoutSeconds)
 	}
 	a.InstanceRefresh = orDefault(a.InstanceRefresh, true)
+	if a.WarmPool && a.WarmPoolState == "" {
+		a.WarmPoolState = WarmPoolStopped
+	}
 	if a.DataVolume != nil {
 		volume := a.DataVolume.WithDefaults()
 		a.DataVolume = &volume

@@ -130,6 +130,7 @@ func (p *plan) bootScriptParams() userdata.Params {
 		}
 	}
 	boot.Handover = p.handoverParams()
+	boot.WarmWatch = a.WarmPool && a.WarmPoolState == WarmPoolRunning
 	if a.Logs != nil {
 		boot.Logs = &userdata.LogsParams{LogGroupName: LogGroupName(p.project, p.stack, p.name), ExtraFiles: a.Logs.ExtraFiles}
 	}

@@ -182,8 +182,17 @@ func (p *plan) capacityRebalance() pulumi.BoolPtrInput {
 	return pulumi.Bool(refresh == healthyPercentages{Min: 100, Max: 200})
 }
 
-// warmPool is the group's warm pool: one stopped instance, booted once and
-// kept ready, so a replacement starts it instead of launching a new one.
+// The warm pool's states the component offers: AWS's Hibernated needs an
+// encrypted root volume large enough for the memory, which the component
+// does not size.
+const (
+	WarmPoolStopped = "Stopped"
+	WarmPoolRunning = "Running"
+)
+
+// warmPool is the group's warm pool: one instance, booted once and kept
+// ready (stopped, or running), so a replacement takes it instead of
+// launching a new one.
 // MinSize must be set: the pool's size defaults to max - desired, which is 0
 // for a group of one.
 func (p *plan) warmPool() autoscaling.GroupWarmPoolPtrInput {
@@ -191,7 +200,7 @@ func (p *plan) warmPool() autoscaling.GroupWarmPoolPtrInput {
 		return nil
 	}
 	return &autoscaling.GroupWarmPoolArgs{
-		PoolState: pulumi.String("Stopped"),
+		PoolState: pulumi.String(p.args.WarmPoolState),
 		MinSize:   pulumi.Int(1),
 	}
 }
@@ -229,6 +238,14 @@ func (a SelfHealingInstanceArgs) validateRollout() []error {
 			bad("spotInstanceTypes[%d] %q: listed twice", i, instanceType)
 		}
 		seen[instanceType] = true
+	}
+	if s := a.WarmPoolState; s != "" {
+		switch {
+		case !a.WarmPool:
+			bad("warmPoolState %q: applies only with warmPool; set warmPool to true, or remove warmPoolState", s)
+		case s != WarmPoolStopped && s != WarmPoolRunning:
+			bad("warmPoolState %q: want %s (the default) or %s", s, WarmPoolStopped, WarmPoolRunning)
+		}
 	}
 	if a.WarmPool && a.Spot {
 		bad("warmPool and spot: AWS does not allow a warm pool in a group with a mixed-instances policy or Spot instances; turn one of them off")

@@ -11,6 +11,7 @@ import (
 	"github.com/selfhealing-dev/selfhealing/components"
 	"github.com/selfhealing-dev/selfhealing/internal/mockmonitor/fake"
 	"github.com/selfhealing-dev/selfhealing/internal/policy"
+	"github.com/selfhealing-dev/selfhealing/userdata"
 )
 
 func TestTemplateChangesRollOut(t *testing.T) {
@@ -129,6 +130,32 @@ func TestWarmPoolKeepsOneStoppedInstance(t *testing.T) {
 	}
 }
 
+// bootScript returns the boot script d's launch template holds.
+func bootScript(t *testing.T, d *deployment) string {
+	t.Helper()
+	script, err := userdata.Decode(reveal(d.One(typeLaunchTemplate).Inputs["userData"]))
+	if err != nil {
+		t.Fatalf("userData: %v", err)
+	}
+	return script
+}
+
+func TestWarmPoolStateRunningKeepsTheInstanceRunningAndWatched(t *testing.T) {
+	d := mustDeploy(t, &components.SelfHealingInstanceArgs{WarmPool: true, WarmPoolState: "Running"})
+	pool, _ := d.Group()["warmPool"].(map[string]any)
+	if pool["poolState"] != "Running" || pool["minSize"] != 1.0 {
+		t.Errorf("warmPool = %v, want poolState Running and minSize 1", pool)
+	}
+	// Nothing starts a running instance again: the boot script carries
+	// the watcher that runs it when the group takes the instance.
+	if script := bootScript(t, d); !strings.Contains(script, "with_warm_watch=1") {
+		t.Errorf("the boot script has no warm-pool watcher")
+	}
+	if script := bootScript(t, mustDeploy(t, &components.SelfHealingInstanceArgs{WarmPool: true})); !strings.Contains(script, "with_warm_watch=0") {
+		t.Errorf("a stopped warm pool's boot script carries the watcher, which it never needs")
+	}
+}
+
 // Every autoscaling permission is scoped to the group's own ARN. This fails
 // if any of them is ever widened, to "*" or to another group.
 func TestNoAutoScalingPermissionIsWidened(t *testing.T) {
@@ -180,6 +207,8 @@ func TestCombinationsThatCannotWorkAreRefused(t *testing.T) {
 		want []string
 	}{
 		{"warm pool with spot", components.SelfHealingInstanceArgs{Spot: true, WarmPool: true}, []string{"warmPool and spot", "does not allow", "turn one of them off"}},
+		{"warm pool state without a warm pool", components.SelfHealingInstanceArgs{WarmPoolState: "Running"}, []string{"warmPoolState", "only with warmPool", "set warmPool to true"}},
+		{"warm pool state AWS has but we do not", components.SelfHealingInstanceArgs{WarmPool: true, WarmPoolState: "Hibernated"}, []string{"warmPoolState", `"Hibernated"`, "Stopped (the default) or Running"}},
 		{"spot types without spot", components.SelfHealingInstanceArgs{SpotInstanceTypes: []string{"t3a.micro"}}, []string{"spotInstanceTypes", "t3a.micro", "set spot to true"}},
 		{"malformed spot type", components.SelfHealingInstanceArgs{Spot: true, SpotInstanceTypes: []string{"big"}}, []string{"spotInstanceTypes[0]", `"big"`, "t3.small"}},
 		{"spot type twice", components.SelfHealingInstanceArgs{Spot: true, SpotInstanceTypes: []string{"t3a.micro", "t3a.micro"}}, []string{"spotInstanceTypes[1]", "twice"}},

@@ -25,7 +25,7 @@ import (
 // it can have no default, and the Pulumi CLI refuses every stack that does
 // not set a key declared without a default. The program still refuses a
 // key it does not know (tests/unknownkey_test.go).
-var undeclaredKeys = []string{"alarms", "appHealthCheck", "dataVolume", "dns", "https", "launchGateTimeoutSeconds", "logs", "networkInterface", "notifications", "schedule", "subnetIds"}
+var undeclaredKeys = []string{"alarms", "appHealthCheck", "dataVolume", "dns", "https", "launchGateTimeoutSeconds", "logs", "networkInterface", "notifications", "schedule", "subnetIds", "warmPoolState"}
 
 func TestPulumiYamlDeclaresEveryArgsFieldWithADefault(t *testing.T) {
 	project := loadProject(t)

@@ -24,6 +24,7 @@ func header(p Params) string {
 	h.flag("with_parameters", p.Parameters != nil)
 	h.flag("with_network_interface", p.NetworkInterface != nil)
 	h.flag("with_handover", p.Handover != nil)
+	h.flag("with_warm_watch", p.WarmWatch)
 	h.values("allocation_id", p.AllocationID, "elastic_ip", p.PublicIP, "group_name", p.GroupName)
 	h.values("user_script", p.UserScript)
 	if v := p.DataVolume; v != nil {

@@ -36,6 +36,7 @@ func scriptFiles(p Params) []string {
 	add(agent, "logs.sh")
 	add(p.HTTPS != nil, "https.sh")
 	add(p.Parameters != nil, "parameters.sh")
+	add(p.WarmWatch, "warmwatch.sh")
 	return append(files, "main.sh")
 }
 

@@ -71,7 +71,8 @@ func allOn() Params {
 		NetworkInterface: &NetworkInterfaceParams{
 			InterfaceID: "eni-0123456789abcdef0", WaitSeconds: 300, ForceDetach: true,
 		},
-		Handover: &HandoverParams{HookName: "handover", StopScript: "systemctl stop app\n", StopTimeoutSeconds: 60},
+		Handover:  &HandoverParams{HookName: "handover", StopScript: "systemctl stop app\n", StopTimeoutSeconds: 60},
+		WarmWatch: true,
 	}
 }
 

@@ -95,6 +95,11 @@ type Params struct {
 	// instance is ready; with a launch gate, the instance is ready only
 	// once it passes.
 	HealthCheck *HealthCheckParams
+	// WarmWatch carries the warm pool's watcher: an instance kept running
+	// in a warm pool (Warmed:Running) is not started again when the
+	// group takes it, so its boot in the pool installs a unit that runs
+	// the script once the instance is headed InService.
+	WarmWatch bool
 }
 
 // AllocationIDProblem says what is wrong with id as an Elastic IP

@@ -9,7 +9,7 @@
 set_up_https() {
   step="setting up HTTPS for ${https_domain}"
   https_served=0
-  dnf_install nginx certbot || fail "could not install nginx and certbot from the Amazon Linux repositories"
+  install_https_packages
   install -d -m 0700 "$tls_dir"
   install -d -m 0755 "$acme_webroot"
   # Port 80 first: it answers Let's Encrypt's challenge. nginx refuses a
@@ -28,6 +28,13 @@ set_up_https() {
   else
     log "no certificate to reuse; one comes once the Elastic IP is here"
   fi
+}
+
+# install_https_packages: installs nginx and certbot, which need neither
+# the address nor the volume: a boot in a warm pool calls it ahead.
+install_https_packages() {
+  step="setting up HTTPS for ${https_domain}"
+  install_packages nginx certbot || fail "could not install nginx and certbot from the Amazon Linux repositories"
 }
 
 # obtain_certificate: once the address is here, obtains the certificate

@@ -14,7 +14,7 @@ start_cloudwatch_agent() {
   local out
   printf '%s\n' "$cloudwatch_agent_config" >"$cloudwatch_agent_config_file" || return 1
   if [[ ! -x "$cloudwatch_agent_ctl" ]]; then
-    dnf_install amazon-cloudwatch-agent || return 1
+    install_packages amazon-cloudwatch-agent || return 1
   fi
   out="$("$cloudwatch_agent_ctl" -a fetch-config -m ec2 -s -c "file:${cloudwatch_agent_config_file}" 2>&1)" || {
     log "amazon-cloudwatch-agent-ctl failed: ${out}"

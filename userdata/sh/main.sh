@@ -14,6 +14,12 @@ if ((with_handover)) && [[ "${1:-}" == --handover* ]]; then
   exit 0
 fi
 
+# selfhealing-warm-watch.service runs it with --warm-watch (warmwatch.sh).
+if ((with_warm_watch)) && [[ "${1:-}" == --warm-watch ]]; then
+  warm_watch
+  exit 0
+fi
+
 # ------------------------------------------------------------------ main --
 mkdir -p "$state_dir" "$status_dir" "$(dirname "$log_file")"
 if [[ "${1:-}" != --holding-lock ]]; then
@@ -81,7 +87,21 @@ case "$lifecycle_state" in
 Warmed:*)
   # It takes nothing now: the address, the volume and the user script
   # wait for the boot that puts it in service, which this script's unit
-  # runs. The group holds it in Warmed:Pending:Wait meanwhile.
+  # runs. The group holds it in Warmed:Pending:Wait meanwhile. What needs
+  # none of them is done now, so that going into service costs less: the
+  # agent, and HTTPS's packages (its configuration waits for the volume,
+  # which may hold the certificate). That boot finds them installed.
+  if ((with_logs || with_agent_metrics)); then
+    set_up_logs
+  fi
+  if ((with_https)); then
+    install_https_packages
+  fi
+  # Kept running in the pool, it is not booted again when the group
+  # takes it: the watcher runs this script then.
+  if ((with_warm_watch)) && [[ "$lifecycle_state" == Warmed:Running ]]; then
+    start_warm_watch
+  fi
   left="the Elastic IP"
   ((!with_data_volume)) || left+=" and the data volume"
   log "instance is headed for the warm pool (${lifecycle_state}); leaving ${left} where they are"

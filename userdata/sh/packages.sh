@@ -2,6 +2,17 @@
 # Package installation, in the script when with_logs, with_agent_metrics or
 # with_https is 1.
 
+# install_packages PACKAGE...: dnf_install, unless rpm says every one is
+# installed already: by this instance's boot in a warm pool, or an earlier
+# boot. It returns non-zero rather than fail, as dnf_install.
+install_packages() {
+  if command -v rpm >/dev/null && rpm -q --quiet "$@"; then
+    log "$*: installed already"
+    return 0
+  fi
+  dnf_install "$@"
+}
+
 # dnf_install PACKAGE...: installs packages from the Amazon Linux repositories
 # the AMI is locked to (signed, and versioned with the AMI), up to 3 times
 # with backoff. It returns non-zero rather than fail, so that each caller

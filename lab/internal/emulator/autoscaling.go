@@ -155,6 +155,9 @@ type AutoScalingModel struct {
 
 	mu      sync.Mutex
 	pending map[string]bool // instance id: does a launch action wait for it?
+	// warming holds the instances launched into the group's warm pool,
+	// which the group does not list among its instances.
+	warming map[string]bool
 	// terminating holds, by instance id, the termination action that waits
 	// for it: its hook, and the channel that receives its result.
 	terminating map[string]terminationAction
@@ -195,6 +198,7 @@ func StartAutoScalingModelE(targetURL string, cfg aws.Config, opts AutoScalingMo
 		terminate:   opts.Terminate,
 		launchFirst: opts.LaunchFirst,
 		pending:     map[string]bool{},
+		warming:     map[string]bool{},
 		terminating: map[string]terminationAction{},
 	}
 	if m.terminate == nil {
@@ -271,6 +275,18 @@ func (m *AutoScalingModel) BeginLaunch(instanceID string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pending[instanceID] = true
+	delete(m.warming, instanceID)
+}
+
+// EnterWarmPool makes a launch action wait for instanceID, an instance
+// launched into the group's warm pool (Warmed:Pending:Wait), which moto
+// neither launches nor lists: the group's warm pool holds it, not the
+// group. BeginLaunch takes it out, into the group.
+func (m *AutoScalingModel) EnterWarmPool(instanceID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending[instanceID] = true
+	m.warming[instanceID] = true
 }
 
 // BeginTermination makes a termination action of hook wait for
@@ -410,7 +426,7 @@ func (m *AutoScalingModel) checkLifecycleAction(ctx context.Context, action stri
 		waiting = true
 		m.pending[instance] = true
 	}
-	if !inGroup || !waiting {
+	if !(inGroup || m.warming[instance]) || !waiting {
 		return transition, apiErrorf(NoActiveLifecycleAction, instance)
 	}
 	if action == "CompleteLifecycleAction" {

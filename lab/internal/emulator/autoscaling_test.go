@@ -101,6 +101,26 @@ func TestAutoScalingModelCompletesALaunchActionOnce(t *testing.T) {
 	}
 }
 
+// TestAutoScalingModelServesAnInstanceEnteringTheWarmPool: an instance
+// launched into the group's warm pool is not among the group's instances,
+// yet its launch action waits (Warmed:Pending:Wait), once.
+func TestAutoScalingModelServesAnInstanceEnteringTheWarmPool(t *testing.T) {
+	w := newASGWorld(t)
+	pooled, err := CreateInstance(testContext(t, 30*time.Second), w.cfg, MotoAMI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAPIError(t, w.complete(t, w.group.Name, w.group.Hook, pooled, LifecycleContinue), "ValidationError", "No active Lifecycle Action found with instance ID "+pooled)
+	w.model.EnterWarmPool(pooled)
+	if err := w.heartbeat(t, pooled); err != nil {
+		t.Errorf("heartbeat for an instance entering the warm pool: %v", err)
+	}
+	if err := w.complete(t, w.group.Name, w.group.Hook, pooled, LifecycleContinue); err != nil {
+		t.Fatalf("CONTINUE into the warm pool: %v", err)
+	}
+	wantAPIError(t, w.complete(t, w.group.Name, w.group.Hook, pooled, LifecycleContinue), "ValidationError", "No active Lifecycle Action found with instance ID "+pooled)
+}
+
 func TestAutoScalingModelRefusesWhatAWSRefuses(t *testing.T) {
 	w := newASGWorld(t)
 	id := w.group.InstanceID

@@ -281,3 +281,23 @@ func TestStartIMDSEInvalid(t *testing.T) {
 		t.Errorf("StartIMDSE with an unsupported lifecycle state: %v, want an error naming it", err)
 	}
 }
+
+// TestLifecycleFrontSaysItsState: the front says the state it is set to,
+// where the mock would say InService, and the mock still judges tokens.
+func TestLifecycleFrontSaysItsState(t *testing.T) {
+	m := StartIMDS(t, IMDSOptions{InstanceID: "i-0123456789abcdef1", AvailabilityZone: "eu-west-2b"})
+	f, err := StartLifecycleFrontE(m.URL, "Warmed:Stopped")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	c := newIMDSClient(t, f.URL)
+	if status, body := c.get("", targetLifecyclePath); status != http.StatusUnauthorized {
+		t.Errorf("GET the lifecycle state without a token = %d %q, want the mock's 401", status, body)
+	}
+	token := c.token()
+	c.requireGet(token, targetLifecyclePath, "Warmed:Stopped")
+	c.requireGet(token, "/latest/meta-data/instance-id", "i-0123456789abcdef1")
+	f.Set(LifecycleInService)
+	c.requireGet(token, targetLifecyclePath, LifecycleInService)
+}

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -43,6 +47,41 @@ func BootInstanceE(ctx context.Context, root InstanceRoot, userData []byte, env 
 	if err != nil {
 		return nil, err
 	}
+	return startLive(ctx, root, setup, script, outputs, env)
+}
+
+// StartInstanceE starts root again, as EC2 starts a stopped instance: /run
+// is empty ([InstanceRoot.Reboot]), its disk is as it was, cloud-init runs
+// no user data, and systemd runs what the instance installed: script,
+// under bash (what a unit's ExecStart runs, such as "exec
+// /usr/local/libexec/selfhealing/boot"). It leaves the user data alone and
+// keeps the namespace as [BootInstanceE] does; the caller must Stop the
+// instance.
+func StartInstanceE(ctx context.Context, root InstanceRoot, script string, env []string) (*LiveInstance, error) {
+	if err := root.Reboot(); err != nil {
+		return nil, err
+	}
+	commands, err := namespaceSetup(root)
+	if err != nil {
+		return nil, err
+	}
+	outputs, err := os.MkdirTemp(string(root), ".boot-runs-")
+	if err != nil {
+		return nil, fmt.Errorf("preparing the run outputs: %w", err)
+	}
+	// Outside the instance's directories, as RunOnInstance keeps its
+	// command.
+	path := filepath.Join(outputs, "start.sh")
+	if err := os.WriteFile(path, []byte("#!/bin/bash\n"+script), 0o700); err != nil {
+		return nil, fmt.Errorf("writing the start command: %w", err)
+	}
+	return startLive(ctx, root, strings.Join(commands, " && "), path, outputs, env)
+}
+
+// startLive runs the executable script in a private mount namespace set
+// up by setup, its output and exit status going to outputs, and keeps the
+// namespace once it exits, for [BootInstanceE] and [StartInstanceE].
+func startLive(ctx context.Context, root InstanceRoot, setup, script, outputs string, env []string) (*LiveInstance, error) {
 	// The namespace lives as long as its last process: once the user data
 	// has exited, the wrapper becomes a sleep that Stop ends. The exit
 	// status appears by rename, so it is never read half-written.
@@ -107,4 +146,58 @@ func (i *LiveInstance) Stop() error {
 // Pid is the process that holds the instance's namespace, while it is up.
 func (i *LiveInstance) Pid() int {
 	return i.proc.cmd.Process.Pid
+}
+
+// Service runs script under bash on the instance as a systemd service's
+// ExecStart runs: in the instance's namespace, with the boot's
+// environment, and whatever it starts in the background (an application
+// its boot script's user script starts) keeps running after it exits,
+// until the instance stops, as in the unit's cgroup. It returns at once;
+// the channel receives script's result when it exits.
+func (i *LiveInstance) Service(script string) (<-chan CommandResult, error) {
+	select {
+	case <-i.proc.exited:
+		return nil, errors.New("the instance is stopped")
+	default:
+	}
+	dir, err := os.MkdirTemp(string(i.Root), ".service-")
+	if err != nil {
+		return nil, fmt.Errorf("preparing the service's output: %w", err)
+	}
+	stdout, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		return nil, err
+	}
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		stdout.Close()
+		return nil, err
+	}
+	cmd := exec.Command("nsenter", "--target", strconv.Itoa(i.Pid()), "--mount", "--", "bash", "-c", script)
+	cmd.Env = append([]string{}, i.env...)
+	// Files, not pipes: what it leaves running holds them, and Wait
+	// returns when script exits all the same. In the instance's process
+	// group, so that Stop ends it and what it started.
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: i.Pid()}
+	if err := cmd.Start(); err != nil {
+		stdout.Close()
+		stderr.Close()
+		return nil, fmt.Errorf("starting the service on the instance: %w", err)
+	}
+	done := make(chan CommandResult, 1)
+	go func() {
+		err := cmd.Wait()
+		stdout.Close()
+		stderr.Close()
+		res := CommandResult{ExitCode: cmd.ProcessState.ExitCode()}
+		if err != nil && res.ExitCode == -1 {
+			res.ExitCode = 128 + int(cmd.ProcessState.Sys().(syscall.WaitStatus).Signal())
+		}
+		out, _ := os.ReadFile(stdout.Name())
+		errOut, _ := os.ReadFile(stderr.Name())
+		res.Stdout, res.Stderr = string(out), string(errOut)
+		done <- res
+	}()
+	return done, nil
 }

@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -84,4 +86,73 @@ func TestABootHonoursTheScriptsInterpreterLine(t *testing.T) {
 	if inst.Boot.ExitCode != 1 || strings.Contains(inst.Boot.Stdout, "after") || !strings.Contains(inst.Boot.Stderr, "+ false") {
 		t.Errorf("boot result:\n%s\nwant bash -e to stop at false (exit 1) and -x to trace it", inst.Boot)
 	}
+}
+
+// TestStartingAStoppedInstanceRunsWhatItInstalled: a start empties /run,
+// keeps the disk and the user data, and runs the given command, not the
+// user data.
+func TestStartingAStoppedInstanceRunsWhatItInstalled(t *testing.T) {
+	RequireFirstBoot(t)
+	ctx := testContext(t, time.Minute)
+	root := InstanceRoot(t.TempDir())
+	userData := "#!/bin/bash\necho first >>/var/lib/boots\ntouch /run/booted\nprintf '#!/bin/bash\\necho later >>/var/lib/boots\\n' >/usr/local/bin/later\nchmod +x /usr/local/bin/later\n"
+	env := []string{"PATH=" + os.Getenv("PATH")}
+	first, err := BootInstanceE(ctx, root, []byte(userData), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	started, err := StartInstanceE(ctx, root, "exec /usr/local/bin/later\n", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = started.Stop() })
+	if started.Boot.ExitCode != 0 {
+		t.Fatalf("the start's command:\n%s", started.Boot)
+	}
+	if got := root.ReadFile("/var/lib/boots"); got != "first\nlater\n" {
+		t.Errorf("/var/lib/boots = %q, want the first boot's line and the start's", got)
+	}
+	if _, err := os.Stat(root.Path("/run/booted")); !os.IsNotExist(err) {
+		t.Errorf("/run survived the stop and start (stat: %v)", err)
+	}
+	if got := root.ReadFile(userDataPath); got != userData {
+		t.Errorf("the user data changed at the start: %q", got)
+	}
+}
+
+// TestAServiceLeavesWhatItStartsRunningUntilTheInstanceStops: as under
+// systemd, a service's background child outlives the service's command,
+// and ends with the instance.
+func TestAServiceLeavesWhatItStartsRunningUntilTheInstanceStops(t *testing.T) {
+	RequireFirstBoot(t)
+	RequireTool(t, "nsenter", "apt-get install util-linux")
+	ctx := testContext(t, time.Minute)
+	root := InstanceRoot(t.TempDir())
+	inst, err := BootInstanceE(ctx, root, []byte("#!/bin/bash\ntrue\n"), []string{"PATH=" + os.Getenv("PATH")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Stop() })
+	done, err := inst.Service("sleep 600 & echo $! >/run/child; echo started")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if res.ExitCode != 0 || res.Stdout != "started\n" {
+		t.Fatalf("the service's command:\n%s", res)
+	}
+	child, err := strconv.Atoi(strings.TrimSpace(root.ReadFile("/run/child")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(child, 0); err != nil {
+		t.Fatalf("the service's child %d ended with the service's command: %v", child, err)
+	}
+	if err := inst.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, child)
 }

@@ -41,6 +41,7 @@ const (
 	capacityRebalance = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-capacity-rebalancing.html"
 	spotNoticeDoc     = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html"
 	scheduledDoc      = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-scheduled-scaling.html"
+	warmPoolsDoc      = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-warm-pools.html"
 )
 
 var (
@@ -89,5 +90,5 @@ const DefaultVolumeHeld = 5 * time.Second
 
 // AWSTimes lists every modelled time, for reports.
 func AWSTimes() []AWSTime {
-	return []AWSTime{TerminationNoticed, ImpairmentNoticed, Launch, OSBoot, Shutdown, EBSDetach, EIPEdge, SpotInterruptionNotice, ScheduleLateness}
+	return []AWSTime{TerminationNoticed, ImpairmentNoticed, Launch, WarmPoolStart, OSBoot, Shutdown, EBSDetach, EIPEdge, SpotInterruptionNotice, ScheduleLateness}
 }

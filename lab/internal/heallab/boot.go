@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,6 +34,15 @@ type BootOptions struct {
 	// IMDSv2Only requires metadata tokens of the seed script too. Our
 	// script always gets tokens required, as its launch template says.
 	IMDSv2Only bool
+	// LifecycleState, if set, is what the instance's metadata says at
+	// autoscaling/target-lifecycle-state, instead of the mock's
+	// InService: "Warmed:Stopped" for an instance launched into a warm
+	// pool of stopped instances.
+	LifecycleState string
+	// Start boots the instance again, as EC2 starts it after a stop: from
+	// the disk of its last boot, running what its boot script installed
+	// (as its unit would), not its user data.
+	Start bool
 }
 
 // BootResult is what one boot did.
@@ -111,6 +121,16 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 		}
 		served, closeServed = front.URL, front.Close
 	}
+	var front *emulator.LifecycleFront
+	if opts.LifecycleState != "" {
+		front, err = emulator.StartLifecycleFrontE(served, opts.LifecycleState)
+		if err != nil {
+			closeServed()
+			return BootResult{}, errors.Join(fmt.Errorf("starting the lifecycle state's front: %w", err), imds.Close())
+		}
+		closeInner := closeServed
+		served, closeServed = front.URL, func() { front.Close(); closeInner() }
+	}
 	metadata, err := emulator.NewFaultProxyE(served)
 	if err != nil {
 		closeServed()
@@ -118,7 +138,7 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	}
 	closeMetadata := func() error { metadata.Close(); closeServed(); return imds.Close() }
 	// Until the instance runs, its metadata service is this function's.
-	running := running{closeMetadata: closeMetadata}
+	running := running{closeMetadata: closeMetadata, lifecycle: front}
 	defer func() {
 		if running.inst == nil {
 			_ = closeMetadata()
@@ -132,7 +152,7 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	if err != nil {
 		return BootResult{}, err
 	}
-	dir, err := l.newInstanceDir(inst.ID)
+	dir, err := l.instanceDir(inst, opts.Start)
 	if err != nil {
 		return BootResult{}, err
 	}
@@ -152,7 +172,12 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 	callsBefore := l.API.Total()
 	mkfsBefore := l.MkfsCalls()
 	start := time.Now()
-	live, err := emulator.BootInstanceE(ctx, root, script, env)
+	var live *emulator.LiveInstance
+	if opts.Start {
+		live, err = emulator.StartInstanceE(ctx, root, "exec "+userdata.InstalledBootScript+"\n", env)
+	} else {
+		live, err = emulator.BootInstanceE(ctx, root, script, env)
+	}
 	elapsed := time.Since(start)
 	if err != nil {
 		return BootResult{}, fmt.Errorf("booting %s: %w", inst.ID, err)
@@ -205,6 +230,19 @@ func (l *Lab) Boot(ctx context.Context, inst Instance, opts BootOptions) (BootRe
 		r.Ready = elapsed
 	}
 	return r, nil
+}
+
+// instanceDir returns the directory inst boots in: a fresh one, or, to
+// start it again, the one of its last boot.
+func (l *Lab) instanceDir(inst Instance, again bool) (string, error) {
+	if !again {
+		return l.newInstanceDir(inst.ID)
+	}
+	root, err := l.instanceRoot(inst)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(string(root)), nil
 }
 
 func fileExists(path string) bool {

@@ -40,7 +40,12 @@ func DowntimeSection(ds []Downtime) string {
 		"`terminate-first` is the same stack, in the same run, with the replacement terminate first, as before: every event without a data volume, the planned ones with one; " +
 		"a `terminated` event has nothing to launch first, so its two rows differ only by chance. " +
 		"`seed` is the seed article's user data as published, in the stack shaped for it (no data volume, no launch gate, no health check), " +
-		"followed by the same application's start, as a user of the article would add theirs; it has no `app-dies` row, since nothing there notices a dead application.\n\n")
+		"followed by the same application's start, as a user of the article would add theirs; it has no `app-dies` row, since nothing there notices a dead application. " +
+		"An event named `-warm-pool` is played on the same stack with `warmPool: true`: before the event, outside the measured time, an instance boots into the warm pool " +
+		"(its metadata saying `" + warmedStopped + "`: it installs what needs neither the volume nor the address, completes the launch gate, and is stopped); " +
+		"at the event the group starts that instance instead of launching one (`" + WarmPoolStart.Name + "` instead of `" + Launch.Name + "`), and its boot script runs again, now in service. " +
+		"`-warm-pool-running` is the same with `warmPoolState: Running`: the pool keeps the instance running (`" + warmedRunning + "`), nothing boots it again, " +
+		"and the watcher its boot in the pool started runs the boot script once its metadata says `InService`.\n\n")
 	b.WriteString("Events: `terminated`, the instance is terminated; `app-dies`, the application is killed and the stack's health check " +
 		fmt.Sprintf("(every %d s, %d failures)", AppHealthCheckInterval, AppHealthCheckThreshold) +
 		" marks the instance unhealthy, modelled as the longest wait, two whole intervals; `impaired`, the application is frozen (it accepts connections, never answers) and Auto Scaling replaces the instance after `" +

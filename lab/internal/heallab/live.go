@@ -22,6 +22,9 @@ type running struct {
 	env []string
 	// closeMetadata stops its metadata service.
 	closeMetadata func() error
+	// lifecycle is the front that says its target lifecycle state, if
+	// its boot set one (BootOptions.LifecycleState).
+	lifecycle *emulator.LifecycleFront
 }
 
 // trackInstance records a booted instance as running, and makes Close stop
@@ -49,6 +52,21 @@ func (l *Lab) liveInstance(id string) (*emulator.LiveInstance, bool) {
 	defer l.mu.Unlock()
 	r, ok := l.live[id]
 	return r.inst, ok
+}
+
+// setLifecycleState makes instance id's metadata say state at
+// autoscaling/target-lifecycle-state, as when the group takes it out of a
+// warm pool of running instances; it must have booted with a
+// BootOptions.LifecycleState.
+func (l *Lab) setLifecycleState(id, state string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.live[id]
+	if !ok || r.lifecycle == nil {
+		return fmt.Errorf("instance %s is not running with a lifecycle state of the lab's", id)
+	}
+	r.lifecycle.Set(state)
+	return nil
 }
 
 // instanceEnv returns the environment instance id booted with, if the lab

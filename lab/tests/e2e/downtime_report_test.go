@@ -14,7 +14,7 @@ import (
 // ours where ours launches first; the office-hours schedule deployed, so
 // that its night is among them; the zone loss without the volume only),
 // and those the seed's stack can take part in with the seed's
-// script, and prints one DOWNTIME line each; with DOWNTIME_REPORT naming the
+// script, and the warm pool's events on the stack with its warm pool, and prints one DOWNTIME line each; with DOWNTIME_REPORT naming the
 // heal report, it writes its downtime section there. `make
 // downtime-report` runs it; it takes minutes, so it is built only with the
 // report tag, and `make test` runs TestDowntimeIsMeasuredFromOutside, TestDowntimeOfficeHours
@@ -55,6 +55,37 @@ func TestDowntimeReport(t *testing.T) {
 					checkDowntime(t, d, old.ID, boot.Instance.ID)
 					all = append(all, d)
 				}
+			}
+		})
+	}
+	// The warm pool's stacks: the same events, the group taking the pool's
+	// instance; the cold rows above are the comparison.
+	for _, tc := range []struct {
+		name   string
+		volume bool
+		state  string
+	}{
+		{"warm-pool-with-volume", true, ""}, {"warm-pool-without-volume", false, ""},
+		{"warm-pool-running-with-volume", true, "Running"}, {"warm-pool-running-without-volume", false, "Running"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.WarmPoolOverrides(tc.volume, tc.state)})
+			run, err := lab.StartDowntime(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(run.Stop)
+			for _, event := range heallab.WarmPoolEvents() {
+				old, err := lab.OnlyInstance(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, res, err := run.PlayWarmPool(ctx, event)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkDowntime(t, d, old.ID, res.Boot.Instance.ID)
+				all = append(all, d)
 			}
 		})
 	}

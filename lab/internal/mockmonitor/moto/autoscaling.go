@@ -90,6 +90,7 @@ func (m *Monitor) createGroup(ctx context.Context, name string, in *inputs) (cre
 	in.ignore("instanceRefresh")
 	hooks := initialLifecycleHooks(in, groupName)
 	policy := maintenancePolicy(in)
+	pool := warmPool(in, groupName)
 	req.InstanceMaintenancePolicy = policy
 	if err := in.done(); err != nil {
 		return created{}, err
@@ -110,6 +111,11 @@ func (m *Monitor) createGroup(ctx context.Context, name string, in *inputs) (cre
 	if size != nil {
 		if _, err := m.autoscaling.UpdateAutoScalingGroup(ctx, size); err != nil {
 			return created{}, fmt.Errorf("UpdateAutoScalingGroup (initial capacity, after the lifecycle hooks): %w", err)
+		}
+	}
+	if pool != nil {
+		if _, err := m.autoscaling.PutWarmPool(ctx, pool); err != nil {
+			return created{}, fmt.Errorf("PutWarmPool: %w", err)
 		}
 	}
 	group, err := m.waitForCapacity(ctx, groupName, wait)
@@ -154,6 +160,34 @@ func maintenancePolicy(in *inputs) *asgtypes.InstanceMaintenancePolicy {
 		return &asgtypes.InstanceMaintenancePolicy{MinHealthyPercentage: minimum, MaxHealthyPercentage: maximum}
 	}
 	return nil
+}
+
+// warmPool reads warmPool as the provider sends it in PutWarmPool after
+// creating the group. moto 5.2.1 keeps it (DescribeWarmPool) but launches
+// no instance into it: the lab plays the pool's instance
+// (heallab.PlayWarmPool).
+func warmPool(in *inputs, groupName string) *autoscaling.PutWarmPoolInput {
+	p := in.object("warmPool")
+	if p == nil {
+		return nil
+	}
+	req := &autoscaling.PutWarmPoolInput{
+		AutoScalingGroupName:     aws.String(groupName),
+		MinSize:                  p.integerPtr("minSize"),
+		MaxGroupPreparedCapacity: p.integerPtr("maxGroupPreparedCapacity"),
+	}
+	if state, ok := p.str("poolState"); ok {
+		switch asgtypes.WarmPoolState(state) {
+		case asgtypes.WarmPoolStateStopped, asgtypes.WarmPoolStateRunning, asgtypes.WarmPoolStateHibernated:
+			req.PoolState = asgtypes.WarmPoolState(state)
+		default:
+			p.fail("poolState", "want Stopped, Running or Hibernated, got %q", state)
+		}
+	}
+	if reuse := p.object("instanceReusePolicy"); reuse != nil {
+		req.InstanceReusePolicy = &asgtypes.InstanceReusePolicy{ReuseOnScaleIn: reuse.boolPtr("reuseOnScaleIn")}
+	}
+	return req
 }
 
 // waitForCapacity waits, up to timeout (0: not at all), until the group

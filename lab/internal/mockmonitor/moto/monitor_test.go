@@ -928,6 +928,22 @@ func TestDeployDevStackVariantsIntoMoto(t *testing.T) {
 		}
 	})
 
+	t.Run("the warm pool is put on the group", func(t *testing.T) {
+		if err := server.Reset(ctx); err != nil {
+			t.Fatal(err)
+		}
+		d := deployDevStack(t, ctx, server, loadDevStack(t, map[string]string{"selfhealing:warmPool": "true"}))
+		group := d.exports["autoScalingGroupName"]
+		out, err := d.autoscaling.DescribeWarmPool(ctx, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String(group)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := out.WarmPoolConfiguration
+		if c == nil || c.PoolState != asgtypes.WarmPoolStateStopped || aws.ToInt32(c.MinSize) != 1 {
+			t.Errorf("the warm pool of %s is %+v, want Stopped with MinSize 1", group, c)
+		}
+	})
+
 	t.Run("the office-hours schedule's actions are put on the group, which without a volume spans zones", func(t *testing.T) {
 		if err := server.Reset(ctx); err != nil {
 			t.Fatal(err)
