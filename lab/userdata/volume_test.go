@@ -146,7 +146,7 @@ func (c *cloud) showTo(h *host) {
 // payload file, if there is one.
 func (c *cloud) params() userdata.Params {
 	return userdata.Params{
-		GroupName:    "proj-dev-web",
+		GroupName:    groupName,
 		AllocationID: c.alloc,
 		UserScript: "set -e\ntouch /var/lib/user-script-ran\n" +
 			"if [ -f " + mountPath + "/payload ]; then sha256sum " + mountPath + "/payload | cut -d' ' -f1 >/var/lib/payload.sha256; fi\n",
