@@ -105,15 +105,16 @@ sleep_backoff() {
   sleep "${backoff_ms}e-3"
 }
 
-# retry_wait ATTEMPT STARTED LIMIT: the retry rule, after failed try ATTEMPT
-# of a step that started at STARTED (in SECONDS) and whose tries take up to
-# LIMIT seconds. It backs off and returns 0 if another try may follow; it
-# returns 1 at once, with retry_stop saying why, if ATTEMPT was the last or
-# if another try could not end within retry_window_seconds of STARTED.
+# retry_wait ATTEMPT STARTED LIMIT [TRIES]: the retry rule, after failed
+# try ATTEMPT of a step that started at STARTED (in SECONDS) and whose tries
+# take up to LIMIT seconds. It backs off and returns 0 if another try may
+# follow; it returns 1 at once, with retry_stop saying why, if ATTEMPT was
+# the last of TRIES (retry_attempts unless given) or if another try could
+# not end within retry_window_seconds of STARTED.
 retry_stop=""
 retry_wait() {
-  local attempt=$1 started=$2 limit=$3
-  if ((attempt >= retry_attempts)); then
+  local attempt=$1 started=$2 limit=$3 tries=${4:-$retry_attempts}
+  if ((attempt >= tries)); then
     retry_stop="after ${attempt} attempts"
     return 1
   fi
@@ -123,6 +124,35 @@ retry_wait() {
     return 1
   fi
   sleep "${backoff_ms}e-3"
+}
+
+# retry TRIES LIMIT JUDGE WHAT COMMAND...: the script's one retry loop. It
+# runs COMMAND, whose tries take up to LIMIT seconds, until it succeeds,
+# sets retry_output to what it printed on stdout and retry_error to what it
+# printed on stderr, and returns 0. JUDGE ERROR (a function, or true) says
+# whether a failed try's error is worth another try; a try that ran out of
+# time (exit 124) always is. An error that is not returns 1 at once, for
+# the caller to judge. One that is is logged as "WHAT (attempt N/TRIES):
+# ERROR" and tried again by retry_wait's rule, or retry returns 2, with
+# retry_stop saying why. It never fails, so that fail may use it too; call
+# it in this shell, never in $(...), for the values it sets.
+retry_output="" retry_error="" retry_try=0
+retry() {
+  local tries=$1 limit=$2 judge=$3 what=$4 rc started=$SECONDS
+  shift 4
+  for ((retry_try = 1; ; retry_try++)); do
+    rc=0
+    retry_output="$("$@" 2>"${status_dir}/stderr")" || rc=$?
+    retry_error="$(<"${status_dir}/stderr")"
+    ((rc != 0)) || return 0
+    if ((rc == 124)); then
+      retry_error="no answer within ${limit}s${retry_error:+: ${retry_error}}"
+    elif ! "$judge" "$retry_error"; then
+      return 1
+    fi
+    log "${what} (attempt ${retry_try}/${tries}): ${retry_error}"
+    retry_wait "$retry_try" "$started" "$limit" "$tries" || return 2
+  done
 }
 
 # ---------------------------------------------------------------- IMDSv2 --
@@ -213,33 +243,28 @@ aws_call() {
   timeout "$aws_call_seconds" aws --cli-connect-timeout 5 --cli-read-timeout 15 "$@"
 }
 
+# aws_retryable ERROR: succeeds if ERROR is worth another try.
+aws_retryable() {
+  grep -Eq "$retryable_errors" <<<"$1"
+}
+
 # aws_try DESCRIPTION ARGS...: runs `aws ARGS...`, retrying retryable
-# errors with backoff, and sets aws_output to what it printed on stdout,
-# the only part callers parse, and aws_error to what it printed on stderr:
-# its error, or a warning the CLI prints even when the call succeeds, which
-# is logged. It returns 0 on success and 1 on any other error, for the
-# caller to judge by aws_error; it fails the script when the retries run
-# out. Call it in this shell, never in $(...), so that fail exits the
-# script itself.
+# errors, and sets aws_output to what it printed on stdout, the
+# only part callers parse, and aws_error to what it printed on stderr: its
+# error, or a warning the CLI prints even when the call succeeds, which is
+# logged. It returns 0 on success and 1 on any other error, for the caller
+# to judge by aws_error; it fails the script when the retries run out.
+# Call it in this shell, never in $(...), so that fail exits the script
+# itself.
 aws_output="" aws_error=""
 aws_try() {
-  local what=$1 attempt rc started=$SECONDS
+  local what=$1 rc=0
   shift
-  for ((attempt = 1; ; attempt++)); do
-    rc=0
-    aws_output="$(aws_call "$@" 2>"${status_dir}/aws-stderr")" || rc=$?
-    aws_error="$(<"${status_dir}/aws-stderr")"
-    if ((rc == 0)); then
-      [[ -z "$aws_error" ]] || log "${what}: the AWS CLI warned: ${aws_error}"
-      return 0
-    elif ((rc == 124)); then
-      aws_error="no answer within ${aws_call_seconds}s${aws_error:+: ${aws_error}}"
-    elif ! grep -Eq "$retryable_errors" <<<"$aws_error"; then
-      return 1
-    fi
-    log "${what}: retryable error (attempt ${attempt}/${retry_attempts}): ${aws_error}"
-    retry_wait "$attempt" "$started" "$aws_call_seconds" || fail "${what}: gave up ${retry_stop}: ${aws_error}"
-  done
+  retry "$retry_attempts" "$aws_call_seconds" aws_retryable "${what}: retryable error" aws_call "$@" || rc=$?
+  aws_output=$retry_output aws_error=$retry_error
+  ((rc != 2)) || fail "${what}: gave up ${retry_stop}: ${aws_error}"
+  ((rc == 0)) || return 1
+  [[ -z "$aws_error" ]] || log "${what}: the AWS CLI warned: ${aws_error}"
 }
 
 # aws_retry DESCRIPTION ARGS...: aws_try, and any error that is not worth

@@ -46,20 +46,18 @@ health_check_once() {
 
 # health_report: tells the group this instance is unhealthy, retrying
 # what is worth it a few times (the next check tries again); it must not
-# fail the boot script's way, so it calls aws_call itself, not aws_try.
+# fail the boot script's way, so it calls retry itself, not aws_try.
 health_report() {
-  local attempt out
-  for ((attempt = 1; attempt <= 4; attempt++)); do
-    if out="$(aws_call autoscaling set-instance-health --region "$region" --instance-id "$instance_id" \
-      --health-status Unhealthy --should-respect-grace-period 2>&1)"; then
-      log "app health check: set-instance-health Unhealthy taken; the group replaces this instance"
-      return 0
-    fi
-    log "app health check: set-instance-health (attempt ${attempt}/4): ${out}"
-    grep -Eq "$retryable_errors" <<<"$out" || return 1
-    ((attempt == 4)) || sleep_backoff "$attempt"
-  done
-  return 1
+  local rc=0
+  retry 4 "$aws_call_seconds" aws_retryable "app health check: set-instance-health" \
+    aws_call autoscaling set-instance-health --region "$region" --instance-id "$instance_id" \
+    --health-status Unhealthy --should-respect-grace-period || rc=$?
+  case "$rc" in
+  0) log "app health check: set-instance-health Unhealthy taken; the group replaces this instance" ;;
+  1) log "app health check: set-instance-health (attempt ${retry_try}/4): ${retry_error}" ;;
+  *) ;;
+  esac
+  return "$rc"
 }
 
 # health_tick: one run of selfhealing-health.service. It checks nothing
