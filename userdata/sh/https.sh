@@ -63,9 +63,8 @@ serve_https() {
   # nginx on its old configuration and still exits 0, while a start that
   # cannot bind fails, and systemctl with it.
   systemctl restart nginx || fail "nginx could not start serving HTTPS; does another program listen on its HTTPS port?"
-  printf '%s' "$renew_service" >"/etc/systemd/system/${renew_unit}.service"
-  printf '%s' "$renew_timer" >"/etc/systemd/system/${renew_unit}.timer"
-  chmod 0644 "/etc/systemd/system/${renew_unit}.service" "/etc/systemd/system/${renew_unit}.timer"
+  install_text "${unit_dir}/${renew_unit}.service" 0644 < <(printf '%s' "$renew_service")
+  install_text "${unit_dir}/${renew_unit}.timer" 0644 < <(printf '%s' "$renew_timer")
   systemctl daemon-reload
   systemctl enable --now "${renew_unit}.timer"
   https_served=1
