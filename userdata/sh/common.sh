@@ -249,13 +249,12 @@ aws_retryable() {
 }
 
 # aws_try DESCRIPTION ARGS...: runs `aws ARGS...`, retrying retryable
-# errors, and sets aws_output to what it printed on stdout, the
-# only part callers parse, and aws_error to what it printed on stderr: its
-# error, or a warning the CLI prints even when the call succeeds, which is
-# logged. It returns 0 on success and 1 on any other error, for the caller
-# to judge by aws_error; it fails the script when the retries run out.
-# Call it in this shell, never in $(...), so that fail exits the script
-# itself.
+# errors, and sets aws_output to its stdout, the only part callers parse,
+# and aws_error to its stderr: its error, or a warning the CLI prints even
+# when the call succeeds, which is logged. It returns 0 on success and 1 on
+# any other error, for the caller to judge by aws_error; it fails the
+# script when the retries run out. Call it in this shell, never in $(...),
+# so that fail exits the script itself.
 aws_output="" aws_error=""
 aws_try() {
   local what=$1 rc=0

@@ -37,22 +37,19 @@ obtain_certificate() {
   step="setting up HTTPS for ${https_domain}"
   # Each failed validation counts against Let's Encrypt's limit of 5 an
   # hour, so first wait (bounded) for the name to point here.
-  resolved=""
-  for ((attempt = 1; attempt <= retry_attempts; attempt++)); do
-    resolved="$(getent ahostsv4 -- "$https_domain" | awk '{ print $1 }' | sort -u | tr '\n' ' ')" || resolved=""
-    if [[ " ${resolved}" == *" ${public_ip} "* ]]; then
-      break
-    fi
-    log "${https_domain} resolves to '${resolved% }', not ${public_ip} yet (attempt ${attempt}/${retry_attempts})"
-    # Backs off unless it was the last attempt.
-    retry_wait "$attempt" "$SECONDS" 0 || true
-  done
-  if [[ " ${resolved}" != *" ${public_ip} "* ]]; then
-    log "WARNING: ${https_domain} does not resolve to ${public_ip}; asking Let's Encrypt anyway"
-  fi
+  retry "$retry_attempts" 0 true "${https_domain} does not resolve to ${public_ip} yet" resolves_here ||
+    log "WARNING: ${https_domain} does not resolve to ${public_ip} ${retry_stop}; asking Let's Encrypt anyway"
   log "obtaining a certificate for ${https_domain} from Let's Encrypt (staging: ${certbot_staging})"
   out="$(certbot "${certbot_args[@]}" 2>&1)" || fail "certbot could not obtain a certificate for ${https_domain}: ${out}"
   serve_https
+}
+
+# resolves_here: succeeds if https_domain resolves to public_ip; otherwise
+# says what it resolves to.
+resolves_here() {
+  local resolved
+  resolved="$(getent ahostsv4 -- "$https_domain" | awk '{ print $1 }' | sort -u | tr '\n' ' ')" || true
+  [[ " ${resolved}" == *" ${public_ip} "* ]] || { echo "it resolves to '${resolved% }'" >&2 && return 1; }
 }
 
 # serve_https: adds HTTPS to nginx, installs the renewal timer.

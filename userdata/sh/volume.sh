@@ -219,8 +219,7 @@ set_up_data_volume() {
 }
 
 # attach_data_volume: waits, within volume_wait_seconds, for the volume to
-# be free and attaches it to this instance, or finds it attached here
-# already.
+# be free, and attaches it here (or finds it attached here already).
 attach_data_volume() {
   step="waiting for data volume ${volume_id} to be free"
   log "data volume ${volume_id}: waiting up to ${volume_wait_seconds}s for it to be free"
@@ -292,8 +291,7 @@ find_volume_device() {
 }
 
 # check_volume_file_system: sets fs_found and fs_uuid to the device's file
-# system, one of those the component offers, creating one only on a volume
-# that is provably new and blank.
+# system, ext4 or xfs, making one only on a provably new and blank volume.
 check_volume_file_system() {
   step="checking data volume ${volume_id} (${device}) for a file system"
   probe_rc=0
@@ -318,11 +316,9 @@ check_volume_file_system() {
   log "data volume ${volume_id} (${device}) holds ${fs_found} file system ${fs_uuid}"
 }
 
-# format_blank_volume: blkid found nothing on the device, which it also
-# says for what it cannot open, and for a file system whose start was
-# wiped; only AWS's record and the whole disk can tell a new volume from
-# one that holds data. It fails unless both say new and blank, and then
-# creates a file system of fs_type and records that it did.
+# format_blank_volume: blkid found nothing, which it also says for what it
+# cannot open, and for a file system whose start was wiped; only AWS's
+# record and the whole disk can tell a new volume from one that holds data.
 format_blank_volume() {
   format_allowed_by_aws
   disk_is_blank
