@@ -128,30 +128,31 @@ retry_wait() {
 
 # retry TRIES LIMIT JUDGE WHAT COMMAND...: the script's one retry loop. It
 # runs COMMAND, whose tries take up to LIMIT seconds, until it succeeds,
-# sets retry_output to what it printed on stdout and retry_error to what it
-# printed on stderr, and returns 0. JUDGE ERROR (a function, or true) says
-# whether a failed try's error is worth another try; a try that ran out of
-# time (exit 124) always is. An error that is not returns 1 at once, for
-# the caller to judge. One that is is logged as "WHAT (attempt N/TRIES):
-# ERROR" and tried again by retry_wait's rule, or retry returns 2, with
-# retry_stop saying why. It never fails, so that fail may use it too; call
-# it in this shell, never in $(...), for the values it sets.
-retry_output="" retry_error="" retry_try=0
+# and sets aws_output to what it printed on stdout and aws_error to what
+# it printed on stderr (named for the AWS CLI, which most callers run).
+# JUDGE ERROR (a function, or true) says whether a failed try's error is
+# worth another try; a try that ran out of time (exit 124) always is. An
+# error that is not returns 1 at once, for the caller to judge. One that
+# is is logged as "WHAT (attempt N/TRIES): ERROR" and tried again by
+# retry_wait's rule, or retry returns 2, with retry_stop saying why. It
+# never fails, so that fail may use it too; call it in this shell, never
+# in $(...), for the values it sets.
+aws_output="" aws_error=""
 retry() {
-  local tries=$1 limit=$2 judge=$3 what=$4 rc started=$SECONDS
+  local tries=$1 limit=$2 judge=$3 what=$4 try rc started=$SECONDS
   shift 4
-  for ((retry_try = 1; ; retry_try++)); do
+  for ((try = 1; ; try++)); do
     rc=0
-    retry_output="$("$@" 2>"${status_dir}/stderr")" || rc=$?
-    retry_error="$(<"${status_dir}/stderr")"
+    aws_output="$("$@" 2>"${status_dir}/stderr")" || rc=$?
+    aws_error="$(<"${status_dir}/stderr")"
     ((rc != 0)) || return 0
     if ((rc == 124)); then
-      retry_error="no answer within ${limit}s${retry_error:+: ${retry_error}}"
-    elif ! "$judge" "$retry_error"; then
+      aws_error="no answer within ${limit}s${aws_error:+: ${aws_error}}"
+    elif ! "$judge" "$aws_error"; then
       return 1
     fi
-    log "${what} (attempt ${retry_try}/${tries}): ${retry_error}"
-    retry_wait "$retry_try" "$started" "$limit" "$tries" || return 2
+    log "${what} (attempt ${try}/${tries}): ${aws_error}"
+    retry_wait "$try" "$started" "$limit" "$tries" || return 2
   done
 }
 
@@ -255,12 +256,10 @@ aws_retryable() {
 # any other error, for the caller to judge by aws_error; it fails the
 # script when the retries run out. Call it in this shell, never in $(...),
 # so that fail exits the script itself.
-aws_output="" aws_error=""
 aws_try() {
   local what=$1 rc=0
   shift
   retry "$retry_attempts" "$aws_call_seconds" aws_retryable "${what}: retryable error" aws_call "$@" || rc=$?
-  aws_output=$retry_output aws_error=$retry_error
   ((rc != 2)) || fail "${what}: gave up ${retry_stop}: ${aws_error}"
   ((rc == 0)) || return 1
   [[ -z "$aws_error" ]] || log "${what}: the AWS CLI warned: ${aws_error}"

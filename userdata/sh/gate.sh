@@ -98,7 +98,7 @@ gate_abandon() {
     --lifecycle-hook-name "$gate_hook" --auto-scaling-group-name "$gate_group" --instance-id "$instance_id" \
     --lifecycle-action-result ABANDON; then
     log "launch gate ${gate_hook}: ABANDON sent; the group terminates this instance and launches another"
-  elif ! gate_action_may_wait "$retry_error"; then
+  elif ! gate_action_may_wait "$aws_error"; then
     log "launch gate ${gate_hook}: no lifecycle action waits for this instance; nothing to abandon"
     return 1
   else

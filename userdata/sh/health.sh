@@ -54,7 +54,7 @@ health_report() {
     --health-status Unhealthy --should-respect-grace-period || rc=$?
   case "$rc" in
   0) log "app health check: set-instance-health Unhealthy taken; the group replaces this instance" ;;
-  1) log "app health check: set-instance-health (attempt ${retry_try}/4): ${retry_error}" ;;
+  1) log "app health check: set-instance-health: ${aws_error}" ;;
   *) ;;
   esac
   return "$rc"

@@ -211,16 +211,16 @@ mounted_device() {
 
 # set_up_data_volume: the data volume's steps, in order.
 set_up_data_volume() {
-  attach_data_volume
-  find_volume_device
-  check_volume_file_system
-  mount_data_volume
-  record_volume_in_fstab
+  volume_attach
+  volume_find_device
+  volume_check_fs
+  volume_mount
+  volume_record_fstab
 }
 
-# attach_data_volume: waits, within volume_wait_seconds, for the volume to
+# volume_attach: waits, within volume_wait_seconds, for the volume to
 # be free, and attaches it here (or finds it attached here already).
-attach_data_volume() {
+volume_attach() {
   step="waiting for data volume ${volume_id} to be free"
   log "data volume ${volume_id}: waiting up to ${volume_wait_seconds}s for it to be free"
   volume_wait_start=$SECONDS
@@ -259,9 +259,9 @@ attach_data_volume() {
   done
 }
 
-# find_volume_device: waits, within device_wait_seconds, for the attached
+# volume_find_device: waits, within device_wait_seconds, for the attached
 # volume's block device to appear, and sets device to it.
-find_volume_device() {
+volume_find_device() {
   step="waiting for the device of data volume ${volume_id}"
   # Nitro names the NVMe disk by its serial, the volume id; Xen keeps the
   # attach-volume name, as xvdf for sdf.
@@ -290,14 +290,14 @@ find_volume_device() {
   log "data volume ${volume_id} is ${device} (${device_link})"
 }
 
-# check_volume_file_system: sets fs_found and fs_uuid to the device's file
+# volume_check_fs: sets fs_found and fs_uuid to the device's file
 # system, ext4 or xfs, making one only on a provably new and blank volume.
-check_volume_file_system() {
+volume_check_fs() {
   step="checking data volume ${volume_id} (${device}) for a file system"
   probe_rc=0
   probe_device || probe_rc=$?
   if ((probe_rc == 2)); then
-    format_blank_volume
+    volume_format_blank
   elif [[ "$may_format" == true && -n "$fs_found" ]]; then
     # A file system this stack may have made but not recorded (an instance
     # that died between mkfs and the tag, or one formatted before the tag
@@ -316,10 +316,10 @@ check_volume_file_system() {
   log "data volume ${volume_id} (${device}) holds ${fs_found} file system ${fs_uuid}"
 }
 
-# format_blank_volume: blkid found nothing, which it also says for what it
+# volume_format_blank: blkid found nothing, which it also says for what it
 # cannot open, and for a file system whose start was wiped; only AWS's
 # record and the whole disk can tell a new volume from one that holds data.
-format_blank_volume() {
+volume_format_blank() {
   format_allowed_by_aws
   disk_is_blank
   step="formatting data volume ${volume_id} (${device}) as ${fs_type}"
@@ -330,9 +330,9 @@ format_blank_volume() {
   record_format
 }
 
-# mount_data_volume: mounts the file system at mount_path, unless it is
+# volume_mount: mounts the file system at mount_path, unless it is
 # mounted there already; fails if anything else is.
-mount_data_volume() {
+volume_mount() {
   step="mounting data volume ${volume_id} at ${mount_path}"
   mkdir -p "$mount_path"
   mounted="$(mounted_device)"
@@ -348,9 +348,9 @@ mount_data_volume() {
   fi
 }
 
-# record_volume_in_fstab: /etc/fstab makes later boots mount the volume
+# volume_record_fstab: /etc/fstab makes later boots mount the volume
 # too, before this script runs.
-record_volume_in_fstab() {
+volume_record_fstab() {
   step="recording data volume ${volume_id} in /etc/fstab"
   fstab_line="UUID=${fs_uuid} ${mount_path} ${fs_found} defaults,nofail 0 2"
   if [[ "$(awk -v path="$mount_path" '$2 == path' /etc/fstab)" == "$fstab_line" ]]; then
