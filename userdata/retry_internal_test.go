@@ -71,3 +71,50 @@ func TestDnfInstallGivesUpAtTheRetryWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestCertificateWaitsForTheNameToPointHere: before it asks Let's Encrypt,
+// obtain_certificate tries again, with retry, until the domain resolves to
+// the instance's address, and logs each try that it does not.
+func TestCertificateWaitsForTheNameToPointHere(t *testing.T) {
+	testtool.RequireTool(t, "bash", "apt-get install bash")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	calls := filepath.Join(dir, "getent-calls")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The name points elsewhere for two lookups, then here.
+	getent := "#!/bin/bash\necho x >>'" + calls + "'\nif (($(wc -l <'" + calls + "') < 3)); then echo '192.0.2.1 STREAM app.example.com'; else echo '203.0.113.10 STREAM app.example.com'; fi\n"
+	for name, body := range map[string]string{"getent": getent, "certbot": "#!/bin/sh\nexit 0\n"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	common := shWith(t, "common.sh",
+		"readonly log_file=/var/log/selfhealing-boot.log", "readonly log_file='"+filepath.Join(dir, "boot.log")+"'",
+		"readonly status_dir=/run/selfhealing", "readonly status_dir='"+filepath.Join(dir, "run")+"'")
+	script := "readonly with_launch_gate=0 with_failure_report=0\n" + common + shWith(t, "https.sh") +
+		"\nhttps_domain=app.example.com public_ip=203.0.113.10 certbot_staging=true certbot_args=(certonly) https_served=0" +
+		"\nserve_https() { echo SERVED; }\nmkdir -p \"$status_dir\"\nobtain_certificate\n"
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "SERVED") {
+		t.Fatalf("obtain_certificate: %v\n%s", err, out)
+	}
+	lookups, _ := os.ReadFile(calls)
+	if n := strings.Count(string(lookups), "\n"); n != 3 {
+		t.Errorf("the name was looked up %d times, want 3: twice elsewhere, then here\n%s", n, out)
+	}
+	for _, want := range []string{
+		"app.example.com does not resolve to 203.0.113.10 yet (attempt 1/10): it resolves to '192.0.2.1'",
+		"app.example.com does not resolve to 203.0.113.10 yet (attempt 2/10)",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "WARNING") {
+		t.Errorf("the name came to point here, yet the log warns:\n%s", out)
+	}
+}

@@ -105,16 +105,16 @@ sleep_backoff() {
   sleep "${backoff_ms}e-3"
 }
 
-# retry_wait ATTEMPT STARTED LIMIT [TRIES]: the retry rule, after failed
-# try ATTEMPT of a step that started at STARTED (in SECONDS) and whose tries
-# take up to LIMIT seconds. It backs off and returns 0 if another try may
-# follow; it returns 1 at once, with retry_stop saying why, if ATTEMPT was
-# the last of TRIES (retry_attempts unless given) or if another try could
-# not end within retry_window_seconds of STARTED.
+# retry_wait ATTEMPT STARTED LIMIT [ATTEMPTS]: the retry rule, after
+# failed try ATTEMPT of a step that started at STARTED (in SECONDS) and
+# whose tries take up to LIMIT seconds. It backs off and returns 0 if
+# another try may follow; it returns 1 at once, with retry_stop saying why,
+# if ATTEMPT was the last of ATTEMPTS (retry_attempts unless given) or if
+# another try could not end within retry_window_seconds of STARTED.
 retry_stop=""
 retry_wait() {
-  local attempt=$1 started=$2 limit=$3 tries=${4:-$retry_attempts}
-  if ((attempt >= tries)); then
+  local attempt=$1 started=$2 limit=$3 attempts=${4:-$retry_attempts}
+  if ((attempt >= attempts)); then
     retry_stop="after ${attempt} attempts"
     return 1
   fi
@@ -126,33 +126,31 @@ retry_wait() {
   sleep "${backoff_ms}e-3"
 }
 
-# retry TRIES LIMIT JUDGE WHAT COMMAND...: the script's one retry loop. It
-# runs COMMAND, whose tries take up to LIMIT seconds, until it succeeds,
-# and sets aws_output to what it printed on stdout and aws_error to what
-# it printed on stderr (named for the AWS CLI, which most callers run).
-# JUDGE ERROR (a function, or true) says whether a failed try's error is
-# worth another try; a try that ran out of time (exit 124) always is. An
-# error that is not returns 1 at once, for the caller to judge. One that
-# is is logged as "WHAT (attempt N/TRIES): ERROR" and tried again by
-# retry_wait's rule, or retry returns 2, with retry_stop saying why. It
-# never fails, so that fail may use it too; call it in this shell, never
-# in $(...), for the values it sets.
+# retry ATTEMPTS LIMIT RETRYABLE WHAT COMMAND...: the script's one retry
+# loop. It runs COMMAND, whose tries take up to LIMIT seconds, until it
+# succeeds, and sets aws_output to what it printed on stdout and aws_error
+# to what it printed on stderr (named for the AWS CLI, which most callers
+# run). A failed try whose error matches the extended regex RETRYABLE (''
+# for any), or that ran out of time (exit 124), is logged as "WHAT
+# (attempt N/ATTEMPTS): ERROR" and tried again by retry_wait's rule, or
+# retry returns 2, with retry_stop saying why; any other error returns 1
+# at once, for the caller to judge. It never fails, so that fail may use
+# it too; call it in this shell, never in $(...), for the values it sets.
 aws_output="" aws_error=""
 retry() {
-  local tries=$1 limit=$2 judge=$3 what=$4 try rc started=$SECONDS
+  local attempts=$1 limit=$2 retryable=$3 what=$4 attempt rc started=$SECONDS
   shift 4
-  for ((try = 1; ; try++)); do
+  for ((attempt = 1; ; attempt++)); do
     rc=0
     aws_output="$("$@" 2>"${status_dir}/stderr")" || rc=$?
     aws_error="$(<"${status_dir}/stderr")"
-    ((rc != 0)) || return 0
-    if ((rc == 124)); then
-      aws_error="no answer within ${limit}s${aws_error:+: ${aws_error}}"
-    elif ! "$judge" "$aws_error"; then
-      return 1
-    fi
-    log "${what} (attempt ${try}/${tries}): ${aws_error}"
-    retry_wait "$try" "$started" "$limit" "$tries" || return 2
+    case "$rc" in
+    0) return 0 ;;
+    124) aws_error="no answer within ${limit}s${aws_error:+: ${aws_error}}" ;;
+    *) grep -Eq "$retryable" <<<"$aws_error" || return 1 ;;
+    esac
+    log "${what} (attempt ${attempt}/${attempts}): ${aws_error}"
+    retry_wait "$attempt" "$started" "$limit" "$attempts" || return 2
   done
 }
 
@@ -244,11 +242,6 @@ aws_call() {
   timeout "$aws_call_seconds" aws --cli-connect-timeout 5 --cli-read-timeout 15 "$@"
 }
 
-# aws_retryable ERROR: succeeds if ERROR is worth another try.
-aws_retryable() {
-  grep -Eq "$retryable_errors" <<<"$1"
-}
-
 # aws_try DESCRIPTION ARGS...: runs `aws ARGS...`, retrying retryable
 # errors, and sets aws_output to its stdout, the only part callers parse,
 # and aws_error to its stderr: its error, or a warning the CLI prints even
@@ -259,7 +252,7 @@ aws_retryable() {
 aws_try() {
   local what=$1 rc=0
   shift
-  retry "$retry_attempts" "$aws_call_seconds" aws_retryable "${what}: retryable error" aws_call "$@" || rc=$?
+  retry "$retry_attempts" "$aws_call_seconds" "$retryable_errors" "${what}: retryable error" aws_call "$@" || rc=$?
   ((rc != 2)) || fail "${what}: gave up ${retry_stop}: ${aws_error}"
   ((rc == 0)) || return 1
   [[ -z "$aws_error" ]] || log "${what}: the AWS CLI warned: ${aws_error}"

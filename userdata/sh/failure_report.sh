@@ -23,11 +23,11 @@ report_failed_boot() {
     log "without its instance id this instance cannot mark itself Unhealthy in ${report_group}; it stays in service, failed, until it is replaced by hand"
     return 0
   fi
-  if retry 3 "$aws_call_seconds" true "could not mark this instance Unhealthy in ${report_group}" \
+  if retry 3 "$aws_call_seconds" "$retryable_errors" "could not mark this instance Unhealthy in ${report_group}" \
     aws_call autoscaling set-instance-health --region "$region" --instance-id "$instance_id" \
     --health-status Unhealthy --no-should-respect-grace-period; then
     log "marked this instance Unhealthy in ${report_group}; the group terminates it and launches another"
     return 0
   fi
-  log "gave up marking this instance Unhealthy in ${report_group}; it stays in service, failed, until it is replaced by hand"
+  log "gave up marking this instance Unhealthy in ${report_group}; it stays in service, failed, until it is replaced by hand: ${aws_error}"
 }

@@ -93,21 +93,15 @@ gate_abandon() {
   [[ -n "${instance_id:-}" && -n "${region:-}" ]] || return 0
   [[ "$gate_pending" != no ]] || return 1
   gate_pending=no
-  if retry 3 "$aws_call_seconds" gate_action_may_wait "launch gate ${gate_hook}: could not send ABANDON" \
+  if retry 3 "$aws_call_seconds" "$retryable_errors" "launch gate ${gate_hook}: could not send ABANDON" \
     aws_call autoscaling complete-lifecycle-action --region "$region" --output text \
     --lifecycle-hook-name "$gate_hook" --auto-scaling-group-name "$gate_group" --instance-id "$instance_id" \
     --lifecycle-action-result ABANDON; then
     log "launch gate ${gate_hook}: ABANDON sent; the group terminates this instance and launches another"
-  elif ! gate_action_may_wait "$aws_error"; then
+  elif grep -Eq "$gate_no_action" <<<"$aws_error"; then
     log "launch gate ${gate_hook}: no lifecycle action waits for this instance; nothing to abandon"
     return 1
   else
-    log "launch gate ${gate_hook}: gave up sending ABANDON; the hook abandons this instance when its ${gate_timeout}s run out"
+    log "launch gate ${gate_hook}: gave up sending ABANDON; the hook abandons this instance when its ${gate_timeout}s run out: ${aws_error}"
   fi
-}
-
-# gate_action_may_wait ERROR: fails if ERROR is AWS's answer that no
-# lifecycle action waits, which no retry changes.
-gate_action_may_wait() {
-  ! grep -Eq "$gate_no_action" <<<"$1"
 }

@@ -48,16 +48,14 @@ health_check_once() {
 # what is worth it a few times (the next check tries again); it must not
 # fail the boot script's way, so it calls retry itself, not aws_try.
 health_report() {
-  local rc=0
-  retry 4 "$aws_call_seconds" aws_retryable "app health check: set-instance-health" \
+  if retry 4 "$aws_call_seconds" "$retryable_errors" "app health check: set-instance-health" \
     aws_call autoscaling set-instance-health --region "$region" --instance-id "$instance_id" \
-    --health-status Unhealthy --should-respect-grace-period || rc=$?
-  case "$rc" in
-  0) log "app health check: set-instance-health Unhealthy taken; the group replaces this instance" ;;
-  1) log "app health check: set-instance-health: ${aws_error}" ;;
-  *) ;;
-  esac
-  return "$rc"
+    --health-status Unhealthy --should-respect-grace-period; then
+    log "app health check: set-instance-health Unhealthy taken; the group replaces this instance"
+    return 0
+  fi
+  log "app health check: set-instance-health: ${aws_error}"
+  return 1
 }
 
 # health_tick: one run of selfhealing-health.service. It checks nothing

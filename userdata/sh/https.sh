@@ -37,7 +37,7 @@ obtain_certificate() {
   step="setting up HTTPS for ${https_domain}"
   # Each failed validation counts against Let's Encrypt's limit of 5 an
   # hour, so first wait (bounded) for the name to point here.
-  retry "$retry_attempts" 0 true "${https_domain} does not resolve to ${public_ip} yet" resolves_here ||
+  retry "$retry_attempts" 0 '' "${https_domain} does not resolve to ${public_ip} yet" resolves_here ||
     log "WARNING: ${https_domain} does not resolve to ${public_ip} ${retry_stop}; asking Let's Encrypt anyway"
   log "obtaining a certificate for ${https_domain} from Let's Encrypt (staging: ${certbot_staging})"
   out="$(certbot "${certbot_args[@]}" 2>&1)" || fail "certbot could not obtain a certificate for ${https_domain}: ${out}"

@@ -11,7 +11,7 @@ dnf_install() {
     log "dnf install $*: dnf is not installed; the AMI must be Amazon Linux 2023"
     return 1
   fi
-  retry 3 0 true "dnf install $*: failed" dnf_once "$@" || {
+  retry 3 0 '' "dnf install $*: failed" dnf_once "$@" || {
     log "dnf install $*: gave up ${retry_stop}"
     return 1
   }
