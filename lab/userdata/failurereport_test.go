@@ -94,6 +94,23 @@ func TestFailureReportIsBoundedAndNeverMasksTheFailure(t *testing.T) {
 	}
 }
 
+// An error that no retry mends (a group that does not know the instance,
+// say) is not tried again: the report stops at once and logs it.
+func TestFailureReportStopsAtAnErrorNoRetryMends(t *testing.T) {
+	g := newGated(t)
+	g.api.FailFirst("SetInstanceHealth", 1000, emulator.APIError{Status: 400, Code: "ValidationError", Message: "instance not in group"})
+	p := g.ungatedParams()
+	p.UserScript = "exit 3"
+	r := g.firstBoot(p)
+	wantOneFailure(t, r, "running the user script", "exited 3")
+	if n := g.api.Calls("SetInstanceHealth"); n != 1 {
+		t.Errorf("SetInstanceHealth tried %d times, want once: a ValidationError is not worth another try", n)
+	}
+	if !strings.Contains(r.Log, "gave up marking this instance Unhealthy in "+g.group.Name) || !strings.Contains(r.Log, "instance not in group") {
+		t.Errorf("the log does not give up with the error:\n%s", r.Log)
+	}
+}
+
 // With the launch gate, a later boot has no launch action to abandon: one
 // that fails marks its instance Unhealthy, as without the gate, so that a
 // failed reboot does not leave a broken instance in service.

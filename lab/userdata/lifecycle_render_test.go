@@ -184,9 +184,10 @@ func goodInterface() *userdata.NetworkInterfaceParams {
 }
 
 // maxEverythingBytes keeps room for users' scripts with every option on:
-// the launch gate, the health check and a data volume with its hand-over.
-// Users then get at least 5.5 KB of compressed script.
-const maxEverythingBytes = 10*1024 + 512
+// the launch gate, the health check and a data volume with its hand-over,
+// and the failure report every script carries. Users then get at least
+// 5 KB of compressed script.
+const maxEverythingBytes = 11 * 1024
 
 func TestBootScriptWithEveryOptionLeavesRoomForUserScripts(t *testing.T) {
 	for _, tc := range []struct {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/selfhealing-dev/selfhealing/internal/shellquote"
 	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator"
 	"github.com/selfhealing-dev/selfhealing/userdata"
 )
@@ -734,4 +737,26 @@ func TestVolumeWithHandoverIsNeverTakenFromALiveInstance(t *testing.T) {
 	if id, state := c.attachment(); id != holder.id || state != "attached" {
 		t.Errorf("the volume is on %q (%s), want still on %s", id, state, holder.id)
 	}
+}
+
+// TestVolumeStepFailureNamesItsSourceLine: each of the data volume's steps
+// is a function of volume.sh; a command that fails in one (here the chmod
+// of the new /etc/fstab, in the last step) ends the boot with one FAILED
+// line naming its step and its line in volume.sh.
+func TestVolumeStepFailureNamesItsSourceLine(t *testing.T) {
+	c := newCloud(t, diskBytes)
+	h := c.newHost()
+	const command = "chmod 0644 /etc/fstab.selfhealing"
+	line := sourceLineOf(t, "volume.sh", command)
+	real, err := exec.LookPath("chmod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shim := "#!/bin/bash\nfor arg; do [[ \"$arg\" != /etc/fstab.selfhealing ]] || exit 3; done\nexec " + shellquote.Quote(real) + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(c.shims, "chmod"), []byte(shim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := c.boot1(h, c.params())
+	c.wantFailedOnce(r, "recording data volume "+c.volumeID+" in /etc/fstab",
+		fmt.Sprintf("command exited 3 at userdata/sh/volume.sh:%d", line))
 }

@@ -105,15 +105,16 @@ sleep_backoff() {
   sleep "${backoff_ms}e-3"
 }
 
-# retry_wait ATTEMPT STARTED LIMIT: the retry rule, after failed try ATTEMPT
-# of a step that started at STARTED (in SECONDS) and whose tries take up to
-# LIMIT seconds. It backs off and returns 0 if another try may follow; it
-# returns 1 at once, with retry_stop saying why, if ATTEMPT was the last or
-# if another try could not end within retry_window_seconds of STARTED.
+# retry_wait ATTEMPT STARTED LIMIT [ATTEMPTS]: the retry rule, after
+# failed try ATTEMPT of a step that started at STARTED (in SECONDS) and
+# whose tries take up to LIMIT seconds. It backs off and returns 0 if
+# another try may follow; it returns 1 at once, with retry_stop saying why,
+# if ATTEMPT was the last of ATTEMPTS (retry_attempts unless given) or if
+# another try could not end within retry_window_seconds of STARTED.
 retry_stop=""
 retry_wait() {
-  local attempt=$1 started=$2 limit=$3
-  if ((attempt >= retry_attempts)); then
+  local attempt=$1 started=$2 limit=$3 attempts=${4:-$retry_attempts}
+  if ((attempt >= attempts)); then
     retry_stop="after ${attempt} attempts"
     return 1
   fi
@@ -123,6 +124,37 @@ retry_wait() {
     return 1
   fi
   sleep "${backoff_ms}e-3"
+}
+
+# retry ATTEMPTS LIMIT RETRYABLE WHAT COMMAND...: the script's one retry
+# loop. It runs COMMAND, whose tries take up to LIMIT seconds, until it
+# succeeds, and sets aws_output to what it printed on stdout and aws_error
+# to what it printed on stderr (named for the AWS CLI, which most callers
+# run). A failed try whose error matches the extended regex RETRYABLE (''
+# for any), or that ran out of time (exit 124), is logged as "WHAT
+# (attempt N/ATTEMPTS): ERROR" and tried again by retry_wait's rule, or
+# retry returns 2, with retry_stop saying why; any other error returns 1
+# at once, for the caller to judge. It never fails, so that fail may use
+# it too; call it in this shell, never in $(...), for the values it sets.
+aws_output="" aws_error=""
+retry() {
+  # stderr goes to a file of this process's own: the boot, the health
+  # check and the hand-over may each be retrying at once.
+  local attempts=$1 limit=$2 retryable=$3 what=$4 attempt rc started=$SECONDS err="${status_dir}/stderr.$$"
+  shift 4
+  for ((attempt = 1; ; attempt++)); do
+    rc=0
+    aws_output="$("$@" 2>"$err")" || rc=$?
+    aws_error="$(<"$err")"
+    rm -f "$err"
+    case "$rc" in
+    0) return 0 ;;
+    124) aws_error="no answer within ${limit}s${aws_error:+: ${aws_error}}" ;;
+    *) grep -Eq "$retryable" <<<"$aws_error" || return 1 ;;
+    esac
+    log "${what} (attempt ${attempt}/${attempts}): ${aws_error}"
+    retry_wait "$attempt" "$started" "$limit" "$attempts" || return 2
+  done
 }
 
 # ---------------------------------------------------------------- IMDSv2 --
@@ -214,32 +246,19 @@ aws_call() {
 }
 
 # aws_try DESCRIPTION ARGS...: runs `aws ARGS...`, retrying retryable
-# errors with backoff, and sets aws_output to what it printed on stdout,
-# the only part callers parse, and aws_error to what it printed on stderr:
-# its error, or a warning the CLI prints even when the call succeeds, which
-# is logged. It returns 0 on success and 1 on any other error, for the
-# caller to judge by aws_error; it fails the script when the retries run
-# out. Call it in this shell, never in $(...), so that fail exits the
-# script itself.
-aws_output="" aws_error=""
+# errors, and sets aws_output to its stdout, the only part callers parse,
+# and aws_error to its stderr: its error, or a warning the CLI prints even
+# when the call succeeds, which is logged. It returns 0 on success and 1 on
+# any other error, for the caller to judge by aws_error; it fails the
+# script when the retries run out. Call it in this shell, never in $(...),
+# so that fail exits the script itself.
 aws_try() {
-  local what=$1 attempt rc started=$SECONDS
+  local what=$1 rc=0
   shift
-  for ((attempt = 1; ; attempt++)); do
-    rc=0
-    aws_output="$(aws_call "$@" 2>"${status_dir}/aws-stderr")" || rc=$?
-    aws_error="$(<"${status_dir}/aws-stderr")"
-    if ((rc == 0)); then
-      [[ -z "$aws_error" ]] || log "${what}: the AWS CLI warned: ${aws_error}"
-      return 0
-    elif ((rc == 124)); then
-      aws_error="no answer within ${aws_call_seconds}s${aws_error:+: ${aws_error}}"
-    elif ! grep -Eq "$retryable_errors" <<<"$aws_error"; then
-      return 1
-    fi
-    log "${what}: retryable error (attempt ${attempt}/${retry_attempts}): ${aws_error}"
-    retry_wait "$attempt" "$started" "$aws_call_seconds" || fail "${what}: gave up ${retry_stop}: ${aws_error}"
-  done
+  retry "$retry_attempts" "$aws_call_seconds" "$retryable_errors" "${what}: retryable error" aws_call "$@" || rc=$?
+  ((rc != 2)) || fail "${what}: gave up ${retry_stop}: ${aws_error}"
+  ((rc == 0)) || return 1
+  [[ -z "$aws_error" ]] || log "${what}: the AWS CLI warned: ${aws_error}"
 }
 
 # aws_retry DESCRIPTION ARGS...: aws_try, and any error that is not worth

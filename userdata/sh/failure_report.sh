@@ -22,15 +22,11 @@ report_failed_boot() {
     log "without its instance id this instance cannot mark itself Unhealthy in ${group_name}; it stays in service, failed, until it is replaced by hand"
     return 0
   fi
-  local attempt out
-  for ((attempt = 1; attempt <= 3; attempt++)); do
-    if out="$(aws_call autoscaling set-instance-health --region "$region" --instance-id "$instance_id" \
-      --health-status Unhealthy --no-should-respect-grace-period 2>&1)"; then
-      log "marked this instance Unhealthy in ${group_name}; the group terminates it and launches another"
-      return 0
-    fi
-    log "could not mark this instance Unhealthy in ${group_name} (attempt ${attempt}/3): ${out}"
-    ((attempt == 3)) || sleep_backoff "$attempt"
-  done
-  log "gave up marking this instance Unhealthy in ${group_name}; it stays in service, failed, until it is replaced by hand"
+  if retry 3 "$aws_call_seconds" "$retryable_errors" "could not mark this instance Unhealthy in ${group_name}" \
+    aws_call autoscaling set-instance-health --region "$region" --instance-id "$instance_id" \
+    --health-status Unhealthy --no-should-respect-grace-period; then
+    log "marked this instance Unhealthy in ${group_name}; the group terminates it and launches another"
+    return 0
+  fi
+  log "gave up marking this instance Unhealthy in ${group_name}; it stays in service, failed, until it is replaced by hand: ${aws_error}"
 }

@@ -93,20 +93,15 @@ gate_abandon() {
   [[ -n "${instance_id:-}" && -n "${region:-}" ]] || return 0
   [[ "$gate_pending" != no ]] || return 1
   gate_pending=no
-  local attempt out
-  for ((attempt = 1; attempt <= 3; attempt++)); do
-    if out="$(aws_call autoscaling complete-lifecycle-action --region "$region" --output text \
-      --lifecycle-hook-name "$gate_hook" --auto-scaling-group-name "$group_name" --instance-id "$instance_id" \
-      --lifecycle-action-result ABANDON 2>&1)"; then
-      log "launch gate ${gate_hook}: ABANDON sent; the group terminates this instance and launches another"
-      return 0
-    fi
-    if grep -Eq "$gate_no_action" <<<"$out"; then
-      log "launch gate ${gate_hook}: no lifecycle action waits for this instance; nothing to abandon"
-      return 1
-    fi
-    log "launch gate ${gate_hook}: could not send ABANDON (attempt ${attempt}/3): ${out}"
-    ((attempt == 3)) || sleep_backoff "$attempt"
-  done
-  log "launch gate ${gate_hook}: gave up sending ABANDON; the hook abandons this instance when its ${gate_timeout}s run out"
+  if retry 3 "$aws_call_seconds" "$retryable_errors" "launch gate ${gate_hook}: could not send ABANDON" \
+    aws_call autoscaling complete-lifecycle-action --region "$region" --output text \
+    --lifecycle-hook-name "$gate_hook" --auto-scaling-group-name "$group_name" --instance-id "$instance_id" \
+    --lifecycle-action-result ABANDON; then
+    log "launch gate ${gate_hook}: ABANDON sent; the group terminates this instance and launches another"
+  elif grep -Eq "$gate_no_action" <<<"$aws_error"; then
+    log "launch gate ${gate_hook}: no lifecycle action waits for this instance; nothing to abandon"
+    return 1
+  else
+    log "launch gate ${gate_hook}: gave up sending ABANDON; the hook abandons this instance when its ${gate_timeout}s run out: ${aws_error}"
+  fi
 }

@@ -46,19 +46,15 @@ health_check_once() {
 
 # health_report: tells the group this instance is unhealthy, retrying
 # what is worth it a few times (the next check tries again); it must not
-# fail the boot script's way, so it calls aws_call itself, not aws_try.
+# fail the boot script's way, so it calls retry itself, not aws_try.
 health_report() {
-  local attempt out
-  for ((attempt = 1; attempt <= 4; attempt++)); do
-    if out="$(aws_call autoscaling set-instance-health --region "$region" --instance-id "$instance_id" \
-      --health-status Unhealthy --should-respect-grace-period 2>&1)"; then
-      log "app health check: set-instance-health Unhealthy taken; the group replaces this instance"
-      return 0
-    fi
-    log "app health check: set-instance-health (attempt ${attempt}/4): ${out}"
-    grep -Eq "$retryable_errors" <<<"$out" || return 1
-    ((attempt == 4)) || sleep_backoff "$attempt"
-  done
+  if retry 4 "$aws_call_seconds" "$retryable_errors" "app health check: set-instance-health" \
+    aws_call autoscaling set-instance-health --region "$region" --instance-id "$instance_id" \
+    --health-status Unhealthy --should-respect-grace-period; then
+    log "app health check: set-instance-health Unhealthy taken; the group replaces this instance"
+    return 0
+  fi
+  log "app health check: set-instance-health: ${aws_error}"
   return 1
 }
 

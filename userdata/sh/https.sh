@@ -44,22 +44,19 @@ obtain_certificate() {
   step="setting up HTTPS for ${https_domain}"
   # Each failed validation counts against Let's Encrypt's limit of 5 an
   # hour, so first wait (bounded) for the name to point here.
-  resolved=""
-  for ((attempt = 1; attempt <= retry_attempts; attempt++)); do
-    resolved="$(getent ahostsv4 -- "$https_domain" | awk '{ print $1 }' | sort -u | tr '\n' ' ')" || resolved=""
-    if [[ " ${resolved}" == *" ${public_ip} "* ]]; then
-      break
-    fi
-    log "${https_domain} resolves to '${resolved% }', not ${public_ip} yet (attempt ${attempt}/${retry_attempts})"
-    # Backs off unless it was the last attempt.
-    retry_wait "$attempt" "$SECONDS" 0 || true
-  done
-  if [[ " ${resolved}" != *" ${public_ip} "* ]]; then
-    log "WARNING: ${https_domain} does not resolve to ${public_ip}; asking Let's Encrypt anyway"
-  fi
+  retry "$retry_attempts" 0 '' "${https_domain} does not resolve to ${public_ip} yet" resolves_here ||
+    log "WARNING: ${https_domain} does not resolve to ${public_ip} ${retry_stop}; asking Let's Encrypt anyway"
   log "obtaining a certificate for ${https_domain} from Let's Encrypt (staging: ${certbot_staging})"
   out="$(certbot "${certbot_args[@]}" 2>&1)" || fail "certbot could not obtain a certificate for ${https_domain}: ${out}"
   serve_https
+}
+
+# resolves_here: succeeds if https_domain resolves to public_ip; otherwise
+# says what it resolves to.
+resolves_here() {
+  local resolved
+  resolved="$(getent ahostsv4 -- "$https_domain" | awk '{ print $1 }' | sort -u | tr '\n' ' ')" || true
+  [[ " ${resolved}" == *" ${public_ip} "* ]] || { echo "it resolves to '${resolved% }'" >&2 && return 1; }
 }
 
 # serve_https: adds HTTPS to nginx, installs the renewal timer.
@@ -70,9 +67,8 @@ serve_https() {
   # nginx on its old configuration and still exits 0, while a start that
   # cannot bind fails, and systemctl with it.
   systemctl restart nginx || fail "nginx could not start serving HTTPS; does another program listen on its HTTPS port?"
-  printf '%s' "$renew_service" >"/etc/systemd/system/${renew_unit}.service"
-  printf '%s' "$renew_timer" >"/etc/systemd/system/${renew_unit}.timer"
-  chmod 0644 "/etc/systemd/system/${renew_unit}.service" "/etc/systemd/system/${renew_unit}.timer"
+  install_text "${unit_dir}/${renew_unit}.service" 0644 < <(printf '%s' "$renew_service")
+  install_text "${unit_dir}/${renew_unit}.timer" 0644 < <(printf '%s' "$renew_timer")
   systemctl daemon-reload
   systemctl enable --now "${renew_unit}.timer"
   https_served=1

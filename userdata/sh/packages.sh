@@ -15,21 +15,25 @@ install_packages() {
 
 # dnf_install PACKAGE...: installs packages from the Amazon Linux repositories
 # the AMI is locked to (signed, and versioned with the AMI), up to 3 times
-# with backoff. It returns non-zero rather than fail, so that each caller
-# decides whether the boot can go on without them.
+# within the retry window. It returns non-zero rather than fail, so that
+# each caller decides whether the boot can go on without them.
 dnf_install() {
-  local attempt out
   if ! command -v dnf >/dev/null; then
     log "dnf install $*: dnf is not installed; the AMI must be Amazon Linux 2023"
     return 1
   fi
-  for ((attempt = 1; attempt <= 3; attempt++)); do
-    if out="$(dnf install -y -q "$@" 2>&1)"; then
-      return 0
-    fi
-    ((${#out} <= 400)) || out="...${out: -400}"
-    log "dnf install $*: failed (attempt ${attempt}/3): ${out}"
-    ((attempt == 3)) || sleep_backoff "$((attempt + 2))"
-  done
+  retry 3 0 '' "dnf install $*: failed" dnf_once "$@" || {
+    log "dnf install $*: gave up ${retry_stop}"
+    return 1
+  }
+}
+
+# dnf_once PACKAGE...: one dnf install; what it said, cut to its last 400
+# characters, goes to stderr.
+dnf_once() {
+  local out
+  out="$(dnf install -y -q "$@" 2>&1)" && return 0
+  ((${#out} <= 400)) || out="...${out: -400}"
+  printf '%s' "$out" >&2
   return 1
 }

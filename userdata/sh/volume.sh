@@ -209,11 +209,18 @@ mounted_device() {
   readlink -f "$source"
 }
 
-# set_up_data_volume: the data volume's steps, in order: wait for the volume
-# to be free and attach it; find its device; check its file system,
-# creating one only on a volume that is provably new and blank; mount it;
-# record it in /etc/fstab.
+# set_up_data_volume: the data volume's steps, in order.
 set_up_data_volume() {
+  volume_attach
+  volume_find_device
+  volume_check_fs
+  volume_mount
+  volume_record_fstab
+}
+
+# volume_attach: waits, within volume_wait_seconds, for the volume to
+# be free, and attaches it here (or finds it attached here already).
+volume_attach() {
   step="waiting for data volume ${volume_id} to be free"
   log "data volume ${volume_id}: waiting up to ${volume_wait_seconds}s for it to be free"
   volume_wait_start=$SECONDS
@@ -250,7 +257,11 @@ set_up_data_volume() {
     if ((with_launch_gate)); then gate_keepalive; fi
     sleep_backoff "$poll" "$volume_poll_cap_seconds"
   done
+}
 
+# volume_find_device: waits, within device_wait_seconds, for the attached
+# volume's block device to appear, and sets device to it.
+volume_find_device() {
   step="waiting for the device of data volume ${volume_id}"
   # Nitro names the NVMe disk by its serial, the volume id; Xen keeps the
   # attach-volume name, as xvdf for sdf.
@@ -277,22 +288,16 @@ set_up_data_volume() {
   done
   [[ -b "$device" ]] || fail "${device_link} leads to ${device}, which is not a block device"
   log "data volume ${volume_id} is ${device} (${device_link})"
+}
 
+# volume_check_fs: sets fs_found and fs_uuid to the device's file
+# system, ext4 or xfs, making one only on a provably new and blank volume.
+volume_check_fs() {
   step="checking data volume ${volume_id} (${device}) for a file system"
   probe_rc=0
   probe_device || probe_rc=$?
   if ((probe_rc == 2)); then
-    # blkid also says "nothing" for what it cannot open, and for a file
-    # system whose start was wiped; only AWS's record and the whole disk can
-    # tell a new volume from one that holds data.
-    format_allowed_by_aws
-    disk_is_blank
-    step="formatting data volume ${volume_id} (${device}) as ${fs_type}"
-    command -v "mkfs.${fs_type}" >/dev/null || fail "mkfs.${fs_type} is not installed; the AMI must provide it (Amazon Linux 2023 does)"
-    log "data volume ${volume_id} (${device}) is new and blank: EBS created it empty, no instance formatted it, and it reads as zeros; formatting it as ${fs_type}"
-    mkfs_output="$("mkfs.${fs_type}" -q -L selfhealing "$device" 2>&1)" || fail "mkfs.${fs_type} ${device}: ${mkfs_output}"
-    probe_device || fail "${device} shows no file system after mkfs.${fs_type}"
-    record_format
+    volume_format_blank
   elif [[ "$may_format" == true && -n "$fs_found" ]]; then
     # A file system this stack may have made but not recorded (an instance
     # that died between mkfs and the tag, or one formatted before the tag
@@ -309,7 +314,25 @@ set_up_data_volume() {
   esac
   [[ "$fs_uuid" =~ ^[0-9A-Fa-f-]+$ ]] || fail "${device}: its ${fs_found} file system has no usable UUID ('${fs_uuid}')"
   log "data volume ${volume_id} (${device}) holds ${fs_found} file system ${fs_uuid}"
+}
 
+# volume_format_blank: blkid found nothing, which it also says for what it
+# cannot open, and for a file system whose start was wiped; only AWS's
+# record and the whole disk can tell a new volume from one that holds data.
+volume_format_blank() {
+  format_allowed_by_aws
+  disk_is_blank
+  step="formatting data volume ${volume_id} (${device}) as ${fs_type}"
+  command -v "mkfs.${fs_type}" >/dev/null || fail "mkfs.${fs_type} is not installed; the AMI must provide it (Amazon Linux 2023 does)"
+  log "data volume ${volume_id} (${device}) is new and blank: EBS created it empty, no instance formatted it, and it reads as zeros; formatting it as ${fs_type}"
+  mkfs_output="$("mkfs.${fs_type}" -q -L selfhealing "$device" 2>&1)" || fail "mkfs.${fs_type} ${device}: ${mkfs_output}"
+  probe_device || fail "${device} shows no file system after mkfs.${fs_type}"
+  record_format
+}
+
+# volume_mount: mounts the file system at mount_path, unless it is
+# mounted there already; fails if anything else is.
+volume_mount() {
   step="mounting data volume ${volume_id} at ${mount_path}"
   mkdir -p "$mount_path"
   mounted="$(mounted_device)"
@@ -323,8 +346,11 @@ set_up_data_volume() {
     [[ "$mounted" == "$device" ]] || fail "${mount_path} is mounted from '${mounted}', not ${device}"
     log "mounted data volume ${volume_id} (${device}) at ${mount_path}"
   fi
+}
 
-  # /etc/fstab makes later boots mount it too, before this script runs.
+# volume_record_fstab: /etc/fstab makes later boots mount the volume
+# too, before this script runs.
+volume_record_fstab() {
   step="recording data volume ${volume_id} in /etc/fstab"
   fstab_line="UUID=${fs_uuid} ${mount_path} ${fs_found} defaults,nofail 0 2"
   if [[ "$(awk -v path="$mount_path" '$2 == path' /etc/fstab)" == "$fstab_line" ]]; then
