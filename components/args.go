@@ -163,8 +163,9 @@ type SelfHealingInstanceArgs struct {
 	// Only with [SelfHealingInstanceArgs.Spot].
 	SpotInstanceTypes []string `pulumi:"spotInstanceTypes,optional"`
 
-	// WarmPool keeps one stopped, already booted instance for the group to
-	// start instead of launching a new one. Not with
+	// WarmPool keeps one already booted instance, stopped unless
+	// [SelfHealingInstanceArgs.WarmPoolState] says otherwise, for the group
+	// to put into service instead of launching a new one. Not with
 	// [SelfHealingInstanceArgs.Spot].
 	WarmPool bool `pulumi:"warmPool,optional"`
 	// WarmPoolState is how the warm pool keeps its instance: "Stopped"

@@ -9,8 +9,11 @@ const rulesProject, rulesStack, rulesName = "proj", "test", "web"
 // ValidateArgs runs the component's own checks of a, defaults applied, as
 // NewSelfHealingInstance does before it creates anything.
 func ValidateArgs(a SelfHealingInstanceArgs) error {
-	_, err := newPlan(a, rulesProject, rulesStack, rulesName, AutoScalingGroupName(rulesProject, rulesStack, rulesName))
-	return err
+	p, err := newPlan(a, rulesProject, rulesStack, rulesName, AutoScalingGroupName(rulesProject, rulesStack, rulesName))
+	if err != nil {
+		return err
+	}
+	return p.checkBootScriptSize("")
 }
 
 // RenderedParams are the boot script's parameters for a, defaults applied,
@@ -18,5 +21,5 @@ func ValidateArgs(a SelfHealingInstanceArgs) error {
 // rendered from them in project "proj", stack "test", component "web".
 func RenderedParams(a SelfHealingInstanceArgs, allocationID, volumeID string) userdata.Params {
 	p, _ := newPlan(a, rulesProject, rulesStack, rulesName, AutoScalingGroupName(rulesProject, rulesStack, rulesName))
-	return p.bootParams(p.knownInputs(allocationID, volumeID, standInInterfaceID))
+	return p.bootParams(p.knownInputs(allocationID, standInPublicIP, volumeID, standInInterfaceID))
 }

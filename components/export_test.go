@@ -10,8 +10,14 @@ func BootParams(a SelfHealingInstanceArgs, allocationID, volumeID string) userda
 
 // BootParamsInGroup is BootParams for a group called groupName.
 func BootParamsInGroup(a SelfHealingInstanceArgs, groupName, allocationID, volumeID string) userdata.Params {
+	return BootParamsWithAddress(a, groupName, allocationID, standInPublicIP, volumeID)
+}
+
+// BootParamsWithAddress is BootParamsInGroup with the Elastic IP's
+// address.
+func BootParamsWithAddress(a SelfHealingInstanceArgs, groupName, allocationID, publicIP, volumeID string) userdata.Params {
 	p, _ := newPlan(a, "selfhealing", "test", "instance", groupName)
-	return p.bootParams(p.knownInputs(allocationID, volumeID, standInInterfaceID))
+	return p.bootParams(p.knownInputs(allocationID, publicIP, volumeID, standInInterfaceID))
 }
 
 // AlarmName exposes the alarms' naming rule to the tests.

@@ -59,8 +59,10 @@ type plan struct {
 // newPlan resolves a in project and stack, as component name, into a plan
 // whose group is groupName. It is a pure function: it applies the
 // defaults, runs every field's rule and then checks, once, that the boot
-// script fits EC2's user-data limit. It returns the plan even with an
-// error, so that tests can compare the rules with the boot script's own.
+// script fits EC2's user-data limit, unless args bring an Elastic IP by a
+// literal id: then the builder's lookup does, with the address it looks
+// up. It returns the plan even with an error, so that tests can compare
+// the rules with the boot script's own.
 func newPlan(a SelfHealingInstanceArgs, project, stack, name, groupName string) (*plan, error) {
 	d := a.WithDefaults()
 	p := &plan{
@@ -86,7 +88,18 @@ func newPlan(a SelfHealingInstanceArgs, project, stack, name, groupName string) 
 	if err := errors.Join(validateName(name), d.validate(project)); err != nil {
 		return p, err
 	}
-	return p, p.checkBootScriptSize()
+	if p.addressLookedUp() {
+		return p, nil
+	}
+	return p, p.checkBootScriptSize("")
+}
+
+// addressLookedUp reports that args bring the Elastic IP by a literal
+// allocation id, whose address the builder looks up before it creates
+// anything.
+func (p *plan) addressLookedUp() bool {
+	id, known := knownString(p.args.AllocationID)
+	return known && id != ""
 }
 
 // launchesFirst is the rule for how the group replaces its instance: it
@@ -193,14 +206,14 @@ const (
 	standInPublicIP = "203.0.113.217"
 )
 
-// knownInputs are the boot script's values as far as they are literals.
-// allocationID, volumeID and interfaceID stand in for the ids that are not. An output
-// user script counts as "", and an output health URL or command as the
-// shortest valid one: the boot script is rendered again, and checked with
-// the real values, when they resolve.
-func (p *plan) knownInputs(allocationID, volumeID, interfaceID string) bootInputs {
+// knownInputs are the boot script's values as far as they are known.
+// allocationID, publicIP, volumeID and interfaceID stand in for those that
+// are not. An output user script counts as "", and an output health URL or
+// command as the shortest valid one: the boot script is rendered again,
+// and checked with the real values, when they resolve.
+func (p *plan) knownInputs(allocationID, publicIP, volumeID, interfaceID string) bootInputs {
 	a := p.args
-	in := bootInputs{AllocationID: allocationID, PublicIP: standInPublicIP, VolumeID: volumeID, NetworkInterfaceID: interfaceID}
+	in := bootInputs{AllocationID: allocationID, PublicIP: publicIP, VolumeID: volumeID, NetworkInterfaceID: interfaceID}
 	in.UserScript, _ = knownString(a.UserScript)
 	if h := a.AppHealthCheck; h != nil {
 		var known bool
@@ -215,20 +228,27 @@ func (p *plan) knownInputs(allocationID, volumeID, interfaceID string) bootInput
 }
 
 // standInSlack is how much of EC2's limit the size check keeps free for
-// each id it stood in for: two random ids of one length compress to within a
-// few bytes of each other, so a script this close to the limit with a
-// stand-in may not fit with the id AWS issues, and is refused at preview
-// rather than when the launch template is created.
+// each value it stood in for: two random ids, or two addresses, of one
+// length compress to within a few bytes of each other, so a script this
+// close to the limit with a stand-in may not fit with the value AWS issues,
+// and is refused at preview rather than when the launch template is
+// created.
 const standInSlack = 8
 
-// checkBootScriptSize renders the boot script with every value the plan
-// knows, so that a user script that does not fit, compressed, fails
-// before anything is created, during `pulumi preview`.
-func (p *plan) checkBootScriptSize() error {
+// checkBootScriptSize renders the boot script with every value known
+// before anything is created, publicIP the Elastic IP's address when it
+// was looked up ("" when AWS has yet to allocate it), so that a user
+// script that does not fit, compressed, fails during `pulumi preview`.
+func (p *plan) checkBootScriptSize(publicIP string) error {
 	allocationID, volumeID, interfaceID := standInAllocationID, standInVolumeID, standInInterfaceID
-	standIns := 3
+	standIns := 4
 	if id, known := knownString(p.args.AllocationID); known && id != "" {
 		allocationID, standIns = id, standIns-1
+	}
+	if publicIP != "" {
+		standIns--
+	} else {
+		publicIP = standInPublicIP
 	}
 	if v := p.args.DataVolume; v == nil || v.VolumeID != "" {
 		standIns--
@@ -242,12 +262,12 @@ func (p *plan) checkBootScriptSize() error {
 			interfaceID = n.NetworkInterfaceID
 		}
 	}
-	encoded, err := userdata.Encode(p.bootParams(p.knownInputs(allocationID, volumeID, interfaceID)))
+	encoded, err := userdata.Encode(p.bootParams(p.knownInputs(allocationID, publicIP, volumeID, interfaceID)))
 	if err == nil && standIns > 0 {
 		limit := userdata.MaxBytes - standIns*standInSlack
 		if size := base64.StdEncoding.DecodedLen(len(encoded)) - strings.Count(encoded, "="); size > limit {
-			err = fmt.Errorf("userScript: the boot script is %d bytes gzip-compressed with stand-ins for the %d ids AWS has yet to issue, "+
-				"too close to EC2's %d-byte user-data limit for the real ids to be sure to fit; "+
+			err = fmt.Errorf("userScript: the boot script is %d bytes gzip-compressed with stand-ins for the %d ids and addresses AWS has yet to issue, "+
+				"too close to EC2's %d-byte user-data limit for the real values to be sure to fit; "+
 				"shorten the user script by about %d compressed bytes, or have it download the rest",
 				size, standIns, userdata.MaxBytes, size-limit)
 		}

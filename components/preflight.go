@@ -24,6 +24,9 @@ type resolvedPlacement struct {
 // existingAddress is the Elastic IP args bring.
 type existingAddress struct {
 	ID, PublicIP, PublicDNS pulumi.StringOutput
+	// KnownPublicIP is its address when it was looked up before anything
+	// is created (a literal allocation id), else "".
+	KnownPublicIP string
 }
 
 // lookup runs every lookup, and every check that needs one, and adds what
@@ -85,6 +88,13 @@ func (b *builder) lookup() error {
 	}
 	if err := lookupSpotInstanceTypes(b.ctx, a, p.image, b.parent); err != nil {
 		return err
+	}
+	// newPlan left the size check of a boot script with an address it
+	// brings to here, where the address is known.
+	if p.addressLookedUp() {
+		if err := p.checkBootScriptSize(p.address.KnownPublicIP); err != nil {
+			return err
+		}
 	}
 	p.flows = newFlows(p)
 	return nil
@@ -171,9 +181,10 @@ func resolveAddress(ctx *pulumi.Context, allocationID pulumi.StringInput, parent
 			return existingAddress{}, err
 		}
 		return existingAddress{
-			ID:        pulumi.String(eip.Id).ToStringOutput(),
-			PublicIP:  pulumi.String(eip.PublicIp).ToStringOutput(),
-			PublicDNS: pulumi.String(eip.PublicDns).ToStringOutput(),
+			ID:            pulumi.String(eip.Id).ToStringOutput(),
+			PublicIP:      pulumi.String(eip.PublicIp).ToStringOutput(),
+			PublicDNS:     pulumi.String(eip.PublicDns).ToStringOutput(),
+			KnownPublicIP: eip.PublicIp,
 		}, nil
 	}
 	checked := setString(allocationID, "allocationId", "an Elastic IP allocation id such as eipalloc-0123456789abcdef0", checkAllocationID)

@@ -199,15 +199,16 @@ func TestAnIngressProtocolIsNamedAsAllowed(t *testing.T) {
 
 // When every value the boot script carries is known, the check before
 // anything is created renders it with the real values (the group's name,
-// the Elastic IP), so that it agrees with the launch template's user data
-// byte for byte: the longest user script that fits is accepted, and one
-// byte more is refused before any resource exists.
+// the Elastic IP and its address, looked up), so that it agrees with the
+// launch template's user data byte for byte: the longest user script that
+// fits is accepted, and one byte more is refused before any resource
+// exists.
 func TestTheBootScriptIsCheckedWithTheRealValues(t *testing.T) {
 	group := components.AutoScalingGroupName(testProject, testStack, testName)
-	const existing = "eipalloc-0123456789abcdef0" // the fake account's spare address
+	const existing, address = "eipalloc-0123456789abcdef0", "198.51.100.10" // the fake account's spare address
 	fits := func(n int) bool {
 		args := components.SelfHealingInstanceArgs{UserScript: pulumi.String(randomText(n))}
-		_, err := userdata.Encode(components.BootParamsInGroup(args, group, existing, ""))
+		_, err := userdata.Encode(components.BootParamsWithAddress(args, group, existing, address, ""))
 		return err == nil
 	}
 	n := sort.Search(userdata.MaxBytes, func(n int) bool { return !fits(n) }) // the shortest that does not fit

@@ -122,6 +122,7 @@ export class SelfHealingInstance extends pulumi.ComponentResource {
             resourceInputs["tags"] = args?.tags;
             resourceInputs["userScript"] = args?.userScript;
             resourceInputs["warmPool"] = args?.warmPool;
+            resourceInputs["warmPoolState"] = args?.warmPoolState;
             resourceInputs["autoScalingGroupName"] = undefined /*out*/;
             resourceInputs["dataVolumeId"] = undefined /*out*/;
             resourceInputs["dataVolumeMountPath"] = undefined /*out*/;
@@ -277,7 +278,11 @@ export interface SelfHealingInstanceArgs {
      */
     userScript?: pulumi.Input<string | undefined>;
     /**
-     * warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with spot.
+     * warmPool keeps one already booted instance, stopped unless warmPoolState says otherwise, for the group to put into service instead of launching a new one. Not with spot.
      */
     warmPool?: boolean;
+    /**
+     * warmPoolState is how the warm pool keeps its instance: "Stopped" (the default) or "Running", which costs a running instance and saves the start and the boot. Only with warmPool.
+     */
+    warmPoolState?: string;
 }

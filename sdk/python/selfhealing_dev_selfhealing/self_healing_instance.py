@@ -49,7 +49,8 @@ class SelfHealingInstanceArgs:
                  subnet_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  user_script: pulumi.Input[Optional[_builtins.str]] = None,
-                 warm_pool: Optional[_builtins.bool] = None):
+                 warm_pool: Optional[_builtins.bool] = None,
+                 warm_pool_state: Optional[_builtins.str] = None):
         """
         The set of arguments for constructing a SelfHealingInstance resource.
 
@@ -82,7 +83,8 @@ class SelfHealingInstanceArgs:
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: subnetIds are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Unset means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: tags are added to every resource that takes tags, and propagate to the instance and its volumes.
         :param pulumi.Input[_builtins.str] user_script: userScript runs as root before the instance takes the Elastic IP, whose address it gets as SELFHEALING_PUBLIC_IP. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
-        :param _builtins.bool warm_pool: warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with spot.
+        :param _builtins.bool warm_pool: warmPool keeps one already booted instance, stopped unless warmPoolState says otherwise, for the group to put into service instead of launching a new one. Not with spot.
+        :param _builtins.str warm_pool_state: warmPoolState is how the warm pool keeps its instance: "Stopped" (the default) or "Running", which costs a running instance and saves the start and the boot. Only with warmPool.
         """
         if alarms is not None:
             pulumi.set(__self__, "alarms", alarms)
@@ -158,6 +160,8 @@ class SelfHealingInstanceArgs:
             pulumi.set(__self__, "user_script", user_script)
         if warm_pool is not None:
             pulumi.set(__self__, "warm_pool", warm_pool)
+        if warm_pool_state is not None:
+            pulumi.set(__self__, "warm_pool_state", warm_pool_state)
 
     @_builtins.property
     @pulumi.getter
@@ -511,13 +515,25 @@ class SelfHealingInstanceArgs:
     @pulumi.getter(name="warmPool")
     def warm_pool(self) -> Optional[_builtins.bool]:
         """
-        warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with spot.
+        warmPool keeps one already booted instance, stopped unless warmPoolState says otherwise, for the group to put into service instead of launching a new one. Not with spot.
         """
         return pulumi.get(self, "warm_pool")
 
     @warm_pool.setter
     def warm_pool(self, value: Optional[_builtins.bool]):
         pulumi.set(self, "warm_pool", value)
+
+    @_builtins.property
+    @pulumi.getter(name="warmPoolState")
+    def warm_pool_state(self) -> Optional[_builtins.str]:
+        """
+        warmPoolState is how the warm pool keeps its instance: "Stopped" (the default) or "Running", which costs a running instance and saves the start and the boot. Only with warmPool.
+        """
+        return pulumi.get(self, "warm_pool_state")
+
+    @warm_pool_state.setter
+    def warm_pool_state(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "warm_pool_state", value)
 
 
 @pulumi.type_token("selfhealing:index:SelfHealingInstance")
@@ -556,6 +572,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  user_script: pulumi.Input[Optional[_builtins.str]] = None,
                  warm_pool: Optional[_builtins.bool] = None,
+                 warm_pool_state: Optional[_builtins.str] = None,
                  __props__=None):
         """
         SelfHealingInstance is one EC2 instance in an Auto Scaling group of one, holding a fixed Elastic IP that each replacement instance takes at boot.
@@ -591,7 +608,8 @@ class SelfHealingInstance(pulumi.ComponentResource):
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: subnetIds are the subnets the group may launch into, all in one VPC, such as a VPC's public subnets created in the same program. Unset means the default VPC's default subnets, one per Availability Zone, so that healing survives the loss of a zone. An empty list is an error. Each subnet must give the instance a route to the AWS APIs before it holds the Elastic IP: the launch template asks for a public IPv4 address, so a public subnet is enough.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: tags are added to every resource that takes tags, and propagate to the instance and its volumes.
         :param pulumi.Input[_builtins.str] user_script: userScript runs as root before the instance takes the Elastic IP, whose address it gets as SELFHEALING_PUBLIC_IP. A script that starts with "#!" runs with that interpreter, otherwise with bash. With the boot script it must fit EC2's 16 KB user-data limit. A secret output (a Pulumi secret) keeps the launch template's user data a secret in the state and in previews; better still, keep secrets out of user data and have the script fetch them at boot.
-        :param _builtins.bool warm_pool: warmPool keeps one stopped, already booted instance for the group to start instead of launching a new one. Not with spot.
+        :param _builtins.bool warm_pool: warmPool keeps one already booted instance, stopped unless warmPoolState says otherwise, for the group to put into service instead of launching a new one. Not with spot.
+        :param _builtins.str warm_pool_state: warmPoolState is how the warm pool keeps its instance: "Stopped" (the default) or "Running", which costs a running instance and saves the start and the boot. Only with warmPool.
         """
         ...
     @overload
@@ -647,6 +665,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  user_script: pulumi.Input[Optional[_builtins.str]] = None,
                  warm_pool: Optional[_builtins.bool] = None,
+                 warm_pool_state: Optional[_builtins.str] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -702,6 +721,7 @@ class SelfHealingInstance(pulumi.ComponentResource):
             __props__.__dict__["tags"] = tags
             __props__.__dict__["user_script"] = user_script
             __props__.__dict__["warm_pool"] = warm_pool
+            __props__.__dict__["warm_pool_state"] = warm_pool_state
             __props__.__dict__["auto_scaling_group_name"] = None
             __props__.__dict__["data_volume_id"] = None
             __props__.__dict__["data_volume_mount_path"] = None
