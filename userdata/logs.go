@@ -109,14 +109,6 @@ type collectedFile struct {
 	LogStreamName string `json:"log_stream_name"`
 }
 
-// CloudWatchAgentConfig returns the agent configuration, as JSON, that
-// ships files to logGroup, one stream per instance and file. It sets no
-// retention_in_days, so the agent never calls logs:PutRetentionPolicy: the
-// stack owns the group's retention.
-func CloudWatchAgentConfig(logGroup string, files []string) (string, error) {
-	return agentConfig(&logsSectionFor{logGroup, files}, nil, "")
-}
-
 // logsSectionFor is what the logs section ships: files, to group.
 type logsSectionFor struct {
 	group string
@@ -156,11 +148,10 @@ func agentConfig(logs *logsSectionFor, metrics *AgentMetricsParams, groupName st
 	return string(b), nil
 }
 
-// AgentConfig is CloudWatchAgentConfig for these parameters.
+// AgentConfig returns the agent configuration, as JSON, for these
+// parameters alone: it ships LogFiles to LogGroupName, one stream per
+// instance and file, and sets no retention_in_days, so the agent never
+// calls logs:PutRetentionPolicy: the stack owns the group's retention.
 func (l LogsParams) AgentConfig() (string, error) {
 	return Params{Logs: &l}.AgentConfig()
 }
-
-// ConfigFile returns the package's CloudWatchAgentConfigFile, for the
-// header.
-func (LogsParams) ConfigFile() string { return CloudWatchAgentConfigFile }
