@@ -56,8 +56,8 @@ func TestSectionsRenderNothingWhenOff(t *testing.T) {
 func TestSectionsRunBeforeTheUserScriptAndTheAddress(t *testing.T) {
 	https := testHTTPS
 	for _, p := range []userdata.Params{
-		{AllocationID: "eipalloc-0123456789abcdef0", UserScript: "true", Logs: testLogs, HTTPS: &https},
-		{AllocationID: "eipalloc-0123456789abcdef0", UserScript: "true", Logs: testLogs, Parameters: testParameters},
+		{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: "true", Logs: testLogs, HTTPS: &https},
+		{GroupName: "proj-dev-web", AllocationID: "eipalloc-0123456789abcdef0", UserScript: "true", Logs: testLogs, Parameters: testParameters},
 	} {
 		script, err := userdata.Render(p)
 		if err != nil {
