@@ -215,16 +215,23 @@ func TestBootTakesTheAddress(t *testing.T) {
 	}
 }
 
+// addressOnAnotherInstance puts the Elastic IP on a new instance, as on
+// the one the booting instance replaces, and returns that instance's id.
+func (in *instance) addressOnAnotherInstance() string {
+	in.t.Helper()
+	previous, err := emulator.CreateInstance(context.Background(), in.cfg, emulator.MotoAMI)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	if err := emulator.AssociateAddress(context.Background(), in.cfg, in.fixture.AllocationID, previous); err != nil {
+		in.t.Fatal(err)
+	}
+	return previous
+}
+
 func TestBootMovesTheAddressOffAnotherInstance(t *testing.T) {
 	in := newInstance(t)
-	ctx := context.Background()
-	previous, err := emulator.CreateInstance(ctx, in.cfg, emulator.MotoAMI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := emulator.AssociateAddress(ctx, in.cfg, in.fixture.AllocationID, previous); err != nil {
-		t.Fatal(err)
-	}
+	in.addressOnAnotherInstance()
 	in.wantHealed(in.boot(in.params()))
 }
 

@@ -1,11 +1,8 @@
 package userdata_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	"github.com/selfhealing-dev/selfhealing/lab/internal/emulator"
 )
 
 // With launch first, the old instance serves until the new one takes the
@@ -14,13 +11,7 @@ import (
 // from its environment.
 func TestUserScriptRunsBeforeTheAddressMovesAndIsToldIt(t *testing.T) {
 	in := newInstance(t)
-	previous, err := emulator.CreateInstance(context.Background(), in.cfg, emulator.MotoAMI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := emulator.AssociateAddress(context.Background(), in.cfg, in.fixture.AllocationID, previous); err != nil {
-		t.Fatal(err)
-	}
+	previous := in.addressOnAnotherInstance()
 	p := in.params()
 	p.PublicIP = in.fixture.PublicIP
 	p.UserScript = "aws ec2 describe-addresses --region " + in.moto.Region + " --allocation-ids " + in.fixture.AllocationID +
@@ -41,13 +32,7 @@ func TestUserScriptRunsBeforeTheAddressMovesAndIsToldIt(t *testing.T) {
 // instance holding it goes on serving.
 func TestFailedUserScriptLeavesTheAddressWithTheOldInstance(t *testing.T) {
 	in := newInstance(t)
-	previous, err := emulator.CreateInstance(context.Background(), in.cfg, emulator.MotoAMI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := emulator.AssociateAddress(context.Background(), in.cfg, in.fixture.AllocationID, previous); err != nil {
-		t.Fatal(err)
-	}
+	previous := in.addressOnAnotherInstance()
 	p := in.params()
 	p.UserScript = "exit 7"
 	in.wantFailed(in.boot(p), "running the user script", "exited 7")

@@ -13,19 +13,11 @@ import (
 // expected, and no write acknowledged before the night is lost. The report
 // (TestDowntimeReport) runs it without the volume too.
 func TestDowntimeOfficeHours(t *testing.T) {
-	lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.OfficeHoursOverrides(true)})
-	run, err := lab.StartDowntime(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(run.Stop)
+	run, lab, ctx := startDowntimeShaped(t, heallab.OfficeHoursOverrides(true))
 	if !slices.Contains(run.Events(), heallab.EventOfficeHours) {
 		t.Fatalf("a stack with a schedule can take %v, want %s among them", run.Events(), heallab.EventOfficeHours)
 	}
-	old, err := lab.OnlyInstance(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := onlyInstance(t, ctx, lab)
 	d, boot, err := run.Play(ctx, heallab.EventOfficeHours)
 	if err != nil {
 		t.Fatal(err)
@@ -43,16 +35,8 @@ func TestDowntimeOfficeHours(t *testing.T) {
 // volume: the lab refuses moto's launch into the lost zone, and the
 // replacement serves from another.
 func TestDowntimeZoneLost(t *testing.T) {
-	lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.DowntimeOverrides(false)})
-	run, err := lab.StartDowntime(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(run.Stop)
-	old, err := lab.OnlyInstance(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run, lab, ctx := startDowntimeShaped(t, heallab.DowntimeOverrides(false))
+	old := onlyInstance(t, ctx, lab)
 	d, boot, err := run.Play(ctx, heallab.EventZoneLost)
 	if err != nil {
 		t.Fatal(err)

@@ -44,10 +44,7 @@ func TestDowntimeReport(t *testing.T) {
 			for _, event := range run.Events() {
 				// Each way in turn, side by side in the report.
 				for _, way := range run.WaysOf(event) {
-					old, err := lab.OnlyInstance(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
+					old := onlyInstance(t, ctx, lab)
 					d, boot, err := run.PlayWay(ctx, event, way)
 					if err != nil {
 						t.Fatal(err)
@@ -69,17 +66,9 @@ func TestDowntimeReport(t *testing.T) {
 		{"warm-pool-running-with-volume", true, "Running"}, {"warm-pool-running-without-volume", false, "Running"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.WarmPoolOverrides(tc.volume, tc.state)})
-			run, err := lab.StartDowntime(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(run.Stop)
+			run, lab, ctx := startDowntimeShaped(t, heallab.WarmPoolOverrides(tc.volume, tc.state))
 			for _, event := range heallab.WarmPoolEvents() {
-				old, err := lab.OnlyInstance(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
+				old := onlyInstance(t, ctx, lab)
 				d, res, err := run.PlayWarmPool(ctx, event)
 				if err != nil {
 					t.Fatal(err)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -13,13 +14,27 @@ import (
 // client outside it.
 func startDowntime(t *testing.T, volume bool) (*heallab.DowntimeRun, *heallab.Lab) {
 	t.Helper()
-	lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.DowntimeOverrides(volume)})
+	run, lab, _ := startDowntimeShaped(t, heallab.DowntimeOverrides(volume))
+	return run, lab
+}
+
+// startDowntimeShaped is startDowntime for the stack the overrides shape.
+func startDowntimeShaped(t *testing.T, overrides map[string]string) (*heallab.DowntimeRun, *heallab.Lab, context.Context) {
+	t.Helper()
+	lab, ctx := startLabShaped(t, heallab.Options{Overrides: overrides})
 	run, err := lab.StartDowntime(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(run.Stop)
-	return run, lab
+	return run, lab, ctx
+}
+
+// onlyInstance is the lab's one instance, or the end of the test.
+func onlyInstance(t *testing.T, ctx context.Context, lab *heallab.Lab) heallab.Instance {
+	t.Helper()
+	inst := onlyInstance(t, ctx, lab)
+	return inst
 }
 
 // checkDowntime fails the test unless the client saw the heal: answers
@@ -59,10 +74,7 @@ func TestDowntimeIsMeasuredFromOutside(t *testing.T) {
 		name := map[bool]string{true: "with-volume", false: "without-volume"}[volume]
 		t.Run(name, func(t *testing.T) {
 			run, lab := startDowntime(t, volume)
-			old, err := lab.OnlyInstance(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
+			old := onlyInstance(t, t.Context(), lab)
 			d, boot, err := run.Play(t.Context(), heallab.EventTerminated)
 			if err != nil {
 				t.Fatal(err)
@@ -100,10 +112,7 @@ func TestDowntimeLaunchFirstWithoutAVolume(t *testing.T) {
 	}
 	for _, event := range []heallab.DowntimeEvent{heallab.EventAppDies, heallab.EventImpaired, heallab.EventRollout, heallab.EventRebalance} {
 		for _, way := range run.Ways() {
-			old, err := lab.OnlyInstance(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
+			old := onlyInstance(t, t.Context(), lab)
 			d, boot, err := run.PlayWay(t.Context(), event, way)
 			if err != nil {
 				t.Fatal(err)

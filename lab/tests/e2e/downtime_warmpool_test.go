@@ -22,16 +22,8 @@ func TestDowntimeWarmPool(t *testing.T) {
 		{"Running", "terminated-warm-pool-running"},
 	} {
 		t.Run("state="+tc.state, func(t *testing.T) {
-			lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.WarmPoolOverrides(true, tc.state)})
-			run, err := lab.StartDowntime(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(run.Stop)
-			old, err := lab.OnlyInstance(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			run, lab, ctx := startDowntimeShaped(t, heallab.WarmPoolOverrides(true, tc.state))
+			old := onlyInstance(t, ctx, lab)
 			d, res, err := run.PlayWarmPool(ctx, heallab.EventTerminated)
 			if err != nil {
 				t.Fatal(err)

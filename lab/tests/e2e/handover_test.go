@@ -14,12 +14,7 @@ import (
 // client.
 func startHandover(t *testing.T, stopScript string) (*heallab.DowntimeRun, *heallab.Lab) {
 	t.Helper()
-	lab, ctx := startLabShaped(t, heallab.Options{Overrides: heallab.HandoverOverrides(stopScript)})
-	run, err := lab.StartDowntime(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(run.Stop)
+	run, lab, _ := startDowntimeShaped(t, heallab.HandoverOverrides(stopScript))
 	return run, lab
 }
 
@@ -56,10 +51,7 @@ func checkHandover(t *testing.T, lab *heallab.Lab, d heallab.Downtime, res heall
 // it over; no acknowledged write is lost.
 func TestPlannedReplacementHandsTheVolumeOver(t *testing.T) {
 	run, lab := startHandover(t, heallab.HandoverStopScript)
-	old, err := lab.OnlyInstance(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := onlyInstance(t, t.Context(), lab)
 	first, boot, err := run.PlayWay(t.Context(), heallab.EventRollout, heallab.WayTerminateFirst)
 	if err != nil {
 		t.Fatal(err)
@@ -88,10 +80,7 @@ func TestHandoverSurvivesWhatTriesToBreakIt(t *testing.T) {
 	run, lab := startHandover(t, heallab.HandoverStopScript)
 	play := func(t *testing.T, stopSeconds int, opts heallab.HandoverOptions) heallab.HandoverResult {
 		t.Helper()
-		old, err := lab.OnlyInstance(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
+		old := onlyInstance(t, t.Context(), lab)
 		if stopSeconds > 0 {
 			if err := lab.SlowStop(old, stopSeconds); err != nil {
 				t.Fatal(err)
@@ -128,10 +117,7 @@ func TestHandoverSurvivesWhatTriesToBreakIt(t *testing.T) {
 		}
 	})
 	t.Run("volume still in use: not detached", func(t *testing.T) {
-		old, err := lab.OnlyInstance(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
+		old := onlyInstance(t, t.Context(), lab)
 		if err := lab.KeepVolumeOpen(old); err != nil {
 			t.Fatal(err)
 		}

@@ -141,10 +141,7 @@ func TestTheGroupHealsAndTheAddressFollows(t *testing.T) {
 
 func TestTheInstanceRoleMayMoveOnlyItsOwnAddress(t *testing.T) {
 	lab, ctx := startLab(t)
-	inst, err := lab.OnlyInstance(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inst := onlyInstance(t, ctx, lab)
 	other, err := lab.AllocateOtherAddress(ctx)
 	if err != nil {
 		t.Fatal(err)

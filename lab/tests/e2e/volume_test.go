@@ -100,10 +100,7 @@ func TestTheInstanceRoleMayAttachOnlyItsOwnVolume(t *testing.T) {
 	if !ok {
 		t.Fatal("the dev stack has no data volume")
 	}
-	inst, err := lab.OnlyInstance(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inst := onlyInstance(t, ctx, lab)
 	other, err := lab.CreateOtherVolume(ctx)
 	if err != nil {
 		t.Fatal(err)
