@@ -33,7 +33,10 @@ func startDowntimeShaped(t *testing.T, overrides map[string]string) (*heallab.Do
 // onlyInstance is the lab's one instance, or the end of the test.
 func onlyInstance(t *testing.T, ctx context.Context, lab *heallab.Lab) heallab.Instance {
 	t.Helper()
-	inst := onlyInstance(t, ctx, lab)
+	inst, err := lab.OnlyInstance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return inst
 }
 
